@@ -1,0 +1,106 @@
+//! The command line, as clap parses it. Each subcommand's options live here; what they
+//! do lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Prove or refute network segmentation invariants over flows and credentials",
+    long_about = "cordon loads a declarative model of environments, accounts, segments, \
+                  assets, credentials and flows, and proves or refutes isolation \
+                  invariants: whether any path, direct or through a chain of compromised \
+                  systems and stolen credentials, connects two parts of an estate.\n\n\
+                  Exit codes: 0 every invariant holds (or the query ran), 1 at least one \
+                  invariant failed, 2 the input or the command line is invalid."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify every invariant (the main job)
+    Check(CheckArgs),
+    /// What a selection reaches, or what reaches it
+    Reach(ReachArgs),
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Write the output to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+
+    /// When to colour text output (honours NO_COLOR)
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
+
+    /// The date that exceptions expire against, for reproducible results
+    /// [default: SOURCE_DATE_EPOCH's date, else today]
+    #[arg(long, value_name = "YYYY-MM-DD", global = true)]
+    pub today: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReachFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("direction").required(true).args(["from", "to"])))]
+pub struct ReachArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// List the leaves that SEL reaches, the attacker controlling all of it
+    #[arg(long, value_name = "SEL", num_args = 1.., value_delimiter = ',')]
+    pub from: Vec<String>,
+
+    /// List the leaves that, each controlled alone, reach SEL
+    #[arg(long, value_name = "SEL", num_args = 1.., value_delimiter = ',')]
+    pub to: Vec<String>,
+
+    /// Only paths whose last flow allows one of these ports (such as tcp/443)
+    #[arg(long, value_name = "P", value_delimiter = ',')]
+    pub ports: Vec<String>,
+
+    #[arg(long, value_enum, default_value_t = ReachFormat::Text)]
+    pub format: ReachFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}

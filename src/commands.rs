@@ -1,0 +1,99 @@
+//! One function per subcommand, each returning an exit outcome, and what they share:
+//! loading the model, fixing today's date, and writing the output.
+
+pub mod check;
+pub mod reach;
+
+use std::io::Write;
+
+use anstream::AutoStream;
+
+use crate::cli::{Color, CommonArgs};
+use crate::date::Date;
+use crate::diagnostic::Diagnostic;
+use crate::exit::Outcome;
+use crate::render;
+
+/// Writes `text` to `--output` or standard output, styled per `--color`.
+pub fn emit(common: &CommonArgs, text: &str) -> Outcome {
+    let choice = match common.color {
+        Color::Auto => anstream::ColorChoice::Auto,
+        Color::Always => anstream::ColorChoice::Always,
+        Color::Never => anstream::ColorChoice::Never,
+    };
+    let result = match &common.output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => {
+                let mut stream = AutoStream::new(file, choice);
+                stream
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stream.flush())
+            }
+            Err(error) => Err(error),
+        },
+        None => {
+            let mut stream = AutoStream::new(std::io::stdout(), choice);
+            stream
+                .write_all(text.as_bytes())
+                .and_then(|()| stream.flush())
+        }
+    };
+    match result {
+        Ok(()) => Outcome::Holds,
+        // A closed pipe (`cordon check | head`) is the reader's choice, not our failure.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Holds,
+        Err(error) => {
+            let target = common
+                .output
+                .as_ref()
+                .map_or("standard output".to_owned(), |p| {
+                    format!("`{}`", p.display())
+                });
+            usage_error(common, &format!("cannot write to {target}: {error}"))
+        }
+    }
+}
+
+/// Prints input problems to standard error.
+pub fn report_problems(common: &CommonArgs, diagnostics: &[Diagnostic]) -> Outcome {
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let _ = stream.write_all(render::diagnostics::render(diagnostics).as_bytes());
+    Outcome::Invalid
+}
+
+/// Prints a command-line problem to standard error.
+pub fn usage_error(common: &CommonArgs, message: &str) -> Outcome {
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let _ = writeln!(
+        stream,
+        "{}error:{} {message}",
+        render::style::ERROR.render(),
+        render::style::ERROR.render_reset()
+    );
+    Outcome::Invalid
+}
+
+fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
+    match common.color {
+        Color::Auto => anstream::ColorChoice::Auto,
+        Color::Always => anstream::ColorChoice::Always,
+        Color::Never => anstream::ColorChoice::Never,
+    }
+}
+
+/// Today's date: `--today`, else `SOURCE_DATE_EPOCH`'s date, else the system clock.
+pub fn today(common: &CommonArgs) -> Result<Date, String> {
+    if let Some(text) = &common.today {
+        return text
+            .parse()
+            .map_err(|()| format!("invalid `--today` date `{text}`: use YYYY-MM-DD"));
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        return epoch
+            .trim()
+            .parse::<i64>()
+            .map(Date::from_unix_seconds)
+            .map_err(|_| format!("invalid SOURCE_DATE_EPOCH `{epoch}`: use seconds since 1970"));
+    }
+    Ok(Date::today())
+}

@@ -1,0 +1,27 @@
+//! cordon: a network segmentation policy verifier.
+//!
+//! The pipeline runs one way, one stage per module:
+//! `load` (files to raw types) → `resolve` (raw types to the model) → `graph` (the model
+//! as a reachability graph) → `engine`, `check` and `reach` (questions and answers) →
+//! `render` (answers to text, JSON and the other formats).
+
+pub mod check;
+pub mod cidr_index;
+pub mod cli;
+pub mod commands;
+pub mod date;
+pub mod diagnostic;
+pub mod engine;
+pub mod exit;
+pub mod graph;
+pub mod load;
+pub mod location;
+pub mod model;
+pub mod policy;
+pub mod ports;
+pub mod raw;
+pub mod reach;
+pub mod render;
+pub mod report;
+pub mod resolve;
+pub mod suggest;

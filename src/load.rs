@@ -1,0 +1,372 @@
+//! Finding and parsing policy files: the only module that touches the file system on the
+//! way in.
+//!
+//! YAML goes through `serde-saphyr` under a budget that grows with the file, so that an
+//! alias bomb or deep nesting is refused in milliseconds whatever its size. JSON goes
+//! through `serde_json`, which is much faster for generated models but keeps no
+//! positions; [`parse_with_positions`] re-reads such a file when a position is needed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::raw::RawFile;
+use crate::suggest::did_you_mean;
+
+/// Files larger than this are refused before they are read.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// How a file is parsed, chosen by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+/// A policy file found on disk, not yet read.
+#[derive(Clone, Debug)]
+pub struct FoundFile {
+    pub path: PathBuf,
+    /// The path as the user named it, with `/` separators: what every message shows.
+    pub display: String,
+    pub format: Format,
+}
+
+/// A policy file that was read and parsed.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub found: FoundFile,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    pub raw: RawFile,
+    /// Whether the spans in `raw` are real. False after the fast JSON path.
+    pub has_positions: bool,
+}
+
+/// Finds every policy file under `paths`, sorted by display path and without repeats, so
+/// that the order of the arguments never changes a result.
+pub fn discover(paths: &[PathBuf]) -> (Vec<FoundFile>, Vec<Diagnostic>) {
+    let mut found = Vec::new();
+    let mut diagnostics = Vec::new();
+    for path in paths {
+        let display = display_path(path);
+        let Ok(metadata) = fs::metadata(path) else {
+            diagnostics.push(Diagnostic::new(
+                display.clone(),
+                0,
+                0,
+                Problem::PathNotFound { path: display },
+            ));
+            continue;
+        };
+        if metadata.is_dir() {
+            let before = found.len();
+            walk(path, &mut found);
+            if found.len() == before {
+                diagnostics.push(Diagnostic::new(
+                    display.clone(),
+                    0,
+                    0,
+                    Problem::NoPolicyFiles { path: display },
+                ));
+            }
+        } else {
+            let format = format_of(path).unwrap_or(Format::Yaml);
+            found.push(FoundFile {
+                path: path.clone(),
+                display,
+                format,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.display.cmp(&b.display));
+    found.dedup_by(|a, b| a.display == b.display);
+    (found, diagnostics)
+}
+
+/// Reads a directory recursively, in name order. Symbolic links to directories are not
+/// followed, so a link cycle cannot make the walk loop.
+fn walk(dir: &Path, found: &mut Vec<FoundFile>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
+    paths.sort();
+    for path in paths {
+        let Ok(link) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if link.is_dir() {
+            walk(&path, found);
+        } else if let Some(format) = format_of(&path)
+            && fs::metadata(&path).is_ok_and(|metadata| metadata.is_file())
+        {
+            let display = display_path(&path);
+            found.push(FoundFile {
+                path,
+                display,
+                format,
+            });
+        }
+    }
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "yaml" | "yml" => Some(Format::Yaml),
+        "json" => Some(Format::Json),
+        _ => None,
+    }
+}
+
+fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    if text.is_empty() {
+        ".".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Reads and parses one file. A problem comes back as a diagnostic; nothing panics.
+pub fn read(found: FoundFile) -> Result<ParsedFile, Diagnostic> {
+    let error = |problem| Diagnostic::new(found.display.clone(), 0, 0, problem);
+    let size = fs::metadata(&found.path)
+        .map_err(|e| {
+            error(Problem::Unreadable {
+                reason: io_reason(&e),
+            })
+        })?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(error(Problem::TooLarge {
+            size,
+            limit: MAX_FILE_BYTES,
+        }));
+    }
+    let bytes = fs::read(&found.path).map_err(|e| {
+        error(Problem::Unreadable {
+            reason: io_reason(&e),
+        })
+    })?;
+    let sha256 = hex_digest(&bytes);
+    let (raw, has_positions) = match found.format {
+        Format::Yaml => (parse_yaml(&found.display, &bytes)?, true),
+        Format::Json => (parse_json(&found.display, &bytes)?, false),
+    };
+    Ok(ParsedFile {
+        found,
+        bytes,
+        sha256,
+        raw,
+        has_positions,
+    })
+}
+
+/// Parses a file again with positions, for a JSON file read by the fast path whose
+/// problems must point at a line.
+pub fn parse_with_positions(file: &mut ParsedFile) -> Result<(), Diagnostic> {
+    if !file.has_positions {
+        file.raw = parse_yaml(&file.found.display, &file.bytes)?;
+        file.has_positions = true;
+    }
+    Ok(())
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}
+
+pub fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The budget for one YAML file. Work is bounded in proportion to the file's size: a
+/// node takes at least one byte to write, so a file may have as many nodes and events as
+/// it has bytes (plus room for a tiny file), while aliases, which let a few bytes stand
+/// for many nodes, stay tightly limited.
+fn budget(len: usize) -> serde_saphyr::Budget {
+    let proportional = len.saturating_mul(2).saturating_add(4096);
+    serde_saphyr::budget! {
+        max_events: proportional,
+        max_nodes: proportional,
+        max_total_scalar_bytes: len.saturating_add(4096),
+        max_documents: 1,
+        max_depth: 64,
+        max_aliases: 10_000,
+        max_anchors: 10_000,
+        max_merge_keys: 1_000,
+    }
+    .unwrap_or_default()
+}
+
+fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
+    let mut options = serde_saphyr::options! {
+        budget: Some(budget(bytes.len())),
+        with_snippet: false,
+    };
+    options.alias_limits.max_total_replayed_events = bytes.len().saturating_add(10_000);
+    options.alias_limits.max_replay_stack_depth = 16;
+    match serde_saphyr::from_slice_with_options::<Option<RawFile>>(bytes, options) {
+        Ok(raw) => Ok(raw.unwrap_or_default()),
+        Err(error) => Err(yaml_diagnostic(display, &error)),
+    }
+}
+
+fn parse_json(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
+    match serde_json::from_slice::<Option<RawFile>>(bytes) {
+        Ok(raw) => Ok(raw.unwrap_or_default()),
+        // A shape error is better explained by the YAML reader, which knows which key was
+        // unknown and where; JSON is YAML, so it reads the same file.
+        Err(error) if error.is_data() => match parse_yaml(display, bytes) {
+            Err(diagnostic) => Err(diagnostic),
+            Ok(_) => Err(json_diagnostic(display, &error)),
+        },
+        Err(error) => Err(json_diagnostic(display, &error)),
+    }
+}
+
+fn json_diagnostic(display: &str, error: &serde_json::Error) -> Diagnostic {
+    let text = error.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(end) => &text[..end],
+        None => &text,
+    };
+    Diagnostic::new(
+        display,
+        u32::try_from(error.line()).unwrap_or(0),
+        u32::try_from(error.column()).unwrap_or(0),
+        Problem::Syntax {
+            message: message.to_owned(),
+        },
+    )
+}
+
+fn yaml_diagnostic(display: &str, error: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let (line, column) = error.location().map_or((0, 0), |location| {
+        (
+            u32::try_from(location.line()).unwrap_or(u32::MAX),
+            u32::try_from(location.column()).unwrap_or(u32::MAX),
+        )
+    });
+    let diagnostic = |problem| Diagnostic::new(display, line, column, problem);
+    match innermost(error) {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => diagnostic(Problem::UnknownKey { key: field.clone() }).with_help(
+            did_you_mean(field, expected.iter().copied()).or_else(|| {
+                Some(format!(
+                    "expected one of {}",
+                    expected
+                        .iter()
+                        .map(|key| format!("`{key}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }),
+        ),
+        E::SerdeMissingField { field, .. } => diagnostic(Problem::MissingKey {
+            key: (*field).to_owned(),
+        }),
+        E::DuplicateMappingKey { key, .. } => diagnostic(Problem::DuplicateKey {
+            key: key.clone().unwrap_or_default(),
+        }),
+        E::InvalidUtf8Input => diagnostic(Problem::NotUtf8),
+        inner @ (E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. }) => diagnostic(Problem::Budget {
+            message: strip_position(&inner.to_string()),
+        })
+        .with_help(Some(
+            "policy files may not use deep nesting or many aliases".to_owned(),
+        )),
+        inner => diagnostic(Problem::Syntax {
+            message: strip_position(&inner.to_string()),
+        }),
+    }
+}
+
+/// The error beneath the wrappers that only add a snippet or an alias location.
+fn innermost(error: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    match error {
+        serde_saphyr::Error::WithSnippet { error, .. } => innermost(error),
+        serde_saphyr::Error::AliasError { error, .. } => innermost(error),
+        other => other,
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(end) => &message[..end],
+        None => message,
+    };
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Result<RawFile, Diagnostic> {
+        parse_yaml("p.yaml", text.as_bytes())
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_right_one() {
+        let error = yaml("flows:\n  - frm: a\n    to: b\n").unwrap_err();
+        assert_eq!(*error.problem, Problem::UnknownKey { key: "frm".into() });
+        assert_eq!((error.line, error.column), (2, 5));
+        assert_eq!(error.help.as_deref(), Some("did you mean `from`?"));
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..12 {
+            let prev = level - 1;
+            text.push_str(&format!(
+                "a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let text = format!("environments:\n  - name: e\n    tags: *a11\n{text}");
+        assert!(yaml(&text).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("flows: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(yaml(&text).is_err());
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_policy() {
+        assert!(yaml("").is_ok());
+        assert!(yaml("# only a comment\n").is_ok());
+    }
+
+    #[test]
+    fn a_list_where_a_map_belongs_is_an_error() {
+        assert!(yaml("- a\n- b\n").is_err());
+        assert!(yaml("flows: {a: 1}\n").is_err());
+    }
+}

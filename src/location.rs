@@ -1,0 +1,97 @@
+//! Where something was written: the policy files that were read and positions in them.
+
+use std::fmt;
+
+/// An index into [`Sources`]: which policy file a thing came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+/// A position in a policy file. Line and column count from 1; 0 means unknown, as for
+/// values read by the fast JSON path, which keeps no positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub source: SourceId,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Location {
+    pub fn new(source: SourceId, span: &serde_saphyr::Location) -> Self {
+        Location {
+            source,
+            line: u32::try_from(span.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(span.column()).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.line != 0
+    }
+}
+
+/// One policy file that was read: its path as the user named it, and its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Every policy file of a run, in path order.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<Source>,
+}
+
+impl Sources {
+    pub fn new(files: Vec<Source>) -> Self {
+        Sources { files }
+    }
+
+    pub fn files(&self) -> &[Source] {
+        &self.files
+    }
+
+    pub fn path(&self, id: SourceId) -> &str {
+        self.files
+            .get(id.0 as usize)
+            .map_or("<unknown>", |source| source.path.as_str())
+    }
+
+    /// `FILE:LINE`, the short form that names a flow without a name.
+    pub fn file_line(&self, location: Location) -> FileLine<'_> {
+        FileLine {
+            path: self.path(location.source),
+            line: location.line,
+            column: None,
+        }
+    }
+
+    /// `FILE:LINE:COLUMN`, the form of a diagnostic.
+    pub fn file_line_column(&self, location: Location) -> FileLine<'_> {
+        FileLine {
+            path: self.path(location.source),
+            line: location.line,
+            column: Some(location.column),
+        }
+    }
+}
+
+/// A displayable position; leaves out what is unknown.
+pub struct FileLine<'a> {
+    path: &'a str,
+    line: u32,
+    column: Option<u32>,
+}
+
+impl fmt::Display for FileLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path)?;
+        if self.line != 0 {
+            write!(f, ":{}", self.line)?;
+            if let Some(column) = self.column.filter(|&column| column != 0) {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}

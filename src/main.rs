@@ -1,0 +1,16 @@
+//! The `cordon` binary: parses the command line and hands each subcommand to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cordon::cli::{Cli, Command};
+use cordon::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Reach(args) => commands::reach::run(args),
+    };
+    outcome.into()
+}

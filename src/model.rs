@@ -1,0 +1,440 @@
+//! The resolved model: every name checked, every selector turned into entities, every
+//! reference an id. Holds no serde types and knows nothing of files or graphs.
+
+use std::fmt;
+
+use ipnet::IpNet;
+
+use crate::date::Date;
+use crate::location::{Location, Sources};
+use crate::ports::PortSpec;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An entity, in name order: ids sort as names do.
+    EntityId
+);
+id_type!(
+    /// A flow, in file and line order.
+    FlowId
+);
+id_type!(
+    /// A credential, in name order.
+    CredentialId
+);
+id_type!(
+    /// An invariant, in file and line order.
+    InvariantId
+);
+
+/// The four kinds of entity, from the outside in, and the built-in `internet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    Asset,
+    Segment,
+    Account,
+    Environment,
+    Internet,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Environment => "environment",
+            EntityKind::Account => "account",
+            EntityKind::Segment => "segment",
+            EntityKind::Asset => "asset",
+            EntityKind::Internet => "internet",
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub const INTERNET: &str = "internet";
+pub const ANY: &str = "any";
+
+#[derive(Clone, Debug)]
+pub struct Entity {
+    pub name: String,
+    pub kind: EntityKind,
+    pub parent: Option<EntityId>,
+    pub children: Vec<EntityId>,
+    /// The ranges the policy gives this entity.
+    pub cidrs: Vec<IpNet>,
+    /// For a leaf, its own ranges or else those of its nearest ancestor that has some.
+    pub ranges: Vec<IpNet>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub provider: Option<String>,
+    pub account_id: Option<String>,
+    /// `None` only for the built-in `internet`.
+    pub location: Option<Location>,
+}
+
+impl Entity {
+    pub fn is_leaf(&self) -> bool {
+        self.children.is_empty()
+    }
+}
+
+/// A set of entities that is closed downwards (an entity selected means everything inside
+/// it is selected), kept as its outermost members. A flow between two groups thus stays
+/// one edge per outermost member instead of one per pair of leaves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Selection {
+    /// Sorted, without repeats, none inside another.
+    roots: Vec<EntityId>,
+}
+
+impl Selection {
+    /// Builds a selection from any entities; those inside another are dropped.
+    pub fn from_entities(model: &Model, mut entities: Vec<EntityId>) -> Selection {
+        entities.sort_unstable();
+        entities.dedup();
+        let mut marked = vec![false; model.entities.len()];
+        for &entity in &entities {
+            marked[entity.index()] = true;
+        }
+        entities.retain(|&entity| {
+            model
+                .ancestors(entity)
+                .skip(1)
+                .all(|ancestor| !marked[ancestor.index()])
+        });
+        Selection { roots: entities }
+    }
+
+    pub fn roots(&self) -> &[EntityId] {
+        &self.roots
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    /// Whether `entity` is selected: it or an ancestor is a root.
+    pub fn contains(&self, model: &Model, entity: EntityId) -> bool {
+        model
+            .ancestors(entity)
+            .any(|ancestor| self.roots.binary_search(&ancestor).is_ok())
+    }
+
+    /// An entity both selections hold, if any. Two closed-downward sets meet exactly when
+    /// a root of one lies inside the other.
+    pub fn overlap(&self, model: &Model, other: &Selection) -> Option<EntityId> {
+        self.roots
+            .iter()
+            .copied()
+            .find(|&root| other.contains(model, root))
+            .or_else(|| {
+                other
+                    .roots
+                    .iter()
+                    .copied()
+                    .find(|&root| self.contains(model, root))
+            })
+    }
+
+    /// Every selected entity, roots and everything inside them, in id order.
+    pub fn members(&self, model: &Model) -> Vec<EntityId> {
+        let mut members = Vec::new();
+        for &root in &self.roots {
+            model.descendants(root, &mut members);
+        }
+        members.sort_unstable();
+        members
+    }
+
+    /// Every selected leaf, in id order.
+    pub fn leaves(&self, model: &Model) -> Vec<EntityId> {
+        let mut members = self.members(model);
+        members.retain(|&entity| model.entity(entity).is_leaf());
+        members
+    }
+
+    /// Everything that is not selected and contains nothing selected: what `any` stands
+    /// for at one end of an invariant whose other end (or `via`) is `self`.
+    pub fn complement(&self, model: &Model) -> Selection {
+        // An entity is excluded when it is selected or an ancestor of something selected.
+        let mut excluded = vec![false; model.entities.len()];
+        for &root in &self.roots {
+            for ancestor in model.ancestors(root) {
+                excluded[ancestor.index()] = true;
+            }
+        }
+        let mut roots = Vec::new();
+        let mut stack: Vec<EntityId> = model.top_level().collect();
+        while let Some(entity) = stack.pop() {
+            if !excluded[entity.index()] {
+                roots.push(entity);
+            } else if self.roots.binary_search(&entity).is_err() {
+                stack.extend(model.entity(entity).children.iter().copied());
+            }
+        }
+        roots.sort_unstable();
+        Selection { roots }
+    }
+
+    pub fn union(&self, model: &Model, other: &Selection) -> Selection {
+        let mut all = self.roots.clone();
+        all.extend_from_slice(&other.roots);
+        Selection::from_entities(model, all)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialStatus {
+    Active,
+    Revoked,
+}
+
+#[derive(Clone, Debug)]
+pub struct Credential {
+    pub name: String,
+    pub holders: Selection,
+    pub leaked: bool,
+    pub status: CredentialStatus,
+    pub kind: Option<String>,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub rotated: Option<Date>,
+    pub location: Location,
+}
+
+impl Credential {
+    /// Whether the credential can open anything at all.
+    pub fn is_active(&self) -> bool {
+        self.status == CredentialStatus::Active
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub name: Option<String>,
+    pub from: Selection,
+    pub to: Selection,
+    /// Never empty: a flow without `ports` allows `any`.
+    pub ports: Vec<PortSpec>,
+    pub auth: Vec<CredentialId>,
+    pub kind: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub ticket: Option<String>,
+    pub location: Location,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const NAMES: [&'static str; 4] = ["critical", "high", "medium", "low"];
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "critical" => Some(Severity::Critical),
+            "high" => Some(Severity::High),
+            "medium" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// One end of an invariant: the entities and the selector text that named them.
+#[derive(Clone, Debug)]
+pub struct End {
+    pub selection: Selection,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Rule {
+    /// No path from `from` to `to` (with `direct`, no single flow).
+    Forbid {
+        from: End,
+        to: End,
+        ports: Vec<PortSpec>,
+        direct: bool,
+    },
+    /// Some path from `from` to `to` (with `direct`, a single flow).
+    Require {
+        from: End,
+        to: End,
+        ports: Vec<PortSpec>,
+        direct: bool,
+    },
+    /// Every path from `from` to `to` passes through `via`.
+    Through { from: End, to: End, via: End },
+}
+
+impl Rule {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Forbid { .. } => "forbid",
+            Rule::Require { .. } => "require",
+            Rule::Through { .. } => "through",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Invariant {
+    pub name: String,
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub references: Vec<String>,
+    pub rule: Rule,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug)]
+pub struct Exception {
+    pub invariant: InvariantId,
+    pub reason: String,
+    pub owner: String,
+    pub expires: Date,
+    /// Entities the waived witness must pass, in order; empty waives any witness.
+    pub path: Vec<EntityId>,
+    pub location: Location,
+}
+
+/// The whole estate, resolved.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    /// In name order; `internet` among them.
+    pub entities: Vec<Entity>,
+    pub flows: Vec<Flow>,
+    pub credentials: Vec<Credential>,
+    pub invariants: Vec<Invariant>,
+    pub exceptions: Vec<Exception>,
+    pub sources: Sources,
+}
+
+impl Model {
+    pub fn entity(&self, id: EntityId) -> &Entity {
+        &self.entities[id.index()]
+    }
+
+    pub fn flow(&self, id: FlowId) -> &Flow {
+        &self.flows[id.index()]
+    }
+
+    pub fn credential(&self, id: CredentialId) -> &Credential {
+        &self.credentials[id.index()]
+    }
+
+    pub fn entity_ids(&self) -> impl Iterator<Item = EntityId> + '_ {
+        (0..self.entities.len() as u32).map(EntityId)
+    }
+
+    pub fn flow_ids(&self) -> impl Iterator<Item = FlowId> + '_ {
+        (0..self.flows.len() as u32).map(FlowId)
+    }
+
+    pub fn credential_ids(&self) -> impl Iterator<Item = CredentialId> + '_ {
+        (0..self.credentials.len() as u32).map(CredentialId)
+    }
+
+    pub fn find_entity(&self, name: &str) -> Option<EntityId> {
+        self.entities
+            .binary_search_by(|entity| entity.name.as_str().cmp(name))
+            .ok()
+            .map(|index| EntityId(index as u32))
+    }
+
+    pub fn internet(&self) -> Option<EntityId> {
+        self.find_entity(INTERNET)
+    }
+
+    /// Entities with no parent, `internet` among them.
+    pub fn top_level(&self) -> impl Iterator<Item = EntityId> + '_ {
+        self.entity_ids()
+            .filter(|&id| self.entity(id).parent.is_none())
+    }
+
+    /// `entity`, then its parent, and so on to the top.
+    pub fn ancestors(&self, entity: EntityId) -> Ancestors<'_> {
+        Ancestors {
+            model: self,
+            next: Some(entity),
+        }
+    }
+
+    /// Appends `entity` and everything inside it to `out`.
+    pub fn descendants(&self, entity: EntityId, out: &mut Vec<EntityId>) {
+        let start = out.len();
+        out.push(entity);
+        let mut next = start;
+        while next < out.len() {
+            let current = out[next];
+            out.extend(self.entity(current).children.iter().copied());
+            next += 1;
+        }
+    }
+
+    /// The first leaf inside `entity` in id order (the entity itself if it is a leaf).
+    pub fn first_leaf(&self, entity: EntityId) -> EntityId {
+        let mut current = entity;
+        while let Some(&child) = self.entity(current).children.iter().min() {
+            current = child;
+        }
+        current
+    }
+
+    /// What a witness calls a flow: its name, or `FILE:LINE` when it has none.
+    pub fn flow_label(&self, id: FlowId) -> String {
+        let flow = self.flow(id);
+        match &flow.name {
+            Some(name) => name.clone(),
+            None => self.sources.file_line(flow.location).to_string(),
+        }
+    }
+}
+
+pub struct Ancestors<'a> {
+    model: &'a Model,
+    next: Option<EntityId>,
+}
+
+impl Iterator for Ancestors<'_> {
+    type Item = EntityId;
+
+    fn next(&mut self) -> Option<EntityId> {
+        let current = self.next?;
+        self.next = self.model.entity(current).parent;
+        Some(current)
+    }
+}

@@ -1,0 +1,53 @@
+//! From paths on the command line to a resolved model: discovery, parsing and
+//! resolution in one call, with every problem of every file collected.
+
+use std::path::PathBuf;
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::load::{self, ParsedFile};
+use crate::model::Model;
+use crate::resolve::resolve;
+
+/// Where policies are read from when no path is given.
+pub const DEFAULT_PATH: &str = "policies";
+
+/// Loads and resolves the policies under `paths` (`./policies` when empty).
+pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
+    let default = [PathBuf::from(DEFAULT_PATH)];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let (found, mut diagnostics) = load::discover(paths);
+    let mut files: Vec<ParsedFile> = Vec::with_capacity(found.len());
+    for file in found {
+        match load::read(file) {
+            Ok(parsed) => files.push(parsed),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if !diagnostics.is_empty() {
+        diagnostic::sort(&mut diagnostics);
+        return Err(diagnostics);
+    }
+    match resolve(&files) {
+        Ok(model) => Ok(model),
+        Err(problems) => {
+            // JSON read by the fast path has no positions. Problems are rare, so read
+            // such files again with positions and resolve once more to point at lines.
+            if !files.iter().any(|file| !file.has_positions) {
+                return Err(problems);
+            }
+            for file in &mut files {
+                if let Err(diagnostic) = load::parse_with_positions(file) {
+                    return Err(vec![diagnostic]);
+                }
+            }
+            match resolve(&files) {
+                Ok(model) => Ok(model),
+                Err(problems) => Err(problems),
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Port specifications (`any`, `tcp`, `udp/53`, `tcp/8000-8100`) and when two overlap.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Any,
+    Tcp,
+    Udp,
+    Icmp,
+}
+
+/// One entry of a `ports` list: a protocol and, for TCP and UDP, an inclusive range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortSpec {
+    pub protocol: Protocol,
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortSpec {
+    pub const ANY: PortSpec = PortSpec {
+        protocol: Protocol::Any,
+        first: 0,
+        last: u16::MAX,
+    };
+
+    /// Whether some traffic matches both specs. `any` matches every protocol, and a bare
+    /// protocol matches all of its ports.
+    pub fn overlaps(&self, other: &PortSpec) -> bool {
+        let protocols = self.protocol == Protocol::Any
+            || other.protocol == Protocol::Any
+            || self.protocol == other.protocol;
+        protocols && self.first <= other.last && other.first <= self.last
+    }
+}
+
+/// Whether a flow allowing `allowed` lets through any of `wanted`. An empty `wanted`
+/// asks for nothing in particular, so it matches every flow.
+pub fn any_overlap(allowed: &[PortSpec], wanted: &[PortSpec]) -> bool {
+    wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|want| allowed.iter().any(|allow| allow.overlaps(want)))
+}
+
+impl std::str::FromStr for PortSpec {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let text = text.trim();
+        let (protocol, range) = match text.split_once('/') {
+            Some((protocol, range)) => (protocol, Some(range)),
+            None => (text, None),
+        };
+        let protocol = match protocol.to_ascii_lowercase().as_str() {
+            "any" => Protocol::Any,
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            "icmp" => Protocol::Icmp,
+            _ => return Err(()),
+        };
+        let Some(range) = range else {
+            return Ok(PortSpec {
+                protocol,
+                ..PortSpec::ANY
+            });
+        };
+        if !matches!(protocol, Protocol::Tcp | Protocol::Udp) {
+            return Err(());
+        }
+        let (first, last) = match range.split_once('-') {
+            Some((first, last)) => (parse_port(first)?, parse_port(last)?),
+            None => {
+                let port = parse_port(range)?;
+                (port, port)
+            }
+        };
+        if first > last {
+            return Err(());
+        }
+        Ok(PortSpec {
+            protocol,
+            first,
+            last,
+        })
+    }
+}
+
+fn parse_port(text: &str) -> Result<u16, ()> {
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(());
+    }
+    text.parse().map_err(|_| ())
+}
+
+/// The fix for a port that did not parse, where one is likely: `443` means `tcp/443`.
+pub fn suggestion(text: &str) -> String {
+    let text = text.trim();
+    if parse_port(text).is_ok() {
+        format!("did you mean `tcp/{text}`?")
+    } else {
+        "use `any`, `tcp`, `udp`, `icmp`, `tcp/443` or `tcp/8000-8100`".to_owned()
+    }
+}
+
+impl fmt::Display for PortSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let protocol = match self.protocol {
+            Protocol::Any => "any",
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Icmp => "icmp",
+        };
+        f.write_str(protocol)?;
+        if (self.first, self.last) == (0, u16::MAX) {
+            Ok(())
+        } else if self.first == self.last {
+            write!(f, "/{}", self.first)
+        } else {
+            write!(f, "/{}-{}", self.first, self.last)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> PortSpec {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_every_form() {
+        for text in [
+            "any",
+            "tcp",
+            "udp",
+            "icmp",
+            "tcp/443",
+            "udp/53",
+            "tcp/8000-8100",
+        ] {
+            assert_eq!(spec(text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        for text in [
+            "",
+            "http",
+            "tcp/",
+            "tcp/70000",
+            "tcp/10-5",
+            "icmp/8",
+            "tcp/a",
+            "443",
+            "tcp/-1",
+        ] {
+            assert!(text.parse::<PortSpec>().is_err(), "{text}");
+        }
+        assert_eq!(suggestion("443"), "did you mean `tcp/443`?");
+    }
+
+    #[test]
+    fn overlap_follows_protocol_and_range() {
+        assert!(spec("any").overlaps(&spec("udp/53")));
+        assert!(spec("tcp").overlaps(&spec("tcp/443")));
+        assert!(spec("tcp/8000-8100").overlaps(&spec("tcp/8080")));
+        assert!(!spec("tcp/8000-8100").overlaps(&spec("tcp/443")));
+        assert!(!spec("udp/53").overlaps(&spec("tcp/53")));
+        assert!(!spec("icmp").overlaps(&spec("tcp")));
+        assert!(any_overlap(&[spec("tcp/22")], &[]));
+        assert!(!any_overlap(&[spec("tcp/22")], &[spec("tcp/443")]));
+    }
+}

@@ -1,0 +1,145 @@
+//! `reach`: which leaves a selection reaches, or which leaves reach it.
+
+use std::collections::VecDeque;
+
+use crate::engine::{Engine, UNREACHED};
+use crate::graph::{Edge, ReachGraph};
+use crate::model::{EntityId, Model, Selection};
+use crate::ports::{self, PortSpec};
+use crate::report::{Direction, ReachReport, Reached};
+
+/// The leaves outside `selection` that it reaches, with the fewest flows for each.
+pub fn reach_from(
+    model: &Model,
+    selection: &Selection,
+    ports: &[PortSpec],
+) -> Vec<(EntityId, u32)> {
+    let graph = ReachGraph::build(model);
+    let engine = Engine::new(model, &graph);
+    let search = engine.search(selection, None);
+    let landings = engine.landings(&search, ports);
+    model
+        .entity_ids()
+        .filter(|&id| model.entity(id).is_leaf() && !selection.contains(model, id))
+        .filter_map(|id| landings[id.index()].map(|landing| (id, landing.hops)))
+        .collect()
+}
+
+/// The leaves outside `selection` that, each controlled alone, reach it, with the fewest
+/// flows for each.
+///
+/// One backward search over every flow that can ever open finds the candidates. When no
+/// flow's opening depends on what the attacker controls, its distances are exact;
+/// otherwise each candidate is confirmed by a forward search of its own, since the
+/// credentials a leaf can collect depend on where it starts.
+pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec<(EntityId, u32)> {
+    let graph = ReachGraph::build(model);
+    let engine = Engine::new(model, &graph);
+    let backward = backward_distances(model, &graph, &engine, selection, ports);
+    let conditional = model
+        .flow_ids()
+        .any(|flow| engine.can_open(flow) && !engine.open_from_start(flow));
+    let mut found = Vec::new();
+    for id in model.entity_ids() {
+        if !model.entity(id).is_leaf() || selection.contains(model, id) {
+            continue;
+        }
+        let hops = backward[graph.in_node(id).index()];
+        if hops == UNREACHED {
+            continue;
+        }
+        if !conditional {
+            found.push((id, hops));
+            continue;
+        }
+        let alone = Selection::from_entities(model, vec![id]);
+        let search = engine.search(&alone, None);
+        let landings = engine.landings(&search, ports);
+        let best = selection
+            .leaves(model)
+            .into_iter()
+            .filter_map(|leaf| landings[leaf.index()].map(|landing| landing.hops))
+            .min();
+        if let Some(hops) = best {
+            found.push((id, hops));
+        }
+    }
+    found
+}
+
+/// Fewest flows from every node to the selection, over every flow that can ever open,
+/// with the last flow allowing `ports`.
+fn backward_distances(
+    model: &Model,
+    graph: &ReachGraph,
+    engine: &Engine,
+    selection: &Selection,
+    ports: &[PortSpec],
+) -> Vec<u32> {
+    let mut dist = vec![UNREACHED; graph.node_count()];
+    let mut queue = VecDeque::new();
+    // Seeds: the flows that land inside the selection and allow the ports.
+    for flow in model.flow_ids() {
+        let spec = model.flow(flow);
+        if !engine.can_open(flow) || !ports::any_overlap(&spec.ports, ports) {
+            continue;
+        }
+        let lands = spec.to.roots().iter().any(|&target| {
+            selection.contains(model, target)
+                || selection
+                    .roots()
+                    .iter()
+                    .any(|&root| model.ancestors(root).any(|a| a == target))
+        });
+        if lands {
+            let hub = graph.flow_node(flow);
+            dist[hub.index()] = 0;
+            queue.push_back(hub);
+        }
+    }
+    while let Some(node) = queue.pop_front() {
+        let here = dist[node.index()];
+        for (previous, edge) in graph.predecessors(node) {
+            let weight = match edge {
+                Edge::Enter(flow) if !engine.can_open(flow) => continue,
+                Edge::Enter(_) => 1,
+                Edge::Contains | Edge::Pivot | Edge::Exit => 0,
+            };
+            let candidate = here + weight;
+            if candidate < dist[previous.index()] {
+                dist[previous.index()] = candidate;
+                if weight == 0 {
+                    queue.push_front(previous);
+                } else {
+                    queue.push_back(previous);
+                }
+            }
+        }
+    }
+    dist
+}
+
+/// Names and sorts what a query found.
+pub fn report(
+    model: &Model,
+    direction: Direction,
+    selectors: Vec<String>,
+    ports: &[PortSpec],
+    found: Vec<(EntityId, u32)>,
+) -> ReachReport {
+    let mut reachable: Vec<Reached> = found
+        .into_iter()
+        .map(|(id, hops)| Reached {
+            entity: model.entity(id).name.clone(),
+            kind: model.entity(id).kind.as_str(),
+            hops,
+        })
+        .collect();
+    reachable.sort_by(|a, b| a.entity.cmp(&b.entity));
+    ReachReport {
+        direction,
+        selectors,
+        ports: ports.iter().map(ToString::to_string).collect(),
+        reachable,
+    }
+}

@@ -1,0 +1,21 @@
+//! Renderers: one file per output format. They read reports and never compute; any fact
+//! they show is in the report already.
+
+pub mod diagnostics;
+pub mod json;
+pub mod text;
+
+use anstyle::{AnsiColor, Style};
+
+/// The styles text output uses; stripped by the output stream when colour is off.
+pub mod style {
+    use super::*;
+
+    pub const PASS: Style = AnsiColor::Green.on_default().bold();
+    pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+    pub const WAIVED: Style = AnsiColor::Yellow.on_default().bold();
+    pub const DIM: Style = Style::new().dimmed();
+    pub const BOLD: Style = Style::new().bold();
+    pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
+}

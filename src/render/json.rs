@@ -1,0 +1,189 @@
+//! JSON output, in the shapes SPEC section 3 fixes. The structs here mirror the contract
+//! field by field, in order, and exist only to be serialized.
+
+use serde::Serialize;
+
+use crate::report::{CheckReport, Direction, Hop, Obtained, ReachReport};
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+const TOOL: Tool = Tool {
+    name: "cordon",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+#[derive(Serialize)]
+struct Input<'a> {
+    path: &'a str,
+    sha256: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    total: usize,
+    passed: usize,
+    failed: usize,
+    waived: usize,
+}
+
+#[derive(Serialize)]
+struct JsonHop<'a> {
+    from: &'a str,
+    to: &'a str,
+    flow: &'a str,
+    credential: Option<&'a str>,
+    location: &'a str,
+    /// Where the credential was obtained: an entity, or `null` when it leaked. Present
+    /// only on hops that use a credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_from: Option<Option<&'a str>>,
+}
+
+#[derive(Serialize)]
+struct Exception<'a> {
+    owner: &'a str,
+    reason: &'a str,
+    expires: String,
+    days_left: i64,
+    location: &'a str,
+}
+
+#[derive(Serialize)]
+struct Result<'a> {
+    invariant: &'a str,
+    kind: &'a str,
+    severity: &'a str,
+    status: &'a str,
+    message: &'a str,
+    witness: Vec<JsonHop<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    expired_exceptions: Vec<Exception<'a>>,
+}
+
+#[derive(Serialize)]
+struct Check<'a> {
+    tool: Tool,
+    inputs: Vec<Input<'a>>,
+    summary: Summary,
+    results: Vec<Result<'a>>,
+}
+
+fn hops(witness: &[Hop]) -> Vec<JsonHop<'_>> {
+    witness
+        .iter()
+        .map(|hop| JsonHop {
+            from: &hop.from,
+            to: &hop.to,
+            flow: &hop.flow,
+            credential: hop.credential.as_deref(),
+            location: &hop.location,
+            credential_from: hop.obtained.as_ref().map(|obtained| match obtained {
+                Obtained::Leaked => None,
+                Obtained::From(entity) => Some(entity.as_str()),
+            }),
+        })
+        .collect()
+}
+
+fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
+    Exception {
+        owner: &note.owner,
+        reason: &note.reason,
+        expires: note.expires.to_string(),
+        days_left: note.days_left,
+        location: &note.location,
+    }
+}
+
+pub fn check(report: &CheckReport) -> String {
+    let summary = report.summary();
+    let document = Check {
+        tool: TOOL,
+        inputs: report
+            .inputs
+            .iter()
+            .map(|input| Input {
+                path: &input.path,
+                sha256: &input.sha256,
+            })
+            .collect(),
+        summary: Summary {
+            total: summary.total,
+            passed: summary.passed,
+            failed: summary.failed,
+            waived: summary.waived,
+        },
+        results: report
+            .results
+            .iter()
+            .map(|result| Result {
+                invariant: &result.name,
+                kind: result.kind,
+                severity: result.severity.as_str(),
+                status: result.status.as_str(),
+                message: &result.message,
+                witness: hops(&result.witness),
+                waiver: result.waiver.as_ref().map(exception),
+                expired_exceptions: result.expired.iter().map(exception).collect(),
+            })
+            .collect(),
+    };
+    to_string(&document)
+}
+
+#[derive(Serialize)]
+struct Query<'a> {
+    from: &'a [String],
+    to: &'a [String],
+    ports: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Reached<'a> {
+    entity: &'a str,
+    kind: &'a str,
+    hops: u32,
+}
+
+#[derive(Serialize)]
+struct Reach<'a> {
+    query: Query<'a>,
+    reachable: Vec<Reached<'a>>,
+}
+
+pub fn reach(report: &ReachReport) -> String {
+    let (from, to): (&[String], &[String]) = match report.direction {
+        Direction::From => (&report.selectors, &[]),
+        Direction::To => (&[], &report.selectors),
+    };
+    let document = Reach {
+        query: Query {
+            from,
+            to,
+            ports: &report.ports,
+        },
+        reachable: report
+            .reachable
+            .iter()
+            .map(|reached| Reached {
+                entity: &reached.entity,
+                kind: reached.kind,
+                hops: reached.hops,
+            })
+            .collect(),
+    };
+    to_string(&document)
+}
+
+fn to_string<T: Serialize>(document: &T) -> String {
+    // Serializing plain structs of strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
+    text.push('\n');
+    text
+}

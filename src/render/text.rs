@@ -1,0 +1,142 @@
+//! Human-readable output: one line per invariant, the witness hop by hop under a failure,
+//! and a summary line last. Styles are stripped by the output stream when colour is off.
+
+use std::fmt::Write;
+
+use anstyle::Style;
+
+use super::style;
+use crate::report::{CheckReport, Direction, ExceptionNote, Hop, Obtained, ReachReport, Status};
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{}{text}{}", style.render(), style.render_reset())
+}
+
+pub fn check(report: &CheckReport) -> String {
+    let mut out = String::new();
+    let width = report
+        .results
+        .iter()
+        .map(|result| result.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for result in &report.results {
+        let (label, label_style) = match result.status {
+            Status::Pass => ("pass  ", style::PASS),
+            Status::Fail => ("FAIL  ", style::FAIL),
+            Status::Waived => ("waived", style::WAIVED),
+        };
+        let _ = writeln!(
+            out,
+            "{} {:<width$}  {}  {}",
+            paint(label_style, label),
+            result.name,
+            paint(style::DIM, &format!("{:<8}", result.severity.as_str())),
+            result.message,
+        );
+        if result.status != Status::Pass {
+            witness(&mut out, &result.witness);
+        }
+        if let Some(waiver) = &result.waiver {
+            let _ = writeln!(
+                out,
+                "         waived by {}'s exception until {} ({}): {}  {}",
+                waiver.owner,
+                waiver.expires,
+                days_left(waiver),
+                waiver.reason,
+                paint(style::DIM, &waiver.location)
+            );
+        }
+        for expired in &result.expired {
+            let _ = writeln!(
+                out,
+                "         {} {}'s exception expired on {} and waives nothing: {}  {}",
+                paint(style::WAIVED, "expired:"),
+                expired.owner,
+                expired.expires,
+                expired.reason,
+                paint(style::DIM, &expired.location)
+            );
+        }
+    }
+    let summary = report.summary();
+    let verdict = if summary.failed > 0 {
+        paint(style::FAIL, "failed")
+    } else {
+        paint(style::PASS, "ok")
+    };
+    let _ = writeln!(
+        out,
+        "\n{verdict}: {} invariant{}, {} passed, {} failed, {} waived",
+        summary.total,
+        if summary.total == 1 { "" } else { "s" },
+        summary.passed,
+        summary.failed,
+        summary.waived
+    );
+    out
+}
+
+fn days_left(note: &ExceptionNote) -> String {
+    match note.days_left {
+        0 => "expires today".to_owned(),
+        1 => "1 day left".to_owned(),
+        days => format!("{days} days left"),
+    }
+}
+
+fn witness(out: &mut String, witness: &[Hop]) {
+    for (index, hop) in witness.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "         {}. {} -> {}  via {}  {}",
+            index + 1,
+            hop.from,
+            hop.to,
+            paint(style::BOLD, &hop.flow),
+            paint(style::DIM, &hop.location)
+        );
+        if let Some(credential) = &hop.credential {
+            let source = match &hop.obtained {
+                Some(Obtained::Leaked) => "leaked, held from the start".to_owned(),
+                Some(Obtained::From(entity)) => format!("obtained on {entity}"),
+                None => "held".to_owned(),
+            };
+            let _ = writeln!(out, "            using credential {credential} ({source})");
+        }
+    }
+}
+
+pub fn reach(report: &ReachReport) -> String {
+    let mut out = String::new();
+    let selection = report.selectors.join(", ");
+    let ports = if report.ports.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", report.ports.join(", "))
+    };
+    let count = report.reachable.len();
+    let leaves = if count == 1 { "leaf" } else { "leaves" };
+    let _ = match report.direction {
+        Direction::From => writeln!(out, "{selection} reaches {count} {leaves}{ports}"),
+        Direction::To => writeln!(out, "{count} {leaves} reach {selection}{ports}"),
+    };
+    let width = report
+        .reachable
+        .iter()
+        .map(|reached| reached.entity.chars().count())
+        .max()
+        .unwrap_or(0);
+    for reached in &report.reachable {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<11}  {} hop{}",
+            reached.entity,
+            reached.kind,
+            reached.hops,
+            if reached.hops == 1 { "" } else { "s" }
+        );
+    }
+    out
+}

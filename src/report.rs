@@ -1,0 +1,151 @@
+//! What checks and queries find, in the form renderers read. Everything a renderer shows
+//! is computed here or before; renderers only format it.
+
+use crate::date::Date;
+use crate::engine::{Holding, Step};
+use crate::location::Source;
+use crate::model::{Model, Severity};
+
+/// One hop of a witness: one flow, from the leaf that opens the connection to the leaf
+/// that receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub from: String,
+    pub to: String,
+    /// The flow's name, or `FILE:LINE` when it has none.
+    pub flow: String,
+    /// `FILE:LINE` of the flow.
+    pub location: String,
+    pub credential: Option<String>,
+    pub obtained: Option<Obtained>,
+}
+
+/// Where the attacker got the credential of a hop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Obtained {
+    Leaked,
+    From(String),
+}
+
+impl Hop {
+    pub fn from_steps(model: &Model, steps: &[Step]) -> Vec<Hop> {
+        steps
+            .iter()
+            .map(|step| Hop {
+                from: model.entity(step.from).name.clone(),
+                to: model.entity(step.to).name.clone(),
+                flow: model.flow_label(step.flow),
+                location: model
+                    .sources
+                    .file_line(model.flow(step.flow).location)
+                    .to_string(),
+                credential: step
+                    .credential
+                    .map(|(id, _)| model.credential(id).name.clone()),
+                obtained: step.credential.map(|(_, holding)| match holding {
+                    Holding::Leaked => Obtained::Leaked,
+                    Holding::From { entity, .. } => {
+                        Obtained::From(model.entity(entity).name.clone())
+                    }
+                }),
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    Waived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Waived => "waived",
+        }
+    }
+}
+
+/// An exception as a result shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExceptionNote {
+    pub owner: String,
+    pub reason: String,
+    pub expires: Date,
+    /// Negative once expired.
+    pub days_left: i64,
+    pub location: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvariantResult {
+    pub name: String,
+    pub kind: &'static str,
+    pub severity: Severity,
+    pub description: Option<String>,
+    pub references: Vec<String>,
+    pub location: String,
+    pub status: Status,
+    pub message: String,
+    pub witness: Vec<Hop>,
+    /// The exception that waived a failure.
+    pub waiver: Option<ExceptionNote>,
+    /// Exceptions for this invariant that have expired, and so waived nothing.
+    pub expired: Vec<ExceptionNote>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub waived: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckReport {
+    pub inputs: Vec<Source>,
+    pub today: Date,
+    pub results: Vec<InvariantResult>,
+}
+
+impl CheckReport {
+    pub fn summary(&self) -> Summary {
+        let count = |status| self.results.iter().filter(|r| r.status == status).count();
+        Summary {
+            total: self.results.len(),
+            passed: count(Status::Pass),
+            failed: count(Status::Fail),
+            waived: count(Status::Waived),
+        }
+    }
+}
+
+/// One leaf that a reach query found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reached {
+    pub entity: String,
+    pub kind: &'static str,
+    pub hops: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// What the selection reaches.
+    From,
+    /// What reaches the selection.
+    To,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReachReport {
+    pub direction: Direction,
+    pub selectors: Vec<String>,
+    pub ports: Vec<String>,
+    /// Sorted by name.
+    pub reachable: Vec<Reached>,
+}

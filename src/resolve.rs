@@ -1,0 +1,153 @@
+//! From raw policy files to the model: checks every name and reference, turns selectors
+//! into entity sets, and collects every problem instead of stopping at the first.
+
+mod entities;
+mod rules;
+mod selector;
+
+use std::collections::HashMap;
+
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::load::ParsedFile;
+use crate::location::{Location, Source, SourceId, Sources};
+use crate::model::Model;
+
+/// Resolves parsed files into one model, or every problem found in them.
+pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
+    let sources = Sources::new(
+        files
+            .iter()
+            .map(|file| Source {
+                path: file.found.display.clone(),
+                sha256: file.sha256.clone(),
+            })
+            .collect(),
+    );
+    let mut cx = Context {
+        sources,
+        diagnostics: Vec::new(),
+    };
+    for (index, file) in files.iter().enumerate() {
+        if let Some(version) = &file.raw.version
+            && version.value.trim() != "1"
+        {
+            let at = cx.location(SourceId(index as u32), version);
+            cx.error(
+                at,
+                Problem::Version {
+                    found: version.value.clone(),
+                },
+            )
+            .help("use `version: 1`");
+        }
+    }
+    let mut model = entities::resolve_entities(&mut cx, files);
+    let selectors = selector::SelectorResolver::new(&model);
+    rules::resolve_rules(&mut cx, files, &mut model, &selectors);
+    if cx.diagnostics.is_empty() {
+        model.sources = cx.sources;
+        Ok(model)
+    } else {
+        crate::diagnostic::sort(&mut cx.diagnostics);
+        Err(cx.diagnostics)
+    }
+}
+
+/// Resolves selectors given outside the policy files, such as on the command line, into
+/// their union; or each problem with its help line.
+pub fn select(
+    model: &Model,
+    selectors: &[String],
+) -> Result<crate::model::Selection, Vec<(Problem, Option<String>)>> {
+    let resolver = selector::SelectorResolver::new(model);
+    let texts: Vec<&str> = selectors.iter().map(String::as_str).collect();
+    selector::union(model, &resolver, &texts).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|(_, error)| (error.problem, error.help))
+            .collect()
+    })
+}
+
+/// What resolution carries from step to step: the files and the problems so far.
+pub(crate) struct Context {
+    pub sources: Sources,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Context {
+    pub fn location<T>(&self, source: SourceId, spanned: &Spanned<T>) -> Location {
+        Location::new(source, &spanned.referenced)
+    }
+
+    pub fn error(&mut self, at: Location, problem: Problem) -> HelpSlot<'_> {
+        self.diagnostics.push(Diagnostic::new(
+            self.sources.path(at.source),
+            at.line,
+            at.column,
+            problem,
+        ));
+        HelpSlot {
+            diagnostics: &mut self.diagnostics,
+        }
+    }
+
+    pub fn display(&self, at: Location) -> String {
+        self.sources.file_line_column(at).to_string()
+    }
+}
+
+/// Lets a caller attach a help line to the diagnostic it just added.
+pub(crate) struct HelpSlot<'a> {
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl HelpSlot<'_> {
+    pub fn help(self, help: impl Into<String>) {
+        if let Some(last) = self.diagnostics.last_mut() {
+            last.help = Some(help.into());
+        }
+    }
+
+    pub fn maybe_help(self, help: Option<String>) {
+        if let Some(help) = help {
+            self.help(help);
+        }
+    }
+}
+
+/// Records the first place each name was defined, and reports later ones as duplicates.
+pub(crate) struct NameTable {
+    what: &'static str,
+    first: HashMap<String, Location>,
+}
+
+impl NameTable {
+    pub fn new(what: &'static str) -> Self {
+        NameTable {
+            what,
+            first: HashMap::new(),
+        }
+    }
+
+    /// True when `name` is new; otherwise reports the duplicate and returns false.
+    pub fn claim(&mut self, cx: &mut Context, name: &str, at: Location) -> bool {
+        if let Some(&first) = self.first.get(name) {
+            let first = cx.display(first);
+            cx.error(
+                at,
+                Problem::DuplicateName {
+                    what: self.what,
+                    name: name.to_owned(),
+                    first,
+                },
+            )
+            .help("names must be unique: rename one of them");
+            return false;
+        }
+        self.first.insert(name.to_owned(), at);
+        true
+    }
+}

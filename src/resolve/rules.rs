@@ -1,0 +1,611 @@
+//! Resolving what refers to entities: credentials, flows, invariants and exceptions.
+
+use serde_saphyr::Spanned;
+
+use super::selector::{SelectorResolver, union};
+use super::{Context, NameTable};
+use crate::date::Date;
+use crate::diagnostic::Problem;
+use crate::load::ParsedFile;
+use crate::location::{Location, SourceId};
+use crate::model::{
+    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, Invariant, InvariantId,
+    Model, Rule, Selection, Severity,
+};
+use crate::ports::{self, PortSpec};
+use crate::raw::{RawEnds, RawList, RawThrough};
+use crate::suggest::did_you_mean;
+
+pub(super) fn resolve_rules(
+    cx: &mut Context,
+    files: &[ParsedFile],
+    model: &mut Model,
+    resolver: &SelectorResolver,
+) {
+    model.credentials = credentials(cx, files, model, resolver);
+    model.flows = flows(cx, files, model, resolver);
+    model.invariants = invariants(cx, files, model, resolver);
+    model.exceptions = exceptions(cx, files, model);
+}
+
+fn sources(files: &[ParsedFile]) -> impl Iterator<Item = (SourceId, &ParsedFile)> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| (SourceId(index as u32), file))
+}
+
+/// A selector list as a selection, or `None` after reporting why not.
+fn selection(
+    cx: &mut Context,
+    model: &Model,
+    resolver: &SelectorResolver,
+    source: SourceId,
+    list: &Spanned<RawList>,
+) -> Option<Selection> {
+    let whole = cx.location(source, list);
+    if list.value.0.is_empty() {
+        cx.error(whole, Problem::NoSelector)
+            .help("name at least one entity, `tag:NAME`, address or `any`");
+        return None;
+    }
+    let texts: Vec<&str> = list
+        .value
+        .0
+        .iter()
+        .map(|item| item.value.as_str())
+        .collect();
+    match union(model, resolver, &texts) {
+        Ok(selection) => Some(selection),
+        Err(errors) => {
+            for (index, error) in errors {
+                let item = &list.value.0[index];
+                let at = item_location(cx, source, item, whole);
+                cx.error(at, error.problem).maybe_help(error.help);
+            }
+            None
+        }
+    }
+}
+
+/// An item's own location, or its list's when the item was a lone scalar.
+fn item_location(
+    cx: &Context,
+    source: SourceId,
+    item: &Spanned<String>,
+    whole: Location,
+) -> Location {
+    let at = cx.location(source, item);
+    if at.is_known() { at } else { whole }
+}
+
+fn port_list(cx: &mut Context, source: SourceId, list: Option<&Spanned<RawList>>) -> Vec<PortSpec> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    let whole = cx.location(source, list);
+    let mut specs = Vec::new();
+    for item in &list.value.0 {
+        match item.value.parse::<PortSpec>() {
+            Ok(spec) => specs.push(spec),
+            Err(()) => {
+                let at = item_location(cx, source, item, whole);
+                cx.error(
+                    at,
+                    Problem::BadPort {
+                        text: item.value.clone(),
+                    },
+                )
+                .help(ports::suggestion(&item.value));
+            }
+        }
+    }
+    specs.sort_unstable();
+    specs.dedup();
+    specs
+}
+
+fn date(cx: &mut Context, source: SourceId, text: &Spanned<String>) -> Option<Date> {
+    match text.value.trim().parse::<Date>() {
+        Ok(date) => Some(date),
+        Err(()) => {
+            let at = cx.location(source, text);
+            cx.error(
+                at,
+                Problem::BadDate {
+                    text: text.value.clone(),
+                },
+            )
+            .help("write dates as `YYYY-MM-DD`, such as `2024-01-31`");
+            None
+        }
+    }
+}
+
+fn credentials(
+    cx: &mut Context,
+    files: &[ParsedFile],
+    model: &Model,
+    resolver: &SelectorResolver,
+) -> Vec<Credential> {
+    let mut names = NameTable::new("credential");
+    let mut credentials = Vec::new();
+    for (source, file) in sources(files) {
+        for item in file.raw.credentials.iter().flatten() {
+            let raw = &item.value;
+            let at = cx.location(source, &raw.name);
+            let claimed = names.claim(cx, &raw.name.value, at);
+            let holders = match &raw.held_by {
+                Some(list) => selection(cx, model, resolver, source, list),
+                None => Some(Selection::default()),
+            };
+            let status = match raw.status.as_ref().map(|s| s.value.trim()) {
+                None | Some("active") => Some(CredentialStatus::Active),
+                Some("revoked") => Some(CredentialStatus::Revoked),
+                Some(other) => {
+                    let status = raw.status.as_ref().map_or(at, |s| cx.location(source, s));
+                    let help = did_you_mean(other, ["active", "revoked"])
+                        .unwrap_or_else(|| "use `active` or `revoked`".to_owned());
+                    cx.error(
+                        status,
+                        Problem::BadValue {
+                            field: "status",
+                            value: other.to_owned(),
+                        },
+                    )
+                    .help(help);
+                    None
+                }
+            };
+            let rotated = raw.rotated.as_ref().map(|text| date(cx, source, text));
+            if let (true, Some(holders), Some(status), None | Some(Some(_))) =
+                (claimed, holders, status, rotated)
+            {
+                credentials.push(Credential {
+                    name: raw.name.value.clone(),
+                    holders,
+                    leaked: raw.leaked.unwrap_or(false),
+                    status,
+                    kind: raw.kind.clone(),
+                    description: raw.description.clone(),
+                    owner: raw.owner.clone(),
+                    rotated: rotated.flatten(),
+                    location: at,
+                });
+            }
+        }
+    }
+    credentials.sort_by(|a, b| a.name.cmp(&b.name));
+    credentials
+}
+
+fn find_credential(model: &Model, name: &str) -> Option<CredentialId> {
+    model
+        .credentials
+        .binary_search_by(|credential| credential.name.as_str().cmp(name))
+        .ok()
+        .map(|index| CredentialId(index as u32))
+}
+
+fn flows(
+    cx: &mut Context,
+    files: &[ParsedFile],
+    model: &Model,
+    resolver: &SelectorResolver,
+) -> Vec<Flow> {
+    let mut names = NameTable::new("flow");
+    let mut flows = Vec::new();
+    for (source, file) in sources(files) {
+        for item in file.raw.flows.iter().flatten() {
+            let raw = &item.value;
+            let at = cx.location(source, item);
+            let claimed = match &raw.name {
+                Some(name) => {
+                    let name_at = cx.location(source, name);
+                    names.claim(cx, &name.value, name_at)
+                }
+                None => true,
+            };
+            let from = selection(cx, model, resolver, source, &raw.from);
+            let to = selection(cx, model, resolver, source, &raw.to);
+            let errors_before = cx.diagnostics.len();
+            let mut ports = port_list(cx, source, raw.ports.as_ref());
+            if raw.ports.is_none() {
+                ports.push(PortSpec::ANY);
+            }
+            let mut auth = Vec::new();
+            if let Some(list) = &raw.auth {
+                let whole = cx.location(source, list);
+                for name in &list.value.0 {
+                    match find_credential(model, &name.value) {
+                        Some(id) => auth.push(id),
+                        None => {
+                            let name_at = item_location(cx, source, name, whole);
+                            let help = did_you_mean(
+                                &name.value,
+                                model.credentials.iter().map(|c| c.name.as_str()),
+                            );
+                            cx.error(
+                                name_at,
+                                Problem::UnknownName {
+                                    what: "credential",
+                                    name: name.value.clone(),
+                                },
+                            )
+                            .maybe_help(help);
+                        }
+                    }
+                }
+            }
+            auth.sort_unstable();
+            auth.dedup();
+            if let (true, Some(from), Some(to), true) =
+                (claimed, from, to, cx.diagnostics.len() == errors_before)
+            {
+                flows.push(Flow {
+                    name: raw.name.as_ref().map(|name| name.value.clone()),
+                    from,
+                    to,
+                    ports,
+                    auth,
+                    kind: raw.kind.clone().unwrap_or_else(|| "network".to_owned()),
+                    description: raw.description.clone(),
+                    owner: raw.owner.clone(),
+                    ticket: raw.ticket.clone(),
+                    location: at,
+                });
+            }
+        }
+    }
+    flows
+}
+
+/// Whether a selector list names `any`, which at an invariant's end means "everything
+/// else" rather than "everything".
+fn names_any(list: &Spanned<RawList>) -> bool {
+    list.value.0.iter().any(|item| item.value.trim() == ANY)
+}
+
+fn list_text(list: &Spanned<RawList>) -> String {
+    let texts: Vec<&str> = list.value.0.iter().map(|item| item.value.trim()).collect();
+    texts.join(", ")
+}
+
+/// One end of an invariant; `None` for `any`, which is resolved against the others.
+fn end(
+    cx: &mut Context,
+    model: &Model,
+    resolver: &SelectorResolver,
+    source: SourceId,
+    list: &Spanned<RawList>,
+) -> Result<Option<End>, ()> {
+    if names_any(list) {
+        return Ok(None);
+    }
+    match selection(cx, model, resolver, source, list) {
+        Some(selection) => Ok(Some(End {
+            selection,
+            text: list_text(list),
+        })),
+        None => Err(()),
+    }
+}
+
+fn any_end(model: &Model, others: &[&End]) -> End {
+    let mut excluded = Selection::default();
+    for other in others {
+        excluded = excluded.union(model, &other.selection);
+    }
+    End {
+        selection: excluded.complement(model),
+        text: ANY.to_owned(),
+    }
+}
+
+fn invariants(
+    cx: &mut Context,
+    files: &[ParsedFile],
+    model: &Model,
+    resolver: &SelectorResolver,
+) -> Vec<Invariant> {
+    let mut names = NameTable::new("invariant");
+    let mut invariants = Vec::new();
+    for (source, file) in sources(files) {
+        for item in file.raw.invariants.iter().flatten() {
+            let raw = &item.value;
+            let at = cx.location(source, &raw.name);
+            let claimed = names.claim(cx, &raw.name.value, at);
+            let severity = match &raw.severity {
+                None => Some(Severity::High),
+                Some(text) => Severity::parse(text.value.trim()).or_else(|| {
+                    let severity_at = cx.location(source, text);
+                    let help = did_you_mean(&text.value, Severity::NAMES)
+                        .unwrap_or_else(|| "use `critical`, `high`, `medium` or `low`".to_owned());
+                    cx.error(
+                        severity_at,
+                        Problem::BadValue {
+                            field: "severity",
+                            value: text.value.clone(),
+                        },
+                    )
+                    .help(help);
+                    None
+                }),
+            };
+            let mut kinds = Vec::new();
+            if raw.forbid.is_some() {
+                kinds.push("`forbid`");
+            }
+            if raw.require.is_some() {
+                kinds.push("`require`");
+            }
+            if raw.through.is_some() {
+                kinds.push("`through`");
+            }
+            let rule =
+                match (&raw.forbid, &raw.require, &raw.through) {
+                    (Some(ends), None, None) => ends_rule(cx, model, resolver, source, ends).map(
+                        |(from, to, ports, direct)| Rule::Forbid {
+                            from,
+                            to,
+                            ports,
+                            direct,
+                        },
+                    ),
+                    (None, Some(ends), None) => ends_rule(cx, model, resolver, source, ends).map(
+                        |(from, to, ports, direct)| Rule::Require {
+                            from,
+                            to,
+                            ports,
+                            direct,
+                        },
+                    ),
+                    (None, None, Some(through)) => {
+                        through_rule(cx, model, resolver, source, through)
+                    }
+                    (None, None, None) => {
+                        cx.error(
+                            at,
+                            Problem::NoInvariantKind {
+                                name: raw.name.value.clone(),
+                            },
+                        )
+                        .help("add one of `forbid`, `require` or `through`");
+                        None
+                    }
+                    _ => {
+                        cx.error(
+                            at,
+                            Problem::ManyInvariantKinds {
+                                name: raw.name.value.clone(),
+                                kinds: kinds.join(", "),
+                            },
+                        )
+                        .help("split it into one invariant per kind");
+                        None
+                    }
+                };
+            if let (true, Some(severity), Some(rule)) = (claimed, severity, rule) {
+                invariants.push(Invariant {
+                    name: raw.name.value.clone(),
+                    description: raw.description.clone(),
+                    severity,
+                    references: raw.references.clone().unwrap_or_default(),
+                    rule,
+                    location: at,
+                });
+            }
+        }
+    }
+    invariants
+}
+
+type Ends = (End, End, Vec<PortSpec>, bool);
+
+fn ends_rule(
+    cx: &mut Context,
+    model: &Model,
+    resolver: &SelectorResolver,
+    source: SourceId,
+    ends: &Spanned<RawEnds>,
+) -> Option<Ends> {
+    let raw = &ends.value;
+    let at = cx.location(source, ends);
+    let errors_before = cx.diagnostics.len();
+    let from = end(cx, model, resolver, source, &raw.from);
+    let to = end(cx, model, resolver, source, &raw.to);
+    let ports = port_list(cx, source, raw.ports.as_ref());
+    let (Ok(from), Ok(to)) = (from, to) else {
+        return None;
+    };
+    let (from, to) = match (from, to) {
+        (Some(from), Some(to)) => {
+            if let Some(shared) = from.selection.overlap(model, &to.selection) {
+                let shared = model.entity(shared).name.clone();
+                cx.error(
+                    at,
+                    Problem::Overlap {
+                        first: "from",
+                        second: "to",
+                        entity: shared,
+                    },
+                )
+                .help("an invariant's ends must be disjoint: narrow one of them");
+                return None;
+            }
+            (from, to)
+        }
+        (Some(from), None) => {
+            let to = any_end(model, &[&from]);
+            (from, to)
+        }
+        (None, Some(to)) => (any_end(model, &[&to]), to),
+        (None, None) => {
+            cx.error(
+                at,
+                Problem::Overlap {
+                    first: "from",
+                    second: "to",
+                    entity: ANY.to_owned(),
+                },
+            )
+            .help("`any` may stand at one end only");
+            return None;
+        }
+    };
+    if cx.diagnostics.len() != errors_before {
+        return None;
+    }
+    Some((from, to, ports, raw.direct.unwrap_or(false)))
+}
+
+fn through_rule(
+    cx: &mut Context,
+    model: &Model,
+    resolver: &SelectorResolver,
+    source: SourceId,
+    through: &Spanned<RawThrough>,
+) -> Option<Rule> {
+    let raw = &through.value;
+    let at = cx.location(source, through);
+    let from = end(cx, model, resolver, source, &raw.from);
+    let to = end(cx, model, resolver, source, &raw.to);
+    let via = end(cx, model, resolver, source, &raw.via);
+    let (Ok(from), Ok(to), Ok(via)) = (from, to, via) else {
+        return None;
+    };
+    let Some(via) = via else {
+        cx.error(
+            at,
+            Problem::Overlap {
+                first: "via",
+                second: "from",
+                entity: ANY.to_owned(),
+            },
+        )
+        .help("`via` must name the entities every path passes through");
+        return None;
+    };
+    let mut overlapping = false;
+    for (name, end) in [("from", &from), ("to", &to)] {
+        if let Some(end) = end
+            && let Some(shared) = via.selection.overlap(model, &end.selection)
+        {
+            let shared = model.entity(shared).name.clone();
+            cx.error(
+                at,
+                Problem::Overlap {
+                    first: "via",
+                    second: name,
+                    entity: shared,
+                },
+            )
+            .help("`via` must be disjoint from both ends");
+            overlapping = true;
+        }
+    }
+    if overlapping {
+        return None;
+    }
+    let (from, to) = match (from, to) {
+        (Some(from), Some(to)) => {
+            if let Some(shared) = from.selection.overlap(model, &to.selection) {
+                let shared = model.entity(shared).name.clone();
+                cx.error(
+                    at,
+                    Problem::Overlap {
+                        first: "from",
+                        second: "to",
+                        entity: shared,
+                    },
+                )
+                .help("an invariant's ends must be disjoint: narrow one of them");
+                return None;
+            }
+            (from, to)
+        }
+        (Some(from), None) => {
+            let to = any_end(model, &[&from, &via]);
+            (from, to)
+        }
+        (None, Some(to)) => (any_end(model, &[&to, &via]), to),
+        (None, None) => {
+            cx.error(
+                at,
+                Problem::Overlap {
+                    first: "from",
+                    second: "to",
+                    entity: ANY.to_owned(),
+                },
+            )
+            .help("`any` may stand at one end only");
+            return None;
+        }
+    };
+    Some(Rule::Through { from, to, via })
+}
+
+fn exceptions(cx: &mut Context, files: &[ParsedFile], model: &Model) -> Vec<Exception> {
+    let mut exceptions = Vec::new();
+    for (source, file) in sources(files) {
+        for item in file.raw.exceptions.iter().flatten() {
+            let raw = &item.value;
+            let at = cx.location(source, item);
+            let invariant = model
+                .invariants
+                .iter()
+                .position(|invariant| invariant.name == raw.invariant.value)
+                .map(|index| InvariantId(index as u32));
+            if invariant.is_none() {
+                let invariant_at = cx.location(source, &raw.invariant);
+                let help = did_you_mean(
+                    &raw.invariant.value,
+                    model.invariants.iter().map(|i| i.name.as_str()),
+                );
+                cx.error(
+                    invariant_at,
+                    Problem::UnknownName {
+                        what: "invariant",
+                        name: raw.invariant.value.clone(),
+                    },
+                )
+                .maybe_help(help);
+            }
+            let expires = date(cx, source, &raw.expires);
+            let mut path = Vec::new();
+            let mut path_ok = true;
+            for step in raw.path.iter().flatten() {
+                match model.find_entity(step.value.trim()) {
+                    Some(id) => path.push(id),
+                    None => {
+                        path_ok = false;
+                        let step_at = cx.location(source, step);
+                        let help = did_you_mean(
+                            &step.value,
+                            model.entities.iter().map(|e| e.name.as_str()),
+                        );
+                        cx.error(
+                            step_at,
+                            Problem::UnknownName {
+                                what: "entity",
+                                name: step.value.clone(),
+                            },
+                        )
+                        .maybe_help(help);
+                    }
+                }
+            }
+            if let (Some(invariant), Some(expires), true) = (invariant, expires, path_ok) {
+                exceptions.push(Exception {
+                    invariant,
+                    reason: raw.reason.clone(),
+                    owner: raw.owner.clone(),
+                    expires,
+                    path,
+                    location: at,
+                });
+            }
+        }
+    }
+    exceptions
+}

@@ -1,0 +1,163 @@
+//! Turning selector text (`NAME`, `tag:T`, an address or prefix, `any`) into a
+//! [`Selection`].
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use super::entities::parse_cidr;
+use crate::cidr_index::{PrefixTable, covers, meet};
+use crate::diagnostic::Problem;
+use crate::model::{ANY, EntityId, Model, Selection};
+use crate::suggest::{closest, did_you_mean};
+
+pub(crate) struct SelectorResolver {
+    tags: BTreeMap<String, Vec<EntityId>>,
+    /// Every range an entity declares itself.
+    own: PrefixTable<EntityId>,
+    /// Every leaf's effective range, inherited ones included.
+    leaves: PrefixTable<EntityId>,
+    internet: Option<EntityId>,
+}
+
+/// Why a selector selected nothing, with the help line to show.
+pub(crate) struct SelectorError {
+    pub problem: Problem,
+    pub help: Option<String>,
+}
+
+impl SelectorResolver {
+    pub fn new(model: &Model) -> Self {
+        let mut tags: BTreeMap<String, Vec<EntityId>> = BTreeMap::new();
+        for id in model.entity_ids() {
+            for tag in &model.entity(id).tags {
+                tags.entry(tag.clone()).or_default().push(id);
+            }
+        }
+        let own = PrefixTable::new(
+            model
+                .entity_ids()
+                .flat_map(|id| model.entity(id).cidrs.iter().map(move |net| (*net, id))),
+        );
+        let leaves = PrefixTable::new(
+            model
+                .entity_ids()
+                .flat_map(|id| model.entity(id).ranges.iter().map(move |net| (*net, id))),
+        );
+        SelectorResolver {
+            tags,
+            own,
+            leaves,
+            internet: model.internet(),
+        }
+    }
+
+    /// Resolves one selector. `any` selects everything, `internet` included.
+    pub fn resolve(&self, model: &Model, text: &str) -> Result<Vec<EntityId>, SelectorError> {
+        let text = text.trim();
+        if text == ANY {
+            return Ok(model.top_level().collect());
+        }
+        if let Some(tag) = text.strip_prefix("tag:") {
+            return match self.tags.get(tag) {
+                Some(entities) => Ok(entities.clone()),
+                None => Err(SelectorError {
+                    problem: Problem::EmptySelector {
+                        selector: text.to_owned(),
+                    },
+                    help: Some(match closest(tag, self.tags.keys().map(String::as_str)) {
+                        Some(near) => format!("did you mean `tag:{near}`?"),
+                        None => format!("no entity has the tag `{tag}`"),
+                    }),
+                }),
+            };
+        }
+        if let Some(id) = model.find_entity(text) {
+            return Ok(vec![id]);
+        }
+        if let Some(net) = parse_cidr(text) {
+            let selected = self.by_address(model, &net);
+            if selected.is_empty() {
+                return Err(SelectorError {
+                    problem: Problem::EmptySelector {
+                        selector: text.to_owned(),
+                    },
+                    help: None,
+                });
+            }
+            return Ok(selected);
+        }
+        let help = did_you_mean(
+            text,
+            model
+                .entities
+                .iter()
+                .map(|entity| entity.name.as_str())
+                .chain([ANY]),
+        );
+        Err(SelectorError {
+            problem: Problem::UnknownName {
+                what: "entity",
+                name: text.to_owned(),
+            },
+            help,
+        })
+    }
+
+    /// The entities an address selector picks: leaves whose ranges overlap it, groups
+    /// that own some of its addresses that none of their leaves cover, and `internet`
+    /// where it reaches past every declared range.
+    fn by_address(&self, model: &Model, net: &IpNet) -> Vec<EntityId> {
+        let mut selected: Vec<EntityId> = self
+            .leaves
+            .overlapping(net)
+            .into_iter()
+            .map(|(_, leaf)| leaf)
+            .collect();
+        let owned = self.own.overlapping(net);
+        for &(range, group) in &owned {
+            if model.entity(group).is_leaf() {
+                continue;
+            }
+            let region = meet(&range, net);
+            let covered_by_leaves = covers(
+                &region,
+                self.leaves
+                    .overlapping(&region)
+                    .into_iter()
+                    .filter(|&(_, leaf)| model.ancestors(leaf).any(|a| a == group))
+                    .map(|(range, _)| range),
+            );
+            if !covered_by_leaves {
+                selected.push(group);
+            }
+        }
+        if !covers(net, owned.iter().map(|&(range, _)| range)) {
+            selected.extend(self.internet);
+        }
+        selected.sort_unstable();
+        selected.dedup();
+        selected
+    }
+}
+
+/// Resolves a list of selectors into their union.
+pub(crate) fn union(
+    model: &Model,
+    resolver: &SelectorResolver,
+    texts: &[&str],
+) -> Result<Selection, Vec<(usize, SelectorError)>> {
+    let mut all = Vec::new();
+    let mut errors = Vec::new();
+    for (index, text) in texts.iter().enumerate() {
+        match resolver.resolve(model, text) {
+            Ok(entities) => all.extend(entities),
+            Err(error) => errors.push((index, error)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Selection::from_entities(model, all))
+    } else {
+        Err(errors)
+    }
+}
