@@ -155,6 +155,11 @@ pub fn read(found: FoundFile) -> Result<ParsedFile, Diagnostic> {
             reason: io_reason(&e),
         })
     })?;
+    parse(found, bytes)
+}
+
+/// Parses a file's bytes, read from disk or given directly.
+pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<ParsedFile, Diagnostic> {
     let sha256 = hex_digest(&bytes);
     let (raw, has_positions) = match found.format {
         Format::Yaml => (parse_yaml(&found.display, &bytes)?, true),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::diagnostic::{self, Diagnostic};
-use crate::load::{self, ParsedFile};
+use crate::load::{self, Format, FoundFile, ParsedFile};
 use crate::model::Model;
 use crate::resolve::resolve;
 
@@ -31,12 +31,34 @@ pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
         diagnostic::sort(&mut diagnostics);
         return Err(diagnostics);
     }
+    resolve_files(files)
+}
+
+/// Loads a model from policy text given directly, as tests and embedders do.
+pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnostic>> {
+    let format = if display.ends_with(".json") {
+        Format::Json
+    } else {
+        Format::Yaml
+    };
+    let found = FoundFile {
+        path: PathBuf::from(display),
+        display: display.to_owned(),
+        format,
+    };
+    match load::parse(found, text.as_bytes().to_vec()) {
+        Ok(file) => resolve_files(vec![file]),
+        Err(diagnostic) => Err(vec![diagnostic]),
+    }
+}
+
+fn resolve_files(mut files: Vec<ParsedFile>) -> Result<Model, Vec<Diagnostic>> {
     match resolve(&files) {
         Ok(model) => Ok(model),
         Err(problems) => {
             // JSON read by the fast path has no positions. Problems are rare, so read
             // such files again with positions and resolve once more to point at lines.
-            if !files.iter().any(|file| !file.has_positions) {
+            if files.iter().all(|file| file.has_positions) {
                 return Err(problems);
             }
             for file in &mut files {
@@ -44,10 +66,7 @@ pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
                     return Err(vec![diagnostic]);
                 }
             }
-            match resolve(&files) {
-                Ok(model) => Ok(model),
-                Err(problems) => Err(problems),
-            }
+            resolve(&files)
         }
     }
 }
