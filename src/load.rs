@@ -321,6 +321,13 @@ fn strip_position(message: &str) -> String {
         Some(end) => &message[..end],
         None => message,
     };
+    // The parser speaks of events; users think of lists and mappings.
+    let message = message
+        .replace("expected sequence start", "expected a list")
+        .replace(
+            "expected mapping start",
+            "expected a mapping of keys to values",
+        );
     let mut chars = message.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),

@@ -1,0 +1,245 @@
+//! Exit codes, options and plain output of each command.
+
+use crate::harness::Cordon;
+
+const ESTATE: &str = "
+segments:
+  - {name: web, cidrs: [10.0.1.0/24]}
+  - {name: db, cidrs: [10.0.2.0/24]}
+assets:
+  - {name: web1, in: web}
+  - {name: web2, in: web}
+  - {name: db1, in: db}
+  - {name: laptop}
+credentials:
+  - {name: token, leaked: true}
+flows:
+  - {name: public, from: internet, to: web, ports: [tcp/443]}
+  - {name: web-to-db, from: web1, to: db1, ports: [tcp/5432], auth: [token]}
+";
+
+const HOLDS: &str = "
+invariants:
+  - {name: laptop-isolated, forbid: {from: laptop, to: any}}
+";
+
+const FAILS: &str = "
+invariants:
+  - {name: internet-to-db, severity: critical, forbid: {from: internet, to: db}}
+";
+
+#[test]
+fn check_reads_policies_by_default_and_exits_0_when_everything_holds() {
+    let out = Cordon::new()
+        .file("policies/estate.yaml", ESTATE)
+        .file("policies/invariants.yaml", HOLDS)
+        .args(["check"])
+        .run();
+    out.code(0);
+    assert!(out.stdout.contains("laptop-isolated"));
+    assert!(out.stdout.contains("1 passed, 0 failed"));
+}
+
+#[test]
+fn check_exits_1_when_an_invariant_fails_and_shows_the_witness() {
+    let out = Cordon::new()
+        .file("estate.yaml", ESTATE)
+        .file("invariants.yaml", FAILS)
+        .args(["check", "."])
+        .run();
+    out.code(1);
+    assert!(
+        out.stdout.contains("internet reaches db1 in 2 hops"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("via web-to-db  estate.yaml:14"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("using credential token (leaked"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn check_exits_2_on_a_missing_path_or_an_empty_directory() {
+    let out = Cordon::new().args(["check", "nowhere"]).run();
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("nowhere: error: path `nowhere` does not exist")
+    );
+    let out = Cordon::new()
+        .file("empty/readme.txt", "")
+        .args(["check", "empty"])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("no policy files"));
+    let out = Cordon::new().args(["check"]).run();
+    out.code(2);
+    assert!(out.stderr.contains("`policies` does not exist"));
+}
+
+#[test]
+fn bad_command_lines_exit_2() {
+    Cordon::new().args(["frobnicate"]).run().code(2);
+    Cordon::new()
+        .args(["check", "--format", "yaml"])
+        .run()
+        .code(2);
+    Cordon::new().args(["reach"]).run().code(2);
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args(["check", "--today", "tomorrow"])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("invalid `--today` date `tomorrow`"));
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args(["reach", "--from", "web", "--ports", "443"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("did you mean `tcp/443`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = Cordon::new().args(["--help"]).run();
+    out.code(0);
+    assert!(out.stdout.contains("check"));
+    let out = Cordon::new().args(["--version"]).run();
+    out.code(0);
+    assert!(out.stdout.contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn output_goes_to_a_file_with_o() {
+    let run = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .file("policies/b.yaml", FAILS)
+        .args(["check", "--format", "json", "-o", "out.json"]);
+    let out = run.run();
+    out.code(1);
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(run.dir().join("out.json")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(value["summary"]["failed"], 1);
+}
+
+#[test]
+fn colour_follows_the_color_option() {
+    let run = |color: &str| {
+        Cordon::new()
+            .file("policies/a.yaml", ESTATE)
+            .file("policies/b.yaml", FAILS)
+            .args(["check", "--color", color])
+            .env("NO_COLOR", "")
+            .run()
+    };
+    assert!(run("always").stdout.contains('\u{1b}'));
+    assert!(!run("never").stdout.contains('\u{1b}'));
+    // Standard output is a pipe here, so `auto` means no colour.
+    assert!(!run("auto").stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn reach_from_lists_leaves_outside_the_selection_with_fewest_flows() {
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args(["reach", "--from", "internet", "--format", "json"])
+        .run();
+    out.code(0);
+    let value = out.json();
+    assert_eq!(value["query"]["from"], serde_json::json!(["internet"]));
+    assert_eq!(value["query"]["to"], serde_json::json!([]));
+    assert_eq!(
+        value["reachable"],
+        serde_json::json!([
+            {"entity": "db1", "kind": "asset", "hops": 2},
+            {"entity": "web1", "kind": "asset", "hops": 1},
+            {"entity": "web2", "kind": "asset", "hops": 1},
+        ])
+    );
+}
+
+#[test]
+fn reach_to_lists_leaves_that_reach_the_selection_alone() {
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args(["reach", "--to", "db", "--format", "json"])
+        .run();
+    out.code(0);
+    assert_eq!(
+        out.json()["reachable"],
+        serde_json::json!([
+            {"entity": "internet", "kind": "internet", "hops": 2},
+            {"entity": "web1", "kind": "asset", "hops": 1},
+        ])
+    );
+}
+
+#[test]
+fn reach_ports_constrain_the_last_flow() {
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args([
+            "reach", "--from", "internet", "--ports", "tcp/5432", "--format", "json",
+        ])
+        .run();
+    assert_eq!(
+        out.json()["reachable"],
+        serde_json::json!([{"entity": "db1", "kind": "asset", "hops": 2}])
+    );
+}
+
+#[test]
+fn reach_with_an_unknown_selector_suggests_a_name() {
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args(["reach", "--from", "web3"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("unknown entity `web3`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `web1`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn today_comes_from_the_option_then_source_date_epoch() {
+    let policy = format!(
+        "{ESTATE}{FAILS}
+exceptions:
+  - {{invariant: internet-to-db, reason: migration, owner: alice, expires: 2024-06-30}}
+"
+    );
+    let run = |args: &[&str], epoch: Option<&str>| {
+        let mut run = Cordon::new()
+            .file("policies/a.yaml", &policy)
+            .args(args.to_vec());
+        if let Some(epoch) = epoch {
+            run = run.env("SOURCE_DATE_EPOCH", epoch);
+        }
+        run.run()
+    };
+    run(&["check", "--today", "2024-06-30"], None).code(0);
+    run(&["check", "--today", "2024-07-01"], None).code(1);
+    // 1719792000 is 2024-07-01.
+    run(&["check"], Some("1719792000")).code(1);
+    run(&["check"], Some("1719000000")).code(0);
+    run(&["check", "--today", "2024-06-01"], Some("1719792000")).code(0);
+}

@@ -1,0 +1,49 @@
+//! Every kind of input error, as the user sees it. Each file under
+//! `tests/fixtures/errors/` is one case: adding a case means adding a file.
+
+use crate::harness::{Cordon, repo, run_in};
+
+#[test]
+fn every_input_error_names_its_place_and_exits_2() {
+    let dir = repo().join("tests/fixtures/errors");
+    insta::glob!("../fixtures/errors", "*.{yaml,json}", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let out = run_in(&dir, &["check".to_owned(), name.clone()], &[]);
+        assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{name}: {}", out.stdout);
+        assert!(!out.stderr.contains("panicked"), "{name}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with(&format!("{name}:")),
+            "{name}: every problem names the file first:\n{}",
+            out.stderr
+        );
+        insta::assert_snapshot!(out.stderr);
+    });
+}
+
+#[test]
+fn missing_paths_are_reported_together() {
+    let out = Cordon::new()
+        .file("empty/notes.txt", "")
+        .args(["check", "missing.yaml", "empty"])
+        .run();
+    out.code(2);
+    insta::assert_snapshot!(out.stderr);
+}
+
+#[test]
+fn problems_in_several_files_are_all_reported() {
+    let out = Cordon::new()
+        .file("a.yaml", "assets:\n  - {name: a, in: [nowhere}\n")
+        .file("b.yaml", "assets:\n  - {name: b, tagz: []}\n")
+        .args(["check", "."])
+        .run();
+    out.code(2);
+    assert!(out.stderr.starts_with("a.yaml:2:"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("b.yaml:2:15: error: unknown key `tagz`"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,17 @@
+//! cordon's integration tests: one binary, one module per concern.
+
+// Runs the real binary on policy files written to a temporary directory.
+mod harness;
+
+// Exit codes, options and plain output of each command.
+mod cli;
+// JSON output read back into test-local structs that mirror the contract.
+mod contract;
+// Every kind of input error, as the user sees it (snapshots).
+mod errors;
+// Every file under `policies/` and `examples/`, checked and snapshotted.
+mod examples;
+// Hostile input: bombs, deep nesting, bad bytes, wrong shapes; never a panic.
+mod hostile;
+// The engine against a deliberately naive reference on random models.
+mod reference;
