@@ -152,3 +152,35 @@ fn reach_on_the_bundled_model() {
     out.code(0);
     insta::assert_snapshot!(out.stdout);
 }
+
+/// Every `console` block of the README that is not shortened (`…`) shows what the
+/// command really prints, and `echo $?` the exit code it really returns.
+#[test]
+fn the_readme_shows_real_output() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        if block.contains('…') {
+            continue;
+        }
+        let mut last_code = None;
+        for command in block.split("$ ").filter(|c| !c.is_empty()) {
+            let (line, expected) = command.split_once('\n').unwrap();
+            if line == "echo $?" {
+                assert_eq!(Some(expected.trim()), last_code.as_deref(), "{line}");
+                continue;
+            }
+            let args: Vec<&str> = line.strip_prefix("cordon ").unwrap().split(' ').collect();
+            let out = run_repo(&args);
+            assert_eq!(
+                format!("{}{}", out.stdout, out.stderr),
+                expected,
+                "README: $ {line}"
+            );
+            last_code = Some(out.code.to_string());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} README commands checked");
+}

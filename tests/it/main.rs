@@ -1,5 +1,8 @@
 //! cordon's integration tests: one binary, one module per concern.
 
+// A failed set-up step should stop the test loudly; that is what tests are for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 // Runs the real binary on policy files written to a temporary directory.
 mod harness;
 
