@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod exit;
 pub mod graph;
+pub mod json_lines;
 pub mod load;
 pub mod location;
 pub mod model;

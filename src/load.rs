@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Diagnostic, Problem};
+use crate::json_lines::JsonLines;
 use crate::raw::RawFile;
 use crate::suggest::did_you_mean;
 
@@ -43,6 +44,8 @@ pub struct ParsedFile {
     pub raw: RawFile,
     /// Whether the spans in `raw` are real. False after the fast JSON path.
     pub has_positions: bool,
+    /// After the fast JSON path, the line of each flow, invariant and exception.
+    pub json_lines: Option<JsonLines>,
 }
 
 /// Finds every policy file under `paths`, sorted by display path and without repeats, so
@@ -165,12 +168,15 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<ParsedFile, Diagnostic>
         Format::Yaml => (parse_yaml(&found.display, &bytes)?, true),
         Format::Json => (parse_json(&found.display, &bytes)?, false),
     };
+    // Flows, invariants and exceptions are named by their line in every output.
+    let json_lines = (!has_positions).then(|| JsonLines::scan(&bytes));
     Ok(ParsedFile {
         found,
         bytes,
         sha256,
         raw,
         has_positions,
+        json_lines,
     })
 }
 
@@ -180,6 +186,7 @@ pub fn parse_with_positions(file: &mut ParsedFile) -> Result<(), Diagnostic> {
     if !file.has_positions {
         file.raw = parse_yaml(&file.found.display, &file.bytes)?;
         file.has_positions = true;
+        file.json_lines = None;
     }
     Ok(())
 }

@@ -68,6 +68,26 @@ fn selection(
     }
 }
 
+/// Where a list item starts: its span, or after the fast JSON path, the line the
+/// scanner found for it.
+fn item_start<T>(
+    cx: &Context,
+    source: SourceId,
+    item: &Spanned<T>,
+    json_lines: Option<&[u32]>,
+    index: usize,
+) -> Location {
+    let at = cx.location(source, item);
+    match json_lines.and_then(|lines| lines.get(index)) {
+        Some(&line) if !at.is_known() => Location {
+            source,
+            line,
+            column: 0,
+        },
+        _ => at,
+    }
+}
+
 /// An item's own location, or its list's when the item was a lone scalar.
 fn item_location(
     cx: &Context,
@@ -196,9 +216,10 @@ fn flows(
     let mut names = NameTable::new("flow");
     let mut flows = Vec::new();
     for (source, file) in sources(files) {
-        for item in file.raw.flows.iter().flatten() {
+        let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
+        for (index, item) in file.raw.flows.iter().flatten().enumerate() {
             let raw = &item.value;
-            let at = cx.location(source, item);
+            let at = item_start(cx, source, item, lines, index);
             let claimed = match &raw.name {
                 Some(name) => {
                     let name_at = cx.location(source, name);
@@ -311,9 +332,13 @@ fn invariants(
     let mut names = NameTable::new("invariant");
     let mut invariants = Vec::new();
     for (source, file) in sources(files) {
-        for item in file.raw.invariants.iter().flatten() {
+        let lines = file
+            .json_lines
+            .as_ref()
+            .map(|lines| lines.invariants.as_slice());
+        for (index, item) in file.raw.invariants.iter().flatten().enumerate() {
             let raw = &item.value;
-            let at = cx.location(source, &raw.name);
+            let at = item_start(cx, source, &raw.name, lines, index);
             let claimed = names.claim(cx, &raw.name.value, at);
             let severity = match &raw.severity {
                 None => Some(Severity::High),
@@ -548,9 +573,13 @@ fn through_rule(
 fn exceptions(cx: &mut Context, files: &[ParsedFile], model: &Model) -> Vec<Exception> {
     let mut exceptions = Vec::new();
     for (source, file) in sources(files) {
-        for item in file.raw.exceptions.iter().flatten() {
+        let lines = file
+            .json_lines
+            .as_ref()
+            .map(|lines| lines.exceptions.as_slice());
+        for (index, item) in file.raw.exceptions.iter().flatten().enumerate() {
             let raw = &item.value;
-            let at = cx.location(source, item);
+            let at = item_start(cx, source, item, lines, index);
             let invariant = model
                 .invariants
                 .iter()

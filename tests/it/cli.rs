@@ -243,3 +243,39 @@ exceptions:
     run(&["check"], Some("1719000000")).code(0);
     run(&["check", "--today", "2024-06-01"], Some("1719792000")).code(0);
 }
+
+#[test]
+fn json_policies_name_unnamed_flows_by_line() {
+    let policy = r#"{
+  "assets": [{"name": "a"}, {"name": "b"}],
+  "flows": [
+    {"from": "a", "to": "b"},
+    {"name": "named", "from": "b", "to": "a"}
+  ],
+  "invariants": [{"name": "t", "forbid": {"from": "a", "to": "b"}}]
+}
+"#;
+    let out = Cordon::new()
+        .file("policies/p.json", policy)
+        .args(["check", "--format", "json"])
+        .run();
+    out.code(1);
+    let hop = &out.json()["results"][0]["witness"][0];
+    assert_eq!(hop["flow"], "policies/p.json:4");
+    assert_eq!(hop["location"], "policies/p.json:4");
+    let named = policy.replace(
+        r#"{"from": "a", "to": "b"},"#,
+        r#"{"from": "b", "to": "b"},"#,
+    );
+    let out = Cordon::new()
+        .file(
+            "policies/p.json",
+            named.replace(r#""from": "b", "to": "a""#, r#""from": "a", "to": "b""#),
+        )
+        .args(["check", "--format", "json"])
+        .run();
+    out.code(1);
+    let hop = &out.json()["results"][0]["witness"][0];
+    assert_eq!(hop["flow"], "named");
+    assert_eq!(hop["location"], "policies/p.json:5");
+}
