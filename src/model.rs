@@ -110,16 +110,17 @@ impl Selection {
     pub fn from_entities(model: &Model, mut entities: Vec<EntityId>) -> Selection {
         entities.sort_unstable();
         entities.dedup();
-        let mut marked = vec![false; model.entities.len()];
-        for &entity in &entities {
-            marked[entity.index()] = true;
+        if entities.len() > 1 {
+            // Selections are built once per selector of every flow, so this costs the
+            // selection's own size, never the model's.
+            let all = entities.clone();
+            entities.retain(|&entity| {
+                model
+                    .ancestors(entity)
+                    .skip(1)
+                    .all(|ancestor| all.binary_search(&ancestor).is_err())
+            });
         }
-        entities.retain(|&entity| {
-            model
-                .ancestors(entity)
-                .skip(1)
-                .all(|ancestor| !marked[ancestor.index()])
-        });
         Selection { roots: entities }
     }
 
