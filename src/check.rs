@@ -68,27 +68,9 @@ fn evaluate(
         .map(|found| Hop::from_steps(model, &engine.witness(search, found.leaf, found.landing)));
     let (status, message) = match (&invariant.rule, witness.as_deref()) {
         (Rule::Forbid { .. }, Some(witness)) => (Status::Fail, reaches(witness)),
-        (Rule::Forbid { from, to, .. }, None) => (
-            Status::Pass,
-            format!(
-                "no {}path from {} to {}{}",
-                direct_word(direct),
-                quote(from),
-                quote(to),
-                ports_suffix(ports)
-            ),
-        ),
+        (Rule::Forbid { from, to, .. }, None) => (Status::Pass, no_path(from, to, ports, direct)),
         (Rule::Require { .. }, Some(witness)) => (Status::Pass, reaches(witness)),
-        (Rule::Require { from, to, .. }, None) => (
-            Status::Fail,
-            format!(
-                "no {}path from {} to {}{}",
-                direct_word(direct),
-                quote(from),
-                quote(to),
-                ports_suffix(ports)
-            ),
-        ),
+        (Rule::Require { from, to, .. }, None) => (Status::Fail, no_path(from, to, ports, direct)),
         (Rule::Through { via, .. }, Some(witness)) => (
             Status::Fail,
             format!("{} avoiding {}", reaches(witness), quote(via)),
@@ -153,21 +135,23 @@ fn reaches(witness: &[Hop]) -> String {
     )
 }
 
-fn quote(end: &End) -> String {
-    format!("`{}`", end.text)
-}
-
-fn direct_word(direct: bool) -> &'static str {
-    if direct { "direct " } else { "" }
-}
-
-fn ports_suffix(ports: &[PortSpec]) -> String {
-    if ports.is_empty() {
+fn no_path(from: &End, to: &End, ports: &[PortSpec], direct: bool) -> String {
+    let direct = if direct { "direct " } else { "" };
+    let ports = if ports.is_empty() {
         String::new()
     } else {
         let ports: Vec<String> = ports.iter().map(ToString::to_string).collect();
         format!(" on {}", ports.join(", "))
-    }
+    };
+    format!(
+        "no {direct}path from {} to {}{ports}",
+        quote(from),
+        quote(to)
+    )
+}
+
+fn quote(end: &End) -> String {
+    format!("`{}`", end.text)
 }
 
 /// Waives a failure under an exception that has not expired and whose `path`, if any,

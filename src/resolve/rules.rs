@@ -312,9 +312,9 @@ fn end(
     }
 }
 
-fn any_end(model: &Model, others: &[&End]) -> End {
+fn any_end(model: &Model, others: &[Option<&End>]) -> End {
     let mut excluded = Selection::default();
-    for other in others {
+    for other in others.iter().flatten() {
         excluded = excluded.union(model, &other.selection);
     }
     End {
@@ -427,6 +427,53 @@ fn invariants(
 
 type Ends = (End, End, Vec<PortSpec>, bool);
 
+/// Checks that an invariant's two ends are disjoint, and resolves an `any` end against
+/// the other end and `via`.
+fn pair_ends(
+    cx: &mut Context,
+    model: &Model,
+    at: Location,
+    from: Option<End>,
+    to: Option<End>,
+    via: Option<&End>,
+) -> Option<(End, End)> {
+    match (from, to) {
+        (Some(from), Some(to)) => {
+            if let Some(shared) = from.selection.overlap(model, &to.selection) {
+                let shared = model.entity(shared).name.clone();
+                cx.error(
+                    at,
+                    Problem::Overlap {
+                        first: "from",
+                        second: "to",
+                        entity: shared,
+                    },
+                )
+                .help("an invariant's ends must be disjoint: narrow one of them");
+                return None;
+            }
+            Some((from, to))
+        }
+        (Some(from), None) => {
+            let to = any_end(model, &[Some(&from), via]);
+            Some((from, to))
+        }
+        (None, Some(to)) => Some((any_end(model, &[Some(&to), via]), to)),
+        (None, None) => {
+            cx.error(
+                at,
+                Problem::Overlap {
+                    first: "from",
+                    second: "to",
+                    entity: ANY.to_owned(),
+                },
+            )
+            .help("`any` may stand at one end only");
+            None
+        }
+    }
+}
+
 fn ends_rule(
     cx: &mut Context,
     model: &Model,
@@ -443,41 +490,7 @@ fn ends_rule(
     let (Ok(from), Ok(to)) = (from, to) else {
         return None;
     };
-    let (from, to) = match (from, to) {
-        (Some(from), Some(to)) => {
-            if let Some(shared) = from.selection.overlap(model, &to.selection) {
-                let shared = model.entity(shared).name.clone();
-                cx.error(
-                    at,
-                    Problem::Overlap {
-                        first: "from",
-                        second: "to",
-                        entity: shared,
-                    },
-                )
-                .help("an invariant's ends must be disjoint: narrow one of them");
-                return None;
-            }
-            (from, to)
-        }
-        (Some(from), None) => {
-            let to = any_end(model, &[&from]);
-            (from, to)
-        }
-        (None, Some(to)) => (any_end(model, &[&to]), to),
-        (None, None) => {
-            cx.error(
-                at,
-                Problem::Overlap {
-                    first: "from",
-                    second: "to",
-                    entity: ANY.to_owned(),
-                },
-            )
-            .help("`any` may stand at one end only");
-            return None;
-        }
-    };
+    let (from, to) = pair_ends(cx, model, at, from, to, None)?;
     if cx.diagnostics.len() != errors_before {
         return None;
     }
@@ -532,41 +545,7 @@ fn through_rule(
     if overlapping {
         return None;
     }
-    let (from, to) = match (from, to) {
-        (Some(from), Some(to)) => {
-            if let Some(shared) = from.selection.overlap(model, &to.selection) {
-                let shared = model.entity(shared).name.clone();
-                cx.error(
-                    at,
-                    Problem::Overlap {
-                        first: "from",
-                        second: "to",
-                        entity: shared,
-                    },
-                )
-                .help("an invariant's ends must be disjoint: narrow one of them");
-                return None;
-            }
-            (from, to)
-        }
-        (Some(from), None) => {
-            let to = any_end(model, &[&from, &via]);
-            (from, to)
-        }
-        (None, Some(to)) => (any_end(model, &[&to, &via]), to),
-        (None, None) => {
-            cx.error(
-                at,
-                Problem::Overlap {
-                    first: "from",
-                    second: "to",
-                    entity: ANY.to_owned(),
-                },
-            )
-            .help("`any` may stand at one end only");
-            return None;
-        }
-    };
+    let (from, to) = pair_ends(cx, model, at, from, to, Some(&via))?;
     Some(Rule::Through { from, to, via })
 }
 
