@@ -9,6 +9,7 @@ use crate::graph::ReachGraph;
 use crate::model::{End, EntityId, Exception, Invariant, Model, Rule, Selection};
 use crate::ports::PortSpec;
 use crate::report::{CheckReport, ExceptionNote, Hop, InvariantResult, Status};
+use crate::timings::Timings;
 
 /// What one invariant's search found: the closest leaf of its target and the route there.
 struct Found {
@@ -18,8 +19,14 @@ struct Found {
 
 /// Checks every invariant of `model` as of `today`.
 pub fn check(model: &Model, today: Date) -> CheckReport {
+    check_timed(model, today, &mut Timings::new())
+}
+
+/// [`check`], recording the time spent building the graph and checking.
+pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckReport {
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
+    timings.lap("graph");
     // Invariants that start from the same entities share one search.
     let mut searches: HashMap<(Selection, Option<Selection>), Search> = HashMap::new();
     let mut results = Vec::with_capacity(model.invariants.len());
@@ -41,6 +48,7 @@ pub fn check(model: &Model, today: Date) -> CheckReport {
         });
         results.push(evaluate(&engine, search, invariant, today));
     }
+    timings.lap("check");
     CheckReport {
         inputs: model.sources.files().to_vec(),
         today,

@@ -75,6 +75,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 
+    /// Print how long each phase took to standard error
+    #[arg(long)]
+    pub timings: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

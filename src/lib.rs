@@ -26,3 +26,4 @@ pub mod render;
 pub mod report;
 pub mod resolve;
 pub mod suggest;
+pub mod timings;

@@ -225,16 +225,34 @@ fn budget(len: usize) -> serde_saphyr::Budget {
     .unwrap_or_default()
 }
 
-fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
+/// The parser options for a YAML file of `len` bytes.
+fn yaml_options(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::options! {
-        budget: Some(budget(bytes.len())),
+        budget: Some(budget(len)),
         with_snippet: false,
     };
-    options.alias_limits.max_total_replayed_events = bytes.len().saturating_add(10_000);
+    options.alias_limits.max_total_replayed_events = len.saturating_add(10_000);
     options.alias_limits.max_replay_stack_depth = 16;
-    match serde_saphyr::from_slice_with_options::<Option<RawFile>>(bytes, options) {
+    options
+}
+
+fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
+    match serde_saphyr::from_slice_with_options::<Option<RawFile>>(bytes, yaml_options(bytes.len())) {
         Ok(raw) => Ok(raw.unwrap_or_default()),
         Err(error) => Err(yaml_diagnostic(display, &error)),
+    }
+}
+
+/// Parses a file with the same parser and options as [`read`], into nothing: the least
+/// any reader of these files must pay. Benchmarks compare cordon's whole run to it.
+pub fn parse_floor(format: Format, bytes: &[u8]) -> bool {
+    match format {
+        Format::Yaml => serde_saphyr::from_slice_with_options::<serde::de::IgnoredAny>(
+            bytes,
+            yaml_options(bytes.len()),
+        )
+        .is_ok(),
+        Format::Json => serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok(),
     }
 }
 

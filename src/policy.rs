@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::diagnostic::{self, Diagnostic};
 use crate::load::{self, Format, FoundFile, ParsedFile};
 use crate::model::Model;
+use crate::timings::Timings;
 use crate::resolve::resolve;
 
 /// Where policies are read from when no path is given.
@@ -13,6 +14,11 @@ pub const DEFAULT_PATH: &str = "policies";
 
 /// Loads and resolves the policies under `paths` (`./policies` when empty).
 pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
+    load_model_timed(paths, &mut Timings::new())
+}
+
+/// [`load_model`], recording the time spent reading and resolving.
+pub fn load_model_timed(paths: &[PathBuf], timings: &mut Timings) -> Result<Model, Vec<Diagnostic>> {
     let default = [PathBuf::from(DEFAULT_PATH)];
     let paths = if paths.is_empty() {
         &default[..]
@@ -27,11 +33,14 @@ pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
+    timings.lap("parse");
     if !diagnostics.is_empty() {
         diagnostic::sort(&mut diagnostics);
         return Err(diagnostics);
     }
-    resolve_files(files)
+    let model = resolve_files(files);
+    timings.lap("resolve");
+    model
 }
 
 /// Loads a model from policy text given directly, as tests and embedders do.
