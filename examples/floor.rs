@@ -40,7 +40,10 @@ fn main() {
             eprintln!("floor: the model does not load: {:?}", problems.first());
             std::process::exit(2);
         });
-        let report = cordon::check::check(&model, "2024-01-01".parse().unwrap_or_else(|()| unreachable!()));
+        let report = cordon::check::check(
+            &model,
+            "2024-01-01".parse().unwrap_or_else(|()| unreachable!()),
+        );
         std::hint::black_box(report);
         check.push(start.elapsed());
     }
@@ -48,7 +51,16 @@ fn main() {
     let (floor, check) = (best(&floor), best(&check));
     println!("files      {}", files.len());
     println!("bytes      {bytes}");
-    println!("floor      {:.3} s (parse into IgnoredAny, best of {runs})", floor.as_secs_f64());
-    println!("check      {:.3} s (load, resolve, build, check, best of {runs})", check.as_secs_f64());
-    println!("ratio      {:.2}", check.as_secs_f64() / floor.as_secs_f64());
+    println!(
+        "floor      {:.3} s (parse into IgnoredAny, best of {runs})",
+        floor.as_secs_f64()
+    );
+    println!(
+        "check      {:.3} s (load, resolve, build, check, best of {runs})",
+        check.as_secs_f64()
+    );
+    println!(
+        "ratio      {:.2}",
+        check.as_secs_f64() / floor.as_secs_f64()
+    );
 }

@@ -45,7 +45,14 @@ enum Format {
 const ENVIRONMENTS: usize = 5;
 const SEGMENTS_PER_ACCOUNT: usize = 10;
 const ASSETS_PER_SEGMENT: usize = 5;
-const PORTS: [&str; 6] = ["tcp/443", "tcp/22", "tcp/5432", "udp/53", "tcp/8000-8100", "tcp/6443"];
+const PORTS: [&str; 6] = [
+    "tcp/443",
+    "tcp/22",
+    "tcp/5432",
+    "udp/53",
+    "tcp/8000-8100",
+    "tcp/6443",
+];
 
 struct Rng(u64);
 
@@ -190,7 +197,15 @@ fn main() -> std::io::Result<()> {
     let env_of_account = |account: usize| account % ENVIRONMENTS;
     // Each account owns a /20 of 10.0.0.0/8 and each segment a /24 of it.
     let account_base = |account: usize| (10u32 << 24) + (account as u32) * 4096;
-    let ip = |n: u32| format!("{}.{}.{}.{}", n >> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255);
+    let ip = |n: u32| {
+        format!(
+            "{}.{}.{}.{}",
+            n >> 24,
+            (n >> 16) & 255,
+            (n >> 8) & 255,
+            n & 255
+        )
+    };
 
     let ext = match args.format {
         Format::Yaml => "yaml",
@@ -198,12 +213,18 @@ fn main() -> std::io::Result<()> {
     };
     std::fs::create_dir_all(&args.out)?;
     let write = |name: &str, file: &File| {
-        std::fs::write(args.out.join(format!("{name}.{ext}")), file.render(args.format))
+        std::fs::write(
+            args.out.join(format!("{name}.{ext}")),
+            file.render(args.format),
+        )
     };
 
     let mut estate = File::new();
     for env in 0..ENVIRONMENTS {
-        estate.push("environments", Item::new().text("name", format!("env-{env}")));
+        estate.push(
+            "environments",
+            Item::new().text("name", format!("env-{env}")),
+        );
     }
     for account in 0..accounts {
         let item = Item::new()
@@ -243,7 +264,10 @@ fn main() -> std::io::Result<()> {
             let item = Item::new()
                 .text("name", format!("host-{asset}"))
                 .text("in", format!("seg-{segment}"))
-                .list("cidrs", vec![ip(base + 10 + (asset % ASSETS_PER_SEGMENT) as u32)])
+                .list(
+                    "cidrs",
+                    vec![ip(base + 10 + (asset % ASSETS_PER_SEGMENT) as u32)],
+                )
                 .list("tags", tags);
             file.push("assets", item);
         }
@@ -317,7 +341,7 @@ fn main() -> std::io::Result<()> {
 
     let mut invariant_file = File::new();
     let mut written = 0;
-    for (from, to) in required.iter().copied() {
+    for &(from, to) in &required {
         if written >= invariants / 2 {
             break;
         }
@@ -328,7 +352,10 @@ fn main() -> std::io::Result<()> {
                 .text("name", format!("inv-{written}"))
                 .text("severity", "medium")
                 .list("references", vec!["SOC2-CC6.6".to_owned()])
-                .text("require", format!("__RULE__{{from: host-{from}, to: host-{to}}}")),
+                .text(
+                    "require",
+                    format!("__RULE__{{from: host-{from}, to: host-{to}}}"),
+                ),
         );
         written += 1;
     }
@@ -344,7 +371,10 @@ fn main() -> std::io::Result<()> {
                 .text("name", format!("inv-{written}"))
                 .text("severity", ["critical", "high", "low"][written % 3])
                 .list("references", vec!["ISO27001-A.8.22".to_owned()])
-                .text("forbid", format!("__RULE__{{from: acct-{a}, to: acct-{b}}}")),
+                .text(
+                    "forbid",
+                    format!("__RULE__{{from: acct-{a}, to: acct-{b}}}"),
+                ),
         );
         written += 1;
     }
@@ -362,7 +392,9 @@ fn splice_rules(text: &str, format: Format) -> String {
             let mut out = String::with_capacity(text.len());
             for line in text.lines() {
                 if let Some(start) = line.find("\"__RULE__{") {
-                    let end = line[start..].find("}\"").map_or(line.len(), |e| start + e + 2);
+                    let end = line[start..]
+                        .find("}\"")
+                        .map_or(line.len(), |e| start + e + 2);
                     let inner = &line[start + 10..end - 2];
                     let fields: Vec<String> = inner
                         .split(", ")

@@ -1,13 +1,20 @@
 //! The attacker's search: what an attacker who controls a set of entities reaches, in how
 //! few flows, and by which path.
 //!
-//! Reachability is the least fixpoint over credentials. A first pass explores the graph
-//! with a worklist and, the first time a credential is obtained, unlocks its flows at
+//! Reachability is the least fixpoint over credentials. [`Engine::explore`] walks the
+//! graph with a worklist and, the first time a credential is obtained, opens its flows at
 //! once, including for sources reached earlier; it never repeats the search per
-//! credential. A second pass, a 0-1 breadth-first search over the flows that the first
-//! pass found open, gives the fewest flows to every node and a parent for each, from
-//! which a witness path is read.
+//! credential. [`Engine::shortest`], a 0-1 breadth-first search over the flows that the
+//! fixpoint opened, gives the fewest flows to a goal and a parent for every node, from
+//! which [`Engine::witness`] reads the path.
+//!
+//! Most questions only ask whether a goal is reachable at all. For those without `via`,
+//! [`Engine::reaches`] answers on the strongly connected components of the flows that are
+//! open from the start (built once, on first use), visiting each component once instead
+//! of each node. Every search reuses one [`Workspace`], whose marks are stamped with a
+//! search number instead of being cleared.
 
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
@@ -25,36 +32,22 @@ pub enum Holding {
     From { entity: EntityId, hops: u32 },
 }
 
-/// The outcome of one search.
-pub struct Search {
-    dist: Vec<u32>,
-    parent: Vec<u32>,
-    /// Per credential, how it was first obtained on a shortest route.
-    pub held: Vec<Option<Holding>>,
-    /// Per flow, whether the attacker may cross it.
-    pub open: Vec<bool>,
+/// What a search is looking for: to land in `targets`, the last flow allowing one of
+/// `ports` (any flow when empty).
+#[derive(Clone, Copy, Debug)]
+pub struct Goal<'a> {
+    pub targets: &'a Selection,
+    pub ports: &'a [PortSpec],
 }
 
-impl Search {
-    pub fn dist(&self, node: NodeId) -> u32 {
-        self.dist[node.index()]
-    }
-
-    pub fn reached(&self, node: NodeId) -> bool {
-        self.dist[node.index()] != UNREACHED
-    }
-
-    /// The nodes from a start node to `node`, both included.
-    pub fn path_to(&self, node: NodeId) -> Vec<NodeId> {
-        let mut path = vec![node];
-        let mut current = node;
-        while self.parent[current.index()] != UNREACHED {
-            current = NodeId(self.parent[current.index()]);
-            path.push(current);
-        }
-        path.reverse();
-        path
-    }
+/// Where a search reached its goal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// The node the goal was met at: `in(x)` for `x` a target, or the last flow.
+    pub node: NodeId,
+    /// The target leaf the witness ends at.
+    pub leaf: EntityId,
+    pub hops: u32,
 }
 
 /// Where an attacker lands in an entity, and by which last flow.
@@ -74,6 +67,112 @@ pub struct Step {
     pub credential: Option<(CredentialId, Holding)>,
 }
 
+/// Reusable scratch space for searches over one graph. A mark counts only when it
+/// carries the current search's stamp, so nothing is cleared between searches.
+pub struct Workspace {
+    stamp: u32,
+    seen: Vec<u32>,
+    done: Vec<u32>,
+    dist_valid: Vec<u32>,
+    dist: Vec<u32>,
+    parent: Vec<u32>,
+    flow_open: Vec<u32>,
+    component_seen: Vec<u32>,
+    /// Per credential, whether the fixpoint obtained it, and where.
+    held: Vec<Option<Holding>>,
+    /// Per credential, its closest holder as [`Engine::shortest`] settled it.
+    closest: Vec<Option<Holding>>,
+    /// Flow nodes settled by the last [`Engine::shortest`], in order.
+    hubs: Vec<FlowId>,
+    stack: Vec<NodeId>,
+    queue: VecDeque<NodeId>,
+}
+
+impl Workspace {
+    fn next_search(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            // After four billion searches the stamps wrap; start from clean marks.
+            for marks in [
+                &mut self.seen,
+                &mut self.done,
+                &mut self.dist_valid,
+                &mut self.flow_open,
+                &mut self.component_seen,
+            ] {
+                marks.fill(0);
+            }
+            self.stamp = 1;
+        }
+        self.stack.clear();
+        self.queue.clear();
+        self.hubs.clear();
+    }
+
+    fn mark(marks: &mut [u32], stamp: u32, index: usize) -> bool {
+        let fresh = marks[index] != stamp;
+        marks[index] = stamp;
+        fresh
+    }
+
+    /// Whether the last search reached `node`.
+    pub fn reached(&self, node: NodeId) -> bool {
+        self.seen[node.index()] == self.stamp
+    }
+
+    /// Fewest flows to `node` in the last [`Engine::shortest`], if it was settled.
+    pub fn dist(&self, node: NodeId) -> Option<u32> {
+        (self.done[node.index()] == self.stamp).then(|| self.dist[node.index()])
+    }
+
+    /// The nodes from a start node to `node`, both included.
+    fn path_to(&self, node: NodeId) -> Vec<NodeId> {
+        let mut path = vec![node];
+        let mut current = node;
+        while self.parent[current.index()] != UNREACHED {
+            current = NodeId(self.parent[current.index()]);
+            path.push(current);
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// The strongly connected components of the graph of always-open edges, with what each
+/// component holds: see [`Engine::reaches`].
+struct Components {
+    of_node: Vec<u32>,
+    /// Per component, ranges into `successors`, `credentials` and `gated`.
+    successor_ranges: Vec<(u32, u32)>,
+    successors: Vec<u32>,
+    credential_ranges: Vec<(u32, u32)>,
+    credentials: Vec<CredentialId>,
+    gated_ranges: Vec<(u32, u32)>,
+    gated: Vec<FlowId>,
+}
+
+/// Groups `(key, value)` pairs by key into ranges over one list.
+fn pooled<T: Copy>(keys: usize, mut pairs: Vec<(u32, T)>) -> (Vec<(u32, u32)>, Vec<T>) {
+    pairs.sort_by_key(|&(key, _)| key);
+    let mut ranges = vec![(0, 0); keys];
+    let mut values = Vec::with_capacity(pairs.len());
+    let mut index = 0;
+    while index < pairs.len() {
+        let key = pairs[index].0;
+        let start = values.len() as u32;
+        while index < pairs.len() && pairs[index].0 == key {
+            values.push(pairs[index].1);
+            index += 1;
+        }
+        ranges[key as usize] = (start, values.len() as u32);
+    }
+    (ranges, values)
+}
+
+fn slice<T>(values: &[T], range: (u32, u32)) -> &[T] {
+    &values[range.0 as usize..range.1 as usize]
+}
+
 /// Precomputed look-ups shared by every search over one model.
 pub struct Engine<'m> {
     pub model: &'m Model,
@@ -82,8 +181,13 @@ pub struct Engine<'m> {
     holder_roots: Vec<Vec<CredentialId>>,
     /// Per credential, the flows it opens.
     opens: Vec<Vec<FlowId>>,
+    /// Per flow: open from the start (no credential, or a leaked one).
+    always_open: Vec<bool>,
+    /// Per flow: can open at all (no credential, or an active one).
+    can_open: Vec<bool>,
     /// Entities from the top of the tree down, parents before children.
     top_down: Vec<EntityId>,
+    components: OnceCell<Components>,
 }
 
 impl<'m> Engine<'m> {
@@ -98,10 +202,21 @@ impl<'m> Engine<'m> {
             }
         }
         let mut opens = vec![Vec::new(); model.credentials.len()];
+        let mut always_open = Vec::with_capacity(model.flows.len());
+        let mut can_open = Vec::with_capacity(model.flows.len());
         for id in model.flow_ids() {
-            for &credential in &model.flow(id).auth {
+            let auth = &model.flow(id).auth;
+            for &credential in auth {
                 opens[credential.index()].push(id);
             }
+            always_open.push(
+                auth.is_empty()
+                    || auth.iter().any(|&c| {
+                        let credential = model.credential(c);
+                        credential.is_active() && credential.leaked
+                    }),
+            );
+            can_open.push(auth.is_empty() || auth.iter().any(|&c| model.credential(c).is_active()));
         }
         let mut top_down = Vec::with_capacity(model.entities.len());
         for root in model.top_level() {
@@ -112,8 +227,40 @@ impl<'m> Engine<'m> {
             graph,
             holder_roots,
             opens,
+            always_open,
+            can_open,
             top_down,
+            components: OnceCell::new(),
         }
+    }
+
+    pub fn workspace(&self) -> Workspace {
+        let nodes = self.graph.node_count();
+        Workspace {
+            stamp: 0,
+            seen: vec![0; nodes],
+            done: vec![0; nodes],
+            dist_valid: vec![0; nodes],
+            dist: vec![UNREACHED; nodes],
+            parent: vec![UNREACHED; nodes],
+            flow_open: vec![0; self.model.flows.len()],
+            component_seen: Vec::new(),
+            held: vec![None; self.model.credentials.len()],
+            closest: vec![None; self.model.credentials.len()],
+            hubs: Vec::new(),
+            stack: Vec::new(),
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Whether a flow is open from the start: it needs no credential, or a leaked one.
+    pub fn open_from_start(&self, flow: FlowId) -> bool {
+        self.always_open[flow.index()]
+    }
+
+    /// Whether a flow can ever open: it needs no credential, or one that is active.
+    pub fn can_open(&self, flow: FlowId) -> bool {
+        self.can_open[flow.index()]
     }
 
     /// Credentials that `entity` holds: those whose holders include it or an ancestor.
@@ -123,174 +270,233 @@ impl<'m> Engine<'m> {
             .flat_map(|ancestor| self.holder_roots[ancestor.index()].iter().copied())
     }
 
-    /// Whether a flow is open from the start: it needs no credential, or a leaked one.
-    pub fn open_from_start(&self, flow: FlowId) -> bool {
-        let auth = &self.model.flow(flow).auth;
-        auth.is_empty()
-            || auth.iter().any(|&id| {
-                let credential = self.model.credential(id);
-                credential.is_active() && credential.leaked
-            })
-    }
-
-    /// Whether a flow can ever open: it needs no credential, or one that is active.
-    pub fn can_open(&self, flow: FlowId) -> bool {
-        let auth = &self.model.flow(flow).auth;
-        auth.is_empty() || auth.iter().any(|&id| self.model.credential(id).is_active())
-    }
-
-    /// Searches from every entity of `start` at once (the attacker controls all of it).
-    /// Entities marked in `blocked` are taken out of the graph with both their nodes.
-    pub fn search(&self, start: &Selection, blocked: Option<&[bool]>) -> Search {
-        let is_blocked = |node: NodeId| match (blocked, self.graph.node(node)) {
-            (Some(blocked), Node::In(entity) | Node::Out(entity)) => blocked[entity.index()],
-            _ => false,
-        };
-        let starts: Vec<NodeId> = start
+    fn start_nodes(&self, start: &Selection, blocked: Option<&[bool]>) -> Vec<NodeId> {
+        start
             .roots()
             .iter()
+            .filter(|&&entity| blocked.is_none_or(|blocked| !blocked[entity.index()]))
             .map(|&entity| self.graph.in_node(entity))
-            .filter(|&node| !is_blocked(node))
-            .collect();
-        let open = self.fixpoint(&starts, &is_blocked);
-        self.distances(&starts, &is_blocked, open)
+            .collect()
     }
 
-    /// The first pass: which flows the attacker can open at all.
-    fn fixpoint(&self, starts: &[NodeId], is_blocked: &impl Fn(NodeId) -> bool) -> Vec<bool> {
-        let model = self.model;
-        let mut held = vec![false; model.credentials.len()];
-        let mut open: Vec<bool> = model.flow_ids().map(|f| self.open_from_start(f)).collect();
-        for id in model.credential_ids() {
-            let credential = model.credential(id);
-            held[id.index()] = credential.is_active() && credential.leaked;
+    fn is_blocked(&self, blocked: Option<&[bool]>, node: NodeId) -> bool {
+        match (blocked, self.graph.node(node)) {
+            (Some(blocked), Node::In(entity) | Node::Out(entity)) => blocked[entity.index()],
+            _ => false,
         }
-        // A locked flow whose source was reached: it is entered once it opens.
-        let mut waiting = vec![false; model.flows.len()];
-        let mut seen = vec![false; self.graph.node_count()];
-        let mut stack: Vec<NodeId> = Vec::new();
-        for &node in starts {
-            if !seen[node.index()] {
-                seen[node.index()] = true;
-                stack.push(node);
+    }
+
+    /// Whether reaching `node` meets the goal.
+    fn meets(&self, goal: &Goal, node: NodeId) -> bool {
+        match self.graph.node(node) {
+            Node::In(entity) => goal.ports.is_empty() && goal.targets.contains(self.model, entity),
+            Node::Flow(flow) => !goal.ports.is_empty() && self.lands(goal, flow).is_some(),
+            Node::Out(_) => false,
+        }
+    }
+
+    /// For a flow that allows the goal's ports, the target leaf it lands on, if any:
+    /// the first leaf of its lowest destination that is a target or contains one.
+    fn lands(&self, goal: &Goal, flow: FlowId) -> Option<EntityId> {
+        let spec = self.model.flow(flow);
+        if !ports::any_overlap(&spec.ports, goal.ports) {
+            return None;
+        }
+        spec.to.roots().iter().find_map(|&destination| {
+            if goal.targets.contains(self.model, destination) {
+                Some(self.model.first_leaf(destination))
+            } else {
+                goal.targets
+                    .roots()
+                    .iter()
+                    .find(|&&root| self.model.ancestors(root).any(|a| a == destination))
+                    .map(|&root| self.model.first_leaf(root))
+            }
+        })
+    }
+
+    /// Explores everything reachable from `start` (the attacker controls all of it) and
+    /// obtains every credential on the way, skipping entities marked in `blocked`. With a
+    /// goal, stops as soon as it is met and says so.
+    pub fn explore(
+        &self,
+        ws: &mut Workspace,
+        start: &Selection,
+        blocked: Option<&[bool]>,
+        goal: Option<&Goal>,
+    ) -> bool {
+        ws.next_search();
+        let stamp = ws.stamp;
+        for held in &mut ws.held {
+            *held = None;
+        }
+        for id in self.model.credential_ids() {
+            let credential = self.model.credential(id);
+            if credential.is_active() && credential.leaked {
+                ws.held[id.index()] = Some(Holding::Leaked);
             }
         }
-        while let Some(node) = stack.pop() {
+        for node in self.start_nodes(start, blocked) {
+            if Workspace::mark(&mut ws.seen, stamp, node.index()) {
+                ws.stack.push(node);
+            }
+        }
+        while let Some(node) = ws.stack.pop() {
+            if goal.is_some_and(|goal| self.meets(goal, node)) {
+                return true;
+            }
             if let Node::In(entity) = self.graph.node(node) {
                 for credential in self.credentials_at(entity) {
-                    if held[credential.index()] {
+                    if ws.held[credential.index()].is_some() {
                         continue;
                     }
-                    held[credential.index()] = true;
+                    ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
                     for &flow in &self.opens[credential.index()] {
-                        if !open[flow.index()] {
-                            open[flow.index()] = true;
-                            let hub = self.graph.flow_node(flow);
-                            if waiting[flow.index()] && !seen[hub.index()] {
-                                seen[hub.index()] = true;
-                                stack.push(hub);
-                            }
+                        if self.always_open[flow.index()]
+                            || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
+                        {
+                            continue;
+                        }
+                        // Sources reached before the credential now use the flow.
+                        let hub = self.graph.flow_node(flow);
+                        let source_reached = self
+                            .model
+                            .flow(flow)
+                            .from
+                            .roots()
+                            .iter()
+                            .any(|&s| ws.seen[self.graph.out_node(s).index()] == stamp);
+                        if source_reached && Workspace::mark(&mut ws.seen, stamp, hub.index()) {
+                            ws.stack.push(hub);
                         }
                     }
                 }
             }
             for (next, edge) in self.graph.successors(node) {
-                if seen[next.index()] || is_blocked(next) {
+                if ws.seen[next.index()] == stamp || self.is_blocked(blocked, next) {
                     continue;
                 }
                 if let Edge::Enter(flow) = edge
-                    && !open[flow.index()]
+                    && !self.is_open(ws, flow)
                 {
-                    waiting[flow.index()] = true;
                     continue;
                 }
-                seen[next.index()] = true;
-                stack.push(next);
+                ws.seen[next.index()] = stamp;
+                ws.stack.push(next);
             }
         }
-        open
+        false
     }
 
-    /// The second pass: fewest flows to every node over the open flows.
-    fn distances(
+    fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
+        self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.stamp
+    }
+
+    /// After a complete [`Engine::explore`] (no goal), the fewest flows from `start` to
+    /// every node over the flows it opened, with a parent for each. With a goal, stops
+    /// at the first node that meets it, which is then one of the closest.
+    pub fn shortest(
         &self,
-        starts: &[NodeId],
-        is_blocked: &impl Fn(NodeId) -> bool,
-        open: Vec<bool>,
-    ) -> Search {
-        let model = self.model;
-        let nodes = self.graph.node_count();
-        let mut dist = vec![UNREACHED; nodes];
-        let mut parent = vec![UNREACHED; nodes];
-        let mut done = vec![false; nodes];
-        let mut held: Vec<Option<Holding>> = model
-            .credentials
-            .iter()
-            .map(|c| (c.is_active() && c.leaked).then_some(Holding::Leaked))
-            .collect();
-        let mut queue = VecDeque::new();
-        for &node in starts {
-            if dist[node.index()] != 0 {
-                dist[node.index()] = 0;
-                queue.push_back(node);
-            }
+        ws: &mut Workspace,
+        start: &Selection,
+        blocked: Option<&[bool]>,
+        goal: Option<&Goal>,
+    ) -> Option<Arrival> {
+        let stamp = ws.stamp;
+        ws.hubs.clear();
+        ws.queue.clear();
+        for (closest, held) in ws.closest.iter_mut().zip(&ws.held) {
+            *closest = held.filter(|h| *h == Holding::Leaked);
         }
-        while let Some(node) = queue.pop_front() {
-            if done[node.index()] {
+        for node in self.start_nodes(start, blocked) {
+            ws.dist_valid[node.index()] = stamp;
+            ws.dist[node.index()] = 0;
+            ws.parent[node.index()] = UNREACHED;
+            ws.queue.push_back(node);
+        }
+        // Nodes leave the queue in order of distance, so once one is farther than the
+        // best arrival, no closer one is left. Until then, ties go to the lowest leaf.
+        let mut best: Option<Arrival> = None;
+        let offer = |best: &mut Option<Arrival>, node: NodeId, leaf: EntityId, hops: u32| {
+            if best.is_none_or(|b| (hops, leaf) < (b.hops, b.leaf)) {
+                *best = Some(Arrival { node, leaf, hops });
+            }
+        };
+        while let Some(node) = ws.queue.pop_front() {
+            if ws.done[node.index()] == stamp {
                 continue;
             }
-            done[node.index()] = true;
-            let here = dist[node.index()];
-            if let Node::In(entity) = self.graph.node(node) {
-                for credential in self.credentials_at(entity) {
-                    if held[credential.index()].is_none() {
-                        held[credential.index()] = Some(Holding::From { entity, hops: here });
+            let here = ws.dist[node.index()];
+            if best.is_some_and(|best| here > best.hops) {
+                return best;
+            }
+            ws.done[node.index()] = stamp;
+            match self.graph.node(node) {
+                Node::In(entity) => {
+                    for credential in self.credentials_at(entity) {
+                        if ws.closest[credential.index()].is_none() {
+                            ws.closest[credential.index()] =
+                                Some(Holding::From { entity, hops: here });
+                        }
+                    }
+                    if let Some(goal) = goal
+                        && goal.ports.is_empty()
+                        && goal.targets.contains(self.model, entity)
+                    {
+                        offer(&mut best, node, self.model.first_leaf(entity), here);
                     }
                 }
+                Node::Flow(flow) => {
+                    ws.hubs.push(flow);
+                    if let Some(goal) = goal
+                        && !goal.ports.is_empty()
+                        && let Some(leaf) = self.lands(goal, flow)
+                    {
+                        offer(&mut best, node, leaf, here);
+                    }
+                }
+                Node::Out(_) => {}
             }
             for (next, edge) in self.graph.successors(node) {
-                if is_blocked(next) {
+                if self.is_blocked(blocked, next) || ws.done[next.index()] == stamp {
                     continue;
                 }
                 let weight = match edge {
-                    Edge::Enter(flow) if !open[flow.index()] => continue,
+                    Edge::Enter(flow) if !self.is_open(ws, flow) => continue,
                     Edge::Enter(_) => 1,
                     Edge::Contains | Edge::Pivot | Edge::Exit => 0,
                 };
                 let candidate = here + weight;
-                if candidate < dist[next.index()] {
-                    dist[next.index()] = candidate;
-                    parent[next.index()] = node.0;
+                if ws.dist_valid[next.index()] != stamp || candidate < ws.dist[next.index()] {
+                    ws.dist_valid[next.index()] = stamp;
+                    ws.dist[next.index()] = candidate;
+                    ws.parent[next.index()] = node.0;
                     if weight == 0 {
-                        queue.push_front(next);
+                        ws.queue.push_front(next);
                     } else {
-                        queue.push_back(next);
+                        ws.queue.push_back(next);
                     }
                 }
             }
         }
-        Search {
-            dist,
-            parent,
-            held,
-            open,
-        }
+        best
     }
 
-    /// Per entity, the fewest flows to land in it where the last flow allows one of
-    /// `wanted` (any flow when `wanted` is empty), and that flow. Landing in a group lands
-    /// in everything inside it.
-    pub fn landings(&self, search: &Search, wanted: &[PortSpec]) -> Vec<Option<Landing>> {
+    /// After a complete [`Engine::shortest`], per entity, the fewest flows to land in it
+    /// where the last flow allows one of `wanted` (any flow when empty), and that flow.
+    /// Landing in a group lands in everything inside it that is not blocked.
+    pub fn landings(&self, ws: &Workspace, wanted: &[PortSpec]) -> Vec<Option<Landing>> {
         let model = self.model;
         let mut landing: Vec<Option<Landing>> = vec![None; model.entities.len()];
-        for flow in model.flow_ids() {
-            let hub = self.graph.flow_node(flow);
-            if !search.reached(hub) || !ports::any_overlap(&model.flow(flow).ports, wanted) {
+        for &flow in &ws.hubs {
+            if !ports::any_overlap(&model.flow(flow).ports, wanted) {
                 continue;
             }
-            let hops = search.dist(hub);
+            let Some(hops) = ws.dist(self.graph.flow_node(flow)) else {
+                continue;
+            };
             for &target in model.flow(flow).to.roots() {
-                if !search.reached(self.graph.in_node(target)) {
+                if ws.dist(self.graph.in_node(target)).is_none() {
                     continue;
                 }
                 let slot = &mut landing[target.index()];
@@ -304,7 +510,7 @@ impl<'m> Engine<'m> {
                 continue;
             };
             // A blocked child is not reached through its parent.
-            if !search.reached(self.graph.in_node(entity)) {
+            if ws.dist(self.graph.in_node(entity)).is_none() {
                 continue;
             }
             if let Some(from_parent) = landing[parent.index()] {
@@ -317,9 +523,18 @@ impl<'m> Engine<'m> {
         landing
     }
 
-    /// The witness for landing in `leaf` by `landing`: hop by hop, leaf to leaf.
-    pub fn witness(&self, search: &Search, leaf: EntityId, landing: Landing) -> Vec<Step> {
-        let path = search.path_to(self.graph.flow_node(landing.flow));
+    /// The witness ending at `arrival`: hop by hop, leaf to leaf.
+    pub fn witness(&self, ws: &Workspace, arrival: Arrival) -> Vec<Step> {
+        self.steps(ws, ws.path_to(arrival.node), arrival.leaf)
+    }
+
+    /// The witness for landing in `leaf` by `landing`, after a complete search.
+    pub fn witness_landing(&self, ws: &Workspace, leaf: EntityId, landing: Landing) -> Vec<Step> {
+        let hub = self.graph.flow_node(landing.flow);
+        self.steps(ws, ws.path_to(hub), leaf)
+    }
+
+    fn steps(&self, ws: &Workspace, path: Vec<NodeId>, leaf: EntityId) -> Vec<Step> {
         let mut steps = Vec::new();
         let mut current: Option<EntityId> = None;
         let mut pending: Option<(FlowId, Option<EntityId>)> = None;
@@ -327,7 +542,7 @@ impl<'m> Engine<'m> {
             match self.graph.node(node) {
                 Node::Out(entity) if self.model.entity(entity).is_leaf() => {
                     if let Some((flow, from)) = pending.take() {
-                        steps.push(self.step(search, from.unwrap_or(entity), entity, flow));
+                        steps.push(self.step(ws, from.unwrap_or(entity), entity, flow));
                     }
                     current = Some(entity);
                 }
@@ -336,19 +551,25 @@ impl<'m> Engine<'m> {
             }
         }
         if let Some((flow, from)) = pending {
-            steps.push(self.step(search, from.unwrap_or(leaf), leaf, flow));
+            steps.push(self.step(ws, from.unwrap_or(leaf), leaf, flow));
         }
         steps
     }
 
-    fn step(&self, search: &Search, from: EntityId, to: EntityId, flow: FlowId) -> Step {
+    fn step(&self, ws: &Workspace, from: EntityId, to: EntityId, flow: FlowId) -> Step {
         // Of the credentials that open the flow, name the one obtained soonest.
         let credential = self
             .model
             .flow(flow)
             .auth
             .iter()
-            .filter_map(|&id| search.held[id.index()].map(|holding| (id, holding)))
+            .filter_map(|&id| {
+                // A search that stopped at its goal may not have settled the holder; the
+                // fixpoint still knows where the credential came from.
+                ws.closest[id.index()]
+                    .or(ws.held[id.index()])
+                    .map(|holding| (id, holding))
+            })
             .min_by_key(|&(id, holding)| match holding {
                 Holding::Leaked => (0, id),
                 Holding::From { hops, .. } => (u64::from(hops) + 1, id),
@@ -358,6 +579,149 @@ impl<'m> Engine<'m> {
             to,
             flow,
             credential,
+        }
+    }
+
+    /// Whether an attacker controlling `start` lands in `targets` at all, by any flow.
+    /// Answers on components, each visited once, instead of on nodes.
+    pub fn reaches(&self, ws: &mut Workspace, start: &Selection, targets: &Selection) -> bool {
+        let components = self.components.get_or_init(|| self.build_components());
+        let count = components.successor_ranges.len();
+        ws.next_search();
+        let stamp = ws.stamp;
+        if ws.component_seen.len() != count {
+            ws.component_seen = vec![0; count];
+        }
+        // Components holding a target's `in` node. A second stamp marks them, so that
+        // the marks for visits and for targets never mix.
+        let target_stamp = stamp;
+        ws.next_search();
+        let stamp = ws.stamp;
+        for member in targets.members(self.model) {
+            let component = components.of_node[self.graph.in_node(member).index()];
+            ws.component_seen[component as usize] = target_stamp;
+        }
+        let is_target =
+            |ws: &Workspace, component: u32| ws.component_seen[component as usize] == target_stamp;
+        let mut held = vec![false; self.model.credentials.len()];
+        for id in self.model.credential_ids() {
+            let credential = self.model.credential(id);
+            held[id.index()] = credential.is_active() && credential.leaked;
+        }
+        let mut stack: Vec<u32> = Vec::new();
+        let visit = |ws: &mut Workspace, stack: &mut Vec<u32>, component: u32| -> bool {
+            if is_target(ws, component) {
+                return true;
+            }
+            if ws.component_seen[component as usize] != stamp {
+                ws.component_seen[component as usize] = stamp;
+                stack.push(component);
+            }
+            false
+        };
+        for &root in start.roots() {
+            let component = components.of_node[self.graph.in_node(root).index()];
+            if visit(ws, &mut stack, component) {
+                return true;
+            }
+        }
+        let visited = |ws: &Workspace, node: NodeId| {
+            let component = components.of_node[node.index()];
+            ws.component_seen[component as usize] == stamp || is_target(ws, component)
+        };
+        while let Some(component) = stack.pop() {
+            let index = component as usize;
+            for &credential in slice(&components.credentials, components.credential_ranges[index]) {
+                if std::mem::replace(&mut held[credential.index()], true) {
+                    continue;
+                }
+                for &flow in &self.opens[credential.index()] {
+                    if self.always_open[flow.index()]
+                        || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
+                    {
+                        continue;
+                    }
+                    let source_reached = self
+                        .model
+                        .flow(flow)
+                        .from
+                        .roots()
+                        .iter()
+                        .any(|&s| visited(ws, self.graph.out_node(s)));
+                    let hub = components.of_node[self.graph.flow_node(flow).index()];
+                    if source_reached && visit(ws, &mut stack, hub) {
+                        return true;
+                    }
+                }
+            }
+            for &flow in slice(&components.gated, components.gated_ranges[index]) {
+                if ws.flow_open[flow.index()] == stamp {
+                    let hub = components.of_node[self.graph.flow_node(flow).index()];
+                    if visit(ws, &mut stack, hub) {
+                        return true;
+                    }
+                }
+            }
+            for &next in slice(&components.successors, components.successor_ranges[index]) {
+                if visit(ws, &mut stack, next) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn build_components(&self) -> Components {
+        let always_open = &self.always_open;
+        let (of_node, count) = self.graph.components(|edge| match edge {
+            Edge::Enter(flow) => always_open[flow.index()],
+            Edge::Contains | Edge::Pivot | Edge::Exit => true,
+        });
+        let mut successors = Vec::new();
+        let mut gated = Vec::new();
+        for node in 0..self.graph.node_count() as u32 {
+            let from = of_node[node as usize];
+            for (next, edge) in self.graph.successors(NodeId(node)) {
+                match edge {
+                    Edge::Enter(flow) if !always_open[flow.index()] => {
+                        if self.can_open[flow.index()] {
+                            gated.push((from, flow));
+                        }
+                    }
+                    _ => {
+                        let to = of_node[next.index()];
+                        if to != from {
+                            successors.push((from, to));
+                        }
+                    }
+                }
+            }
+        }
+        successors.sort_unstable();
+        successors.dedup();
+        gated.sort_unstable();
+        gated.dedup();
+        let mut credentials = Vec::new();
+        for entity in self.model.entity_ids() {
+            let component = of_node[self.graph.in_node(entity).index()];
+            for credential in self.credentials_at(entity) {
+                credentials.push((component, credential));
+            }
+        }
+        credentials.sort_unstable();
+        credentials.dedup();
+        let count = count as usize;
+        let (successor_ranges, successors) = pooled(count, successors);
+        let (credential_ranges, credentials) = pooled(count, credentials);
+        let (gated_ranges, gated) = pooled(count, gated);
+        Components {
+            of_node,
+            successor_ranges,
+            successors,
+            credential_ranges,
+            credentials,
+            gated_ranges,
+            gated,
         }
     }
 }

@@ -7,10 +7,12 @@
 //! sources and destinations, `out(s) → flow(f) → in(d)`, so a flow between two groups
 //! costs one edge per selected outermost entity instead of one per pair of leaves, and a
 //! cut can count flows rather than edges.
+//!
+//! Edges are stored in compressed sparse rows, forwards and backwards, so that a search
+//! reads each node's edges from one contiguous slice.
 
-use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
+use petgraph::csr::Csr;
+use petgraph::visit::EdgeFiltered;
 
 use crate::model::{EntityId, FlowId, Model};
 
@@ -33,70 +35,64 @@ pub enum Node {
 
 /// What an edge stands for. Only [`Edge::Enter`] crosses a flow, so only it counts as a
 /// hop, and only it can be locked behind a credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Edge {
+    #[default]
     Contains,
     Pivot,
     Enter(FlowId),
     Exit,
 }
 
+type Rows = Csr<(), Edge, petgraph::Directed, u32>;
+
 pub struct ReachGraph {
-    graph: DiGraph<(), Edge, u32>,
+    forward: Rows,
+    backward: Rows,
     entities: u32,
 }
 
 impl ReachGraph {
     pub fn build(model: &Model) -> ReachGraph {
         let entities = model.entities.len() as u32;
-        let flows = model.flows.len() as u32;
-        let nodes = 2 * entities as usize + flows as usize;
-        let mut graph = DiGraph::with_capacity(nodes, nodes * 2);
-        for _ in 0..nodes {
-            graph.add_node(());
-        }
-        let index = |node: NodeId| NodeIndex::new(node.index());
-        let this = ReachGraph {
-            graph: DiGraph::default(),
-            entities,
-        };
+        let nodes = 2 * entities as usize + model.flows.len();
+        let in_node = |e: EntityId| 2 * e.0;
+        let out_node = |e: EntityId| 2 * e.0 + 1;
+        let flow_node = |f: FlowId| 2 * entities + f.0;
+        let mut edges: Vec<(u32, u32, Edge)> = Vec::with_capacity(nodes * 2);
         for id in model.entity_ids() {
             let entity = model.entity(id);
             if let Some(parent) = entity.parent {
-                graph.add_edge(
-                    index(this.in_node(parent)),
-                    index(this.in_node(id)),
-                    Edge::Contains,
-                );
-                graph.add_edge(
-                    index(this.out_node(id)),
-                    index(this.out_node(parent)),
-                    Edge::Contains,
-                );
+                edges.push((in_node(parent), in_node(id), Edge::Contains));
+                edges.push((out_node(id), out_node(parent), Edge::Contains));
             }
             if entity.is_leaf() {
-                graph.add_edge(
-                    index(this.in_node(id)),
-                    index(this.out_node(id)),
-                    Edge::Pivot,
-                );
+                edges.push((in_node(id), out_node(id), Edge::Pivot));
             }
         }
         for id in model.flow_ids() {
             let flow = model.flow(id);
-            let hub = index(this.flow_node(id));
             for &source in flow.from.roots() {
-                graph.add_edge(index(this.out_node(source)), hub, Edge::Enter(id));
+                edges.push((out_node(source), flow_node(id), Edge::Enter(id)));
             }
             for &target in flow.to.roots() {
-                graph.add_edge(hub, index(this.in_node(target)), Edge::Exit);
+                edges.push((flow_node(id), in_node(target), Edge::Exit));
             }
         }
-        ReachGraph { graph, entities }
+        let forward = rows(&mut edges, nodes);
+        for edge in &mut edges {
+            *edge = (edge.1, edge.0, edge.2);
+        }
+        let backward = rows(&mut edges, nodes);
+        ReachGraph {
+            forward,
+            backward,
+            entities,
+        }
     }
 
     pub fn node_count(&self) -> usize {
-        self.graph.node_count()
+        self.forward.node_count()
     }
 
     pub fn in_node(&self, entity: EntityId) -> NodeId {
@@ -123,15 +119,51 @@ impl ReachGraph {
 
     /// The edges leaving `node`, in a fixed order.
     pub fn successors(&self, node: NodeId) -> impl Iterator<Item = (NodeId, Edge)> + '_ {
-        self.graph
-            .edges_directed(NodeIndex::new(node.index()), Direction::Outgoing)
-            .map(|edge| (NodeId(edge.target().index() as u32), *edge.weight()))
+        self.forward
+            .neighbors_slice(node.0)
+            .iter()
+            .zip(self.forward.edges_slice(node.0))
+            .map(|(&target, &edge)| (NodeId(target), edge))
     }
 
     /// The edges entering `node`, in a fixed order.
     pub fn predecessors(&self, node: NodeId) -> impl Iterator<Item = (NodeId, Edge)> + '_ {
-        self.graph
-            .edges_directed(NodeIndex::new(node.index()), Direction::Incoming)
-            .map(|edge| (NodeId(edge.source().index() as u32), *edge.weight()))
+        self.backward
+            .neighbors_slice(node.0)
+            .iter()
+            .zip(self.backward.edges_slice(node.0))
+            .map(|(&source, &edge)| (NodeId(source), edge))
     }
+
+    /// Strongly connected components of the graph restricted to the edges `keep`
+    /// accepts: each node's component, numbered so that every edge between two
+    /// components goes from a higher number to a lower one. Returns the count too.
+    pub fn components(&self, keep: impl Fn(Edge) -> bool) -> (Vec<u32>, u32) {
+        let filtered = EdgeFiltered::from_fn(&self.forward, |edge| keep(*edge.weight()));
+        // Tarjan's algorithm returns components in reverse topological order: a
+        // component comes before every component that reaches it.
+        let found = petgraph::algo::tarjan_scc(&filtered);
+        let mut component = vec![0; self.node_count()];
+        for (number, members) in found.iter().enumerate() {
+            for &node in members {
+                component[node as usize] = number as u32;
+            }
+        }
+        (component, found.len() as u32)
+    }
+}
+
+/// Compressed rows from an edge list, which this sorts.
+fn rows(edges: &mut [(u32, u32, Edge)], nodes: usize) -> Rows {
+    edges.sort_unstable_by_key(|&(source, target, _)| (source, target));
+    let mut rows = match Rows::from_sorted_edges(edges) {
+        Ok(rows) => rows,
+        // INVARIANT: the edges were just sorted and no two join the same pair of nodes
+        // (each is defined once per entity, flow root or parent link).
+        Err(_) => unreachable!("graph edges are sorted and distinct"),
+    };
+    while rows.node_count() < nodes {
+        rows.add_node(());
+    }
+    rows
 }

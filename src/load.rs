@@ -237,7 +237,8 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
 }
 
 fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
-    match serde_saphyr::from_slice_with_options::<Option<RawFile>>(bytes, yaml_options(bytes.len())) {
+    match serde_saphyr::from_slice_with_options::<Option<RawFile>>(bytes, yaml_options(bytes.len()))
+    {
         Ok(raw) => Ok(raw.unwrap_or_default()),
         Err(error) => Err(yaml_diagnostic(display, &error)),
     }

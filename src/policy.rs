@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use crate::diagnostic::{self, Diagnostic};
 use crate::load::{self, Format, FoundFile, ParsedFile};
 use crate::model::Model;
-use crate::timings::Timings;
 use crate::resolve::resolve;
+use crate::timings::Timings;
 
 /// Where policies are read from when no path is given.
 pub const DEFAULT_PATH: &str = "policies";
@@ -18,7 +18,10 @@ pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
 }
 
 /// [`load_model`], recording the time spent reading and resolving.
-pub fn load_model_timed(paths: &[PathBuf], timings: &mut Timings) -> Result<Model, Vec<Diagnostic>> {
+pub fn load_model_timed(
+    paths: &[PathBuf],
+    timings: &mut Timings,
+) -> Result<Model, Vec<Diagnostic>> {
     let default = [PathBuf::from(DEFAULT_PATH)];
     let paths = if paths.is_empty() {
         &default[..]

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::{Engine, UNREACHED};
+use crate::engine::{Engine, Goal, UNREACHED};
 use crate::graph::{Edge, ReachGraph};
 use crate::model::{EntityId, Model, Selection};
 use crate::ports::{self, PortSpec};
@@ -16,8 +16,10 @@ pub fn reach_from(
 ) -> Vec<(EntityId, u32)> {
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
-    let search = engine.search(selection, None);
-    let landings = engine.landings(&search, ports);
+    let mut workspace = engine.workspace();
+    engine.explore(&mut workspace, selection, None, None);
+    engine.shortest(&mut workspace, selection, None, None);
+    let landings = engine.landings(&workspace, ports);
     model
         .entity_ids()
         .filter(|&id| model.entity(id).is_leaf() && !selection.contains(model, id))
@@ -36,6 +38,11 @@ pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
     let backward = backward_distances(model, &graph, &engine, selection, ports);
+    let mut workspace = engine.workspace();
+    let goal = Goal {
+        targets: selection,
+        ports,
+    };
     let conditional = model
         .flow_ids()
         .any(|flow| engine.can_open(flow) && !engine.open_from_start(flow));
@@ -53,15 +60,12 @@ pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec
             continue;
         }
         let alone = Selection::from_entities(model, vec![id]);
-        let search = engine.search(&alone, None);
-        let landings = engine.landings(&search, ports);
-        let best = selection
-            .leaves(model)
-            .into_iter()
-            .filter_map(|leaf| landings[leaf.index()].map(|landing| landing.hops))
-            .min();
-        if let Some(hops) = best {
-            found.push((id, hops));
+        if !engine.reaches(&mut workspace, &alone, selection) {
+            continue;
+        }
+        engine.explore(&mut workspace, &alone, None, None);
+        if let Some(arrival) = engine.shortest(&mut workspace, &alone, None, Some(&goal)) {
+            found.push((id, arrival.hops));
         }
     }
     found

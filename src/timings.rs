@@ -34,9 +34,18 @@ impl Timings {
         let mut out = String::new();
         let total: Duration = self.phases.iter().map(|(_, d)| *d).sum();
         for (name, duration) in &self.phases {
-            let _ = writeln!(out, "timing: {name:<8} {:>10.1} ms", duration.as_secs_f64() * 1e3);
+            let _ = writeln!(
+                out,
+                "timing: {name:<8} {:>10.1} ms",
+                duration.as_secs_f64() * 1e3
+            );
         }
-        let _ = writeln!(out, "timing: {:<8} {:>10.1} ms", "total", total.as_secs_f64() * 1e3);
+        let _ = writeln!(
+            out,
+            "timing: {:<8} {:>10.1} ms",
+            "total",
+            total.as_secs_f64() * 1e3
+        );
         out
     }
 }

@@ -262,8 +262,10 @@ fn compare(seed: u64) {
         for member in blocked.members(&model) {
             mask[member.index()] = true;
         }
-        let search = engine.search(&start, Some(&mask));
-        let landings = engine.landings(&search, &ports);
+        let mut workspace = engine.workspace();
+        engine.explore(&mut workspace, &start, Some(&mask), None);
+        engine.shortest(&mut workspace, &start, Some(&mask), None);
+        let landings = engine.landings(&workspace, &ports);
         let mut actual = BTreeMap::new();
         for id in model.entity_ids() {
             let entity = model.entity(id);
@@ -272,7 +274,7 @@ fn compare(seed: u64) {
             }
             if let Some(landing) = landings[id.index()] {
                 actual.insert(id, landing.hops);
-                let steps = engine.witness(&search, id, landing);
+                let steps = engine.witness_landing(&workspace, id, landing);
                 assert_valid_witness(
                     &model,
                     &start,
