@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{self, Diagnostic};
 use crate::load::{self, Format, FoundFile, ParsedFile};
 use crate::model::Model;
@@ -29,9 +31,12 @@ pub fn load_model_timed(
         paths
     };
     let (found, mut diagnostics) = load::discover(paths);
-    let mut files: Vec<ParsedFile> = Vec::with_capacity(found.len());
-    for file in found {
-        match load::read(file) {
+    // Files parse independently, and parsing is most of the cost of a run.
+    let parsed: Vec<Result<ParsedFile, Diagnostic>> =
+        found.into_par_iter().map(load::read).collect();
+    let mut files: Vec<ParsedFile> = Vec::with_capacity(parsed.len());
+    for result in parsed {
+        match result {
             Ok(parsed) => files.push(parsed),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
