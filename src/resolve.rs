@@ -5,7 +5,9 @@ mod entities;
 mod rules;
 mod selector;
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap;
 
 use serde_saphyr::Spanned;
 
@@ -45,7 +47,12 @@ pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
     }
     let mut model = entities::resolve_entities(&mut cx, files);
     let selectors = selector::SelectorResolver::new(&model);
-    rules::resolve_rules(&mut cx, files, &mut model, &selectors);
+    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors);
+    drop(selectors);
+    model.credentials = rules.credentials;
+    model.flows = rules.flows;
+    model.invariants = rules.invariants;
+    model.exceptions = rules.exceptions;
     if cx.diagnostics.is_empty() {
         model.sources = cx.sources;
         Ok(model)
@@ -119,35 +126,40 @@ impl HelpSlot<'_> {
 }
 
 /// Records the first place each name was defined, and reports later ones as duplicates.
-pub(crate) struct NameTable {
+/// Borrows the names from the parsed files, so claiming one allocates nothing.
+pub(crate) struct NameTable<'f> {
     what: &'static str,
-    first: HashMap<String, Location>,
+    first: FxHashMap<&'f str, Location>,
 }
 
-impl NameTable {
+impl<'f> NameTable<'f> {
     pub fn new(what: &'static str) -> Self {
         NameTable {
             what,
-            first: HashMap::new(),
+            first: FxHashMap::default(),
         }
     }
 
     /// True when `name` is new; otherwise reports the duplicate and returns false.
-    pub fn claim(&mut self, cx: &mut Context, name: &str, at: Location) -> bool {
-        if let Some(&first) = self.first.get(name) {
-            let first = cx.display(first);
-            cx.error(
-                at,
-                Problem::DuplicateName {
-                    what: self.what,
-                    name: name.to_owned(),
-                    first,
-                },
-            )
-            .help("names must be unique: rename one of them");
-            return false;
+    pub fn claim(&mut self, cx: &mut Context, name: &'f str, at: Location) -> bool {
+        match self.first.entry(name) {
+            Entry::Occupied(first) => {
+                let first = cx.display(*first.get());
+                cx.error(
+                    at,
+                    Problem::DuplicateName {
+                        what: self.what,
+                        name: name.to_owned(),
+                        first,
+                    },
+                )
+                .help("names must be unique: rename one of them");
+                false
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(at);
+                true
+            }
         }
-        self.first.insert(name.to_owned(), at);
-        true
     }
 }

@@ -7,6 +7,8 @@ use ipnet::IpNet;
 use super::{Context, NameTable};
 use crate::diagnostic::Problem;
 use crate::load::ParsedFile;
+use serde_saphyr::Spanned;
+
 use crate::location::{Location, SourceId};
 use crate::model::{ANY, Entity, EntityId, EntityKind, INTERNET, Model};
 use crate::raw::{RawAccount, RawEntity};
@@ -31,45 +33,19 @@ pub(super) fn resolve_entities(cx: &mut Context, files: &[ParsedFile]) -> Model 
         ];
         for (kind, list) in plain {
             for item in list.iter().flatten() {
-                declare(
-                    cx,
-                    &mut names,
-                    &mut declared,
-                    source,
-                    kind,
-                    &item.value,
-                    None,
-                );
+                let fields = Fields::from(&item.value);
+                declare(cx, &mut names, &mut declared, source, kind, fields);
             }
         }
         for item in raw.accounts.iter().flatten() {
-            let RawAccount {
-                name,
-                parent,
-                cidrs,
-                tags,
-                description,
-                owner,
-                provider,
-                id,
-            } = &item.value;
-            let entity = RawEntity {
-                name: name.clone(),
-                parent: parent.clone(),
-                cidrs: cidrs.clone(),
-                tags: tags.clone(),
-                description: description.clone(),
-                owner: owner.clone(),
-            };
-            let extra = (provider.clone(), id.clone());
+            let fields = Fields::from(&item.value);
             declare(
                 cx,
                 &mut names,
                 &mut declared,
                 source,
                 EntityKind::Account,
-                &entity,
-                Some(extra),
+                fields,
             );
         }
     }
@@ -101,22 +77,63 @@ pub(super) fn resolve_entities(cx: &mut Context, files: &[ParsedFile]) -> Model 
     model
 }
 
-fn declare(
+/// The fields every kind of entity has, borrowed from its raw form.
+struct Fields<'f> {
+    name: &'f Spanned<String>,
+    parent: Option<&'f Spanned<String>>,
+    cidrs: Option<&'f Vec<Spanned<String>>>,
+    tags: Option<&'f Vec<Spanned<String>>>,
+    description: Option<&'f String>,
+    owner: Option<&'f String>,
+    provider: Option<&'f String>,
+    id: Option<&'f String>,
+}
+
+impl<'f> From<&'f RawEntity> for Fields<'f> {
+    fn from(raw: &'f RawEntity) -> Self {
+        Fields {
+            name: &raw.name,
+            parent: raw.parent.as_ref(),
+            cidrs: raw.cidrs.as_ref(),
+            tags: raw.tags.as_ref(),
+            description: raw.description.as_ref(),
+            owner: raw.owner.as_ref(),
+            provider: None,
+            id: None,
+        }
+    }
+}
+
+impl<'f> From<&'f RawAccount> for Fields<'f> {
+    fn from(raw: &'f RawAccount) -> Self {
+        Fields {
+            name: &raw.name,
+            parent: raw.parent.as_ref(),
+            cidrs: raw.cidrs.as_ref(),
+            tags: raw.tags.as_ref(),
+            description: raw.description.as_ref(),
+            owner: raw.owner.as_ref(),
+            provider: raw.provider.as_ref(),
+            id: raw.id.as_ref(),
+        }
+    }
+}
+
+fn declare<'f>(
     cx: &mut Context,
-    names: &mut NameTable,
+    names: &mut NameTable<'f>,
     declared: &mut Vec<Declared>,
     source: SourceId,
     kind: EntityKind,
-    raw: &RawEntity,
-    account: Option<(Option<String>, Option<String>)>,
+    raw: Fields<'f>,
 ) {
-    let at = cx.location(source, &raw.name);
+    let at = cx.location(source, raw.name);
     let name = raw.name.value.as_str();
     if !check_entity_name(cx, name, at) || !names.claim(cx, name, at) {
         return;
     }
     let mut cidrs = Vec::new();
-    for cidr in raw.cidrs.iter().flatten() {
+    for cidr in raw.cidrs.into_iter().flatten() {
         match parse_cidr(&cidr.value) {
             Some(net) => cidrs.push(net),
             None => {
@@ -135,13 +152,12 @@ fn declare(
     cidrs.dedup();
     let mut tags: Vec<String> = raw
         .tags
-        .iter()
+        .into_iter()
         .flatten()
         .map(|tag| tag.value.clone())
         .collect();
     tags.sort_unstable();
     tags.dedup();
-    let (provider, account_id) = account.unwrap_or_default();
     declared.push(Declared {
         entity: Entity {
             name: name.to_owned(),
@@ -151,15 +167,14 @@ fn declare(
             cidrs,
             ranges: Vec::new(),
             tags,
-            description: raw.description.clone(),
-            owner: raw.owner.clone(),
-            provider,
-            account_id,
+            description: raw.description.cloned(),
+            owner: raw.owner.cloned(),
+            provider: raw.provider.cloned(),
+            account_id: raw.id.cloned(),
             location: Some(at),
         },
         parent: raw
             .parent
-            .as_ref()
             .map(|parent| (parent.value.clone(), cx.location(source, parent))),
     });
 }

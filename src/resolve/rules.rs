@@ -19,13 +19,27 @@ use crate::suggest::did_you_mean;
 pub(super) fn resolve_rules(
     cx: &mut Context,
     files: &[ParsedFile],
-    model: &mut Model,
+    model: &Model,
     resolver: &SelectorResolver,
-) {
-    model.credentials = credentials(cx, files, model, resolver);
-    model.flows = flows(cx, files, model, resolver);
-    model.invariants = invariants(cx, files, model, resolver);
-    model.exceptions = exceptions(cx, files, model);
+) -> Rules {
+    let credentials = credentials(cx, files, model, resolver);
+    let flows = flows(cx, files, model, &credentials, resolver);
+    let invariants = invariants(cx, files, model, resolver);
+    let exceptions = exceptions(cx, files, model, &invariants);
+    Rules {
+        credentials,
+        flows,
+        invariants,
+        exceptions,
+    }
+}
+
+/// Everything in the policies that refers to entities, resolved.
+pub(super) struct Rules {
+    pub credentials: Vec<Credential>,
+    pub flows: Vec<Flow>,
+    pub invariants: Vec<Invariant>,
+    pub exceptions: Vec<Exception>,
 }
 
 fn sources(files: &[ParsedFile]) -> impl Iterator<Item = (SourceId, &ParsedFile)> {
@@ -199,9 +213,8 @@ fn credentials(
     credentials
 }
 
-fn find_credential(model: &Model, name: &str) -> Option<CredentialId> {
-    model
-        .credentials
+fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialId> {
+    credentials
         .binary_search_by(|credential| credential.name.as_str().cmp(name))
         .ok()
         .map(|index| CredentialId(index as u32))
@@ -211,6 +224,7 @@ fn flows(
     cx: &mut Context,
     files: &[ParsedFile],
     model: &Model,
+    credentials: &[Credential],
     resolver: &SelectorResolver,
 ) -> Vec<Flow> {
     let mut names = NameTable::new("flow");
@@ -238,13 +252,13 @@ fn flows(
             if let Some(list) = &raw.auth {
                 let whole = cx.location(source, list);
                 for name in &list.value.0 {
-                    match find_credential(model, &name.value) {
+                    match find_credential(credentials, &name.value) {
                         Some(id) => auth.push(id),
                         None => {
                             let name_at = item_location(cx, source, name, whole);
                             let help = did_you_mean(
                                 &name.value,
-                                model.credentials.iter().map(|c| c.name.as_str()),
+                                credentials.iter().map(|c| c.name.as_str()),
                             );
                             cx.error(
                                 name_at,
@@ -549,7 +563,12 @@ fn through_rule(
     Some(Rule::Through { from, to, via })
 }
 
-fn exceptions(cx: &mut Context, files: &[ParsedFile], model: &Model) -> Vec<Exception> {
+fn exceptions(
+    cx: &mut Context,
+    files: &[ParsedFile],
+    model: &Model,
+    invariants: &[Invariant],
+) -> Vec<Exception> {
     let mut exceptions = Vec::new();
     for (source, file) in sources(files) {
         let lines = file
@@ -559,8 +578,7 @@ fn exceptions(cx: &mut Context, files: &[ParsedFile], model: &Model) -> Vec<Exce
         for (index, item) in file.raw.exceptions.iter().flatten().enumerate() {
             let raw = &item.value;
             let at = item_start(cx, source, item, lines, index);
-            let invariant = model
-                .invariants
+            let invariant = invariants
                 .iter()
                 .position(|invariant| invariant.name == raw.invariant.value)
                 .map(|index| InvariantId(index as u32));
@@ -568,7 +586,7 @@ fn exceptions(cx: &mut Context, files: &[ParsedFile], model: &Model) -> Vec<Exce
                 let invariant_at = cx.location(source, &raw.invariant);
                 let help = did_you_mean(
                     &raw.invariant.value,
-                    model.invariants.iter().map(|i| i.name.as_str()),
+                    invariants.iter().map(|i| i.name.as_str()),
                 );
                 cx.error(
                     invariant_at,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::entities::parse_cidr;
 use crate::cidr_index::{PrefixTable, covers, meet};
@@ -11,7 +12,8 @@ use crate::diagnostic::Problem;
 use crate::model::{ANY, EntityId, Model, Selection};
 use crate::suggest::{closest, did_you_mean};
 
-pub(crate) struct SelectorResolver {
+pub(crate) struct SelectorResolver<'m> {
+    names: FxHashMap<&'m str, EntityId>,
     tags: BTreeMap<String, Vec<EntityId>>,
     /// Every range an entity declares itself.
     own: PrefixTable<EntityId>,
@@ -26,8 +28,12 @@ pub(crate) struct SelectorError {
     pub help: Option<String>,
 }
 
-impl SelectorResolver {
-    pub fn new(model: &Model) -> Self {
+impl<'m> SelectorResolver<'m> {
+    pub fn new(model: &'m Model) -> Self {
+        let names = model
+            .entity_ids()
+            .map(|id| (model.entity(id).name.as_str(), id))
+            .collect();
         let mut tags: BTreeMap<String, Vec<EntityId>> = BTreeMap::new();
         for id in model.entity_ids() {
             for tag in &model.entity(id).tags {
@@ -45,6 +51,7 @@ impl SelectorResolver {
                 .flat_map(|id| model.entity(id).ranges.iter().map(move |net| (*net, id))),
         );
         SelectorResolver {
+            names,
             tags,
             own,
             leaves,
@@ -72,7 +79,7 @@ impl SelectorResolver {
                 }),
             };
         }
-        if let Some(id) = model.find_entity(text) {
+        if let Some(&id) = self.names.get(text) {
             return Ok(vec![id]);
         }
         if let Some(net) = parse_cidr(text) {
