@@ -626,8 +626,7 @@ impl<'m> Engine<'m> {
             }
         }
         let visited = |ws: &Workspace, node: NodeId| {
-            let component = components.of_node[node.index()];
-            ws.component_seen[component as usize] == stamp || is_target(ws, component)
+            ws.component_seen[components.of_node[node.index()] as usize] == stamp
         };
         while let Some(component) = stack.pop() {
             let index = component as usize;
@@ -723,5 +722,55 @@ impl<'m> Engine<'m> {
             gated_ranges,
             gated,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::model_from_text;
+
+    fn selection(model: &Model, name: &str) -> Selection {
+        Selection::from_entities(model, vec![model.find_entity(name).unwrap()])
+    }
+
+    #[test]
+    fn a_credential_does_not_open_flows_from_places_never_reached() {
+        // The attacker holds the key, but the flow it opens starts inside the target,
+        // which the attacker never reaches; the target's own flows make it one
+        // strongly connected component.
+        let model = model_from_text(
+            "t.yaml",
+            "
+segments:
+  - {name: target}
+assets:
+  - {name: attacker}
+  - {name: t1, in: target}
+  - {name: t2, in: target}
+credentials:
+  - {name: key, held_by: attacker}
+flows:
+  - {from: t1, to: t2, auth: [key]}
+  - {from: t1, to: t2}
+  - {from: t2, to: t1}
+",
+        )
+        .unwrap();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let mut workspace = engine.workspace();
+        let attacker = selection(&model, "attacker");
+        let target = selection(&model, "target");
+        assert!(!engine.reaches(&mut workspace, &attacker, &target));
+        assert!(!engine.explore(
+            &mut workspace,
+            &attacker,
+            None,
+            Some(&Goal {
+                targets: &target,
+                ports: &[],
+            })
+        ));
     }
 }
