@@ -63,7 +63,7 @@ fn find_path(
     if !possible {
         return None;
     }
-    engine.explore(workspace, from, blocked, None);
+    engine.fixpoint(workspace, from, blocked);
     let arrival = engine.shortest(workspace, from, blocked, Some(&goal))?;
     if direct && arrival.hops != 1 {
         return None;

@@ -146,7 +146,8 @@ struct Components {
     successor_ranges: Vec<(u32, u32)>,
     successors: Vec<u32>,
     credential_ranges: Vec<(u32, u32)>,
-    credentials: Vec<CredentialId>,
+    /// A credential held inside the component, and an entity there that holds it.
+    credentials: Vec<(CredentialId, EntityId)>,
     gated_ranges: Vec<(u32, u32)>,
     gated: Vec<FlowId>,
 }
@@ -585,32 +586,54 @@ impl<'m> Engine<'m> {
     /// Whether an attacker controlling `start` lands in `targets` at all, by any flow.
     /// Answers on components, each visited once, instead of on nodes.
     pub fn reaches(&self, ws: &mut Workspace, start: &Selection, targets: &Selection) -> bool {
+        self.walk_components(ws, start, Some(targets))
+    }
+
+    /// Computes the credential fixpoint of an attacker controlling `start`, so that
+    /// [`Engine::shortest`] may follow: on components when nothing is blocked, else on
+    /// nodes.
+    pub fn fixpoint(&self, ws: &mut Workspace, start: &Selection, blocked: Option<&[bool]>) {
+        match blocked {
+            None => {
+                self.walk_components(ws, start, None);
+            }
+            Some(_) => {
+                self.explore(ws, start, blocked, None);
+            }
+        }
+    }
+
+    /// Walks the components reachable from `start`, obtaining credentials and opening
+    /// their flows. With `targets`, stops at the first component holding a target's
+    /// `in` node and returns true.
+    fn walk_components(
+        &self,
+        ws: &mut Workspace,
+        start: &Selection,
+        targets: Option<&Selection>,
+    ) -> bool {
         let components = self.components.get_or_init(|| self.build_components());
         let count = components.successor_ranges.len();
-        ws.next_search();
-        let stamp = ws.stamp;
         if ws.component_seen.len() != count {
             ws.component_seen = vec![0; count];
         }
-        // Components holding a target's `in` node. A second stamp marks them, so that
-        // the marks for visits and for targets never mix.
-        let target_stamp = stamp;
+        // Targets get a stamp of their own, so that the marks for visits and for
+        // targets never mix.
         ws.next_search();
-        let stamp = ws.stamp;
-        for member in targets.members(self.model) {
+        let target_stamp = ws.stamp;
+        for member in targets.map(|t| t.members(self.model)).unwrap_or_default() {
             let component = components.of_node[self.graph.in_node(member).index()];
             ws.component_seen[component as usize] = target_stamp;
         }
-        let is_target =
-            |ws: &Workspace, component: u32| ws.component_seen[component as usize] == target_stamp;
-        let mut held = vec![false; self.model.credentials.len()];
-        for id in self.model.credential_ids() {
+        ws.next_search();
+        let stamp = ws.stamp;
+        for (id, held) in self.model.credential_ids().zip(ws.held.iter_mut()) {
             let credential = self.model.credential(id);
-            held[id.index()] = credential.is_active() && credential.leaked;
+            *held = (credential.is_active() && credential.leaked).then_some(Holding::Leaked);
         }
-        let mut stack: Vec<u32> = Vec::new();
+        // Marks a component as visited, or says it holds a target.
         let visit = |ws: &mut Workspace, stack: &mut Vec<u32>, component: u32| -> bool {
-            if is_target(ws, component) {
+            if ws.component_seen[component as usize] == target_stamp {
                 return true;
             }
             if ws.component_seen[component as usize] != stamp {
@@ -619,21 +642,24 @@ impl<'m> Engine<'m> {
             }
             false
         };
+        let visited = |ws: &Workspace, node: NodeId| {
+            ws.component_seen[components.of_node[node.index()] as usize] == stamp
+        };
+        let mut stack: Vec<u32> = Vec::new();
         for &root in start.roots() {
             let component = components.of_node[self.graph.in_node(root).index()];
             if visit(ws, &mut stack, component) {
                 return true;
             }
         }
-        let visited = |ws: &Workspace, node: NodeId| {
-            ws.component_seen[components.of_node[node.index()] as usize] == stamp
-        };
         while let Some(component) = stack.pop() {
             let index = component as usize;
-            for &credential in slice(&components.credentials, components.credential_ranges[index]) {
-                if std::mem::replace(&mut held[credential.index()], true) {
+            let held_here = slice(&components.credentials, components.credential_ranges[index]);
+            for &(credential, entity) in held_here {
+                if ws.held[credential.index()].is_some() {
                     continue;
                 }
+                ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
                 for &flow in &self.opens[credential.index()] {
                     if self.always_open[flow.index()]
                         || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
@@ -704,11 +730,11 @@ impl<'m> Engine<'m> {
         for entity in self.model.entity_ids() {
             let component = of_node[self.graph.in_node(entity).index()];
             for credential in self.credentials_at(entity) {
-                credentials.push((component, credential));
+                credentials.push((component, (credential, entity)));
             }
         }
         credentials.sort_unstable();
-        credentials.dedup();
+        credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
         let count = count as usize;
         let (successor_ranges, successors) = pooled(count, successors);
         let (credential_ranges, credentials) = pooled(count, credentials);

@@ -17,7 +17,7 @@ pub fn reach_from(
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
     let mut workspace = engine.workspace();
-    engine.explore(&mut workspace, selection, None, None);
+    engine.fixpoint(&mut workspace, selection, None);
     engine.shortest(&mut workspace, selection, None, None);
     let landings = engine.landings(&workspace, ports);
     model
@@ -63,7 +63,7 @@ pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec
         if !engine.reaches(&mut workspace, &alone, selection) {
             continue;
         }
-        engine.explore(&mut workspace, &alone, None, None);
+        engine.fixpoint(&mut workspace, &alone, None);
         if let Some(arrival) = engine.shortest(&mut workspace, &alone, None, Some(&goal)) {
             found.push((id, arrival.hops));
         }
