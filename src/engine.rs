@@ -603,6 +603,14 @@ impl<'m> Engine<'m> {
         }
     }
 
+    /// The credentials the last fixpoint obtained, in id order.
+    pub fn held_credentials(&self, ws: &Workspace) -> Vec<CredentialId> {
+        self.model
+            .credential_ids()
+            .filter(|id| ws.held[id.index()].is_some())
+            .collect()
+    }
+
     /// Walks the components reachable from `start`, obtaining credentials and opening
     /// their flows. With `targets`, stops at the first component holding a target's
     /// `in` node and returns true.

@@ -1,10 +1,10 @@
 //! `reach`: which leaves a selection reaches, or which leaves reach it.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
-use crate::engine::{Engine, Goal, UNREACHED};
+use crate::engine::{Engine, UNREACHED};
 use crate::graph::{Edge, ReachGraph};
-use crate::model::{EntityId, Model, Selection};
+use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
 use crate::ports::{self, PortSpec};
 use crate::report::{Direction, ReachReport, Reached};
 
@@ -30,62 +30,77 @@ pub fn reach_from(
 /// The leaves outside `selection` that, each controlled alone, reach it, with the fewest
 /// flows for each.
 ///
-/// One backward search over every flow that can ever open finds the candidates. When no
-/// flow's opening depends on what the attacker controls, its distances are exact;
-/// otherwise each candidate is confirmed by a forward search of its own, since the
-/// credentials a leaf can collect depend on where it starts.
+/// The flows a leaf can cross depend on the credentials it can collect, so leaves are
+/// grouped by their credential fixpoint (computed on components, cheaply), and one
+/// backward search per group, over the flows that group can open, gives every member
+/// its exact distance. A first backward search over every flow that can ever open
+/// skips the leaves that cannot reach the selection at all.
 pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec<(EntityId, u32)> {
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
-    let backward = backward_distances(model, &graph, &engine, selection, ports);
-    let mut workspace = engine.workspace();
-    let goal = Goal {
-        targets: selection,
-        ports,
-    };
+    let anyone = backward_distances(model, &graph, selection, ports, |flow| {
+        engine.can_open(flow)
+    });
+    let candidates: Vec<EntityId> = model
+        .entity_ids()
+        .filter(|&id| model.entity(id).is_leaf() && !selection.contains(model, id))
+        .filter(|&id| anyone[graph.in_node(id).index()] != UNREACHED)
+        .collect();
     let conditional = model
         .flow_ids()
         .any(|flow| engine.can_open(flow) && !engine.open_from_start(flow));
-    let mut found = Vec::new();
-    for id in model.entity_ids() {
-        if !model.entity(id).is_leaf() || selection.contains(model, id) {
-            continue;
-        }
-        let hops = backward[graph.in_node(id).index()];
-        if hops == UNREACHED {
-            continue;
-        }
-        if !conditional {
-            found.push((id, hops));
-            continue;
-        }
+    if !conditional {
+        return candidates
+            .into_iter()
+            .map(|id| (id, anyone[graph.in_node(id).index()]))
+            .collect();
+    }
+    let mut workspace = engine.workspace();
+    let mut groups: BTreeMap<Vec<CredentialId>, Vec<EntityId>> = BTreeMap::new();
+    for id in candidates {
         let alone = Selection::from_entities(model, vec![id]);
-        if !engine.reaches(&mut workspace, &alone, selection) {
-            continue;
-        }
         engine.fixpoint(&mut workspace, &alone, None);
-        if let Some(arrival) = engine.shortest(&mut workspace, &alone, None, Some(&goal)) {
-            found.push((id, arrival.hops));
+        groups
+            .entry(engine.held_credentials(&workspace))
+            .or_default()
+            .push(id);
+    }
+    let mut found = Vec::new();
+    for (held, leaves) in groups {
+        let dist = backward_distances(model, &graph, selection, ports, |flow| {
+            engine.open_from_start(flow)
+                || model
+                    .flow(flow)
+                    .auth
+                    .iter()
+                    .any(|credential| held.binary_search(credential).is_ok())
+        });
+        for id in leaves {
+            let hops = dist[graph.in_node(id).index()];
+            if hops != UNREACHED {
+                found.push((id, hops));
+            }
         }
     }
+    found.sort_unstable();
     found
 }
 
-/// Fewest flows from every node to the selection, over every flow that can ever open,
-/// with the last flow allowing `ports`.
+/// Fewest flows from every node to the selection, over the flows `open` accepts, with
+/// the last flow allowing `ports`.
 fn backward_distances(
     model: &Model,
     graph: &ReachGraph,
-    engine: &Engine,
     selection: &Selection,
     ports: &[PortSpec],
+    open: impl Fn(FlowId) -> bool,
 ) -> Vec<u32> {
     let mut dist = vec![UNREACHED; graph.node_count()];
     let mut queue = VecDeque::new();
     // Seeds: the flows that land inside the selection and allow the ports.
     for flow in model.flow_ids() {
         let spec = model.flow(flow);
-        if !engine.can_open(flow) || !ports::any_overlap(&spec.ports, ports) {
+        if !open(flow) || !ports::any_overlap(&spec.ports, ports) {
             continue;
         }
         let lands = spec.to.roots().iter().any(|&target| {
@@ -105,7 +120,7 @@ fn backward_distances(
         let here = dist[node.index()];
         for (previous, edge) in graph.predecessors(node) {
             let weight = match edge {
-                Edge::Enter(flow) if !engine.can_open(flow) => continue,
+                Edge::Enter(flow) if !open(flow) => continue,
                 Edge::Enter(_) => 1,
                 Edge::Contains | Edge::Pivot | Edge::Exit => 0,
             };

@@ -420,6 +420,39 @@ fn compare_check(seed: u64) {
     assert_eq!(actual, expected, "\n{full}");
 }
 
+/// `reach --to` agrees with a forward reference search from every leaf alone.
+fn compare_reach_to(seed: u64) {
+    let mut rng = Rng(seed | 1);
+    let (yaml, count) = random_estate(&mut rng);
+    let Ok(model) = model_from_text("random.yaml", &yaml) else {
+        panic!("generated an invalid model:\n{yaml}");
+    };
+    let target = selection_of(&model, &format!("e{}", rng.below(count)));
+    let ports: Vec<PortSpec> = if rng.chance(40) {
+        vec![PORTS[rng.below(PORTS.len())].parse().unwrap()]
+    } else {
+        Vec::new()
+    };
+    let mut expected = Vec::new();
+    for id in model.entity_ids() {
+        if !model.entity(id).is_leaf() || target.contains(&model, id) {
+            continue;
+        }
+        let alone = Selection::from_entities(&model, vec![id]);
+        let (hops, _) = naive(&model, &alone, &Selection::default(), &ports);
+        if let Some(best) = target
+            .leaves(&model)
+            .iter()
+            .filter_map(|l| hops.get(l))
+            .min()
+        {
+            expected.push((id, *best));
+        }
+    }
+    let actual = cordon::reach::reach_to(&model, &target, &ports);
+    assert_eq!(actual, expected, "to {target:?} ports {ports:?}\n{yaml}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -431,5 +464,10 @@ proptest! {
     #[test]
     fn check_verdicts_agree_with_the_naive_reference(seed in any::<u64>()) {
         compare_check(seed);
+    }
+
+    #[test]
+    fn reach_to_agrees_with_the_naive_reference(seed in any::<u64>()) {
+        compare_reach_to(seed);
     }
 }
