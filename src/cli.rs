@@ -45,6 +45,10 @@ pub struct CommonArgs {
     /// [default: SOURCE_DATE_EPOCH's date, else today]
     #[arg(long, value_name = "YYYY-MM-DD", global = true)]
     pub today: Option<String>,
+
+    /// Print how long each phase took to standard error
+    #[arg(long, global = true)]
+    pub timings: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -74,10 +78,6 @@ pub struct CheckArgs {
 
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
-
-    /// Print how long each phase took to standard error
-    #[arg(long)]
-    pub timings: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

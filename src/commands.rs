@@ -13,6 +13,7 @@ use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
 use crate::render;
+use crate::timings::Timings;
 
 /// Writes `text` to `--output` or standard output, styled per `--color`.
 pub fn emit(common: &CommonArgs, text: &str) -> Outcome {
@@ -78,6 +79,13 @@ fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
+    }
+}
+
+/// Prints phase timings to standard error when `--timings` asks for them.
+pub fn report_timings(common: &CommonArgs, timings: &Timings) {
+    if common.timings {
+        eprint!("{}", timings.render());
     }
 }
 

@@ -603,6 +603,14 @@ impl<'m> Engine<'m> {
         }
     }
 
+    /// The component of the always-open graph that `node` belongs to. Entities whose
+    /// `in` nodes share a component reach exactly the same things.
+    pub fn component(&self, node: NodeId) -> u32 {
+        self.components
+            .get_or_init(|| self.build_components())
+            .of_node[node.index()]
+    }
+
     /// The credentials the last fixpoint obtained, in id order.
     pub fn held_credentials(&self, ws: &Workspace) -> Vec<CredentialId> {
         self.model

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use rustc_hash::FxHashMap;
+
 use crate::engine::{Engine, UNREACHED};
 use crate::graph::{Edge, ReachGraph};
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
@@ -57,13 +59,16 @@ pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec
     }
     let mut workspace = engine.workspace();
     let mut groups: BTreeMap<Vec<CredentialId>, Vec<EntityId>> = BTreeMap::new();
+    // Leaves in one component hold the same credentials; compute each fixpoint once.
+    let mut by_component: FxHashMap<u32, Vec<CredentialId>> = FxHashMap::default();
     for id in candidates {
-        let alone = Selection::from_entities(model, vec![id]);
-        engine.fixpoint(&mut workspace, &alone, None);
-        groups
-            .entry(engine.held_credentials(&workspace))
-            .or_default()
-            .push(id);
+        let component = engine.component(graph.in_node(id));
+        let held = by_component.entry(component).or_insert_with(|| {
+            let alone = Selection::from_entities(model, vec![id]);
+            engine.fixpoint(&mut workspace, &alone, None);
+            engine.held_credentials(&workspace)
+        });
+        groups.entry(held.clone()).or_default().push(id);
     }
     let mut found = Vec::new();
     for (held, leaves) in groups {

@@ -24,9 +24,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
         CheckFormat::Json => render::json::check(&report),
     };
     timings.lap("render");
-    if args.timings {
-        eprint!("{}", timings.render());
-    }
+    super::report_timings(&args.common, &timings);
     let verdict = if report.results.iter().any(|r| r.status == Status::Fail) {
         Outcome::Violated
     } else {

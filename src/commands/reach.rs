@@ -4,12 +4,13 @@ use crate::cli::{ReachArgs, ReachFormat};
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
 use crate::model::{Model, Selection};
-use crate::policy::load_model;
+use crate::policy::load_model_timed;
 use crate::ports::{self, PortSpec};
 use crate::reach::{reach_from, reach_to, report};
 use crate::render;
 use crate::report::Direction;
 use crate::resolve::select;
+use crate::timings::Timings;
 
 pub fn run(args: &ReachArgs) -> Outcome {
     let (direction, selectors) = if args.from.is_empty() {
@@ -27,7 +28,8 @@ pub fn run(args: &ReachArgs) -> Outcome {
             }
         }
     }
-    let model = match load_model(&args.paths) {
+    let mut timings = Timings::new();
+    let model = match load_model_timed(&args.paths, &mut timings) {
         Ok(model) => model,
         Err(diagnostics) => return super::report_problems(&args.common, &diagnostics),
     };
@@ -39,11 +41,14 @@ pub fn run(args: &ReachArgs) -> Outcome {
         Direction::From => reach_from(&model, &selection, &ports),
         Direction::To => reach_to(&model, &selection, &ports),
     };
+    timings.lap("query");
     let report = report(&model, direction, selectors.clone(), &ports, found);
     let text = match args.format {
         ReachFormat::Text => render::text::reach(&report),
         ReachFormat::Json => render::json::reach(&report),
     };
+    timings.lap("render");
+    super::report_timings(&args.common, &timings);
     super::emit(&args.common, &text)
 }
 
