@@ -49,6 +49,10 @@ pub struct CommonArgs {
     /// Print how long each phase took to standard error
     #[arg(long, global = true)]
     pub timings: bool,
+
+    /// Show no progress bar while loading
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

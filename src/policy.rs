@@ -14,15 +14,30 @@ use crate::timings::Timings;
 /// Where policies are read from when no path is given.
 pub const DEFAULT_PATH: &str = "policies";
 
-/// Loads and resolves the policies under `paths` (`./policies` when empty).
-pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
-    load_model_timed(paths, &mut Timings::new())
+/// Told how reading the policy files goes, so that a terminal can show it. Called from
+/// several threads at once.
+pub trait Progress: Sync {
+    fn start(&self, _files: usize, _bytes: u64) {}
+    fn file_read(&self, _bytes: u64) {}
+    fn finish(&self) {}
 }
 
-/// [`load_model`], recording the time spent reading and resolving.
+/// Progress that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Loads and resolves the policies under `paths` (`./policies` when empty).
+pub fn load_model(paths: &[PathBuf]) -> Result<Model, Vec<Diagnostic>> {
+    load_model_timed(paths, &mut Timings::new(), &Silent)
+}
+
+/// [`load_model`], recording the time spent reading and resolving, and telling
+/// `progress` about each file read.
 pub fn load_model_timed(
     paths: &[PathBuf],
     timings: &mut Timings,
+    progress: &dyn Progress,
 ) -> Result<Model, Vec<Diagnostic>> {
     let default = [PathBuf::from(DEFAULT_PATH)];
     let paths = if paths.is_empty() {
@@ -31,9 +46,22 @@ pub fn load_model_timed(
         paths
     };
     let (found, mut diagnostics) = load::discover(paths);
+    let sizes: Vec<u64> = found
+        .iter()
+        .map(|file| std::fs::metadata(&file.path).map_or(0, |m| m.len()))
+        .collect();
+    progress.start(found.len(), sizes.iter().sum());
     // Files parse independently, and parsing is most of the cost of a run.
-    let parsed: Vec<Result<ParsedFile, Diagnostic>> =
-        found.into_par_iter().map(load::read).collect();
+    let parsed: Vec<Result<ParsedFile, Diagnostic>> = found
+        .into_par_iter()
+        .zip(sizes)
+        .map(|(file, size)| {
+            let parsed = load::read(file);
+            progress.file_read(size);
+            parsed
+        })
+        .collect();
+    progress.finish();
     let mut files: Vec<ParsedFile> = Vec::with_capacity(parsed.len());
     for result in parsed {
         match result {

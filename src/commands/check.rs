@@ -4,6 +4,7 @@ use crate::check::check_timed;
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::exit::Outcome;
 use crate::policy::load_model_timed;
+use crate::progress;
 use crate::render;
 use crate::report::Status;
 use crate::timings::Timings;
@@ -14,7 +15,11 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Err(message) => return super::usage_error(&args.common, &message),
     };
     let mut timings = Timings::new();
-    let model = match load_model_timed(&args.paths, &mut timings) {
+    let model = match load_model_timed(
+        &args.paths,
+        &mut timings,
+        progress::for_terminal(args.common.quiet).as_ref(),
+    ) {
         Ok(model) => model,
         Err(diagnostics) => return super::report_problems(&args.common, &diagnostics),
     };

@@ -6,6 +6,7 @@ use crate::exit::Outcome;
 use crate::model::{Model, Selection};
 use crate::policy::load_model_timed;
 use crate::ports::{self, PortSpec};
+use crate::progress;
 use crate::reach::{reach_from, reach_to, report};
 use crate::render;
 use crate::report::Direction;
@@ -29,7 +30,11 @@ pub fn run(args: &ReachArgs) -> Outcome {
         }
     }
     let mut timings = Timings::new();
-    let model = match load_model_timed(&args.paths, &mut timings) {
+    let model = match load_model_timed(
+        &args.paths,
+        &mut timings,
+        progress::for_terminal(args.common.quiet).as_ref(),
+    ) {
         Ok(model) => model,
         Err(diagnostics) => return super::report_problems(&args.common, &diagnostics),
     };

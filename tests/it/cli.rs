@@ -279,3 +279,26 @@ fn json_policies_name_unnamed_flows_by_line() {
     assert_eq!(hop["flow"], "named");
     assert_eq!(hop["location"], "policies/p.json:5");
 }
+
+#[test]
+fn off_a_terminal_nothing_but_problems_goes_to_stderr() {
+    for args in [
+        &["check"][..],
+        &["check", "--quiet"],
+        &["reach", "--from", "web", "-q"],
+    ] {
+        let out = Cordon::new()
+            .file("policies/a.yaml", ESTATE)
+            .file("policies/b.yaml", HOLDS)
+            .args(args.to_vec())
+            .run();
+        out.code(0);
+        assert_eq!(out.stderr, "", "{args:?}");
+    }
+    let out = Cordon::new()
+        .file("policies/a.yaml", ESTATE)
+        .args(["check", "--timings"])
+        .run();
+    assert!(out.stderr.contains("timing: parse"), "{}", out.stderr);
+    assert!(out.stderr.contains("timing: total"), "{}", out.stderr);
+}

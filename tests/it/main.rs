@@ -18,3 +18,5 @@ mod examples;
 mod hostile;
 // The engine against a deliberately naive reference on random models.
 mod reference;
+// A generated estate's verdicts, pinned across optimisations.
+mod scale;
