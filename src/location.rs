@@ -16,14 +16,6 @@ pub struct Location {
 }
 
 impl Location {
-    pub fn new(source: SourceId, span: &serde_saphyr::Location) -> Self {
-        Location {
-            source,
-            line: u32::try_from(span.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(span.column()).unwrap_or(u32::MAX),
-        }
-    }
-
     pub fn is_known(&self) -> bool {
         self.line != 0
     }

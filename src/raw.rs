@@ -2,7 +2,7 @@
 //!
 //! Nothing here validates or interprets a value beyond its shape; `resolve` turns these
 //! into the model and nothing past it sees them. Every value that a later error or a
-//! witness must point at is `Spanned`, so that it keeps its line and column.
+//! witness must point at is wrapped in [`At`], so that it keeps its line and column.
 
 use std::fmt;
 
@@ -10,30 +10,52 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+/// A value and where it was written: line and column from 1, or 0 when unknown (as for
+/// JSON read by the fast path). serde-saphyr's `Spanned` carries two full locations;
+/// this keeps the one that messages show, so that a model of a million flows costs
+/// less than half the memory while it is parsed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<T>::deserialize(deserializer)?;
+        Ok(At {
+            value: spanned.value,
+            line: u32::try_from(spanned.referenced.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(spanned.referenced.column()).unwrap_or(u32::MAX),
+        })
+    }
+}
+
 /// One policy file. Every key is optional and holds a list.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
-    pub version: Option<Spanned<String>>,
-    pub environments: Option<Vec<Spanned<RawEntity>>>,
-    pub accounts: Option<Vec<Spanned<RawAccount>>>,
-    pub segments: Option<Vec<Spanned<RawEntity>>>,
-    pub assets: Option<Vec<Spanned<RawEntity>>>,
-    pub credentials: Option<Vec<Spanned<RawCredential>>>,
-    pub flows: Option<Vec<Spanned<RawFlow>>>,
-    pub invariants: Option<Vec<Spanned<RawInvariant>>>,
-    pub exceptions: Option<Vec<Spanned<RawException>>>,
+    pub version: Option<At<String>>,
+    pub environments: Option<Vec<At<RawEntity>>>,
+    pub accounts: Option<Vec<At<RawAccount>>>,
+    pub segments: Option<Vec<At<RawEntity>>>,
+    pub assets: Option<Vec<At<RawEntity>>>,
+    pub credentials: Option<Vec<At<RawCredential>>>,
+    pub flows: Option<Vec<At<RawFlow>>>,
+    pub invariants: Option<Vec<At<RawInvariant>>>,
+    pub exceptions: Option<Vec<At<RawException>>>,
 }
 
 /// An environment, segment or asset.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEntity {
-    pub name: Spanned<String>,
+    pub name: At<String>,
     #[serde(rename = "in")]
-    pub parent: Option<Spanned<String>>,
-    pub cidrs: Option<Vec<Spanned<String>>>,
-    pub tags: Option<Vec<Spanned<String>>>,
+    pub parent: Option<At<String>>,
+    pub cidrs: Option<Vec<At<String>>>,
+    pub tags: Option<Vec<At<String>>>,
     pub description: Option<String>,
     pub owner: Option<String>,
 }
@@ -42,11 +64,11 @@ pub struct RawEntity {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccount {
-    pub name: Spanned<String>,
+    pub name: At<String>,
     #[serde(rename = "in")]
-    pub parent: Option<Spanned<String>>,
-    pub cidrs: Option<Vec<Spanned<String>>>,
-    pub tags: Option<Vec<Spanned<String>>>,
+    pub parent: Option<At<String>>,
+    pub cidrs: Option<Vec<At<String>>>,
+    pub tags: Option<Vec<At<String>>>,
     pub description: Option<String>,
     pub owner: Option<String>,
     pub provider: Option<String>,
@@ -56,11 +78,11 @@ pub struct RawAccount {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlow {
-    pub name: Option<Spanned<String>>,
-    pub from: Spanned<RawSelectors>,
-    pub to: Spanned<RawSelectors>,
-    pub ports: Option<Spanned<RawList>>,
-    pub auth: Option<Spanned<RawList>>,
+    pub name: Option<At<String>>,
+    pub from: At<RawSelectors>,
+    pub to: At<RawSelectors>,
+    pub ports: Option<At<RawList>>,
+    pub auth: Option<At<RawList>>,
     pub kind: Option<String>,
     pub description: Option<String>,
     pub owner: Option<String>,
@@ -70,35 +92,35 @@ pub struct RawFlow {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCredential {
-    pub name: Spanned<String>,
-    pub held_by: Option<Spanned<RawSelectors>>,
+    pub name: At<String>,
+    pub held_by: Option<At<RawSelectors>>,
     pub leaked: Option<bool>,
-    pub status: Option<Spanned<String>>,
+    pub status: Option<At<String>>,
     pub kind: Option<String>,
     pub description: Option<String>,
     pub owner: Option<String>,
-    pub rotated: Option<Spanned<String>>,
+    pub rotated: Option<At<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawInvariant {
-    pub name: Spanned<String>,
+    pub name: At<String>,
     pub description: Option<String>,
-    pub severity: Option<Spanned<String>>,
+    pub severity: Option<At<String>>,
     pub references: Option<Vec<String>>,
-    pub forbid: Option<Spanned<RawEnds>>,
-    pub require: Option<Spanned<RawEnds>>,
-    pub through: Option<Spanned<RawThrough>>,
+    pub forbid: Option<At<RawEnds>>,
+    pub require: Option<At<RawEnds>>,
+    pub through: Option<At<RawThrough>>,
 }
 
 /// The body of `forbid` and `require`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEnds {
-    pub from: Spanned<RawSelectors>,
-    pub to: Spanned<RawSelectors>,
-    pub ports: Option<Spanned<RawList>>,
+    pub from: At<RawSelectors>,
+    pub to: At<RawSelectors>,
+    pub ports: Option<At<RawList>>,
     pub direct: Option<bool>,
 }
 
@@ -106,19 +128,19 @@ pub struct RawEnds {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawThrough {
-    pub from: Spanned<RawSelectors>,
-    pub to: Spanned<RawSelectors>,
-    pub via: Spanned<RawSelectors>,
+    pub from: At<RawSelectors>,
+    pub to: At<RawSelectors>,
+    pub via: At<RawSelectors>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawException {
-    pub invariant: Spanned<String>,
+    pub invariant: At<String>,
     pub reason: String,
     pub owner: String,
-    pub expires: Spanned<String>,
-    pub path: Option<Vec<Spanned<String>>>,
+    pub expires: At<String>,
+    pub path: Option<Vec<At<String>>>,
 }
 
 /// A selector or a list of selectors, as `from`, `to`, `via` and `held_by` take them.
@@ -127,7 +149,7 @@ pub type RawSelectors = RawList;
 /// A scalar or a list of scalars. A lone scalar keeps the location of its wrapper only,
 /// so its item carries no location of its own; `resolve` falls back to the wrapper's.
 #[derive(Debug, Default)]
-pub struct RawList(pub Vec<Spanned<String>>);
+pub struct RawList(pub Vec<At<String>>);
 
 impl<'de> Deserialize<'de> for RawList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -141,11 +163,11 @@ impl<'de> Deserialize<'de> for RawList {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawList, E> {
-                Ok(RawList(vec![Spanned::new(
-                    v.to_owned(),
-                    serde_saphyr::Location::UNKNOWN,
-                    serde_saphyr::Location::UNKNOWN,
-                )]))
+                Ok(RawList(vec![At {
+                    value: v.to_owned(),
+                    line: 0,
+                    column: 0,
+                }]))
             }
 
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawList, E> {
@@ -158,7 +180,7 @@ impl<'de> Deserialize<'de> for RawList {
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawList, A::Error> {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                while let Some(item) = seq.next_element::<Spanned<String>>()? {
+                while let Some(item) = seq.next_element::<At<String>>()? {
                     items.push(item);
                 }
                 Ok(RawList(items))

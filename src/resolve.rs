@@ -9,7 +9,7 @@ use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
-use serde_saphyr::Spanned;
+use crate::raw::At;
 
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::load::ParsedFile;
@@ -85,8 +85,12 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub fn location<T>(&self, source: SourceId, spanned: &Spanned<T>) -> Location {
-        Location::new(source, &spanned.referenced)
+    pub fn location<T>(&self, source: SourceId, at: &At<T>) -> Location {
+        Location {
+            source,
+            line: at.line,
+            column: at.column,
+        }
     }
 
     pub fn error(&mut self, at: Location, problem: Problem) -> HelpSlot<'_> {

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use super::{Context, NameTable};
 use crate::diagnostic::Problem;
 use crate::load::ParsedFile;
-use serde_saphyr::Spanned;
+use crate::raw::At;
 
 use crate::location::{Location, SourceId};
 use crate::model::{ANY, Entity, EntityId, EntityKind, INTERNET, Model};
@@ -79,10 +79,10 @@ pub(super) fn resolve_entities(cx: &mut Context, files: &[ParsedFile]) -> Model 
 
 /// The fields every kind of entity has, borrowed from its raw form.
 struct Fields<'f> {
-    name: &'f Spanned<String>,
-    parent: Option<&'f Spanned<String>>,
-    cidrs: Option<&'f Vec<Spanned<String>>>,
-    tags: Option<&'f Vec<Spanned<String>>>,
+    name: &'f At<String>,
+    parent: Option<&'f At<String>>,
+    cidrs: Option<&'f Vec<At<String>>>,
+    tags: Option<&'f Vec<At<String>>>,
     description: Option<&'f String>,
     owner: Option<&'f String>,
     provider: Option<&'f String>,

@@ -1,6 +1,6 @@
 //! Resolving what refers to entities: credentials, flows, invariants and exceptions.
 
-use serde_saphyr::Spanned;
+use crate::raw::At;
 
 use super::selector::{SelectorResolver, union};
 use super::{Context, NameTable};
@@ -55,7 +55,7 @@ fn selection(
     model: &Model,
     resolver: &SelectorResolver,
     source: SourceId,
-    list: &Spanned<RawList>,
+    list: &At<RawList>,
 ) -> Option<Selection> {
     let whole = cx.location(source, list);
     if list.value.0.is_empty() {
@@ -87,7 +87,7 @@ fn selection(
 fn item_start<T>(
     cx: &Context,
     source: SourceId,
-    item: &Spanned<T>,
+    item: &At<T>,
     json_lines: Option<&[u32]>,
     index: usize,
 ) -> Location {
@@ -106,14 +106,14 @@ fn item_start<T>(
 fn item_location(
     cx: &Context,
     source: SourceId,
-    item: &Spanned<String>,
+    item: &At<String>,
     whole: Location,
 ) -> Location {
     let at = cx.location(source, item);
     if at.is_known() { at } else { whole }
 }
 
-fn port_list(cx: &mut Context, source: SourceId, list: Option<&Spanned<RawList>>) -> Vec<PortSpec> {
+fn port_list(cx: &mut Context, source: SourceId, list: Option<&At<RawList>>) -> Vec<PortSpec> {
     let Some(list) = list else {
         return Vec::new();
     };
@@ -139,7 +139,7 @@ fn port_list(cx: &mut Context, source: SourceId, list: Option<&Spanned<RawList>>
     specs
 }
 
-fn date(cx: &mut Context, source: SourceId, text: &Spanned<String>) -> Option<Date> {
+fn date(cx: &mut Context, source: SourceId, text: &At<String>) -> Option<Date> {
     match text.value.trim().parse::<Date>() {
         Ok(date) => Some(date),
         Err(()) => {
@@ -297,11 +297,11 @@ fn flows(
 
 /// Whether a selector list names `any`, which at an invariant's end means "everything
 /// else" rather than "everything".
-fn names_any(list: &Spanned<RawList>) -> bool {
+fn names_any(list: &At<RawList>) -> bool {
     list.value.0.iter().any(|item| item.value.trim() == ANY)
 }
 
-fn list_text(list: &Spanned<RawList>) -> String {
+fn list_text(list: &At<RawList>) -> String {
     let texts: Vec<&str> = list.value.0.iter().map(|item| item.value.trim()).collect();
     texts.join(", ")
 }
@@ -312,7 +312,7 @@ fn end(
     model: &Model,
     resolver: &SelectorResolver,
     source: SourceId,
-    list: &Spanned<RawList>,
+    list: &At<RawList>,
 ) -> Result<Option<End>, ()> {
     if names_any(list) {
         return Ok(None);
@@ -493,7 +493,7 @@ fn ends_rule(
     model: &Model,
     resolver: &SelectorResolver,
     source: SourceId,
-    ends: &Spanned<RawEnds>,
+    ends: &At<RawEnds>,
 ) -> Option<Ends> {
     let raw = &ends.value;
     let at = cx.location(source, ends);
@@ -516,7 +516,7 @@ fn through_rule(
     model: &Model,
     resolver: &SelectorResolver,
     source: SourceId,
-    through: &Spanned<RawThrough>,
+    through: &At<RawThrough>,
 ) -> Option<Rule> {
     let raw = &through.value;
     let at = cx.location(source, through);
