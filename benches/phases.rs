@@ -39,7 +39,10 @@ fn paths() -> Vec<PathBuf> {
 
 fn parsed() -> Vec<ParsedFile> {
     let (found, _) = load::discover(&paths());
-    found.into_iter().map(|file| load::read(file).expect("parse")).collect()
+    found
+        .into_iter()
+        .map(|file| load::read(file).expect("parse"))
+        .collect()
 }
 
 static MODEL: LazyLock<Model> =
@@ -63,7 +66,10 @@ fn graph_build() -> ReachGraph {
 
 #[divan::bench(sample_count = 10)]
 fn check() -> cordon::report::CheckReport {
-    cordon::check::check(&MODEL, "2024-01-01".parse().unwrap_or_else(|()| unreachable!()))
+    cordon::check::check(
+        &MODEL,
+        "2024-01-01".parse().unwrap_or_else(|()| unreachable!()),
+    )
 }
 
 fn selection(name: &str) -> Selection {
@@ -86,5 +92,9 @@ fn components() -> bool {
     let graph = ReachGraph::build(&MODEL);
     let engine = Engine::new(&MODEL, &graph);
     let mut workspace = engine.workspace();
-    engine.reaches(&mut workspace, &selection("host-100"), &selection("host-101"))
+    engine.reaches(
+        &mut workspace,
+        &selection("host-100"),
+        &selection("host-101"),
+    )
 }

@@ -236,11 +236,19 @@ pub struct Flow {
     /// Never empty: a flow without `ports` allows `any`.
     pub ports: Vec<PortSpec>,
     pub auth: Vec<CredentialId>,
-    pub kind: String,
+    /// `None` for the default, `network`: see [`Flow::kind`].
+    pub kind: Option<String>,
     pub description: Option<String>,
     pub owner: Option<String>,
     pub ticket: Option<String>,
     pub location: Location,
+}
+
+impl Flow {
+    /// What kind of connection the flow allows; `network` unless the policy says.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("network")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

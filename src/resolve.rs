@@ -69,8 +69,7 @@ pub fn select(
     selectors: &[String],
 ) -> Result<crate::model::Selection, Vec<(Problem, Option<String>)>> {
     let resolver = selector::SelectorResolver::new(model);
-    let texts: Vec<&str> = selectors.iter().map(String::as_str).collect();
-    selector::union(model, &resolver, &texts).map_err(|errors| {
+    selector::union(model, &resolver, selectors.iter().map(String::as_str)).map_err(|errors| {
         errors
             .into_iter()
             .map(|(_, error)| (error.problem, error.help))
@@ -138,9 +137,13 @@ pub(crate) struct NameTable<'f> {
 
 impl<'f> NameTable<'f> {
     pub fn new(what: &'static str) -> Self {
+        Self::with_capacity(what, 0)
+    }
+
+    pub fn with_capacity(what: &'static str, capacity: usize) -> Self {
         NameTable {
             what,
-            first: FxHashMap::default(),
+            first: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
         }
     }
 

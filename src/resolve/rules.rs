@@ -63,13 +63,8 @@ fn selection(
             .help("name at least one entity, `tag:NAME`, address or `any`");
         return None;
     }
-    let texts: Vec<&str> = list
-        .value
-        .0
-        .iter()
-        .map(|item| item.value.as_str())
-        .collect();
-    match union(model, resolver, &texts) {
+    let texts = list.value.0.iter().map(|item| item.value.as_str());
+    match union(model, resolver, texts) {
         Ok(selection) => Some(selection),
         Err(errors) => {
             for (index, error) in errors {
@@ -103,12 +98,7 @@ fn item_start<T>(
 }
 
 /// An item's own location, or its list's when the item was a lone scalar.
-fn item_location(
-    cx: &Context,
-    source: SourceId,
-    item: &At<String>,
-    whole: Location,
-) -> Location {
+fn item_location(cx: &Context, source: SourceId, item: &At<String>, whole: Location) -> Location {
     let at = cx.location(source, item);
     if at.is_known() { at } else { whole }
 }
@@ -227,7 +217,11 @@ fn flows(
     credentials: &[Credential],
     resolver: &SelectorResolver,
 ) -> Vec<Flow> {
-    let mut names = NameTable::new("flow");
+    let count = files
+        .iter()
+        .map(|f| f.raw.flows.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut names = NameTable::with_capacity("flow", count);
     let mut flows = Vec::new();
     for (source, file) in sources(files) {
         let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
@@ -283,7 +277,7 @@ fn flows(
                     to,
                     ports,
                     auth,
-                    kind: raw.kind.clone().unwrap_or_else(|| "network".to_owned()),
+                    kind: raw.kind.clone(),
                     description: raw.description.clone(),
                     owner: raw.owner.clone(),
                     ticket: raw.ticket.clone(),

@@ -149,18 +149,27 @@ impl<'m> SelectorResolver<'m> {
 }
 
 /// Resolves a list of selectors into their union.
-pub(crate) fn union(
+pub(crate) fn union<'t>(
     model: &Model,
     resolver: &SelectorResolver,
-    texts: &[&str],
+    texts: impl IntoIterator<Item = &'t str>,
 ) -> Result<Selection, Vec<(usize, SelectorError)>> {
+    let mut texts = texts.into_iter().peekable();
     let mut all = Vec::new();
     let mut errors = Vec::new();
-    for (index, text) in texts.iter().enumerate() {
+    let mut index = 0;
+    while let Some(text) = texts.next() {
+        // Most selectors name one entity; that case allocates nothing but the result.
+        if index == 0 && texts.peek().is_none() {
+            if let Some(&id) = resolver.names.get(text.trim()) {
+                return Ok(Selection::from_entities(model, vec![id]));
+            }
+        }
         match resolver.resolve(model, text) {
             Ok(entities) => all.extend(entities),
             Err(error) => errors.push((index, error)),
         }
+        index += 1;
     }
     if errors.is_empty() {
         Ok(Selection::from_entities(model, all))
