@@ -160,10 +160,11 @@ pub(crate) fn union<'t>(
     let mut index = 0;
     while let Some(text) = texts.next() {
         // Most selectors name one entity; that case allocates nothing but the result.
-        if index == 0 && texts.peek().is_none() {
-            if let Some(&id) = resolver.names.get(text.trim()) {
-                return Ok(Selection::from_entities(model, vec![id]));
-            }
+        if index == 0
+            && texts.peek().is_none()
+            && let Some(&id) = resolver.names.get(text.trim())
+        {
+            return Ok(Selection::from_entities(model, vec![id]));
         }
         match resolver.resolve(model, text) {
             Ok(entities) => all.extend(entities),
