@@ -7,6 +7,9 @@
 //!
 //! The end-to-end figures at full scale, against the parse floor, are in BENCHMARKS.md.
 
+// A benchmark whose set-up fails has nothing to measure; stopping loudly is right.
+#![allow(clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
