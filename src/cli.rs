@@ -28,6 +28,8 @@ pub enum Command {
     Check(CheckArgs),
     /// What a selection reaches, or what reaches it
     Reach(ReachArgs),
+    /// The shortest witness paths between two selections, and the flows to cut
+    Path(PathArgs),
 }
 
 /// Options every command takes.
@@ -108,6 +110,43 @@ pub struct ReachArgs {
 
     #[arg(long, value_enum, default_value_t = ReachFormat::Text)]
     pub format: ReachFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PathFormat {
+    Text,
+    Json,
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Where the attacker starts (controlling all of it)
+    #[arg(long, value_name = "SEL", required = true, num_args = 1.., value_delimiter = ',')]
+    pub from: Vec<String>,
+
+    /// What the attacker must not reach
+    #[arg(long, value_name = "SEL", required = true, num_args = 1.., value_delimiter = ',')]
+    pub to: Vec<String>,
+
+    /// Only paths whose last flow allows one of these ports (such as tcp/443)
+    #[arg(long, value_name = "P", value_delimiter = ',')]
+    pub ports: Vec<String>,
+
+    /// Up to N paths in order of length, each differing from the others in a flow
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub all: usize,
+
+    #[arg(long, value_enum, default_value_t = PathFormat::Text)]
+    pub format: PathFormat,
 
     #[command(flatten)]
     pub common: CommonArgs,

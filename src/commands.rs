@@ -2,6 +2,7 @@
 //! loading the model, fixing today's date, and writing the output.
 
 pub mod check;
+pub mod path;
 pub mod reach;
 
 use std::io::Write;
@@ -12,6 +13,10 @@ use crate::cli::{Color, CommonArgs};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
+use crate::model::{Model, Selection};
+use crate::policy::load_model_timed;
+use crate::ports::PortSpec;
+use crate::progress;
 use crate::render;
 use crate::timings::Timings;
 
@@ -80,6 +85,45 @@ fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
     }
+}
+
+/// Loads the model, with a progress bar on a terminal, or reports why it cannot.
+pub fn load(
+    common: &CommonArgs,
+    paths: &[std::path::PathBuf],
+    timings: &mut Timings,
+) -> Result<Model, Outcome> {
+    let progress = progress::for_terminal(common.quiet);
+    load_model_timed(paths, timings, progress.as_ref())
+        .map_err(|diagnostics| report_problems(common, &diagnostics))
+}
+
+/// Parses `--ports` values, or reports the first bad one.
+pub fn ports(common: &CommonArgs, texts: &[String]) -> Result<Vec<PortSpec>, Outcome> {
+    texts
+        .iter()
+        .map(|text| {
+            text.parse::<PortSpec>().map_err(|()| {
+                let message = format!("invalid port `{text}`: {}", crate::ports::suggestion(text));
+                usage_error(common, &message)
+            })
+        })
+        .collect()
+}
+
+/// Resolves selectors given on the command line, reporting problems as `<command line>`.
+pub fn select(
+    common: &CommonArgs,
+    model: &Model,
+    selectors: &[String],
+) -> Result<Selection, Outcome> {
+    crate::resolve::select(model, selectors).map_err(|errors| {
+        let diagnostics: Vec<Diagnostic> = errors
+            .into_iter()
+            .map(|(problem, help)| Diagnostic::new("<command line>", 0, 0, problem).with_help(help))
+            .collect();
+        report_problems(common, &diagnostics)
+    })
 }
 
 /// Prints phase timings to standard error when `--timings` asks for them.

@@ -188,16 +188,29 @@ pub struct Engine<'m> {
     can_open: Vec<bool>,
     /// Entities from the top of the tree down, parents before children.
     top_down: Vec<EntityId>,
+    /// Per credential: held from the start (active, not revoked here, and leaked).
+    leaked: Vec<bool>,
     components: OnceCell<Components>,
 }
 
 impl<'m> Engine<'m> {
     pub fn new(model: &'m Model, graph: &'m ReachGraph) -> Self {
+        Self::with_changes(model, graph, &[], &[])
+    }
+
+    /// An engine for the model as if `removed` flows did not exist and `revoked`
+    /// credentials were revoked: what-if questions without rebuilding the graph.
+    pub fn with_changes(
+        model: &'m Model,
+        graph: &'m ReachGraph,
+        removed: &[FlowId],
+        revoked: &[CredentialId],
+    ) -> Self {
+        let active = |id: CredentialId| model.credential(id).is_active() && !revoked.contains(&id);
         let mut holder_roots = vec![Vec::new(); model.entities.len()];
         for id in model.credential_ids() {
-            let credential = model.credential(id);
-            if credential.is_active() {
-                for &root in credential.holders.roots() {
+            if active(id) {
+                for &root in model.credential(id).holders.roots() {
                     holder_roots[root.index()].push(id);
                 }
             }
@@ -210,19 +223,24 @@ impl<'m> Engine<'m> {
             for &credential in auth {
                 opens[credential.index()].push(id);
             }
+            let exists = !removed.contains(&id);
             always_open.push(
-                auth.is_empty()
-                    || auth.iter().any(|&c| {
-                        let credential = model.credential(c);
-                        credential.is_active() && credential.leaked
-                    }),
+                exists
+                    && (auth.is_empty()
+                        || auth
+                            .iter()
+                            .any(|&c| active(c) && model.credential(c).leaked)),
             );
-            can_open.push(auth.is_empty() || auth.iter().any(|&c| model.credential(c).is_active()));
+            can_open.push(exists && (auth.is_empty() || auth.iter().any(|&c| active(c))));
         }
         let mut top_down = Vec::with_capacity(model.entities.len());
         for root in model.top_level() {
             model.descendants(root, &mut top_down);
         }
+        let leaked = model
+            .credential_ids()
+            .map(|id| active(id) && model.credential(id).leaked)
+            .collect();
         Engine {
             model,
             graph,
@@ -231,6 +249,7 @@ impl<'m> Engine<'m> {
             always_open,
             can_open,
             top_down,
+            leaked,
             components: OnceCell::new(),
         }
     }
@@ -296,6 +315,11 @@ impl<'m> Engine<'m> {
         }
     }
 
+    /// Whether `flow` allows the goal's ports and lands in its targets.
+    pub fn lands_in(&self, goal: &Goal, flow: FlowId) -> bool {
+        self.lands(goal, flow).is_some()
+    }
+
     /// For a flow that allows the goal's ports, the target leaf it lands on, if any:
     /// the first leaf of its lowest destination that is a target or contains one.
     fn lands(&self, goal: &Goal, flow: FlowId) -> Option<EntityId> {
@@ -328,14 +352,8 @@ impl<'m> Engine<'m> {
     ) -> bool {
         ws.next_search();
         let stamp = ws.stamp;
-        for held in &mut ws.held {
-            *held = None;
-        }
-        for id in self.model.credential_ids() {
-            let credential = self.model.credential(id);
-            if credential.is_active() && credential.leaked {
-                ws.held[id.index()] = Some(Holding::Leaked);
-            }
+        for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+            *held = leaked.then_some(Holding::Leaked);
         }
         for node in self.start_nodes(start, blocked) {
             if Workspace::mark(&mut ws.seen, stamp, node.index()) {
@@ -354,6 +372,7 @@ impl<'m> Engine<'m> {
                     ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
                     for &flow in &self.opens[credential.index()] {
                         if self.always_open[flow.index()]
+                            || !self.can_open[flow.index()]
                             || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
                         {
                             continue;
@@ -389,7 +408,8 @@ impl<'m> Engine<'m> {
         false
     }
 
-    fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
+    /// Whether the last fixpoint opened `flow`.
+    pub fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
         self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.stamp
     }
 
@@ -557,7 +577,8 @@ impl<'m> Engine<'m> {
         steps
     }
 
-    fn step(&self, ws: &Workspace, from: EntityId, to: EntityId, flow: FlowId) -> Step {
+    /// One step over `flow`, naming the credential that opened it in the last search.
+    pub fn step(&self, ws: &Workspace, from: EntityId, to: EntityId, flow: FlowId) -> Step {
         // Of the credentials that open the flow, name the one obtained soonest.
         let credential = self
             .model
@@ -643,9 +664,8 @@ impl<'m> Engine<'m> {
         }
         ws.next_search();
         let stamp = ws.stamp;
-        for (id, held) in self.model.credential_ids().zip(ws.held.iter_mut()) {
-            let credential = self.model.credential(id);
-            *held = (credential.is_active() && credential.leaked).then_some(Holding::Leaked);
+        for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+            *held = leaked.then_some(Holding::Leaked);
         }
         // Marks a component as visited, or says it holds a target.
         let visit = |ws: &mut Workspace, stack: &mut Vec<u32>, component: u32| -> bool {
@@ -678,6 +698,7 @@ impl<'m> Engine<'m> {
                 ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
                 for &flow in &self.opens[credential.index()] {
                     if self.always_open[flow.index()]
+                        || !self.can_open[flow.index()]
                         || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
                     {
                         continue;

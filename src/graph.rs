@@ -11,8 +11,9 @@
 //! Edges are stored in compressed sparse rows, forwards and backwards, so that a search
 //! reads each node's edges from one contiguous slice.
 
+use petgraph::Direction;
 use petgraph::csr::Csr;
-use petgraph::visit::EdgeFiltered;
+use petgraph::visit::{EdgeFiltered, EdgeRef};
 
 use crate::model::{EntityId, FlowId, Model};
 
@@ -150,6 +151,109 @@ impl ReachGraph {
             }
         }
         (component, found.len() as u32)
+    }
+}
+
+impl ReachGraph {
+    /// The fewest flows whose removal leaves every node of `sink_nodes`, and the far
+    /// side of every flow of `sink_flows`, unreachable from `sources`, crossing only the
+    /// flows `crossable` accepts. `None` when no set of flows does it, as when a source
+    /// is a sink.
+    ///
+    /// A maximum flow over the graph with each flow's node split in two and joined by
+    /// an edge of capacity 1, every other edge unbounded; the minimum cut is the set of
+    /// flow edges leaving what the source still reaches in the residual network.
+    pub fn min_flow_cut(
+        &self,
+        sources: &[NodeId],
+        sink_nodes: &[NodeId],
+        sink_flows: &[FlowId],
+        crossable: impl Fn(FlowId) -> bool,
+    ) -> Option<Vec<FlowId>> {
+        use petgraph::graph::{DiGraph, NodeIndex};
+
+        let nodes = self.node_count();
+        let flows = nodes - 2 * self.entities as usize;
+        let unbounded = flows as u64 + 1;
+        let far_side = |flow: FlowId| NodeIndex::new(nodes + flow.index());
+        let source = NodeIndex::new(nodes + flows);
+        let sink = NodeIndex::new(nodes + flows + 1);
+        let mut network: DiGraph<(), u64> = DiGraph::with_capacity(nodes + flows + 2, nodes * 3);
+        for _ in 0..nodes + flows + 2 {
+            network.add_node(());
+        }
+        for node in 0..nodes as u32 {
+            let from = NodeIndex::new(node as usize);
+            for (next, edge) in self.successors(NodeId(node)) {
+                let to = NodeIndex::new(next.index());
+                match edge {
+                    Edge::Contains | Edge::Pivot => {
+                        network.add_edge(from, to, unbounded);
+                    }
+                    Edge::Enter(flow) if crossable(flow) => {
+                        network.add_edge(from, to, unbounded);
+                    }
+                    Edge::Enter(_) => {}
+                    Edge::Exit => {
+                        if let Node::Flow(flow) = self.node(NodeId(node)) {
+                            network.add_edge(far_side(flow), to, unbounded);
+                        }
+                    }
+                }
+            }
+        }
+        for flow in (0..flows as u32).map(FlowId) {
+            if crossable(flow) {
+                network.add_edge(
+                    NodeIndex::new(self.flow_node(flow).index()),
+                    far_side(flow),
+                    1,
+                );
+            }
+        }
+        for node in sources {
+            network.add_edge(source, NodeIndex::new(node.index()), unbounded);
+        }
+        for node in sink_nodes {
+            network.add_edge(NodeIndex::new(node.index()), sink, unbounded);
+        }
+        for &flow in sink_flows {
+            network.add_edge(far_side(flow), sink, unbounded);
+        }
+        let (value, used) = petgraph::algo::dinics(&network, source, sink);
+        if value >= unbounded {
+            return None;
+        }
+        // What the source still reaches in the residual network.
+        let mut reached = vec![false; network.node_count()];
+        let mut stack = vec![source];
+        reached[source.index()] = true;
+        while let Some(node) = stack.pop() {
+            for edge in network.edges_directed(node, Direction::Outgoing) {
+                let next = edge.target();
+                if used[edge.id().index()] < *edge.weight() && !reached[next.index()] {
+                    reached[next.index()] = true;
+                    stack.push(next);
+                }
+            }
+            for edge in network.edges_directed(node, Direction::Incoming) {
+                let previous = edge.source();
+                if used[edge.id().index()] > 0 && !reached[previous.index()] {
+                    reached[previous.index()] = true;
+                    stack.push(previous);
+                }
+            }
+        }
+        Some(
+            (0..flows as u32)
+                .map(FlowId)
+                .filter(|&flow| {
+                    crossable(flow)
+                        && reached[self.flow_node(flow).index()]
+                        && !reached[far_side(flow).index()]
+                })
+                .collect(),
+        )
     }
 }
 

@@ -18,6 +18,7 @@ pub mod json_lines;
 pub mod load;
 pub mod location;
 pub mod model;
+pub mod path;
 pub mod policy;
 pub mod ports;
 pub mod progress;

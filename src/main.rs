@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Reach(args) => commands::reach::run(args),
+        Command::Path(args) => commands::path::run(args),
     };
     outcome.into()
 }

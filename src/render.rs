@@ -2,7 +2,9 @@
 //! they show is in the report already.
 
 pub mod diagnostics;
+pub mod dot;
 pub mod json;
+pub mod mermaid;
 pub mod text;
 
 use anstyle::{AnsiColor, Style};

@@ -149,3 +149,26 @@ pub struct ReachReport {
     /// Sorted by name.
     pub reachable: Vec<Reached>,
 }
+
+/// A flow in a cut, with what it takes to cross it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutFlow {
+    /// The flow's name, or `FILE:LINE`.
+    pub flow: String,
+    pub location: String,
+    pub from: String,
+    pub to: String,
+    /// Credentials that open it, each with whether it has leaked.
+    pub credentials: Vec<(String, bool)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathReport {
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    pub ports: Vec<String>,
+    pub paths: Vec<Vec<Hop>>,
+    pub cut: Vec<CutFlow>,
+    /// Credentials whose revocation alone would isolate the ends.
+    pub revocations: Vec<String>,
+}

@@ -3,8 +3,6 @@
 use crate::check::check_timed;
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::exit::Outcome;
-use crate::policy::load_model_timed;
-use crate::progress;
 use crate::render;
 use crate::report::Status;
 use crate::timings::Timings;
@@ -15,13 +13,9 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Err(message) => return super::usage_error(&args.common, &message),
     };
     let mut timings = Timings::new();
-    let model = match load_model_timed(
-        &args.paths,
-        &mut timings,
-        progress::for_terminal(args.common.quiet).as_ref(),
-    ) {
+    let model = match super::load(&args.common, &args.paths, &mut timings) {
         Ok(model) => model,
-        Err(diagnostics) => return super::report_problems(&args.common, &diagnostics),
+        Err(outcome) => return outcome,
     };
     let report = check_timed(&model, today, &mut timings);
     let text = match args.format {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::report::{CheckReport, Direction, Hop, Obtained, ReachReport};
+use crate::report::{CheckReport, Direction, Hop, Obtained, PathReport, ReachReport};
 
 #[derive(Serialize)]
 struct Tool {
@@ -177,6 +177,36 @@ pub fn reach(report: &ReachReport) -> String {
                 hops: reached.hops,
             })
             .collect(),
+    };
+    to_string(&document)
+}
+
+#[derive(Serialize)]
+struct Cut<'a> {
+    flows: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Path<'a> {
+    query: Query<'a>,
+    paths: Vec<Vec<JsonHop<'a>>>,
+    cut: Cut<'a>,
+    /// Credentials whose revocation alone would isolate the ends.
+    revocations: &'a [String],
+}
+
+pub fn path(report: &PathReport) -> String {
+    let document = Path {
+        query: Query {
+            from: &report.from,
+            to: &report.to,
+            ports: &report.ports,
+        },
+        paths: report.paths.iter().map(|path| hops(path)).collect(),
+        cut: Cut {
+            flows: report.cut.iter().map(|flow| flow.flow.as_str()).collect(),
+        },
+        revocations: &report.revocations,
     };
     to_string(&document)
 }

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use anstyle::Style;
 
 use super::style;
-use crate::report::{CheckReport, Direction, ExceptionNote, Hop, Obtained, ReachReport, Status};
+use crate::report::{
+    CheckReport, Direction, ExceptionNote, Hop, Obtained, PathReport, ReachReport, Status,
+};
 
 fn paint(style: Style, text: &str) -> String {
     format!("{}{text}{}", style.render(), style.render_reset())
@@ -84,6 +86,81 @@ fn days_left(note: &ExceptionNote) -> String {
         1 => "1 day left".to_owned(),
         days => format!("{days} days left"),
     }
+}
+
+pub fn path(report: &PathReport) -> String {
+    let mut out = String::new();
+    let from = report.from.join(", ");
+    let to = report.to.join(", ");
+    let ports = if report.ports.is_empty() {
+        String::new()
+    } else {
+        format!(" on {}", report.ports.join(", "))
+    };
+    if report.paths.is_empty() {
+        let _ = writeln!(out, "nothing in {from} reaches {to}{ports}");
+        return out;
+    }
+    for (index, path) in report.paths.iter().enumerate() {
+        let hops = path.len();
+        let _ = writeln!(
+            out,
+            "path {}: {} hop{}",
+            index + 1,
+            hops,
+            if hops == 1 { "" } else { "s" }
+        );
+        witness(&mut out, path);
+    }
+    let count = report.cut.len();
+    if count == 0 {
+        let _ = writeln!(
+            out,
+            "\nno set of flows isolates {to} from {from}: they overlap"
+        );
+    } else {
+        let flows: Vec<String> = report
+            .cut
+            .iter()
+            .map(|flow| format!("{} ({})", paint(style::BOLD, &flow.flow), flow.location))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nto isolate {to} from {from}, remove or narrow {count} flow{}: {}",
+            if count == 1 { "" } else { "s" },
+            flows.join(", ")
+        );
+        for flow in report
+            .cut
+            .iter()
+            .filter(|flow| !flow.credentials.is_empty())
+        {
+            let credentials: Vec<String> = flow
+                .credentials
+                .iter()
+                .map(|(name, leaked)| {
+                    if *leaked {
+                        format!("{name} (leaked)")
+                    } else {
+                        name.clone()
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} opens only with {}",
+                flow.flow,
+                credentials.join(" or ")
+            );
+        }
+    }
+    for credential in &report.revocations {
+        let _ = writeln!(
+            out,
+            "revoking credential {credential} alone would also do it"
+        );
+    }
+    out
 }
 
 fn witness(out: &mut String, witness: &[Hop]) {

@@ -16,6 +16,8 @@ mod errors;
 mod examples;
 // Hostile input: bombs, deep nesting, bad bytes, wrong shapes; never a panic.
 mod hostile;
+// The architect's queries in every format.
+mod queries;
 // The engine against a deliberately naive reference on random models.
 mod reference;
 // A generated estate's verdicts, pinned across optimisations.

@@ -453,6 +453,60 @@ fn compare_reach_to(seed: u64) {
     assert_eq!(actual, expected, "to {target:?} ports {ports:?}\n{yaml}");
 }
 
+/// Reachability with the credentials held fixed, and some flows taken out: the model
+/// the cut is defined on.
+fn reaches_fixed(
+    model: &Model,
+    from: &Selection,
+    to: &Selection,
+    held: &BTreeSet<usize>,
+    removed: &[usize],
+) -> bool {
+    let mut trimmed = model.clone();
+    for &flow in removed {
+        // A flow that needs a credential nobody has is as good as gone.
+        trimmed.flows[flow].auth = vec![cordon::model::CredentialId(u32::MAX)];
+    }
+    let entities: Vec<EntityId> = trimmed.entity_ids().collect();
+    let level = levels(&trimmed, &entities, from, held);
+    level.keys().any(|&entity| to.contains(model, entity))
+}
+
+/// The cut isolates the ends, and no smaller set of flows does.
+fn compare_cut(seed: u64) {
+    let mut rng = Rng(seed | 1);
+    let (yaml, count) = random_estate(&mut rng);
+    let Ok(model) = model_from_text("random.yaml", &yaml) else {
+        panic!("generated an invalid model:\n{yaml}");
+    };
+    let from = selection_of(&model, &format!("e{}", rng.below(count)));
+    let to = selection_of(&model, &format!("e{}", rng.below(count)));
+    if from.overlap(&model, &to).is_some() {
+        return;
+    }
+    let (_, held) = naive(&model, &from, &Selection::default(), &[]);
+    let graph = ReachGraph::build(&model);
+    let Some(cut) = cordon::path::cut(&model, &graph, &from, &to, &[], &[]) else {
+        panic!("no cut for disjoint ends\n{yaml}");
+    };
+    let cut: Vec<usize> = cut.iter().map(|f| f.index()).collect();
+    assert!(
+        !reaches_fixed(&model, &from, &to, &held, &cut),
+        "the cut {cut:?} isolates\n{yaml}"
+    );
+    // No smaller set does: try every set of fewer flows.
+    let flows = model.flows.len();
+    for mask in 0u32..(1 << flows) {
+        if (mask.count_ones() as usize) < cut.len() {
+            let subset: Vec<usize> = (0..flows).filter(|i| mask & (1 << i) != 0).collect();
+            assert!(
+                reaches_fixed(&model, &from, &to, &held, &subset),
+                "{subset:?} is smaller than the cut {cut:?}\n{yaml}"
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -469,5 +523,10 @@ proptest! {
     #[test]
     fn reach_to_agrees_with_the_naive_reference(seed in any::<u64>()) {
         compare_reach_to(seed);
+    }
+
+    #[test]
+    fn the_cut_is_minimal_and_isolates(seed in any::<u64>()) {
+        compare_cut(seed);
     }
 }

@@ -1,0 +1,284 @@
+//! `path`: how one selection reaches another, by which paths, and the fewest flows to
+//! cut to stop it.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use crate::engine::{Engine, Goal, Step};
+use crate::graph::ReachGraph;
+use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
+use crate::ports::PortSpec;
+use crate::report::{CutFlow, Hop, PathReport};
+
+/// What `path` found, in cordon's ids; `report` names it for renderers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Paths {
+    /// Shortest first, then in order of length; each differs from the others in at
+    /// least one flow.
+    pub paths: Vec<Vec<Step>>,
+    /// A smallest set of flows whose removal isolates the ends, in id order.
+    pub cut: Vec<FlowId>,
+    /// Credentials whose revocation alone isolates the ends.
+    pub revocations: Vec<CredentialId>,
+}
+
+/// The shortest path from `from` to `to` whose last flow allows `ports`, then up to
+/// `all` paths in all, and the cut.
+pub fn find_paths(
+    model: &Model,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+    all: usize,
+) -> Paths {
+    let graph = ReachGraph::build(model);
+    let Some(first) = shortest(model, &graph, from, to, ports, &[]) else {
+        return Paths::default();
+    };
+    let mut paths = vec![first];
+    if all > 1 {
+        more_paths(model, &graph, from, to, ports, all, &mut paths);
+    }
+    let cut = cut(model, &graph, from, to, ports, &[]).unwrap_or_default();
+    let mut suspects: Vec<CredentialId> = paths
+        .iter()
+        .flatten()
+        .filter_map(|step| step.credential.map(|(id, _)| id))
+        .chain(
+            cut.iter()
+                .flat_map(|&flow| model.flow(flow).auth.iter().copied()),
+        )
+        .collect();
+    suspects.sort_unstable();
+    suspects.dedup();
+    let revocations = suspects
+        .into_iter()
+        .filter(|&credential| {
+            let engine = Engine::with_changes(model, &graph, &[], &[credential]);
+            let mut workspace = engine.workspace();
+            !reaches(&engine, &mut workspace, from, to, ports)
+        })
+        .collect();
+    Paths {
+        paths,
+        cut,
+        revocations,
+    }
+}
+
+fn flow_set(path: &[Step]) -> Vec<FlowId> {
+    let mut flows: Vec<FlowId> = path.iter().map(|step| step.flow).collect();
+    flows.sort_unstable();
+    flows.dedup();
+    flows
+}
+
+/// A path being extended: its length, its steps as (flow, leaf landed on), and the
+/// leaf it starts from. Ordered by length first, so the shortest is extended first.
+type Partial = (usize, Vec<(FlowId, EntityId)>, EntityId);
+
+/// How many partial paths the search for further paths may expand before it stops
+/// with what it has: enough for any question a person asks, bounded on any model.
+const PATH_BUDGET: usize = 200_000;
+
+/// Adds paths after the shortest, in order of length, until there are `all`: a
+/// best-first enumeration of simple paths from leaf to leaf, each ending at its first
+/// target, keeping one path per set of flows.
+fn more_paths(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+    all: usize,
+    paths: &mut Vec<Vec<Step>>,
+) {
+    let engine = Engine::new(model, graph);
+    let mut workspace = engine.workspace();
+    engine.fixpoint(&mut workspace, from, None);
+    // The flows each leaf can use: those whose `from` covers it, if open.
+    let mut usable: Vec<Vec<FlowId>> = vec![Vec::new(); model.entities.len()];
+    for flow in model.flow_ids() {
+        if !engine.is_open(&workspace, flow) {
+            continue;
+        }
+        for leaf in model.flow(flow).from.leaves(model) {
+            usable[leaf.index()].push(flow);
+        }
+    }
+    let mut seen: BTreeSet<Vec<FlowId>> = paths.iter().map(|path| flow_set(path)).collect();
+    let mut queue: BinaryHeap<Reverse<Partial>> = BinaryHeap::new();
+    for start in from.leaves(model) {
+        queue.push(Reverse((0, Vec::new(), start)));
+    }
+    let mut expanded = 0;
+    while let Some(Reverse((length, steps, start))) = queue.pop() {
+        if paths.len() >= all || expanded >= PATH_BUDGET {
+            break;
+        }
+        expanded += 1;
+        let here = steps.last().map_or(start, |&(_, leaf)| leaf);
+        for &flow in &usable[here.index()] {
+            for next in model.flow(flow).to.leaves(model) {
+                let visited = next == start || steps.iter().any(|&(_, leaf)| leaf == next);
+                if visited || from.contains(model, next) {
+                    continue;
+                }
+                let mut longer = steps.clone();
+                longer.push((flow, next));
+                if to.contains(model, next) {
+                    if !crate::ports::any_overlap(&model.flow(flow).ports, ports) {
+                        continue;
+                    }
+                    let mut flows: Vec<FlowId> = longer.iter().map(|&(f, _)| f).collect();
+                    flows.sort_unstable();
+                    flows.dedup();
+                    if seen.insert(flows) {
+                        let mut current = start;
+                        let witness = longer
+                            .iter()
+                            .map(|&(flow, leaf)| {
+                                let step = engine.step(&workspace, current, leaf, flow);
+                                current = leaf;
+                                step
+                            })
+                            .collect();
+                        paths.push(witness);
+                        if paths.len() >= all {
+                            return;
+                        }
+                    }
+                } else {
+                    queue.push(Reverse((length + 1, longer, start)));
+                }
+            }
+        }
+    }
+}
+
+/// Whether `from` reaches `to` with the last flow allowing `ports`.
+fn reaches(
+    engine: &Engine,
+    workspace: &mut crate::engine::Workspace,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+) -> bool {
+    if !engine.reaches(workspace, from, to) {
+        return false;
+    }
+    if ports.is_empty() {
+        return true;
+    }
+    engine.fixpoint(workspace, from, None);
+    let goal = Goal { targets: to, ports };
+    engine
+        .shortest(workspace, from, None, Some(&goal))
+        .is_some()
+}
+
+/// The shortest witness with `removed` flows taken out.
+fn shortest(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+    removed: &[FlowId],
+) -> Option<Vec<Step>> {
+    let engine = Engine::with_changes(model, graph, removed, &[]);
+    let mut workspace = engine.workspace();
+    if !engine.reaches(&mut workspace, from, to) {
+        return None;
+    }
+    engine.fixpoint(&mut workspace, from, None);
+    let goal = Goal { targets: to, ports };
+    let arrival = engine.shortest(&mut workspace, from, None, Some(&goal))?;
+    Some(engine.witness(&workspace, arrival))
+}
+
+/// A smallest set of flows whose removal leaves `to` unreachable from `from`, over the
+/// flows the attacker can open as the model stands. `None` when the ends overlap.
+pub fn cut(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+    removed: &[FlowId],
+) -> Option<Vec<FlowId>> {
+    let engine = Engine::with_changes(model, graph, removed, &[]);
+    let mut workspace = engine.workspace();
+    engine.fixpoint(&mut workspace, from, None);
+    let sources: Vec<_> = from.roots().iter().map(|&a| graph.in_node(a)).collect();
+    let goal = Goal { targets: to, ports };
+    let (sink_nodes, sink_flows) = if ports.is_empty() {
+        let nodes = to
+            .members(model)
+            .into_iter()
+            .map(|x| graph.in_node(x))
+            .collect();
+        (nodes, Vec::new())
+    } else {
+        let flows = model
+            .flow_ids()
+            .filter(|&flow| engine.lands_in(&goal, flow))
+            .collect();
+        (Vec::new(), flows)
+    };
+    graph.min_flow_cut(&sources, &sink_nodes, &sink_flows, |flow| {
+        engine.is_open(&workspace, flow)
+    })
+}
+
+/// Names what `find_paths` found, for renderers.
+pub fn report(
+    model: &Model,
+    from: Vec<String>,
+    to: Vec<String>,
+    ports: &[PortSpec],
+    found: &Paths,
+) -> PathReport {
+    let cut = found
+        .cut
+        .iter()
+        .map(|&id| {
+            let flow = model.flow(id);
+            let ends = |selection: &Selection| {
+                let names: Vec<&str> = selection
+                    .roots()
+                    .iter()
+                    .map(|&e| model.entity(e).name.as_str())
+                    .collect();
+                names.join(", ")
+            };
+            CutFlow {
+                flow: model.flow_label(id),
+                location: model.sources.file_line(flow.location).to_string(),
+                from: ends(&flow.from),
+                to: ends(&flow.to),
+                credentials: flow
+                    .auth
+                    .iter()
+                    .map(|&c| (model.credential(c).name.clone(), model.credential(c).leaked))
+                    .collect(),
+            }
+        })
+        .collect();
+    PathReport {
+        from,
+        to,
+        ports: ports.iter().map(ToString::to_string).collect(),
+        paths: found
+            .paths
+            .iter()
+            .map(|steps| Hop::from_steps(model, steps))
+            .collect(),
+        cut,
+        revocations: found
+            .revocations
+            .iter()
+            .map(|&c| model.credential(c).name.clone())
+            .collect(),
+    }
+}

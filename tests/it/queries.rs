@@ -1,0 +1,81 @@
+//! The architect's queries (`path`, `matrix`, `graph`) in every format, on the bundled
+//! model and the incident example.
+
+use crate::harness::run_repo;
+
+const BEFORE: &str = "examples/thanksgiving-2023/before";
+
+#[test]
+fn path_in_every_format() {
+    for format in ["text", "json", "mermaid", "dot"] {
+        let out = run_repo(&[
+            "path",
+            BEFORE,
+            "--from",
+            "internet",
+            "--to",
+            "bitbucket",
+            "--all",
+            "3",
+            "--format",
+            format,
+        ]);
+        out.code(0);
+        insta::assert_snapshot!(format!("path-{format}"), out.stdout);
+    }
+}
+
+#[test]
+fn path_cut_advice_names_the_leaked_credential_and_its_flow() {
+    let out = run_repo(&["path", BEFORE, "--from", "internet", "--to", "atlassian"]);
+    out.code(0);
+    assert!(
+        out.stdout.contains("remove or narrow 2 flows"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("bitbucket-access opens only with bitbucket-sa (leaked)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn path_json_has_the_contract_shape() {
+    let out = run_repo(&[
+        "path",
+        "--from",
+        "internet",
+        "--to",
+        "customer-db",
+        "--format",
+        "json",
+    ]);
+    out.code(0);
+    let value = out.json();
+    assert_eq!(value["query"]["from"], serde_json::json!(["internet"]));
+    assert_eq!(value["query"]["to"], serde_json::json!(["customer-db"]));
+    assert_eq!(value["paths"][0].as_array().unwrap().len(), 4);
+    assert_eq!(value["cut"]["flows"], serde_json::json!(["public-https"]));
+    let out = run_repo(&[
+        "path",
+        "--from",
+        "aws-isolated",
+        "--to",
+        "internet",
+        "--format",
+        "json",
+    ]);
+    out.code(0);
+    assert_eq!(out.json()["paths"], serde_json::json!([]));
+    assert_eq!(out.json()["cut"]["flows"], serde_json::json!([]));
+}
+
+#[test]
+fn path_with_overlapping_ends_is_a_usage_error() {
+    let out = run_repo(&["path", "--from", "corporate", "--to", "jira"]);
+    out.code(2);
+    assert!(out.stderr.contains("overlap on `jira`"), "{}", out.stderr);
+}
