@@ -30,6 +30,8 @@ pub enum Command {
     Reach(ReachArgs),
     /// The shortest witness paths between two selections, and the flows to cut
     Path(PathArgs),
+    /// Who reaches whom among all entities of one kind
+    Matrix(MatrixArgs),
 }
 
 /// Options every command takes.
@@ -147,6 +149,50 @@ pub struct PathArgs {
 
     #[arg(long, value_enum, default_value_t = PathFormat::Text)]
     pub format: PathFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// A level of the estate that queries aggregate at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    Environment,
+    Account,
+    Segment,
+}
+
+impl Level {
+    pub fn kind(self) -> crate::model::EntityKind {
+        match self {
+            Level::Environment => crate::model::EntityKind::Environment,
+            Level::Account => crate::model::EntityKind::Account,
+            Level::Segment => crate::model::EntityKind::Segment,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    Text,
+    Csv,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// The kind of entity the rows and columns are
+    #[arg(long, value_enum, default_value_t = Level::Account)]
+    pub level: Level,
+
+    #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
+    pub format: MatrixFormat,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -17,6 +17,7 @@ pub mod graph;
 pub mod json_lines;
 pub mod load;
 pub mod location;
+pub mod matrix;
 pub mod model;
 pub mod path;
 pub mod policy;

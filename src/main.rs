@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Reach(args) => commands::reach::run(args),
         Command::Path(args) => commands::path::run(args),
+        Command::Matrix(args) => commands::matrix::run(args),
     };
     outcome.into()
 }

@@ -1,9 +1,12 @@
 //! Renderers: one file per output format. They read reports and never compute; any fact
 //! they show is in the report already.
 
+pub mod csv;
 pub mod diagnostics;
 pub mod dot;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod mermaid;
 pub mod text;
 

@@ -172,3 +172,23 @@ pub struct PathReport {
     /// Credentials whose revocation alone would isolate the ends.
     pub revocations: Vec<String>,
 }
+
+/// One reachable pair of a matrix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatrixCell {
+    /// Index into `MatrixReport::entities`.
+    pub from: usize,
+    pub to: usize,
+    pub hops: u32,
+    /// The shortest path, when asked for.
+    pub witness: Vec<Hop>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatrixReport {
+    pub level: &'static str,
+    /// Sorted by name.
+    pub entities: Vec<String>,
+    /// Sorted by row, then column.
+    pub cells: Vec<MatrixCell>,
+}

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::report::{CheckReport, Direction, Hop, Obtained, PathReport, ReachReport};
+use crate::report::{CheckReport, Direction, Hop, MatrixReport, Obtained, PathReport, ReachReport};
 
 #[derive(Serialize)]
 struct Tool {
@@ -207,6 +207,37 @@ pub fn path(report: &PathReport) -> String {
             flows: report.cut.iter().map(|flow| flow.flow.as_str()).collect(),
         },
         revocations: &report.revocations,
+    };
+    to_string(&document)
+}
+
+#[derive(Serialize)]
+struct Cell<'a> {
+    from: &'a str,
+    to: &'a str,
+    hops: u32,
+}
+
+#[derive(Serialize)]
+struct Matrix<'a> {
+    level: &'a str,
+    entities: &'a [String],
+    cells: Vec<Cell<'a>>,
+}
+
+pub fn matrix(report: &MatrixReport) -> String {
+    let document = Matrix {
+        level: report.level,
+        entities: &report.entities,
+        cells: report
+            .cells
+            .iter()
+            .map(|cell| Cell {
+                from: &report.entities[cell.from],
+                to: &report.entities[cell.to],
+                hops: cell.hops,
+            })
+            .collect(),
     };
     to_string(&document)
 }

@@ -7,7 +7,8 @@ use anstyle::Style;
 
 use super::style;
 use crate::report::{
-    CheckReport, Direction, ExceptionNote, Hop, Obtained, PathReport, ReachReport, Status,
+    CheckReport, Direction, ExceptionNote, Hop, MatrixReport, Obtained, PathReport, ReachReport,
+    Status,
 };
 
 fn paint(style: Style, text: &str) -> String {
@@ -159,6 +160,69 @@ pub fn path(report: &PathReport) -> String {
             out,
             "revoking credential {credential} alone would also do it"
         );
+    }
+    out
+}
+
+/// The widest grid the text form draws; past it, csv or html serve better.
+const GRID_LIMIT: usize = 30;
+
+/// A compact grid: rows by name, columns by the row's number, a cell the fewest flows.
+pub fn matrix(report: &MatrixReport) -> String {
+    let mut out = String::new();
+    let count = report.entities.len();
+    let reachable = report.cells.len();
+    let _ = writeln!(
+        out,
+        "{reachable} of {} ordered pairs of {}s reach; a cell is the fewest flows from the row to the column",
+        count * count.saturating_sub(1),
+        report.level
+    );
+    if count > GRID_LIMIT {
+        let _ = writeln!(
+            out,
+            "{count} {}s are too many for a grid here: use --format csv, html or markdown",
+            report.level
+        );
+        return out;
+    }
+    let mut grid = vec![vec![String::from("·"); count]; count];
+    for (index, row) in grid.iter_mut().enumerate() {
+        row[index] = String::from("-");
+    }
+    for cell in &report.cells {
+        grid[cell.from][cell.to] = cell.hops.to_string();
+    }
+    let name_width = report
+        .entities
+        .iter()
+        .map(|e| e.chars().count())
+        .max()
+        .unwrap_or(0);
+    let number_width = count.to_string().len();
+    let cell_width = grid
+        .iter()
+        .flatten()
+        .map(|cell| cell.chars().count())
+        .chain([number_width])
+        .max()
+        .unwrap_or(1);
+    let _ = write!(out, "{:>w$}  {:name_width$}", "", "", w = number_width);
+    for column in 1..=count {
+        let _ = write!(out, " {column:>cell_width$}");
+    }
+    out.push('\n');
+    for (index, (name, row)) in report.entities.iter().zip(&grid).enumerate() {
+        let _ = write!(
+            out,
+            "{:>w$}  {name:name_width$}",
+            index + 1,
+            w = number_width
+        );
+        for cell in row {
+            let _ = write!(out, " {cell:>cell_width$}");
+        }
+        out.push('\n');
     }
     out
 }

@@ -79,3 +79,26 @@ fn path_with_overlapping_ends_is_a_usage_error() {
     out.code(2);
     assert!(out.stderr.contains("overlap on `jira`"), "{}", out.stderr);
 }
+
+#[test]
+fn matrix_in_every_format() {
+    for format in ["text", "csv", "json", "markdown", "html"] {
+        let out = run_repo(&["matrix", "--level", "environment", "--format", format]);
+        out.code(0);
+        insta::assert_snapshot!(format!("matrix-{format}"), out.stdout);
+    }
+    let out = run_repo(&["matrix", "--format", "json"]);
+    out.code(0);
+    assert_eq!(out.json()["level"], "account");
+}
+
+#[test]
+fn the_html_matrix_is_self_contained() {
+    let out = run_repo(&["matrix", "--level", "segment", "--format", "html"]);
+    out.code(0);
+    let html = out.stdout;
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains("position: sticky"), "headers stay in view");
+    assert!(html.contains("title=\""), "cells carry their witness");
+}

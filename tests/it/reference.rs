@@ -507,6 +507,49 @@ fn compare_cut(seed: u64) {
     }
 }
 
+/// Every matrix cell agrees with a reference search from its row, and no reachable
+/// pair is missing.
+fn compare_matrix(seed: u64) {
+    let mut rng = Rng(seed | 1);
+    let (yaml, _) = random_estate(&mut rng);
+    let Ok(model) = model_from_text("random.yaml", &yaml) else {
+        panic!("generated an invalid model:\n{yaml}");
+    };
+    use cordon::model::EntityKind;
+    for kind in [
+        EntityKind::Environment,
+        EntityKind::Account,
+        EntityKind::Segment,
+    ] {
+        let report = cordon::matrix::matrix(&model, kind, false);
+        let mut expected = Vec::new();
+        for (row, from) in report.entities.iter().enumerate() {
+            let start = selection_of(&model, from);
+            let (hops, _) = naive(&model, &start, &Selection::default(), &[]);
+            for (column, to) in report.entities.iter().enumerate() {
+                let target = selection_of(&model, to);
+                if row == column || target.overlap(&model, &start).is_some() {
+                    continue;
+                }
+                if let Some(best) = target
+                    .leaves(&model)
+                    .iter()
+                    .filter_map(|l| hops.get(l))
+                    .min()
+                {
+                    expected.push((row, column, *best));
+                }
+            }
+        }
+        let actual: Vec<(usize, usize, u32)> = report
+            .cells
+            .iter()
+            .map(|c| (c.from, c.to, c.hops))
+            .collect();
+        assert_eq!(actual, expected, "{kind:?}\n{yaml}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -528,5 +571,10 @@ proptest! {
     #[test]
     fn the_cut_is_minimal_and_isolates(seed in any::<u64>()) {
         compare_cut(seed);
+    }
+
+    #[test]
+    fn matrix_agrees_with_the_naive_reference(seed in any::<u64>()) {
+        compare_matrix(seed);
     }
 }
