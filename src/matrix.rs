@@ -1,13 +1,20 @@
 //! `matrix`: who reaches whom among all entities of one kind.
 
+use rustc_hash::FxHashMap;
+
 use crate::engine::{Engine, Landing, UNREACHED};
-use crate::graph::ReachGraph;
-use crate::model::{EntityId, EntityKind, Model, Selection};
+use crate::graph::{Edge, Node, NodeId, ReachGraph};
+use crate::model::{CredentialId, EntityId, EntityKind, Model, Selection};
 use crate::report::{Hop, MatrixCell, MatrixReport};
 
 /// For every ordered pair of `kind` entities that do not overlap, the fewest flows from
 /// the first (the attacker controlling all of it) to any part of the second. With
 /// `witnesses`, each cell also carries its shortest path.
+///
+/// Rows are grouped by the credentials their attacker ends up holding, so that a group
+/// shares one set of open flows; each group is searched 64 rows at a time by a
+/// breadth-first search whose marks are bit sets, one bit per row. Witnesses need a
+/// parent per node and row, so with them each row gets a search of its own.
 pub fn matrix(model: &Model, kind: EntityKind, witnesses: bool) -> MatrixReport {
     let entities: Vec<EntityId> = model
         .entity_ids()
@@ -15,6 +22,29 @@ pub fn matrix(model: &Model, kind: EntityKind, witnesses: bool) -> MatrixReport 
         .collect();
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
+    let mut cells = if witnesses {
+        per_row(model, &graph, &engine, &entities)
+    } else {
+        batched(model, &graph, &engine, &entities)
+    };
+    cells.sort_unstable_by_key(|cell| (cell.from, cell.to));
+    MatrixReport {
+        level: kind.as_str(),
+        entities: entities
+            .iter()
+            .map(|&id| model.entity(id).name.clone())
+            .collect(),
+        cells,
+    }
+}
+
+/// One search per row, keeping each cell's witness.
+fn per_row(
+    model: &Model,
+    graph: &ReachGraph,
+    engine: &Engine,
+    entities: &[EntityId],
+) -> Vec<MatrixCell> {
     let mut workspace = engine.workspace();
     // Children before parents, so that a subtree's minimum is ready for its parent.
     let mut bottom_up = Vec::with_capacity(model.entities.len());
@@ -38,31 +68,204 @@ pub fn matrix(model: &Model, kind: EntityKind, witnesses: bool) -> MatrixReport 
                 .map(|c| nearest[c.index()]);
             nearest[entity.index()] = children.fold(own, u32::min);
         }
-        let landings = witnesses.then(|| engine.landings(&workspace, &[]));
+        let landings = engine.landings(&workspace, &[]);
         for (column, &to) in entities.iter().enumerate() {
             let hops = nearest[to.index()];
             if row == column || hops == UNREACHED || overlaps(model, from, to) {
                 continue;
             }
-            let witness = match &landings {
-                Some(landings) => witness(model, &engine, &workspace, landings, &start, to),
-                None => Vec::new(),
-            };
             cells.push(MatrixCell {
                 from: row,
                 to: column,
                 hops,
-                witness,
+                witness: witness(model, engine, &workspace, &landings, &start, to),
             });
         }
     }
-    MatrixReport {
-        level: kind.as_str(),
-        entities: entities
-            .iter()
-            .map(|&id| model.entity(id).name.clone())
-            .collect(),
-        cells,
+    cells
+}
+
+/// Rows searched 64 at a time, grouped by the flows their attacker can open.
+fn batched(
+    model: &Model,
+    graph: &ReachGraph,
+    engine: &Engine,
+    entities: &[EntityId],
+) -> Vec<MatrixCell> {
+    let mut workspace = engine.workspace();
+    // The columns each entity falls in: itself and its ancestors of the kind (more than
+    // one where entities of the kind nest).
+    let column_of: Vec<Vec<u32>> = model
+        .entity_ids()
+        .map(|id| {
+            model
+                .ancestors(id)
+                .filter_map(|a| entities.binary_search(&a).ok().map(|c| c as u32))
+                .collect()
+        })
+        .collect();
+    // Rows that hold the same credentials open the same flows; rows whose `in` nodes
+    // share a component hold the same credentials.
+    let mut by_component: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut by_held: FxHashMap<Vec<CredentialId>, usize> = FxHashMap::default();
+    let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
+    for (row, &entity) in entities.iter().enumerate() {
+        let component = engine.component(graph.in_node(entity));
+        let group = *by_component.entry(component).or_insert_with(|| {
+            let start = Selection::from_entities(model, vec![entity]);
+            engine.fixpoint(&mut workspace, &start, None);
+            let held = engine.held_credentials(&workspace);
+            *by_held.entry(held).or_insert_with(|| {
+                let open = model
+                    .flow_ids()
+                    .map(|f| engine.is_open(&workspace, f))
+                    .collect();
+                groups.push((open, Vec::new()));
+                groups.len() - 1
+            })
+        });
+        groups[group].1.push(row);
+    }
+    let mut cells = Vec::new();
+    let mut search = BitSearch::new(graph.node_count(), entities.len());
+    for (open, rows) in &groups {
+        for batch in rows.chunks(64) {
+            search.run(model, graph, entities, &column_of, open, batch, &mut cells);
+        }
+    }
+    cells
+}
+
+/// A breadth-first search for up to 64 rows at once: each node's mark is the set of
+/// rows that reached it, and each level first closes over the edges that cost no flow.
+struct BitSearch {
+    reached: Vec<u64>,
+    pending: Vec<u64>,
+    /// Rows that enter a node at the next level.
+    entering: Vec<u64>,
+    /// Per column, the rows that already have a cell for it.
+    done: Vec<u64>,
+}
+
+impl BitSearch {
+    fn new(nodes: usize, columns: usize) -> Self {
+        BitSearch {
+            reached: vec![0; nodes],
+            pending: vec![0; nodes],
+            entering: vec![0; nodes],
+            done: vec![0; columns],
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        model: &Model,
+        graph: &ReachGraph,
+        entities: &[EntityId],
+        column_of: &[Vec<u32>],
+        open: &[bool],
+        rows: &[usize],
+        cells: &mut Vec<MatrixCell>,
+    ) {
+        self.reached.fill(0);
+        self.pending.fill(0);
+        self.entering.fill(0);
+        self.done.fill(0);
+        let mut frontier: Vec<NodeId> = Vec::new();
+        for (bit, &row) in rows.iter().enumerate() {
+            let node = graph.in_node(entities[row]);
+            if self.pending[node.index()] == 0 {
+                frontier.push(node);
+            }
+            self.pending[node.index()] |= 1 << bit;
+        }
+        let mut level = 0;
+        while !frontier.is_empty() {
+            let mut next_level: Vec<NodeId> = Vec::new();
+            let mut entered: Vec<NodeId> = Vec::new();
+            // Close over the edges that cost no flow.
+            let mut stack = frontier;
+            while let Some(node) = stack.pop() {
+                let bits =
+                    std::mem::take(&mut self.pending[node.index()]) & !self.reached[node.index()];
+                if bits == 0 {
+                    continue;
+                }
+                self.reached[node.index()] |= bits;
+                if let Node::In(entity) = graph.node(node) {
+                    for &column in &column_of[entity.index()] {
+                        self.record(model, entities, rows, column, bits, level, cells);
+                    }
+                }
+                for (next, edge) in graph.successors(node) {
+                    match edge {
+                        Edge::Enter(flow) => {
+                            if open[flow.index()] {
+                                let add = bits & !self.reached[next.index()];
+                                if add != 0 {
+                                    if self.entering[next.index()] == 0 {
+                                        entered.push(next);
+                                    }
+                                    self.entering[next.index()] |= add;
+                                }
+                            }
+                        }
+                        Edge::Contains | Edge::Pivot | Edge::Exit => {
+                            let add = bits & !self.reached[next.index()];
+                            if add != 0 {
+                                if self.pending[next.index()] == 0 {
+                                    stack.push(next);
+                                }
+                                self.pending[next.index()] |= add;
+                            }
+                        }
+                    }
+                }
+            }
+            level += 1;
+            for node in entered {
+                let bits = std::mem::take(&mut self.entering[node.index()]);
+                let add = bits & !self.reached[node.index()];
+                if add != 0 {
+                    if self.pending[node.index()] == 0 {
+                        next_level.push(node);
+                    }
+                    self.pending[node.index()] |= add;
+                }
+            }
+            frontier = next_level;
+        }
+    }
+
+    /// Records a cell for each row that reaches `column` for the first time.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        model: &Model,
+        entities: &[EntityId],
+        rows: &[usize],
+        column: u32,
+        bits: u64,
+        level: u32,
+        cells: &mut Vec<MatrixCell>,
+    ) {
+        let mut fresh = bits & !self.done[column as usize];
+        self.done[column as usize] |= fresh;
+        while fresh != 0 {
+            let bit = fresh.trailing_zeros() as usize;
+            fresh &= fresh - 1;
+            let row = rows[bit];
+            let column = column as usize;
+            if row != column && !overlaps(model, entities[row], entities[column]) {
+                cells.push(MatrixCell {
+                    from: row,
+                    to: column,
+                    hops: level,
+                    witness: Vec::new(),
+                });
+            }
+        }
     }
 }
 
