@@ -110,6 +110,10 @@ pub struct ReachArgs {
     #[arg(long, value_name = "P", value_delimiter = ',')]
     pub ports: Vec<String>,
 
+    /// Also count what is reached by environment, account or segment: the blast radius
+    #[arg(long, value_enum)]
+    pub level: Option<Level>,
+
     #[arg(long, value_enum, default_value_t = ReachFormat::Text)]
     pub format: ReachFormat,
 

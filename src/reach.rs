@@ -6,9 +6,9 @@ use rustc_hash::FxHashMap;
 
 use crate::engine::{Engine, UNREACHED};
 use crate::graph::{Edge, ReachGraph};
-use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
+use crate::model::{CredentialId, EntityId, EntityKind, FlowId, Model, Selection};
 use crate::ports::{self, PortSpec};
-use crate::report::{Direction, ReachReport, Reached};
+use crate::report::{Direction, LevelGroup, LevelSummary, ReachReport, Reached};
 
 /// The leaves outside `selection` that it reaches, with the fewest flows for each.
 pub fn reach_from(
@@ -143,14 +143,16 @@ fn backward_distances(
     dist
 }
 
-/// Names and sorts what a query found.
+/// Names and sorts what a query found, aggregated at `level` when given.
 pub fn report(
     model: &Model,
     direction: Direction,
     selectors: Vec<String>,
     ports: &[PortSpec],
     found: Vec<(EntityId, u32)>,
+    level: Option<EntityKind>,
 ) -> ReachReport {
+    let by_level = level.map(|kind| summarize(model, kind, &found));
     let mut reachable: Vec<Reached> = found
         .into_iter()
         .map(|(id, hops)| Reached {
@@ -165,5 +167,32 @@ pub fn report(
         selectors,
         ports: ports.iter().map(ToString::to_string).collect(),
         reachable,
+        by_level,
+    }
+}
+
+/// Counts the leaves found by the entity of `kind` each sits in.
+fn summarize(model: &Model, kind: EntityKind, found: &[(EntityId, u32)]) -> LevelSummary {
+    let mut groups: BTreeMap<&str, LevelGroup> = BTreeMap::new();
+    for &(leaf, hops) in found {
+        let Some(owner) = model
+            .ancestors(leaf)
+            .find(|&a| model.entity(a).kind == kind)
+        else {
+            continue;
+        };
+        let name = model.entity(owner).name.as_str();
+        let group = groups.entry(name).or_insert_with(|| LevelGroup {
+            entity: name.to_owned(),
+            leaves: 0,
+            hops,
+        });
+        group.leaves += 1;
+        group.hops = group.hops.min(hops);
+    }
+    LevelSummary {
+        level: kind.as_str(),
+        total: model.entities.iter().filter(|e| e.kind == kind).count(),
+        groups: groups.into_values().collect(),
     }
 }

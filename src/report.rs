@@ -148,6 +148,26 @@ pub struct ReachReport {
     pub ports: Vec<String>,
     /// Sorted by name.
     pub reachable: Vec<Reached>,
+    /// The same answer aggregated at one level, when asked for.
+    pub by_level: Option<LevelSummary>,
+}
+
+/// Reached leaves counted by the entity of one kind they sit in: the blast radius.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LevelSummary {
+    pub level: &'static str,
+    /// How many entities of the kind the model has.
+    pub total: usize,
+    /// Sorted by name; leaves in no entity of the kind are left out.
+    pub groups: Vec<LevelGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LevelGroup {
+    pub entity: String,
+    pub leaves: usize,
+    /// The fewest flows to any of those leaves.
+    pub hops: u32,
 }
 
 /// A flow in a cut, with what it takes to cross it.

@@ -31,7 +31,8 @@ pub fn run(args: &ReachArgs) -> Outcome {
         Direction::To => reach_to(&model, &selection, &ports),
     };
     timings.lap("query");
-    let report = report(&model, direction, selectors.clone(), &ports, found);
+    let level = args.level.map(|level| level.kind());
+    let report = report(&model, direction, selectors.clone(), &ports, found, level);
     let text = match args.format {
         ReachFormat::Text => render::text::reach(&report),
         ReachFormat::Json => render::json::reach(&report),

@@ -152,9 +152,26 @@ struct Reached<'a> {
 }
 
 #[derive(Serialize)]
+struct Group<'a> {
+    entity: &'a str,
+    leaves: usize,
+    hops: u32,
+}
+
+#[derive(Serialize)]
+struct ByLevel<'a> {
+    level: &'a str,
+    total: usize,
+    groups: Vec<Group<'a>>,
+}
+
+#[derive(Serialize)]
 struct Reach<'a> {
     query: Query<'a>,
     reachable: Vec<Reached<'a>>,
+    /// With `--level`: the reached leaves counted by the entity they sit in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_level: Option<ByLevel<'a>>,
 }
 
 pub fn reach(report: &ReachReport) -> String {
@@ -177,6 +194,19 @@ pub fn reach(report: &ReachReport) -> String {
                 hops: reached.hops,
             })
             .collect(),
+        by_level: report.by_level.as_ref().map(|summary| ByLevel {
+            level: summary.level,
+            total: summary.total,
+            groups: summary
+                .groups
+                .iter()
+                .map(|group| Group {
+                    entity: &group.entity,
+                    leaves: group.leaves,
+                    hops: group.hops,
+                })
+                .collect(),
+        }),
     };
     to_string(&document)
 }

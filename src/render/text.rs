@@ -279,5 +279,38 @@ pub fn reach(report: &ReachReport) -> String {
             if reached.hops == 1 { "" } else { "s" }
         );
     }
+    if let Some(summary) = &report.by_level {
+        let count = summary.groups.len();
+        let colon = if count == 0 { "" } else { ":" };
+        let _ = match report.direction {
+            Direction::From => writeln!(
+                out,
+                "\n{selection}, once compromised, reaches {count} of {} {}s{colon}",
+                summary.total, summary.level
+            ),
+            Direction::To => writeln!(
+                out,
+                "\n{count} of {} {}s hold leaves that reach {selection}{colon}",
+                summary.total, summary.level
+            ),
+        };
+        let width = summary
+            .groups
+            .iter()
+            .map(|group| group.entity.chars().count())
+            .max()
+            .unwrap_or(0);
+        for group in &summary.groups {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {} lea{}, nearest {} hop{}",
+                group.entity,
+                group.leaves,
+                if group.leaves == 1 { "f" } else { "ves" },
+                group.hops,
+                if group.hops == 1 { "" } else { "s" }
+            );
+        }
+    }
     out
 }

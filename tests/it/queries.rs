@@ -102,3 +102,29 @@ fn the_html_matrix_is_self_contained() {
     assert!(html.contains("position: sticky"), "headers stay in view");
     assert!(html.contains("title=\""), "cells carry their witness");
 }
+
+#[test]
+fn reach_by_level_is_the_blast_radius() {
+    let out = run_repo(&[
+        "reach",
+        "--from",
+        "employee-laptops",
+        "--level",
+        "environment",
+    ]);
+    out.code(0);
+    insta::assert_snapshot!("reach-level-text", out.stdout);
+    let out = run_repo(&[
+        "reach",
+        "--to",
+        "customer-db",
+        "--level",
+        "account",
+        "--format",
+        "json",
+    ]);
+    out.code(0);
+    let value = out.json();
+    assert_eq!(value["by_level"]["level"], "account");
+    insta::assert_json_snapshot!("reach-level-json", value);
+}
