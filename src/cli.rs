@@ -32,6 +32,8 @@ pub enum Command {
     Path(PathArgs),
     /// Who reaches whom among all entities of one kind
     Matrix(MatrixArgs),
+    /// The model as a picture: DOT, Mermaid, JSON or SVG
+    Graph(GraphArgs),
 }
 
 /// Options every command takes.
@@ -197,6 +199,47 @@ pub struct MatrixArgs {
 
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub format: MatrixFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+    Svg,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+
+    /// Collapse everything inside entities of this kind into them
+    #[arg(long, value_enum)]
+    pub level: Option<Level>,
+
+    /// Draw only the neighbourhood of this entity
+    #[arg(long, value_name = "ENTITY")]
+    pub focus: Option<String>,
+
+    /// With --focus: how many flows away from it to draw
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "focus")]
+    pub depth: usize,
+
+    /// Mark the shortest path from this selection ...
+    #[arg(long, value_name = "SEL", requires = "highlight_to")]
+    pub highlight_from: Option<String>,
+
+    /// ... to this one
+    #[arg(long, value_name = "SEL", requires = "highlight_from")]
+    pub highlight_to: Option<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,

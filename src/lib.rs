@@ -20,6 +20,7 @@ pub mod location;
 pub mod matrix;
 pub mod model;
 pub mod path;
+pub mod picture;
 pub mod policy;
 pub mod ports;
 pub mod progress;

@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
+pub mod svg;
 pub mod text;
 
 use anstyle::{AnsiColor, Style};

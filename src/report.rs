@@ -212,3 +212,35 @@ pub struct MatrixReport {
     /// Sorted by row, then column.
     pub cells: Vec<MatrixCell>,
 }
+
+/// An entity in a picture of the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PictureNode {
+    pub name: String,
+    pub kind: &'static str,
+    /// The container drawn around it, if drawn.
+    pub parent: Option<String>,
+    /// Whether anything is drawn inside it.
+    pub container: bool,
+}
+
+/// The flows between two drawn entities.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PictureEdge {
+    pub from: String,
+    pub to: String,
+    pub flows: Vec<String>,
+    pub ports: Vec<String>,
+    pub credentials: Vec<String>,
+    /// On the highlighted witness path.
+    pub highlighted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Picture {
+    pub level: Option<&'static str>,
+    /// Sorted by name.
+    pub nodes: Vec<PictureNode>,
+    /// Sorted by ends.
+    pub edges: Vec<PictureEdge>,
+}

@@ -3,11 +3,20 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::report::PathReport;
+use crate::report::{PathReport, Picture, PictureEdge};
 
 /// A DOT string literal.
 pub fn quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+    quote_lines(&[text])
+}
+
+/// A DOT string literal of several lines, each escaped, joined by DOT's `\n`.
+pub fn quote_lines(lines: &[&str]) -> String {
+    let escaped: Vec<String> = lines
+        .iter()
+        .map(|line| line.replace('\\', "\\\\").replace('"', "\\\""))
+        .collect();
+    format!("\"{}\"", escaped.join("\\n"))
 }
 
 /// The paths of a `path` query; flows in the cut are drawn red and dashed.
@@ -31,6 +40,113 @@ pub fn path(report: &PathReport) -> String {
             quote(from),
             quote(to),
             quote(flow)
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn edge_label(edge: &PictureEdge) -> String {
+    let mut lines: Vec<&str> = edge.flows.iter().map(String::as_str).collect();
+    let ports = edge.ports.join(" ");
+    if !edge.ports.is_empty() && edge.ports != ["any"] {
+        lines.push(&ports);
+    }
+    quote_lines(&lines)
+}
+
+/// The model with containment as nested clusters; a container that flows start or end
+/// at gets a node of its own inside its cluster.
+pub fn model(picture: &Picture) -> String {
+    let mut out = String::from(
+        "digraph cordon {\n    rankdir=LR;\n    compound=true;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\", fontsize=10];\n",
+    );
+    fn emit(out: &mut String, picture: &Picture, parent: Option<&str>, indent: usize) {
+        let pad = "    ".repeat(indent);
+        for node in picture
+            .nodes
+            .iter()
+            .filter(|n| n.parent.as_deref() == parent)
+        {
+            if node.container {
+                let _ = writeln!(
+                    out,
+                    "{pad}subgraph {} {{",
+                    quote(&format!("cluster_{}", node.name))
+                );
+                let _ = writeln!(
+                    out,
+                    "{pad}    label={};",
+                    quote(&format!("{} ({})", node.name, node.kind))
+                );
+                let _ = writeln!(out, "{pad}    style=rounded; color=\"#8c959f\";");
+                let _ = writeln!(
+                    out,
+                    "{pad}    {} [label={}, shape=folder];",
+                    quote(&node.name),
+                    quote(&node.name)
+                );
+                emit(out, picture, Some(&node.name), indent + 1);
+                let _ = writeln!(out, "{pad}}}");
+            } else {
+                let shape = if node.kind == "internet" {
+                    ", shape=ellipse"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "{pad}{} [label={}{shape}];",
+                    quote(&node.name),
+                    quote_lines(&[&node.name, node.kind])
+                );
+            }
+        }
+    }
+    emit(&mut out, picture, None, 1);
+    for edge in &picture.edges {
+        let style = if edge.highlighted {
+            ", color=red, fontcolor=red, penwidth=2.5"
+        } else if edge.credentials.is_empty() {
+            ""
+        } else {
+            ", style=dashed"
+        };
+        let _ = writeln!(
+            out,
+            "    {} -> {} [label={}{style}];",
+            quote(&edge.from),
+            quote(&edge.to),
+            edge_label(edge)
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The model as flat DOT, without clusters, for layout engines that do not nest.
+pub fn flat(picture: &Picture) -> String {
+    let mut out = String::from("digraph cordon {\n");
+    for node in &picture.nodes {
+        let _ = writeln!(
+            out,
+            "    {} [label={}];",
+            quote(&node.name),
+            quote(&format!("{} ({})", node.name, node.kind))
+        );
+    }
+    for edge in &picture.edges {
+        let color = if edge.highlighted {
+            " color=\"red\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "    {} -> {} [label={}{color}];",
+            quote(&edge.from),
+            quote(&edge.to),
+            quote(&edge.flows.join(", "))
         );
     }
     out.push_str("}\n");

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::report::{CheckReport, Direction, Hop, MatrixReport, Obtained, PathReport, ReachReport};
+use crate::report::{
+    CheckReport, Direction, Hop, MatrixReport, Obtained, PathReport, Picture, ReachReport,
+};
 
 #[derive(Serialize)]
 struct Tool {
@@ -266,6 +268,58 @@ pub fn matrix(report: &MatrixReport) -> String {
                 from: &report.entities[cell.from],
                 to: &report.entities[cell.to],
                 hops: cell.hops,
+            })
+            .collect(),
+    };
+    to_string(&document)
+}
+
+#[derive(Serialize)]
+struct PicNode<'a> {
+    name: &'a str,
+    kind: &'a str,
+    parent: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PicEdge<'a> {
+    from: &'a str,
+    to: &'a str,
+    flows: &'a [String],
+    ports: &'a [String],
+    credentials: &'a [String],
+    highlighted: bool,
+}
+
+#[derive(Serialize)]
+struct Pic<'a> {
+    level: Option<&'a str>,
+    entities: Vec<PicNode<'a>>,
+    edges: Vec<PicEdge<'a>>,
+}
+
+pub fn picture(picture: &Picture) -> String {
+    let document = Pic {
+        level: picture.level,
+        entities: picture
+            .nodes
+            .iter()
+            .map(|node| PicNode {
+                name: &node.name,
+                kind: node.kind,
+                parent: node.parent.as_deref(),
+            })
+            .collect(),
+        edges: picture
+            .edges
+            .iter()
+            .map(|edge| PicEdge {
+                from: &edge.from,
+                to: &edge.to,
+                flows: &edge.flows,
+                ports: &edge.ports,
+                credentials: &edge.credentials,
+                highlighted: edge.highlighted,
             })
             .collect(),
     };

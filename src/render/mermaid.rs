@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::report::PathReport;
+use crate::report::{PathReport, Picture};
 
 /// A Mermaid node id for an entity name: names may hold `.` and `-`, ids may not.
 pub fn id(name: &str) -> String {
@@ -53,6 +53,62 @@ pub fn path(report: &PathReport) -> String {
             out,
             "    linkStyle {} stroke:#d00,stroke-width:3px,stroke-dasharray:6 4",
             cut_links.join(",")
+        );
+    }
+    out
+}
+
+/// The model as a `flowchart LR`, containment as nested subgraphs; edges may start or
+/// end at a subgraph.
+pub fn model(picture: &Picture) -> String {
+    let mut out = String::from("flowchart LR\n");
+    fn emit(out: &mut String, picture: &Picture, parent: Option<&str>, indent: usize) {
+        let pad = "    ".repeat(indent);
+        for node in picture
+            .nodes
+            .iter()
+            .filter(|n| n.parent.as_deref() == parent)
+        {
+            if node.container {
+                let _ = writeln!(
+                    out,
+                    "{pad}subgraph {}[{}]",
+                    id(&node.name),
+                    label(&format!("{} ({})", node.name, node.kind))
+                );
+                emit(out, picture, Some(&node.name), indent + 1);
+                let _ = writeln!(out, "{pad}end");
+            } else if node.kind == "internet" {
+                let _ = writeln!(out, "{pad}{}(({}))", id(&node.name), label(&node.name));
+            } else {
+                let _ = writeln!(out, "{pad}{}[{}]", id(&node.name), label(&node.name));
+            }
+        }
+    }
+    emit(&mut out, picture, None, 1);
+    let mut highlighted = Vec::new();
+    for (index, edge) in picture.edges.iter().enumerate() {
+        let arrow = if edge.credentials.is_empty() {
+            "-->"
+        } else {
+            "-.->"
+        };
+        let _ = writeln!(
+            out,
+            "    {} {arrow}|{}| {}",
+            id(&edge.from),
+            label(&edge.flows.join(", ")),
+            id(&edge.to)
+        );
+        if edge.highlighted {
+            highlighted.push(index.to_string());
+        }
+    }
+    if !highlighted.is_empty() {
+        let _ = writeln!(
+            out,
+            "    linkStyle {} stroke:#d00,stroke-width:3px",
+            highlighted.join(",")
         );
     }
     out

@@ -1,0 +1,68 @@
+//! `cordon graph`: the model as a picture.
+
+use crate::cli::{GraphArgs, GraphFormat};
+use crate::exit::Outcome;
+use crate::picture::{Options, picture};
+use crate::render;
+use crate::timings::Timings;
+
+pub fn run(args: &GraphArgs) -> Outcome {
+    let mut timings = Timings::new();
+    let model = match super::load(&args.common, &args.paths, &mut timings) {
+        Ok(model) => model,
+        Err(outcome) => return outcome,
+    };
+    let focus = match &args.focus {
+        None => None,
+        Some(name) => match model.find_entity(name) {
+            Some(entity) => Some((entity, args.depth)),
+            None => {
+                let help = crate::suggest::did_you_mean(
+                    name,
+                    model.entities.iter().map(|e| e.name.as_str()),
+                )
+                .map(|help| format!("; {help}"))
+                .unwrap_or_default();
+                return super::usage_error(
+                    &args.common,
+                    &format!("unknown entity `{name}` for `--focus`{help}"),
+                );
+            }
+        },
+    };
+    let highlight = match (&args.highlight_from, &args.highlight_to) {
+        (Some(from), Some(to)) => {
+            let from = super::select(&args.common, &model, std::slice::from_ref(from));
+            let to = super::select(&args.common, &model, std::slice::from_ref(to));
+            match (from, to) {
+                (Ok(from), Ok(to)) => Some((from, to)),
+                (Err(outcome), _) | (_, Err(outcome)) => return outcome,
+            }
+        }
+        _ => None,
+    };
+    let options = Options {
+        level: args.level.map(|level| level.kind()),
+        focus,
+        highlight,
+    };
+    let picture = picture(&model, &options);
+    timings.lap("query");
+    let text = match args.format {
+        GraphFormat::Dot => render::dot::model(&picture),
+        GraphFormat::Mermaid => render::mermaid::model(&picture),
+        GraphFormat::Json => render::json::picture(&picture),
+        GraphFormat::Svg => match render::svg::model(&picture) {
+            Some(svg) => svg,
+            None => {
+                return super::usage_error(
+                    &args.common,
+                    "the layout engine could not draw this graph; use --format dot with Graphviz",
+                );
+            }
+        },
+    };
+    timings.lap("render");
+    super::report_timings(&args.common, &timings);
+    super::emit(&args.common, &text)
+}
