@@ -61,7 +61,13 @@ pub fn model(picture: &Picture) -> String {
     let mut out = String::from(
         "digraph cordon {\n    rankdir=LR;\n    compound=true;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\", fontsize=10];\n",
     );
-    fn emit(out: &mut String, picture: &Picture, parent: Option<&str>, indent: usize) {
+    fn emit(
+        out: &mut String,
+        picture: &Picture,
+        ends: &BTreeSet<&str>,
+        parent: Option<&str>,
+        indent: usize,
+    ) {
         let pad = "    ".repeat(indent);
         for node in picture
             .nodes
@@ -80,30 +86,35 @@ pub fn model(picture: &Picture) -> String {
                     quote(&format!("{} ({})", node.name, node.kind))
                 );
                 let _ = writeln!(out, "{pad}    style=rounded; color=\"#8c959f\";");
-                let _ = writeln!(
-                    out,
-                    "{pad}    {} [label={}, shape=folder];",
-                    quote(&node.name),
-                    quote(&node.name)
-                );
-                emit(out, picture, Some(&node.name), indent + 1);
+                // A container that flows start or end at needs a node to attach them to.
+                if ends.contains(node.name.as_str()) {
+                    let _ = writeln!(
+                        out,
+                        "{pad}    {} [label={}, shape=folder];",
+                        quote(&node.name),
+                        quote(&node.name)
+                    );
+                }
+                emit(out, picture, ends, Some(&node.name), indent + 1);
                 let _ = writeln!(out, "{pad}}}");
+            } else if node.kind == "internet" {
+                let _ = writeln!(out, "{pad}{} [shape=ellipse];", quote(&node.name));
             } else {
-                let shape = if node.kind == "internet" {
-                    ", shape=ellipse"
-                } else {
-                    ""
-                };
                 let _ = writeln!(
                     out,
-                    "{pad}{} [label={}{shape}];",
+                    "{pad}{} [label={}];",
                     quote(&node.name),
                     quote_lines(&[&node.name, node.kind])
                 );
             }
         }
     }
-    emit(&mut out, picture, None, 1);
+    let ends: BTreeSet<&str> = picture
+        .edges
+        .iter()
+        .flat_map(|edge| [edge.from.as_str(), edge.to.as_str()])
+        .collect();
+    emit(&mut out, picture, &ends, None, 1);
     for edge in &picture.edges {
         let style = if edge.highlighted {
             ", color=red, fontcolor=red, penwidth=2.5"
