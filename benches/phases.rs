@@ -101,3 +101,10 @@ fn components() -> bool {
         &selection("host-101"),
     )
 }
+
+#[divan::bench(sample_count = 10)]
+fn matrix_account() -> usize {
+    cordon::matrix::matrix(&MODEL, cordon::model::EntityKind::Account, false)
+        .cells
+        .len()
+}
