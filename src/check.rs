@@ -124,6 +124,8 @@ fn evaluate(
     };
     let mut result = InvariantResult {
         name: invariant.name.clone(),
+        file: model.sources.path(invariant.location.source).to_owned(),
+        line: invariant.location.line,
         kind: invariant.rule.kind(),
         severity: invariant.severity,
         description: invariant.description.clone(),

@@ -72,6 +72,9 @@ pub enum Color {
 pub enum CheckFormat {
     Text,
     Json,
+    Sarif,
+    Junit,
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -88,6 +91,10 @@ pub struct CheckArgs {
 
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+
+    /// Fail the run only for failures of this severity or worse; others are reported
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -243,4 +250,23 @@ pub struct GraphArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl FailOn {
+    pub fn severity(self) -> crate::model::Severity {
+        match self {
+            FailOn::Critical => crate::model::Severity::Critical,
+            FailOn::High => crate::model::Severity::High,
+            FailOn::Medium => crate::model::Severity::Medium,
+            FailOn::Low => crate::model::Severity::Low,
+        }
+    }
 }

@@ -4,10 +4,13 @@
 pub mod csv;
 pub mod diagnostics;
 pub mod dot;
+pub mod github;
 pub mod html;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod mermaid;
+pub mod sarif;
 pub mod svg;
 pub mod text;
 

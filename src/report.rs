@@ -16,6 +16,9 @@ pub struct Hop {
     pub flow: String,
     /// `FILE:LINE` of the flow.
     pub location: String,
+    /// The file and line of the flow, apart, for formats that want them so.
+    pub file: String,
+    pub line: u32,
     pub credential: Option<String>,
     pub obtained: Option<Obtained>,
 }
@@ -39,6 +42,11 @@ impl Hop {
                     .sources
                     .file_line(model.flow(step.flow).location)
                     .to_string(),
+                file: model
+                    .sources
+                    .path(model.flow(step.flow).location.source)
+                    .to_owned(),
+                line: model.flow(step.flow).location.line,
                 credential: step
                     .credential
                     .map(|(id, _)| model.credential(id).name.clone()),
@@ -84,6 +92,9 @@ pub struct ExceptionNote {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvariantResult {
     pub name: String,
+    /// Where the invariant is defined, apart, for formats that want them so.
+    pub file: String,
+    pub line: u32,
     pub kind: &'static str,
     pub severity: Severity,
     pub description: Option<String>,

@@ -21,10 +21,18 @@ pub fn run(args: &CheckArgs) -> Outcome {
     let text = match args.format {
         CheckFormat::Text => render::text::check(&report),
         CheckFormat::Json => render::json::check(&report),
+        CheckFormat::Sarif => render::sarif::check(&report),
+        CheckFormat::Junit => render::junit::check(&report),
+        CheckFormat::Github => render::github::check(&report),
     };
     timings.lap("render");
     super::report_timings(&args.common, &timings);
-    let verdict = if report.results.iter().any(|r| r.status == Status::Fail) {
+    let threshold = args.fail_on.severity();
+    let verdict = if report
+        .results
+        .iter()
+        .any(|r| r.status == Status::Fail && r.severity >= threshold)
+    {
         Outcome::Violated
     } else {
         Outcome::Holds

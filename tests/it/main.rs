@@ -14,6 +14,8 @@ mod contract;
 mod errors;
 // Every file under `policies/` and `examples/`, checked and snapshotted.
 mod examples;
+// The CI gate's formats (SARIF, JUnit, GitHub) and `--fail-on`.
+mod gate;
 // Hostile input: bombs, deep nesting, bad bytes, wrong shapes; never a panic.
 mod hostile;
 // The architect's queries in every format.

@@ -1,0 +1,91 @@
+//! JUnit XML: one test suite, one test case per invariant; a failure holds the witness,
+//! a waived invariant is skipped.
+
+use std::fmt::Write;
+
+use crate::report::{CheckReport, Status};
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn check(report: &CheckReport) -> String {
+    let summary = report.summary();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"cordon\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\">",
+        summary.total, summary.failed, summary.waived
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"cordon\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\">",
+        summary.total, summary.failed, summary.waived
+    );
+    for result in &report.results {
+        let _ = write!(
+            out,
+            "    <testcase name=\"{}\" classname=\"cordon.{}\" file=\"{}\" line=\"{}\"",
+            escape(&result.name),
+            result.kind,
+            escape(&result.file),
+            result.line
+        );
+        match result.status {
+            Status::Pass => out.push_str("/>\n"),
+            Status::Fail => {
+                let mut body = String::new();
+                for (index, hop) in result.witness.iter().enumerate() {
+                    let _ = write!(
+                        body,
+                        "{}. {} -> {} via {} ({})",
+                        index + 1,
+                        hop.from,
+                        hop.to,
+                        hop.flow,
+                        hop.location
+                    );
+                    if let Some(credential) = &hop.credential {
+                        let _ = write!(body, " using credential {credential}");
+                    }
+                    body.push('\n');
+                }
+                let _ = write!(
+                    out,
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                    escape(&result.message),
+                    result.severity.as_str(),
+                    escape(&body)
+                );
+            }
+            Status::Waived => {
+                let reason = result.waiver.as_ref().map_or(String::new(), |waiver| {
+                    format!(
+                        "waived: {} (owner {}, expires {})",
+                        waiver.reason, waiver.owner, waiver.expires
+                    )
+                });
+                let _ = write!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    escape(&reason)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

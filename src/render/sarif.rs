@@ -1,0 +1,169 @@
+//! SARIF 2.1.0, as GitHub code scanning reads it: one rule per invariant, one result per
+//! failing (or waived) invariant, the witness as a code flow.
+
+use serde_json::{Value, json};
+
+use crate::load::hex_digest;
+use crate::model::Severity;
+use crate::report::{CheckReport, Hop, InvariantResult, Status};
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub's scale for `security-severity`: critical is 9.0 and above, high 7.0 to 8.9.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "2.0",
+    }
+}
+
+fn location(file: &str, line: u32, message: Option<String>) -> Value {
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": file},
+            "region": {"startLine": line.max(1)}
+        }
+    });
+    if let Some(text) = message {
+        location["message"] = json!({"text": text});
+    }
+    location
+}
+
+fn hop_text(hop: &Hop) -> String {
+    match &hop.credential {
+        Some(credential) => format!(
+            "{} -> {} via {} using credential {credential}",
+            hop.from, hop.to, hop.flow
+        ),
+        None => format!("{} -> {} via {}", hop.from, hop.to, hop.flow),
+    }
+}
+
+/// A rule's readable name, which SARIF wants distinct from its id: `internet-cannot-
+/// reach-atlassian` becomes `InternetCannotReachAtlassian`.
+fn rule_name(id: &str) -> String {
+    id.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rule(result: &InvariantResult) -> Value {
+    let description = result
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("{} invariant `{}`", result.kind, result.name));
+    json!({
+        "id": result.name,
+        "name": rule_name(&result.name),
+        "shortDescription": {"text": description},
+        "fullDescription": {"text": description},
+        "help": {"text": format!("{description}. Defined at {}.", result.location)},
+        "defaultConfiguration": {"level": level(result.severity)},
+        "properties": {
+            "severity": result.severity.as_str(),
+            "security-severity": security_severity(result.severity),
+            "references": result.references,
+            "tags": ["security", "network-segmentation"]
+        }
+    })
+}
+
+fn result(index: usize, result: &InvariantResult) -> Value {
+    // The primary location is the flow by which the path crosses into the protected
+    // side: the last hop. A failing `require` has no path; it points at the invariant.
+    let primary = match result.witness.last() {
+        Some(hop) => location(&hop.file, hop.line, None),
+        None => location(&result.file, result.line, None),
+    };
+    let flows: Vec<&str> = result.witness.iter().map(|hop| hop.flow.as_str()).collect();
+    let fingerprint = hex_digest(format!("{}\u{0}{}", result.name, flows.join("\u{0}")).as_bytes());
+    let mut value = json!({
+        "ruleId": result.name,
+        "ruleIndex": index,
+        "level": level(result.severity),
+        "message": {"text": format!("{}: {}", result.name, result.message)},
+        "locations": [primary],
+        "relatedLocations": [{
+            "id": 0,
+            "physicalLocation": {
+                "artifactLocation": {"uri": result.file},
+                "region": {"startLine": result.line.max(1)}
+            },
+            "message": {"text": format!("invariant `{}` is defined here", result.name)}
+        }],
+        "partialFingerprints": {"cordonWitness/v1": fingerprint}
+    });
+    if !result.witness.is_empty() {
+        let steps: Vec<Value> = result
+            .witness
+            .iter()
+            .map(|hop| json!({"location": location(&hop.file, hop.line, Some(hop_text(hop)))}))
+            .collect();
+        value["codeFlows"] = json!([{"threadFlows": [{"locations": steps}]}]);
+    }
+    if let Some(waiver) = &result.waiver {
+        value["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": format!(
+                "{} (owner {}, expires {})",
+                waiver.reason, waiver.owner, waiver.expires
+            ),
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file)},
+                }
+            }
+        }]);
+    }
+    value
+}
+
+pub fn check(report: &CheckReport) -> String {
+    let rules: Vec<Value> = report.results.iter().map(rule).collect();
+    let results: Vec<Value> = report
+        .results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.status != Status::Pass)
+        .map(|(index, r)| result(index, r))
+        .collect();
+    let artifacts: Vec<Value> = report
+        .inputs
+        .iter()
+        .map(|input| json!({"location": {"uri": input.path}, "hashes": {"sha-256": input.sha256}}))
+        .collect();
+    let document = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "cordon",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules
+            }},
+            "artifacts": artifacts,
+            "results": results
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
