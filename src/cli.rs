@@ -34,6 +34,14 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// The model as a picture: DOT, Mermaid, JSON or SVG
     Graph(GraphArgs),
+    /// The JSON Schema of policy files, for editors
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Options every command takes.

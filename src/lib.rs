@@ -29,6 +29,7 @@ pub mod reach;
 pub mod render;
 pub mod report;
 pub mod resolve;
+pub mod schema;
 pub mod suggest;
 pub mod synth;
 pub mod timings;

@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         Command::Path(args) => commands::path::run(args),
         Command::Matrix(args) => commands::matrix::run(args),
         Command::Graph(args) => commands::graph::run(args),
+        Command::Schema(args) => {
+            commands::emit(&args.common, &format!("{:#}\n", cordon::schema::schema()))
+        }
     };
     outcome.into()
 }

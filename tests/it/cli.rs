@@ -302,3 +302,15 @@ fn off_a_terminal_nothing_but_problems_goes_to_stderr() {
     assert!(out.stderr.contains("timing: parse"), "{}", out.stderr);
     assert!(out.stderr.contains("timing: total"), "{}", out.stderr);
 }
+
+#[test]
+fn schema_prints_a_json_schema() {
+    let out = Cordon::new().args(["schema"]).run();
+    out.code(0);
+    let schema = out.json();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert!(schema["$defs"]["invariant"]["oneOf"].is_array());
+}
