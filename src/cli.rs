@@ -34,8 +34,39 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// The model as a picture: DOT, Mermaid, JSON or SVG
     Graph(GraphArgs),
+    /// What a change opens or closes: BASE and HEAD are paths or git:REV[:PATH]
+    Diff(DiffArgs),
     /// The JSON Schema of policy files, for editors
     Schema(SchemaArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to policies)
+    pub base: String,
+    /// The policies after the change, likewise
+    pub head: String,
+
+    /// The kind of entity whose pairs are compared for reachability
+    #[arg(long, value_enum, default_value_t = Level::Account)]
+    pub level: Level,
+
+    /// Also fail (exit 1) when any pair becomes newly reachable
+    #[arg(long)]
+    pub deny_new_paths: bool,
+
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Path(args) => commands::path::run(args),
         Command::Matrix(args) => commands::matrix::run(args),
         Command::Graph(args) => commands::graph::run(args),
+        Command::Diff(args) => commands::diff::run(args),
         Command::Schema(args) => {
             commands::emit(&args.common, &format!("{:#}\n", cordon::schema::schema()))
         }

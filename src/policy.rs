@@ -79,6 +79,35 @@ pub fn load_model_timed(
     model
 }
 
+/// Loads a model from files given as (path, bytes), as read from a git revision.
+pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diagnostic>> {
+    let mut parsed = Vec::with_capacity(files.len());
+    let mut diagnostics = Vec::new();
+    let mut files = files;
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    for (display, bytes) in files {
+        let format = if display.ends_with(".json") {
+            Format::Json
+        } else {
+            Format::Yaml
+        };
+        let found = FoundFile {
+            path: PathBuf::from(&display),
+            display,
+            format,
+        };
+        match load::parse(found, bytes) {
+            Ok(file) => parsed.push(file),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if !diagnostics.is_empty() {
+        diagnostic::sort(&mut diagnostics);
+        return Err(diagnostics);
+    }
+    resolve_files(parsed)
+}
+
 /// Loads a model from policy text given directly, as tests and embedders do.
 pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnostic>> {
     let format = if display.ends_with(".json") {

@@ -255,3 +255,78 @@ pub struct Picture {
     /// Sorted by ends.
     pub edges: Vec<PictureEdge>,
 }
+
+/// An invariant whose verdict changed between two models, or that fails in both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerdictChange {
+    pub invariant: String,
+    /// `regression`, `improvement` or `unchanged` (failing in both).
+    pub kind: &'static str,
+    /// `None` when the invariant is new.
+    pub before: Option<&'static str>,
+    pub after: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub witness: Vec<Hop>,
+}
+
+/// A pair of entities that became reachable, or stopped being.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairChange {
+    pub from: String,
+    pub to: String,
+    pub hops: u32,
+    /// For a newly reachable pair, the path in the new model.
+    pub witness: Vec<Hop>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        }
+    }
+}
+
+/// A flow, credential or entity added, removed or changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// `flow`, `credential` or `entity`.
+    pub what: &'static str,
+    pub key: String,
+    pub kind: ChangeKind,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// Where it is in the new model, or in the old one when removed.
+    pub location: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffReport {
+    pub level: &'static str,
+    /// Worst news first.
+    pub verdicts: Vec<VerdictChange>,
+    pub opened: Vec<PairChange>,
+    pub closed: Vec<PairChange>,
+    pub changes: Vec<Change>,
+    /// The new model's check, for its summary.
+    pub head: CheckReport,
+}
+
+impl DiffReport {
+    pub fn regressions(&self) -> usize {
+        self.verdicts
+            .iter()
+            .filter(|v| v.kind == "regression")
+            .count()
+    }
+}

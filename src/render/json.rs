@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::report::{
-    CheckReport, Direction, Hop, MatrixReport, Obtained, PathReport, Picture, ReachReport,
+    CheckReport, DiffReport, Direction, Hop, MatrixReport, Obtained, PathReport, Picture,
+    ReachReport,
 };
 
 #[derive(Serialize)]
@@ -320,6 +321,89 @@ pub fn picture(picture: &Picture) -> String {
                 ports: &edge.ports,
                 credentials: &edge.credentials,
                 highlighted: edge.highlighted,
+            })
+            .collect(),
+    };
+    to_string(&document)
+}
+
+#[derive(Serialize)]
+struct Verdict<'a> {
+    invariant: &'a str,
+    change: &'a str,
+    before: Option<&'a str>,
+    after: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    witness: Vec<JsonHop<'a>>,
+}
+
+#[derive(Serialize)]
+struct Pair<'a> {
+    from: &'a str,
+    to: &'a str,
+    hops: u32,
+    witness: Vec<JsonHop<'a>>,
+}
+
+#[derive(Serialize)]
+struct ModelChange<'a> {
+    change: &'a str,
+    what: &'a str,
+    name: &'a str,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
+    location: &'a str,
+}
+
+#[derive(Serialize)]
+struct Diff<'a> {
+    level: &'a str,
+    regressions: usize,
+    invariants: Vec<Verdict<'a>>,
+    opened: Vec<Pair<'a>>,
+    closed: Vec<Pair<'a>>,
+    changes: Vec<ModelChange<'a>>,
+}
+
+fn pair(pair: &crate::report::PairChange) -> Pair<'_> {
+    Pair {
+        from: &pair.from,
+        to: &pair.to,
+        hops: pair.hops,
+        witness: hops(&pair.witness),
+    }
+}
+
+pub fn diff(report: &DiffReport) -> String {
+    let document = Diff {
+        level: report.level,
+        regressions: report.regressions(),
+        invariants: report
+            .verdicts
+            .iter()
+            .map(|v| Verdict {
+                invariant: &v.invariant,
+                change: v.kind,
+                before: v.before,
+                after: v.after,
+                severity: v.severity.as_str(),
+                message: &v.message,
+                witness: hops(&v.witness),
+            })
+            .collect(),
+        opened: report.opened.iter().map(pair).collect(),
+        closed: report.closed.iter().map(pair).collect(),
+        changes: report
+            .changes
+            .iter()
+            .map(|c| ModelChange {
+                change: c.kind.as_str(),
+                what: c.what,
+                name: &c.key,
+                before: c.before.as_deref(),
+                after: c.after.as_deref(),
+                location: &c.location,
             })
             .collect(),
     };

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::report::MatrixReport;
+use crate::report::{DiffReport, Hop, MatrixReport};
 
 /// Text for a table cell: pipes would end the cell.
 pub fn cell(text: &str) -> String {
@@ -31,6 +31,112 @@ pub fn matrix(report: &MatrixReport) -> String {
     let _ = writeln!(out, "|---|{}", "---|".repeat(count));
     for (entity, row) in report.entities.iter().zip(grid) {
         let _ = writeln!(out, "| **{}** | {} |", cell(entity), row.join(" | "));
+    }
+    out
+}
+
+fn path(witness: &[Hop]) -> String {
+    let mut out = String::new();
+    for (index, hop) in witness.iter().enumerate() {
+        let credential = hop
+            .credential
+            .as_ref()
+            .map(|c| format!(" using `{}`", cell(c)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}. `{}` → `{}` via `{}` ({}){credential}",
+            index + 1,
+            cell(&hop.from),
+            cell(&hop.to),
+            cell(&hop.flow),
+            cell(&hop.location)
+        );
+    }
+    out
+}
+
+/// A pull-request comment: the verdict first, the worst news next, paths folded.
+pub fn diff(report: &DiffReport) -> String {
+    let regressions = report.regressions();
+    let mut out = String::from("### cordon: segmentation diff\n\n");
+    if regressions > 0 {
+        let _ = writeln!(
+            out,
+            "❌ **{regressions} invariant{} newly failing**, {} newly reachable {} pair{}.\n",
+            if regressions == 1 { "" } else { "s" },
+            report.opened.len(),
+            report.level,
+            if report.opened.len() == 1 { "" } else { "s" }
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "✅ No invariant newly fails; {} newly reachable {} pair{}, {} closed.\n",
+            report.opened.len(),
+            report.level,
+            if report.opened.len() == 1 { "" } else { "s" },
+            report.closed.len()
+        );
+    }
+    if !report.verdicts.is_empty() {
+        out.push_str("| change | invariant | severity | before | after |\n|---|---|---|---|---|\n");
+        for change in &report.verdicts {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                change.kind,
+                cell(&change.invariant),
+                change.severity.as_str(),
+                change.before.unwrap_or("new"),
+                change.after
+            );
+        }
+        out.push('\n');
+        for change in report.verdicts.iter().filter(|c| c.kind == "regression") {
+            let _ = writeln!(
+                out,
+                "<details><summary><code>{}</code>: {}</summary>\n\n{}\n</details>\n",
+                super::html::escape(&change.invariant),
+                super::html::escape(&change.message),
+                path(&change.witness)
+            );
+        }
+    }
+    if !report.opened.is_empty() {
+        let _ = writeln!(out, "**Newly reachable {}s**\n", report.level);
+        for pair in &report.opened {
+            let _ = writeln!(
+                out,
+                "<details><summary><code>{}</code> → <code>{}</code> in {} hop{}</summary>\n\n{}\n</details>\n",
+                super::html::escape(&pair.from),
+                super::html::escape(&pair.to),
+                pair.hops,
+                if pair.hops == 1 { "" } else { "s" },
+                path(&pair.witness)
+            );
+        }
+    }
+    if !report.closed.is_empty() {
+        let _ = writeln!(out, "**No longer reachable {}s**\n", report.level);
+        for pair in &report.closed {
+            let _ = writeln!(out, "- `{}` → `{}`", cell(&pair.from), cell(&pair.to));
+        }
+        out.push('\n');
+    }
+    if !report.changes.is_empty() {
+        out.push_str("<details><summary>Changed flows, credentials and entities</summary>\n\n| change | what | name | where |\n|---|---|---|---|\n");
+        for change in &report.changes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} |",
+                change.kind.as_str(),
+                change.what,
+                cell(&change.key),
+                cell(&change.location)
+            );
+        }
+        out.push_str("\n</details>\n");
     }
     out
 }

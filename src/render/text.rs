@@ -7,8 +7,8 @@ use anstyle::Style;
 
 use super::style;
 use crate::report::{
-    CheckReport, Direction, ExceptionNote, Hop, MatrixReport, Obtained, PathReport, ReachReport,
-    Status,
+    CheckReport, DiffReport, Direction, ExceptionNote, Hop, MatrixReport, Obtained, PathReport,
+    ReachReport, Status,
 };
 
 fn paint(style: Style, text: &str) -> String {
@@ -160,6 +160,77 @@ pub fn path(report: &PathReport) -> String {
             out,
             "revoking credential {credential} alone would also do it"
         );
+    }
+    out
+}
+
+pub fn diff(report: &DiffReport) -> String {
+    let mut out = String::new();
+    let regressions = report.regressions();
+    let _ = writeln!(
+        out,
+        "{}: {} regression{}, {} newly reachable pair{} of {}s, {} closed",
+        if regressions > 0 {
+            paint(style::FAIL, "regressed")
+        } else {
+            paint(style::PASS, "no regression")
+        },
+        regressions,
+        if regressions == 1 { "" } else { "s" },
+        report.opened.len(),
+        if report.opened.len() == 1 { "" } else { "s" },
+        report.level,
+        report.closed.len()
+    );
+    if !report.verdicts.is_empty() {
+        out.push_str("\ninvariants:\n");
+        for change in &report.verdicts {
+            let _ = writeln!(
+                out,
+                "  {:<11} {}  {} -> {}  {}",
+                change.kind,
+                change.invariant,
+                change.before.unwrap_or("new"),
+                change.after,
+                change.message
+            );
+            if change.kind == "regression" {
+                witness(&mut out, &change.witness);
+            }
+        }
+    }
+    if !report.opened.is_empty() {
+        let _ = writeln!(out, "\nnewly reachable {}s:", report.level);
+        for pair in &report.opened {
+            let _ = writeln!(
+                out,
+                "  {} -> {} in {} hop{}",
+                pair.from,
+                pair.to,
+                pair.hops,
+                if pair.hops == 1 { "" } else { "s" }
+            );
+            witness(&mut out, &pair.witness);
+        }
+    }
+    if !report.closed.is_empty() {
+        let _ = writeln!(out, "\nno longer reachable {}s:", report.level);
+        for pair in &report.closed {
+            let _ = writeln!(out, "  {} -> {}", pair.from, pair.to);
+        }
+    }
+    if !report.changes.is_empty() {
+        out.push_str("\nchanges:\n");
+        for change in &report.changes {
+            let _ = writeln!(
+                out,
+                "  {:<8} {} {}  {}",
+                change.kind.as_str(),
+                change.what,
+                change.key,
+                paint(style::DIM, &change.location)
+            );
+        }
     }
     out
 }

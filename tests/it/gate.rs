@@ -174,3 +174,147 @@ fn fail_on_sets_the_threshold() {
     );
     run("critical").code(0);
 }
+
+const BASE: &str = "
+segments:
+  - {name: web}
+  - {name: db}
+  - {name: vault}
+assets:
+  - {name: web1, in: web}
+  - {name: db1, in: db}
+  - {name: secrets, in: vault}
+flows:
+  - {name: web-to-db, from: web1, to: db1, ports: [tcp/5432]}
+invariants:
+  - {name: web-cannot-reach-vault, severity: critical, forbid: {from: web, to: vault}}
+";
+
+#[test]
+fn diff_reports_exactly_what_one_new_flow_opens() {
+    let head = BASE.replace(
+        "flows:\n",
+        "flows:\n  - {name: db-to-vault, from: db1, to: secrets}\n",
+    );
+    let run = Cordon::new()
+        .file("base/p.yaml", BASE)
+        .file("head/p.yaml", &head)
+        .args([
+            "diff", "base", "head", "--level", "segment", "--format", "json",
+        ]);
+    let out = run.run();
+    out.code(1);
+    let value = out.json();
+    assert_eq!(value["regressions"], 1);
+    assert_eq!(
+        value["invariants"][0]["invariant"],
+        "web-cannot-reach-vault"
+    );
+    assert_eq!(value["invariants"][0]["change"], "regression");
+    let opened: Vec<(String, String)> = value["opened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["from"].as_str().unwrap().to_owned(),
+                p["to"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            ("db".to_owned(), "vault".to_owned()),
+            ("web".to_owned(), "vault".to_owned())
+        ]
+    );
+    assert_eq!(value["opened"][1]["witness"].as_array().unwrap().len(), 2);
+    assert_eq!(value["closed"], serde_json::json!([]));
+    assert_eq!(value["changes"][0]["name"], "db-to-vault");
+    assert_eq!(value["changes"][0]["change"], "added");
+    // Reversed, the same change closes those pairs and regresses nothing.
+    let out = Cordon::new()
+        .file("base/p.yaml", &head)
+        .file("head/p.yaml", BASE)
+        .args([
+            "diff", "base", "head", "--level", "segment", "--format", "json",
+        ])
+        .run();
+    out.code(0);
+    assert_eq!(out.json()["closed"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn diff_deny_new_paths_fails_on_any_new_pair() {
+    let head = BASE.replace(
+        "flows:\n",
+        "flows:\n  - {name: web-to-web, from: db1, to: web1}\n",
+    );
+    let run = |deny: bool| {
+        let mut args = vec!["diff", "base", "head", "--level", "segment"];
+        if deny {
+            args.push("--deny-new-paths");
+        }
+        Cordon::new()
+            .file("base/p.yaml", BASE)
+            .file("head/p.yaml", &head)
+            .args(args)
+            .run()
+    };
+    run(false).code(0);
+    run(true).code(1);
+}
+
+#[test]
+fn diff_in_every_format() {
+    for format in ["text", "markdown", "json"] {
+        let out = crate::harness::run_repo(&[
+            "diff",
+            "examples/thanksgiving-2023/after",
+            "examples/thanksgiving-2023/before",
+            "--level",
+            "segment",
+            "--format",
+            format,
+        ]);
+        out.code(1);
+        insta::assert_snapshot!(format!("diff-{format}"), out.stdout);
+    }
+}
+
+#[test]
+fn diff_reads_policies_at_a_git_revision() {
+    let run = Cordon::new().file("policies/p.yaml", BASE);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(run.dir())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    let head = BASE.replace(
+        "flows:\n",
+        "flows:\n  - {name: db-to-vault, from: db1, to: secrets}\n",
+    );
+    std::fs::write(run.dir().join("policies/p.yaml"), head).unwrap();
+    let out = run
+        .args(["diff", "git:main", ".", "--format", "json"])
+        .run();
+    out.code(1);
+    assert_eq!(out.json()["regressions"], 1);
+    let out = Cordon::new().args(["diff", "git:nope", "."]).run();
+    out.code(2);
+}
