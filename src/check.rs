@@ -174,6 +174,26 @@ fn quote(end: &End) -> String {
     format!("`{}`", end.text)
 }
 
+/// Every exception of the model, as of `today`, in input order, with its invariant.
+pub fn exceptions(model: &Model, today: Date) -> Vec<(String, ExceptionNote)> {
+    model
+        .exceptions
+        .iter()
+        .map(|exception| {
+            (
+                model.invariants[exception.invariant.index()].name.clone(),
+                ExceptionNote {
+                    owner: exception.owner.clone(),
+                    reason: exception.reason.clone(),
+                    expires: exception.expires,
+                    days_left: today.days_until(exception.expires),
+                    location: model.sources.file_line(exception.location).to_string(),
+                },
+            )
+        })
+        .collect()
+}
+
 /// Waives a failure under an exception that has not expired and whose `path`, if any,
 /// the witness follows; notes exceptions that have expired.
 fn apply_exceptions(model: &Model, result: &mut InvariantResult, today: Date) {

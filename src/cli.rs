@@ -131,6 +131,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 
+    /// List every exception with its owner, reason and days left, instead of checking
+    #[arg(long)]
+    pub list_exceptions: bool,
+
     /// Fail the run only for failures of this severity or worse; others are reported
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Low)]
     pub fail_on: FailOn,

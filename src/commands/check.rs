@@ -17,6 +17,10 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Ok(model) => model,
         Err(outcome) => return outcome,
     };
+    if args.list_exceptions {
+        let text = render::text::exceptions(&crate::check::exceptions(&model, today));
+        return super::emit(&args.common, &text);
+    }
     let report = check_timed(&model, today, &mut timings);
     let text = match args.format {
         CheckFormat::Text => render::text::check(&report),

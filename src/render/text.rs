@@ -81,6 +81,34 @@ pub fn check(report: &CheckReport) -> String {
     out
 }
 
+/// Every exception with its invariant, owner, expiry and days left.
+pub fn exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
+    let mut out = String::new();
+    if exceptions.is_empty() {
+        out.push_str("no exceptions\n");
+        return out;
+    }
+    for (invariant, note) in exceptions {
+        let left = if note.days_left < 0 {
+            paint(
+                style::FAIL,
+                &format!("expired {} days ago", -note.days_left),
+            )
+        } else {
+            days_left(note)
+        };
+        let _ = writeln!(
+            out,
+            "{invariant}  owner {}  expires {} ({left})  {}\n  {}",
+            note.owner,
+            note.expires,
+            paint(style::DIM, &note.location),
+            note.reason
+        );
+    }
+    out
+}
+
 fn days_left(note: &ExceptionNote) -> String {
     match note.days_left {
         0 => "expires today".to_owned(),

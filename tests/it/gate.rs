@@ -318,3 +318,58 @@ fn diff_reads_policies_at_a_git_revision() {
     let out = Cordon::new().args(["diff", "git:nope", "."]).run();
     out.code(2);
 }
+
+/// Every `cordon` command in the ready-made CI files is one the command line accepts.
+#[test]
+fn ci_templates_run_valid_commands() {
+    use clap::Parser;
+    let root = crate::harness::repo();
+    let mut checked = 0;
+    for file in [
+        "examples/ci/github-actions.yml",
+        "examples/ci/gitlab-ci.yml",
+        ".pre-commit-hooks.yaml",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let joined = text.replace("\\\n", " ");
+        for line in joined.lines() {
+            let Some(start) = line
+                .find("cordon check")
+                .or_else(|| line.find("cordon diff"))
+            else {
+                continue;
+            };
+            let command = line[start..].split("||").next().unwrap();
+            let command = command.replace("${{ github.base_ref }}", "main");
+            let args: Vec<String> = command
+                .split_whitespace()
+                .map(|word| word.trim_matches('"').to_owned())
+                .collect();
+            if let Err(error) = cordon::cli::Cli::try_parse_from(&args) {
+                panic!("{file}: `{command}` does not parse: {error}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} commands found");
+}
+
+#[test]
+fn list_exceptions_shows_days_left() {
+    let out = Cordon::new()
+        .file("policies/p.yaml", WAIVED)
+        .args(["check", "--list-exceptions", "--today", "2024-06-20"])
+        .run();
+    out.code(0);
+    assert!(
+        out.stdout
+            .contains("a-cannot-reach-c  owner alice  expires 2024-06-30 (10 days left)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("expired 1632 days ago"),
+        "{}",
+        out.stdout
+    );
+}
