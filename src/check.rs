@@ -8,6 +8,7 @@ use crate::model::{End, Exception, Invariant, Model, Rule, Selection};
 use crate::ports::PortSpec;
 use crate::report::{CheckReport, ExceptionNote, Hop, InvariantResult, Status};
 use crate::timings::Timings;
+use crate::waiver::{Question, other_route};
 
 /// Checks every invariant of `model` as of `today`.
 pub fn check(model: &Model, today: Date) -> CheckReport {
@@ -137,7 +138,21 @@ fn evaluate(
         waiver: None,
         expired: Vec::new(),
     };
-    apply_exceptions(model, &mut result, today);
+    let blocked = via.map(|via| {
+        let mut blocked = vec![false; model.entities.len()];
+        for member in via.selection.members(model) {
+            blocked[member.index()] = true;
+        }
+        blocked
+    });
+    let question = Question {
+        from: &from.selection,
+        to: &to.selection,
+        ports,
+        direct,
+        blocked: blocked.as_deref(),
+    };
+    apply_exceptions(engine, workspace, &question, &mut result, today);
     result
 }
 
@@ -195,8 +210,16 @@ pub fn exceptions(model: &Model, today: Date) -> Vec<(String, ExceptionNote)> {
 }
 
 /// Waives a failure under an exception that has not expired and whose `path`, if any,
-/// the witness follows; notes exceptions that have expired.
-fn apply_exceptions(model: &Model, result: &mut InvariantResult, today: Date) {
+/// the witness follows, unless another route remains; notes exceptions that have
+/// expired.
+fn apply_exceptions(
+    engine: &Engine,
+    workspace: &mut Workspace,
+    question: &Question,
+    result: &mut InvariantResult,
+    today: Date,
+) {
+    let model = engine.model;
     let exceptions = model
         .exceptions
         .iter()
@@ -215,6 +238,18 @@ fn apply_exceptions(model: &Model, result: &mut InvariantResult, today: Date) {
             && result.waiver.is_none()
             && follows(model, &result.witness, exception)
         {
+            // A pinned route waives only itself: another way in still fails.
+            if !exception.path.is_empty()
+                && let Some(route) = other_route(engine, workspace, question, &exception.path)
+            {
+                result.witness = Hop::from_steps(model, &route);
+                result.message = format!(
+                    "{} by another route than the one {}'s exception waives",
+                    reaches(&result.witness),
+                    note.owner
+                );
+                continue;
+            }
             result.status = Status::Waived;
             result.waiver = Some(note);
         }
@@ -529,6 +564,38 @@ exceptions:
         assert_eq!(by_name("stale").status, Status::Fail);
         assert_eq!(by_name("stale").expired[0].owner, "bob");
         assert_eq!(by_name("pinned").status, Status::Fail);
+    }
+
+    #[test]
+    fn a_pinned_exception_waives_its_route_only() {
+        let only_route = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: db1}}
+invariants:
+  - {{name: t, forbid: {{from: laptop, to: db}}}}
+exceptions:
+  - {{invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, web1, db1]}}
+"
+        );
+        assert_eq!(status_of(&only_route, "t"), "waived");
+        let two_routes = only_route.replace(
+            "  - {from: web1, to: db1}\n",
+            "  - {from: web1, to: db1}\n  - {from: laptop, to: web2}\n  - {from: web2, to: db2}\n",
+        );
+        let report = report(&two_routes);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Fail);
+        assert_eq!(
+            result.witness[0].to, "web2",
+            "the witness is the route not waived"
+        );
+        assert!(
+            result
+                .message
+                .contains("another route than the one dana's exception waives")
+        );
     }
 
     #[test]

@@ -35,3 +35,4 @@ pub mod schema;
 pub mod suggest;
 pub mod synth;
 pub mod timings;
+pub mod waiver;
