@@ -182,15 +182,6 @@ fn compare(changes: &mut Vec<Change>, what: &'static str, base: &Inventory, head
     }
 }
 
-fn names(model: &Model, selection: &Selection) -> String {
-    let names: Vec<&str> = selection
-        .roots()
-        .iter()
-        .map(|&e| model.entity(e).name.as_str())
-        .collect();
-    names.join(", ")
-}
-
 fn entities(model: &Model) -> Inventory {
     model
         .entities
@@ -221,7 +212,7 @@ fn credentials(model: &Model) -> Inventory {
         .map(|credential| {
             let description = format!(
                 "held by [{}], {}{}",
-                names(model, &credential.holders),
+                credential.holders.names(model),
                 if credential.is_active() {
                     "active"
                 } else {
@@ -248,8 +239,8 @@ fn flows(model: &Model) -> Inventory {
                 .collect();
             let description = format!(
                 "[{}] -> [{}] on [{}]{}",
-                names(model, &flow.from),
-                names(model, &flow.to),
+                flow.from.names(model),
+                flow.to.names(model),
                 ports.join(", "),
                 if auth.is_empty() {
                     String::new()

@@ -195,6 +195,16 @@ impl Selection {
         Selection { roots }
     }
 
+    /// The outermost members' names, comma-separated: how messages name a selection.
+    pub fn names(&self, model: &Model) -> String {
+        let names: Vec<&str> = self
+            .roots
+            .iter()
+            .map(|&entity| model.entity(entity).name.as_str())
+            .collect();
+        names.join(", ")
+    }
+
     pub fn union(&self, model: &Model, other: &Selection) -> Selection {
         let mut all = self.roots.clone();
         all.extend_from_slice(&other.roots);

@@ -244,19 +244,11 @@ pub fn report(
         .iter()
         .map(|&id| {
             let flow = model.flow(id);
-            let ends = |selection: &Selection| {
-                let names: Vec<&str> = selection
-                    .roots()
-                    .iter()
-                    .map(|&e| model.entity(e).name.as_str())
-                    .collect();
-                names.join(", ")
-            };
             CutFlow {
                 flow: model.flow_label(id),
                 location: model.sources.file_line(flow.location).to_string(),
-                from: ends(&flow.from),
-                to: ends(&flow.to),
+                from: flow.from.names(model),
+                to: flow.to.names(model),
                 credentials: flow
                     .auth
                     .iter()

@@ -5,21 +5,20 @@ use std::fmt::Write;
 
 use crate::report::{CheckReport, Status};
 
+/// Text safe in XML: HTML's escapes, and no control character that XML 1.0 cannot
+/// carry at all.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
+    let printable: String = text
+        .chars()
+        .map(|c| {
+            if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
+    super::html::escape(&printable)
 }
 
 pub fn check(report: &CheckReport) -> String {
