@@ -36,6 +36,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// What a change opens or closes: BASE and HEAD are paths or git:REV[:PATH]
     Diff(DiffArgs),
+    /// The audit bundle: reports, a copy of the inputs, and their digests
+    Evidence(EvidenceArgs),
     /// The JSON Schema of policy files, for editors
     Schema(SchemaArgs),
 }
@@ -312,4 +314,26 @@ impl FailOn {
             FailOn::Low => crate::model::Severity::Low,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// The directory to write the bundle into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The report's title
+    #[arg(
+        long,
+        value_name = "T",
+        default_value = "Network segmentation evidence"
+    )]
+    pub title: String,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }

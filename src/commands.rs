@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod diff;
+pub mod evidence;
 pub mod graph;
 pub mod matrix;
 pub mod path;

@@ -13,6 +13,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod diff;
 pub mod engine;
+pub mod evidence;
 pub mod exit;
 pub mod graph;
 pub mod json_lines;

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => commands::matrix::run(args),
         Command::Graph(args) => commands::graph::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Evidence(args) => commands::evidence::run(args),
         Command::Schema(args) => {
             commands::emit(&args.common, &format!("{:#}\n", cordon::schema::schema()))
         }

@@ -4,6 +4,8 @@
 pub mod csv;
 pub mod diagnostics;
 pub mod dot;
+pub mod evidence_html;
+pub mod evidence_markdown;
 pub mod github;
 pub mod html;
 pub mod json;

@@ -66,6 +66,26 @@ fn witness_text(witness: &[Hop]) -> String {
 /// cell as its tooltip.
 pub fn matrix(report: &MatrixReport) -> String {
     let count = report.entities.len();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>cordon: who reaches whom, by {level}</title>\n<style>{MATRIX_STYLE}</style>\n</head>\n<body>\n<h1>Who reaches whom, by {level}</h1>\n<p>A cell is the fewest flows by which an attacker controlling the row reaches the column; hover it for the path. {reachable} of {pairs} ordered pairs reach.</p>\n",
+        level = escape(report.level),
+        reachable = report.cells.len(),
+        pairs = count * count.saturating_sub(1),
+    );
+    out.push_str(&matrix_table(report));
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The CSS the matrix table needs, for pages that embed it.
+pub const MATRIX_CSS: &str = MATRIX_STYLE;
+
+/// The matrix as a table with its legend, to embed in a page that carries
+/// [`MATRIX_CSS`].
+pub fn matrix_table(report: &MatrixReport) -> String {
+    let count = report.entities.len();
     let mut grid: Vec<Vec<Option<(u32, String)>>> = vec![vec![None; count]; count];
     for cell in &report.cells {
         grid[cell.from][cell.to] = Some((cell.hops, witness_text(&cell.witness)));
@@ -73,10 +93,7 @@ pub fn matrix(report: &MatrixReport) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>cordon: who reaches whom, by {level}</title>\n<style>{MATRIX_STYLE}</style>\n</head>\n<body>\n<h1>Who reaches whom, by {level}</h1>\n<p>A cell is the fewest flows by which an attacker controlling the row reaches the column; hover it for the path. {reachable} of {pairs} ordered pairs reach.</p>\n<p class=\"legend\"><span class=\"h1\" style=\"background:#cf222e;color:#fff\">1</span><span style=\"background:#e16f24;color:#fff\">2</span><span style=\"background:#f2b33a\">3</span><span style=\"background:#f7dc8f\">4</span><span style=\"background:#fbefc4\">5+</span></p>\n<div class=\"wrap\">\n<table>\n<thead><tr><th class=\"corner\">from \\ to</th>",
-        level = escape(report.level),
-        reachable = report.cells.len(),
-        pairs = count * count.saturating_sub(1),
+        "<p class=\"legend\"><span class=\"h1\" style=\"background:#cf222e;color:#fff\">1</span><span style=\"background:#e16f24;color:#fff\">2</span><span style=\"background:#f2b33a\">3</span><span style=\"background:#f7dc8f\">4</span><span style=\"background:#fbefc4\">5+</span></p>\n<div class=\"wrap\">\n<table>\n<thead><tr><th class=\"corner\">from \\ to</th>",
     );
     for entity in &report.entities {
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(entity));
@@ -100,6 +117,6 @@ pub fn matrix(report: &MatrixReport) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n</div>\n</body>\n</html>\n");
+    out.push_str("</tbody>\n</table>\n</div>\n");
     out
 }

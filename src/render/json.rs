@@ -416,3 +416,33 @@ fn to_string<T: Serialize>(document: &T) -> String {
     text.push('\n');
     text
 }
+
+/// The audit report: the `check` JSON, with the matrix, inventory and coverage beside it.
+pub fn evidence(evidence: &crate::evidence::Evidence) -> String {
+    let mut value: serde_json::Value =
+        serde_json::from_str(&check(&evidence.check)).unwrap_or_default();
+    let matrix: serde_json::Value =
+        serde_json::from_str(&matrix(&evidence.matrix)).unwrap_or_default();
+    let inventory = &evidence.inventory;
+    let coverage = &evidence.coverage;
+    value["title"] = serde_json::json!(evidence.title);
+    value["today"] = serde_json::json!(evidence.today.to_string());
+    value["inputs_digest"] = serde_json::json!(evidence.inputs_digest);
+    value["matrix"] = matrix;
+    value["inventory"] = serde_json::json!({
+        "environments": inventory.environments,
+        "accounts": inventory.accounts,
+        "segments": inventory.segments,
+        "assets": inventory.assets,
+        "flows": inventory.flows,
+        "credentials": inventory.credentials,
+        "leaked": inventory.leaked,
+        "revoked": inventory.revoked,
+    });
+    value["coverage"] = serde_json::json!({
+        "unmentioned": coverage.unmentioned,
+        "unconstrained_pairs": coverage.unconstrained_pairs,
+        "account_pairs": coverage.account_pairs,
+    });
+    to_string(&value)
+}

@@ -12,6 +12,8 @@ mod cli;
 mod contract;
 // Every kind of input error, as the user sees it (snapshots).
 mod errors;
+// The audit bundle: files, digests, reproducibility.
+mod evidence;
 // Every file under `policies/` and `examples/`, checked and snapshotted.
 mod examples;
 // The CI gate's formats (SARIF, JUnit, GitHub) and `--fail-on`.
