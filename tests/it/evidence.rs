@@ -112,3 +112,80 @@ fn failures_are_evidence_too() {
         serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
     insta::assert_json_snapshot!("evidence-json", json, {".tool.version" => "[version]"});
 }
+
+/// Opens the report in headless Chromium: it renders, logs no console error, fetches
+/// nothing, and shows the summary, every invariant and the matrix. CI installs
+/// Debian's chromium; elsewhere the test says so and checks nothing.
+#[test]
+fn the_report_renders_in_a_real_browser() {
+    let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|name| {
+        std::process::Command::new(name)
+            .arg("--version")
+            .output()
+            .is_ok()
+    }) else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium");
+        eprintln!("chromium is not installed; skipping");
+        return;
+    };
+    let (dir, _) = bundle("examples/thanksgiving-2023/before", "2023-11-14");
+    let report = dir.path().join("report.html");
+    let profile = tempfile::tempdir().unwrap();
+    let run = |extra: &[String]| {
+        let mut command = std::process::Command::new(browser);
+        command.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ]);
+        command.arg(format!("--user-data-dir={}", profile.path().display()));
+        command.args(extra);
+        command.arg(format!("file://{}", report.display()));
+        command.output().unwrap()
+    };
+    let dom = run(&["--dump-dom".to_owned()]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    for needle in [
+        "id=\"summary\"",
+        "internet-cannot-reach-atlassian",
+        "internet-cannot-reach-aws-isolated",
+        "gru-console-only-through-bastion",
+        "id=\"matrix\"",
+    ] {
+        assert!(
+            dom_text.contains(needle),
+            "the rendered page lacks {needle}"
+        );
+    }
+    let log = String::from_utf8_lossy(&dom.stderr);
+    assert!(
+        !log.lines()
+            .any(|line| line.contains("CONSOLE") && line.contains("ERROR")),
+        "console errors:\n{log}"
+    );
+    let screenshot = dir.path().join("report.png");
+    let shot = run(&[
+        format!("--screenshot={}", screenshot.display()),
+        "--window-size=1200,1600".to_owned(),
+    ]);
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    assert!(
+        std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
+        "a screenshot"
+    );
+}
