@@ -34,39 +34,24 @@ pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckRe
     }
 }
 
-/// The witness of a shortest path from `from` to `to` whose last flow allows `ports`,
-/// avoiding `via`; with `direct`, only a path of one flow counts.
-fn find_path(
-    engine: &Engine,
-    workspace: &mut Workspace,
-    from: &Selection,
-    to: &Selection,
-    ports: &[PortSpec],
-    direct: bool,
-    via: Option<&Selection>,
-) -> Option<Vec<Step>> {
-    let model = engine.model;
-    let blocked = via.map(|via| {
-        let mut blocked = vec![false; model.entities.len()];
-        for member in via.members(model) {
-            blocked[member.index()] = true;
-        }
-        blocked
-    });
-    let blocked = blocked.as_deref();
-    let goal = Goal { targets: to, ports };
-    // Most invariants hold, and proving that only needs reachability: answer it on
-    // components where `via` does not change the graph, on nodes where it does.
-    let possible = match blocked {
-        None => engine.reaches(workspace, from, to),
-        Some(_) => engine.explore(workspace, from, blocked, Some(&goal)),
-    };
-    if !possible {
-        return None;
+/// Marks every entity `via` selects, for searches that must avoid them.
+fn blocked_by(model: &Model, via: &Selection) -> Vec<bool> {
+    let mut blocked = vec![false; model.entities.len()];
+    for member in via.members(model) {
+        blocked[member.index()] = true;
     }
-    engine.fixpoint(workspace, from, blocked);
-    let arrival = engine.shortest(workspace, from, blocked, Some(&goal))?;
-    if direct && arrival.hops != 1 {
+    blocked
+}
+
+/// The witness of a shortest path for `question`: from `from` to `to`, the last flow
+/// allowing `ports`, avoiding what is blocked; with `direct`, only a path of one flow.
+fn find_path(engine: &Engine, workspace: &mut Workspace, question: &Question) -> Option<Vec<Step>> {
+    let goal = Goal {
+        targets: question.to,
+        ports: question.ports,
+    };
+    let arrival = engine.arrive(workspace, question.from, question.blocked, &goal)?;
+    if question.direct && arrival.hops != 1 {
         return None;
     }
     Some(engine.witness(workspace, arrival))
@@ -94,16 +79,16 @@ fn evaluate(
         } => (from, to, ports.as_slice(), *direct, None),
         Rule::Through { from, to, via } => (from, to, [].as_slice(), false, Some(via)),
     };
-    let witness = find_path(
-        engine,
-        workspace,
-        &from.selection,
-        &to.selection,
+    let blocked = via.map(|via| blocked_by(model, &via.selection));
+    let question = Question {
+        from: &from.selection,
+        to: &to.selection,
         ports,
         direct,
-        via.map(|via| &via.selection),
-    )
-    .map(|steps| Hop::from_steps(model, &steps));
+        blocked: blocked.as_deref(),
+    };
+    let witness =
+        find_path(engine, workspace, &question).map(|steps| Hop::from_steps(model, &steps));
     let (status, message) = match (&invariant.rule, witness.as_deref()) {
         (Rule::Forbid { .. }, Some(witness)) => (Status::Fail, reaches(witness)),
         (Rule::Forbid { .. }, None) => (Status::Pass, no_path(from, to, ports, direct)),
@@ -137,20 +122,6 @@ fn evaluate(
         witness: witness.unwrap_or_default(),
         waiver: None,
         expired: Vec::new(),
-    };
-    let blocked = via.map(|via| {
-        let mut blocked = vec![false; model.entities.len()];
-        for member in via.selection.members(model) {
-            blocked[member.index()] = true;
-        }
-        blocked
-    });
-    let question = Question {
-        from: &from.selection,
-        to: &to.selection,
-        ports,
-        direct,
-        blocked: blocked.as_deref(),
     };
     apply_exceptions(engine, workspace, &question, &mut result, today);
     result

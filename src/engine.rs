@@ -370,13 +370,7 @@ impl<'m> Engine<'m> {
                         continue;
                     }
                     ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
-                    for &flow in &self.opens[credential.index()] {
-                        if self.always_open[flow.index()]
-                            || !self.can_open[flow.index()]
-                            || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
-                        {
-                            continue;
-                        }
+                    for flow in self.unlock(ws, credential) {
                         // Sources reached before the credential now use the flow.
                         let hub = self.graph.flow_node(flow);
                         let source_reached = self
@@ -408,9 +402,51 @@ impl<'m> Engine<'m> {
         false
     }
 
+    /// Marks open, in this search, the flows that `credential` opens and that were shut
+    /// until now, and returns them.
+    fn unlock(&self, ws: &mut Workspace, credential: CredentialId) -> Vec<FlowId> {
+        let stamp = ws.stamp;
+        self.opens[credential.index()]
+            .iter()
+            .copied()
+            .filter(|&flow| {
+                !self.always_open[flow.index()]
+                    && self.can_open[flow.index()]
+                    && Workspace::mark(&mut ws.flow_open, stamp, flow.index())
+            })
+            .collect()
+    }
+
+    /// Entities from the top of the tree down, parents before children.
+    pub fn top_down(&self) -> &[EntityId] {
+        &self.top_down
+    }
+
     /// Whether the last fixpoint opened `flow`.
     pub fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
         self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.stamp
+    }
+
+    /// The closest arrival at `goal` from `start`, avoiding `blocked`: a reachability
+    /// test first (on components where nothing is blocked, on nodes where something
+    /// is), then the credential fixpoint and a shortest-path search only when a path
+    /// exists. Most questions have no path, and this keeps them cheap.
+    pub fn arrive(
+        &self,
+        ws: &mut Workspace,
+        start: &Selection,
+        blocked: Option<&[bool]>,
+        goal: &Goal,
+    ) -> Option<Arrival> {
+        let possible = match blocked {
+            None => self.reaches(ws, start, goal.targets),
+            Some(_) => self.explore(ws, start, blocked, Some(goal)),
+        };
+        if !possible {
+            return None;
+        }
+        self.fixpoint(ws, start, blocked);
+        self.shortest(ws, start, blocked, Some(goal))
     }
 
     /// After a complete [`Engine::explore`] (no goal), the fewest flows from `start` to
@@ -696,13 +732,7 @@ impl<'m> Engine<'m> {
                     continue;
                 }
                 ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
-                for &flow in &self.opens[credential.index()] {
-                    if self.always_open[flow.index()]
-                        || !self.can_open[flow.index()]
-                        || !Workspace::mark(&mut ws.flow_open, stamp, flow.index())
-                    {
-                        continue;
-                    }
+                for flow in self.unlock(ws, credential) {
                     let source_reached = self
                         .model
                         .flow(flow)

@@ -46,12 +46,6 @@ fn per_row(
     entities: &[EntityId],
 ) -> Vec<MatrixCell> {
     let mut workspace = engine.workspace();
-    // Children before parents, so that a subtree's minimum is ready for its parent.
-    let mut bottom_up = Vec::with_capacity(model.entities.len());
-    for root in model.top_level() {
-        model.descendants(root, &mut bottom_up);
-    }
-    bottom_up.reverse();
     let mut nearest = vec![UNREACHED; model.entities.len()];
     let mut cells = Vec::new();
     for (row, &from) in entities.iter().enumerate() {
@@ -59,7 +53,8 @@ fn per_row(
         engine.fixpoint(&mut workspace, &start, None);
         engine.shortest(&mut workspace, &start, None, None);
         // The fewest flows to anything inside each entity.
-        for &entity in &bottom_up {
+        // Children before parents, so that a subtree's minimum is ready for its parent.
+        for &entity in engine.top_down().iter().rev() {
             let own = workspace.dist(graph.in_node(entity)).unwrap_or(UNREACHED);
             let children = model
                 .entity(entity)

@@ -164,17 +164,8 @@ fn reaches(
     to: &Selection,
     ports: &[PortSpec],
 ) -> bool {
-    if !engine.reaches(workspace, from, to) {
-        return false;
-    }
-    if ports.is_empty() {
-        return true;
-    }
-    engine.fixpoint(workspace, from, None);
     let goal = Goal { targets: to, ports };
-    engine
-        .shortest(workspace, from, None, Some(&goal))
-        .is_some()
+    engine.arrive(workspace, from, None, &goal).is_some()
 }
 
 /// The shortest witness with `removed` flows taken out.
@@ -188,12 +179,8 @@ fn shortest(
 ) -> Option<Vec<Step>> {
     let engine = Engine::with_changes(model, graph, removed, &[]);
     let mut workspace = engine.workspace();
-    if !engine.reaches(&mut workspace, from, to) {
-        return None;
-    }
-    engine.fixpoint(&mut workspace, from, None);
     let goal = Goal { targets: to, ports };
-    let arrival = engine.shortest(&mut workspace, from, None, Some(&goal))?;
+    let arrival = engine.arrive(&mut workspace, from, None, &goal)?;
     Some(engine.witness(&workspace, arrival))
 }
 
