@@ -6,7 +6,8 @@ use crate::engine::{Engine, Goal, Step, Workspace};
 use crate::graph::ReachGraph;
 use crate::model::{End, Exception, Invariant, Model, Rule, Selection};
 use crate::ports::PortSpec;
-use crate::report::{CheckReport, ExceptionNote, Hop, InvariantResult, Status};
+use crate::report::{Acquisition, CheckReport, ExceptionNote, Hop, InvariantResult, Status};
+use crate::story;
 use crate::timings::Timings;
 use crate::waiver::{Question, other_route};
 
@@ -87,8 +88,12 @@ fn evaluate(
         direct,
         blocked: blocked.as_deref(),
     };
-    let witness =
-        find_path(engine, workspace, &question).map(|steps| Hop::from_steps(model, &steps));
+    let found = find_path(engine, workspace, &question)
+        .map(|steps| told(engine, workspace, &question, steps));
+    let (witness, acquisitions) = match found {
+        Some((witness, acquisitions)) => (Some(witness), acquisitions),
+        None => (None, Vec::new()),
+    };
     let (status, message) = match (&invariant.rule, witness.as_deref()) {
         (Rule::Forbid { .. }, Some(witness)) => (Status::Fail, reaches(witness)),
         (Rule::Forbid { .. }, None) => (Status::Pass, no_path(from, to, ports, direct)),
@@ -120,11 +125,32 @@ fn evaluate(
         status,
         message,
         witness: witness.unwrap_or_default(),
+        acquisitions,
         waiver: None,
         expired: Vec::new(),
     };
     apply_exceptions(engine, workspace, &question, &mut result, today);
     result
+}
+
+/// A witness named for renderers, with the story of how its credentials are obtained.
+fn told(
+    engine: &Engine,
+    workspace: &mut Workspace,
+    question: &Question,
+    mut steps: Vec<Step>,
+) -> (Vec<Hop>, Vec<Acquisition>) {
+    let story = story::tell(
+        engine,
+        workspace,
+        question.from,
+        question.blocked,
+        &mut steps,
+    );
+    (
+        Hop::from_steps(engine.model, &steps),
+        Acquisition::from_story(engine.model, &story),
+    )
 }
 
 /// "jira reaches bitbucket in 2 hops", from the witness's first and last leaves.
@@ -213,7 +239,7 @@ fn apply_exceptions(
             if !exception.path.is_empty()
                 && let Some(route) = other_route(engine, workspace, question, &exception.path)
             {
-                result.witness = Hop::from_steps(model, &route);
+                (result.witness, result.acquisitions) = told(engine, workspace, question, route);
                 result.message = format!(
                     "{} by another route than the one {}'s exception waives",
                     reaches(&result.witness),

@@ -10,7 +10,8 @@ use crate::matrix::matrix;
 use crate::model::{EntityKind, Model, Selection};
 use crate::path::find_paths;
 use crate::report::{
-    Change, ChangeKind, CheckReport, DiffReport, Hop, PairChange, Status, VerdictChange,
+    Acquisition, Change, ChangeKind, CheckReport, DiffReport, Hop, PairChange, Status,
+    VerdictChange,
 };
 
 /// Compares `base` and `head`, reachability counted at `level`.
@@ -63,6 +64,7 @@ fn verdicts(base: &CheckReport, head: &CheckReport) -> Vec<VerdictChange> {
             severity: result.severity,
             message: result.message.clone(),
             witness: result.witness.clone(),
+            acquisitions: result.acquisitions.clone(),
         });
     }
     // Worst news first: regressions by severity, then the rest.
@@ -106,7 +108,7 @@ fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec
         if before.contains_key(&(from.clone(), to.clone())) {
             continue;
         }
-        let witness = match (head.find_entity(from), head.find_entity(to)) {
+        let (witness, acquisitions) = match (head.find_entity(from), head.find_entity(to)) {
             (Some(a), Some(b)) => {
                 let found = find_paths(
                     head,
@@ -115,19 +117,26 @@ fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec
                     &[],
                     1,
                 );
-                found
+                let witness = found
                     .paths
                     .first()
                     .map(|steps| Hop::from_steps(head, steps))
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                let acquisitions = found
+                    .stories
+                    .first()
+                    .map(|story| Acquisition::from_story(head, story))
+                    .unwrap_or_default();
+                (witness, acquisitions)
             }
-            _ => Vec::new(),
+            _ => (Vec::new(), Vec::new()),
         };
         opened.push(PairChange {
             from: from.clone(),
             to: to.clone(),
             hops: *hops,
             witness,
+            acquisitions,
         });
     }
     let closed = before
@@ -138,6 +147,7 @@ fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec
             to: to.clone(),
             hops: *hops,
             witness: Vec::new(),
+            acquisitions: Vec::new(),
         })
         .collect();
     (opened, closed)

@@ -284,7 +284,7 @@ impl<'m> Engine<'m> {
     }
 
     /// Credentials that `entity` holds: those whose holders include it or an ancestor.
-    fn credentials_at(&self, entity: EntityId) -> impl Iterator<Item = CredentialId> + '_ {
+    pub fn credentials_at(&self, entity: EntityId) -> impl Iterator<Item = CredentialId> + '_ {
         self.model
             .ancestors(entity)
             .flat_map(|ancestor| self.holder_roots[ancestor.index()].iter().copied())
@@ -351,15 +351,10 @@ impl<'m> Engine<'m> {
         goal: Option<&Goal>,
     ) -> bool {
         ws.next_search();
-        let stamp = ws.stamp;
         for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
             *held = leaked.then_some(Holding::Leaked);
         }
-        for node in self.start_nodes(start, blocked) {
-            if Workspace::mark(&mut ws.seen, stamp, node.index()) {
-                ws.stack.push(node);
-            }
-        }
+        self.seed(ws, start, blocked);
         while let Some(node) = ws.stack.pop() {
             if goal.is_some_and(|goal| self.meets(goal, node)) {
                 return true;
@@ -370,36 +365,58 @@ impl<'m> Engine<'m> {
                         continue;
                     }
                     ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
-                    for flow in self.unlock(ws, credential) {
-                        // Sources reached before the credential now use the flow.
-                        let hub = self.graph.flow_node(flow);
-                        let source_reached = self
-                            .model
-                            .flow(flow)
-                            .from
-                            .roots()
-                            .iter()
-                            .any(|&s| ws.seen[self.graph.out_node(s).index()] == stamp);
-                        if source_reached && Workspace::mark(&mut ws.seen, stamp, hub.index()) {
-                            ws.stack.push(hub);
-                        }
-                    }
+                    self.open_for_reached(ws, credential);
                 }
             }
-            for (next, edge) in self.graph.successors(node) {
-                if ws.seen[next.index()] == stamp || self.is_blocked(blocked, next) {
-                    continue;
-                }
-                if let Edge::Enter(flow) = edge
-                    && !self.is_open(ws, flow)
-                {
-                    continue;
-                }
-                ws.seen[next.index()] = stamp;
-                ws.stack.push(next);
-            }
+            self.push_successors(ws, node, blocked);
         }
         false
+    }
+
+    /// Marks the start's nodes seen and puts them on the stack, for a new search.
+    fn seed(&self, ws: &mut Workspace, start: &Selection, blocked: Option<&[bool]>) {
+        for node in self.start_nodes(start, blocked) {
+            if Workspace::mark(&mut ws.seen, ws.stamp, node.index()) {
+                ws.stack.push(node);
+            }
+        }
+    }
+
+    /// Opens the flows of a credential just obtained; sources reached before it use
+    /// them at once.
+    fn open_for_reached(&self, ws: &mut Workspace, credential: CredentialId) {
+        let stamp = ws.stamp;
+        for flow in self.unlock(ws, credential) {
+            let hub = self.graph.flow_node(flow);
+            let source_reached = self
+                .model
+                .flow(flow)
+                .from
+                .roots()
+                .iter()
+                .any(|&s| ws.seen[self.graph.out_node(s).index()] == stamp);
+            if source_reached && Workspace::mark(&mut ws.seen, stamp, hub.index()) {
+                ws.stack.push(hub);
+            }
+        }
+    }
+
+    /// Puts on the stack the unseen successors of `node` over open edges, outside
+    /// `blocked`.
+    fn push_successors(&self, ws: &mut Workspace, node: NodeId, blocked: Option<&[bool]>) {
+        let stamp = ws.stamp;
+        for (next, edge) in self.graph.successors(node) {
+            if ws.seen[next.index()] == stamp || self.is_blocked(blocked, next) {
+                continue;
+            }
+            if let Edge::Enter(flow) = edge
+                && !self.is_open(ws, flow)
+            {
+                continue;
+            }
+            ws.seen[next.index()] = stamp;
+            ws.stack.push(next);
+        }
     }
 
     /// Marks open, in this search, the flows that `credential` opens and that were shut
@@ -447,6 +464,73 @@ impl<'m> Engine<'m> {
         }
         self.fixpoint(ws, start, blocked);
         self.shortest(ws, start, blocked, Some(goal))
+    }
+
+    /// The credential fixpoint of an attacker controlling `start`, in rounds: per
+    /// credential, the round in which the attacker first holds it, or `None` if never.
+    /// Leaked credentials are round 0; a credential taken in round `r` is reachable using
+    /// only credentials of earlier rounds, which is the order a story of the attack must
+    /// follow. Round `r + 1` opens the flows of the credentials that round `r` obtained,
+    /// from every source reached so far; one pass over the graph in all.
+    pub fn rounds(
+        &self,
+        ws: &mut Workspace,
+        start: &Selection,
+        blocked: Option<&[bool]>,
+    ) -> Vec<Option<u32>> {
+        ws.next_search();
+        let mut rounds: Vec<Option<u32>> = self
+            .leaked
+            .iter()
+            .map(|&leaked| leaked.then_some(0))
+            .collect();
+        self.seed(ws, start, blocked);
+        let mut round = 0;
+        let mut obtained: Vec<CredentialId> = Vec::new();
+        loop {
+            while let Some(node) = ws.stack.pop() {
+                if let Node::In(entity) = self.graph.node(node) {
+                    for credential in self.credentials_at(entity) {
+                        if rounds[credential.index()].is_none() {
+                            rounds[credential.index()] = Some(round + 1);
+                            obtained.push(credential);
+                        }
+                    }
+                }
+                self.push_successors(ws, node, blocked);
+            }
+            if obtained.is_empty() {
+                return rounds;
+            }
+            round += 1;
+            for credential in std::mem::take(&mut obtained) {
+                self.open_for_reached(ws, credential);
+            }
+        }
+    }
+
+    /// A shortest path from `start` into `targets` over the flows open from the start
+    /// and those that `allowed` credentials open, avoiding `blocked`: the leaf it ends
+    /// at, and its steps (none when `start` is inside `targets` already). How the story
+    /// of an attack reaches a credential's holder with what it holds by then.
+    pub fn shortest_using(
+        &self,
+        ws: &mut Workspace,
+        start: &Selection,
+        blocked: Option<&[bool]>,
+        allowed: impl IntoIterator<Item = CredentialId>,
+        targets: &Selection,
+    ) -> Option<(EntityId, Vec<Step>)> {
+        ws.next_search();
+        for credential in allowed {
+            self.unlock(ws, credential);
+        }
+        let goal = Goal {
+            targets,
+            ports: &[],
+        };
+        let arrival = self.shortest(ws, start, blocked, Some(&goal))?;
+        Some((arrival.leaf, self.witness(ws, arrival)))
     }
 
     /// After a complete [`Engine::explore`] (no goal), the fewest flows from `start` to

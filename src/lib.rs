@@ -33,6 +33,7 @@ pub mod report;
 pub mod resolve;
 pub mod revision;
 pub mod schema;
+pub mod story;
 pub mod suggest;
 pub mod synth;
 pub mod timings;

@@ -2,10 +2,11 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::engine::{Engine, Landing, UNREACHED};
+use crate::engine::{Engine, Landing, Step, UNREACHED};
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, EntityKind, Model, Selection};
-use crate::report::{Hop, MatrixCell, MatrixReport};
+use crate::report::{Acquisition, Hop, MatrixCell, MatrixReport};
+use crate::story;
 
 /// For every ordered pair of `kind` entities that do not overlap, the fewest flows from
 /// the first (the attacker controlling all of it) to any part of the second. With
@@ -46,6 +47,9 @@ fn per_row(
     entities: &[EntityId],
 ) -> Vec<MatrixCell> {
     let mut workspace = engine.workspace();
+    // The stories search the graph too; they get a workspace of their own, so that the
+    // row's search stays readable.
+    let mut story_workspace = engine.workspace();
     let mut nearest = vec![UNREACHED; model.entities.len()];
     let mut cells = Vec::new();
     for (row, &from) in entities.iter().enumerate() {
@@ -64,16 +68,24 @@ fn per_row(
             nearest[entity.index()] = children.fold(own, u32::min);
         }
         let landings = engine.landings(&workspace, &[]);
+        let mut reached = Vec::new();
+        let mut witnesses = Vec::new();
         for (column, &to) in entities.iter().enumerate() {
             let hops = nearest[to.index()];
             if row == column || hops == UNREACHED || overlaps(model, from, to) {
                 continue;
             }
+            reached.push((column, hops));
+            witnesses.push(witness(model, engine, &workspace, &landings, &start, to));
+        }
+        let stories = story::tell_each(engine, &mut story_workspace, &start, None, &mut witnesses);
+        for (((column, hops), steps), story) in reached.into_iter().zip(witnesses).zip(stories) {
             cells.push(MatrixCell {
                 from: row,
                 to: column,
                 hops,
-                witness: witness(model, engine, &workspace, &landings, &start, to),
+                witness: Hop::from_steps(model, &steps),
+                acquisitions: Acquisition::from_story(model, &story),
             });
         }
     }
@@ -258,6 +270,7 @@ impl BitSearch {
                     to: column,
                     hops: level,
                     witness: Vec::new(),
+                    acquisitions: Vec::new(),
                 });
             }
         }
@@ -277,7 +290,7 @@ fn witness(
     landings: &[Option<Landing>],
     start: &Selection,
     to: EntityId,
-) -> Vec<Hop> {
+) -> Vec<Step> {
     let target = Selection::from_entities(model, vec![to]);
     let best = target
         .leaves(model)
@@ -286,9 +299,7 @@ fn witness(
         .filter_map(|leaf| landings[leaf.index()].map(|landing| (landing.hops, leaf, landing)))
         .min_by_key(|&(hops, leaf, _)| (hops, leaf));
     match best {
-        Some((_, leaf, landing)) => {
-            Hop::from_steps(model, &engine.witness_landing(workspace, leaf, landing))
-        }
+        Some((_, leaf, landing)) => engine.witness_landing(workspace, leaf, landing),
         None => Vec::new(),
     }
 }

@@ -8,7 +8,8 @@ use crate::engine::{Engine, Goal, Step};
 use crate::graph::ReachGraph;
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
 use crate::ports::PortSpec;
-use crate::report::{CutFlow, Hop, PathReport};
+use crate::report::{Acquisition, CutFlow, Hop, PathReport};
+use crate::story::{self, Acquired};
 
 /// What `path` found, in cordon's ids; `report` names it for renderers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -16,6 +17,8 @@ pub struct Paths {
     /// Shortest first, then in order of length; each differs from the others in at
     /// least one flow.
     pub paths: Vec<Vec<Step>>,
+    /// Per path, how the attacker obtains its credentials: see [`story`].
+    pub stories: Vec<Vec<Acquired>>,
     /// A smallest set of flows whose removal isolates the ends, in id order.
     pub cut: Vec<FlowId>,
     /// Credentials whose revocation alone isolates the ends.
@@ -59,8 +62,12 @@ pub fn find_paths(
             !reaches(&engine, &mut workspace, from, to, ports)
         })
         .collect();
+    let engine = Engine::new(model, &graph);
+    let mut workspace = engine.workspace();
+    let stories = story::tell_each(&engine, &mut workspace, from, None, &mut paths);
     Paths {
         paths,
+        stories,
         cut,
         revocations,
     }
@@ -252,6 +259,11 @@ pub fn report(
             .paths
             .iter()
             .map(|steps| Hop::from_steps(model, steps))
+            .collect(),
+        acquisitions: found
+            .stories
+            .iter()
+            .map(|story| Acquisition::from_story(model, story))
             .collect(),
         cut,
         revocations: found

@@ -5,6 +5,7 @@ use crate::date::Date;
 use crate::engine::{Holding, Step};
 use crate::location::Source;
 use crate::model::{Model, Severity};
+use crate::story::Acquired;
 
 /// One hop of a witness: one flow, from the leaf that opens the connection to the leaf
 /// that receives it.
@@ -19,6 +20,11 @@ pub struct Hop {
     /// The file and line of the flow, apart, for formats that want them so.
     pub file: String,
     pub line: u32,
+    /// The ports the flow allows, as the policy writes them.
+    pub ports: Vec<String>,
+    /// The flow's owner and ticket, where the policy gives them.
+    pub owner: Option<String>,
+    pub ticket: Option<String>,
     pub credential: Option<String>,
     pub obtained: Option<Obtained>,
 }
@@ -47,6 +53,14 @@ impl Hop {
                     .path(model.flow(step.flow).location.source)
                     .to_owned(),
                 line: model.flow(step.flow).location.line,
+                ports: model
+                    .flow(step.flow)
+                    .ports
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                owner: model.flow(step.flow).owner.clone(),
+                ticket: model.flow(step.flow).ticket.clone(),
                 credential: step
                     .credential
                     .map(|(id, _)| model.credential(id).name.clone()),
@@ -56,6 +70,29 @@ impl Hop {
                         Obtained::From(model.entity(entity).name.clone())
                     }
                 }),
+            })
+            .collect()
+    }
+}
+
+/// How the attacker acquires a credential that a witness (or an earlier acquisition)
+/// uses: the path from what it controls by then to a holder. An empty path means that an
+/// earlier path of the story reached the holder already.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acquisition {
+    pub credential: String,
+    pub holder: String,
+    pub path: Vec<Hop>,
+}
+
+impl Acquisition {
+    pub fn from_story(model: &Model, story: &[Acquired]) -> Vec<Acquisition> {
+        story
+            .iter()
+            .map(|acquired| Acquisition {
+                credential: model.credential(acquired.credential).name.clone(),
+                holder: model.entity(acquired.holder).name.clone(),
+                path: Hop::from_steps(model, &acquired.path),
             })
             .collect()
     }
@@ -103,6 +140,8 @@ pub struct InvariantResult {
     pub status: Status,
     pub message: String,
     pub witness: Vec<Hop>,
+    /// How the attacker obtains the witness's credentials, in the order to replay them.
+    pub acquisitions: Vec<Acquisition>,
     /// The exception that waived a failure.
     pub waiver: Option<ExceptionNote>,
     /// Exceptions for this invariant that have expired, and so waived nothing.
@@ -199,9 +238,21 @@ pub struct PathReport {
     pub to: Vec<String>,
     pub ports: Vec<String>,
     pub paths: Vec<Vec<Hop>>,
+    /// Per path, in the same order, the acquisitions of its credentials.
+    pub acquisitions: Vec<Vec<Acquisition>>,
     pub cut: Vec<CutFlow>,
     /// Credentials whose revocation alone would isolate the ends.
     pub revocations: Vec<String>,
+}
+
+impl PathReport {
+    /// Every hop of every acquisition, for formats that draw them beside the paths.
+    pub fn story_hops(&self) -> impl Iterator<Item = &Hop> {
+        self.acquisitions
+            .iter()
+            .flatten()
+            .flat_map(|acquisition| &acquisition.path)
+    }
 }
 
 /// One reachable pair of a matrix.
@@ -211,8 +262,9 @@ pub struct MatrixCell {
     pub from: usize,
     pub to: usize,
     pub hops: u32,
-    /// The shortest path, when asked for.
+    /// The shortest path, when asked for, and how its credentials are obtained.
     pub witness: Vec<Hop>,
+    pub acquisitions: Vec<Acquisition>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -268,6 +320,7 @@ pub struct VerdictChange {
     pub severity: Severity,
     pub message: String,
     pub witness: Vec<Hop>,
+    pub acquisitions: Vec<Acquisition>,
 }
 
 /// A pair of entities that became reachable, or stopped being.
@@ -276,8 +329,10 @@ pub struct PairChange {
     pub from: String,
     pub to: String,
     pub hops: u32,
-    /// For a newly reachable pair, the path in the new model.
+    /// For a newly reachable pair, the path in the new model, and how its credentials
+    /// are obtained.
     pub witness: Vec<Hop>,
+    pub acquisitions: Vec<Acquisition>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

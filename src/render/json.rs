@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::report::{
-    CheckReport, DiffReport, Direction, Hop, MatrixReport, Obtained, PathReport, Picture,
-    ReachReport,
+    Acquisition, CheckReport, DiffReport, Direction, Hop, MatrixReport, Obtained, PathReport,
+    Picture, ReachReport,
 };
 
 #[derive(Serialize)]
@@ -44,6 +44,17 @@ struct JsonHop<'a> {
     /// only on hops that use a credential.
     #[serde(skip_serializing_if = "Option::is_none")]
     credential_from: Option<Option<&'a str>>,
+    ports: &'a [String],
+    owner: Option<&'a str>,
+    ticket: Option<&'a str>,
+}
+
+/// How the attacker obtains a credential the witness uses: the path to a holder.
+#[derive(Serialize)]
+struct JsonAcquisition<'a> {
+    credential: &'a str,
+    holder: &'a str,
+    path: Vec<JsonHop<'a>>,
 }
 
 #[derive(Serialize)]
@@ -63,6 +74,7 @@ struct Result<'a> {
     status: &'a str,
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
+    acquisitions: Vec<JsonAcquisition<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<Exception<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -90,6 +102,20 @@ fn hops(witness: &[Hop]) -> Vec<JsonHop<'_>> {
                 Obtained::Leaked => None,
                 Obtained::From(entity) => Some(entity.as_str()),
             }),
+            ports: &hop.ports,
+            owner: hop.owner.as_deref(),
+            ticket: hop.ticket.as_deref(),
+        })
+        .collect()
+}
+
+fn acquisitions(story: &[Acquisition]) -> Vec<JsonAcquisition<'_>> {
+    story
+        .iter()
+        .map(|acquisition| JsonAcquisition {
+            credential: &acquisition.credential,
+            holder: &acquisition.holder,
+            path: hops(&acquisition.path),
         })
         .collect()
 }
@@ -132,6 +158,7 @@ pub fn check(report: &CheckReport) -> String {
                 status: result.status.as_str(),
                 message: &result.message,
                 witness: hops(&result.witness),
+                acquisitions: acquisitions(&result.acquisitions),
                 waiver: result.waiver.as_ref().map(exception),
                 expired_exceptions: result.expired.iter().map(exception).collect(),
             })
@@ -223,6 +250,8 @@ struct Cut<'a> {
 struct Path<'a> {
     query: Query<'a>,
     paths: Vec<Vec<JsonHop<'a>>>,
+    /// Per path, in the same order, how its credentials are obtained.
+    acquisitions: Vec<Vec<JsonAcquisition<'a>>>,
     cut: Cut<'a>,
     /// Credentials whose revocation alone would isolate the ends.
     revocations: &'a [String],
@@ -236,6 +265,11 @@ pub fn path(report: &PathReport) -> String {
             ports: &report.ports,
         },
         paths: report.paths.iter().map(|path| hops(path)).collect(),
+        acquisitions: report
+            .acquisitions
+            .iter()
+            .map(|story| acquisitions(story))
+            .collect(),
         cut: Cut {
             flows: report.cut.iter().map(|flow| flow.flow.as_str()).collect(),
         },
@@ -336,6 +370,7 @@ struct Verdict<'a> {
     severity: &'a str,
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
+    acquisitions: Vec<JsonAcquisition<'a>>,
 }
 
 #[derive(Serialize)]
@@ -344,6 +379,7 @@ struct Pair<'a> {
     to: &'a str,
     hops: u32,
     witness: Vec<JsonHop<'a>>,
+    acquisitions: Vec<JsonAcquisition<'a>>,
 }
 
 #[derive(Serialize)]
@@ -372,6 +408,7 @@ fn pair(pair: &crate::report::PairChange) -> Pair<'_> {
         to: &pair.to,
         hops: pair.hops,
         witness: hops(&pair.witness),
+        acquisitions: acquisitions(&pair.acquisitions),
     }
 }
 
@@ -390,6 +427,7 @@ pub fn diff(report: &DiffReport) -> String {
                 severity: v.severity.as_str(),
                 message: &v.message,
                 witness: hops(&v.witness),
+                acquisitions: acquisitions(&v.acquisitions),
             })
             .collect(),
         opened: report.opened.iter().map(pair).collect(),

@@ -1,0 +1,265 @@
+//! The whole story of an attack: for a witness, how the attacker comes to hold each
+//! credential it uses. A credential is leaked, held at the start (by an entity the
+//! attacker starts in), or acquired by a path from what the attacker controls to one of
+//! its holders, a path whose own credentials are told the same way first.
+//!
+//! The acquisitions come in an order that can be replayed: each path leaves only from
+//! entities the start or an earlier path reached, and crosses only flows opened by
+//! credentials held by then. To keep that order well founded, a credential taken in
+//! round `r` of the fixpoint ([`Engine::rounds`]) is sought using only credentials of
+//! earlier rounds and those already held; such a path always exists, since the fixpoint
+//! found one. To keep the story short, each path is a shortest one from everything
+//! controlled so far, so later paths set off from where earlier ones arrived, and a
+//! credential whose holder an earlier path reached costs no hop at all.
+//!
+//! This module knows nothing of names or formats: it speaks in ids and [`Step`]s, and
+//! `report.rs` names what it finds.
+
+use crate::engine::{Engine, Holding, Step, Workspace};
+use crate::model::{CredentialId, EntityId, FlowId, Selection};
+
+/// How the attacker acquires one credential: a path from what it controls to a holder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acquired {
+    pub credential: CredentialId,
+    /// The leaf where the attacker takes the credential: the path's last leaf, or an
+    /// entity that an earlier path reached when the path is empty.
+    pub holder: EntityId,
+    pub path: Vec<Step>,
+}
+
+/// The story of `witness` for an attacker controlling `start`, avoiding `blocked`: the
+/// acquisitions to replay before it, in order. Rewrites each step's credential to the
+/// one the story uses and where it is taken. Computes the fixpoint's rounds first; see
+/// [`tell_with`] to reuse them across witnesses from one start.
+pub fn tell(
+    engine: &Engine,
+    ws: &mut Workspace,
+    start: &Selection,
+    blocked: Option<&[bool]>,
+    witness: &mut [Step],
+) -> Vec<Acquired> {
+    if !needs_credentials(engine, witness) {
+        return Vec::new();
+    }
+    let rounds = engine.rounds(ws, start, blocked);
+    tell_with(engine, ws, start, blocked, &rounds, witness)
+}
+
+/// The stories of several witnesses from one start, the fixpoint's rounds computed
+/// once, and only if some witness needs a credential.
+pub fn tell_each(
+    engine: &Engine,
+    ws: &mut Workspace,
+    start: &Selection,
+    blocked: Option<&[bool]>,
+    witnesses: &mut [Vec<Step>],
+) -> Vec<Vec<Acquired>> {
+    let mut rounds: Option<Vec<Option<u32>>> = None;
+    witnesses
+        .iter_mut()
+        .map(|witness| {
+            if !needs_credentials(engine, witness) {
+                return Vec::new();
+            }
+            let rounds = rounds.get_or_insert_with(|| engine.rounds(ws, start, blocked));
+            tell_with(engine, ws, start, blocked, rounds, witness)
+        })
+        .collect()
+}
+
+/// Whether any step crosses a flow that needs a credential.
+pub fn needs_credentials(engine: &Engine, witness: &[Step]) -> bool {
+    witness
+        .iter()
+        .any(|step| !engine.model.flow(step.flow).auth.is_empty())
+}
+
+/// [`tell`] with the rounds of [`Engine::rounds`] for `start` and `blocked` given.
+pub fn tell_with(
+    engine: &Engine,
+    ws: &mut Workspace,
+    start: &Selection,
+    blocked: Option<&[bool]>,
+    rounds: &[Option<u32>],
+    witness: &mut [Step],
+) -> Vec<Acquired> {
+    let mut story = Story::new(engine, ws, start, blocked, rounds);
+    for step in witness.iter_mut() {
+        let preferred = step.credential.map(|(id, _)| id);
+        let Some(credential) = story.choose(step.flow, None, preferred) else {
+            continue;
+        };
+        story.acquire(credential, 0);
+        if let Some(how) = story.holding(credential) {
+            step.credential = Some((credential, how));
+        }
+    }
+    story.told
+}
+
+/// A story being told: what the attacker controls and holds so far, and how.
+struct Story<'a, 'e, 'm> {
+    engine: &'e Engine<'m>,
+    ws: &'a mut Workspace,
+    blocked: Option<&'a [bool]>,
+    rounds: &'a [Option<u32>],
+    /// The start's outermost entities and every leaf a told path reached.
+    controlled: Vec<EntityId>,
+    /// Per credential, how the story holds it: leaked, held at the start, or acquired.
+    held: Vec<Option<Holding>>,
+    told: Vec<Acquired>,
+}
+
+impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
+    fn new(
+        engine: &'e Engine<'m>,
+        ws: &'a mut Workspace,
+        start: &Selection,
+        blocked: Option<&'a [bool]>,
+        rounds: &'a [Option<u32>],
+    ) -> Self {
+        let model = engine.model;
+        let mut held: Vec<Option<Holding>> = rounds
+            .iter()
+            .map(|&round| (round == Some(0)).then_some(Holding::Leaked))
+            .collect();
+        for member in start.members(model) {
+            if blocked.is_some_and(|blocked| blocked[member.index()]) {
+                continue;
+            }
+            for credential in engine.credentials_at(member) {
+                held[credential.index()].get_or_insert(Holding::From {
+                    entity: member,
+                    hops: 0,
+                });
+            }
+        }
+        Story {
+            engine,
+            ws,
+            blocked,
+            rounds,
+            controlled: start.roots().to_vec(),
+            held,
+            told: Vec::new(),
+        }
+    }
+
+    fn holding(&self, credential: CredentialId) -> Option<Holding> {
+        self.held[credential.index()]
+    }
+
+    /// The credential to cross `flow` with, if it needs one: one already held (the
+    /// lowest id), else `preferred` if allowed, else the allowed one of the earliest
+    /// round. Allowed means obtainable, and with `before`, of a round before it.
+    fn choose(
+        &self,
+        flow: FlowId,
+        before: Option<u32>,
+        preferred: Option<CredentialId>,
+    ) -> Option<CredentialId> {
+        let auth = &self.engine.model.flow(flow).auth;
+        if let Some(&held) = auth.iter().find(|id| self.held[id.index()].is_some()) {
+            return Some(held);
+        }
+        let allowed = |id: CredentialId| {
+            self.rounds[id.index()].is_some_and(|round| before.is_none_or(|limit| round < limit))
+        };
+        preferred
+            .filter(|&id| auth.contains(&id) && allowed(id))
+            .or_else(|| {
+                auth.iter()
+                    .copied()
+                    .filter(|&id| allowed(id))
+                    .min_by_key(|&id| (self.rounds[id.index()], id))
+            })
+    }
+
+    /// Tells how the attacker acquires `credential`, after what it needs for that.
+    fn acquire(&mut self, credential: CredentialId, depth: usize) {
+        let Some(limit) = self.rounds[credential.index()] else {
+            return;
+        };
+        // Each level asks for a credential of an earlier round, so the depth never
+        // passes the number of credentials; the guard only keeps a bug from looping.
+        if depth > self.rounds.len() {
+            return;
+        }
+        let model = self.engine.model;
+        while self.held[credential.index()].is_none() {
+            let allowed: Vec<CredentialId> = model
+                .credential_ids()
+                .filter(|id| {
+                    self.held[id.index()].is_some()
+                        || self.rounds[id.index()].is_some_and(|round| round < limit)
+                })
+                .collect();
+            let from = Selection::from_entities(model, self.controlled.clone());
+            let Some((holder, mut path)) = self.engine.shortest_using(
+                self.ws,
+                &from,
+                self.blocked,
+                allowed,
+                &model.credential(credential).holders,
+            ) else {
+                return;
+            };
+            let mut missing: Vec<CredentialId> = Vec::new();
+            for step in &mut path {
+                let choice = self.choose(step.flow, Some(limit), None);
+                step.credential = choice.map(|id| (id, Holding::Leaked));
+                if let Some(id) = choice
+                    && self.held[id.index()].is_none()
+                    && !missing.contains(&id)
+                {
+                    missing.push(id);
+                }
+            }
+            if missing.is_empty() {
+                self.commit(credential, holder, path);
+                return;
+            }
+            // Tell the missing credentials first, then look again: what they reach
+            // may give a shorter way, or the credential itself.
+            for id in missing {
+                self.acquire(id, depth + 1);
+            }
+        }
+    }
+
+    /// Adds a path to the story: its credentials as held, its leaves as controlled, and
+    /// every credential their holders give as held from there.
+    fn commit(&mut self, credential: CredentialId, holder: EntityId, mut path: Vec<Step>) {
+        for step in &mut path {
+            step.credential = step
+                .credential
+                .and_then(|(id, _)| self.held[id.index()].map(|how| (id, how)));
+        }
+        let hops = path.len() as u32;
+        for step in &path {
+            self.reach(step.to);
+        }
+        self.reach(holder);
+        // The credential is taken on this path's holder even if an earlier leaf of the
+        // path holds it too: that is where the story says it is taken.
+        self.held[credential.index()] = Some(Holding::From {
+            entity: holder,
+            hops,
+        });
+        self.told.push(Acquired {
+            credential,
+            holder,
+            path,
+        });
+    }
+
+    /// Marks `leaf` controlled. The credentials it holds count as held only once the
+    /// story tells their acquisition, so that every credential used has its own entry;
+    /// an entry for a credential held here then needs no hop.
+    fn reach(&mut self, leaf: EntityId) {
+        if !self.controlled.contains(&leaf) {
+            self.controlled.push(leaf);
+        }
+    }
+}
