@@ -30,3 +30,87 @@ pub mod style {
     pub const ERROR: Style = AnsiColor::Red.on_default().bold();
     pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
 }
+
+use crate::report::{Hop, Obtained};
+
+/// What a hop's flow allows and who answers for it: "tcp/443, owner it-ops, ticket
+/// CHG-12". The same words in every format that writes hops as text.
+pub fn flow_note(hop: &Hop) -> String {
+    let mut parts = vec![hop.ports.join(" ")];
+    if let Some(owner) = &hop.owner {
+        parts.push(format!("owner {owner}"));
+    }
+    if let Some(ticket) = &hop.ticket {
+        parts.push(format!("ticket {ticket}"));
+    }
+    parts.join(", ")
+}
+
+/// One hop as one line of plain text: "a -> b via f (tcp/22, owner x) at FILE:LINE using
+/// credential key (obtained on vault)".
+pub fn hop_line(hop: &Hop) -> String {
+    let mut line = format!(
+        "{} -> {} via {} ({})",
+        hop.from,
+        hop.to,
+        hop.flow,
+        flow_note(hop)
+    );
+    // An unnamed flow is called by its location already.
+    if hop.flow != hop.location {
+        line.push_str(&format!(" at {}", hop.location));
+    }
+    if let Some(credential) = credential_note(hop) {
+        line.push_str(&format!(" using {credential}"));
+    }
+    line
+}
+
+/// The credential a hop uses and where the attacker got it: "credential key (obtained
+/// on vault)"; `None` for a flow open to all.
+pub fn credential_note(hop: &Hop) -> Option<String> {
+    let credential = hop.credential.as_ref()?;
+    let source = match &hop.obtained {
+        Some(Obtained::Leaked) => "leaked, held from the start".to_owned(),
+        Some(Obtained::From(entity)) => format!("obtained on {entity}"),
+        None => "held".to_owned(),
+    };
+    Some(format!("credential {credential} ({source})"))
+}
+
+/// A witness and its story as plain lines: each acquisition's heading and numbered hops
+/// (indented), "then:", and the witness's numbered hops. For formats that carry text
+/// without layout: JUnit, GitHub annotations, tooltips.
+pub fn story_lines(acquisitions: &[crate::report::Acquisition], witness: &[Hop]) -> Vec<String> {
+    let numbered = |indent: &str, hops: &[Hop]| -> Vec<String> {
+        hops.iter()
+            .enumerate()
+            .map(|(index, hop)| format!("{indent}{}. {}", index + 1, hop_line(hop)))
+            .collect()
+    };
+    let mut lines = Vec::new();
+    for acquisition in acquisitions {
+        let colon = if acquisition.path.is_empty() { "" } else { ":" };
+        lines.push(format!("{}{colon}", acquisition_heading(acquisition)));
+        lines.extend(numbered("  ", &acquisition.path));
+    }
+    if !acquisitions.is_empty() && !witness.is_empty() {
+        lines.push("then:".to_owned());
+    }
+    lines.extend(numbered("", witness));
+    lines
+}
+
+/// The heading of one acquisition in a story: "to obtain key on vault", and when an
+/// earlier path reached the holder already, "to obtain key on vault, reached above".
+pub fn acquisition_heading(acquisition: &crate::report::Acquisition) -> String {
+    let reached = if acquisition.path.is_empty() {
+        ", reached above"
+    } else {
+        ""
+    };
+    format!(
+        "to obtain {} on {}{reached}",
+        acquisition.credential, acquisition.holder
+    )
+}

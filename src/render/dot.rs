@@ -24,11 +24,17 @@ pub fn path(report: &PathReport) -> String {
     let mut out =
         String::from("digraph path {\n    rankdir=LR;\n    node [shape=box, style=rounded];\n");
     let cut: BTreeSet<&str> = report.cut.iter().map(|flow| flow.flow.as_str()).collect();
+    // Every hop of the story: the paths and the acquisitions of their credentials.
     let mut edges = BTreeSet::new();
-    for hop in report.paths.iter().flatten() {
-        edges.insert((hop.from.as_str(), hop.to.as_str(), hop.flow.as_str()));
+    for hop in report.paths.iter().flatten().chain(report.story_hops()) {
+        edges.insert((
+            hop.from.as_str(),
+            hop.to.as_str(),
+            hop.flow.as_str(),
+            super::flow_note(hop),
+        ));
     }
-    for (from, to, flow) in edges {
+    for (from, to, flow, note) in edges {
         let style = if cut.contains(flow) {
             ", color=red, fontcolor=red, style=dashed, penwidth=2"
         } else {
@@ -39,7 +45,7 @@ pub fn path(report: &PathReport) -> String {
             "    {} -> {} [label={}{style}];",
             quote(from),
             quote(to),
-            quote(flow)
+            quote_lines(&[flow, &note])
         );
     }
     out.push_str("}\n");

@@ -34,7 +34,7 @@ fn chain(witness: &[Hop]) -> String {
     let gap = 190;
     let width = box_width + gap * witness.len() + 20;
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"90\" role=\"img\" aria-label=\"witness path\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"105\" role=\"img\" aria-label=\"witness path\">"
     );
     let mut names: Vec<&str> = witness
         .first()
@@ -56,13 +56,23 @@ fn chain(witness: &[Hop]) -> String {
         let middle = (start + end) / 2;
         let _ = write!(
             out,
-            "<line x1=\"{start}\" y1=\"45\" x2=\"{}\" y2=\"45\" stroke=\"#cf222e\" stroke-width=\"2\"/><polygon points=\"{end},45 {},40 {},50\" fill=\"#cf222e\"/><text x=\"{middle}\" y=\"22\" text-anchor=\"middle\">{}</text><text x=\"{middle}\" y=\"80\" text-anchor=\"middle\" fill=\"#57606a\">{}</text>",
+            "<g><title>{}</title><line x1=\"{start}\" y1=\"45\" x2=\"{}\" y2=\"45\" stroke=\"#cf222e\" stroke-width=\"2\"/><polygon points=\"{end},45 {},40 {},50\" fill=\"#cf222e\"/><text x=\"{middle}\" y=\"22\" text-anchor=\"middle\">{} ({})</text><text x=\"{middle}\" y=\"80\" text-anchor=\"middle\" fill=\"#57606a\">{}</text>",
+            escape(&super::hop_line(hop)),
             end - 6,
             end - 8,
             end - 8,
             escape(&hop.flow),
+            escape(&hop.ports.join(" ")),
             escape(&hop.location)
         );
+        if let Some(credential) = &hop.credential {
+            let _ = write!(
+                out,
+                "<text x=\"{middle}\" y=\"97\" text-anchor=\"middle\" fill=\"#57606a\">using {}</text>",
+                escape(credential)
+            );
+        }
+        out.push_str("</g>");
     }
     out.push_str("</svg>");
     out
@@ -95,7 +105,26 @@ fn invariant(out: &mut String, result: &InvariantResult) {
             references.join(", ")
         );
     }
+    // The story first: each credential's acquisition, as the attacker plays them.
+    for acquisition in &result.acquisitions {
+        let _ = write!(
+            out,
+            "<p class=\"meta\">{}{}</p>",
+            escape(&super::acquisition_heading(acquisition)),
+            if acquisition.path.is_empty() {
+                "."
+            } else {
+                ":"
+            }
+        );
+        if !acquisition.path.is_empty() {
+            out.push_str(&chain(&acquisition.path));
+        }
+    }
     if !result.witness.is_empty() {
+        if !result.acquisitions.is_empty() {
+            out.push_str("<p class=\"meta\">Then:</p>");
+        }
         out.push_str(&chain(&result.witness));
     }
     let _ = writeln!(

@@ -47,17 +47,11 @@ pub fn report(evidence: &Evidence) -> String {
             if !result.references.is_empty() {
                 let _ = writeln!(out, "Controls: {}\n", result.references.join(", "));
             }
-            for (index, hop) in result.witness.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "{}. `{}` → `{}` via `{}` ({})",
-                    index + 1,
-                    hop.from,
-                    hop.to,
-                    hop.flow,
-                    hop.location
-                );
-            }
+            // The acquisition paths before the main one, as the attacker plays them.
+            out.push_str(&super::markdown::story(
+                &result.acquisitions,
+                &result.witness,
+            ));
             if !result.witness.is_empty() {
                 out.push('\n');
             }

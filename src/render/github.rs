@@ -29,16 +29,9 @@ pub fn check(report: &CheckReport) -> String {
                 .map_or((result.file.as_str(), result.line), |hop| {
                     (hop.file.as_str(), hop.line)
                 });
-            let path: Vec<String> = result
-                .witness
-                .iter()
-                .map(|hop| format!("{} -> {} via {}", hop.from, hop.to, hop.flow))
-                .collect();
-            let message = if path.is_empty() {
-                result.message.clone()
-            } else {
-                format!("{}\n{}", result.message, path.join("\n"))
-            };
+            let mut lines = vec![result.message.clone()];
+            lines.extend(super::story_lines(&result.acquisitions, &result.witness));
+            let message = lines.join("\n");
             let _ = writeln!(
                 out,
                 "::error file={},line={},title={}::{}",

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{Hop, MatrixReport};
+use crate::report::MatrixReport;
 
 /// Text safe inside HTML elements and attributes.
 pub fn escape(text: &str) -> String {
@@ -49,19 +49,6 @@ fn heat(hops: u32) -> &'static str {
     }
 }
 
-fn witness_text(witness: &[Hop]) -> String {
-    let hops: Vec<String> = witness
-        .iter()
-        .map(|hop| {
-            format!(
-                "{} → {} via {} ({})",
-                hop.from, hop.to, hop.flow, hop.location
-            )
-        })
-        .collect();
-    hops.join("\n")
-}
-
 /// A heat table whose row and column headers stay in view, with the witness of each
 /// cell as its tooltip.
 pub fn matrix(report: &MatrixReport) -> String {
@@ -88,7 +75,10 @@ pub fn matrix_table(report: &MatrixReport) -> String {
     let count = report.entities.len();
     let mut grid: Vec<Vec<Option<(u32, String)>>> = vec![vec![None; count]; count];
     for cell in &report.cells {
-        grid[cell.from][cell.to] = Some((cell.hops, witness_text(&cell.witness)));
+        grid[cell.from][cell.to] = Some((
+            cell.hops,
+            super::story_lines(&cell.acquisitions, &cell.witness).join("\n"),
+        ));
     }
     let mut out = String::new();
     let _ = write!(

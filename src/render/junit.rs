@@ -47,19 +47,8 @@ pub fn check(report: &CheckReport) -> String {
             Status::Pass => out.push_str("/>\n"),
             Status::Fail => {
                 let mut body = String::new();
-                for (index, hop) in result.witness.iter().enumerate() {
-                    let _ = write!(
-                        body,
-                        "{}. {} -> {} via {} ({})",
-                        index + 1,
-                        hop.from,
-                        hop.to,
-                        hop.flow,
-                        hop.location
-                    );
-                    if let Some(credential) = &hop.credential {
-                        let _ = write!(body, " using credential {credential}");
-                    }
+                for line in super::story_lines(&result.acquisitions, &result.witness) {
+                    body.push_str(&line);
                     body.push('\n');
                 }
                 let _ = write!(

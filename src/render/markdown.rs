@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{DiffReport, Hop, MatrixReport};
+use crate::report::{Acquisition, DiffReport, Hop, MatrixReport};
 
 /// Text for a table cell: pipes would end the cell.
 pub fn cell(text: &str) -> String {
@@ -35,25 +35,50 @@ pub fn matrix(report: &MatrixReport) -> String {
     out
 }
 
-fn path(witness: &[Hop]) -> String {
+/// A witness with its story: how each credential is obtained, then the path.
+pub fn story(acquisitions: &[Acquisition], witness: &[Hop]) -> String {
     let mut out = String::new();
-    for (index, hop) in witness.iter().enumerate() {
-        let credential = hop
-            .credential
-            .as_ref()
-            .map(|c| format!(" using `{}`", cell(c)))
+    for acquisition in acquisitions {
+        let _ = writeln!(
+            out,
+            "{}{}\n",
+            cell(&super::acquisition_heading(acquisition)),
+            if acquisition.path.is_empty() {
+                "."
+            } else {
+                ":"
+            }
+        );
+        if !acquisition.path.is_empty() {
+            hops(&mut out, &acquisition.path);
+            out.push('\n');
+        }
+    }
+    if !acquisitions.is_empty() && !witness.is_empty() {
+        out.push_str("Then:\n\n");
+    }
+    hops(&mut out, witness);
+    out
+}
+
+/// Hops as a numbered list, each with its flow's ports, owner and ticket, and the
+/// credential it uses with where it was obtained.
+fn hops(out: &mut String, hops: &[Hop]) {
+    for (index, hop) in hops.iter().enumerate() {
+        let credential = super::credential_note(hop)
+            .map(|note| format!(" using {}", cell(&note)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{}. `{}` → `{}` via `{}` ({}){credential}",
+            "{}. `{}` → `{}` via `{}` ({}; {}){credential}",
             index + 1,
             cell(&hop.from),
             cell(&hop.to),
             cell(&hop.flow),
+            cell(&super::flow_note(hop)),
             cell(&hop.location)
         );
     }
-    out
 }
 
 /// A pull-request comment: the verdict first, the worst news next, paths folded.
@@ -99,7 +124,7 @@ pub fn diff(report: &DiffReport) -> String {
                 "<details><summary><code>{}</code>: {}</summary>\n\n{}\n</details>\n",
                 super::html::escape(&change.invariant),
                 super::html::escape(&change.message),
-                path(&change.witness)
+                story(&change.acquisitions, &change.witness)
             );
         }
     }
@@ -113,7 +138,7 @@ pub fn diff(report: &DiffReport) -> String {
                 super::html::escape(&pair.to),
                 pair.hops,
                 if pair.hops == 1 { "" } else { "s" },
-                path(&pair.witness)
+                story(&pair.acquisitions, &pair.witness)
             );
         }
     }

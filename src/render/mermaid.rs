@@ -32,18 +32,25 @@ pub fn path(report: &PathReport) -> String {
     let mut out = String::from("flowchart LR\n");
     let mut nodes = BTreeSet::new();
     let mut edges = BTreeSet::new();
-    for hop in report.paths.iter().flatten() {
+    // Every hop of the story: the paths and the acquisitions of their credentials.
+    for hop in report.paths.iter().flatten().chain(report.story_hops()) {
         nodes.insert(hop.from.as_str());
         nodes.insert(hop.to.as_str());
-        edges.insert((hop.from.as_str(), hop.to.as_str(), hop.flow.as_str()));
+        edges.insert((
+            hop.from.as_str(),
+            hop.to.as_str(),
+            hop.flow.as_str(),
+            super::flow_note(hop),
+        ));
     }
     for node in &nodes {
         let _ = writeln!(out, "    {}[{}]", id(node), label(node));
     }
     let cut: BTreeSet<&str> = report.cut.iter().map(|flow| flow.flow.as_str()).collect();
     let mut cut_links = Vec::new();
-    for (index, (from, to, flow)) in edges.iter().enumerate() {
-        let _ = writeln!(out, "    {} -->|{}| {}", id(from), label(flow), id(to));
+    for (index, (from, to, flow, note)) in edges.iter().enumerate() {
+        let text = format!("{flow} ({note})");
+        let _ = writeln!(out, "    {} -->|{}| {}", id(from), label(&text), id(to));
         if cut.contains(flow) {
             cut_links.push(index.to_string());
         }

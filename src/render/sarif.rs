@@ -38,14 +38,13 @@ fn location(file: &str, line: u32, message: Option<String>) -> Value {
     location
 }
 
-fn hop_text(hop: &Hop) -> String {
-    match &hop.credential {
-        Some(credential) => format!(
-            "{} -> {} via {} using credential {credential}",
-            hop.from, hop.to, hop.flow
-        ),
-        None => format!("{} -> {} via {}", hop.from, hop.to, hop.flow),
-    }
+/// One thread flow: the hops of a path, each at its flow's location.
+fn thread_flow(message: &str, hops: &[Hop]) -> Value {
+    let steps: Vec<Value> = hops
+        .iter()
+        .map(|hop| json!({"location": location(&hop.file, hop.line, Some(super::hop_line(hop)))}))
+        .collect();
+    json!({"message": {"text": message}, "locations": steps})
 }
 
 /// A rule's readable name, which SARIF wants distinct from its id: `internet-cannot-
@@ -110,12 +109,19 @@ fn result(index: usize, result: &InvariantResult) -> Value {
         "partialFingerprints": {"cordonWitness/v1": fingerprint}
     });
     if !result.witness.is_empty() {
-        let steps: Vec<Value> = result
-            .witness
+        // The story first, one thread flow per credential acquired, then the path. An
+        // acquisition whose holder an earlier path reached has no hop of its own, and
+        // SARIF wants at least one location per thread flow: it is left to the others.
+        let mut threads: Vec<Value> = result
+            .acquisitions
             .iter()
-            .map(|hop| json!({"location": location(&hop.file, hop.line, Some(hop_text(hop)))}))
+            .filter(|acquisition| !acquisition.path.is_empty())
+            .map(|acquisition| {
+                thread_flow(&super::acquisition_heading(acquisition), &acquisition.path)
+            })
             .collect();
-        value["codeFlows"] = json!([{"threadFlows": [{"locations": steps}]}]);
+        threads.push(thread_flow(&result.message, &result.witness));
+        value["codeFlows"] = json!([{"threadFlows": threads}]);
     }
     if let Some(waiver) = &result.waiver {
         value["suppressions"] = json!([{

@@ -7,7 +7,7 @@ use anstyle::Style;
 
 use super::style;
 use crate::report::{
-    CheckReport, DiffReport, Direction, ExceptionNote, Hop, MatrixReport, Obtained, PathReport,
+    Acquisition, CheckReport, DiffReport, Direction, ExceptionNote, Hop, MatrixReport, PathReport,
     ReachReport, Status,
 };
 
@@ -38,7 +38,7 @@ pub fn check(report: &CheckReport) -> String {
             result.message,
         );
         if result.status != Status::Pass {
-            witness(&mut out, &result.witness);
+            story(&mut out, &result.acquisitions, &result.witness);
         }
         if let Some(waiver) = &result.waiver {
             let _ = writeln!(
@@ -130,7 +130,7 @@ pub fn path(report: &PathReport) -> String {
         let _ = writeln!(out, "nothing in {from} reaches {to}{ports}");
         return out;
     }
-    for (index, path) in report.paths.iter().enumerate() {
+    for (index, (path, acquisitions)) in report.paths.iter().zip(&report.acquisitions).enumerate() {
         let hops = path.len();
         let _ = writeln!(
             out,
@@ -139,7 +139,7 @@ pub fn path(report: &PathReport) -> String {
             hops,
             if hops == 1 { "" } else { "s" }
         );
-        witness(&mut out, path);
+        story(&mut out, acquisitions, path);
     }
     let count = report.cut.len();
     if count == 0 {
@@ -223,7 +223,7 @@ pub fn diff(report: &DiffReport) -> String {
                 change.message
             );
             if change.kind == "regression" {
-                witness(&mut out, &change.witness);
+                story(&mut out, &change.acquisitions, &change.witness);
             }
         }
     }
@@ -238,7 +238,7 @@ pub fn diff(report: &DiffReport) -> String {
                 pair.hops,
                 if pair.hops == 1 { "" } else { "s" }
             );
-            witness(&mut out, &pair.witness);
+            story(&mut out, &pair.acquisitions, &pair.witness);
         }
     }
     if !report.closed.is_empty() {
@@ -326,24 +326,39 @@ pub fn matrix(report: &MatrixReport) -> String {
     out
 }
 
-fn witness(out: &mut String, witness: &[Hop]) {
-    for (index, hop) in witness.iter().enumerate() {
+/// A witness with its story: how each credential is obtained, then the path itself.
+fn story(out: &mut String, acquisitions: &[Acquisition], witness: &[Hop]) {
+    for acquisition in acquisitions {
+        let colon = if acquisition.path.is_empty() { "" } else { ":" };
         let _ = writeln!(
             out,
-            "         {}. {} -> {}  via {}  {}",
+            "         {}{colon}",
+            super::acquisition_heading(acquisition)
+        );
+        hops(out, "           ", &acquisition.path);
+    }
+    if !acquisitions.is_empty() && !witness.is_empty() {
+        let _ = writeln!(out, "         then:");
+    }
+    hops(out, "         ", witness);
+}
+
+/// Hops one per line, each with its ports, owner and ticket, and the credential it
+/// uses on a line of its own.
+fn hops(out: &mut String, indent: &str, hops: &[Hop]) {
+    for (index, hop) in hops.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{indent}{}. {} -> {}  via {} ({})  {}",
             index + 1,
             hop.from,
             hop.to,
             paint(style::BOLD, &hop.flow),
+            super::flow_note(hop),
             paint(style::DIM, &hop.location)
         );
-        if let Some(credential) = &hop.credential {
-            let source = match &hop.obtained {
-                Some(Obtained::Leaked) => "leaked, held from the start".to_owned(),
-                Some(Obtained::From(entity)) => format!("obtained on {entity}"),
-                None => "held".to_owned(),
-            };
-            let _ = writeln!(out, "            using credential {credential} ({source})");
+        if let Some(credential) = super::credential_note(hop) {
+            let _ = writeln!(out, "{indent}   using {credential}");
         }
     }
 }

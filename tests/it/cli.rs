@@ -54,7 +54,8 @@ fn check_exits_1_when_an_invariant_fails_and_shows_the_witness() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("via web-to-db  estate.yaml:14"),
+        out.stdout
+            .contains("via web-to-db (tcp/5432)  estate.yaml:14"),
         "{}",
         out.stdout
     );
