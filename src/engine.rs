@@ -340,6 +340,29 @@ impl<'m> Engine<'m> {
         })
     }
 
+    /// The leaf a path that reaches `entity` names as its end: the first leaf inside it,
+    /// in id order, that is not blocked. A group whose every leaf is blocked is still
+    /// reached, and holds its credentials; the path then ends at the group itself.
+    fn landing_leaf(&self, entity: EntityId, blocked: Option<&[bool]>) -> EntityId {
+        let Some(blocked) = blocked else {
+            return self.model.first_leaf(entity);
+        };
+        let mut stack = vec![entity];
+        while let Some(current) = stack.pop() {
+            let children = &self.model.entity(current).children;
+            if children.is_empty() {
+                if !blocked[current.index()] {
+                    return current;
+                }
+                continue;
+            }
+            let mut ordered = children.clone();
+            ordered.sort_unstable_by(|a, b| b.cmp(a));
+            stack.extend(ordered);
+        }
+        entity
+    }
+
     /// Explores everything reachable from `start` (the attacker controls all of it) and
     /// obtains every credential on the way, skipping entities marked in `blocked`. With a
     /// goal, stops as soon as it is met and says so.
@@ -584,7 +607,7 @@ impl<'m> Engine<'m> {
                         && goal.ports.is_empty()
                         && goal.targets.contains(self.model, entity)
                     {
-                        offer(&mut best, node, self.model.first_leaf(entity), here);
+                        offer(&mut best, node, self.landing_leaf(entity, blocked), here);
                     }
                 }
                 Node::Flow(flow) => {

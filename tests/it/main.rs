@@ -24,5 +24,8 @@ mod hostile;
 mod queries;
 // The engine against a deliberately naive reference on random models.
 mod reference;
+// Attack stories replayed hop by hop on random models: every flow crossed from a
+// controlled entity with a credential held.
+mod replay;
 // A generated estate's verdicts, pinned across optimisations.
 mod scale;

@@ -16,10 +16,10 @@ use cordon::ports::{PortSpec, any_overlap};
 use proptest::prelude::*;
 
 /// A small deterministic generator, so that a failing seed reproduces.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         // xorshift64*
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -27,11 +27,11 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 }
@@ -40,7 +40,7 @@ const PORTS: [&str; 5] = ["tcp/22", "tcp/443", "udp/53", "tcp/8000-8100", "any"]
 
 /// A random estate as YAML: entities in a random containment tree, tags, credentials,
 /// and flows between random selectors.
-fn random_estate(rng: &mut Rng) -> (String, usize) {
+pub(crate) fn random_estate(rng: &mut Rng) -> (String, usize) {
     let kinds = ["assets", "segments", "accounts", "environments"];
     let count = 2 + rng.below(9);
     let mut ranks = Vec::new();
@@ -226,7 +226,7 @@ fn levels(
     }
 }
 
-fn selection_of(model: &Model, name: &str) -> Selection {
+pub(crate) fn selection_of(model: &Model, name: &str) -> Selection {
     let id = model.find_entity(name).unwrap();
     Selection::from_entities(model, vec![id])
 }
