@@ -41,6 +41,7 @@ struct CheckResult {
     status: String,
     message: String,
     witness: Vec<Hop>,
+    acquisitions: Vec<Acquisition>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +51,16 @@ struct Hop {
     flow: String,
     credential: Option<String>,
     location: String,
+    ports: Vec<String>,
+    owner: Option<String>,
+    ticket: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Acquisition {
+    credential: String,
+    holder: String,
+    path: Vec<Hop>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +93,7 @@ assets:
 credentials:
   - {name: moveworks-token, held_by: okta-support, leaked: true}
 flows:
-  - {name: zero-trust-access, from: internet, to: jira, auth: [moveworks-token]}
+  - {name: zero-trust-access, from: internet, to: jira, auth: [moveworks-token], ports: [tcp/443], owner: it, ticket: SEC-1}
   - {from: jira, to: bitbucket}
 invariants:
   - {name: internet-cannot-reach-source-code, severity: critical, forbid: {from: internet, to: bitbucket}}
@@ -168,6 +179,29 @@ fn check_json_has_the_contract_shape() {
             ),
         ]
     );
+    let extras: Vec<(&[String], Option<&str>, Option<&str>)> = failed
+        .witness
+        .iter()
+        .map(|h| (h.ports.as_slice(), h.owner.as_deref(), h.ticket.as_deref()))
+        .collect();
+    assert_eq!(
+        extras,
+        [
+            (&["tcp/443".to_owned()][..], Some("it"), Some("SEC-1")),
+            (&["any".to_owned()][..], None, None),
+        ]
+    );
+    let raw = out.json();
+    for hop in raw["results"][0]["witness"].as_array().unwrap() {
+        assert!(
+            hop.get("owner").is_some() && hop.get("ticket").is_some(),
+            "owner and ticket are null when absent, never missing: {hop}"
+        );
+    }
+    assert!(
+        failed.acquisitions.is_empty(),
+        "a leaked credential needs no acquisition"
+    );
     assert!(
         check.results[1].witness.is_empty(),
         "a passed forbid has no witness"
@@ -178,6 +212,44 @@ fn check_json_has_the_contract_shape() {
         "a passed require carries its path"
     );
     assert_eq!(check.results[3].status, "waived");
+}
+
+#[test]
+fn acquisitions_have_the_contract_shape() {
+    let policy = "
+assets:
+  - {name: a}
+  - {name: holder}
+  - {name: b}
+credentials:
+  - {name: key, held_by: holder}
+flows:
+  - {name: a-to-holder, from: a, to: holder}
+  - {name: a-to-b, from: a, to: b, auth: [key]}
+invariants:
+  - {name: a-cannot-reach-b, forbid: {from: a, to: b}}
+";
+    let out = Cordon::new()
+        .file("policies/p.yaml", policy)
+        .args(["check", "--format", "json"])
+        .run();
+    out.code(1);
+    let check: Check = serde_json::from_str(&out.stdout).unwrap();
+    let acquisitions = &check.results[0].acquisitions;
+    assert_eq!(acquisitions.len(), 1);
+    assert_eq!(
+        (
+            acquisitions[0].credential.as_str(),
+            acquisitions[0].holder.as_str()
+        ),
+        ("key", "holder")
+    );
+    let path: Vec<(&str, &str, &str)> = acquisitions[0]
+        .path
+        .iter()
+        .map(|h| (h.from.as_str(), h.to.as_str(), h.flow.as_str()))
+        .collect();
+    assert_eq!(path, [("a", "holder", "a-to-holder")]);
 }
 
 #[test]

@@ -27,5 +27,7 @@ mod reference;
 // Attack stories replayed hop by hop on random models: every flow crossed from a
 // controlled entity with a credential held.
 mod replay;
+// One attack story, with a credential two hops away, in every format.
+mod stories;
 // A generated estate's verdicts, pinned across optimisations.
 mod scale;
