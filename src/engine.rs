@@ -973,4 +973,34 @@ flows:
             })
         ));
     }
+
+    #[test]
+    fn rounds_order_credentials_by_what_each_needs() {
+        let model = model_from_text(
+            "t.yaml",
+            "
+assets:
+  - {name: a}
+  - {name: h1}
+  - {name: h2}
+  - {name: h3}
+credentials:
+  - {name: first, held_by: h1}
+  - {name: second, held_by: h2}
+  - {name: never, held_by: h3}
+  - {name: free, leaked: true}
+flows:
+  - {from: a, to: h1, auth: [free]}
+  - {from: a, to: h2, auth: [first]}
+  - {from: h3, to: a}
+",
+        )
+        .unwrap();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let mut workspace = engine.workspace();
+        let rounds = engine.rounds(&mut workspace, &selection(&model, "a"), None);
+        // Credentials are in name order: first, free, never, second.
+        assert_eq!(rounds, [Some(1), Some(0), None, Some(2)]);
+    }
 }

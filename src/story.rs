@@ -263,3 +263,173 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Goal;
+    use crate::graph::ReachGraph;
+    use crate::policy::model_from_text;
+
+    /// The story of the shortest witness from `from` to `to`, as (credential, holder,
+    /// hops as `from>to`) per acquisition, and the witness's credentials with where
+    /// they are taken.
+    type Told = (Vec<(String, String, Vec<String>)>, Vec<(String, String)>);
+
+    fn told(yaml: &str, from: &str, to: &str) -> Told {
+        let model = model_from_text("t.yaml", yaml).unwrap();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let mut ws = engine.workspace();
+        let select =
+            |name: &str| Selection::from_entities(&model, vec![model.find_entity(name).unwrap()]);
+        let (start, targets) = (select(from), select(to));
+        let goal = Goal {
+            targets: &targets,
+            ports: &[],
+        };
+        let arrival = engine.arrive(&mut ws, &start, None, &goal).unwrap();
+        let mut witness = engine.witness(&ws, arrival);
+        let story = tell(&engine, &mut ws, &start, None, &mut witness);
+        let name = |id: EntityId| model.entity(id).name.clone();
+        let acquisitions = story
+            .iter()
+            .map(|acquired| {
+                (
+                    model.credential(acquired.credential).name.clone(),
+                    name(acquired.holder),
+                    acquired
+                        .path
+                        .iter()
+                        .map(|step| format!("{}>{}", name(step.from), name(step.to)))
+                        .collect(),
+                )
+            })
+            .collect();
+        let used = witness
+            .iter()
+            .filter_map(|step| step.credential)
+            .map(|(id, how)| {
+                let source = match how {
+                    Holding::Leaked => "leaked".to_owned(),
+                    Holding::From { entity, .. } => name(entity),
+                };
+                (model.credential(id).name.clone(), source)
+            })
+            .collect();
+        (acquisitions, used)
+    }
+
+    fn owned(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| (*item).to_owned()).collect()
+    }
+
+    #[test]
+    fn credentials_leaked_or_held_at_the_start_need_no_acquisition() {
+        let (story, used) = told(
+            "
+segments:
+  - {name: home}
+assets:
+  - {name: a, in: home}
+  - {name: b}
+  - {name: c}
+credentials:
+  - {name: mine, held_by: home}
+  - {name: public, leaked: true}
+flows:
+  - {from: a, to: b, auth: [mine]}
+  - {from: b, to: c, auth: [public]}
+",
+            "a",
+            "c",
+        );
+        assert!(story.is_empty());
+        assert_eq!(
+            used,
+            [
+                ("mine".to_owned(), "a".to_owned()),
+                ("public".to_owned(), "leaked".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_credential_is_acquired_after_the_credentials_its_path_needs() {
+        // The short way to h1 needs k2, which needs k1 from h1: a circle. The story must
+        // take the long way to h1 first.
+        let (story, used) = told(
+            "
+assets:
+  - {name: a}
+  - {name: mid}
+  - {name: near}
+  - {name: h1}
+  - {name: h2}
+  - {name: t}
+credentials:
+  - {name: k1, held_by: h1}
+  - {name: k2, held_by: h2}
+flows:
+  - {from: a, to: h1, auth: [k2]}
+  - {from: a, to: mid}
+  - {from: mid, to: near}
+  - {from: near, to: h1}
+  - {from: a, to: h2, auth: [k1]}
+  - {from: a, to: t, auth: [k2]}
+",
+            "a",
+            "t",
+        );
+        assert_eq!(
+            story,
+            [
+                (
+                    "k1".to_owned(),
+                    "h1".to_owned(),
+                    owned(&["a>mid", "mid>near", "near>h1"])
+                ),
+                ("k2".to_owned(), "h2".to_owned(), owned(&["a>h2"])),
+            ]
+        );
+        assert_eq!(used, [("k2".to_owned(), "h2".to_owned())]);
+    }
+
+    #[test]
+    fn a_holder_reached_earlier_costs_no_hop_and_paths_start_where_others_arrived() {
+        // h holds both keys; far is reached from h.
+        let (story, _) = told(
+            "
+assets:
+  - {name: a}
+  - {name: x}
+  - {name: h}
+  - {name: far}
+  - {name: t}
+  - {name: t2}
+  - {name: t3}
+credentials:
+  - {name: k1, held_by: h}
+  - {name: k2, held_by: h}
+  - {name: k3, held_by: far}
+flows:
+  - {from: a, to: x}
+  - {from: x, to: h}
+  - {from: h, to: far}
+  - {from: a, to: t, auth: [k1]}
+  - {from: t, to: t2, auth: [k2]}
+  - {from: t2, to: t3, auth: [k3]}
+",
+            "a",
+            "t3",
+        );
+        assert_eq!(
+            story,
+            [
+                ("k1".to_owned(), "h".to_owned(), owned(&["a>x", "x>h"])),
+                ("k2".to_owned(), "h".to_owned(), Vec::new()),
+                ("k3".to_owned(), "far".to_owned(), owned(&["h>far"])),
+            ]
+        );
+    }
+}
