@@ -278,6 +278,11 @@ impl<'m> Engine<'m> {
         self.always_open[flow.index()]
     }
 
+    /// Whether a credential is held from the start: active, not revoked here, and leaked.
+    pub fn leaked(&self, credential: CredentialId) -> bool {
+        self.leaked[credential.index()]
+    }
+
     /// Whether a flow can ever open: it needs no credential, or one that is active.
     pub fn can_open(&self, flow: FlowId) -> bool {
         self.can_open[flow.index()]

@@ -30,24 +30,22 @@ pub struct Acquired {
 
 /// The story of `witness` for an attacker controlling `start`, avoiding `blocked`: the
 /// acquisitions to replay before it, in order. Rewrites each step's credential to the
-/// one the story uses and where it is taken. Computes the fixpoint's rounds first; see
-/// [`tell_with`] to reuse them across witnesses from one start.
+/// one the story uses and where it is taken.
 pub fn tell(
     engine: &Engine,
     ws: &mut Workspace,
     start: &Selection,
     blocked: Option<&[bool]>,
-    witness: &mut [Step],
+    witness: &mut Vec<Step>,
 ) -> Vec<Acquired> {
-    if !needs_credentials(engine, witness) {
-        return Vec::new();
-    }
-    let rounds = engine.rounds(ws, start, blocked);
-    tell_with(engine, ws, start, blocked, &rounds, witness)
+    tell_each(engine, ws, start, blocked, std::slice::from_mut(witness))
+        .pop()
+        .unwrap_or_default()
 }
 
-/// The stories of several witnesses from one start, the fixpoint's rounds computed
-/// once, and only if some witness needs a credential.
+/// The stories of several witnesses from one start, each with its witness rewritten as
+/// [`tell`] does. The fixpoint's rounds are computed once, and only if some witness uses
+/// a credential that was neither leaked nor held at the start: most need none.
 pub fn tell_each(
     engine: &Engine,
     ws: &mut Workspace,
@@ -59,51 +57,30 @@ pub fn tell_each(
     witnesses
         .iter_mut()
         .map(|witness| {
-            if !needs_credentials(engine, witness) {
-                return Vec::new();
+            let mut story = Story::new(engine, ws, start, blocked, &mut rounds);
+            for step in witness.iter_mut() {
+                let preferred = step.credential.map(|(id, _)| id);
+                let Some(credential) = story.choose(step.flow, None, preferred) else {
+                    continue;
+                };
+                story.acquire(credential, 0);
+                if let Some(how) = story.held[credential.index()] {
+                    step.credential = Some((credential, how));
+                }
             }
-            let rounds = rounds.get_or_insert_with(|| engine.rounds(ws, start, blocked));
-            tell_with(engine, ws, start, blocked, rounds, witness)
+            story.told
         })
         .collect()
-}
-
-/// Whether any step crosses a flow that needs a credential.
-pub fn needs_credentials(engine: &Engine, witness: &[Step]) -> bool {
-    witness
-        .iter()
-        .any(|step| !engine.model.flow(step.flow).auth.is_empty())
-}
-
-/// [`tell`] with the rounds of [`Engine::rounds`] for `start` and `blocked` given.
-pub fn tell_with(
-    engine: &Engine,
-    ws: &mut Workspace,
-    start: &Selection,
-    blocked: Option<&[bool]>,
-    rounds: &[Option<u32>],
-    witness: &mut [Step],
-) -> Vec<Acquired> {
-    let mut story = Story::new(engine, ws, start, blocked, rounds);
-    for step in witness.iter_mut() {
-        let preferred = step.credential.map(|(id, _)| id);
-        let Some(credential) = story.choose(step.flow, None, preferred) else {
-            continue;
-        };
-        story.acquire(credential, 0);
-        if let Some(how) = story.holding(credential) {
-            step.credential = Some((credential, how));
-        }
-    }
-    story.told
 }
 
 /// A story being told: what the attacker controls and holds so far, and how.
 struct Story<'a, 'e, 'm> {
     engine: &'e Engine<'m>,
     ws: &'a mut Workspace,
+    start: &'a Selection,
     blocked: Option<&'a [bool]>,
-    rounds: &'a [Option<u32>],
+    /// [`Engine::rounds`] for the start, once a credential needs acquiring.
+    rounds: &'a mut Option<Vec<Option<u32>>>,
     /// The start's outermost entities and every leaf a told path reached.
     controlled: Vec<EntityId>,
     /// Per credential, how the story holds it: leaked, held at the start, or acquired.
@@ -115,14 +92,14 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
     fn new(
         engine: &'e Engine<'m>,
         ws: &'a mut Workspace,
-        start: &Selection,
+        start: &'a Selection,
         blocked: Option<&'a [bool]>,
-        rounds: &'a [Option<u32>],
+        rounds: &'a mut Option<Vec<Option<u32>>>,
     ) -> Self {
         let model = engine.model;
-        let mut held: Vec<Option<Holding>> = rounds
-            .iter()
-            .map(|&round| (round == Some(0)).then_some(Holding::Leaked))
+        let mut held: Vec<Option<Holding>> = model
+            .credential_ids()
+            .map(|id| engine.leaked(id).then_some(Holding::Leaked))
             .collect();
         for member in start.members(model) {
             if blocked.is_some_and(|blocked| blocked[member.index()]) {
@@ -138,6 +115,7 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
         Story {
             engine,
             ws,
+            start,
             blocked,
             rounds,
             controlled: start.roots().to_vec(),
@@ -146,15 +124,19 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
         }
     }
 
-    fn holding(&self, credential: CredentialId) -> Option<Holding> {
-        self.held[credential.index()]
+    /// The round of the fixpoint in which the attacker can first hold `credential`.
+    fn round(&mut self, credential: CredentialId) -> Option<u32> {
+        let rounds = self
+            .rounds
+            .get_or_insert_with(|| self.engine.rounds(self.ws, self.start, self.blocked));
+        rounds[credential.index()]
     }
 
     /// The credential to cross `flow` with, if it needs one: one already held (the
     /// lowest id), else `preferred` if allowed, else the allowed one of the earliest
     /// round. Allowed means obtainable, and with `before`, of a round before it.
     fn choose(
-        &self,
+        &mut self,
         flow: FlowId,
         before: Option<u32>,
         preferred: Option<CredentialId>,
@@ -163,38 +145,39 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
         if let Some(&held) = auth.iter().find(|id| self.held[id.index()].is_some()) {
             return Some(held);
         }
-        let allowed = |id: CredentialId| {
-            self.rounds[id.index()].is_some_and(|round| before.is_none_or(|limit| round < limit))
-        };
+        let mut allowed: Vec<(u32, CredentialId)> = Vec::new();
+        for &id in auth {
+            if let Some(round) = self.round(id)
+                && before.is_none_or(|limit| round < limit)
+            {
+                allowed.push((round, id));
+            }
+        }
         preferred
-            .filter(|&id| auth.contains(&id) && allowed(id))
-            .or_else(|| {
-                auth.iter()
-                    .copied()
-                    .filter(|&id| allowed(id))
-                    .min_by_key(|&id| (self.rounds[id.index()], id))
-            })
+            .filter(|id| allowed.iter().any(|(_, allowed)| allowed == id))
+            .or_else(|| allowed.into_iter().min().map(|(_, id)| id))
     }
 
     /// Tells how the attacker acquires `credential`, after what it needs for that.
     fn acquire(&mut self, credential: CredentialId, depth: usize) {
-        let Some(limit) = self.rounds[credential.index()] else {
+        let model = self.engine.model;
+        let Some(limit) = self.round(credential) else {
             return;
         };
         // Each level asks for a credential of an earlier round, so the depth never
         // passes the number of credentials; the guard only keeps a bug from looping.
-        if depth > self.rounds.len() {
+        if depth > model.credentials.len() {
             return;
         }
-        let model = self.engine.model;
         while self.held[credential.index()].is_none() {
-            let allowed: Vec<CredentialId> = model
-                .credential_ids()
-                .filter(|id| {
-                    self.held[id.index()].is_some()
-                        || self.rounds[id.index()].is_some_and(|round| round < limit)
-                })
-                .collect();
+            let mut allowed: Vec<CredentialId> = Vec::new();
+            for id in model.credential_ids() {
+                if self.held[id.index()].is_some()
+                    || self.round(id).is_some_and(|round| round < limit)
+                {
+                    allowed.push(id);
+                }
+            }
             let from = Selection::from_entities(model, self.controlled.clone());
             let Some((holder, mut path)) = self.engine.shortest_using(
                 self.ws,
