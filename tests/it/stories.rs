@@ -171,3 +171,65 @@ fn path_and_diff_tell_the_same_story() {
         .collect();
     assert_eq!(story, ["vault-token", "db-key"]);
 }
+
+#[test]
+fn the_evidence_report_draws_the_acquisitions_before_the_witness() {
+    let run = Cordon::new().file("policies/estate.yaml", ESTATE).args([
+        "evidence",
+        "--out",
+        "out",
+        "--today",
+        "2024-01-01",
+    ]);
+    run.run().code(1);
+    let read = |name: &str| std::fs::read_to_string(run.dir().join("out").join(name)).unwrap();
+    let markdown = read("report.md");
+    let order = [
+        "to obtain vault-token on build:",
+        "to obtain db-key on vault:",
+        "Then:",
+        "1. `attacker` → `db` via `db-access`",
+    ];
+    let places: Vec<usize> = order
+        .iter()
+        .map(|text| {
+            markdown
+                .find(text)
+                .unwrap_or_else(|| panic!("{text}\n{markdown}"))
+        })
+        .collect();
+    assert!(places.is_sorted(), "{places:?}\n{markdown}");
+    let html = read("report.html");
+    let chains = html.matches("<svg").count();
+    assert_eq!(chains, 3, "two acquisitions and the witness, each drawn");
+    assert!(html.find("to obtain db-key on vault") < html.find("Then:"));
+}
+
+#[test]
+fn matrix_tooltips_name_the_credentials_and_their_story() {
+    let estate = ESTATE
+        .replace(
+            "assets:\n",
+            "accounts:\n  - {name: corp}\n  - {name: data}\nassets:\n",
+        )
+        .replace("{name: attacker}", "{name: attacker, in: corp}")
+        .replace("{name: db}", "{name: db, in: data}");
+    let out = Cordon::new()
+        .file("policies/estate.yaml", estate)
+        .args(["matrix", "--level", "account", "--format", "html"])
+        .run();
+    out.code(0);
+    // The row of `corp`: its cells' tooltips run over several lines.
+    let row = out
+        .stdout
+        .split("<th scope=\"row\">corp</th>")
+        .nth(1)
+        .unwrap();
+    let cell = row.split("</tr>").next().unwrap();
+    assert!(
+        cell.contains("to obtain vault-token on build:")
+            && cell.contains("using credential db-key (obtained on vault)"),
+        "{}",
+        out.stdout
+    );
+}
