@@ -191,6 +191,8 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
             let mut missing: Vec<CredentialId> = Vec::new();
             for step in &mut path {
                 let choice = self.choose(step.flow, Some(limit), None);
+                // Where the credential is taken is known once it is held: `commit`
+                // fills it in.
                 step.credential = choice.map(|id| (id, Holding::Leaked));
                 if let Some(id) = choice
                     && self.held[id.index()].is_none()
@@ -205,14 +207,19 @@ impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
             }
             // Tell the missing credentials first, then look again: what they reach
             // may give a shorter way, or the credential itself.
-            for id in missing {
+            for &id in &missing {
                 self.acquire(id, depth + 1);
+            }
+            // The fixpoint promises each of them; should one still be missing, stop
+            // rather than ask again for ever.
+            if missing.iter().all(|id| self.held[id.index()].is_none()) {
+                return;
             }
         }
     }
 
-    /// Adds a path to the story: its credentials as held, its leaves as controlled, and
-    /// every credential their holders give as held from there.
+    /// Adds a path to the story: each step names where its credential was taken, its
+    /// leaves become controlled, and `credential` is held from `holder`.
     fn commit(&mut self, credential: CredentialId, holder: EntityId, mut path: Vec<Step>) {
         for step in &mut path {
             step.credential = step
