@@ -54,10 +54,29 @@ pub fn tell_each(
     witnesses: &mut [Vec<Step>],
 ) -> Vec<Vec<Acquired>> {
     let mut rounds: Option<Vec<Option<u32>>> = None;
+    let mut at_start: Option<Vec<Option<Holding>>> = None;
     witnesses
         .iter_mut()
         .map(|witness| {
-            let mut story = Story::new(engine, ws, start, blocked, &mut rounds);
+            let gated = witness
+                .iter()
+                .any(|step| !engine.model.flow(step.flow).auth.is_empty());
+            if !gated {
+                return Vec::new();
+            }
+            let held = at_start
+                .get_or_insert_with(|| held_at_start(engine, start, blocked))
+                .clone();
+            let mut story = Story {
+                engine,
+                ws,
+                start,
+                blocked,
+                rounds: &mut rounds,
+                controlled: start.roots().to_vec(),
+                held,
+                told: Vec::new(),
+            };
             for step in witness.iter_mut() {
                 let preferred = step.credential.map(|(id, _)| id);
                 let Some(credential) = story.choose(step.flow, None, preferred) else {
@@ -71,6 +90,32 @@ pub fn tell_each(
             story.told
         })
         .collect()
+}
+
+/// Per credential, whether the attacker holds it before any hop, and how: leaked, or
+/// held by an entity of the start (a leaf inside a holder counts).
+fn held_at_start(
+    engine: &Engine,
+    start: &Selection,
+    blocked: Option<&[bool]>,
+) -> Vec<Option<Holding>> {
+    let model = engine.model;
+    let mut held: Vec<Option<Holding>> = model
+        .credential_ids()
+        .map(|id| engine.leaked(id).then_some(Holding::Leaked))
+        .collect();
+    for member in start.members(model) {
+        if blocked.is_some_and(|blocked| blocked[member.index()]) {
+            continue;
+        }
+        for credential in engine.credentials_at(member) {
+            held[credential.index()].get_or_insert(Holding::From {
+                entity: member,
+                hops: 0,
+            });
+        }
+    }
+    held
 }
 
 /// A story being told: what the attacker controls and holds so far, and how.
@@ -88,42 +133,7 @@ struct Story<'a, 'e, 'm> {
     told: Vec<Acquired>,
 }
 
-impl<'a, 'e, 'm> Story<'a, 'e, 'm> {
-    fn new(
-        engine: &'e Engine<'m>,
-        ws: &'a mut Workspace,
-        start: &'a Selection,
-        blocked: Option<&'a [bool]>,
-        rounds: &'a mut Option<Vec<Option<u32>>>,
-    ) -> Self {
-        let model = engine.model;
-        let mut held: Vec<Option<Holding>> = model
-            .credential_ids()
-            .map(|id| engine.leaked(id).then_some(Holding::Leaked))
-            .collect();
-        for member in start.members(model) {
-            if blocked.is_some_and(|blocked| blocked[member.index()]) {
-                continue;
-            }
-            for credential in engine.credentials_at(member) {
-                held[credential.index()].get_or_insert(Holding::From {
-                    entity: member,
-                    hops: 0,
-                });
-            }
-        }
-        Story {
-            engine,
-            ws,
-            start,
-            blocked,
-            rounds,
-            controlled: start.roots().to_vec(),
-            held,
-            told: Vec::new(),
-        }
-    }
-
+impl Story<'_, '_, '_> {
     /// The round of the fixpoint in which the attacker can first hold `credential`.
     fn round(&mut self, credential: CredentialId) -> Option<u32> {
         let rounds = self
