@@ -141,6 +141,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Low)]
     pub fail_on: FailOn,
 
+    /// Pass when the policies hold no invariants (by default that is an error, exit 2)
+    #[arg(long)]
+    pub allow_empty: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -333,6 +337,10 @@ pub struct EvidenceArgs {
         default_value = "Network segmentation evidence"
     )]
     pub title: String,
+
+    /// Write the bundle even when the policies hold no invariants (by default an error)
+    #[arg(long)]
+    pub allow_empty: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -83,6 +83,30 @@ pub fn usage_error(common: &CommonArgs, message: &str) -> Outcome {
     Outcome::Invalid
 }
 
+/// Refuses to verify a model with no invariants unless `--allow-empty` says so: a gate
+/// that checks nothing would pass any change, and a typo in a path is the usual cause.
+pub fn require_invariants(
+    common: &CommonArgs,
+    model: &Model,
+    allow_empty: bool,
+) -> Result<(), Outcome> {
+    if allow_empty || !model.invariants.is_empty() {
+        return Ok(());
+    }
+    let files = model.sources.files().len();
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let _ = writeln!(
+        stream,
+        "{}error:{} no invariants in the {files} policy file{} read, so there is nothing to verify\n  {}help:{} add `invariants:` to a policy file, or pass `--allow-empty` if passing with none is intended",
+        render::style::ERROR.render(),
+        render::style::ERROR.render_reset(),
+        if files == 1 { "" } else { "s" },
+        render::style::HELP.render(),
+        render::style::HELP.render_reset()
+    );
+    Err(Outcome::Invalid)
+}
+
 fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
     match common.color {
         Color::Auto => anstream::ColorChoice::Auto,

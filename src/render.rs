@@ -18,6 +18,23 @@ pub mod text;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::report::CheckReport;
+
+/// "2 failed", saying how many of them are below `--fail-on` and so do not fail the run:
+/// the words must agree with the exit code.
+pub fn failed_count(report: &CheckReport) -> String {
+    let failed = report.summary().failed;
+    let below = report.below_threshold();
+    let threshold = report.fail_on.as_str();
+    if below == 0 {
+        format!("{failed} failed")
+    } else if below == failed {
+        format!("{failed} failed below --fail-on {threshold}")
+    } else {
+        format!("{failed} failed ({below} below --fail-on {threshold})")
+    }
+}
+
 /// The styles text output uses; stripped by the output stream when colour is off.
 pub mod style {
     use super::*;

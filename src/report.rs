@@ -122,6 +122,9 @@ pub struct CheckReport {
     pub inputs: Vec<Source>,
     pub today: Date,
     pub results: Vec<InvariantResult>,
+    /// `--fail-on`: failures of this severity or worse fail the run; lesser ones are
+    /// reported and do not. `Low` (every failure counts) unless the command says.
+    pub fail_on: Severity,
 }
 
 impl CheckReport {
@@ -133,6 +136,21 @@ impl CheckReport {
             failed: count(Status::Fail),
             waived: count(Status::Waived),
         }
+    }
+
+    /// Whether `result` fails the run: a failure at or above `--fail-on`.
+    pub fn blocks(&self, result: &InvariantResult) -> bool {
+        result.status == Status::Fail && result.severity >= self.fail_on
+    }
+
+    /// How many failures fail the run; the exit code is 1 exactly when this is not 0.
+    pub fn blocking(&self) -> usize {
+        self.results.iter().filter(|r| self.blocks(r)).count()
+    }
+
+    /// Failures below `--fail-on`: reported, but the run passes over them.
+    pub fn below_threshold(&self) -> usize {
+        self.summary().failed - self.blocking()
     }
 }
 

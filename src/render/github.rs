@@ -1,5 +1,6 @@
 //! GitHub Actions workflow commands: an `::error` annotation on the flow to blame for
-//! each failing invariant, and a `::warning` for each expired exception.
+//! each failure that fails the run, a `::warning` for each failure below `--fail-on`
+//! (reported, not blocking) and for each expired exception.
 
 use std::fmt::Write;
 
@@ -39,9 +40,16 @@ pub fn check(report: &CheckReport) -> String {
             } else {
                 format!("{}\n{}", result.message, path.join("\n"))
             };
+            // An `::error` where the run fails, so that the annotation says what the exit
+            // code does.
+            let command = if report.blocks(result) {
+                "error"
+            } else {
+                "warning"
+            };
             let _ = writeln!(
                 out,
-                "::error file={},line={},title={}::{}",
+                "::{command} file={},line={},title={}::{}",
                 property(file),
                 line.max(1),
                 property(&format!(
@@ -75,8 +83,11 @@ pub fn check(report: &CheckReport) -> String {
     let summary = report.summary();
     let _ = writeln!(
         out,
-        "{} invariants: {} passed, {} failed, {} waived",
-        summary.total, summary.passed, summary.failed, summary.waived
+        "{} invariants: {} passed, {}, {} waived",
+        summary.total,
+        summary.passed,
+        super::failed_count(report),
+        summary.waived
     );
     out
 }

@@ -69,11 +69,22 @@ struct Result<'a> {
     expired_exceptions: Vec<Exception<'a>>,
 }
 
+/// What the exit code follows: failures at or above `fail_on` fail the run.
+#[derive(Serialize)]
+struct Gate {
+    fail_on: &'static str,
+    /// Failures that fail the run; the others are below `fail_on`.
+    blocking: usize,
+    /// `fail` exactly when the exit code is 1.
+    verdict: &'static str,
+}
+
 #[derive(Serialize)]
 struct Check<'a> {
     tool: Tool,
     inputs: Vec<Input<'a>>,
     summary: Summary,
+    gate: Gate,
     results: Vec<Result<'a>>,
 }
 
@@ -121,6 +132,15 @@ pub fn check(report: &CheckReport) -> String {
             passed: summary.passed,
             failed: summary.failed,
             waived: summary.waived,
+        },
+        gate: Gate {
+            fail_on: report.fail_on.as_str(),
+            blocking: report.blocking(),
+            verdict: if report.blocking() > 0 {
+                "fail"
+            } else {
+                "pass"
+            },
         },
         results: report
             .results

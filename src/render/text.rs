@@ -64,18 +64,21 @@ pub fn check(report: &CheckReport) -> String {
         }
     }
     let summary = report.summary();
-    let verdict = if summary.failed > 0 {
+    // The headline follows the exit code: failures below `--fail-on` do not fail the run.
+    let verdict = if report.blocking() > 0 {
         paint(style::FAIL, "failed")
+    } else if summary.failed > 0 {
+        paint(style::PASS, "passed")
     } else {
         paint(style::PASS, "ok")
     };
     let _ = writeln!(
         out,
-        "\n{verdict}: {} invariant{}, {} passed, {} failed, {} waived",
+        "\n{verdict}: {} invariant{}, {} passed, {}, {} waived",
         summary.total,
         if summary.total == 1 { "" } else { "s" },
         summary.passed,
-        summary.failed,
+        super::failed_count(report),
         summary.waived
     );
     out

@@ -70,7 +70,8 @@ fn sarif_has_rules_code_flows_fingerprints_and_suppressions() {
         .iter()
         .find(|r| r["ruleId"] == "b-cannot-reach-c")
         .unwrap();
-    assert_eq!(failed["level"], "note");
+    // A `low` failure fails the run at the default `--fail-on low`: an error.
+    assert_eq!(failed["level"], "error");
     assert!(failed["partialFingerprints"]["cordonWitness/v1"].is_string());
     // The same finding gets the same fingerprint on every run.
     let again = Cordon::new()
@@ -372,4 +373,105 @@ fn list_exceptions_shows_days_left() {
         "{}",
         out.stdout
     );
+}
+
+/// At each `--fail-on`, what every format says agrees with the exit code.
+#[test]
+fn every_check_format_says_what_the_exit_code_does() {
+    // `WAIVED` leaves one failure, `b-cannot-reach-c`, of severity `low`.
+    for (threshold, code) in [("low", 1), ("medium", 0), ("critical", 0)] {
+        let run = |format: &str| {
+            let out = Cordon::new()
+                .file("policies/p.yaml", WAIVED)
+                .args([
+                    "check",
+                    "--today",
+                    "2024-01-01",
+                    "--fail-on",
+                    threshold,
+                    "--format",
+                    format,
+                ])
+                .run();
+            out.code(code);
+            out.stdout
+        };
+        let fails = code == 1;
+
+        let text = run("text");
+        let summary = text.lines().last().unwrap();
+        if fails {
+            assert_eq!(
+                summary,
+                "failed: 3 invariants, 1 passed, 1 failed, 1 waived"
+            );
+        } else {
+            assert_eq!(
+                summary,
+                format!(
+                    "passed: 3 invariants, 1 passed, 1 failed below --fail-on {threshold}, 1 waived"
+                )
+            );
+        }
+
+        let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+        assert_eq!(json["summary"]["failed"], 1, "a failure is still a failure");
+        assert_eq!(json["gate"]["fail_on"], threshold);
+        assert_eq!(json["gate"]["blocking"], if fails { 1 } else { 0 });
+        assert_eq!(json["gate"]["verdict"], if fails { "fail" } else { "pass" });
+
+        let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        let failed = results
+            .iter()
+            .find(|r| r["ruleId"] == "b-cannot-reach-c")
+            .unwrap();
+        assert_eq!(failed["level"], if fails { "error" } else { "note" });
+
+        let junit = run("junit");
+        let failures = format!("failures=\"{}\" skipped=", if fails { 1 } else { 0 });
+        assert!(junit.contains(&failures), "{junit}");
+        assert_eq!(junit.contains("<failure"), fails, "{junit}");
+        assert_eq!(
+            junit.contains(&format!(
+                "<skipped message=\"below --fail-on {threshold}: b reaches c in 1 hop\"/>"
+            )),
+            !fails,
+            "{junit}"
+        );
+
+        let github = run("github");
+        let annotation = if fails { "::error" } else { "::warning" };
+        assert!(
+            github.starts_with(&format!(
+                "{annotation} file=policies/p.yaml,line=8,title=cordon%3A b-cannot-reach-c (low)::"
+            )),
+            "{github}"
+        );
+        assert_eq!(github.contains("::error"), fails, "{github}");
+    }
+}
+
+#[test]
+fn a_gate_with_no_invariants_is_refused_unless_allowed() {
+    const NOTHING: &str = "assets:\n  - {name: a}\n";
+    for command in [&["check"][..], &["evidence", "--out", "bundle"]] {
+        let run = |extra: &[&str]| {
+            let run = Cordon::new()
+                .file("policies/p.yaml", NOTHING)
+                .args(command.iter().chain(extra).copied());
+            let out = run.run();
+            (out, run.dir().join("bundle").exists())
+        };
+        let (out, written) = run(&[]);
+        out.code(2);
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr,
+            "error: no invariants in the 1 policy file read, so there is nothing to verify\n  help: add `invariants:` to a policy file, or pass `--allow-empty` if passing with none is intended\n"
+        );
+        assert!(!written, "{command:?} wrote a bundle of nothing");
+        let (out, _) = run(&["--allow-empty"]);
+        out.code(0);
+    }
 }
