@@ -236,10 +236,69 @@ pub struct MatrixCell {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatrixReport {
     pub level: &'static str,
-    /// Sorted by name.
+    /// Sorted by name; entities of the level only.
     pub entities: Vec<String>,
-    /// Sorted by row, then column.
+    /// Sorted by row, then column; pairs of `entities` only.
     pub cells: Vec<MatrixCell>,
+    /// The pairs with `internet`, which belongs to no level, kept apart from `cells`
+    /// so that the JSON contract's `entities` and `cells` stay those of the level.
+    pub internet: InternetPairs,
+}
+
+/// A pair of `internet` and one entity of a matrix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternetCell {
+    /// Index into `MatrixReport::entities`.
+    pub entity: usize,
+    pub hops: u32,
+    /// The shortest path, when asked for.
+    pub witness: Vec<Hop>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InternetPairs {
+    /// Entities that an attacker on the internet reaches: exposure. By entity.
+    pub reaches: Vec<InternetCell>,
+    /// Entities that, controlled, reach the internet. By entity.
+    pub reached_by: Vec<InternetCell>,
+}
+
+impl MatrixReport {
+    /// The matrix with `internet` as its first row and column, as the grids draw it.
+    pub fn with_internet(&self) -> MatrixReport {
+        let mut entities = vec![crate::model::INTERNET.to_owned()];
+        entities.extend(self.entities.iter().cloned());
+        let shifted = |from: usize, to: usize, hops: u32, witness: &[Hop]| MatrixCell {
+            from,
+            to,
+            hops,
+            witness: witness.to_vec(),
+        };
+        let internet = &self.internet;
+        let mut cells: Vec<MatrixCell> = internet
+            .reaches
+            .iter()
+            .map(|c| shifted(0, c.entity + 1, c.hops, &c.witness))
+            .chain(
+                internet
+                    .reached_by
+                    .iter()
+                    .map(|c| shifted(c.entity + 1, 0, c.hops, &c.witness)),
+            )
+            .chain(
+                self.cells
+                    .iter()
+                    .map(|c| shifted(c.from + 1, c.to + 1, c.hops, &c.witness)),
+            )
+            .collect();
+        cells.sort_by_key(|cell| (cell.from, cell.to));
+        MatrixReport {
+            level: self.level,
+            entities,
+            cells,
+            internet: InternetPairs::default(),
+        }
+    }
 }
 
 /// An entity in a picture of the model.
@@ -346,5 +405,46 @@ impl DiffReport {
             .iter()
             .filter(|v| v.kind == "regression")
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(from: usize, to: usize, hops: u32) -> MatrixCell {
+        MatrixCell {
+            from,
+            to,
+            hops,
+            witness: Vec::new(),
+        }
+    }
+
+    fn internet_cell(entity: usize, hops: u32) -> InternetCell {
+        InternetCell {
+            entity,
+            hops,
+            witness: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn internet_is_the_first_row_and_column_of_the_grid() {
+        let report = MatrixReport {
+            level: "account",
+            entities: vec!["a".into(), "b".into()],
+            cells: vec![cell(0, 1, 2)],
+            internet: InternetPairs {
+                reaches: vec![internet_cell(1, 1)],
+                reached_by: vec![internet_cell(0, 3)],
+            },
+        };
+        let grid = report.with_internet();
+        assert_eq!(grid.entities, ["internet", "a", "b"]);
+        let cells: Vec<(usize, usize, u32)> =
+            grid.cells.iter().map(|c| (c.from, c.to, c.hops)).collect();
+        assert_eq!(cells, [(0, 2, 1), (1, 0, 3), (1, 2, 2)]);
+        assert_eq!(grid.internet, InternetPairs::default());
     }
 }

@@ -276,6 +276,26 @@ struct Matrix<'a> {
     level: &'a str,
     entities: &'a [String],
     cells: Vec<Cell<'a>>,
+    internet: InternetPairs<'a>,
+}
+
+#[derive(Serialize)]
+struct Exposed<'a> {
+    to: &'a str,
+    hops: u32,
+}
+
+#[derive(Serialize)]
+struct Egress<'a> {
+    from: &'a str,
+    hops: u32,
+}
+
+/// `internet`'s row and column, apart from the contract's `entities` and `cells`.
+#[derive(Serialize)]
+struct InternetPairs<'a> {
+    reaches: Vec<Exposed<'a>>,
+    reached_by: Vec<Egress<'a>>,
 }
 
 pub fn matrix(report: &MatrixReport) -> String {
@@ -291,6 +311,26 @@ pub fn matrix(report: &MatrixReport) -> String {
                 hops: cell.hops,
             })
             .collect(),
+        internet: InternetPairs {
+            reaches: report
+                .internet
+                .reaches
+                .iter()
+                .map(|cell| Exposed {
+                    to: &report.entities[cell.entity],
+                    hops: cell.hops,
+                })
+                .collect(),
+            reached_by: report
+                .internet
+                .reached_by
+                .iter()
+                .map(|cell| Egress {
+                    from: &report.entities[cell.entity],
+                    hops: cell.hops,
+                })
+                .collect(),
+        },
     };
     to_string(&document)
 }

@@ -9,8 +9,9 @@ pub fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// The matrix as a table; a cell is the fewest flows, or empty.
+/// The matrix as a table, `internet` first; a cell is the fewest flows, or empty.
 pub fn matrix(report: &MatrixReport) -> String {
+    let report = &report.with_internet();
     let count = report.entities.len();
     let mut grid = vec![vec![String::new(); count]; count];
     for (index, row) in grid.iter_mut().enumerate() {

@@ -269,14 +269,16 @@ pub fn diff(report: &DiffReport) -> String {
 /// The widest grid the text form draws; past it, csv or html serve better.
 const GRID_LIMIT: usize = 30;
 
-/// A compact grid: rows by name, columns by the row's number, a cell the fewest flows.
+/// A compact grid: `internet` first, then rows by name, columns by the row's number, a
+/// cell the fewest flows.
 pub fn matrix(report: &MatrixReport) -> String {
+    let report = &report.with_internet();
     let mut out = String::new();
     let count = report.entities.len();
     let reachable = report.cells.len();
     let _ = writeln!(
         out,
-        "{reachable} of {} ordered pairs of {}s reach; a cell is the fewest flows from the row to the column",
+        "{reachable} of {} ordered pairs of {}s and internet reach; a cell is the fewest flows from the row to the column",
         count * count.saturating_sub(1),
         report.level
     );
