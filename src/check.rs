@@ -1,6 +1,8 @@
 //! Verifying invariants: runs the searches each invariant needs, applies exceptions, and
 //! produces a [`CheckReport`].
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::date::Date;
 use crate::engine::{Engine, Goal, Step, Workspace};
 use crate::graph::ReachGraph;
@@ -58,6 +60,109 @@ fn find_path(engine: &Engine, workspace: &mut Workspace, question: &Question) ->
     Some(engine.witness(workspace, arrival))
 }
 
+/// What an invariant asks about, whatever its kind.
+struct Ends<'a> {
+    from: &'a End,
+    to: &'a End,
+    ports: &'a [PortSpec],
+    direct: bool,
+    via: Option<&'a End>,
+}
+
+impl<'a> Ends<'a> {
+    fn of(invariant: &'a Invariant) -> Self {
+        match &invariant.rule {
+            Rule::Forbid {
+                from,
+                to,
+                ports,
+                direct,
+            }
+            | Rule::Require {
+                from,
+                to,
+                ports,
+                direct,
+            } => Ends {
+                from,
+                to,
+                ports,
+                direct: *direct,
+                via: None,
+            },
+            Rule::Through { from, to, via } => Ends {
+                from,
+                to,
+                ports: &[],
+                direct: false,
+                via: Some(via),
+            },
+        }
+    }
+}
+
+/// How far a failing invariant's attacker gets: see [`reached_targets`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetReach {
+    /// The target leaves reached, by name.
+    pub leaves: BTreeSet<String>,
+    /// The shortest witness to a leaf that the `before` reach did not have, if any.
+    pub witness: Vec<Hop>,
+}
+
+/// For each named `forbid` and `through` invariant, the leaves of its `to` that its
+/// attacker reaches (by one flow when `direct`, the last flow allowing its `ports`,
+/// avoiding `via`), by name, with a witness to the closest leaf not in `before`'s reach
+/// for it: so that `diff` can tell an invariant that fails wider than before, and show
+/// how. A `require` reaches nothing here, since its failure is the absence of a path.
+pub fn reached_targets(
+    model: &Model,
+    names: &BTreeSet<&str>,
+    before: &BTreeMap<String, TargetReach>,
+) -> BTreeMap<String, TargetReach> {
+    let graph = ReachGraph::build(model);
+    let engine = Engine::new(model, &graph);
+    let mut workspace = engine.workspace();
+    let mut reached = BTreeMap::new();
+    for invariant in &model.invariants {
+        if !names.contains(invariant.name.as_str()) {
+            continue;
+        }
+        let mut reach = TargetReach::default();
+        if !matches!(invariant.rule, Rule::Require { .. }) {
+            let ends = Ends::of(invariant);
+            let blocked = ends.via.map(|via| blocked_by(model, &via.selection));
+            let start = &ends.from.selection;
+            engine.fixpoint(&mut workspace, start, blocked.as_deref());
+            engine.shortest(&mut workspace, start, blocked.as_deref(), None);
+            let landings = engine.landings(&workspace, ends.ports);
+            let known = before.get(&invariant.name);
+            let mut closest_new = None;
+            for leaf in ends.to.selection.leaves(model) {
+                let Some(landing) = landings[leaf.index()] else {
+                    continue;
+                };
+                if ends.direct && landing.hops != 1 {
+                    continue;
+                }
+                let name = &model.entity(leaf).name;
+                if !known.is_some_and(|known| known.leaves.contains(name))
+                    && closest_new.is_none_or(|(hops, _, _)| landing.hops < hops)
+                {
+                    closest_new = Some((landing.hops, leaf, landing));
+                }
+                reach.leaves.insert(name.clone());
+            }
+            if let Some((_, leaf, landing)) = closest_new {
+                let steps = engine.witness_landing(&workspace, leaf, landing);
+                reach.witness = Hop::from_steps(model, &steps);
+            }
+        }
+        reached.insert(invariant.name.clone(), reach);
+    }
+    reached
+}
+
 fn evaluate(
     engine: &Engine,
     workspace: &mut Workspace,
@@ -65,21 +170,13 @@ fn evaluate(
     today: Date,
 ) -> InvariantResult {
     let model = engine.model;
-    let (from, to, ports, direct, via) = match &invariant.rule {
-        Rule::Forbid {
-            from,
-            to,
-            ports,
-            direct,
-        }
-        | Rule::Require {
-            from,
-            to,
-            ports,
-            direct,
-        } => (from, to, ports.as_slice(), *direct, None),
-        Rule::Through { from, to, via } => (from, to, [].as_slice(), false, Some(via)),
-    };
+    let Ends {
+        from,
+        to,
+        ports,
+        direct,
+        via,
+    } = Ends::of(invariant);
     let blocked = via.map(|via| blocked_by(model, &via.selection));
     let question = Question {
         from: &from.selection,
@@ -585,5 +682,50 @@ invariants:
         let again = report(&one);
         assert_eq!(first, again);
         assert_eq!(first.results[0].witness[0].to, "db1");
+    }
+
+    #[test]
+    fn reached_targets_are_the_target_leaves_landed_in_as_the_rule_asks() {
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: web1, to: db1, ports: [tcp/5432]}}
+  - {{from: web1, to: laptop}}
+  - {{from: laptop, to: db2, ports: [tcp/22]}}
+invariants:
+  - {{name: any-port, forbid: {{from: web1, to: db}}}}
+  - {{name: postgres, forbid: {{from: web1, to: db, ports: [tcp/5432]}}}}
+  - {{name: direct, forbid: {{from: web1, to: db, direct: true}}}}
+  - {{name: through, through: {{from: web1, to: db, via: laptop}}}}
+  - {{name: required, require: {{from: web1, to: db}}}}
+"
+        );
+        let model = model_from_text("test.yaml", &yaml).unwrap();
+        let names: BTreeSet<&str> = ["any-port", "postgres", "direct", "through", "required"]
+            .into_iter()
+            .collect();
+        let reached = reached_targets(&model, &names, &BTreeMap::new());
+        let leaves =
+            |name: &str| -> Vec<&str> { reached[name].leaves.iter().map(String::as_str).collect() };
+        assert_eq!(leaves("any-port"), ["db1", "db2"]);
+        assert_eq!(leaves("postgres"), ["db1"]);
+        assert_eq!(leaves("direct"), ["db1"]);
+        assert_eq!(leaves("through"), ["db1"]);
+        assert!(leaves("required").is_empty());
+        // The witness goes to the closest leaf not reached before.
+        assert_eq!(reached["any-port"].witness.len(), 1);
+        let before: BTreeMap<String, TargetReach> = [(
+            "any-port".to_owned(),
+            TargetReach {
+                leaves: ["db1".to_owned()].into_iter().collect(),
+                witness: Vec::new(),
+            },
+        )]
+        .into_iter()
+        .collect();
+        let after = reached_targets(&model, &names, &before);
+        let witness = &after["any-port"].witness;
+        assert_eq!(witness.len(), 2);
+        assert_eq!(witness[1].to, "db2");
     }
 }

@@ -337,7 +337,8 @@ pub struct Picture {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerdictChange {
     pub invariant: String,
-    /// `regression`, `improvement` or `unchanged` (failing in both).
+    /// `regression`, `fails wider` (failing in both, and reaching target leaves it did
+    /// not reach before), `improvement` or `unchanged` (failing in both, no wider).
     pub kind: &'static str,
     /// `None` when the invariant is new.
     pub before: Option<&'static str>,
@@ -345,6 +346,8 @@ pub struct VerdictChange {
     pub severity: Severity,
     pub message: String,
     pub witness: Vec<Hop>,
+    /// For `fails wider`, the target leaves reached now and not before, by name.
+    pub wider: Vec<String>,
 }
 
 /// A pair of entities that became reachable, or stopped being.
@@ -397,14 +400,32 @@ pub struct DiffReport {
     pub changes: Vec<Change>,
     /// The new model's check, for its summary.
     pub head: CheckReport,
+    /// `--deny-new-paths`: any newly reachable pair fails the run.
+    pub deny_new_paths: bool,
 }
 
 impl DiffReport {
+    /// Invariants newly failing, or failing wider: each fails the run.
     pub fn regressions(&self) -> usize {
         self.verdicts
             .iter()
-            .filter(|v| v.kind == "regression")
+            .filter(|v| v.kind == "regression" || v.kind == "fails wider")
             .count()
+    }
+
+    /// Whether the run fails: a regression, or with `--deny-new-paths` a new pair.
+    /// The exit code is 1 exactly when this holds.
+    pub fn fails(&self) -> bool {
+        self.regressions() > 0 || self.denied_pairs() > 0
+    }
+
+    /// Newly reachable pairs that fail the run under `--deny-new-paths`.
+    pub fn denied_pairs(&self) -> usize {
+        if self.deny_new_paths {
+            self.opened.len()
+        } else {
+            0
+        }
     }
 }
 

@@ -34,7 +34,8 @@ pub fn run(args: &DiffArgs) -> Outcome {
         (Ok(base), Ok(head)) => (base, head),
         (Err(outcome), _) | (_, Err(outcome)) => return outcome,
     };
-    let report = diff(&base, &head, args.level.kind(), today);
+    let mut report = diff(&base, &head, args.level.kind(), today);
+    report.deny_new_paths = args.deny_new_paths;
     timings.lap("diff");
     let text = match args.format {
         DiffFormat::Text => render::text::diff(&report),
@@ -42,8 +43,7 @@ pub fn run(args: &DiffArgs) -> Outcome {
         DiffFormat::Json => render::json::diff(&report),
     };
     super::report_timings(&args.common, &timings);
-    let regressed = report.regressions() > 0 || (args.deny_new_paths && !report.opened.is_empty());
-    let verdict = if regressed {
+    let verdict = if report.fails() {
         Outcome::Violated
     } else {
         Outcome::Holds

@@ -396,6 +396,9 @@ struct Verdict<'a> {
     severity: &'a str,
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
+    /// For `fails wider`: the target leaves reached now and not before.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    wider: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -419,7 +422,12 @@ struct ModelChange<'a> {
 #[derive(Serialize)]
 struct Diff<'a> {
     level: &'a str,
+    /// `fail` exactly when the exit code is 1: a regression, or a new pair under
+    /// `--deny-new-paths`.
+    verdict: &'static str,
     regressions: usize,
+    /// Newly reachable pairs that fail the run under `--deny-new-paths`.
+    denied_pairs: usize,
     invariants: Vec<Verdict<'a>>,
     opened: Vec<Pair<'a>>,
     closed: Vec<Pair<'a>>,
@@ -438,7 +446,9 @@ fn pair(pair: &crate::report::PairChange) -> Pair<'_> {
 pub fn diff(report: &DiffReport) -> String {
     let document = Diff {
         level: report.level,
+        verdict: if report.fails() { "fail" } else { "pass" },
         regressions: report.regressions(),
+        denied_pairs: report.denied_pairs(),
         invariants: report
             .verdicts
             .iter()
@@ -450,6 +460,7 @@ pub fn diff(report: &DiffReport) -> String {
                 severity: v.severity.as_str(),
                 message: &v.message,
                 witness: hops(&v.witness),
+                wider: &v.wider,
             })
             .collect(),
         opened: report.opened.iter().map(pair).collect(),

@@ -198,11 +198,14 @@ pub fn path(report: &PathReport) -> String {
 pub fn diff(report: &DiffReport) -> String {
     let mut out = String::new();
     let regressions = report.regressions();
+    // The headline says why the run fails, or that it passes, as the exit code does.
     let _ = writeln!(
         out,
         "{}: {} regression{}, {} newly reachable pair{} of {}s, {} closed",
         if regressions > 0 {
             paint(style::FAIL, "regressed")
+        } else if report.denied_pairs() > 0 {
+            paint(style::FAIL, "new paths denied (--deny-new-paths)")
         } else {
             paint(style::PASS, "no regression")
         },
@@ -225,7 +228,10 @@ pub fn diff(report: &DiffReport) -> String {
                 change.after,
                 change.message
             );
-            if change.kind == "regression" {
+            if change.kind == "fails wider" {
+                let _ = writeln!(out, "         now also reaches {}", change.wider.join(", "));
+            }
+            if change.kind == "regression" || change.kind == "fails wider" {
                 witness(&mut out, &change.witness);
             }
         }

@@ -375,6 +375,178 @@ fn list_exceptions_shows_days_left() {
     );
 }
 
+const EXPOSED: &str = "
+accounts:
+  - {name: prod}
+segments:
+  - {name: web, in: prod}
+  - {name: db, in: prod}
+assets:
+  - {name: web1, in: web}
+  - {name: db1, in: db}
+  - {name: db2, in: db}
+flows:
+  - {name: web-to-db, from: web1, to: db1, ports: [tcp/5432]}
+invariants:
+  - {name: web-cannot-reach-db, forbid: {from: web, to: db}}
+";
+
+/// Runs `diff base head` with `args` after them.
+fn diff(base: &str, head: &str, args: &[&str]) -> crate::harness::Output {
+    let mut all = vec!["diff", "base", "head"];
+    all.extend_from_slice(args);
+    Cordon::new()
+        .file("base/p.yaml", base)
+        .file("head/p.yaml", head)
+        .args(all)
+        .run()
+}
+
+#[test]
+fn diff_sees_new_internet_exposure_at_every_level() {
+    let head = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: exposed, from: internet, to: web1}\n",
+    );
+    // From `web1`, the attacker on the internet goes on to `db1`.
+    let cases = [
+        (
+            "account",
+            &[("internet", "prod")][..],
+            "1 newly reachable pair",
+        ),
+        (
+            "segment",
+            &[("internet", "db"), ("internet", "web")][..],
+            "2 newly reachable pairs",
+        ),
+    ];
+    for (level, expected, count) in cases {
+        let out = diff(EXPOSED, &head, &["--level", level, "--format", "json"]);
+        // No invariant regresses, so without `--deny-new-paths` the change passes...
+        out.code(0);
+        let value = out.json();
+        assert_eq!(value["verdict"], "pass");
+        // ...but the new exposure is reported.
+        let opened: Vec<(&str, &str)> = value["opened"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["from"].as_str().unwrap(), p["to"].as_str().unwrap()))
+            .collect();
+        assert_eq!(opened, expected, "{level}");
+        assert_eq!(value["opened"][0]["witness"][0]["flow"], "exposed");
+        let exposed = expected[0].1;
+        let out = diff(EXPOSED, &head, &["--level", level, "--deny-new-paths"]);
+        out.code(1);
+        assert!(
+            out.stdout.starts_with(&format!(
+                "new paths denied (--deny-new-paths): 0 regressions, {count}"
+            )),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(&format!(
+                "\nnewly reachable {level}s:\n  internet -> {exposed} in "
+            )),
+            "{}",
+            out.stdout
+        );
+        let out = diff(
+            EXPOSED,
+            &head,
+            &["--level", level, "--deny-new-paths", "--format", "markdown"],
+        );
+        out.code(1);
+        assert!(
+            out.stdout.contains("❌ **New paths denied**"),
+            "{}",
+            out.stdout
+        );
+        let out = diff(
+            EXPOSED,
+            &head,
+            &["--level", level, "--deny-new-paths", "--format", "json"],
+        );
+        out.code(1);
+        assert_eq!(out.json()["verdict"], "fail");
+        assert_eq!(out.json()["denied_pairs"], expected.len());
+    }
+    // Reaching out to the internet is a pair too, after exposure.
+    let head = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: exposed, from: internet, to: web1}\n  - {name: egress, from: db1, to: internet}\n",
+    );
+    let value = diff(EXPOSED, &head, &["--format", "json"]).json();
+    let opened: Vec<(&str, &str)> = value["opened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["from"].as_str().unwrap(), p["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(opened, [("internet", "prod"), ("prod", "internet")]);
+}
+
+#[test]
+fn diff_reports_an_invariant_that_fails_wider() {
+    let wider = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: second-hole, from: web1, to: db2}\n",
+    );
+    let out = diff(EXPOSED, &wider, &["--level", "segment", "--format", "json"]);
+    out.code(1);
+    let value = out.json();
+    assert_eq!(value["verdict"], "fail");
+    assert_eq!(value["regressions"], 1);
+    let change = &value["invariants"][0];
+    assert_eq!(change["change"], "fails wider");
+    assert_eq!(change["before"], "fail");
+    assert_eq!(change["after"], "fail");
+    assert_eq!(change["wider"], serde_json::json!(["db2"]));
+    // The witness shows the new reach, not the old hole.
+    assert_eq!(change["witness"][0]["flow"], "second-hole");
+    assert_eq!(change["witness"][0]["to"], "db2");
+    let out = diff(EXPOSED, &wider, &["--level", "segment"]);
+    out.code(1);
+    assert!(
+        out.stdout.starts_with("regressed: 1 regression"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("  fails wider web-cannot-reach-db  fail -> fail"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("now also reaches db2"),
+        "{}",
+        out.stdout
+    );
+    // A second way to the same target is not wider: the invariant is unchanged.
+    let same = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: another-way, from: web1, to: db1, ports: [tcp/22]}\n",
+    );
+    let out = diff(EXPOSED, &same, &["--format", "json"]);
+    out.code(0);
+    assert_eq!(out.json()["invariants"][0]["change"], "unchanged");
+    // Narrowed by `ports`, only reach on those ports counts.
+    let on_ports = EXPOSED.replace(
+        "forbid: {from: web, to: db}",
+        "forbid: {from: web, to: db, ports: [tcp/5432]}",
+    );
+    let wider_elsewhere = on_ports.replace(
+        "flows:\n",
+        "flows:\n  - {name: ssh-hole, from: web1, to: db2, ports: [tcp/22]}\n",
+    );
+    let out = diff(&on_ports, &wider_elsewhere, &["--format", "json"]);
+    out.code(0);
+    assert_eq!(out.json()["invariants"][0]["change"], "unchanged");
+}
+
 /// At each `--fail-on`, what every format says agrees with the exit code.
 #[test]
 fn every_check_format_says_what_the_exit_code_does() {
