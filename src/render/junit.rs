@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{CheckReport, InvariantResult, Status};
+use crate::report::{CheckReport, Status};
 
 /// Text safe in XML: HTML's escapes, and no control character that XML 1.0 cannot
 /// carry at all.
@@ -20,27 +20,6 @@ fn escape(text: &str) -> String {
         })
         .collect();
     super::html::escape(&printable)
-}
-
-/// The witness, one numbered hop a line.
-fn witness(result: &InvariantResult) -> String {
-    let mut body = String::new();
-    for (index, hop) in result.witness.iter().enumerate() {
-        let _ = write!(
-            body,
-            "{}. {} -> {} via {} ({})",
-            index + 1,
-            hop.from,
-            hop.to,
-            hop.flow,
-            hop.location
-        );
-        if let Some(credential) = &hop.credential {
-            let _ = write!(body, " using credential {credential}");
-        }
-        body.push('\n');
-    }
-    body
 }
 
 pub fn check(report: &CheckReport) -> String {
@@ -70,7 +49,22 @@ pub fn check(report: &CheckReport) -> String {
         match result.status {
             Status::Pass => out.push_str("/>\n"),
             Status::Fail => {
-                let body = witness(result);
+                let mut body = String::new();
+                for (index, hop) in result.witness.iter().enumerate() {
+                    let _ = write!(
+                        body,
+                        "{}. {} -> {} via {} ({})",
+                        index + 1,
+                        hop.from,
+                        hop.to,
+                        hop.flow,
+                        hop.location
+                    );
+                    if let Some(credential) = &hop.credential {
+                        let _ = write!(body, " using credential {credential}");
+                    }
+                    body.push('\n');
+                }
                 if !report.blocks(result) {
                     // Jenkins turns a build unstable, and GitLab lists a test as failed,
                     // for any `<failure>`, whatever the exit code; a failure that does

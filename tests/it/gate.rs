@@ -96,38 +96,56 @@ fn junit_is_read_by_a_real_consumer() {
         eprintln!("junitparser is not installed; skipping");
         return;
     }
-    let run = Cordon::new().file("policies/p.yaml", WAIVED).args([
-        "check",
-        "--format",
-        "junit",
-        "-o",
-        "junit.xml",
-        "--today",
-        "2024-01-01",
-    ]);
-    run.run().code(1);
     let script = r#"
 import sys
 from junitparser import JUnitXml, Failure, Skipped
 xml = JUnitXml.fromfile(sys.argv[1])
 for suite in xml:
+    print("suite", suite.tests, "tests", suite.failures, "failures", suite.skipped, "skipped")
     for case in suite:
         kinds = [type(r).__name__ for r in case.result]
-        print(case.name, ",".join(kinds) or "pass")
+        print(case.name, ",".join(kinds) or "pass", case.system_out or "")
 "#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, &run.dir().join("junit.xml").to_string_lossy()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "a-cannot-reach-c Skipped\nb-cannot-reach-c Failure\nc-isolated pass\n"
-    );
+    // Below `--fail-on`, the low failure is skipped, its witness kept as output.
+    for (threshold, code, expected) in [
+        (
+            "low",
+            1,
+            "suite 3 tests 1 failures 1 skipped\na-cannot-reach-c Skipped \nb-cannot-reach-c Failure \nc-isolated pass \n",
+        ),
+        (
+            "critical",
+            0,
+            "suite 3 tests 0 failures 2 skipped\na-cannot-reach-c Skipped \nb-cannot-reach-c Skipped 1. b -> c via b-to-c (policies/p.yaml:8)\n\nc-isolated pass \n",
+        ),
+    ] {
+        let run = Cordon::new().file("policies/p.yaml", WAIVED).args([
+            "check",
+            "--format",
+            "junit",
+            "-o",
+            "junit.xml",
+            "--today",
+            "2024-01-01",
+            "--fail-on",
+            threshold,
+        ]);
+        run.run().code(code);
+        let out = std::process::Command::new("python3")
+            .args(["-c", script, &run.dir().join("junit.xml").to_string_lossy()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{threshold}"
+        );
+    }
 }
 
 #[test]
