@@ -226,7 +226,7 @@ fn evaluate(
 }
 
 /// "jira reaches bitbucket in 2 hops", from the witness's first and last leaves.
-fn reaches(witness: &[Hop]) -> String {
+pub fn reaches(witness: &[Hop]) -> String {
     let (Some(first), Some(last)) = (witness.first(), witness.last()) else {
         return String::new();
     };

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::{check, reached_targets};
+use crate::check::{check, reached_targets, reaches};
 use crate::date::Date;
 use crate::matrix::matrix;
 use crate::model::{EntityKind, INTERNET, Model, Selection};
@@ -75,6 +75,7 @@ fn verdicts(
         let failing_before = was == Some(Status::Fail);
         let mut wider = Vec::new();
         let mut witness = result.witness.clone();
+        let mut message = result.message.clone();
         let kind = match (failing_before, failing_now) {
             (false, true) => "regression",
             (true, false) => "improvement",
@@ -90,6 +91,7 @@ fn verdicts(
                     if !wider.is_empty() {
                         // The path to what is newly reached, not the old hole.
                         witness = now.witness.clone();
+                        message = reaches(&witness);
                     }
                 }
                 if wider.is_empty() {
@@ -106,7 +108,7 @@ fn verdicts(
             before: was.map(Status::as_str),
             after: result.status.as_str(),
             severity: result.severity,
-            message: result.message.clone(),
+            message,
             witness,
             wider,
         });

@@ -525,6 +525,7 @@ fn diff_reports_an_invariant_that_fails_wider() {
     // The witness shows the new reach, not the old hole.
     assert_eq!(change["witness"][0]["flow"], "second-hole");
     assert_eq!(change["witness"][0]["to"], "db2");
+    assert_eq!(change["message"], "web1 reaches db2 in 1 hop");
     let out = diff(EXPOSED, &wider, &["--level", "segment"]);
     out.code(1);
     assert!(
