@@ -51,7 +51,7 @@ pub enum DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to policies)
+    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to HEAD's path)
     pub base: String,
     /// The policies after the change, likewise
     pub head: String,
@@ -97,9 +97,13 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub timings: bool,
 
-    /// Show no progress bar while loading
+    /// Show no progress bar while loading, and no notes about skipped files
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// List every file that was found but not read as a policy, and what it held
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -122,8 +122,46 @@ pub fn load(
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
     let progress = progress::for_terminal(common.quiet);
-    load_model_timed(paths, timings, progress.as_ref())
-        .map_err(|diagnostics| report_problems(common, &diagnostics))
+    let model = load_model_timed(paths, timings, progress.as_ref())
+        .map_err(|diagnostics| report_problems(common, &diagnostics))?;
+    report_skipped(common, &model);
+    Ok(model)
+}
+
+/// Notes on standard error the files found but not read as policies: one line with
+/// their count, or with `--verbose` one line each.
+pub fn report_skipped(common: &CommonArgs, model: &Model) {
+    let skipped = model.sources.skipped();
+    if skipped.is_empty() || common.quiet {
+        return;
+    }
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let note = render::style::NOTE;
+    if common.verbose {
+        for file in skipped {
+            let _ = writeln!(
+                stream,
+                "{}note:{} skipped `{}`: {}",
+                note.render(),
+                note.render_reset(),
+                file.path,
+                file.what
+            );
+        }
+    } else {
+        let files = if skipped.len() == 1 {
+            "file that holds"
+        } else {
+            "files that hold"
+        };
+        let _ = writeln!(
+            stream,
+            "{}note:{} skipped {} {files} no cordon policy (`--verbose` lists them)",
+            note.render(),
+            note.render_reset(),
+            skipped.len()
+        );
+    }
 }
 
 /// Parses `--ports` values, or reports the first bad one.

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cidr_index;
+pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod date;

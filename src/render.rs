@@ -46,4 +46,5 @@ pub mod style {
     pub const BOLD: Style = Style::new().bold();
     pub const ERROR: Style = AnsiColor::Red.on_default().bold();
     pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
+    pub const NOTE: Style = AnsiColor::Cyan.on_default().bold();
 }

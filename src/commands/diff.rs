@@ -6,17 +6,32 @@ use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::diff;
 use crate::exit::Outcome;
 use crate::model::Model;
-use crate::policy::model_from_files;
+use crate::policy::{DEFAULT_PATH, model_from_files};
 use crate::render;
 use crate::revision;
 use crate::timings::Timings;
 
-/// Loads one side: a path, or policy files at a git revision.
-fn side(args: &DiffArgs, argument: &str, timings: &mut Timings) -> Result<Model, Outcome> {
+/// Loads one side: a path, or policy files at a git revision. A revision without a path
+/// reads the path that the other side names, so that `diff git:origin/main .` compares
+/// like with like; with none on either side, `policies`.
+fn side(
+    args: &DiffArgs,
+    argument: &str,
+    other: &str,
+    timings: &mut Timings,
+) -> Result<Model, Outcome> {
     match revision::parse(argument) {
-        Some((rev, path)) => revision::files(argument, rev, path)
-            .and_then(model_from_files)
-            .map_err(|problems| super::report_problems(&args.common, &problems)),
+        Some((rev, path)) => {
+            let path = path
+                .or_else(|| match revision::parse(other) {
+                    Some((_, other_path)) => other_path,
+                    None => Some(other),
+                })
+                .unwrap_or(DEFAULT_PATH);
+            revision::files(argument, rev, path)
+                .and_then(model_from_files)
+                .map_err(|problems| super::report_problems(&args.common, &problems))
+        }
         None => super::load(&args.common, &[PathBuf::from(argument)], timings),
     }
 }
@@ -28,8 +43,8 @@ pub fn run(args: &DiffArgs) -> Outcome {
     };
     let mut timings = Timings::new();
     let (base, head) = match (
-        side(args, &args.base, &mut timings),
-        side(args, &args.head, &mut timings),
+        side(args, &args.base, &args.head, &mut timings),
+        side(args, &args.head, &args.base, &mut timings),
     ) {
         (Ok(base), Ok(head)) => (base, head),
         (Err(outcome), _) | (_, Err(outcome)) => return outcome,

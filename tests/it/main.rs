@@ -10,6 +10,8 @@ mod harness;
 mod cli;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
+// Reading a repository: ignore files, foreign documents, multi-document files.
+mod discovery;
 // Every kind of input error, as the user sees it (snapshots).
 mod errors;
 // The audit bundle: files, digests, reproducibility.
