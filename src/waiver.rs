@@ -1,18 +1,20 @@
-//! Exceptions pinned to a route: whether the attacker has another way in.
+//! Exceptions pinned to routes: whether the attacker has a way in that none of them
+//! covers, and whether a pinned route is one the attacker can take at all.
 //!
-//! An exception with a `path` waives that route only. The question is then whether
-//! some path from the invariant's start to its target does not follow the pinned
-//! entities hop by hop. The search walks leaves paired with how far along the pinned
-//! route the path still is, or that it has left it: a path that reaches the target
-//! having followed every pinned entity, and no more, is the waived one; any other
-//! path is a route the exception does not cover.
+//! An exception with a `path` waives that route only, so an invariant with pinned
+//! exceptions is waived when every path from its start to its target follows one of the
+//! pinned routes, step by step, and ends where that route ends. The search walks states
+//! of a leaf and the pinned routes that the path to it still follows (all at the same
+//! position, the number of hops so far), or that it has left every route. A path that
+//! reaches the target at the last step of a route it still follows is covered; any
+//! other path is a way in that no exception waives.
 
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
 use crate::engine::{Engine, Step, Workspace};
-use crate::model::{EntityId, FlowId, Selection};
+use crate::model::{EntityId, FlowId, PinStep, Selection};
 use crate::ports::{self, PortSpec};
 
 /// What the invariant asks, as the search needs it.
@@ -24,26 +26,86 @@ pub struct Question<'a> {
     pub blocked: Option<&'a [bool]>,
 }
 
-/// A leaf, and how far along the pinned route the path to it still is (or that it has
-/// left the route).
-type State = (EntityId, usize);
+/// A leaf, how many hops led to it, and the routes (by index) that the path still
+/// follows; a path off every route has no hop count and no routes, so that all such
+/// paths to one leaf share a state.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct State {
+    leaf: EntityId,
+    position: u32,
+    routes: Vec<u16>,
+}
 
 /// How each state was first reached: from which state, over which flow.
 type Parents = FxHashMap<State, Option<(State, FlowId)>>;
 
-/// A shortest path for `question` that does not follow `pinned`, if any.
-pub fn other_route(
+/// What a search is after.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seek {
+    /// A path that follows none of the routes to its end.
+    Uncovered,
+    /// A path that follows one of the routes to its end.
+    Along,
+}
+
+/// A shortest path for `question` that no route in `routes` covers, if any.
+pub fn uncovered_path(
     engine: &Engine,
     workspace: &mut Workspace,
     question: &Question,
-    pinned: &[EntityId],
+    routes: &[&[PinStep]],
+) -> Option<Vec<Step>> {
+    search(engine, workspace, question, routes, Seek::Uncovered)
+}
+
+/// Whether the attacker can take `route` all the way to the target: a path for
+/// `question` that follows it step by step.
+pub fn takes_route(
+    engine: &Engine,
+    workspace: &mut Workspace,
+    question: &Question,
+    route: &[PinStep],
+) -> bool {
+    search(engine, workspace, question, &[route], Seek::Along).is_some()
+}
+
+fn search(
+    engine: &Engine,
+    workspace: &mut Workspace,
+    question: &Question,
+    routes: &[&[PinStep]],
+    seek: Seek,
 ) -> Option<Vec<Step>> {
     let model = engine.model;
-    let last = pinned.len().checked_sub(1)?;
-    let left = last + 1;
     engine.fixpoint(workspace, question.from, question.blocked);
     let blocked = |entity: EntityId| question.blocked.is_some_and(|b| b[entity.index()]);
-    let inside = |leaf: EntityId, entity: EntityId| model.ancestors(leaf).any(|a| a == entity);
+    // The routes among `alive` whose step `position` admits entering `leaf` over `flow`.
+    let follow = |alive: &[u16], position: usize, leaf: EntityId, flow: Option<FlowId>| {
+        let routes: Vec<u16> = alive
+            .iter()
+            .copied()
+            .filter(|&r| {
+                routes[usize::from(r)]
+                    .get(position)
+                    .is_some_and(|step| step.admits(model, leaf, flow))
+            })
+            .collect();
+        State {
+            leaf,
+            position: if routes.is_empty() {
+                u32::MAX
+            } else {
+                position as u32
+            },
+            routes,
+        }
+    };
+    let covered = |state: &State| {
+        state
+            .routes
+            .iter()
+            .any(|&r| routes[usize::from(r)].len() == state.position as usize + 1)
+    };
     // The flows each leaf can use: those whose `from` covers it, if open.
     let mut usable: FxHashMap<EntityId, Vec<FlowId>> = FxHashMap::default();
     for flow in model.flow_ids() {
@@ -53,45 +115,42 @@ pub fn other_route(
             }
         }
     }
+    // At most a handful of exceptions pin routes of one invariant.
+    let every: Vec<u16> = (0..routes.len().min(usize::from(u16::MAX)) as u16).collect();
     let mut parent: Parents = FxHashMap::default();
     let mut queue: VecDeque<(State, u32)> = VecDeque::new();
     for leaf in question.from.leaves(model) {
-        if blocked(leaf) {
+        let state = follow(&every, 0, leaf, None);
+        if blocked(leaf) || (seek == Seek::Along && state.routes.is_empty()) {
             continue;
         }
-        let state = (leaf, if inside(leaf, pinned[0]) { 0 } else { left });
-        if parent.insert(state, None).is_none() {
+        if parent.insert(state.clone(), None).is_none() {
             queue.push_back((state, 0));
         }
     }
-    while let Some(((leaf, along), hops)) = queue.pop_front() {
+    while let Some((state, hops)) = queue.pop_front() {
         if question.direct && hops >= 1 {
             continue;
         }
-        for &flow in usable.get(&leaf).map_or(&[][..], Vec::as_slice) {
+        let position = state.position.wrapping_add(1) as usize;
+        for &flow in usable.get(&state.leaf).map_or(&[][..], Vec::as_slice) {
             for next in model.flow(flow).to.leaves(model) {
                 if blocked(next) {
                     continue;
                 }
-                let next_along = if along < last && inside(next, pinned[along + 1]) {
-                    along + 1
-                } else {
-                    left
-                };
-                let state = (next, next_along);
-                if parent.contains_key(&state) {
+                let next_state = follow(&state.routes, position, next, Some(flow));
+                if parent.contains_key(&next_state)
+                    || (seek == Seek::Along && next_state.routes.is_empty())
+                {
                     continue;
                 }
-                parent.insert(state, Some(((leaf, along), flow)));
-                if question.to.contains(model, next) {
-                    let allowed = ports::any_overlap(&model.flow(flow).ports, question.ports);
-                    // Arriving exactly at the end of the pinned route is the waived path.
-                    if allowed && next_along != last {
-                        return Some(steps(engine, workspace, &parent, state));
-                    }
-                    continue;
+                parent.insert(next_state.clone(), Some((state.clone(), flow)));
+                let arrives = question.to.contains(model, next)
+                    && ports::any_overlap(&model.flow(flow).ports, question.ports);
+                if arrives && covered(&next_state) == (seek == Seek::Along) {
+                    return Some(steps(engine, workspace, &parent, next_state));
                 }
-                queue.push_back((state, hops + 1));
+                queue.push_back((next_state, hops + 1));
             }
         }
     }
@@ -102,8 +161,8 @@ fn steps(engine: &Engine, workspace: &Workspace, parent: &Parents, end: State) -
     let mut hops = Vec::new();
     let mut current = end;
     while let Some(Some((previous, flow))) = parent.get(&current) {
-        hops.push((previous.0, current.0, *flow));
-        current = *previous;
+        hops.push((previous.leaf, current.leaf, *flow));
+        current = previous.clone();
     }
     hops.reverse();
     hops.into_iter()

@@ -17,11 +17,17 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Ok(model) => model,
         Err(outcome) => return outcome,
     };
+    let report = check_timed(&model, today, &mut timings);
     if args.list_exceptions {
-        let text = render::text::exceptions(&crate::check::exceptions(&model, today));
+        let text = render::text::exceptions(&report.exceptions);
         return super::emit(&args.common, &text);
     }
-    let report = check_timed(&model, today, &mut timings);
+    // An exception that waives nothing is a control that is not doing what it says;
+    // say so on standard error, whatever the format, without changing the verdict.
+    super::warn(
+        &args.common,
+        &render::text::unused_exceptions(&report.exceptions),
+    );
     let text = match args.format {
         CheckFormat::Text => render::text::check(&report),
         CheckFormat::Json => render::json::check(&report),

@@ -53,6 +53,9 @@ struct Exception<'a> {
     expires: String,
     days_left: i64,
     location: &'a str,
+    /// The pinned route as written; `[]` when the exception waives any witness.
+    path: &'a [String],
+    state: &'a str,
 }
 
 #[derive(Serialize)]
@@ -63,10 +66,15 @@ struct Result<'a> {
     status: &'a str,
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
+    /// The first of `waivers`, as before several exceptions could waive together.
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<Exception<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    waivers: Vec<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     expired_exceptions: Vec<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unused_exceptions: Vec<Exception<'a>>,
 }
 
 #[derive(Serialize)]
@@ -101,6 +109,8 @@ fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
         expires: note.expires.to_string(),
         days_left: note.days_left,
         location: &note.location,
+        path: &note.path,
+        state: note.state.as_str(),
     }
 }
 
@@ -132,8 +142,10 @@ pub fn check(report: &CheckReport) -> String {
                 status: result.status.as_str(),
                 message: &result.message,
                 witness: hops(&result.witness),
-                waiver: result.waiver.as_ref().map(exception),
+                waiver: result.waivers.first().map(exception),
+                waivers: result.waivers.iter().map(exception).collect(),
                 expired_exceptions: result.expired.iter().map(exception).collect(),
+                unused_exceptions: result.unused.iter().map(exception).collect(),
             })
             .collect(),
     };
