@@ -136,6 +136,16 @@ fn an_exception_that_waives_nothing_warns_without_changing_the_exit_code() {
         out.stderr,
         "policies/p.yaml:19: warning: unused exception for `db-reaches-nothing` owned by dave: the invariant holds without it\n"
     );
+    // GitHub shows it as an annotation on the exception's line.
+    let out = check(&[holds], &["--format", "github"]);
+    out.code(1);
+    assert!(
+        out.stdout.contains(
+            "::warning file=policies/p.yaml,line=19,title=cordon%3A unused exception for db-reaches-nothing::the exception owned by dave waives nothing: the invariant holds without it\n"
+        ),
+        "{}",
+        out.stdout
+    );
     // A pinned route that no attacker takes to the target: the invariant's `ports`
     // rule out the last flow.
     let yaml = policy(&[WEB1_BACKUP]).replace(
