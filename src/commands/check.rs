@@ -19,7 +19,10 @@ pub fn run(args: &CheckArgs) -> Outcome {
     };
     let report = check_timed(&model, today, &mut timings);
     if args.list_exceptions {
-        let text = render::text::exceptions(&report.exceptions);
+        let text = match args.format {
+            CheckFormat::Json => render::json::exceptions(&report.exceptions),
+            _ => render::text::exceptions(&report.exceptions),
+        };
         return super::emit(&args.common, &text);
     }
     // An exception that waives nothing is a control that is not doing what it says;

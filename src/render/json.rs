@@ -102,6 +102,37 @@ fn hops(witness: &[Hop]) -> Vec<JsonHop<'_>> {
         .collect()
 }
 
+/// An exception in a list of all of them: its invariant, and why it waives nothing when
+/// it is unused.
+#[derive(Serialize)]
+struct Listed<'a> {
+    invariant: &'a str,
+    #[serde(flatten)]
+    exception: Exception<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unused_because: Option<&'static str>,
+}
+
+fn listed(exceptions: &[(String, crate::report::ExceptionNote)]) -> Vec<Listed<'_>> {
+    exceptions
+        .iter()
+        .map(|(invariant, note)| Listed {
+            invariant,
+            exception: exception(note),
+            unused_because: match note.state {
+                crate::report::ExceptionState::Unused(why) => Some(why.reason()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// `check --list-exceptions --format json`: every exception in input order, with its
+/// state.
+pub fn exceptions(exceptions: &[(String, crate::report::ExceptionNote)]) -> String {
+    to_string(&serde_json::json!({ "exceptions": listed(exceptions) }))
+}
+
 fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
     Exception {
         owner: &note.owner,
@@ -441,6 +472,7 @@ pub fn evidence(evidence: &crate::evidence::Evidence) -> String {
     value["today"] = serde_json::json!(evidence.today.to_string());
     value["inputs_digest"] = serde_json::json!(evidence.inputs_digest);
     value["matrix"] = matrix;
+    value["exceptions"] = serde_json::json!(listed(&evidence.check.exceptions));
     value["inventory"] = serde_json::json!({
         "environments": inventory.environments,
         "accounts": inventory.accounts,

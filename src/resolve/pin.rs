@@ -138,7 +138,9 @@ fn elements(
                 None => {
                     ok = false;
                     let help = did_you_mean(name, flows.iter().filter_map(|f| f.name.as_deref()))
-                        .unwrap_or_else(|| "only flows with a `name` can be pinned".to_owned());
+                        .unwrap_or_else(|| {
+                            "pin a flow by its `name`, as `flow:NAME`; a flow without one cannot be pinned".to_owned()
+                        });
                     cx.error(
                         step_at,
                         Problem::UnknownName {

@@ -180,6 +180,26 @@ fn list_exceptions_gives_each_state() {
     );
     out.code(0);
     insta::assert_snapshot!("list-exceptions-states", out.stdout);
+    let json = check(
+        &[WEB1_BACKUP, expired, holds],
+        &["--list-exceptions", "--format", "json"],
+    )
+    .json();
+    let states: Vec<(&str, &str)> = json["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["owner"].as_str().unwrap(), e["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [("alice", "active"), ("erin", "expired"), ("dave", "unused")]
+    );
+    assert_eq!(
+        json["exceptions"][2]["unused_because"],
+        "the invariant holds without it"
+    );
+    assert_eq!(json["exceptions"][0]["invariant"], "laptop-cannot-reach-db");
 }
 
 #[test]
