@@ -651,6 +651,37 @@ exceptions:
     }
 
     #[test]
+    fn pinned_routes_waive_the_bypass_of_a_through_and_a_direct_flow() {
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: db1}}
+  - {{from: laptop, to: db2}}
+invariants:
+  - {{name: via-web1, through: {{from: laptop, to: db, via: web1}}}}
+  - {{name: no-direct, forbid: {{from: laptop, to: db, direct: true}}}}
+exceptions:
+  - {{invariant: via-web1, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, db2]}}
+  - {{invariant: no-direct, reason: r, owner: erin, expires: 2030-01-01, path: [laptop, db2]}}
+  - {{invariant: no-direct, reason: r, owner: finn, expires: 2030-01-01, path: [laptop, web1, db1]}}
+"
+        );
+        let report = report(&yaml);
+        assert_eq!(report.results[0].status, Status::Waived);
+        assert_eq!(report.results[1].status, Status::Waived);
+        // A two-hop route is never a direct witness.
+        assert_eq!(
+            exception_states(&report),
+            [
+                ExceptionState::Active,
+                ExceptionState::Active,
+                ExceptionState::Unused(Unused::RouteNotTaken),
+            ]
+        );
+    }
+
+    #[test]
     fn a_pin_may_name_the_flow_of_a_hop() {
         // Two group-to-group flows from web to db: pinning one waives that one only.
         let yaml = format!(

@@ -20,21 +20,26 @@ enum Element {
     Flow(FlowId),
 }
 
+/// Where a pinned path is written: its file, the exception's own location (where route
+/// problems are reported), and its elements.
+pub(super) struct Written<'r> {
+    pub source: SourceId,
+    pub at: Location,
+    pub raw: &'r [At<String>],
+}
+
 /// The pinned route of an exception on `invariant`, or `None` after reporting why it is
-/// not one. `at` is the exception's own location, where route problems are reported.
-/// `check_route` is false when some flow failed to resolve, so that a missing flow is
-/// not reported twice.
-#[allow(clippy::too_many_arguments)]
+/// not one. `check_route` is false when some flow failed to resolve, so that a missing
+/// flow is not reported twice.
 pub(super) fn pinned_route(
     cx: &mut Context,
     model: &Model,
     flows: &[Flow],
     invariant: Option<&Invariant>,
-    source: SourceId,
-    at: Location,
-    raw: &[At<String>],
+    written: Written,
     check_route: bool,
 ) -> Option<Vec<PinStep>> {
+    let Written { source, at, raw } = written;
     let elements = elements(cx, model, flows, source, raw)?;
     let steps = steps(cx, model, flows, at, &elements)?;
     let invariant = invariant?;

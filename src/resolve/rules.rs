@@ -2,7 +2,7 @@
 
 use crate::raw::At;
 
-use super::pin::pinned_route;
+use super::pin::{Written, pinned_route};
 use super::selector::{SelectorResolver, union};
 use super::{Context, NameTable};
 use crate::date::Date;
@@ -606,9 +606,11 @@ fn exceptions(
                     model,
                     flows,
                     invariant.map(|id| &invariants[id.index()]),
-                    source,
-                    at,
-                    raw_path,
+                    Written {
+                        source,
+                        at,
+                        raw: raw_path,
+                    },
                     flows_complete,
                 )
             };
