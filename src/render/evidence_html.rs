@@ -175,7 +175,7 @@ pub fn report(evidence: &Evidence) -> String {
         out.push_str("<table class=\"plain\"><tr><th>invariant</th><th>owner</th><th>reason</th><th>pinned path</th><th>expires</th><th>state</th></tr>");
         for (name, note) in &evidence.check.exceptions {
             let route = if note.path.is_empty() {
-                "any".to_owned()
+                "any witness".to_owned()
             } else {
                 format!("<code>{}</code>", escape(&pinned_route(note)))
             };

@@ -76,7 +76,7 @@ pub fn report(evidence: &Evidence) -> String {
         );
         for (name, note) in &evidence.check.exceptions {
             let route = if note.path.is_empty() {
-                "any".to_owned()
+                "any witness".to_owned()
             } else {
                 format!("`{}`", cell(&pinned_route(note)))
             };
