@@ -137,7 +137,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 
-    /// List every exception with its owner, reason and days left, instead of checking
+    /// List every exception with its owner, reason, time left and state (active, unused,
+    /// expired), as text or `--format json`, instead of checking
     #[arg(long)]
     pub list_exceptions: bool,
 

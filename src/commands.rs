@@ -71,6 +71,14 @@ pub fn report_problems(common: &CommonArgs, diagnostics: &[Diagnostic]) -> Outco
     Outcome::Invalid
 }
 
+/// Prints warnings, already formatted, to standard error.
+pub fn warn(common: &CommonArgs, text: &str) {
+    if !text.is_empty() {
+        let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+        let _ = stream.write_all(text.as_bytes());
+    }
+}
+
 /// Prints a command-line problem to standard error.
 pub fn usage_error(common: &CommonArgs, message: &str) -> Outcome {
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));

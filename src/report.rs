@@ -87,6 +87,50 @@ pub struct ExceptionNote {
     /// Negative once expired.
     pub days_left: i64,
     pub location: String,
+    /// The pinned route as written: entity names, with `flow:NAME` between two of them
+    /// where a hop is pinned to a flow; empty when any witness is waived.
+    pub path: Vec<String>,
+    pub state: ExceptionState,
+}
+
+/// What an exception does in this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExceptionState {
+    /// In force, and the invariant fails along what it waives.
+    Active,
+    /// In force, but waiving nothing.
+    Unused(Unused),
+    /// Past its date: it waives nothing.
+    Expired,
+}
+
+/// Why an exception in force waives nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unused {
+    /// The invariant holds without it.
+    InvariantHolds,
+    /// The attacker cannot take the pinned route to the target.
+    RouteNotTaken,
+}
+
+impl ExceptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionState::Active => "active",
+            ExceptionState::Unused(_) => "unused",
+            ExceptionState::Expired => "expired",
+        }
+    }
+}
+
+impl Unused {
+    /// Why, as one lowercase clause.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unused::InvariantHolds => "the invariant holds without it",
+            Unused::RouteNotTaken => "no path of the attacker follows its pinned route",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,10 +147,13 @@ pub struct InvariantResult {
     pub status: Status,
     pub message: String,
     pub witness: Vec<Hop>,
-    /// The exception that waived a failure.
-    pub waiver: Option<ExceptionNote>,
+    /// The exceptions that together waive a failure: one that pins no route, or
+    /// pinned routes that cover every way in.
+    pub waivers: Vec<ExceptionNote>,
     /// Exceptions for this invariant that have expired, and so waived nothing.
     pub expired: Vec<ExceptionNote>,
+    /// Exceptions for this invariant in force that waive nothing.
+    pub unused: Vec<ExceptionNote>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -125,6 +172,8 @@ pub struct CheckReport {
     /// `--fail-on`: failures of this severity or worse fail the run; lesser ones are
     /// reported and do not. `Low` (every failure counts) unless the command says.
     pub fail_on: Severity,
+    /// Every exception in input order, with its invariant's name and its state.
+    pub exceptions: Vec<(String, ExceptionNote)>,
 }
 
 impl CheckReport {

@@ -17,7 +17,11 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     if args.list_exceptions {
-        let text = render::text::exceptions(&crate::check::exceptions(&model, today));
+        let report = check_timed(&model, today, &mut timings);
+        let text = match args.format {
+            CheckFormat::Json => render::json::exceptions(&report.exceptions),
+            _ => render::text::exceptions(&report.exceptions),
+        };
         return super::emit(&args.common, &text);
     }
     if let Err(outcome) = super::require_invariants(&args.common, &model, args.allow_empty) {
@@ -25,6 +29,12 @@ pub fn run(args: &CheckArgs) -> Outcome {
     }
     let mut report = check_timed(&model, today, &mut timings);
     report.fail_on = args.fail_on.severity();
+    // An exception that waives nothing is a control that is not doing what it says;
+    // say so on standard error, whatever the format, without changing the verdict.
+    super::warn(
+        &args.common,
+        &render::text::unused_exceptions(&report.exceptions),
+    );
     let text = match args.format {
         CheckFormat::Text => render::text::check(&report),
         CheckFormat::Json => render::json::check(&report),

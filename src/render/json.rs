@@ -53,6 +53,9 @@ struct Exception<'a> {
     expires: String,
     days_left: i64,
     location: &'a str,
+    /// The pinned route as written; `[]` when the exception waives any witness.
+    path: &'a [String],
+    state: &'a str,
 }
 
 #[derive(Serialize)]
@@ -63,10 +66,15 @@ struct Result<'a> {
     status: &'a str,
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
+    /// The first of `waivers`, as before several exceptions could waive together.
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<Exception<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    waivers: Vec<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     expired_exceptions: Vec<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unused_exceptions: Vec<Exception<'a>>,
 }
 
 /// What the exit code follows: failures at or above `fail_on` fail the run.
@@ -105,6 +113,37 @@ fn hops(witness: &[Hop]) -> Vec<JsonHop<'_>> {
         .collect()
 }
 
+/// An exception in a list of all of them: its invariant, and why it waives nothing when
+/// it is unused.
+#[derive(Serialize)]
+struct Listed<'a> {
+    invariant: &'a str,
+    #[serde(flatten)]
+    exception: Exception<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unused_because: Option<&'static str>,
+}
+
+fn listed(exceptions: &[(String, crate::report::ExceptionNote)]) -> Vec<Listed<'_>> {
+    exceptions
+        .iter()
+        .map(|(invariant, note)| Listed {
+            invariant,
+            exception: exception(note),
+            unused_because: match note.state {
+                crate::report::ExceptionState::Unused(why) => Some(why.reason()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// `check --list-exceptions --format json`: every exception in input order, with its
+/// state.
+pub fn exceptions(exceptions: &[(String, crate::report::ExceptionNote)]) -> String {
+    to_string(&serde_json::json!({ "exceptions": listed(exceptions) }))
+}
+
 fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
     Exception {
         owner: &note.owner,
@@ -112,6 +151,8 @@ fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
         expires: note.expires.to_string(),
         days_left: note.days_left,
         location: &note.location,
+        path: &note.path,
+        state: note.state.as_str(),
     }
 }
 
@@ -152,8 +193,10 @@ pub fn check(report: &CheckReport) -> String {
                 status: result.status.as_str(),
                 message: &result.message,
                 witness: hops(&result.witness),
-                waiver: result.waiver.as_ref().map(exception),
+                waiver: result.waivers.first().map(exception),
+                waivers: result.waivers.iter().map(exception).collect(),
                 expired_exceptions: result.expired.iter().map(exception).collect(),
+                unused_exceptions: result.unused.iter().map(exception).collect(),
             })
             .collect(),
     };
@@ -500,6 +543,7 @@ pub fn evidence(evidence: &crate::evidence::Evidence) -> String {
     value["today"] = serde_json::json!(evidence.today.to_string());
     value["inputs_digest"] = serde_json::json!(evidence.inputs_digest);
     value["matrix"] = matrix;
+    value["exceptions"] = serde_json::json!(listed(&evidence.check.exceptions));
     value["inventory"] = serde_json::json!({
         "environments": inventory.environments,
         "accounts": inventory.accounts,

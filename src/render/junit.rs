@@ -91,12 +91,17 @@ pub fn check(report: &CheckReport) -> String {
                 );
             }
             Status::Waived => {
-                let reason = result.waiver.as_ref().map_or(String::new(), |waiver| {
-                    format!(
-                        "waived: {} (owner {}, expires {})",
-                        waiver.reason, waiver.owner, waiver.expires
-                    )
-                });
+                let reasons: Vec<String> = result
+                    .waivers
+                    .iter()
+                    .map(|waiver| {
+                        format!(
+                            "waived: {} (owner {}, expires {})",
+                            waiver.reason, waiver.owner, waiver.expires
+                        )
+                    })
+                    .collect();
+                let reason = reasons.join("; ");
                 let _ = write!(
                     out,
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",

@@ -119,20 +119,27 @@ fn result(index: usize, result: &InvariantResult, fail_on: Severity) -> Value {
             .collect();
         value["codeFlows"] = json!([{"threadFlows": [{"locations": steps}]}]);
     }
-    if let Some(waiver) = &result.waiver {
-        value["suppressions"] = json!([{
-            "kind": "external",
-            "status": "accepted",
-            "justification": format!(
-                "{} (owner {}, expires {})",
-                waiver.reason, waiver.owner, waiver.expires
-            ),
-            "location": {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file)},
-                }
-            }
-        }]);
+    if !result.waivers.is_empty() {
+        let suppressions: Vec<Value> = result
+            .waivers
+            .iter()
+            .map(|waiver| {
+                json!({
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!(
+                        "{} (owner {}, expires {})",
+                        waiver.reason, waiver.owner, waiver.expires
+                    ),
+                    "location": {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file)},
+                        }
+                    }
+                })
+            })
+            .collect();
+        value["suppressions"] = json!(suppressions);
     }
     value
 }

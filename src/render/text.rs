@@ -5,10 +5,10 @@ use std::fmt::Write;
 
 use anstyle::Style;
 
-use super::style;
+use super::{pinned_route, style, time_left, waived_by};
 use crate::report::{
-    CheckReport, DiffReport, Direction, ExceptionNote, Hop, MatrixReport, Obtained, PathReport,
-    ReachReport, Status,
+    CheckReport, DiffReport, Direction, ExceptionNote, ExceptionState, Hop, MatrixReport, Obtained,
+    PathReport, ReachReport, Status,
 };
 
 fn paint(style: Style, text: &str) -> String {
@@ -40,23 +40,21 @@ pub fn check(report: &CheckReport) -> String {
         if result.status != Status::Pass {
             witness(&mut out, &result.witness);
         }
-        if let Some(waiver) = &result.waiver {
+        for waiver in &result.waivers {
             let _ = writeln!(
                 out,
-                "         waived by {}'s exception until {} ({}): {}  {}",
-                waiver.owner,
-                waiver.expires,
-                days_left(waiver),
-                waiver.reason,
+                "         {}  {}",
+                waived_by(waiver),
                 paint(style::DIM, &waiver.location)
             );
         }
         for expired in &result.expired {
             let _ = writeln!(
                 out,
-                "         {} {}'s exception expired on {} and waives nothing: {}  {}",
+                "         {} {}'s exception {} ({}) and waives nothing: {}  {}",
                 paint(style::WAIVED, "expired:"),
                 expired.owner,
+                time_left(expired),
                 expired.expires,
                 expired.reason,
                 paint(style::DIM, &expired.location)
@@ -84,7 +82,8 @@ pub fn check(report: &CheckReport) -> String {
     out
 }
 
-/// Every exception with its invariant, owner, expiry and days left.
+/// Every exception with its invariant, owner, expiry, time left and state; the route
+/// it pins, and why it waives nothing when it does not.
 pub fn exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
     let mut out = String::new();
     if exceptions.is_empty() {
@@ -92,32 +91,49 @@ pub fn exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
         return out;
     }
     for (invariant, note) in exceptions {
-        let left = if note.days_left < 0 {
-            paint(
-                style::FAIL,
-                &format!("expired {} days ago", -note.days_left),
-            )
-        } else {
-            days_left(note)
+        let (left, state) = match note.state {
+            ExceptionState::Active => (time_left(note), paint(style::PASS, "active")),
+            ExceptionState::Unused(_) => (time_left(note), paint(style::WAIVED, "unused")),
+            ExceptionState::Expired => (
+                paint(style::FAIL, &time_left(note)),
+                paint(style::FAIL, "expired"),
+            ),
         };
         let _ = writeln!(
             out,
-            "{invariant}  owner {}  expires {} ({left})  {}\n  {}",
+            "{invariant}  owner {}  expires {} ({left})  {state}  {}\n  {}",
             note.owner,
             note.expires,
             paint(style::DIM, &note.location),
             note.reason
         );
+        if !note.path.is_empty() {
+            let _ = writeln!(out, "  route: {}", pinned_route(note));
+        }
+        if let ExceptionState::Unused(why) = note.state {
+            let _ = writeln!(out, "  waives nothing: {}", why.reason());
+        }
     }
     out
 }
 
-fn days_left(note: &ExceptionNote) -> String {
-    match note.days_left {
-        0 => "expires today".to_owned(),
-        1 => "1 day left".to_owned(),
-        days => format!("{days} days left"),
+/// Warnings for exceptions in force that waive nothing, one per line, for standard
+/// error: `FILE:LINE: warning: unused exception ...`.
+pub fn unused_exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
+    let mut out = String::new();
+    for (invariant, note) in exceptions {
+        if let ExceptionState::Unused(why) = note.state {
+            let _ = writeln!(
+                out,
+                "{}: {} unused exception for `{invariant}` owned by {}: {}",
+                note.location,
+                paint(style::WAIVED, "warning:"),
+                note.owner,
+                why.reason()
+            );
+        }
     }
+    out
 }
 
 pub fn path(report: &PathReport) -> String {

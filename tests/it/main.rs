@@ -16,6 +16,8 @@ mod discovery;
 mod errors;
 // The audit bundle: files, digests, reproducibility.
 mod evidence;
+// Exceptions: pinned routes checked and combined, unused ones warned, expiry in words.
+mod exceptions;
 // Every file under `policies/` and `examples/`, checked and snapshotted.
 mod examples;
 // The CI gate's formats (SARIF, JUnit, GitHub) and `--fail-on`.
