@@ -266,7 +266,12 @@ pub struct PathReport {
     pub to: Vec<String>,
     pub ports: Vec<String>,
     pub paths: Vec<Vec<Hop>>,
+    /// A smallest set of flows whose removal isolates the ends, or, when `cut_exact` is
+    /// false, the smallest the search found before its budget ran out.
     pub cut: Vec<CutFlow>,
+    pub cut_exact: bool,
+    /// The fewest flows any isolating set has, as far as the search proved.
+    pub cut_lower_bound: usize,
     /// Credentials whose revocation alone would isolate the ends.
     pub revocations: Vec<String>,
 }

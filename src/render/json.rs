@@ -280,6 +280,9 @@ pub fn reach(report: &ReachReport) -> String {
 #[derive(Serialize)]
 struct Cut<'a> {
     flows: Vec<&'a str>,
+    /// Whether no smaller set isolates; when false, `flows` is an upper bound.
+    exact: bool,
+    lower_bound: usize,
 }
 
 #[derive(Serialize)]
@@ -301,6 +304,8 @@ pub fn path(report: &PathReport) -> String {
         paths: report.paths.iter().map(|path| hops(path)).collect(),
         cut: Cut {
             flows: report.cut.iter().map(|flow| flow.flow.as_str()).collect(),
+            exact: report.cut_exact,
+            lower_bound: report.cut_lower_bound,
         },
         revocations: &report.revocations,
     };

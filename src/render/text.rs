@@ -178,6 +178,14 @@ pub fn path(report: &PathReport) -> String {
             if count == 1 { "" } else { "s" },
             flows.join(", ")
         );
+        if !report.cut_exact {
+            let _ = writeln!(
+                out,
+                "  an upper bound: the search stopped before proving it the fewest; at least {} flow{} must go",
+                report.cut_lower_bound,
+                if report.cut_lower_bound == 1 { "" } else { "s" }
+            );
+        }
         for flow in report
             .cut
             .iter()

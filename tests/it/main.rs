@@ -8,6 +8,8 @@ mod harness;
 
 // Exit codes, options and plain output of each command.
 mod cli;
+// `path`'s cut against brute force with credentials, and what a stopped search says.
+mod cut;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
 // Reading a repository: ignore files, foreign documents, multi-document files.

@@ -1,0 +1,293 @@
+//! What isolates one selection from another: the fewest flows to remove, counted on the
+//! model as it is (removing a flow can make a credential unobtainable, and with it every
+//! flow that needs it), and the credentials whose revocation alone does it.
+//!
+//! A maximum flow over the graph as the final credential fixpoint leaves it gives a cut
+//! that isolates, but it treats every credential as held, so it can be larger than
+//! needed. The exact minimum is a hitting set over attacks (sets of flows that alone let
+//! the attacker in, credentials included): every isolating set meets every attack. The
+//! search keeps the attacks found so far, takes a smallest set meeting them all
+//! ([`hitting_set`]), and asks the engine whether removing it isolates. If it does, no
+//! smaller set can, since a smaller one would meet the same attacks; if not, the engine's
+//! model has an attack that this set misses ([`attack`]), which joins the list. The
+//! maximum-flow cut is the answer until something smaller is proven, and the search
+//! stops after a fixed amount of work, never a time, so that the answer is the same on
+//! every run; then the cut says it is an upper bound, with the best lower bound proven.
+
+mod attack;
+mod hitting_set;
+
+use crate::engine::{Engine, Goal};
+use crate::graph::ReachGraph;
+use crate::model::{CredentialId, FlowId, Model, Selection};
+use crate::ports::PortSpec;
+
+use attack::Tracer;
+use hitting_set::Hitting;
+
+/// A set of flows whose removal isolates the ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// In id order.
+    pub flows: Vec<FlowId>,
+    /// Whether no smaller set isolates; when not, the search stopped first.
+    pub exact: bool,
+    /// The fewest flows any isolating set has, as far as the search proved.
+    pub lower_bound: usize,
+}
+
+impl Default for Cut {
+    /// Nothing reaches, so nothing needs removing.
+    fn default() -> Self {
+        Cut {
+            flows: Vec::new(),
+            exact: true,
+            lower_bound: 0,
+        }
+    }
+}
+
+/// What isolates the ends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Isolation {
+    pub cut: Cut,
+    /// Credentials whose revocation alone isolates the ends, in id order.
+    pub revocations: Vec<CredentialId>,
+}
+
+/// How much work the exact search may do, in units of about one node or edge looked
+/// at: the engine's checks and attack searches cost the graph's size, each node of the
+/// hitting-set search the number of attacks. Enough to settle the questions architects
+/// ask of models of thousands of flows; on larger ones the cut says it is a bound.
+const BUDGET: u64 = 30_000_000;
+
+/// The fewest flows, and the credentials, whose removal leaves `to` unreachable from
+/// `from` with the last flow allowing `ports`. `None` when no set of flows does it, as
+/// when the ends overlap.
+pub fn isolate(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+) -> Option<Isolation> {
+    isolate_within(model, graph, from, to, ports, BUDGET)
+}
+
+/// [`isolate`] with a budget of its own, so that tests can watch the search stop.
+pub fn isolate_within(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+    budget: u64,
+) -> Option<Isolation> {
+    let goal = Goal { targets: to, ports };
+    let engine = Engine::new(model, graph);
+    let tracer = Tracer::new(&engine);
+    let all = vec![true; model.flows.len()];
+    let Some(first) = tracer.attack(from, &goal, &all) else {
+        return Some(Isolation::default());
+    };
+    let upper = flow_cut(model, graph, from, to, ports)?;
+    // Paths over flows open from the start need no credential, so every isolating set
+    // cuts them all: their minimum cut is a lower bound, and often the answer.
+    let open_cut =
+        min_cut_over(model, graph, from, to, ports, Crossing::FromStart).map_or(0, |cut| cut.len());
+    let search = Search {
+        model,
+        graph,
+        tracer: &tracer,
+        from,
+        goal: &goal,
+        attacks: vec![first.clone()],
+        budget,
+        check_cost: (graph.node_count() + model.flows.len()) as u64 + 1,
+    };
+    let cut = search.run(upper, open_cut.max(1));
+    // A credential whose revocation isolates is needed by every attack, so it opens a
+    // flow of the first one.
+    let mut suspects: Vec<CredentialId> = first
+        .iter()
+        .flat_map(|&flow| model.flow(flow).auth.iter().copied())
+        .collect();
+    suspects.sort_unstable();
+    suspects.dedup();
+    let revocations = suspects
+        .into_iter()
+        .filter(|&credential| {
+            let engine = Engine::with_changes(model, graph, &[], &[credential]);
+            !reaches(&engine, from, &goal)
+        })
+        .collect();
+    Some(Isolation { cut, revocations })
+}
+
+/// Whether `from` still reaches the goal in `engine`'s model.
+fn reaches(engine: &Engine, from: &Selection, goal: &Goal) -> bool {
+    let mut workspace = engine.workspace();
+    engine.arrive(&mut workspace, from, None, goal).is_some()
+}
+
+/// The exact search, from the first attack and the maximum-flow cut.
+struct Search<'s, 'e, 'm> {
+    model: &'m Model,
+    graph: &'m ReachGraph,
+    tracer: &'s Tracer<'e, 'm>,
+    from: &'s Selection,
+    goal: &'s Goal<'s>,
+    attacks: Vec<Vec<FlowId>>,
+    budget: u64,
+    /// What one engine check or attack search costs: about every node and flow once.
+    check_cost: u64,
+}
+
+impl Search<'_, '_, '_> {
+    /// Takes the cost of one engine check or attack search from the budget, if it has it.
+    fn charge(&mut self) -> bool {
+        match self.budget.checked_sub(self.check_cost) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether removing `flows` isolates the ends, as the engine says.
+    fn isolates(&self, flows: &[FlowId]) -> bool {
+        let engine = Engine::with_changes(self.model, self.graph, flows, &[]);
+        !reaches(&engine, self.from, self.goal)
+    }
+
+    /// Adds attacks that miss `removed` and share no flow with each other: each needs a
+    /// flow of its own, so several at once teach the search more per check. Stops at
+    /// `enough`, or when no attack is left.
+    fn learn(&mut self, removed: &[FlowId], enough: usize) {
+        let mut usable = vec![true; self.model.flows.len()];
+        for flow in removed {
+            usable[flow.index()] = false;
+        }
+        for _ in 0..enough {
+            if !self.charge() {
+                return;
+            }
+            let Some(attack) = self.tracer.attack(self.from, self.goal, &usable) else {
+                return;
+            };
+            for flow in &attack {
+                usable[flow.index()] = false;
+            }
+            self.attacks.push(attack);
+        }
+    }
+
+    /// Asks the engine whether removing `set` isolates: if so it is the new best, if not
+    /// the attacks it misses join the list. False when the budget cannot pay for it.
+    fn try_set(&mut self, set: Vec<FlowId>, best: &mut Vec<FlowId>) -> bool {
+        if !self.charge() {
+            return false;
+        }
+        if self.isolates(&set) {
+            *best = set;
+        } else {
+            self.learn(&set, best.len());
+        }
+        true
+    }
+
+    /// The smallest cut, starting from `upper`, which isolates, and `lower_bound`, which
+    /// no isolating set is smaller than.
+    fn run(mut self, upper: Vec<FlowId>, mut lower_bound: usize) -> Cut {
+        let mut best = upper;
+        while lower_bound < best.len() {
+            // First a cheap hitting set: if it isolates, it may beat the best; if not, it
+            // shows attacks the list lacks. Only when it cannot help does the exact
+            // search run, to prove a bound or find the next set to try.
+            let cheap = hitting_set::greedy(&self.attacks);
+            if cheap.len() < best.len() {
+                if !self.try_set(cheap, &mut best) {
+                    break;
+                }
+                continue;
+            }
+            let candidate = match hitting_set::smallest(&self.attacks, best.len(), &mut self.budget)
+            {
+                Hitting::NoneSmaller => {
+                    lower_bound = best.len();
+                    break;
+                }
+                Hitting::OutOfBudget => break,
+                Hitting::Found(candidate) => candidate,
+            };
+            lower_bound = lower_bound.max(candidate.len());
+            if !self.try_set(candidate, &mut best) {
+                break;
+            }
+        }
+        Cut {
+            exact: lower_bound >= best.len(),
+            lower_bound: lower_bound.min(best.len()),
+            flows: best,
+        }
+    }
+}
+
+/// Which flows a maximum-flow cut may cross.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Crossing {
+    /// Those open in the final credential fixpoint.
+    Fixpoint,
+    /// Those open before any credential is obtained.
+    FromStart,
+}
+
+/// A smallest set of flows whose removal leaves `to` unreachable from `from`, over the
+/// flows the attacker can open in the final credential fixpoint, as if every credential
+/// obtained there were held from the start: an upper bound on the exact cut, since
+/// removing it leaves no path in a graph that holds every path the attacker has. `None`
+/// when the ends overlap.
+pub fn flow_cut(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+) -> Option<Vec<FlowId>> {
+    min_cut_over(model, graph, from, to, ports, Crossing::Fixpoint)
+}
+
+/// The maximum-flow cut between the ends over the flows `crossing` names.
+fn min_cut_over(
+    model: &Model,
+    graph: &ReachGraph,
+    from: &Selection,
+    to: &Selection,
+    ports: &[PortSpec],
+    crossing: Crossing,
+) -> Option<Vec<FlowId>> {
+    let engine = Engine::new(model, graph);
+    let mut workspace = engine.workspace();
+    engine.fixpoint(&mut workspace, from, None);
+    let sources: Vec<_> = from.roots().iter().map(|&a| graph.in_node(a)).collect();
+    let goal = Goal { targets: to, ports };
+    let (sink_nodes, sink_flows) = if ports.is_empty() {
+        let nodes = to
+            .members(model)
+            .into_iter()
+            .map(|x| graph.in_node(x))
+            .collect();
+        (nodes, Vec::new())
+    } else {
+        let flows = model
+            .flow_ids()
+            .filter(|&flow| engine.lands_in(&goal, flow))
+            .collect();
+        (Vec::new(), flows)
+    };
+    graph.min_flow_cut(&sources, &sink_nodes, &sink_flows, |flow| match crossing {
+        Crossing::Fixpoint => engine.is_open(&workspace, flow),
+        Crossing::FromStart => engine.open_from_start(flow),
+    })
+}
