@@ -10,9 +10,10 @@
 //! ([`hitting_set`]), and asks the engine whether removing it isolates. If it does, no
 //! smaller set can, since a smaller one would meet the same attacks; if not, the engine's
 //! model has an attack that this set misses ([`attack`]), which joins the list. The
-//! maximum-flow cut is the answer until something smaller is proven, and the search
-//! stops after a fixed amount of work, never a time, so that the answer is the same on
-//! every run; then the cut says it is an upper bound, with the best lower bound proven.
+//! maximum-flow cut is the answer until something smaller is proven (and is the answer
+//! outright when no flow the attacker opens needs a credential). The search stops after
+//! a fixed amount of work, never a time, so that the answer is the same on every run;
+//! then the cut says it is an upper bound, with the best lower bound proven.
 
 mod attack;
 mod hitting_set;
@@ -90,22 +91,44 @@ pub fn isolate_within(
     let Some(first) = tracer.attack(from, &goal, &all) else {
         return Some(Isolation::default());
     };
-    let upper = flow_cut(model, graph, from, to, ports)?;
-    // Paths over flows open from the start need no credential, so every isolating set
-    // cuts them all: their minimum cut is a lower bound, and often the answer.
-    let open_cut =
-        min_cut_over(model, graph, from, to, ports, Crossing::FromStart).map_or(0, |cut| cut.len());
-    let search = Search {
-        model,
-        graph,
-        tracer: &tracer,
-        from,
-        goal: &goal,
-        attacks: vec![first.clone()],
-        budget,
-        check_cost: (graph.node_count() + model.flows.len()) as u64 + 1,
+    let mut workspace = engine.workspace();
+    engine.fixpoint(&mut workspace, from, None);
+    let fixpoint = |flow| engine.is_open(&workspace, flow);
+    let upper = min_cut_over(&engine, from, &goal, fixpoint)?;
+    // Where every flow the attacker opens was open from the start, no credential
+    // matters, and the maximum flow is the minimum.
+    let cut = if model
+        .flow_ids()
+        .all(|flow| !fixpoint(flow) || engine.open_from_start(flow))
+    {
+        Cut {
+            lower_bound: upper.len(),
+            flows: upper,
+            exact: true,
+        }
+    } else {
+        let search = Search {
+            model,
+            graph,
+            tracer: &tracer,
+            from,
+            goal: &goal,
+            attacks: vec![first.clone()],
+            budget,
+            check_cost: (graph.node_count() + model.flows.len()) as u64 + 1,
+        };
+        let mut cut = search.run(upper, 1);
+        if !cut.exact {
+            // Paths over flows open from the start need no credential, so every
+            // isolating set cuts them all: their minimum cut is a lower bound too. It
+            // costs a maximum flow, so it is asked only of a search that stopped.
+            let open = min_cut_over(&engine, from, &goal, |flow| engine.open_from_start(flow))
+                .map_or(0, |cut| cut.len());
+            cut.lower_bound = cut.lower_bound.max(open).min(cut.flows.len());
+            cut.exact = cut.lower_bound == cut.flows.len();
+        }
+        cut
     };
-    let cut = search.run(upper, open_cut.max(1));
     // A credential whose revocation isolates is needed by every attack, so it opens a
     // flow of the first one.
     let mut suspects: Vec<CredentialId> = first
@@ -124,10 +147,12 @@ pub fn isolate_within(
     Some(Isolation { cut, revocations })
 }
 
-/// Whether `from` still reaches the goal in `engine`'s model.
+/// Whether `from` still reaches the goal in `engine`'s model. The engine's search on
+/// nodes, not on components: each engine here answers one question, and building its
+/// components would cost more than the search.
 fn reaches(engine: &Engine, from: &Selection, goal: &Goal) -> bool {
     let mut workspace = engine.workspace();
-    engine.arrive(&mut workspace, from, None, goal).is_some()
+    engine.explore(&mut workspace, from, None, Some(goal))
 }
 
 /// The exact search, from the first attack and the maximum-flow cut.
@@ -234,46 +259,23 @@ impl Search<'_, '_, '_> {
     }
 }
 
-/// Which flows a maximum-flow cut may cross.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Crossing {
-    /// Those open in the final credential fixpoint.
-    Fixpoint,
-    /// Those open before any credential is obtained.
-    FromStart,
-}
-
-/// A smallest set of flows whose removal leaves `to` unreachable from `from`, over the
-/// flows the attacker can open in the final credential fixpoint, as if every credential
-/// obtained there were held from the start: an upper bound on the exact cut, since
-/// removing it leaves no path in a graph that holds every path the attacker has. `None`
-/// when the ends overlap.
-pub fn flow_cut(
-    model: &Model,
-    graph: &ReachGraph,
-    from: &Selection,
-    to: &Selection,
-    ports: &[PortSpec],
-) -> Option<Vec<FlowId>> {
-    min_cut_over(model, graph, from, to, ports, Crossing::Fixpoint)
-}
-
-/// The maximum-flow cut between the ends over the flows `crossing` names.
+/// The fewest flows whose removal leaves the goal unreachable from `from`, crossing
+/// only the flows `crossable` accepts and treating each as open: the maximum-flow cut.
+/// Over the flows open in the final credential fixpoint, as if every credential obtained
+/// there were held from the start, it isolates, since removing it leaves no path in a
+/// graph that holds every path the attacker has; but it can be larger than needed.
+/// `None` when the ends overlap.
 fn min_cut_over(
-    model: &Model,
-    graph: &ReachGraph,
+    engine: &Engine,
     from: &Selection,
-    to: &Selection,
-    ports: &[PortSpec],
-    crossing: Crossing,
+    goal: &Goal,
+    crossable: impl Fn(FlowId) -> bool,
 ) -> Option<Vec<FlowId>> {
-    let engine = Engine::new(model, graph);
-    let mut workspace = engine.workspace();
-    engine.fixpoint(&mut workspace, from, None);
+    let (model, graph) = (engine.model, engine.graph);
     let sources: Vec<_> = from.roots().iter().map(|&a| graph.in_node(a)).collect();
-    let goal = Goal { targets: to, ports };
-    let (sink_nodes, sink_flows) = if ports.is_empty() {
-        let nodes = to
+    let (sink_nodes, sink_flows) = if goal.ports.is_empty() {
+        let nodes = goal
+            .targets
             .members(model)
             .into_iter()
             .map(|x| graph.in_node(x))
@@ -282,12 +284,9 @@ fn min_cut_over(
     } else {
         let flows = model
             .flow_ids()
-            .filter(|&flow| engine.lands_in(&goal, flow))
+            .filter(|&flow| engine.lands_in(goal, flow))
             .collect();
         (Vec::new(), flows)
     };
-    graph.min_flow_cut(&sources, &sink_nodes, &sink_flows, |flow| match crossing {
-        Crossing::Fixpoint => engine.is_open(&workspace, flow),
-        Crossing::FromStart => engine.open_from_start(flow),
-    })
+    graph.min_flow_cut(&sources, &sink_nodes, &sink_flows, crossable)
 }

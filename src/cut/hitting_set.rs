@@ -21,7 +21,7 @@ pub enum Hitting {
 }
 
 /// A smallest set of flows meeting every attack, if one is smaller than `bound`.
-/// `budget` is charged one unit per attack looked at, and decremented as it goes.
+/// `budget` is charged, per node of the search, the number of flows over all attacks.
 pub fn smallest(attacks: &[Vec<FlowId>], bound: usize, budget: &mut u64) -> Hitting {
     // Flows as dense indices, in id order, so that the search works on small vectors.
     let mut flows: Vec<FlowId> = attacks.iter().flatten().copied().collect();
@@ -36,8 +36,12 @@ pub fn smallest(attacks: &[Vec<FlowId>], bound: usize, budget: &mut u64) -> Hitt
                 .collect()
         })
         .collect();
+    // What one node of the search costs: it reads every attack's flows once.
+    let cost = sets.iter().map(Vec::len).sum::<usize>() as u64 + 1;
     let mut search = Search {
         sets: &sets,
+        cost,
+        used: vec![false; flows.len()],
         taken: vec![false; flows.len()],
         banned: vec![false; flows.len()],
         chosen: Vec::new(),
@@ -84,6 +88,9 @@ pub fn greedy(attacks: &[Vec<FlowId>]) -> Vec<FlowId> {
 
 struct Search<'a> {
     sets: &'a [Vec<usize>],
+    cost: u64,
+    /// Scratch marks for [`Search::disjoint`], clear between uses.
+    used: Vec<bool>,
     taken: Vec<bool>,
     banned: Vec<bool>,
     chosen: Vec<usize>,
@@ -96,12 +103,11 @@ struct Search<'a> {
 
 impl Search<'_> {
     fn branch(&mut self) {
-        let cost = self.sets.len() as u64 + 1;
-        if *self.budget < cost {
+        if *self.budget < self.cost {
             self.stopped = true;
             return;
         }
-        *self.budget -= cost;
+        *self.budget -= self.cost;
         // The attacks not yet hit, each with its flows still allowed.
         let mut open: Vec<Vec<usize>> = self
             .sets
@@ -126,7 +132,7 @@ impl Search<'_> {
             return;
         }
         open.sort_by_key(Vec::len);
-        if open[0].is_empty() || self.chosen.len() + disjoint(&open) >= self.bound {
+        if open[0].is_empty() || self.chosen.len() + self.disjoint(&open) >= self.bound {
             return;
         }
         let choices = open.swap_remove(0);
@@ -149,18 +155,26 @@ impl Search<'_> {
     }
 }
 
-/// How many of `sets` (sorted smallest first) share no element: each needs an element of
-/// its own, so a hitting set has at least that many.
-fn disjoint(sets: &[Vec<usize>]) -> usize {
-    let mut used: Vec<usize> = Vec::new();
-    let mut count = 0;
-    for set in sets {
-        if set.iter().all(|element| !used.contains(element)) {
-            used.extend(set);
-            count += 1;
+impl Search<'_> {
+    /// How many of `sets` (sorted smallest first) share no element: each needs an
+    /// element of its own, so a hitting set has at least that many.
+    fn disjoint(&mut self, sets: &[Vec<usize>]) -> usize {
+        let mut count = 0;
+        let mut marked = Vec::new();
+        for set in sets {
+            if set.iter().all(|&element| !self.used[element]) {
+                for &element in set {
+                    self.used[element] = true;
+                    marked.push(element);
+                }
+                count += 1;
+            }
         }
+        for element in marked {
+            self.used[element] = false;
+        }
+        count
     }
-    count
 }
 
 #[cfg(test)]
