@@ -290,3 +290,88 @@ fn min_cut_over(
     };
     graph.min_flow_cut(&sources, &sink_nodes, &sink_flows, crossable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::model_from_text;
+
+    fn selection(model: &Model, name: &str) -> Selection {
+        Selection::from_entities(model, vec![model.find_entity(name).unwrap()])
+    }
+
+    fn names(model: &Model, flows: &[FlowId]) -> Vec<String> {
+        flows.iter().map(|&flow| model.flow_label(flow)).collect()
+    }
+
+    /// Three flows into the target, each needing `key`, which a group holds; one flow
+    /// leads to a leaf inside that group.
+    const HOLDER: &str = "
+segments:
+  - {name: target}
+  - {name: vaults}
+assets:
+  - {name: attacker}
+  - {name: v1, in: vaults}
+  - {name: t1, in: target}
+  - {name: t2, in: target}
+  - {name: t3, in: target}
+credentials:
+  - {name: key, held_by: vaults}
+flows:
+  - {name: to-vault, from: attacker, to: v1}
+  - {name: to-t1, from: attacker, to: t1, auth: [key]}
+  - {name: to-t2, from: attacker, to: t2, auth: [key]}
+  - {name: to-t3, from: attacker, to: t3, auth: [key]}
+";
+
+    #[test]
+    fn removing_the_way_to_a_holder_closes_the_flows_its_credential_opens() {
+        let model = model_from_text("t.yaml", HOLDER).unwrap();
+        let graph = ReachGraph::build(&model);
+        let (from, to) = (selection(&model, "attacker"), selection(&model, "target"));
+        let isolation = isolate(&model, &graph, &from, &to, &[]).unwrap();
+        assert_eq!(names(&model, &isolation.cut.flows), ["to-vault"]);
+        assert!(isolation.cut.exact);
+        assert_eq!(isolation.cut.lower_bound, 1);
+        assert_eq!(isolation.revocations.len(), 1);
+    }
+
+    #[test]
+    fn an_attack_includes_the_way_to_the_credential_it_uses() {
+        let model = model_from_text("t.yaml", HOLDER).unwrap();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let (from, to) = (selection(&model, "attacker"), selection(&model, "target"));
+        let goal = Goal {
+            targets: &to,
+            ports: &[],
+        };
+        let all = vec![true; model.flows.len()];
+        let attack = Tracer::new(&engine).attack(&from, &goal, &all).unwrap();
+        assert_eq!(names(&model, &attack), ["to-vault", "to-t1"]);
+        let mut without_vault = all.clone();
+        without_vault[attack[0].index()] = false;
+        assert_eq!(
+            Tracer::new(&engine).attack(&from, &goal, &without_vault),
+            None
+        );
+    }
+
+    #[test]
+    fn a_leaked_credential_leaves_the_maximum_flow_cut_exact() {
+        let leaked = HOLDER.replace("held_by: vaults}", "held_by: vaults, leaked: true}");
+        let model = model_from_text("t.yaml", &leaked).unwrap();
+        let graph = ReachGraph::build(&model);
+        let (from, to) = (selection(&model, "attacker"), selection(&model, "target"));
+        // No budget, yet exact: with every flow open from the start there is nothing to
+        // search.
+        let isolation = isolate_within(&model, &graph, &from, &to, &[], 0).unwrap();
+        assert_eq!(
+            names(&model, &isolation.cut.flows),
+            ["to-t1", "to-t2", "to-t3"]
+        );
+        assert!(isolation.cut.exact);
+        assert_eq!(isolation.cut.lower_bound, 3);
+    }
+}
