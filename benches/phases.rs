@@ -44,7 +44,7 @@ fn parsed() -> Vec<ParsedFile> {
     let (found, _) = load::discover(&paths());
     found
         .into_iter()
-        .map(|file| load::read(file).expect("parse"))
+        .filter_map(|file| load::read(file).expect("parse").policy)
         .collect()
 }
 

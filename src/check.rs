@@ -1,15 +1,22 @@
 //! Verifying invariants: runs the searches each invariant needs, applies exceptions, and
 //! produces a [`CheckReport`].
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::date::Date;
 use crate::engine::{Engine, Goal, Step, Workspace};
 use crate::graph::ReachGraph;
-use crate::model::{End, Exception, Invariant, Model, Rule, Selection};
+use crate::model::{
+    End, Exception, Invariant, InvariantId, Model, PinStep, Rule, Selection, Severity,
+};
 use crate::ports::PortSpec;
-use crate::report::{Acquisition, CheckReport, ExceptionNote, Hop, InvariantResult, Status};
+use crate::report::{
+    Acquisition, CheckReport, ExceptionNote, ExceptionState, Hop, InvariantResult, Status, Unused,
+};
+use crate::resolve::FLOW_PREFIX;
 use crate::story;
 use crate::timings::Timings;
-use crate::waiver::{Question, other_route};
+use crate::waiver::{Question, takes_route, uncovered_path};
 
 /// Checks every invariant of `model` as of `today`.
 pub fn check(model: &Model, today: Date) -> CheckReport {
@@ -22,16 +29,25 @@ pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckRe
     let engine = Engine::new(model, &graph);
     let mut workspace = engine.workspace();
     timings.lap("graph");
-    let results = model
-        .invariants
-        .iter()
-        .map(|invariant| evaluate(&engine, &mut workspace, invariant, today))
-        .collect();
+    let mut results = Vec::with_capacity(model.invariants.len());
+    let mut notes = Vec::with_capacity(model.exceptions.len());
+    for (index, invariant) in model.invariants.iter().enumerate() {
+        let id = InvariantId(index as u32);
+        let (result, mut more) = evaluate(&engine, &mut workspace, id, invariant, today);
+        notes.extend(
+            more.drain(..)
+                .map(|(index, note)| (index, (result.name.clone(), note))),
+        );
+        results.push(result);
+    }
+    notes.sort_by_key(|(index, _)| *index);
     timings.lap("check");
     CheckReport {
         inputs: model.sources.files().to_vec(),
         today,
         results,
+        fail_on: Severity::Low,
+        exceptions: notes.into_iter().map(|(_, note)| note).collect(),
     }
 }
 
@@ -58,28 +74,135 @@ fn find_path(engine: &Engine, workspace: &mut Workspace, question: &Question) ->
     Some(engine.witness(workspace, arrival))
 }
 
+/// What an invariant asks about, whatever its kind.
+struct Ends<'a> {
+    from: &'a End,
+    to: &'a End,
+    ports: &'a [PortSpec],
+    direct: bool,
+    via: Option<&'a End>,
+}
+
+impl<'a> Ends<'a> {
+    fn of(invariant: &'a Invariant) -> Self {
+        match &invariant.rule {
+            Rule::Forbid {
+                from,
+                to,
+                ports,
+                direct,
+            }
+            | Rule::Require {
+                from,
+                to,
+                ports,
+                direct,
+            } => Ends {
+                from,
+                to,
+                ports,
+                direct: *direct,
+                via: None,
+            },
+            Rule::Through { from, to, via } => Ends {
+                from,
+                to,
+                ports: &[],
+                direct: false,
+                via: Some(via),
+            },
+        }
+    }
+}
+
+/// How far a failing invariant's attacker gets: see [`reached_targets`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetReach {
+    /// The target leaves reached, by name.
+    pub leaves: BTreeSet<String>,
+    /// The shortest witness to a leaf that the `before` reach did not have, if any, and
+    /// how its credentials are obtained.
+    pub witness: Vec<Hop>,
+    pub acquisitions: Vec<Acquisition>,
+}
+
+/// For each named `forbid` and `through` invariant, the leaves of its `to` that its
+/// attacker reaches (by one flow when `direct`, the last flow allowing its `ports`,
+/// avoiding `via`), by name, with a witness to the closest leaf not in `before`'s reach
+/// for it: so that `diff` can tell an invariant that fails wider than before, and show
+/// how. A `require` reaches nothing here, since its failure is the absence of a path.
+pub fn reached_targets(
+    model: &Model,
+    names: &BTreeSet<&str>,
+    before: &BTreeMap<String, TargetReach>,
+) -> BTreeMap<String, TargetReach> {
+    let graph = ReachGraph::build(model);
+    let engine = Engine::new(model, &graph);
+    let mut workspace = engine.workspace();
+    let mut reached = BTreeMap::new();
+    for invariant in &model.invariants {
+        if !names.contains(invariant.name.as_str()) {
+            continue;
+        }
+        let mut reach = TargetReach::default();
+        if !matches!(invariant.rule, Rule::Require { .. }) {
+            let ends = Ends::of(invariant);
+            let blocked = ends.via.map(|via| blocked_by(model, &via.selection));
+            let start = &ends.from.selection;
+            engine.fixpoint(&mut workspace, start, blocked.as_deref());
+            engine.shortest(&mut workspace, start, blocked.as_deref(), None);
+            let landings = engine.landings(&workspace, ends.ports);
+            let known = before.get(&invariant.name);
+            let mut closest_new = None;
+            for leaf in ends.to.selection.leaves(model) {
+                let Some(landing) = landings[leaf.index()] else {
+                    continue;
+                };
+                if ends.direct && landing.hops != 1 {
+                    continue;
+                }
+                let name = &model.entity(leaf).name;
+                if !known.is_some_and(|known| known.leaves.contains(name))
+                    && closest_new.is_none_or(|(hops, _, _)| landing.hops < hops)
+                {
+                    closest_new = Some((landing.hops, leaf, landing));
+                }
+                reach.leaves.insert(name.clone());
+            }
+            if let Some((_, leaf, landing)) = closest_new {
+                let mut steps = engine.witness_landing(&workspace, leaf, landing);
+                let story = story::tell(
+                    &engine,
+                    &mut workspace,
+                    start,
+                    blocked.as_deref(),
+                    &mut steps,
+                );
+                reach.witness = Hop::from_steps(model, &steps);
+                reach.acquisitions = Acquisition::from_story(model, &story);
+            }
+        }
+        reached.insert(invariant.name.clone(), reach);
+    }
+    reached
+}
+
+/// The result of one invariant, and how each of its exceptions shows, by index.
 fn evaluate(
     engine: &Engine,
     workspace: &mut Workspace,
+    id: InvariantId,
     invariant: &Invariant,
     today: Date,
-) -> InvariantResult {
+) -> (InvariantResult, Vec<(usize, ExceptionNote)>) {
     let model = engine.model;
-    let (from, to, ports, direct, via) = match &invariant.rule {
-        Rule::Forbid {
-            from,
-            to,
-            ports,
-            direct,
-        }
-        | Rule::Require {
-            from,
-            to,
-            ports,
-            direct,
-        } => (from, to, ports.as_slice(), *direct, None),
-        Rule::Through { from, to, via } => (from, to, [].as_slice(), false, Some(via)),
-    };
+    let Ends {
+        from,
+        to,
+        ports,
+        direct,
+        via,
+    } = Ends::of(invariant);
     let blocked = via.map(|via| blocked_by(model, &via.selection));
     let question = Question {
         from: &from.selection,
@@ -126,11 +249,12 @@ fn evaluate(
         message,
         witness: witness.unwrap_or_default(),
         acquisitions,
-        waiver: None,
+        waivers: Vec::new(),
         expired: Vec::new(),
+        unused: Vec::new(),
     };
-    apply_exceptions(engine, workspace, &question, &mut result, today);
-    result
+    let notes = apply_exceptions(engine, workspace, &question, id, &mut result, today);
+    (result, notes)
 }
 
 /// A witness named for renderers, with the story of how its credentials are obtained.
@@ -154,7 +278,7 @@ fn told(
 }
 
 /// "jira reaches bitbucket in 2 hops", from the witness's first and last leaves.
-fn reaches(witness: &[Hop]) -> String {
+pub fn reaches(witness: &[Hop]) -> String {
     let (Some(first), Some(last)) = (witness.first(), witness.last()) else {
         return String::new();
     };
@@ -186,90 +310,109 @@ fn quote(end: &End) -> String {
     format!("`{}`", end.text)
 }
 
-/// Every exception of the model, as of `today`, in input order, with its invariant.
-pub fn exceptions(model: &Model, today: Date) -> Vec<(String, ExceptionNote)> {
-    model
-        .exceptions
-        .iter()
-        .map(|exception| {
-            (
-                model.invariants[exception.invariant.index()].name.clone(),
-                ExceptionNote {
-                    owner: exception.owner.clone(),
-                    reason: exception.reason.clone(),
-                    expires: exception.expires,
-                    days_left: today.days_until(exception.expires),
-                    location: model.sources.file_line(exception.location).to_string(),
-                },
-            )
-        })
-        .collect()
+/// How an exception shows in a result, in `state`.
+fn note(model: &Model, exception: &Exception, today: Date, state: ExceptionState) -> ExceptionNote {
+    let mut path = Vec::new();
+    for step in &exception.path {
+        if let Some(flow) = step.flow {
+            path.push(format!("{FLOW_PREFIX}{}", model.flow_label(flow)));
+        }
+        path.push(model.entity(step.entity).name.clone());
+    }
+    ExceptionNote {
+        owner: exception.owner.clone(),
+        reason: exception.reason.clone(),
+        expires: exception.expires,
+        days_left: today.days_until(exception.expires),
+        location: model.sources.file_line(exception.location).to_string(),
+        path,
+        state,
+    }
 }
 
-/// Waives a failure under an exception that has not expired and whose `path`, if any,
-/// the witness follows, unless another route remains; notes exceptions that have
-/// expired.
+/// Applies the exceptions of one invariant to its result: those expired are noted;
+/// those in force waive a failure when one pins no route, or when the routes they pin
+/// cover every way in, and are otherwise noted as unused when they waive nothing.
+/// Returns each exception's index in the model with how it shows.
 fn apply_exceptions(
     engine: &Engine,
     workspace: &mut Workspace,
     question: &Question,
+    invariant: InvariantId,
     result: &mut InvariantResult,
     today: Date,
-) {
+) -> Vec<(usize, ExceptionNote)> {
     let model = engine.model;
-    let exceptions = model
-        .exceptions
-        .iter()
-        .filter(|exception| model.invariants[exception.invariant.index()].name == result.name);
-    for exception in exceptions {
-        let note = ExceptionNote {
-            owner: exception.owner.clone(),
-            reason: exception.reason.clone(),
-            expires: exception.expires,
-            days_left: today.days_until(exception.expires),
-            location: model.sources.file_line(exception.location).to_string(),
-        };
-        if note.days_left < 0 {
-            result.expired.push(note);
-        } else if result.status == Status::Fail
-            && result.waiver.is_none()
-            && follows(model, &result.witness, exception)
-        {
-            // A pinned route waives only itself: another way in still fails.
-            if !exception.path.is_empty()
-                && let Some(route) = other_route(engine, workspace, question, &exception.path)
-            {
-                (result.witness, result.acquisitions) = told(engine, workspace, question, route);
-                result.message = format!(
-                    "{} by another route than the one {}'s exception waives",
-                    reaches(&result.witness),
-                    note.owner
-                );
-                continue;
-            }
-            result.status = Status::Waived;
-            result.waiver = Some(note);
+    let mut notes = Vec::new();
+    let mut in_force = Vec::new();
+    for (index, exception) in model.exceptions.iter().enumerate() {
+        if exception.invariant != invariant {
+            continue;
+        }
+        if today.days_until(exception.expires) < 0 {
+            notes.push((
+                index,
+                note(model, exception, today, ExceptionState::Expired),
+            ));
+        } else {
+            in_force.push(index);
         }
     }
-}
-
-/// Whether the witness passes the exception's entities in order, one per leaf.
-fn follows(model: &Model, witness: &[Hop], exception: &Exception) -> bool {
-    if exception.path.is_empty() {
-        return true;
+    let failing = result.status == Status::Fail;
+    // Each exception in force, and whether it waives something real.
+    let mut used = Vec::new();
+    for &index in &in_force {
+        let exception = &model.exceptions[index];
+        let state = if !failing {
+            ExceptionState::Unused(Unused::InvariantHolds)
+        } else if exception.path.is_empty()
+            || takes_route(engine, workspace, question, &exception.path)
+        {
+            ExceptionState::Active
+        } else {
+            ExceptionState::Unused(Unused::RouteNotTaken)
+        };
+        if state == ExceptionState::Active {
+            used.push(index);
+        }
+        notes.push((index, note(model, exception, today, state)));
     }
-    let leaves: Vec<&str> = witness
-        .first()
-        .map(|hop| hop.from.as_str())
-        .into_iter()
-        .chain(witness.iter().map(|hop| hop.to.as_str()))
-        .collect();
-    leaves.len() == exception.path.len()
-        && leaves.iter().zip(&exception.path).all(|(leaf, &step)| {
-            model
-                .find_entity(leaf)
-                .is_some_and(|leaf| model.ancestors(leaf).any(|a| a == step))
-        })
+    notes.sort_by_key(|(index, _)| *index);
+    if !used.is_empty() {
+        let unpinned = used
+            .iter()
+            .any(|&index| model.exceptions[index].path.is_empty());
+        let routes: Vec<&[PinStep]> = used
+            .iter()
+            .map(|&index| model.exceptions[index].path.as_slice())
+            .collect();
+        // A pinned route waives only itself: a way in that none covers still fails.
+        let other = if unpinned {
+            None
+        } else {
+            uncovered_path(engine, workspace, question, &routes)
+        };
+        match other {
+            Some(other) => {
+                (result.witness, result.acquisitions) = told(engine, workspace, question, other);
+                result.message = format!(
+                    "{} by a route that no exception covers",
+                    reaches(&result.witness)
+                );
+            }
+            None => result.status = Status::Waived,
+        }
+    }
+    for (_, note) in &notes {
+        let list = match note.state {
+            ExceptionState::Expired => &mut result.expired,
+            ExceptionState::Unused(_) => &mut result.unused,
+            ExceptionState::Active if result.status == Status::Waived => &mut result.waivers,
+            ExceptionState::Active => continue,
+        };
+        list.push(note.clone());
+    }
+    notes
 }
 
 #[cfg(test)]
@@ -547,20 +690,195 @@ flows:
 invariants:
   - {{name: live, forbid: {{from: laptop, to: db1}}}}
   - {{name: stale, forbid: {{from: laptop, to: db}}}}
-  - {{name: pinned, forbid: {{from: laptop, to: db1}}}}
 exceptions:
   - {{invariant: live, reason: migration, owner: alice, expires: 2024-01-01}}
   - {{invariant: stale, reason: old, owner: bob, expires: 2023-12-31}}
-  - {{invariant: pinned, reason: other route, owner: carol, expires: 2030-01-01, path: [laptop, web1]}}
 "
         );
         let report = report(&yaml);
         let by_name = |name: &str| report.results.iter().find(|r| r.name == name).unwrap();
         assert_eq!(by_name("live").status, Status::Waived);
-        assert_eq!(by_name("live").waiver.as_ref().unwrap().days_left, 0);
+        assert_eq!(by_name("live").waivers[0].days_left, 0);
         assert_eq!(by_name("stale").status, Status::Fail);
         assert_eq!(by_name("stale").expired[0].owner, "bob");
-        assert_eq!(by_name("pinned").status, Status::Fail);
+        assert_eq!(
+            exception_states(&report),
+            [ExceptionState::Active, ExceptionState::Expired]
+        );
+    }
+
+    /// The state of each exception, in input order.
+    fn exception_states(report: &CheckReport) -> Vec<ExceptionState> {
+        report
+            .exceptions
+            .iter()
+            .map(|(_, note)| note.state)
+            .collect()
+    }
+
+    const TWO_ROUTES: &str = "
+flows:
+  - {from: laptop, to: web1}
+  - {from: web1, to: db1}
+  - {from: laptop, to: web2}
+  - {from: web2, to: db2}
+invariants:
+  - {name: t, forbid: {from: laptop, to: db}}
+exceptions:
+  - {invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, web1, db1]}
+";
+
+    #[test]
+    fn exceptions_pinned_to_different_routes_combine() {
+        let one = format!("{ESTATE}{TWO_ROUTES}");
+        assert_eq!(status_of(&one, "t"), "fail");
+        let both = format!(
+            "{one}  - {{invariant: t, reason: r, owner: erin, expires: 2030-01-01, path: [laptop, web2, db2]}}\n"
+        );
+        let report = report(&both);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Waived, "{}", result.message);
+        let owners: Vec<&str> = result.waivers.iter().map(|w| w.owner.as_str()).collect();
+        assert_eq!(owners, ["dana", "erin"]);
+        assert_eq!(
+            exception_states(&report),
+            [ExceptionState::Active, ExceptionState::Active]
+        );
+        // A third way in, covered by neither, fails again, and is the witness.
+        let third = both.replace(
+            "  - {from: web2, to: db2}\n",
+            "  - {from: web2, to: db2}\n  - {from: web2, to: db1}\n",
+        );
+        let report = super::tests::report(&third);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Fail);
+        let leaves: Vec<&str> = result.witness.iter().map(|hop| hop.to.as_str()).collect();
+        assert_eq!(leaves, ["web2", "db1"]);
+        assert!(
+            result
+                .message
+                .contains("by a route that no exception covers")
+        );
+    }
+
+    #[test]
+    fn a_path_that_switches_between_pinned_routes_is_not_covered() {
+        // Each pinned route is followed whole or not at all: laptop, web1, then db2
+        // begins as dana's route and ends as erin's, so neither covers it.
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web}}
+  - {{from: web, to: db}}
+invariants:
+  - {{name: t, forbid: {{from: laptop, to: db}}}}
+exceptions:
+  - {{invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, web1, db1]}}
+  - {{invariant: t, reason: r, owner: erin, expires: 2030-01-01, path: [laptop, web2, db2]}}
+"
+        );
+        let report = report(&yaml);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Fail);
+        let leaves: Vec<&str> = result.witness.iter().map(|hop| hop.to.as_str()).collect();
+        assert_eq!(leaves, ["web1", "db2"]);
+        let all = yaml.replace("path: [laptop, web2, db2]", "path: [laptop, web, db]");
+        assert_eq!(status_of(&all, "t"), "waived");
+    }
+
+    #[test]
+    fn pinned_routes_waive_the_bypass_of_a_through_and_a_direct_flow() {
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: db1}}
+  - {{from: laptop, to: db2}}
+invariants:
+  - {{name: via-web1, through: {{from: laptop, to: db, via: web1}}}}
+  - {{name: no-direct, forbid: {{from: laptop, to: db, direct: true}}}}
+exceptions:
+  - {{invariant: via-web1, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, db2]}}
+  - {{invariant: no-direct, reason: r, owner: erin, expires: 2030-01-01, path: [laptop, db2]}}
+  - {{invariant: no-direct, reason: r, owner: finn, expires: 2030-01-01, path: [laptop, web1, db1]}}
+"
+        );
+        let report = report(&yaml);
+        assert_eq!(report.results[0].status, Status::Waived);
+        assert_eq!(report.results[1].status, Status::Waived);
+        // A two-hop route is never a direct witness.
+        assert_eq!(
+            exception_states(&report),
+            [
+                ExceptionState::Active,
+                ExceptionState::Active,
+                ExceptionState::Unused(Unused::RouteNotTaken),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pin_may_name_the_flow_of_a_hop() {
+        // Two group-to-group flows from web to db: pinning one waives that one only.
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{name: backup, from: web, to: db, ports: [tcp/873]}}
+  - {{name: queries, from: web, to: db, ports: [tcp/5432]}}
+invariants:
+  - {{name: t, forbid: {{from: web1, to: db1}}}}
+exceptions:
+  - {{invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [web1, flow:backup, db1]}}
+"
+        );
+        let report = report(&yaml);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Fail);
+        assert_eq!(result.witness[0].flow, "queries");
+        assert_eq!(
+            report.exceptions[0].1.path,
+            ["web1", "flow:backup", "db1"],
+            "the note shows the pin as written"
+        );
+        let both = format!(
+            "{yaml}  - {{invariant: t, reason: r, owner: erin, expires: 2030-01-01, path: [web1, flow:queries, db1]}}\n"
+        );
+        assert_eq!(status_of(&both, "t"), "waived");
+    }
+
+    #[test]
+    fn an_exception_that_waives_nothing_is_unused() {
+        let yaml = format!(
+            "{ESTATE}
+credentials:
+  - {{name: key, held_by: db2, status: revoked}}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: db1, auth: [key]}}
+  - {{from: laptop, to: db1}}
+invariants:
+  - {{name: holds, forbid: {{from: web2, to: db}}}}
+  - {{name: fails, forbid: {{from: laptop, to: db1}}}}
+exceptions:
+  - {{invariant: holds, reason: r, owner: dana, expires: 2030-01-01}}
+  - {{invariant: fails, reason: r, owner: erin, expires: 2030-01-01, path: [laptop, web1, db1]}}
+  - {{invariant: fails, reason: r, owner: finn, expires: 2020-01-01, path: [laptop, db1]}}
+"
+        );
+        let report = report(&yaml);
+        // The pinned route needs a revoked key, so no attacker takes it.
+        assert_eq!(
+            exception_states(&report),
+            [
+                ExceptionState::Unused(Unused::InvariantHolds),
+                ExceptionState::Unused(Unused::RouteNotTaken),
+                ExceptionState::Expired,
+            ]
+        );
+        assert_eq!(report.results[1].status, Status::Fail);
+        assert_eq!(report.results[1].unused[0].owner, "erin");
+        assert_eq!(report.results[0].unused[0].owner, "dana");
+        assert_eq!(report.results[0].status, Status::Pass);
     }
 
     #[test]
@@ -591,7 +909,7 @@ exceptions:
         assert!(
             result
                 .message
-                .contains("another route than the one dana's exception waives")
+                .contains("by a route that no exception covers")
         );
     }
 
@@ -610,5 +928,50 @@ invariants:
         let again = report(&one);
         assert_eq!(first, again);
         assert_eq!(first.results[0].witness[0].to, "db1");
+    }
+
+    #[test]
+    fn reached_targets_are_the_target_leaves_landed_in_as_the_rule_asks() {
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: web1, to: db1, ports: [tcp/5432]}}
+  - {{from: web1, to: laptop}}
+  - {{from: laptop, to: db2, ports: [tcp/22]}}
+invariants:
+  - {{name: any-port, forbid: {{from: web1, to: db}}}}
+  - {{name: postgres, forbid: {{from: web1, to: db, ports: [tcp/5432]}}}}
+  - {{name: direct, forbid: {{from: web1, to: db, direct: true}}}}
+  - {{name: through, through: {{from: web1, to: db, via: laptop}}}}
+  - {{name: required, require: {{from: web1, to: db}}}}
+"
+        );
+        let model = model_from_text("test.yaml", &yaml).unwrap();
+        let names: BTreeSet<&str> = ["any-port", "postgres", "direct", "through", "required"]
+            .into_iter()
+            .collect();
+        let reached = reached_targets(&model, &names, &BTreeMap::new());
+        let leaves =
+            |name: &str| -> Vec<&str> { reached[name].leaves.iter().map(String::as_str).collect() };
+        assert_eq!(leaves("any-port"), ["db1", "db2"]);
+        assert_eq!(leaves("postgres"), ["db1"]);
+        assert_eq!(leaves("direct"), ["db1"]);
+        assert_eq!(leaves("through"), ["db1"]);
+        assert!(leaves("required").is_empty());
+        // The witness goes to the closest leaf not reached before.
+        assert_eq!(reached["any-port"].witness.len(), 1);
+        let before: BTreeMap<String, TargetReach> = [(
+            "any-port".to_owned(),
+            TargetReach {
+                leaves: ["db1".to_owned()].into_iter().collect(),
+                ..TargetReach::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let after = reached_targets(&model, &names, &before);
+        let witness = &after["any-port"].witness;
+        assert_eq!(witness.len(), 2);
+        assert_eq!(witness[1].to, "db2");
     }
 }

@@ -51,7 +51,7 @@ pub enum DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to policies)
+    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to HEAD's path)
     pub base: String,
     /// The policies after the change, likewise
     pub head: String,
@@ -97,9 +97,13 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub timings: bool,
 
-    /// Show no progress bar while loading
+    /// Show no progress bar while loading, and no notes about skipped files
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// List every file that was found but not read as a policy, and what it held
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -133,13 +137,18 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 
-    /// List every exception with its owner, reason and days left, instead of checking
+    /// List every exception with its owner, reason, time left and state (active, unused,
+    /// expired), as text or `--format json`, instead of checking
     #[arg(long)]
     pub list_exceptions: bool,
 
     /// Fail the run only for failures of this severity or worse; others are reported
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Low)]
     pub fail_on: FailOn,
+
+    /// Pass when the policies hold no invariants (by default that is an error, exit 2)
+    #[arg(long)]
+    pub allow_empty: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -333,6 +342,10 @@ pub struct EvidenceArgs {
         default_value = "Network segmentation evidence"
     )]
     pub title: String,
+
+    /// Write the bundle even when the policies hold no invariants (by default an error)
+    #[arg(long)]
+    pub allow_empty: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,

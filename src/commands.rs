@@ -71,6 +71,14 @@ pub fn report_problems(common: &CommonArgs, diagnostics: &[Diagnostic]) -> Outco
     Outcome::Invalid
 }
 
+/// Prints warnings, already formatted, to standard error.
+pub fn warn(common: &CommonArgs, text: &str) {
+    if !text.is_empty() {
+        let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+        let _ = stream.write_all(text.as_bytes());
+    }
+}
+
 /// Prints a command-line problem to standard error.
 pub fn usage_error(common: &CommonArgs, message: &str) -> Outcome {
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
@@ -81,6 +89,30 @@ pub fn usage_error(common: &CommonArgs, message: &str) -> Outcome {
         render::style::ERROR.render_reset()
     );
     Outcome::Invalid
+}
+
+/// Refuses to verify a model with no invariants unless `--allow-empty` says so: a gate
+/// that checks nothing would pass any change, and a typo in a path is the usual cause.
+pub fn require_invariants(
+    common: &CommonArgs,
+    model: &Model,
+    allow_empty: bool,
+) -> Result<(), Outcome> {
+    if allow_empty || !model.invariants.is_empty() {
+        return Ok(());
+    }
+    let files = model.sources.files().len();
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let _ = writeln!(
+        stream,
+        "{}error:{} no invariants in the {files} policy file{} read, so there is nothing to verify\n  {}help:{} add `invariants:` to a policy file, or pass `--allow-empty` if passing with none is intended",
+        render::style::ERROR.render(),
+        render::style::ERROR.render_reset(),
+        if files == 1 { "" } else { "s" },
+        render::style::HELP.render(),
+        render::style::HELP.render_reset()
+    );
+    Err(Outcome::Invalid)
 }
 
 fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
@@ -98,8 +130,46 @@ pub fn load(
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
     let progress = progress::for_terminal(common.quiet);
-    load_model_timed(paths, timings, progress.as_ref())
-        .map_err(|diagnostics| report_problems(common, &diagnostics))
+    let model = load_model_timed(paths, timings, progress.as_ref())
+        .map_err(|diagnostics| report_problems(common, &diagnostics))?;
+    report_skipped(common, &model);
+    Ok(model)
+}
+
+/// Notes on standard error the files found but not read as policies: one line with
+/// their count, or with `--verbose` one line each.
+pub fn report_skipped(common: &CommonArgs, model: &Model) {
+    let skipped = model.sources.skipped();
+    if skipped.is_empty() || common.quiet {
+        return;
+    }
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let note = render::style::NOTE;
+    if common.verbose {
+        for file in skipped {
+            let _ = writeln!(
+                stream,
+                "{}note:{} skipped `{}`: {}",
+                note.render(),
+                note.render_reset(),
+                file.path,
+                file.what
+            );
+        }
+    } else {
+        let files = if skipped.len() == 1 {
+            "file that holds"
+        } else {
+            "files that hold"
+        };
+        let _ = writeln!(
+            stream,
+            "{}note:{} skipped {} {files} no cordon policy (`--verbose` lists them)",
+            note.render(),
+            note.render_reset(),
+            skipped.len()
+        );
+    }
 }
 
 /// Parses `--ports` values, or reports the first bad one.

@@ -74,6 +74,26 @@ pub enum Problem {
     EmptySelector { selector: String },
     #[error("empty selector list")]
     NoSelector,
+    #[error("pinned path is not a route: no flow goes from `{from}` to `{to}`")]
+    NoFlowOnPin { from: String, to: String },
+    #[error("pinned path is not a route: flow `{flow}` does not go from `{from}` to `{to}`")]
+    PinnedFlowMisses {
+        flow: String,
+        from: String,
+        to: String,
+    },
+    #[error("pinned flow `{flow}` does not stand between two entities")]
+    PinnedFlowPlacement { flow: String },
+    #[error("pinned path names one entity, `{named}`; a route needs two or more")]
+    ShortPin { named: String },
+    #[error("pinned path is not a route of `{invariant}`: `{entity}` is outside its `{end}`")]
+    PinOutsideEnd {
+        entity: String,
+        end: &'static str,
+        invariant: String,
+    },
+    #[error("exception for `require` invariant `{invariant}` pins a path")]
+    PinOnRequire { invariant: String },
 }
 
 /// A problem and where it is.

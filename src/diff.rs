@@ -1,13 +1,14 @@
 //! `diff`: what a change opens or closes. Compares two models: the invariants whose
-//! verdict changed, the pairs of entities newly reachable (with the path in the new
-//! model) or no longer reachable, and the flows, credentials and entities that changed.
+//! verdict changed or that fail wider, the pairs of entities (and `internet`) newly
+//! reachable (with the path in the new model) or no longer reachable, and the flows,
+//! credentials and entities that changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::check;
+use crate::check::{check, reached_targets, reaches};
 use crate::date::Date;
 use crate::matrix::matrix;
-use crate::model::{EntityKind, Model, Selection};
+use crate::model::{EntityKind, INTERNET, Model, Selection};
 use crate::path::find_paths;
 use crate::report::{
     Acquisition, Change, ChangeKind, CheckReport, DiffReport, Hop, PairChange, Status,
@@ -18,7 +19,7 @@ use crate::report::{
 pub fn diff(base: &Model, head: &Model, level: EntityKind, today: Date) -> DiffReport {
     let base_check = check(base, today);
     let head_check = check(head, today);
-    let verdicts = verdicts(&base_check, &head_check);
+    let verdicts = verdicts(base, head, &base_check, &head_check);
     let (opened, closed) = pairs(base, head, level);
     let mut changes = Vec::new();
     compare(&mut changes, "entity", &entities(base), &entities(head));
@@ -36,24 +37,72 @@ pub fn diff(base: &Model, head: &Model, level: EntityKind, today: Date) -> DiffR
         closed,
         changes,
         head: head_check,
+        deny_new_paths: false,
     }
 }
 
-fn verdicts(base: &CheckReport, head: &CheckReport) -> Vec<VerdictChange> {
+/// Invariants whose verdict changed, or that fail in both models. One that fails in
+/// both fails wider when its attacker reaches target leaves (by name) that it did not
+/// reach before: a second hole is a regression even where the first was already open.
+fn verdicts(
+    base_model: &Model,
+    head_model: &Model,
+    base: &CheckReport,
+    head: &CheckReport,
+) -> Vec<VerdictChange> {
     let before: BTreeMap<&str, Status> = base
         .results
         .iter()
         .map(|r| (r.name.as_str(), r.status))
         .collect();
+    let failing_in_both: BTreeSet<&str> = head
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail && before.get(r.name.as_str()) == Some(&Status::Fail))
+        .map(|r| r.name.as_str())
+        .collect();
+    // Only invariants that fail in both need their reach compared; usually none do.
+    let (reached_before, reached_after) = if failing_in_both.is_empty() {
+        Default::default()
+    } else {
+        let reached_before = reached_targets(base_model, &failing_in_both, &BTreeMap::new());
+        let reached_after = reached_targets(head_model, &failing_in_both, &reached_before);
+        (reached_before, reached_after)
+    };
     let mut changes = Vec::new();
     for result in &head.results {
         let was = before.get(result.name.as_str()).copied();
         let failing_now = result.status == Status::Fail;
         let failing_before = was == Some(Status::Fail);
+        let mut wider = Vec::new();
+        let mut witness = result.witness.clone();
+        let mut acquisitions = result.acquisitions.clone();
+        let mut message = result.message.clone();
         let kind = match (failing_before, failing_now) {
             (false, true) => "regression",
             (true, false) => "improvement",
-            (true, true) => "unchanged",
+            (true, true) => {
+                let old = reached_before.get(&result.name);
+                if let Some(now) = reached_after.get(&result.name) {
+                    wider = now
+                        .leaves
+                        .iter()
+                        .filter(|leaf| !old.is_some_and(|old| old.leaves.contains(*leaf)))
+                        .cloned()
+                        .collect();
+                    if !wider.is_empty() {
+                        // The path to what is newly reached, not the old hole.
+                        witness = now.witness.clone();
+                        acquisitions = now.acquisitions.clone();
+                        message = reaches(&witness);
+                    }
+                }
+                if wider.is_empty() {
+                    "unchanged"
+                } else {
+                    "fails wider"
+                }
+            }
             (false, false) => continue,
         };
         changes.push(VerdictChange {
@@ -62,15 +111,16 @@ fn verdicts(base: &CheckReport, head: &CheckReport) -> Vec<VerdictChange> {
             before: was.map(Status::as_str),
             after: result.status.as_str(),
             severity: result.severity,
-            message: result.message.clone(),
-            witness: result.witness.clone(),
-            acquisitions: result.acquisitions.clone(),
+            message,
+            witness,
+            acquisitions,
+            wider,
         });
     }
-    // Worst news first: regressions by severity, then the rest.
+    // Worst news first: regressions (new or wider) by severity, then the rest.
     changes.sort_by_key(|change| {
         let rank = match change.kind {
-            "regression" => 0,
+            "regression" | "fails wider" => 0,
             "unchanged" => 1,
             _ => 2,
         };
@@ -86,7 +136,8 @@ fn verdicts(base: &CheckReport, head: &CheckReport) -> Vec<VerdictChange> {
 /// Pairs reachable in `head` and not in `base`, and the reverse, by name.
 fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec<PairChange>) {
     let reachable = |model: &Model| -> BTreeMap<(String, String), u32> {
-        let report = matrix(model, level, false);
+        // `internet` is a row and a column like any entity of the level.
+        let report = matrix(model, level, false).with_internet();
         report
             .cells
             .iter()
@@ -139,7 +190,7 @@ fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec
             acquisitions,
         });
     }
-    let closed = before
+    let mut closed: Vec<PairChange> = before
         .iter()
         .filter(|(pair, _)| !after.contains_key(*pair))
         .map(|((from, to), hops)| PairChange {
@@ -150,6 +201,10 @@ fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec
             acquisitions: Vec::new(),
         })
         .collect();
+    // Exposure to the internet first, then reach out to it, then the rest by name.
+    for list in [&mut opened, &mut closed] {
+        list.sort_by_key(|pair| (pair.from != INTERNET, pair.to != INTERNET));
+    }
     (opened, closed)
 }
 

@@ -2,12 +2,12 @@
 //! an inventory, coverage, and the combined digest of the inputs. Writing the bundle
 //! is `commands/evidence.rs`; formatting it is `render/evidence_*`.
 
-use crate::check::{check, exceptions};
+use crate::check::check;
 use crate::date::Date;
 use crate::load::hex_digest;
 use crate::matrix::matrix;
 use crate::model::{CredentialStatus, EntityKind, Model, Rule, Selection};
-use crate::report::{CheckReport, ExceptionNote, MatrixReport};
+use crate::report::{CheckReport, MatrixReport};
 
 /// How many entities of each kind, flows and credentials the model has.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,8 +38,8 @@ pub struct Evidence {
     pub today: Date,
     /// SHA-256 over every input's path and digest, one per line, in path order.
     pub inputs_digest: String,
+    /// The verdicts, and every exception with its state.
     pub check: CheckReport,
-    pub exceptions: Vec<(String, ExceptionNote)>,
     pub matrix: MatrixReport,
     pub inventory: Inventory,
     pub coverage: Coverage,
@@ -55,7 +55,6 @@ pub fn evidence(model: &Model, title: &str, today: Date) -> Evidence {
         title: title.to_owned(),
         today,
         inputs_digest: hex_digest(combined.as_bytes()),
-        exceptions: exceptions(model, today),
         matrix: matrix(model, EntityKind::Account, true),
         inventory: inventory(model),
         coverage: coverage(model),

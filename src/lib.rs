@@ -7,8 +7,10 @@
 
 pub mod check;
 pub mod cidr_index;
+pub mod classify;
 pub mod cli;
 pub mod commands;
+pub mod cut;
 pub mod date;
 pub mod diagnostic;
 pub mod diff;

@@ -1,6 +1,11 @@
 //! Finding and parsing policy files: the only module that touches the file system on the
 //! way in.
 //!
+//! A directory is walked as ripgrep walks one: `.gitignore` and `.cordonignore` are
+//! honoured and hidden folders skipped. Each document found is sorted by what it is
+//! ([`crate::classify`]): cordon policies are parsed here, Kubernetes manifests and
+//! Terraform plans go to their importers, and anything else is skipped with a note.
+//!
 //! YAML goes through `serde-saphyr` under a budget that grows with the file, so that an
 //! alias bomb or deep nesting is refused in milliseconds whatever its size. JSON goes
 //! through `serde_json`, which is much faster for generated models but keeps no
@@ -11,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::classify::{self, Document, DocumentKind};
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::json_lines::JsonLines;
 use crate::raw::RawFile;
@@ -35,7 +41,7 @@ pub struct FoundFile {
     pub format: Format,
 }
 
-/// A policy file that was read and parsed.
+/// The policy documents of a file, read and parsed.
 #[derive(Debug)]
 pub struct ParsedFile {
     pub found: FoundFile,
@@ -48,8 +54,40 @@ pub struct ParsedFile {
     pub json_lines: Option<JsonLines>,
 }
 
-/// Finds every policy file under `paths`, sorted by display path and without repeats, so
-/// that the order of the arguments never changes a result.
+/// The documents of a file that an importer reads: the file's text with every other
+/// document blanked out, so that lines stay where they are in the file.
+#[derive(Debug)]
+pub struct ImportFile {
+    pub found: FoundFile,
+    pub kind: DocumentKind,
+    pub text: String,
+    pub sha256: String,
+}
+
+/// A file that held nothing cordon reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedFile {
+    pub display: String,
+    /// What its documents were.
+    pub kind: DocumentKind,
+}
+
+/// What one file held, sorted by what reads it.
+#[derive(Debug, Default)]
+pub struct FileContents {
+    /// Its cordon policy documents; `None` when it has none.
+    pub policy: Option<ParsedFile>,
+    /// Its Kubernetes objects or Terraform plan, one entry per kind.
+    pub imports: Vec<ImportFile>,
+    /// Set when the file held nothing that cordon reads (comments alone do not count).
+    pub skipped: Option<SkippedFile>,
+}
+
+/// Finds every YAML and JSON file under `paths`, sorted by display path and without
+/// repeats, so that the order of the arguments never changes a result. A file reached
+/// twice under different names (`.` and `../repo`) is read once, under the name that
+/// sorts first. A file named on the command line is read even when an ignore file or a
+/// hidden folder would skip it in a walk.
 pub fn discover(paths: &[PathBuf]) -> (Vec<FoundFile>, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let mut diagnostics = Vec::new();
@@ -85,31 +123,34 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<FoundFile>, Vec<Diagnostic>) {
         }
     }
     found.sort_by(|a, b| a.display.cmp(&b.display));
-    found.dedup_by(|a, b| a.display == b.display);
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|file| seen.insert(fs::canonicalize(&file.path).unwrap_or(file.path.clone())));
     (found, diagnostics)
 }
 
-/// Reads a directory recursively, in name order. Symbolic links to directories are not
-/// followed, so a link cycle cannot make the walk loop.
+/// Reads a directory recursively, as ripgrep does: `.gitignore` (in a git repository or
+/// not), `.ignore` and `.cordonignore` are honoured, hidden files and folders skipped,
+/// and symbolic links not followed, so a link cycle cannot make the walk loop.
 fn walk(dir: &Path, found: &mut Vec<FoundFile>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
-    paths.sort();
-    for path in paths {
-        let Ok(link) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if link.is_dir() {
-            walk(&path, found);
-        } else if let Some(format) = format_of(&path)
-            && fs::metadata(&path).is_ok_and(|metadata| metadata.is_file())
+    let walker = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(false)
+        .git_global(false)
+        .require_git(false)
+        .parents(true)
+        .follow_links(false)
+        .add_custom_ignore_filename(".cordonignore")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_some_and(|kind| kind.is_file())
+            && let Some(format) = format_of(path)
         {
-            let display = display_path(&path);
             found.push(FoundFile {
-                path,
-                display,
+                path: path.to_path_buf(),
+                display: display_path(path),
                 format,
             });
         }
@@ -137,8 +178,9 @@ fn display_path(path: &Path) -> String {
     }
 }
 
-/// Reads and parses one file. A problem comes back as a diagnostic; nothing panics.
-pub fn read(found: FoundFile) -> Result<ParsedFile, Diagnostic> {
+/// Reads one file and parses its policy documents. A problem comes back as a
+/// diagnostic; nothing panics.
+pub fn read(found: FoundFile) -> Result<FileContents, Diagnostic> {
     let error = |problem| Diagnostic::new(found.display.clone(), 0, 0, problem);
     let size = fs::metadata(&found.path)
         .map_err(|e| {
@@ -161,12 +203,79 @@ pub fn read(found: FoundFile) -> Result<ParsedFile, Diagnostic> {
     parse(found, bytes)
 }
 
-/// Parses a file's bytes, read from disk or given directly.
-pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<ParsedFile, Diagnostic> {
+/// Sorts a file's documents by kind and parses its policy documents, from bytes read
+/// from disk or given directly.
+pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Diagnostic> {
+    // Text that is not UTF-8 is no manifest or plan either; the policy parser says
+    // where it goes wrong.
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return parse_policy(found, bytes, None).map(FileContents::policy);
+    };
+    let documents = match found.format {
+        Format::Json => vec![Document {
+            kind: classify::json_kind(text),
+            first_line: 1,
+            last_line: text.lines().count(),
+        }],
+        Format::Yaml => classify::yaml_documents(text),
+    };
+    let mut contents = FileContents::default();
+    let has = |kind| documents.iter().any(|document| document.kind == kind);
+    for kind in [DocumentKind::Kubernetes, DocumentKind::Terraform] {
+        if has(kind) {
+            contents.imports.push(ImportFile {
+                found: found.clone(),
+                kind,
+                text: only(text, &documents, kind),
+                sha256: hex_digest(&bytes),
+            });
+        }
+    }
+    if has(DocumentKind::Policy) {
+        let mixed = documents
+            .iter()
+            .any(|document| document.kind != DocumentKind::Policy);
+        let policy_text = mixed.then(|| only(text, &documents, DocumentKind::Policy));
+        contents.policy = Some(parse_policy(found, bytes, policy_text)?);
+    } else if contents.imports.is_empty() && has(DocumentKind::Other) {
+        contents.skipped = Some(SkippedFile {
+            display: found.display,
+            kind: DocumentKind::Other,
+        });
+    }
+    Ok(contents)
+}
+
+/// `text` with only the documents of `kind` left.
+fn only(text: &str, documents: &[Document], kind: DocumentKind) -> String {
+    if documents.iter().all(|document| document.kind == kind) {
+        text.to_owned()
+    } else {
+        classify::keep_only(text, documents, &[kind])
+    }
+}
+
+impl FileContents {
+    fn policy(file: ParsedFile) -> Self {
+        FileContents {
+            policy: Some(file),
+            ..FileContents::default()
+        }
+    }
+}
+
+/// Parses the policy documents of a file: `blanked`, when given, is the file's text with
+/// its other documents blanked out.
+fn parse_policy(
+    found: FoundFile,
+    bytes: Vec<u8>,
+    blanked: Option<String>,
+) -> Result<ParsedFile, Diagnostic> {
     let sha256 = hex_digest(&bytes);
-    let (raw, has_positions) = match found.format {
-        Format::Yaml => (parse_yaml(&found.display, &bytes)?, true),
-        Format::Json => (parse_json(&found.display, &bytes)?, false),
+    let (raw, has_positions) = match (found.format, blanked) {
+        (_, Some(blanked)) => (parse_yaml_stream(&found.display, blanked.as_bytes())?, true),
+        (Format::Yaml, None) => (parse_yaml_stream(&found.display, &bytes)?, true),
+        (Format::Json, None) => (parse_json(&found.display, &bytes)?, false),
     };
     // Flows, invariants and exceptions are named by their line in every output.
     let json_lines = (!has_positions).then(|| JsonLines::scan(&bytes));
@@ -234,6 +343,42 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
     options.alias_limits.max_total_replayed_events = len.saturating_add(10_000);
     options.alias_limits.max_replay_stack_depth = 16;
     options
+}
+
+/// The documents of a YAML stream, merged into one policy. Positions count from the
+/// start of the stream, so they are the file's own. Documents are bounded like nodes,
+/// by the file's size.
+fn parse_yaml_stream(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
+    let mut options = yaml_options(bytes.len());
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_documents = bytes.len().saturating_add(1);
+    }
+    match serde_saphyr::from_slice_multiple_with_options::<RawFile>(bytes, options) {
+        Ok(documents) => Ok(documents.into_iter().fold(RawFile::default(), merge)),
+        Err(error) => Err(yaml_diagnostic(display, &error)),
+    }
+}
+
+/// Two documents of one file as one policy: their lists one after the other. A
+/// `version` other than the first is kept, so that resolving still refuses it.
+fn merge(mut into: RawFile, next: RawFile) -> RawFile {
+    fn append<T>(into: &mut Option<Vec<T>>, next: Option<Vec<T>>) {
+        if let Some(next) = next {
+            into.get_or_insert_with(Vec::new).extend(next);
+        }
+    }
+    if into.version.as_ref().is_none_or(|v| v.value == "1") && next.version.is_some() {
+        into.version = next.version;
+    }
+    append(&mut into.environments, next.environments);
+    append(&mut into.accounts, next.accounts);
+    append(&mut into.segments, next.segments);
+    append(&mut into.assets, next.assets);
+    append(&mut into.credentials, next.credentials);
+    append(&mut into.flows, next.flows);
+    append(&mut into.invariants, next.invariants);
+    append(&mut into.exceptions, next.exceptions);
+    into
 }
 
 fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
@@ -394,6 +539,17 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("flows: {}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(yaml(&text).is_err());
+    }
+
+    #[test]
+    fn the_classifier_knows_every_top_level_key() {
+        let error = yaml("zzzzzz: 1\n").unwrap_err();
+        let keys: Vec<String> = crate::raw::TOP_LEVEL_KEYS
+            .iter()
+            .map(|key| format!("`{key}`"))
+            .collect();
+        let expected = format!("expected one of {}", keys.join(", "));
+        assert_eq!(error.help.as_deref(), Some(expected.as_str()));
     }
 
     #[test]

@@ -28,19 +28,41 @@ pub struct Source {
     pub sha256: String,
 }
 
-/// Every policy file of a run, in path order.
+/// A file that was found but not read as a policy, and what it held instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    /// What it held, in words: "not a cordon policy", "Kubernetes manifest".
+    pub what: &'static str,
+}
+
+/// Every policy file of a run, in path order, and the files skipped.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     files: Vec<Source>,
+    skipped: Vec<Skipped>,
 }
 
 impl Sources {
     pub fn new(files: Vec<Source>) -> Self {
-        Sources { files }
+        Sources {
+            files,
+            skipped: Vec::new(),
+        }
     }
 
     pub fn files(&self) -> &[Source] {
         &self.files
+    }
+
+    /// The files found but not read as policies, in path order.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    pub fn set_skipped(&mut self, mut skipped: Vec<Skipped>) {
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        self.skipped = skipped;
     }
 
     pub fn path(&self, id: SourceId) -> &str {

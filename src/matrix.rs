@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap;
 use crate::engine::{Engine, Landing, Step, UNREACHED};
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, EntityKind, Model, Selection};
-use crate::report::{Acquisition, Hop, MatrixCell, MatrixReport};
+use crate::report::{Acquisition, Hop, InternetCell, InternetPairs, MatrixCell, MatrixReport};
 use crate::story;
 
 /// For every ordered pair of `kind` entities that do not overlap, the fewest flows from
@@ -16,27 +16,77 @@ use crate::story;
 /// shares one set of open flows; each group is searched 64 rows at a time by a
 /// breadth-first search whose marks are bit sets, one bit per row. Witnesses need a
 /// parent per node and row, so with them each row gets a search of its own.
+///
+/// `internet` is searched as one more row and column, in id order among the others,
+/// and its pairs are then set apart in [`MatrixReport::internet`].
 pub fn matrix(model: &Model, kind: EntityKind, witnesses: bool) -> MatrixReport {
-    let entities: Vec<EntityId> = model
+    let internet = model.internet();
+    let searched: Vec<EntityId> = model
         .entity_ids()
-        .filter(|&id| model.entity(id).kind == kind)
+        .filter(|&id| model.entity(id).kind == kind || Some(id) == internet)
         .collect();
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
-    let mut cells = if witnesses {
-        per_row(model, &graph, &engine, &entities)
+    let cells = if witnesses {
+        per_row(model, &graph, &engine, &searched)
     } else {
-        batched(model, &graph, &engine, &entities)
+        batched(model, &graph, &engine, &searched)
     };
-    cells.sort_unstable_by_key(|cell| (cell.from, cell.to));
-    MatrixReport {
+    // Indices into `searched`, turned into indices among the level's entities.
+    let internet_index = internet.and_then(|id| searched.binary_search(&id).ok());
+    let index = |i: usize| match internet_index {
+        Some(skipped) if i > skipped => i - 1,
+        _ => i,
+    };
+    let mut report = MatrixReport {
         level: kind.as_str(),
-        entities: entities
+        entities: searched
             .iter()
+            .filter(|&&id| Some(id) != internet)
             .map(|&id| model.entity(id).name.clone())
             .collect(),
-        cells,
+        cells: Vec::new(),
+        internet: InternetPairs::default(),
+    };
+    for cell in cells {
+        let pair = InternetCell {
+            entity: 0,
+            hops: cell.hops,
+            witness: cell.witness,
+            acquisitions: cell.acquisitions,
+        };
+        if Some(cell.from) == internet_index {
+            report.internet.reaches.push(InternetCell {
+                entity: index(cell.to),
+                ..pair
+            });
+        } else if Some(cell.to) == internet_index {
+            report.internet.reached_by.push(InternetCell {
+                entity: index(cell.from),
+                ..pair
+            });
+        } else {
+            report.cells.push(MatrixCell {
+                from: index(cell.from),
+                to: index(cell.to),
+                hops: pair.hops,
+                witness: pair.witness,
+                acquisitions: pair.acquisitions,
+            });
+        }
     }
+    report
+        .cells
+        .sort_unstable_by_key(|cell| (cell.from, cell.to));
+    report
+        .internet
+        .reaches
+        .sort_unstable_by_key(|cell| cell.entity);
+    report
+        .internet
+        .reached_by
+        .sort_unstable_by_key(|cell| cell.entity);
+    report
 }
 
 /// One search per row, keeping each cell's witness.

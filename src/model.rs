@@ -345,9 +345,28 @@ pub struct Exception {
     pub reason: String,
     pub owner: String,
     pub expires: Date,
-    /// Entities the waived witness must pass, in order; empty waives any witness.
-    pub path: Vec<EntityId>,
+    /// The route the waived witness must follow, one step per leaf; empty waives any
+    /// witness.
+    pub path: Vec<PinStep>,
     pub location: Location,
+}
+
+/// One step of an exception's pinned route: the leaf must lie in `entity`, and, when
+/// `flow` is given, the hop into it must cross that flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PinStep {
+    pub entity: EntityId,
+    /// Always `None` on the first step, which no hop enters.
+    pub flow: Option<FlowId>,
+}
+
+impl PinStep {
+    /// Whether a path that enters `leaf` over `flow` (none at the start) matches this
+    /// step.
+    pub fn admits(&self, model: &Model, leaf: EntityId, flow: Option<FlowId>) -> bool {
+        self.flow.is_none_or(|pinned| Some(pinned) == flow)
+            && model.ancestors(leaf).any(|a| a == self.entity)
+    }
 }
 
 /// The whole estate, resolved.

@@ -1,12 +1,13 @@
-//! `path`: how one selection reaches another, by which paths, and the fewest flows to
-//! cut to stop it.
+//! `path`: how one selection reaches another, and by which paths; `cut` says what
+//! stops it, and [`report`] names both for renderers.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
+use crate::cut::Isolation;
 use crate::engine::{Engine, Goal, Step};
 use crate::graph::ReachGraph;
-use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
+use crate::model::{EntityId, FlowId, Model, Selection};
 use crate::ports::PortSpec;
 use crate::report::{Acquisition, CutFlow, Hop, PathReport};
 use crate::story::{self, Acquired};
@@ -19,14 +20,10 @@ pub struct Paths {
     pub paths: Vec<Vec<Step>>,
     /// Per path, how the attacker obtains its credentials: see [`story`].
     pub stories: Vec<Vec<Acquired>>,
-    /// A smallest set of flows whose removal isolates the ends, in id order.
-    pub cut: Vec<FlowId>,
-    /// Credentials whose revocation alone isolates the ends.
-    pub revocations: Vec<CredentialId>,
 }
 
 /// The shortest path from `from` to `to` whose last flow allows `ports`, then up to
-/// `all` paths in all, and the cut.
+/// `all` paths in all.
 pub fn find_paths(
     model: &Model,
     from: &Selection,
@@ -42,35 +39,10 @@ pub fn find_paths(
     if all > 1 {
         more_paths(model, &graph, from, to, ports, all, &mut paths);
     }
-    let cut = cut(model, &graph, from, to, ports, &[]).unwrap_or_default();
-    let mut suspects: Vec<CredentialId> = paths
-        .iter()
-        .flatten()
-        .filter_map(|step| step.credential.map(|(id, _)| id))
-        .chain(
-            cut.iter()
-                .flat_map(|&flow| model.flow(flow).auth.iter().copied()),
-        )
-        .collect();
-    suspects.sort_unstable();
-    suspects.dedup();
-    let revocations = suspects
-        .into_iter()
-        .filter(|&credential| {
-            let engine = Engine::with_changes(model, &graph, &[], &[credential]);
-            let mut workspace = engine.workspace();
-            !reaches(&engine, &mut workspace, from, to, ports)
-        })
-        .collect();
     let engine = Engine::new(model, &graph);
     let mut workspace = engine.workspace();
     let stories = story::tell_each(&engine, &mut workspace, from, None, &mut paths);
-    Paths {
-        paths,
-        stories,
-        cut,
-        revocations,
-    }
+    Paths { paths, stories }
 }
 
 fn flow_set(path: &[Step]) -> Vec<FlowId> {
@@ -163,18 +135,6 @@ fn more_paths(
     }
 }
 
-/// Whether `from` reaches `to` with the last flow allowing `ports`.
-fn reaches(
-    engine: &Engine,
-    workspace: &mut crate::engine::Workspace,
-    from: &Selection,
-    to: &Selection,
-    ports: &[PortSpec],
-) -> bool {
-    let goal = Goal { targets: to, ports };
-    engine.arrive(workspace, from, None, &goal).is_some()
-}
-
 /// The shortest witness with `removed` flows taken out.
 fn shortest(
     model: &Model,
@@ -191,40 +151,6 @@ fn shortest(
     Some(engine.witness(&workspace, arrival))
 }
 
-/// A smallest set of flows whose removal leaves `to` unreachable from `from`, over the
-/// flows the attacker can open as the model stands. `None` when the ends overlap.
-pub fn cut(
-    model: &Model,
-    graph: &ReachGraph,
-    from: &Selection,
-    to: &Selection,
-    ports: &[PortSpec],
-    removed: &[FlowId],
-) -> Option<Vec<FlowId>> {
-    let engine = Engine::with_changes(model, graph, removed, &[]);
-    let mut workspace = engine.workspace();
-    engine.fixpoint(&mut workspace, from, None);
-    let sources: Vec<_> = from.roots().iter().map(|&a| graph.in_node(a)).collect();
-    let goal = Goal { targets: to, ports };
-    let (sink_nodes, sink_flows) = if ports.is_empty() {
-        let nodes = to
-            .members(model)
-            .into_iter()
-            .map(|x| graph.in_node(x))
-            .collect();
-        (nodes, Vec::new())
-    } else {
-        let flows = model
-            .flow_ids()
-            .filter(|&flow| engine.lands_in(&goal, flow))
-            .collect();
-        (Vec::new(), flows)
-    };
-    graph.min_flow_cut(&sources, &sink_nodes, &sink_flows, |flow| {
-        engine.is_open(&workspace, flow)
-    })
-}
-
 /// Names what `find_paths` found, for renderers.
 pub fn report(
     model: &Model,
@@ -232,9 +158,11 @@ pub fn report(
     to: Vec<String>,
     ports: &[PortSpec],
     found: &Paths,
+    isolation: &Isolation,
 ) -> PathReport {
-    let cut = found
+    let cut = isolation
         .cut
+        .flows
         .iter()
         .map(|&id| {
             let flow = model.flow(id);
@@ -266,7 +194,9 @@ pub fn report(
             .map(|story| Acquisition::from_story(model, story))
             .collect(),
         cut,
-        revocations: found
+        cut_exact: isolation.cut.exact,
+        cut_lower_bound: isolation.cut.lower_bound,
+        revocations: isolation
             .revocations
             .iter()
             .map(|&c| model.credential(c).name.clone())

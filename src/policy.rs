@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::diagnostic::{self, Diagnostic};
-use crate::load::{self, Format, FoundFile, ParsedFile};
+use crate::load::{self, FileContents, Format, FoundFile, ParsedFile};
+use crate::location::Skipped;
 use crate::model::Model;
 use crate::resolve::resolve;
 use crate::timings::Timings;
@@ -45,14 +46,14 @@ pub fn load_model_timed(
     } else {
         paths
     };
-    let (found, mut diagnostics) = load::discover(paths);
+    let (found, diagnostics) = load::discover(paths);
     let sizes: Vec<u64> = found
         .iter()
         .map(|file| std::fs::metadata(&file.path).map_or(0, |m| m.len()))
         .collect();
     progress.start(found.len(), sizes.iter().sum());
     // Files parse independently, and parsing is most of the cost of a run.
-    let parsed: Vec<Result<ParsedFile, Diagnostic>> = found
+    let parsed: Vec<Result<FileContents, Diagnostic>> = found
         .into_par_iter()
         .zip(sizes)
         .map(|(file, size)| {
@@ -62,27 +63,61 @@ pub fn load_model_timed(
         })
         .collect();
     progress.finish();
-    let mut files: Vec<ParsedFile> = Vec::with_capacity(parsed.len());
-    for result in parsed {
-        match result {
-            Ok(parsed) => files.push(parsed),
-            Err(diagnostic) => diagnostics.push(diagnostic),
-        }
-    }
+    let gathered = Gathered::from(parsed, diagnostics);
     timings.lap("parse");
-    if !diagnostics.is_empty() {
-        diagnostic::sort(&mut diagnostics);
-        return Err(diagnostics);
-    }
-    let model = resolve_files(files);
+    let model = gathered.and_then(resolve_files);
     timings.lap("resolve");
     model
+}
+
+/// Every file's contents, sorted by what reads them.
+#[derive(Default)]
+struct Gathered {
+    policies: Vec<ParsedFile>,
+    skipped: Vec<Skipped>,
+}
+
+impl Gathered {
+    /// Gathers what files held, or every problem found reading them.
+    fn from(
+        results: impl IntoIterator<Item = Result<FileContents, Diagnostic>>,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> Result<Gathered, Vec<Diagnostic>> {
+        let mut gathered = Gathered::default();
+        for result in results {
+            match result {
+                Ok(contents) => {
+                    gathered.policies.extend(contents.policy);
+                    gathered
+                        .skipped
+                        .extend(contents.skipped.map(|file| Skipped {
+                            path: file.display,
+                            what: file.kind.describe(),
+                        }));
+                    // The importers are not built yet: their files are skipped with
+                    // what they are, so that the note says why.
+                    gathered
+                        .skipped
+                        .extend(contents.imports.into_iter().map(|file| Skipped {
+                            path: file.found.display,
+                            what: file.kind.describe(),
+                        }));
+                }
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+        if diagnostics.is_empty() {
+            Ok(gathered)
+        } else {
+            diagnostic::sort(&mut diagnostics);
+            Err(diagnostics)
+        }
+    }
 }
 
 /// Loads a model from files given as (path, bytes), as read from a git revision.
 pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diagnostic>> {
     let mut parsed = Vec::with_capacity(files.len());
-    let mut diagnostics = Vec::new();
     let mut files = files;
     files.sort_by(|a, b| a.0.cmp(&b.0));
     for (display, bytes) in files {
@@ -96,16 +131,9 @@ pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diag
             display,
             format,
         };
-        match load::parse(found, bytes) {
-            Ok(file) => parsed.push(file),
-            Err(diagnostic) => diagnostics.push(diagnostic),
-        }
+        parsed.push(load::parse(found, bytes));
     }
-    if !diagnostics.is_empty() {
-        diagnostic::sort(&mut diagnostics);
-        return Err(diagnostics);
-    }
-    resolve_files(parsed)
+    Gathered::from(parsed, Vec::new()).and_then(resolve_files)
 }
 
 /// Loads a model from policy text given directly, as tests and embedders do.
@@ -120,14 +148,22 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
         display: display.to_owned(),
         format,
     };
-    match load::parse(found, text.as_bytes().to_vec()) {
-        Ok(file) => resolve_files(vec![file]),
-        Err(diagnostic) => Err(vec![diagnostic]),
-    }
+    Gathered::from([load::parse(found, text.as_bytes().to_vec())], Vec::new())
+        .and_then(resolve_files)
 }
 
-fn resolve_files(mut files: Vec<ParsedFile>) -> Result<Model, Vec<Diagnostic>> {
-    match resolve(&files) {
+fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
+    let Gathered {
+        policies: mut files,
+        skipped,
+    } = gathered;
+    let mut model = resolve_policies(&mut files)?;
+    model.sources.set_skipped(skipped);
+    Ok(model)
+}
+
+fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
+    match resolve(files) {
         Ok(model) => Ok(model),
         Err(problems) => {
             // JSON read by the fast path has no positions. Problems are rare, so read
@@ -135,12 +171,12 @@ fn resolve_files(mut files: Vec<ParsedFile>) -> Result<Model, Vec<Diagnostic>> {
             if files.iter().all(|file| file.has_positions) {
                 return Err(problems);
             }
-            for file in &mut files {
+            for file in files.iter_mut() {
                 if let Err(diagnostic) = load::parse_with_positions(file) {
                     return Err(vec![diagnostic]);
                 }
             }
-            resolve(&files)
+            resolve(files)
         }
     }
 }

@@ -32,6 +32,20 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
     }
 }
 
+/// The keys of a policy file, as [`RawFile`] spells them: what tells a policy from the
+/// other YAML and JSON documents of a repository.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "version",
+    "environments",
+    "accounts",
+    "segments",
+    "assets",
+    "credentials",
+    "flows",
+    "invariants",
+    "exceptions",
+];
+
 /// One policy file. Every key is optional and holds a list.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -124,6 +124,50 @@ pub struct ExceptionNote {
     /// Negative once expired.
     pub days_left: i64,
     pub location: String,
+    /// The pinned route as written: entity names, with `flow:NAME` between two of them
+    /// where a hop is pinned to a flow; empty when any witness is waived.
+    pub path: Vec<String>,
+    pub state: ExceptionState,
+}
+
+/// What an exception does in this run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExceptionState {
+    /// In force, and the invariant fails along what it waives.
+    Active,
+    /// In force, but waiving nothing.
+    Unused(Unused),
+    /// Past its date: it waives nothing.
+    Expired,
+}
+
+/// Why an exception in force waives nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unused {
+    /// The invariant holds without it.
+    InvariantHolds,
+    /// The attacker cannot take the pinned route to the target.
+    RouteNotTaken,
+}
+
+impl ExceptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionState::Active => "active",
+            ExceptionState::Unused(_) => "unused",
+            ExceptionState::Expired => "expired",
+        }
+    }
+}
+
+impl Unused {
+    /// Why, as one lowercase clause.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unused::InvariantHolds => "the invariant holds without it",
+            Unused::RouteNotTaken => "no path of the attacker follows its pinned route",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,10 +186,13 @@ pub struct InvariantResult {
     pub witness: Vec<Hop>,
     /// How the attacker obtains the witness's credentials, in the order to replay them.
     pub acquisitions: Vec<Acquisition>,
-    /// The exception that waived a failure.
-    pub waiver: Option<ExceptionNote>,
+    /// The exceptions that together waive a failure: one that pins no route, or
+    /// pinned routes that cover every way in.
+    pub waivers: Vec<ExceptionNote>,
     /// Exceptions for this invariant that have expired, and so waived nothing.
     pub expired: Vec<ExceptionNote>,
+    /// Exceptions for this invariant in force that waive nothing.
+    pub unused: Vec<ExceptionNote>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -161,6 +208,11 @@ pub struct CheckReport {
     pub inputs: Vec<Source>,
     pub today: Date,
     pub results: Vec<InvariantResult>,
+    /// `--fail-on`: failures of this severity or worse fail the run; lesser ones are
+    /// reported and do not. `Low` (every failure counts) unless the command says.
+    pub fail_on: Severity,
+    /// Every exception in input order, with its invariant's name and its state.
+    pub exceptions: Vec<(String, ExceptionNote)>,
 }
 
 impl CheckReport {
@@ -172,6 +224,21 @@ impl CheckReport {
             failed: count(Status::Fail),
             waived: count(Status::Waived),
         }
+    }
+
+    /// Whether `result` fails the run: a failure at or above `--fail-on`.
+    pub fn blocks(&self, result: &InvariantResult) -> bool {
+        result.status == Status::Fail && result.severity >= self.fail_on
+    }
+
+    /// How many failures fail the run; the exit code is 1 exactly when this is not 0.
+    pub fn blocking(&self) -> usize {
+        self.results.iter().filter(|r| self.blocks(r)).count()
+    }
+
+    /// Failures below `--fail-on`: reported, but the run passes over them.
+    pub fn below_threshold(&self) -> usize {
+        self.summary().failed - self.blocking()
     }
 }
 
@@ -240,7 +307,12 @@ pub struct PathReport {
     pub paths: Vec<Vec<Hop>>,
     /// Per path, in the same order, the acquisitions of its credentials.
     pub acquisitions: Vec<Vec<Acquisition>>,
+    /// A smallest set of flows whose removal isolates the ends, or, when `cut_exact` is
+    /// false, the smallest the search found before its budget ran out.
     pub cut: Vec<CutFlow>,
+    pub cut_exact: bool,
+    /// The fewest flows any isolating set has, as far as the search proved.
+    pub cut_lower_bound: usize,
     /// Credentials whose revocation alone would isolate the ends.
     pub revocations: Vec<String>,
 }
@@ -270,10 +342,74 @@ pub struct MatrixCell {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MatrixReport {
     pub level: &'static str,
-    /// Sorted by name.
+    /// Sorted by name; entities of the level only.
     pub entities: Vec<String>,
-    /// Sorted by row, then column.
+    /// Sorted by row, then column; pairs of `entities` only.
     pub cells: Vec<MatrixCell>,
+    /// The pairs with `internet`, which belongs to no level, kept apart from `cells`
+    /// so that the JSON contract's `entities` and `cells` stay those of the level.
+    pub internet: InternetPairs,
+}
+
+/// A pair of `internet` and one entity of a matrix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternetCell {
+    /// Index into `MatrixReport::entities`.
+    pub entity: usize,
+    pub hops: u32,
+    /// The shortest path, when asked for, and how its credentials are obtained.
+    pub witness: Vec<Hop>,
+    pub acquisitions: Vec<Acquisition>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InternetPairs {
+    /// Entities that an attacker on the internet reaches: exposure. By entity.
+    pub reaches: Vec<InternetCell>,
+    /// Entities that, controlled, reach the internet. By entity.
+    pub reached_by: Vec<InternetCell>,
+}
+
+impl MatrixReport {
+    /// The matrix with `internet` as its first row and column, as the grids draw it.
+    pub fn with_internet(&self) -> MatrixReport {
+        let mut entities = vec![crate::model::INTERNET.to_owned()];
+        entities.extend(self.entities.iter().cloned());
+        let shifted =
+            |from: usize, to: usize, hops: u32, witness: &[Hop], story: &[Acquisition]| {
+                MatrixCell {
+                    from,
+                    to,
+                    hops,
+                    witness: witness.to_vec(),
+                    acquisitions: story.to_vec(),
+                }
+            };
+        let internet = &self.internet;
+        let mut cells: Vec<MatrixCell> = internet
+            .reaches
+            .iter()
+            .map(|c| shifted(0, c.entity + 1, c.hops, &c.witness, &c.acquisitions))
+            .chain(
+                internet
+                    .reached_by
+                    .iter()
+                    .map(|c| shifted(c.entity + 1, 0, c.hops, &c.witness, &c.acquisitions)),
+            )
+            .chain(
+                self.cells
+                    .iter()
+                    .map(|c| shifted(c.from + 1, c.to + 1, c.hops, &c.witness, &c.acquisitions)),
+            )
+            .collect();
+        cells.sort_by_key(|cell| (cell.from, cell.to));
+        MatrixReport {
+            level: self.level,
+            entities,
+            cells,
+            internet: InternetPairs::default(),
+        }
+    }
 }
 
 /// An entity in a picture of the model.
@@ -312,7 +448,8 @@ pub struct Picture {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerdictChange {
     pub invariant: String,
-    /// `regression`, `improvement` or `unchanged` (failing in both).
+    /// `regression`, `fails wider` (failing in both, and reaching target leaves it did
+    /// not reach before), `improvement` or `unchanged` (failing in both, no wider).
     pub kind: &'static str,
     /// `None` when the invariant is new.
     pub before: Option<&'static str>,
@@ -321,6 +458,8 @@ pub struct VerdictChange {
     pub message: String,
     pub witness: Vec<Hop>,
     pub acquisitions: Vec<Acquisition>,
+    /// For `fails wider`, the target leaves reached now and not before, by name.
+    pub wider: Vec<String>,
 }
 
 /// A pair of entities that became reachable, or stopped being.
@@ -375,13 +514,74 @@ pub struct DiffReport {
     pub changes: Vec<Change>,
     /// The new model's check, for its summary.
     pub head: CheckReport,
+    /// `--deny-new-paths`: any newly reachable pair fails the run.
+    pub deny_new_paths: bool,
 }
 
 impl DiffReport {
+    /// Invariants newly failing, or failing wider: each fails the run.
     pub fn regressions(&self) -> usize {
         self.verdicts
             .iter()
-            .filter(|v| v.kind == "regression")
+            .filter(|v| v.kind == "regression" || v.kind == "fails wider")
             .count()
+    }
+
+    /// Whether the run fails: a regression, or with `--deny-new-paths` a new pair.
+    /// The exit code is 1 exactly when this holds.
+    pub fn fails(&self) -> bool {
+        self.regressions() > 0 || self.denied_pairs() > 0
+    }
+
+    /// Newly reachable pairs that fail the run under `--deny-new-paths`.
+    pub fn denied_pairs(&self) -> usize {
+        if self.deny_new_paths {
+            self.opened.len()
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(from: usize, to: usize, hops: u32) -> MatrixCell {
+        MatrixCell {
+            from,
+            to,
+            hops,
+            witness: Vec::new(),
+            acquisitions: Vec::new(),
+        }
+    }
+
+    fn internet_cell(entity: usize, hops: u32) -> InternetCell {
+        InternetCell {
+            entity,
+            hops,
+            witness: Vec::new(),
+            acquisitions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn internet_is_the_first_row_and_column_of_the_grid() {
+        let report = MatrixReport {
+            level: "account",
+            entities: vec!["a".into(), "b".into()],
+            cells: vec![cell(0, 1, 2)],
+            internet: InternetPairs {
+                reaches: vec![internet_cell(1, 1)],
+                reached_by: vec![internet_cell(0, 3)],
+            },
+        };
+        let grid = report.with_internet();
+        assert_eq!(grid.entities, ["internet", "a", "b"]);
+        let cells: Vec<(usize, usize, u32)> =
+            grid.cells.iter().map(|c| (c.from, c.to, c.hops)).collect();
+        assert_eq!(cells, [(0, 2, 1), (1, 0, 3), (1, 2, 2)]);
+        assert_eq!(grid.internet, InternetPairs::default());
     }
 }

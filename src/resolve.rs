@@ -2,8 +2,11 @@
 //! into entity sets, and collects every problem instead of stopping at the first.
 
 mod entities;
+mod pin;
 mod rules;
 mod selector;
+
+pub use pin::FLOW_PREFIX;
 
 use std::collections::hash_map::Entry;
 

@@ -117,7 +117,11 @@ pub fn schema() -> Value {
                 "properties": {
                     "invariant": text, "reason": text, "owner": text,
                     "expires": date,
-                    "path": {"type": "array", "items": {"type": "string"}}
+                    "path": {
+                        "type": "array", "minItems": 2,
+                        "items": {"type": "string"},
+                        "description": "The one route this exception waives: the witness's leaves (or groups around them), first to last, each pair joined by a flow. `flow:NAME` between two entities pins that hop to the named flow. Omit to waive any witness."
+                    }
                 }
             }
         }
@@ -189,6 +193,13 @@ mod tests {
         assert_eq!(
             keys(&defs["exception"]["properties"]),
             ["expires", "invariant", "owner", "path", "reason"]
+        );
+        let path = &defs["exception"]["properties"]["path"];
+        assert!(
+            path["description"]
+                .as_str()
+                .unwrap()
+                .contains("`flow:NAME`")
         );
     }
 }

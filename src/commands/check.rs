@@ -4,7 +4,6 @@ use crate::check::check_timed;
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::exit::Outcome;
 use crate::render;
-use crate::report::Status;
 use crate::timings::Timings;
 
 pub fn run(args: &CheckArgs) -> Outcome {
@@ -18,10 +17,24 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     if args.list_exceptions {
-        let text = render::text::exceptions(&crate::check::exceptions(&model, today));
+        let report = check_timed(&model, today, &mut timings);
+        let text = match args.format {
+            CheckFormat::Json => render::json::exceptions(&report.exceptions),
+            _ => render::text::exceptions(&report.exceptions),
+        };
         return super::emit(&args.common, &text);
     }
-    let report = check_timed(&model, today, &mut timings);
+    if let Err(outcome) = super::require_invariants(&args.common, &model, args.allow_empty) {
+        return outcome;
+    }
+    let mut report = check_timed(&model, today, &mut timings);
+    report.fail_on = args.fail_on.severity();
+    // An exception that waives nothing is a control that is not doing what it says;
+    // say so on standard error, whatever the format, without changing the verdict.
+    super::warn(
+        &args.common,
+        &render::text::unused_exceptions(&report.exceptions),
+    );
     let text = match args.format {
         CheckFormat::Text => render::text::check(&report),
         CheckFormat::Json => render::json::check(&report),
@@ -31,12 +44,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
     };
     timings.lap("render");
     super::report_timings(&args.common, &timings);
-    let threshold = args.fail_on.severity();
-    let verdict = if report
-        .results
-        .iter()
-        .any(|r| r.status == Status::Fail && r.severity >= threshold)
-    {
+    let verdict = if report.blocking() > 0 {
         Outcome::Violated
     } else {
         Outcome::Holds

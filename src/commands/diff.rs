@@ -6,17 +6,32 @@ use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::diff;
 use crate::exit::Outcome;
 use crate::model::Model;
-use crate::policy::model_from_files;
+use crate::policy::{DEFAULT_PATH, model_from_files};
 use crate::render;
 use crate::revision;
 use crate::timings::Timings;
 
-/// Loads one side: a path, or policy files at a git revision.
-fn side(args: &DiffArgs, argument: &str, timings: &mut Timings) -> Result<Model, Outcome> {
+/// Loads one side: a path, or policy files at a git revision. A revision without a path
+/// reads the path that the other side names, so that `diff git:origin/main .` compares
+/// like with like; with none on either side, `policies`.
+fn side(
+    args: &DiffArgs,
+    argument: &str,
+    other: &str,
+    timings: &mut Timings,
+) -> Result<Model, Outcome> {
     match revision::parse(argument) {
-        Some((rev, path)) => revision::files(argument, rev, path)
-            .and_then(model_from_files)
-            .map_err(|problems| super::report_problems(&args.common, &problems)),
+        Some((rev, path)) => {
+            let path = path
+                .or_else(|| match revision::parse(other) {
+                    Some((_, other_path)) => other_path,
+                    None => Some(other),
+                })
+                .unwrap_or(DEFAULT_PATH);
+            revision::files(argument, rev, path)
+                .and_then(model_from_files)
+                .map_err(|problems| super::report_problems(&args.common, &problems))
+        }
         None => super::load(&args.common, &[PathBuf::from(argument)], timings),
     }
 }
@@ -28,13 +43,14 @@ pub fn run(args: &DiffArgs) -> Outcome {
     };
     let mut timings = Timings::new();
     let (base, head) = match (
-        side(args, &args.base, &mut timings),
-        side(args, &args.head, &mut timings),
+        side(args, &args.base, &args.head, &mut timings),
+        side(args, &args.head, &args.base, &mut timings),
     ) {
         (Ok(base), Ok(head)) => (base, head),
         (Err(outcome), _) | (_, Err(outcome)) => return outcome,
     };
-    let report = diff(&base, &head, args.level.kind(), today);
+    let mut report = diff(&base, &head, args.level.kind(), today);
+    report.deny_new_paths = args.deny_new_paths;
     timings.lap("diff");
     let text = match args.format {
         DiffFormat::Text => render::text::diff(&report),
@@ -42,8 +58,7 @@ pub fn run(args: &DiffArgs) -> Outcome {
         DiffFormat::Json => render::json::diff(&report),
     };
     super::report_timings(&args.common, &timings);
-    let regressed = report.regressions() > 0 || (args.deny_new_paths && !report.opened.is_empty());
-    let verdict = if regressed {
+    let verdict = if report.fails() {
         Outcome::Violated
     } else {
         Outcome::Holds

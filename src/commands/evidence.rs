@@ -33,6 +33,9 @@ pub fn run(args: &EvidenceArgs) -> Outcome {
         Ok(model) => model,
         Err(outcome) => return outcome,
     };
+    if let Err(outcome) = super::require_invariants(&args.common, &model, args.allow_empty) {
+        return outcome;
+    }
     let bundle = evidence(&model, &args.title, today);
     timings.lap("query");
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![

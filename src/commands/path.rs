@@ -2,7 +2,9 @@
 //! cut.
 
 use crate::cli::{PathArgs, PathFormat};
+use crate::cut::isolate;
 use crate::exit::Outcome;
+use crate::graph::ReachGraph;
 use crate::path::{find_paths, report};
 use crate::render;
 use crate::timings::Timings;
@@ -31,7 +33,18 @@ pub fn run(args: &PathArgs) -> Outcome {
     }
     let found = find_paths(&model, &from, &to, &ports, args.all);
     timings.lap("query");
-    let report = report(&model, args.from.clone(), args.to.clone(), &ports, &found);
+    let graph = ReachGraph::build(&model);
+    // The ends do not overlap (checked above), so some set of flows isolates them.
+    let isolation = isolate(&model, &graph, &from, &to, &ports).unwrap_or_default();
+    timings.lap("cut");
+    let report = report(
+        &model,
+        args.from.clone(),
+        args.to.clone(),
+        &ports,
+        &found,
+        &isolation,
+    );
     let text = match args.format {
         PathFormat::Text => render::text::path(&report),
         PathFormat::Json => render::json::path(&report),

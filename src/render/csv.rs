@@ -11,8 +11,10 @@ fn field(text: &str) -> String {
     }
 }
 
-/// The first column names the row; each cell is the fewest flows, or empty.
+/// The first column names the row, `internet` first; each cell is the fewest flows, or
+/// empty.
 pub fn matrix(report: &MatrixReport) -> String {
+    let report = &report.with_internet();
     let count = report.entities.len();
     let mut grid = vec![vec![String::new(); count]; count];
     for cell in &report.cells {

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::html::{MATRIX_CSS, escape, matrix_table};
+use super::{pinned_route, state_words, time_left, waived_by};
 use crate::evidence::Evidence;
 use crate::model::Severity;
 use crate::report::{Hop, InvariantResult, Status};
@@ -127,6 +128,14 @@ fn invariant(out: &mut String, result: &InvariantResult) {
         }
         out.push_str(&chain(&result.witness));
     }
+    for waiver in &result.waivers {
+        let _ = write!(
+            out,
+            "<p class=\"meta\">{} (<code>{}</code>)</p>",
+            escape(&waived_by(waiver)),
+            escape(&waiver.location)
+        );
+    }
     let _ = writeln!(
         out,
         "<p class=\"meta\">Defined at <code>{}</code></p></div>",
@@ -189,19 +198,26 @@ pub fn report(evidence: &Evidence) -> String {
         }
     }
     out.push_str("</section>\n<section id=\"exceptions\"><h2>Exceptions</h2>\n");
-    if evidence.exceptions.is_empty() {
+    if evidence.check.exceptions.is_empty() {
         out.push_str("<p>None.</p>");
     } else {
-        out.push_str("<table class=\"plain\"><tr><th>invariant</th><th>owner</th><th>reason</th><th>expires</th><th>days left</th></tr>");
-        for (name, note) in &evidence.exceptions {
+        out.push_str("<table class=\"plain\"><tr><th>invariant</th><th>owner</th><th>reason</th><th>pinned path</th><th>expires</th><th>state</th></tr>");
+        for (name, note) in &evidence.check.exceptions {
+            let route = if note.path.is_empty() {
+                "any witness".to_owned()
+            } else {
+                format!("<code>{}</code>", escape(&pinned_route(note)))
+            };
+            let state = state_words(note);
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{route}</td><td>{} ({})</td><td>{}</td></tr>",
                 escape(name),
                 escape(&note.owner),
                 escape(&note.reason),
                 note.expires,
-                note.days_left
+                time_left(note),
+                escape(&state)
             );
         }
         out.push_str("</table>");

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::markdown::cell;
+use super::{pinned_route, state_words, time_left, waived_by};
 use crate::evidence::Evidence;
 use crate::report::Status;
 
@@ -55,24 +56,33 @@ pub fn report(evidence: &Evidence) -> String {
             if !result.witness.is_empty() {
                 out.push('\n');
             }
+            for waiver in &result.waivers {
+                let _ = writeln!(out, "{} ({})\n", waived_by(waiver), waiver.location);
+            }
         }
     }
     out.push_str("## Exceptions\n\n");
-    if evidence.exceptions.is_empty() {
+    if evidence.check.exceptions.is_empty() {
         out.push_str("None.\n\n");
     } else {
         out.push_str(
-            "| invariant | owner | reason | expires | days left |\n|---|---|---|---|---|\n",
+            "| invariant | owner | reason | pinned path | expires | state |\n|---|---|---|---|---|---|\n",
         );
-        for (name, note) in &evidence.exceptions {
+        for (name, note) in &evidence.check.exceptions {
+            let route = if note.path.is_empty() {
+                "any witness".to_owned()
+            } else {
+                format!("`{}`", cell(&pinned_route(note)))
+            };
+            let state = state_words(note);
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {route} | {} ({}) | {state} |",
                 cell(name),
                 cell(&note.owner),
                 cell(&note.reason),
                 note.expires,
-                note.days_left
+                time_left(note)
             );
         }
         out.push('\n');

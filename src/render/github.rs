@@ -1,9 +1,10 @@
 //! GitHub Actions workflow commands: an `::error` annotation on the flow to blame for
-//! each failing invariant, and a `::warning` for each expired exception.
+//! each failure that fails the run, a `::warning` for each failure below `--fail-on`
+//! (reported, not blocking) and for each expired or unused exception.
 
 use std::fmt::Write;
 
-use crate::report::{CheckReport, Status};
+use crate::report::{CheckReport, ExceptionNote, ExceptionState, Status};
 
 /// Escapes a command's message, as the runner decodes it.
 fn data(text: &str) -> String {
@@ -15,6 +16,22 @@ fn data(text: &str) -> String {
 /// Escapes a command's property value, which also may not hold `:` or `,`.
 fn property(text: &str) -> String {
     data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A `::warning` on an exception's own line.
+fn warning(out: &mut String, note: &ExceptionNote, title: &str, message: &str) {
+    let (file, line) = note
+        .location
+        .rsplit_once(':')
+        .map_or((note.location.as_str(), "1"), |(file, line)| (file, line));
+    let _ = writeln!(
+        out,
+        "::warning file={},line={},title={}::{}",
+        property(file),
+        property(line),
+        property(title),
+        data(message)
+    );
 }
 
 pub fn check(report: &CheckReport) -> String {
@@ -32,9 +49,16 @@ pub fn check(report: &CheckReport) -> String {
             let mut lines = vec![result.message.clone()];
             lines.extend(super::story_lines(&result.acquisitions, &result.witness));
             let message = lines.join("\n");
+            // An `::error` where the run fails, so that the annotation says what the exit
+            // code does.
+            let command = if report.blocks(result) {
+                "error"
+            } else {
+                "warning"
+            };
             let _ = writeln!(
                 out,
-                "::error file={},line={},title={}::{}",
+                "::{command} file={},line={},title={}::{}",
                 property(file),
                 line.max(1),
                 property(&format!(
@@ -46,30 +70,34 @@ pub fn check(report: &CheckReport) -> String {
             );
         }
         for expired in &result.expired {
-            let (file, line) = expired
-                .location
-                .rsplit_once(':')
-                .map_or((expired.location.as_str(), "1"), |(file, line)| {
-                    (file, line)
-                });
-            let _ = writeln!(
-                out,
-                "::warning file={},line={},title={}::{}",
-                property(file),
-                property(line),
-                property(&format!("cordon: expired exception for {}", result.name)),
-                data(&format!(
-                    "the exception owned by {} expired on {} and waives nothing: {}",
-                    expired.owner, expired.expires, expired.reason
-                ))
+            let message = format!(
+                "the exception owned by {} expired on {} and waives nothing: {}",
+                expired.owner, expired.expires, expired.reason
             );
+            let title = format!("cordon: expired exception for {}", result.name);
+            warning(&mut out, expired, &title, &message);
+        }
+        for unused in &result.unused {
+            let why = match unused.state {
+                ExceptionState::Unused(why) => why.reason(),
+                _ => "",
+            };
+            let message = format!(
+                "the exception owned by {} waives nothing: {why}",
+                unused.owner
+            );
+            let title = format!("cordon: unused exception for {}", result.name);
+            warning(&mut out, unused, &title, &message);
         }
     }
     let summary = report.summary();
     let _ = writeln!(
         out,
-        "{} invariants: {} passed, {} failed, {} waived",
-        summary.total, summary.passed, summary.failed, summary.waived
+        "{} invariants: {} passed, {}, {} waived",
+        summary.total,
+        summary.passed,
+        super::failed_count(report),
+        summary.waived
     );
     out
 }

@@ -49,16 +49,18 @@ fn heat(hops: u32) -> &'static str {
     }
 }
 
-/// A heat table whose row and column headers stay in view, with the witness of each
-/// cell as its tooltip.
+/// A heat table whose row and column headers stay in view, `internet` first, with the
+/// witness of each cell as its tooltip.
 pub fn matrix(report: &MatrixReport) -> String {
-    let count = report.entities.len();
+    // Counted as drawn: with `internet`'s row and column.
+    let drawn = report.with_internet();
+    let count = drawn.entities.len();
     let mut out = String::new();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>cordon: who reaches whom, by {level}</title>\n<style>{MATRIX_STYLE}</style>\n</head>\n<body>\n<h1>Who reaches whom, by {level}</h1>\n<p>A cell is the fewest flows by which an attacker controlling the row reaches the column; hover it for the path. {reachable} of {pairs} ordered pairs reach.</p>\n",
         level = escape(report.level),
-        reachable = report.cells.len(),
+        reachable = drawn.cells.len(),
         pairs = count * count.saturating_sub(1),
     );
     out.push_str(&matrix_table(report));
@@ -72,6 +74,7 @@ pub const MATRIX_CSS: &str = MATRIX_STYLE;
 /// The matrix as a table with its legend, to embed in a page that carries
 /// [`MATRIX_CSS`].
 pub fn matrix_table(report: &MatrixReport) -> String {
+    let report = &report.with_internet();
     let count = report.entities.len();
     let mut grid: Vec<Vec<Option<(u32, String)>>> = vec![vec![None; count]; count];
     for cell in &report.cells {

@@ -64,6 +64,9 @@ struct Exception<'a> {
     expires: String,
     days_left: i64,
     location: &'a str,
+    /// The pinned route as written; `[]` when the exception waives any witness.
+    path: &'a [String],
+    state: &'a str,
 }
 
 #[derive(Serialize)]
@@ -75,10 +78,25 @@ struct Result<'a> {
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
     acquisitions: Vec<JsonAcquisition<'a>>,
+    /// The first of `waivers`, as before several exceptions could waive together.
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<Exception<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    waivers: Vec<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     expired_exceptions: Vec<Exception<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unused_exceptions: Vec<Exception<'a>>,
+}
+
+/// What the exit code follows: failures at or above `fail_on` fail the run.
+#[derive(Serialize)]
+struct Gate {
+    fail_on: &'static str,
+    /// Failures that fail the run; the others are below `fail_on`.
+    blocking: usize,
+    /// `fail` exactly when the exit code is 1.
+    verdict: &'static str,
 }
 
 #[derive(Serialize)]
@@ -86,6 +104,7 @@ struct Check<'a> {
     tool: Tool,
     inputs: Vec<Input<'a>>,
     summary: Summary,
+    gate: Gate,
     results: Vec<Result<'a>>,
 }
 
@@ -120,6 +139,37 @@ fn acquisitions(story: &[Acquisition]) -> Vec<JsonAcquisition<'_>> {
         .collect()
 }
 
+/// An exception in a list of all of them: its invariant, and why it waives nothing when
+/// it is unused.
+#[derive(Serialize)]
+struct Listed<'a> {
+    invariant: &'a str,
+    #[serde(flatten)]
+    exception: Exception<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unused_because: Option<&'static str>,
+}
+
+fn listed(exceptions: &[(String, crate::report::ExceptionNote)]) -> Vec<Listed<'_>> {
+    exceptions
+        .iter()
+        .map(|(invariant, note)| Listed {
+            invariant,
+            exception: exception(note),
+            unused_because: match note.state {
+                crate::report::ExceptionState::Unused(why) => Some(why.reason()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// `check --list-exceptions --format json`: every exception in input order, with its
+/// state.
+pub fn exceptions(exceptions: &[(String, crate::report::ExceptionNote)]) -> String {
+    to_string(&serde_json::json!({ "exceptions": listed(exceptions) }))
+}
+
 fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
     Exception {
         owner: &note.owner,
@@ -127,6 +177,8 @@ fn exception(note: &crate::report::ExceptionNote) -> Exception<'_> {
         expires: note.expires.to_string(),
         days_left: note.days_left,
         location: &note.location,
+        path: &note.path,
+        state: note.state.as_str(),
     }
 }
 
@@ -148,6 +200,15 @@ pub fn check(report: &CheckReport) -> String {
             failed: summary.failed,
             waived: summary.waived,
         },
+        gate: Gate {
+            fail_on: report.fail_on.as_str(),
+            blocking: report.blocking(),
+            verdict: if report.blocking() > 0 {
+                "fail"
+            } else {
+                "pass"
+            },
+        },
         results: report
             .results
             .iter()
@@ -159,8 +220,10 @@ pub fn check(report: &CheckReport) -> String {
                 message: &result.message,
                 witness: hops(&result.witness),
                 acquisitions: acquisitions(&result.acquisitions),
-                waiver: result.waiver.as_ref().map(exception),
+                waiver: result.waivers.first().map(exception),
+                waivers: result.waivers.iter().map(exception).collect(),
                 expired_exceptions: result.expired.iter().map(exception).collect(),
+                unused_exceptions: result.unused.iter().map(exception).collect(),
             })
             .collect(),
     };
@@ -244,6 +307,9 @@ pub fn reach(report: &ReachReport) -> String {
 #[derive(Serialize)]
 struct Cut<'a> {
     flows: Vec<&'a str>,
+    /// Whether no smaller set isolates; when false, `flows` is an upper bound.
+    exact: bool,
+    lower_bound: usize,
 }
 
 #[derive(Serialize)]
@@ -272,6 +338,8 @@ pub fn path(report: &PathReport) -> String {
             .collect(),
         cut: Cut {
             flows: report.cut.iter().map(|flow| flow.flow.as_str()).collect(),
+            exact: report.cut_exact,
+            lower_bound: report.cut_lower_bound,
         },
         revocations: &report.revocations,
     };
@@ -290,6 +358,26 @@ struct Matrix<'a> {
     level: &'a str,
     entities: &'a [String],
     cells: Vec<Cell<'a>>,
+    internet: InternetPairs<'a>,
+}
+
+#[derive(Serialize)]
+struct Exposed<'a> {
+    to: &'a str,
+    hops: u32,
+}
+
+#[derive(Serialize)]
+struct Egress<'a> {
+    from: &'a str,
+    hops: u32,
+}
+
+/// `internet`'s row and column, apart from the contract's `entities` and `cells`.
+#[derive(Serialize)]
+struct InternetPairs<'a> {
+    reaches: Vec<Exposed<'a>>,
+    reached_by: Vec<Egress<'a>>,
 }
 
 pub fn matrix(report: &MatrixReport) -> String {
@@ -305,6 +393,26 @@ pub fn matrix(report: &MatrixReport) -> String {
                 hops: cell.hops,
             })
             .collect(),
+        internet: InternetPairs {
+            reaches: report
+                .internet
+                .reaches
+                .iter()
+                .map(|cell| Exposed {
+                    to: &report.entities[cell.entity],
+                    hops: cell.hops,
+                })
+                .collect(),
+            reached_by: report
+                .internet
+                .reached_by
+                .iter()
+                .map(|cell| Egress {
+                    from: &report.entities[cell.entity],
+                    hops: cell.hops,
+                })
+                .collect(),
+        },
     };
     to_string(&document)
 }
@@ -371,6 +479,9 @@ struct Verdict<'a> {
     message: &'a str,
     witness: Vec<JsonHop<'a>>,
     acquisitions: Vec<JsonAcquisition<'a>>,
+    /// For `fails wider`: the target leaves reached now and not before.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    wider: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -395,7 +506,12 @@ struct ModelChange<'a> {
 #[derive(Serialize)]
 struct Diff<'a> {
     level: &'a str,
+    /// `fail` exactly when the exit code is 1: a regression, or a new pair under
+    /// `--deny-new-paths`.
+    verdict: &'static str,
     regressions: usize,
+    /// Newly reachable pairs that fail the run under `--deny-new-paths`.
+    denied_pairs: usize,
     invariants: Vec<Verdict<'a>>,
     opened: Vec<Pair<'a>>,
     closed: Vec<Pair<'a>>,
@@ -415,7 +531,9 @@ fn pair(pair: &crate::report::PairChange) -> Pair<'_> {
 pub fn diff(report: &DiffReport) -> String {
     let document = Diff {
         level: report.level,
+        verdict: if report.fails() { "fail" } else { "pass" },
         regressions: report.regressions(),
+        denied_pairs: report.denied_pairs(),
         invariants: report
             .verdicts
             .iter()
@@ -428,6 +546,7 @@ pub fn diff(report: &DiffReport) -> String {
                 message: &v.message,
                 witness: hops(&v.witness),
                 acquisitions: acquisitions(&v.acquisitions),
+                wider: &v.wider,
             })
             .collect(),
         opened: report.opened.iter().map(pair).collect(),
@@ -467,6 +586,7 @@ pub fn evidence(evidence: &crate::evidence::Evidence) -> String {
     value["today"] = serde_json::json!(evidence.today.to_string());
     value["inputs_digest"] = serde_json::json!(evidence.inputs_digest);
     value["matrix"] = matrix;
+    value["exceptions"] = serde_json::json!(listed(&evidence.check.exceptions));
     value["inventory"] = serde_json::json!({
         "environments": inventory.environments,
         "accounts": inventory.accounts,

@@ -9,8 +9,9 @@ pub fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// The matrix as a table; a cell is the fewest flows, or empty.
+/// The matrix as a table, `internet` first; a cell is the fewest flows, or empty.
 pub fn matrix(report: &MatrixReport) -> String {
+    let report = &report.with_internet();
     let count = report.entities.len();
     let mut grid = vec![vec![String::new(); count]; count];
     for (index, row) in grid.iter_mut().enumerate() {
@@ -88,11 +89,20 @@ pub fn diff(report: &DiffReport) -> String {
     if regressions > 0 {
         let _ = writeln!(
             out,
-            "❌ **{regressions} invariant{} newly failing**, {} newly reachable {} pair{}.\n",
+            "❌ **{regressions} invariant{} newly failing or failing wider**, {} newly reachable {} pair{}.\n",
             if regressions == 1 { "" } else { "s" },
             report.opened.len(),
             report.level,
             if report.opened.len() == 1 { "" } else { "s" }
+        );
+    } else if report.denied_pairs() > 0 {
+        let _ = writeln!(
+            out,
+            "❌ **New paths denied**: no invariant newly fails, but {} {} pair{} newly reach{} and `--deny-new-paths` fails on any.\n",
+            report.opened.len(),
+            report.level,
+            if report.opened.len() == 1 { "" } else { "s" },
+            if report.opened.len() == 1 { "es" } else { "" }
         );
     } else {
         let _ = writeln!(
@@ -118,10 +128,24 @@ pub fn diff(report: &DiffReport) -> String {
             );
         }
         out.push('\n');
-        for change in report.verdicts.iter().filter(|c| c.kind == "regression") {
+        for change in report
+            .verdicts
+            .iter()
+            .filter(|c| c.kind == "regression" || c.kind == "fails wider")
+        {
+            let wider = if change.wider.is_empty() {
+                String::new()
+            } else {
+                let leaves: Vec<String> = change
+                    .wider
+                    .iter()
+                    .map(|leaf| format!("<code>{}</code>", super::html::escape(leaf)))
+                    .collect();
+                format!("; now also reaches {}", leaves.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "<details><summary><code>{}</code>: {}</summary>\n\n{}\n</details>\n",
+                "<details><summary><code>{}</code>: {}{wider}</summary>\n\n{}\n</details>\n",
                 super::html::escape(&change.invariant),
                 super::html::escape(&change.message),
                 story(&change.acquisitions, &change.witness)

@@ -7,10 +7,12 @@ use crate::load::hex_digest;
 use crate::model::Severity;
 use crate::report::{CheckReport, Hop, InvariantResult, Status};
 
-fn level(severity: Severity) -> &'static str {
+/// `error` where a failure fails the run (at or above `--fail-on`), so that code
+/// scanning's check agrees with the exit code; below it, `warning`, or `note` for `low`.
+fn level(severity: Severity, fail_on: Severity) -> &'static str {
     match severity {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
+        _ if severity >= fail_on => "error",
+        Severity::Critical | Severity::High | Severity::Medium => "warning",
         Severity::Low => "note",
     }
 }
@@ -62,7 +64,7 @@ fn rule_name(id: &str) -> String {
         .collect()
 }
 
-fn rule(result: &InvariantResult) -> Value {
+fn rule(result: &InvariantResult, fail_on: Severity) -> Value {
     let description = result
         .description
         .clone()
@@ -73,7 +75,7 @@ fn rule(result: &InvariantResult) -> Value {
         "shortDescription": {"text": description},
         "fullDescription": {"text": description},
         "help": {"text": format!("{description}. Defined at {}.", result.location)},
-        "defaultConfiguration": {"level": level(result.severity)},
+        "defaultConfiguration": {"level": level(result.severity, fail_on)},
         "properties": {
             "severity": result.severity.as_str(),
             "security-severity": security_severity(result.severity),
@@ -83,7 +85,7 @@ fn rule(result: &InvariantResult) -> Value {
     })
 }
 
-fn result(index: usize, result: &InvariantResult) -> Value {
+fn result(index: usize, result: &InvariantResult, fail_on: Severity) -> Value {
     // The primary location is the flow by which the path crosses into the protected
     // side: the last hop. A failing `require` has no path; it points at the invariant.
     let primary = match result.witness.last() {
@@ -95,7 +97,7 @@ fn result(index: usize, result: &InvariantResult) -> Value {
     let mut value = json!({
         "ruleId": result.name,
         "ruleIndex": index,
-        "level": level(result.severity),
+        "level": level(result.severity, fail_on),
         "message": {"text": format!("{}: {}", result.name, result.message)},
         "locations": [primary],
         "relatedLocations": [{
@@ -123,32 +125,43 @@ fn result(index: usize, result: &InvariantResult) -> Value {
         threads.push(thread_flow(&result.message, &result.witness));
         value["codeFlows"] = json!([{"threadFlows": threads}]);
     }
-    if let Some(waiver) = &result.waiver {
-        value["suppressions"] = json!([{
-            "kind": "external",
-            "status": "accepted",
-            "justification": format!(
-                "{} (owner {}, expires {})",
-                waiver.reason, waiver.owner, waiver.expires
-            ),
-            "location": {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file)},
-                }
-            }
-        }]);
+    if !result.waivers.is_empty() {
+        let suppressions: Vec<Value> = result
+            .waivers
+            .iter()
+            .map(|waiver| {
+                json!({
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!(
+                        "{} (owner {}, expires {})",
+                        waiver.reason, waiver.owner, waiver.expires
+                    ),
+                    "location": {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file)},
+                        }
+                    }
+                })
+            })
+            .collect();
+        value["suppressions"] = json!(suppressions);
     }
     value
 }
 
 pub fn check(report: &CheckReport) -> String {
-    let rules: Vec<Value> = report.results.iter().map(rule).collect();
+    let rules: Vec<Value> = report
+        .results
+        .iter()
+        .map(|r| rule(r, report.fail_on))
+        .collect();
     let results: Vec<Value> = report
         .results
         .iter()
         .enumerate()
         .filter(|(_, r)| r.status != Status::Pass)
-        .map(|(index, r)| result(index, r))
+        .map(|(index, r)| result(index, r, report.fail_on))
         .collect();
     let artifacts: Vec<Value> = report
         .inputs

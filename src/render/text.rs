@@ -5,10 +5,10 @@ use std::fmt::Write;
 
 use anstyle::Style;
 
-use super::style;
+use super::{pinned_route, style, time_left, waived_by};
 use crate::report::{
-    Acquisition, CheckReport, DiffReport, Direction, ExceptionNote, Hop, MatrixReport, PathReport,
-    ReachReport, Status,
+    Acquisition, CheckReport, DiffReport, Direction, ExceptionNote, ExceptionState, Hop,
+    MatrixReport, PathReport, ReachReport, Status,
 };
 
 fn paint(style: Style, text: &str) -> String {
@@ -40,23 +40,21 @@ pub fn check(report: &CheckReport) -> String {
         if result.status != Status::Pass {
             story(&mut out, &result.acquisitions, &result.witness);
         }
-        if let Some(waiver) = &result.waiver {
+        for waiver in &result.waivers {
             let _ = writeln!(
                 out,
-                "         waived by {}'s exception until {} ({}): {}  {}",
-                waiver.owner,
-                waiver.expires,
-                days_left(waiver),
-                waiver.reason,
+                "         {}  {}",
+                waived_by(waiver),
                 paint(style::DIM, &waiver.location)
             );
         }
         for expired in &result.expired {
             let _ = writeln!(
                 out,
-                "         {} {}'s exception expired on {} and waives nothing: {}  {}",
+                "         {} {}'s exception {} ({}) and waives nothing: {}  {}",
                 paint(style::WAIVED, "expired:"),
                 expired.owner,
+                time_left(expired),
                 expired.expires,
                 expired.reason,
                 paint(style::DIM, &expired.location)
@@ -64,24 +62,28 @@ pub fn check(report: &CheckReport) -> String {
         }
     }
     let summary = report.summary();
-    let verdict = if summary.failed > 0 {
+    // The headline follows the exit code: failures below `--fail-on` do not fail the run.
+    let verdict = if report.blocking() > 0 {
         paint(style::FAIL, "failed")
+    } else if summary.failed > 0 {
+        paint(style::PASS, "passed")
     } else {
         paint(style::PASS, "ok")
     };
     let _ = writeln!(
         out,
-        "\n{verdict}: {} invariant{}, {} passed, {} failed, {} waived",
+        "\n{verdict}: {} invariant{}, {} passed, {}, {} waived",
         summary.total,
         if summary.total == 1 { "" } else { "s" },
         summary.passed,
-        summary.failed,
+        super::failed_count(report),
         summary.waived
     );
     out
 }
 
-/// Every exception with its invariant, owner, expiry and days left.
+/// Every exception with its invariant, owner, expiry, time left and state; the route
+/// it pins, and why it waives nothing when it does not.
 pub fn exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
     let mut out = String::new();
     if exceptions.is_empty() {
@@ -89,32 +91,49 @@ pub fn exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
         return out;
     }
     for (invariant, note) in exceptions {
-        let left = if note.days_left < 0 {
-            paint(
-                style::FAIL,
-                &format!("expired {} days ago", -note.days_left),
-            )
-        } else {
-            days_left(note)
+        let (left, state) = match note.state {
+            ExceptionState::Active => (time_left(note), paint(style::PASS, "active")),
+            ExceptionState::Unused(_) => (time_left(note), paint(style::WAIVED, "unused")),
+            ExceptionState::Expired => (
+                paint(style::FAIL, &time_left(note)),
+                paint(style::FAIL, "expired"),
+            ),
         };
         let _ = writeln!(
             out,
-            "{invariant}  owner {}  expires {} ({left})  {}\n  {}",
+            "{invariant}  owner {}  expires {} ({left})  {state}  {}\n  {}",
             note.owner,
             note.expires,
             paint(style::DIM, &note.location),
             note.reason
         );
+        if !note.path.is_empty() {
+            let _ = writeln!(out, "  route: {}", pinned_route(note));
+        }
+        if let ExceptionState::Unused(why) = note.state {
+            let _ = writeln!(out, "  waives nothing: {}", why.reason());
+        }
     }
     out
 }
 
-fn days_left(note: &ExceptionNote) -> String {
-    match note.days_left {
-        0 => "expires today".to_owned(),
-        1 => "1 day left".to_owned(),
-        days => format!("{days} days left"),
+/// Warnings for exceptions in force that waive nothing, one per line, for standard
+/// error: `FILE:LINE: warning: unused exception ...`.
+pub fn unused_exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
+    let mut out = String::new();
+    for (invariant, note) in exceptions {
+        if let ExceptionState::Unused(why) = note.state {
+            let _ = writeln!(
+                out,
+                "{}: {} unused exception for `{invariant}` owned by {}: {}",
+                note.location,
+                paint(style::WAIVED, "warning:"),
+                note.owner,
+                why.reason()
+            );
+        }
     }
+    out
 }
 
 pub fn path(report: &PathReport) -> String {
@@ -159,6 +178,14 @@ pub fn path(report: &PathReport) -> String {
             if count == 1 { "" } else { "s" },
             flows.join(", ")
         );
+        if !report.cut_exact {
+            let _ = writeln!(
+                out,
+                "  an upper bound: the search stopped before proving it the fewest; at least {} flow{} must go",
+                report.cut_lower_bound,
+                if report.cut_lower_bound == 1 { "" } else { "s" }
+            );
+        }
         for flow in report
             .cut
             .iter()
@@ -195,11 +222,14 @@ pub fn path(report: &PathReport) -> String {
 pub fn diff(report: &DiffReport) -> String {
     let mut out = String::new();
     let regressions = report.regressions();
+    // The headline says why the run fails, or that it passes, as the exit code does.
     let _ = writeln!(
         out,
         "{}: {} regression{}, {} newly reachable pair{} of {}s, {} closed",
         if regressions > 0 {
             paint(style::FAIL, "regressed")
+        } else if report.denied_pairs() > 0 {
+            paint(style::FAIL, "new paths denied (--deny-new-paths)")
         } else {
             paint(style::PASS, "no regression")
         },
@@ -222,7 +252,10 @@ pub fn diff(report: &DiffReport) -> String {
                 change.after,
                 change.message
             );
-            if change.kind == "regression" {
+            if change.kind == "fails wider" {
+                let _ = writeln!(out, "         now also reaches {}", change.wider.join(", "));
+            }
+            if change.kind == "regression" || change.kind == "fails wider" {
                 story(&mut out, &change.acquisitions, &change.witness);
             }
         }
@@ -266,14 +299,16 @@ pub fn diff(report: &DiffReport) -> String {
 /// The widest grid the text form draws; past it, csv or html serve better.
 const GRID_LIMIT: usize = 30;
 
-/// A compact grid: rows by name, columns by the row's number, a cell the fewest flows.
+/// A compact grid: `internet` first, then rows by name, columns by the row's number, a
+/// cell the fewest flows.
 pub fn matrix(report: &MatrixReport) -> String {
+    let report = &report.with_internet();
     let mut out = String::new();
     let count = report.entities.len();
     let reachable = report.cells.len();
     let _ = writeln!(
         out,
-        "{reachable} of {} ordered pairs of {}s reach; a cell is the fewest flows from the row to the column",
+        "{reachable} of {} ordered pairs of {}s and internet reach; a cell is the fewest flows from the row to the column",
         count * count.saturating_sub(1),
         report.level
     );

@@ -2,6 +2,7 @@
 
 use crate::raw::At;
 
+use super::pin::{Written, pinned_route};
 use super::selector::{SelectorResolver, union};
 use super::{Context, NameTable};
 use crate::date::Date;
@@ -23,9 +24,11 @@ pub(super) fn resolve_rules(
     resolver: &SelectorResolver,
 ) -> Rules {
     let credentials = credentials(cx, files, model, resolver);
+    let before = cx.diagnostics.len();
     let flows = flows(cx, files, model, &credentials, resolver);
+    let flows_complete = cx.diagnostics.len() == before;
     let invariants = invariants(cx, files, model, resolver);
-    let exceptions = exceptions(cx, files, model, &invariants);
+    let exceptions = exceptions(cx, files, model, &flows, flows_complete, &invariants);
     Rules {
         credentials,
         flows,
@@ -561,6 +564,8 @@ fn exceptions(
     cx: &mut Context,
     files: &[ParsedFile],
     model: &Model,
+    flows: &[Flow],
+    flows_complete: bool,
     invariants: &[Invariant],
 ) -> Vec<Exception> {
     let mut exceptions = Vec::new();
@@ -592,30 +597,24 @@ fn exceptions(
                 .maybe_help(help);
             }
             let expires = date(cx, source, &raw.expires);
-            let mut path = Vec::new();
-            let mut path_ok = true;
-            for step in raw.path.iter().flatten() {
-                match model.find_entity(step.value.trim()) {
-                    Some(id) => path.push(id),
-                    None => {
-                        path_ok = false;
-                        let step_at = cx.location(source, step);
-                        let help = did_you_mean(
-                            &step.value,
-                            model.entities.iter().map(|e| e.name.as_str()),
-                        );
-                        cx.error(
-                            step_at,
-                            Problem::UnknownName {
-                                what: "entity",
-                                name: step.value.clone(),
-                            },
-                        )
-                        .maybe_help(help);
-                    }
-                }
-            }
-            if let (Some(invariant), Some(expires), true) = (invariant, expires, path_ok) {
+            let raw_path = raw.path.as_deref().unwrap_or_default();
+            let path = if raw_path.is_empty() {
+                Some(Vec::new())
+            } else {
+                pinned_route(
+                    cx,
+                    model,
+                    flows,
+                    invariant.map(|id| &invariants[id.index()]),
+                    Written {
+                        source,
+                        at,
+                        raw: raw_path,
+                    },
+                    flows_complete,
+                )
+            };
+            if let (Some(invariant), Some(expires), Some(path)) = (invariant, expires, path) {
                 exceptions.push(Exception {
                     invariant,
                     reason: raw.reason.clone(),

@@ -111,8 +111,9 @@ impl<'m> SelectorResolver<'m> {
         })
     }
 
-    /// The entities an address selector picks: leaves whose ranges overlap it, groups
-    /// that own some of its addresses that none of their leaves cover, and `internet`
+    /// The entities an address selector picks: leaves whose ranges overlap it; for each
+    /// address in it that no leaf covers, the innermost group that owns it (the group
+    /// stands for its undeclared hosts, the groups around it do not); and `internet`
     /// where it reaches past every declared range.
     fn by_address(&self, model: &Model, net: &IpNet) -> Vec<EntityId> {
         let mut selected: Vec<EntityId> = self
@@ -127,15 +128,22 @@ impl<'m> SelectorResolver<'m> {
                 continue;
             }
             let region = meet(&range, net);
-            let covered_by_leaves = covers(
-                &region,
-                self.leaves
-                    .overlapping(&region)
-                    .into_iter()
-                    .filter(|&(_, leaf)| model.ancestors(leaf).any(|a| a == group))
-                    .map(|(range, _)| range),
-            );
-            if !covered_by_leaves {
+            // An address of the region is not this group's to stand for when a leaf
+            // covers it, or when a more inner owner does: a narrower range, or the same
+            // range declared again further inside the group.
+            let inner = |&(other_range, other): &(IpNet, EntityId)| {
+                other != group
+                    && (other_range.prefix_len() > range.prefix_len()
+                        || (other_range.prefix_len() == range.prefix_len()
+                            && model.ancestors(other).any(|a| a == group)))
+            };
+            let claimed = self
+                .leaves
+                .overlapping(&region)
+                .into_iter()
+                .chain(self.own.overlapping(&region).into_iter().filter(inner))
+                .map(|(range, _)| range);
+            if !covers(&region, claimed) {
                 selected.push(group);
             }
         }
@@ -176,5 +184,106 @@ pub(crate) fn union<'t>(
         Ok(Selection::from_entities(model, all))
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::model_from_text;
+
+    /// The names an address selector picks in `yaml`, sorted.
+    fn selected(yaml: &str, selector: &str) -> Vec<String> {
+        let model = model_from_text("test.yaml", yaml).unwrap_or_else(|p| panic!("{p:#?}"));
+        let resolver = super::SelectorResolver::new(&model);
+        let Ok(ids) = resolver.resolve(&model, selector) else {
+            panic!("`{selector}` selects nothing");
+        };
+        let mut names: Vec<String> = ids
+            .into_iter()
+            .map(|id| model.entity(id).name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    const NESTED: &str = "
+accounts:
+  - {name: acct, cidrs: [10.0.0.0/16]}
+segments:
+  - {name: web, in: acct, cidrs: [10.0.1.0/24]}
+  - {name: db, in: acct, cidrs: [10.0.2.0/24]}
+assets:
+  - {name: web1, in: web, cidrs: [10.0.1.10/32]}
+  - {name: db1, in: db, cidrs: [10.0.2.10/32]}
+";
+
+    #[test]
+    fn a_range_selects_its_innermost_owner_and_not_the_groups_around_it() {
+        assert_eq!(selected(NESTED, "10.0.1.0/24"), ["web", "web1"]);
+        assert_eq!(selected(NESTED, "10.0.1.10"), ["web1"]);
+        assert_eq!(selected(NESTED, "10.0.1.11"), ["web"]);
+        // The account stands for the addresses that no segment of it owns.
+        assert_eq!(selected(NESTED, "10.0.3.0/24"), ["acct"]);
+        assert_eq!(
+            selected(NESTED, "10.0.0.0/22"),
+            ["acct", "db", "db1", "web", "web1"]
+        );
+        assert_eq!(
+            selected(NESTED, "10.0.0.0/8"),
+            ["acct", "db", "db1", "internet", "web", "web1"]
+        );
+    }
+
+    #[test]
+    fn the_same_range_declared_further_inside_belongs_to_the_inner_group() {
+        let yaml = "
+accounts:
+  - {name: acct, cidrs: [10.0.0.0/24]}
+segments:
+  - {name: seg, in: acct, cidrs: [10.0.0.0/24]}
+assets:
+  - {name: host, in: seg, cidrs: [10.0.0.1/32]}
+";
+        assert_eq!(selected(yaml, "10.0.0.0/24"), ["host", "seg"]);
+    }
+
+    #[test]
+    fn a_leaf_that_inherits_its_range_covers_it() {
+        let yaml = "
+segments:
+  - {name: seg, cidrs: [10.0.0.0/24]}
+assets:
+  - {name: host, in: seg}
+";
+        assert_eq!(selected(yaml, "10.0.0.5"), ["host"]);
+    }
+
+    #[test]
+    fn a_flow_to_one_segment_does_not_open_its_sibling() {
+        let yaml = format!(
+            "{NESTED}  - {{name: scanner, cidrs: [192.0.2.1/32]}}
+flows:
+  - {{from: scanner, to: 10.0.1.0/24}}
+invariants:
+  - {{name: db-isolated, forbid: {{from: scanner, to: db}}}}
+  - {{name: web-open, require: {{from: scanner, to: web1}}}}
+  - {{name: account-closed, require: {{from: scanner, to: db1}}}}
+"
+        );
+        let model = model_from_text("test.yaml", &yaml).unwrap_or_else(|p| panic!("{p:#?}"));
+        let report = crate::check::check(&model, "2024-01-01".parse().unwrap());
+        let statuses: Vec<(&str, &str)> = report
+            .results
+            .iter()
+            .map(|r| (r.name.as_str(), r.status.as_str()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("db-isolated", "pass"),
+                ("web-open", "pass"),
+                ("account-closed", "fail")
+            ]
+        );
     }
 }

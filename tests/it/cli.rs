@@ -298,7 +298,7 @@ fn off_a_terminal_nothing_but_problems_goes_to_stderr() {
     }
     let out = Cordon::new()
         .file("policies/a.yaml", ESTATE)
-        .args(["check", "--timings"])
+        .args(["check", "--timings", "--allow-empty"])
         .run();
     assert!(out.stderr.contains("timing: parse"), "{}", out.stderr);
     assert!(out.stderr.contains("timing: total"), "{}", out.stderr);

@@ -70,7 +70,8 @@ fn sarif_has_rules_code_flows_fingerprints_and_suppressions() {
         .iter()
         .find(|r| r["ruleId"] == "b-cannot-reach-c")
         .unwrap();
-    assert_eq!(failed["level"], "note");
+    // A `low` failure fails the run at the default `--fail-on low`: an error.
+    assert_eq!(failed["level"], "error");
     assert!(failed["partialFingerprints"]["cordonWitness/v1"].is_string());
     // The same finding gets the same fingerprint on every run.
     let again = Cordon::new()
@@ -95,38 +96,56 @@ fn junit_is_read_by_a_real_consumer() {
         eprintln!("junitparser is not installed; skipping");
         return;
     }
-    let run = Cordon::new().file("policies/p.yaml", WAIVED).args([
-        "check",
-        "--format",
-        "junit",
-        "-o",
-        "junit.xml",
-        "--today",
-        "2024-01-01",
-    ]);
-    run.run().code(1);
     let script = r#"
 import sys
 from junitparser import JUnitXml, Failure, Skipped
 xml = JUnitXml.fromfile(sys.argv[1])
 for suite in xml:
+    print("suite", suite.tests, "tests", suite.failures, "failures", suite.skipped, "skipped")
     for case in suite:
         kinds = [type(r).__name__ for r in case.result]
-        print(case.name, ",".join(kinds) or "pass")
+        print(case.name, ",".join(kinds) or "pass", case.system_out or "")
 "#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, &run.dir().join("junit.xml").to_string_lossy()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "a-cannot-reach-c Skipped\nb-cannot-reach-c Failure\nc-isolated pass\n"
-    );
+    // Below `--fail-on`, the low failure is skipped, its witness kept as output.
+    for (threshold, code, expected) in [
+        (
+            "low",
+            1,
+            "suite 3 tests 1 failures 1 skipped\na-cannot-reach-c Skipped \nb-cannot-reach-c Failure \nc-isolated pass \n",
+        ),
+        (
+            "critical",
+            0,
+            "suite 3 tests 0 failures 2 skipped\na-cannot-reach-c Skipped \nb-cannot-reach-c Skipped 1. b -> c via b-to-c (any) at policies/p.yaml:8\n\nc-isolated pass \n",
+        ),
+    ] {
+        let run = Cordon::new().file("policies/p.yaml", WAIVED).args([
+            "check",
+            "--format",
+            "junit",
+            "-o",
+            "junit.xml",
+            "--today",
+            "2024-01-01",
+            "--fail-on",
+            threshold,
+        ]);
+        run.run().code(code);
+        let out = std::process::Command::new("python3")
+            .args(["-c", script, &run.dir().join("junit.xml").to_string_lossy()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{threshold}"
+        );
+    }
 }
 
 #[test]
@@ -372,4 +391,278 @@ fn list_exceptions_shows_days_left() {
         "{}",
         out.stdout
     );
+}
+
+const EXPOSED: &str = "
+accounts:
+  - {name: prod}
+segments:
+  - {name: web, in: prod}
+  - {name: db, in: prod}
+assets:
+  - {name: web1, in: web}
+  - {name: db1, in: db}
+  - {name: db2, in: db}
+flows:
+  - {name: web-to-db, from: web1, to: db1, ports: [tcp/5432]}
+invariants:
+  - {name: web-cannot-reach-db, forbid: {from: web, to: db}}
+";
+
+/// Runs `diff base head` with `args` after them.
+fn diff(base: &str, head: &str, args: &[&str]) -> crate::harness::Output {
+    let mut all = vec!["diff", "base", "head"];
+    all.extend_from_slice(args);
+    Cordon::new()
+        .file("base/p.yaml", base)
+        .file("head/p.yaml", head)
+        .args(all)
+        .run()
+}
+
+#[test]
+fn diff_sees_new_internet_exposure_at_every_level() {
+    let head = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: exposed, from: internet, to: web1}\n",
+    );
+    // From `web1`, the attacker on the internet goes on to `db1`.
+    let cases = [
+        (
+            "account",
+            &[("internet", "prod")][..],
+            "1 newly reachable pair",
+        ),
+        (
+            "segment",
+            &[("internet", "db"), ("internet", "web")][..],
+            "2 newly reachable pairs",
+        ),
+    ];
+    for (level, expected, count) in cases {
+        let out = diff(EXPOSED, &head, &["--level", level, "--format", "json"]);
+        // No invariant regresses, so without `--deny-new-paths` the change passes...
+        out.code(0);
+        let value = out.json();
+        assert_eq!(value["verdict"], "pass");
+        // ...but the new exposure is reported.
+        let opened: Vec<(&str, &str)> = value["opened"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["from"].as_str().unwrap(), p["to"].as_str().unwrap()))
+            .collect();
+        assert_eq!(opened, expected, "{level}");
+        assert_eq!(value["opened"][0]["witness"][0]["flow"], "exposed");
+        let exposed = expected[0].1;
+        let out = diff(EXPOSED, &head, &["--level", level, "--deny-new-paths"]);
+        out.code(1);
+        assert!(
+            out.stdout.starts_with(&format!(
+                "new paths denied (--deny-new-paths): 0 regressions, {count}"
+            )),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(&format!(
+                "\nnewly reachable {level}s:\n  internet -> {exposed} in "
+            )),
+            "{}",
+            out.stdout
+        );
+        let out = diff(
+            EXPOSED,
+            &head,
+            &["--level", level, "--deny-new-paths", "--format", "markdown"],
+        );
+        out.code(1);
+        assert!(
+            out.stdout.contains("❌ **New paths denied**"),
+            "{}",
+            out.stdout
+        );
+        let out = diff(
+            EXPOSED,
+            &head,
+            &["--level", level, "--deny-new-paths", "--format", "json"],
+        );
+        out.code(1);
+        assert_eq!(out.json()["verdict"], "fail");
+        assert_eq!(out.json()["denied_pairs"], expected.len());
+    }
+    // Reaching out to the internet is a pair too, after exposure.
+    let head = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: exposed, from: internet, to: web1}\n  - {name: egress, from: db1, to: internet}\n",
+    );
+    let value = diff(EXPOSED, &head, &["--format", "json"]).json();
+    let opened: Vec<(&str, &str)> = value["opened"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["from"].as_str().unwrap(), p["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(opened, [("internet", "prod"), ("prod", "internet")]);
+}
+
+#[test]
+fn diff_reports_an_invariant_that_fails_wider() {
+    let wider = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: second-hole, from: web1, to: db2}\n",
+    );
+    let out = diff(EXPOSED, &wider, &["--level", "segment", "--format", "json"]);
+    out.code(1);
+    let value = out.json();
+    assert_eq!(value["verdict"], "fail");
+    assert_eq!(value["regressions"], 1);
+    let change = &value["invariants"][0];
+    assert_eq!(change["change"], "fails wider");
+    assert_eq!(change["before"], "fail");
+    assert_eq!(change["after"], "fail");
+    assert_eq!(change["wider"], serde_json::json!(["db2"]));
+    // The witness shows the new reach, not the old hole.
+    assert_eq!(change["witness"][0]["flow"], "second-hole");
+    assert_eq!(change["witness"][0]["to"], "db2");
+    assert_eq!(change["message"], "web1 reaches db2 in 1 hop");
+    let out = diff(EXPOSED, &wider, &["--level", "segment"]);
+    out.code(1);
+    assert!(
+        out.stdout.starts_with("regressed: 1 regression"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("  fails wider web-cannot-reach-db  fail -> fail"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("now also reaches db2"),
+        "{}",
+        out.stdout
+    );
+    // A second way to the same target is not wider: the invariant is unchanged.
+    let same = EXPOSED.replace(
+        "flows:\n",
+        "flows:\n  - {name: another-way, from: web1, to: db1, ports: [tcp/22]}\n",
+    );
+    let out = diff(EXPOSED, &same, &["--format", "json"]);
+    out.code(0);
+    assert_eq!(out.json()["invariants"][0]["change"], "unchanged");
+    // Narrowed by `ports`, only reach on those ports counts.
+    let on_ports = EXPOSED.replace(
+        "forbid: {from: web, to: db}",
+        "forbid: {from: web, to: db, ports: [tcp/5432]}",
+    );
+    let wider_elsewhere = on_ports.replace(
+        "flows:\n",
+        "flows:\n  - {name: ssh-hole, from: web1, to: db2, ports: [tcp/22]}\n",
+    );
+    let out = diff(&on_ports, &wider_elsewhere, &["--format", "json"]);
+    out.code(0);
+    assert_eq!(out.json()["invariants"][0]["change"], "unchanged");
+}
+
+/// At each `--fail-on`, what every format says agrees with the exit code.
+#[test]
+fn every_check_format_says_what_the_exit_code_does() {
+    // `WAIVED` leaves one failure, `b-cannot-reach-c`, of severity `low`.
+    for (threshold, code) in [("low", 1), ("medium", 0), ("critical", 0)] {
+        let run = |format: &str| {
+            let out = Cordon::new()
+                .file("policies/p.yaml", WAIVED)
+                .args([
+                    "check",
+                    "--today",
+                    "2024-01-01",
+                    "--fail-on",
+                    threshold,
+                    "--format",
+                    format,
+                ])
+                .run();
+            out.code(code);
+            out.stdout
+        };
+        let fails = code == 1;
+
+        let text = run("text");
+        let summary = text.lines().last().unwrap();
+        if fails {
+            assert_eq!(
+                summary,
+                "failed: 3 invariants, 1 passed, 1 failed, 1 waived"
+            );
+        } else {
+            assert_eq!(
+                summary,
+                format!(
+                    "passed: 3 invariants, 1 passed, 1 failed below --fail-on {threshold}, 1 waived"
+                )
+            );
+        }
+
+        let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+        assert_eq!(json["summary"]["failed"], 1, "a failure is still a failure");
+        assert_eq!(json["gate"]["fail_on"], threshold);
+        assert_eq!(json["gate"]["blocking"], if fails { 1 } else { 0 });
+        assert_eq!(json["gate"]["verdict"], if fails { "fail" } else { "pass" });
+
+        let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        let failed = results
+            .iter()
+            .find(|r| r["ruleId"] == "b-cannot-reach-c")
+            .unwrap();
+        assert_eq!(failed["level"], if fails { "error" } else { "note" });
+
+        let junit = run("junit");
+        let failures = format!("failures=\"{}\" skipped=", if fails { 1 } else { 0 });
+        assert!(junit.contains(&failures), "{junit}");
+        assert_eq!(junit.contains("<failure"), fails, "{junit}");
+        assert_eq!(
+            junit.contains(&format!(
+                "<skipped message=\"below --fail-on {threshold}: b reaches c in 1 hop\"/>"
+            )),
+            !fails,
+            "{junit}"
+        );
+
+        let github = run("github");
+        let annotation = if fails { "::error" } else { "::warning" };
+        assert!(
+            github.starts_with(&format!(
+                "{annotation} file=policies/p.yaml,line=8,title=cordon%3A b-cannot-reach-c (low)::"
+            )),
+            "{github}"
+        );
+        assert_eq!(github.contains("::error"), fails, "{github}");
+    }
+}
+
+#[test]
+fn a_gate_with_no_invariants_is_refused_unless_allowed() {
+    const NOTHING: &str = "assets:\n  - {name: a}\n";
+    for command in [&["check"][..], &["evidence", "--out", "bundle"]] {
+        let run = |extra: &[&str]| {
+            let run = Cordon::new()
+                .file("policies/p.yaml", NOTHING)
+                .args(command.iter().chain(extra).copied());
+            let out = run.run();
+            (out, run.dir().join("bundle").exists())
+        };
+        let (out, written) = run(&[]);
+        out.code(2);
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr,
+            "error: no invariants in the 1 policy file read, so there is nothing to verify\n  help: add `invariants:` to a policy file, or pass `--allow-empty` if passing with none is intended\n"
+        );
+        assert!(!written, "{command:?} wrote a bundle of nothing");
+        let (out, _) = run(&["--allow-empty"]);
+        out.code(0);
+    }
 }

@@ -50,9 +50,28 @@ fn deep_nesting_is_refused() {
     );
     rejects(
         "block.yaml",
-        (0..2000)
-            .map(|i| format!("{}- a\n", " ".repeat(i * 2)))
-            .collect::<String>(),
+        format!(
+            "assets:\n{}",
+            (1..2000)
+                .map(|i| format!("{}- a\n", " ".repeat(i * 2)))
+                .collect::<String>()
+        ),
+    );
+}
+
+/// A file that is no policy is skipped with a note, whatever is in it.
+#[track_caller]
+fn skips(name: &str, contents: impl AsRef<[u8]>) {
+    let out = Cordon::new()
+        .file(name, contents)
+        .args(["check", name, "--verbose"])
+        .run();
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("note: skipped `{name}`: not a cordon policy")),
+        "{}",
+        out.stderr
     );
 }
 
@@ -65,10 +84,18 @@ fn bytes_that_are_not_utf8_are_refused() {
 
 #[test]
 fn a_list_where_a_map_belongs_is_refused() {
-    rejects("list.yaml", "- assets\n- flows\n");
-    rejects("scalar.yaml", "just a string\n");
     rejects("map.yaml", "assets: {name: a}\n");
-    rejects("number.json", "[1, 2, 3]");
+    rejects("flows.json", "{\"flows\": {\"from\": \"a\"}}");
+    // Documents that are not mappings are no policy at all.
+    skips("list.yaml", "- assets\n- flows\n");
+    skips("scalar.yaml", "just a string\n");
+    skips("number.json", "[1, 2, 3]");
+    skips(
+        "block.yaml",
+        (0..2000)
+            .map(|i| format!("{}- a\n", " ".repeat(i * 2)))
+            .collect::<String>(),
+    );
 }
 
 #[test]
@@ -83,9 +110,28 @@ fn a_file_over_the_size_limit_is_refused_unread() {
 }
 
 #[test]
-fn several_documents_in_one_file_are_refused() {
-    rejects(
+fn a_storm_of_document_separators_is_harmless() {
+    let out = Cordon::new()
+        .file("storm.yaml", "---\n".repeat(250_000))
+        .args(["check", "storm.yaml"])
+        .run();
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    let storm = format!("{}assets: [{{name: a}}]\n", "---\n".repeat(250_000));
+    let out = Cordon::new()
+        .file("storm.yaml", storm)
+        .args(["reach", "storm.yaml", "--from", "a"])
+        .run();
+    out.code(0);
+}
+
+#[test]
+fn a_bad_document_among_good_ones_is_refused_at_its_line() {
+    let stderr = rejects(
         "multi.yaml",
-        "assets:\n  - name: a\n---\nassets:\n  - name: b\n",
+        "assets:\n  - name: a\n---\nassets:\n  - name: b\n    tagz: []\n",
+    );
+    assert!(
+        stderr.starts_with("multi.yaml:6:5: error: unknown key `tagz`"),
+        "{stderr}"
     );
 }

@@ -8,12 +8,18 @@ mod harness;
 
 // Exit codes, options and plain output of each command.
 mod cli;
+// `path`'s cut against brute force with credentials, and what a stopped search says.
+mod cut;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
+// Reading a repository: ignore files, foreign documents, multi-document files.
+mod discovery;
 // Every kind of input error, as the user sees it (snapshots).
 mod errors;
 // The audit bundle: files, digests, reproducibility.
 mod evidence;
+// Exceptions: pinned routes checked and combined, unused ones warned, expiry in words.
+mod exceptions;
 // Every file under `policies/` and `examples/`, checked and snapshotted.
 mod examples;
 // The CI gate's formats (SARIF, JUnit, GitHub) and `--fail-on`.

@@ -92,6 +92,43 @@ fn matrix_in_every_format() {
     assert_eq!(out.json()["level"], "account");
 }
 
+/// `internet` is a row and a column of every grid, at every level; in JSON it stands
+/// apart, since the contract's `entities` and `cells` are those of the level.
+#[test]
+fn the_matrix_shows_internet_at_every_level() {
+    for level in ["environment", "account", "segment"] {
+        let value = run_repo(&["matrix", "--level", level, "--format", "json"]).json();
+        let entities = value["entities"].as_array().unwrap();
+        assert!(!entities.iter().any(|e| e == "internet"), "{level}");
+        for cell in value["cells"].as_array().unwrap() {
+            assert!(cell["from"] != "internet" && cell["to"] != "internet");
+        }
+        // Every entity internet reaches is one of the level's, and so for the reverse.
+        for (key, end) in [("reaches", "to"), ("reached_by", "from")] {
+            for pair in value["internet"][key].as_array().unwrap() {
+                assert!(entities.contains(&pair[end]), "{level} {pair}");
+                assert!(pair["hops"].as_u64().unwrap() >= 1);
+            }
+        }
+        let csv = run_repo(&["matrix", "--level", level, "--format", "csv"]).stdout;
+        assert!(csv.starts_with("from,internet,"), "{csv}");
+        assert!(
+            csv.lines().nth(1).unwrap().starts_with("internet,"),
+            "{csv}"
+        );
+    }
+    // The bundled model's edge is open to the internet: the segment grid shows it.
+    let value = run_repo(&["matrix", "--level", "segment", "--format", "json"]).json();
+    assert!(
+        value["internet"]["reaches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pair| pair["hops"] == 1),
+        "{value}"
+    );
+}
+
 #[test]
 fn the_html_matrix_is_self_contained() {
     let out = run_repo(&["matrix", "--level", "segment", "--format", "html"]);

@@ -1,0 +1,412 @@
+//! What a document is, told from its top-level keys before it is parsed: a cordon
+//! policy, a Kubernetes object, a Terraform plan or state, or something else that a
+//! repository holds (CI workflows, compose files, Helm values).
+//!
+//! Reading a repository means meeting many YAML and JSON files that are not ours. A full
+//! parse of each would double the cost of reading the policies that are, so the keys are
+//! found by a scan: in block YAML a top-level key is a line that starts in column 0, and
+//! in JSON (or a YAML flow mapping) a key at depth one. The parser that runs afterwards
+//! still checks everything; the scan only picks which parser that is.
+
+use crate::raw::TOP_LEVEL_KEYS;
+use crate::suggest::closest;
+
+/// What a document is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocumentKind {
+    /// Has cordon keys, or a key so close to one that it is likely a typo: parsed as a
+    /// policy, so that a misspelt policy is an error and never silently skipped.
+    Policy,
+    /// Has `apiVersion` and `kind`.
+    Kubernetes,
+    /// Has `format_version` and `terraform_version`: what `terraform show -json` writes.
+    Terraform,
+    /// Empty, or only comments.
+    Empty,
+    /// Anything else.
+    Other,
+}
+
+impl DocumentKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DocumentKind::Policy => "cordon policy",
+            DocumentKind::Kubernetes => "Kubernetes manifest",
+            DocumentKind::Terraform => "Terraform plan or state",
+            DocumentKind::Empty => "empty document",
+            DocumentKind::Other => "not a cordon policy",
+        }
+    }
+}
+
+/// One document of a YAML stream: its kind and the lines it spans, from 1, the
+/// separators (`---`, `...`) excluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub first_line: usize,
+    /// The last line of the document, inclusive; `first_line - 1` when it is empty.
+    pub last_line: usize,
+}
+
+/// How close a foreign key must be to a cordon key to be taken for a typo of it. Tighter
+/// than "did you mean", which only suggests: this decides whether a file is read at all,
+/// and a compose file's `services` must not pass for `segments`.
+const TYPO_SCORE: f64 = 0.75;
+
+/// The kind of a document with these top-level keys.
+pub fn kind_of<'k>(keys: impl IntoIterator<Item = &'k str>) -> DocumentKind {
+    let keys: Vec<&str> = keys.into_iter().collect();
+    if keys.is_empty() {
+        return DocumentKind::Empty;
+    }
+    let has = |wanted: &str| keys.contains(&wanted);
+    if has("apiVersion") && has("kind") {
+        return DocumentKind::Kubernetes;
+    }
+    if has("format_version") && has("terraform_version") {
+        return DocumentKind::Terraform;
+    }
+    let ours = |key: &&str| TOP_LEVEL_KEYS.contains(key);
+    // `version` alone says little: compose files have one too.
+    if keys.iter().any(|key| ours(key) && *key != "version") || keys.iter().all(ours) {
+        return DocumentKind::Policy;
+    }
+    let near_miss = keys.iter().filter(|key| !ours(key)).any(|key| {
+        closest(key, TOP_LEVEL_KEYS.iter().copied()).is_some_and(|near| {
+            strsim::normalized_damerau_levenshtein(&key.to_lowercase(), near) >= TYPO_SCORE
+        })
+    });
+    if near_miss {
+        DocumentKind::Policy
+    } else {
+        DocumentKind::Other
+    }
+}
+
+/// The documents of a YAML stream, in order.
+pub fn yaml_documents(text: &str) -> Vec<Document> {
+    let mut documents = Vec::new();
+    let mut scan = Scan::starting_at(1);
+    let mut line_number = 0;
+    for line in text.split('\n') {
+        line_number += 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if let Some(rest) = document_start(line) {
+            documents.push(scan.finish(text, line_number - 1));
+            scan = Scan::starting_at(line_number + 1);
+            // `--- {a: 1}` and `--- !tag`: content on the marker's own line.
+            if !rest.trim().is_empty() && !rest.trim_start().starts_with('#') {
+                scan.opaque_from.get_or_insert(line_number);
+            }
+            continue;
+        }
+        if line == "..." || line.starts_with("... ") {
+            documents.push(scan.finish(text, line_number - 1));
+            scan = Scan::starting_at(line_number + 1);
+            continue;
+        }
+        scan.line(line, line_number);
+    }
+    documents.push(scan.finish(text, line_number));
+    // Comments and blank lines need no parser, and nothing to blank out.
+    documents.retain(|document| document.kind != DocumentKind::Empty);
+    documents
+}
+
+/// The kind of a JSON document (or a YAML flow mapping) from its keys at depth one.
+pub fn json_kind(text: &str) -> DocumentKind {
+    match flow_keys(text) {
+        Some(keys) => kind_of(keys.iter().map(String::as_str)),
+        None if text.trim().is_empty() => DocumentKind::Empty,
+        None => DocumentKind::Other,
+    }
+}
+
+/// `text` with the lines of every document not of a wanted kind made blank, so that a
+/// parser sees only those documents and reports the same lines as in the file.
+pub fn keep_only(text: &str, documents: &[Document], wanted: &[DocumentKind]) -> String {
+    let mut blank = vec![false; text.split('\n').count() + 1];
+    for document in documents {
+        if !wanted.contains(&document.kind) {
+            for line in document.first_line..=document.last_line {
+                if let Some(slot) = blank.get_mut(line) {
+                    *slot = true;
+                }
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        if !blank[index + 1] {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The rest of a line that starts a document (`---` alone or followed by a blank).
+fn document_start(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("---")?;
+    (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some(rest)
+}
+
+/// The keys found so far in one document.
+struct Scan {
+    first_line: usize,
+    keys: Vec<String>,
+    /// A line with content that is not a key: a scalar or sequence document.
+    other_content: bool,
+    /// Where a flow mapping (`{`) starts, whose keys the flow scan finds.
+    opaque_from: Option<usize>,
+}
+
+impl Scan {
+    fn starting_at(first_line: usize) -> Self {
+        Scan {
+            first_line,
+            keys: Vec::new(),
+            other_content: false,
+            opaque_from: None,
+        }
+    }
+
+    fn line(&mut self, line: &str, number: usize) {
+        if self.opaque_from.is_some() {
+            return;
+        }
+        let Some(first) = line.chars().next() else {
+            return;
+        };
+        match first {
+            ' ' | '\t' | '#' | '%' => {}
+            '{' => self.opaque_from = Some(number),
+            '[' => self.other_content = true,
+            '-' if line[1..].is_empty() || line[1..].starts_with([' ', '\t']) => {
+                self.other_content = true;
+            }
+            _ => match block_key(line) {
+                Some(key) => self.keys.push(key),
+                None => self.other_content = true,
+            },
+        }
+    }
+
+    fn finish(self, text: &str, last_line: usize) -> Document {
+        let kind = if let Some(from) = self.opaque_from {
+            let body: String = text
+                .split('\n')
+                .skip(from - 1)
+                .take(last_line + 1 - from)
+                .map(|line| line.trim_start_matches("---"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            json_kind(&body)
+        } else if self.keys.is_empty() {
+            if self.other_content {
+                DocumentKind::Other
+            } else {
+                DocumentKind::Empty
+            }
+        } else {
+            kind_of(self.keys.iter().map(String::as_str))
+        };
+        Document {
+            kind,
+            first_line: self.first_line,
+            last_line: last_line.max(self.first_line.saturating_sub(1)),
+        }
+    }
+}
+
+/// The key of a block mapping line in column 0: `key: value`, `key:`, `"key": value`.
+fn block_key(line: &str) -> Option<String> {
+    if let Some(quote) = line.chars().next().filter(|c| *c == '"' || *c == '\'') {
+        let rest = &line[1..];
+        let end = rest.find(quote)?;
+        let after = rest[end + 1..].trim_start();
+        return after.starts_with(':').then(|| rest[..end].to_owned());
+    }
+    let bytes = line.as_bytes();
+    let colon = (0..bytes.len()).find(|&i| {
+        bytes[i] == b':'
+            && bytes
+                .get(i + 1)
+                .is_none_or(|next| *next == b' ' || *next == b'\t')
+    })?;
+    let key = line[..colon].trim_end();
+    (!key.is_empty() && !key.contains(" #")).then(|| key.to_owned())
+}
+
+/// The keys at depth one of a JSON object or YAML flow mapping, or `None` when the text
+/// is not one. Values are skipped by counting brackets outside strings. The scan stops
+/// at the first cordon list key, which settles the question for a large policy.
+fn flow_keys(text: &str) -> Option<Vec<String>> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // Past a byte-order mark, blanks and comments, to the opening brace.
+    if bytes.starts_with("\u{feff}".as_bytes()) {
+        at = 3;
+    }
+    loop {
+        match *bytes.get(at)? {
+            b'{' => break,
+            b'#' => {
+                while bytes.get(at).is_some_and(|&b| b != b'\n') {
+                    at += 1;
+                }
+            }
+            b if b.is_ascii_whitespace() => at += 1,
+            _ => return None,
+        }
+    }
+    at += 1;
+    let mut keys = Vec::new();
+    let mut depth = 1usize;
+    let mut expecting_key = true;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'"' | b'\'' => {
+                let start = at + 1;
+                at = start;
+                while let Some(&b) = bytes.get(at) {
+                    if b == b'\\' && byte == b'"' {
+                        at += 1;
+                    } else if b == byte {
+                        break;
+                    }
+                    at += 1;
+                }
+                if depth == 1 && expecting_key {
+                    keys.push(text.get(start..at.min(text.len()))?.to_owned());
+                    expecting_key = false;
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(keys);
+                }
+            }
+            b',' if depth == 1 => expecting_key = true,
+            b':' if depth == 1 => expecting_key = false,
+            b if depth == 1 && expecting_key && !b.is_ascii_whitespace() => {
+                // An unquoted YAML key: up to the colon.
+                let start = at;
+                while bytes
+                    .get(at + 1)
+                    .is_some_and(|&b| b != b':' && b != b',' && b != b'}')
+                {
+                    at += 1;
+                }
+                keys.push(text.get(start..at + 1)?.trim().to_owned());
+                expecting_key = false;
+            }
+            _ => {}
+        }
+        if keys
+            .last()
+            .is_some_and(|key| key != "version" && TOP_LEVEL_KEYS.contains(&key.as_str()))
+        {
+            return Some(keys);
+        }
+        at += 1;
+    }
+    Some(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DocumentKind::*;
+
+    fn kinds(text: &str) -> Vec<DocumentKind> {
+        yaml_documents(text).into_iter().map(|d| d.kind).collect()
+    }
+
+    #[test]
+    fn policies_are_known_by_their_keys() {
+        assert_eq!(kinds("assets:\n  - name: a\n"), [Policy]);
+        assert_eq!(kinds("version: 1\n"), [Policy]);
+        assert_eq!(kinds("# a comment\nflows: []\n"), [Policy]);
+        assert_eq!(kinds("\"flows\": []\n"), [Policy]);
+    }
+
+    #[test]
+    fn a_likely_typo_still_reads_as_a_policy() {
+        assert_eq!(kinds("flws:\n  - from: a\n"), [Policy]);
+        assert_eq!(kinds("invarients: []\n"), [Policy]);
+        assert_eq!(kinds("asset: []\n"), [Policy]);
+    }
+
+    #[test]
+    fn other_files_are_not_policies() {
+        let compose = "version: \"3.8\"\nservices:\n  web:\n    image: nginx\n";
+        assert_eq!(kinds(compose), [Other]);
+        let workflow = "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n";
+        assert_eq!(kinds(workflow), [Other]);
+        let hooks = "- id: cordon\n  name: cordon\n";
+        assert_eq!(kinds(hooks), [Other]);
+        assert_eq!(kinds("site_name: docs\nnav:\n  - index.md\n"), [Other]);
+    }
+
+    #[test]
+    fn manifests_and_plans_are_recognised() {
+        let stream = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: apps/v1\nkind: Deployment\n";
+        assert_eq!(kinds(stream), [Kubernetes, Kubernetes]);
+        assert_eq!(
+            json_kind(
+                "{\"format_version\": \"1.2\", \"terraform_version\": \"1.9.0\", \"planned_values\": {}}"
+            ),
+            Terraform
+        );
+        assert_eq!(
+            json_kind(
+                "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"kind\": \"x\"}]}"
+            ),
+            Kubernetes
+        );
+    }
+
+    #[test]
+    fn documents_keep_their_lines() {
+        let stream = "---\nassets: []\n---\napiVersion: v1\nkind: Pod\n...\n";
+        let documents = yaml_documents(stream);
+        assert_eq!(
+            documents,
+            [
+                Document {
+                    kind: Policy,
+                    first_line: 2,
+                    last_line: 2
+                },
+                Document {
+                    kind: Kubernetes,
+                    first_line: 4,
+                    last_line: 5
+                },
+            ]
+        );
+        assert_eq!(
+            keep_only(stream, &documents, &[Policy]),
+            "---\nassets: []\n---\n\n\n...\n"
+        );
+    }
+
+    #[test]
+    fn flow_mappings_and_crlf() {
+        assert_eq!(kinds("{assets: [{name: a}], flows: []}\n"), [Policy]);
+        assert_eq!(kinds("apiVersion: v1\r\nkind: Pod\r\n"), [Kubernetes]);
+        assert_eq!(kinds(""), Vec::<DocumentKind>::new());
+        assert_eq!(
+            kinds("# nothing\n---\n# more\n"),
+            Vec::<DocumentKind>::new()
+        );
+        assert_eq!(json_kind("[1, 2]"), Other);
+        assert_eq!(json_kind("{\"name\": \"x\", \"scripts\": {}}"), Other);
+    }
+}

@@ -1,0 +1,196 @@
+//! Reading a real repository: ignore files, hidden folders, documents that are not
+//! policies, multi-document files, a file named twice, and `diff` against git.
+
+use crate::harness::{Cordon, run_repo};
+
+const POLICY: &str = "\
+segments:
+  - {name: web}
+  - {name: db}
+flows:
+  - {name: web-to-db, from: web, to: db, ports: [tcp/5432]}
+invariants:
+  - {name: db-cannot-reach-web, forbid: {from: db, to: web}}
+";
+
+/// A repository as they come: CI workflows, a compose file, docs, build output, a
+/// Terraform plan, and one policy among them.
+fn repository() -> Cordon {
+    Cordon::new()
+        .file("security/policy.yaml", POLICY)
+        .file(
+            ".github/workflows/ci.yml",
+            "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
+        )
+        .file(".pre-commit-hooks.yaml", "- id: cordon\n  name: cordon\n")
+        .file(
+            "docker-compose.yml",
+            "version: \"3.8\"\nservices:\n  web:\n    image: nginx\n",
+        )
+        .file("mkdocs.yml", "site_name: docs\nnav:\n  - index.md\n")
+        .file("package.json", "{\"name\": \"site\", \"scripts\": {}}\n")
+        .file(
+            "infra/plan.json",
+            "{\"format_version\": \"1.2\", \"terraform_version\": \"1.9.0\"}\n",
+        )
+        .file(".gitignore", "target/\n")
+        .file("target/debug/junk.yaml", "assets: [ {name: \n")
+        .file(".cordonignore", "fixtures/\n")
+        .file("fixtures/broken.yaml", "asets: []\n")
+}
+
+#[test]
+fn a_repository_checks_with_its_other_files_skipped() {
+    let out = repository().args(["check", "."]).run();
+    out.code(0);
+    assert!(out.stdout.contains("db-cannot-reach-web"), "{}", out.stdout);
+    assert_eq!(
+        out.stderr,
+        "note: skipped 4 files that hold no cordon policy (`--verbose` lists them)\n"
+    );
+}
+
+#[test]
+fn verbose_lists_every_skipped_file_and_quiet_none() {
+    let out = repository().args(["check", ".", "--verbose"]).run();
+    out.code(0);
+    assert_eq!(
+        out.stderr,
+        "note: skipped `docker-compose.yml`: not a cordon policy\n\
+         note: skipped `infra/plan.json`: Terraform plan or state\n\
+         note: skipped `mkdocs.yml`: not a cordon policy\n\
+         note: skipped `package.json`: not a cordon policy\n"
+    );
+    let out = repository().args(["check", ".", "-q"]).run();
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn a_misspelt_policy_is_an_error_not_skipped() {
+    let out = Cordon::new()
+        .file("policy.yaml", "asets:\n  - name: a\n")
+        .args(["check", "."])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("policy.yaml:1:1: error: unknown key `asets`")
+            && out.stderr.contains("did you mean `assets`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_file_named_on_the_command_line_is_read_even_if_ignored() {
+    let out = repository()
+        .args(["check", "security/policy.yaml", "fixtures/broken.yaml"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("fixtures/broken.yaml:1:1"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn documents_of_one_file_merge_and_keep_their_lines() {
+    let stream = "\
+---
+segments:
+  - {name: web}
+  - {name: db}
+---
+flows:
+  - {name: web-to-db, from: web, to: db}
+---
+invariants:
+  - {name: web-reaches-db, require: {from: web, to: db}}
+  - {name: db-isolated, forbid: {from: db, to: nowhere}}
+";
+    let out = Cordon::new()
+        .file("p.yaml", stream)
+        .args(["check", "p.yaml"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with("p.yaml:11:48: error: unknown entity `nowhere`"),
+        "{}",
+        out.stderr
+    );
+    let fixed = stream.replace("nowhere", "web");
+    let out = Cordon::new()
+        .file("p.yaml", fixed)
+        .args(["check", "p.yaml", "--format", "json"])
+        .run();
+    out.code(0);
+    let json = out.json();
+    assert_eq!(json["summary"]["total"], 2);
+    assert_eq!(
+        json["results"][0]["witness"][0]["location"], "p.yaml:7",
+        "{json}"
+    );
+}
+
+#[test]
+fn a_policy_beside_other_documents_in_one_file() {
+    let stream = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n{POLICY}---\nname: other\n"
+    );
+    let out = Cordon::new()
+        .file("mixed.yaml", stream)
+        .args(["check", ".", "--format", "json"])
+        .run();
+    out.code(0);
+    assert_eq!(out.json()["summary"]["total"], 1);
+}
+
+#[test]
+fn a_file_reached_under_two_names_is_read_once() {
+    let cordon = Cordon::new().file("repo/policy.yaml", POLICY);
+    let repo = cordon.dir().join("repo");
+    let out = crate::harness::run_in(&repo, &["check".into(), ".".into(), "../repo".into()], &[]);
+    out.code(0);
+}
+
+#[test]
+fn this_repository_checks_and_diffs_against_itself() {
+    run_repo(&["check", "."]).code(0);
+    let out = run_repo(&["diff", "git:HEAD", ".", "-q"]);
+    out.code(0);
+}
+
+#[test]
+fn diff_against_git_reads_what_a_walk_reads() {
+    let cordon = repository();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(cordon.dir())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    // Build output committed by mistake is still skipped, as .gitignore says.
+    git(&["add", "-f", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    let diff = |dir: &str| {
+        crate::harness::run_in(
+            &cordon.dir().join(dir),
+            &["diff".into(), "git:HEAD".into(), ".".into(), "-q".into()],
+            &[],
+        )
+    };
+    let out = diff(".");
+    out.code(0);
+    assert!(out.stdout.contains("no regression"), "{}", out.stdout);
+    // From a subfolder, a path relative to it names the same files.
+    diff("security").code(0);
+}
