@@ -339,6 +339,9 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::options! {
         budget: Some(budget(len)),
         with_snippet: false,
+        // YAML 1.2: `n`, `no`, `on` and `y` are names, not booleans. An entity called
+        // `n` must not turn into `false` in a list of selectors.
+        strict_booleans: true,
     };
     options.alias_limits.max_total_replayed_events = len.saturating_add(10_000);
     options.alias_limits.max_replay_stack_depth = 16;
@@ -550,6 +553,21 @@ mod tests {
             .collect();
         let expected = format!("expected one of {}", keys.join(", "));
         assert_eq!(error.help.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_names() {
+        let raw =
+            yaml("assets: [{name: n}, {name: y}]\nflows:\n  - {from: [n, on], to: [no, y]}\n  - {from: n, to: y}\n")
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        let flows = raw.flows.unwrap_or_default();
+        let flow = &flows[0].value;
+        let texts = |list: &crate::raw::RawList| -> Vec<String> {
+            list.0.iter().map(|at| at.value.clone()).collect()
+        };
+        assert_eq!(texts(&flow.from.value), ["n", "on"]);
+        assert_eq!(texts(&flow.to.value), ["no", "y"]);
+        assert_eq!(texts(&flows[1].value.from.value), ["n"]);
     }
 
     #[test]
