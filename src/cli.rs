@@ -32,6 +32,8 @@ pub enum Command {
     Path(PathArgs),
     /// Who reaches whom among all entities of one kind
     Matrix(MatrixArgs),
+    /// Every pair of leaves that one flow connects directly, with its ports and flows
+    Connections(ConnectionsArgs),
     /// The model as a picture: DOT, Mermaid, JSON or SVG
     Graph(GraphArgs),
     /// What a change opens or closes: BASE and HEAD are paths or git:REV[:PATH]
@@ -260,6 +262,34 @@ pub struct MatrixArgs {
 
     #[arg(long, value_enum, default_value_t = MatrixFormat::Text)]
     pub format: MatrixFormat,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConnectionsFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionsArgs {
+    /// Policy files or directories [default: policies]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Only pairs whose source is a leaf of SEL
+    #[arg(long, value_name = "SEL", num_args = 1.., value_delimiter = ',')]
+    pub from: Vec<String>,
+
+    /// Only pairs whose target is a leaf of SEL
+    #[arg(long, value_name = "SEL", num_args = 1.., value_delimiter = ',')]
+    pub to: Vec<String>,
+
+    #[arg(long, value_enum, default_value_t = ConnectionsFormat::Text)]
+    pub format: ConnectionsFormat,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -2,6 +2,7 @@
 //! loading the model, fixing today's date, and writing the output.
 
 pub mod check;
+pub mod connections;
 pub mod diff;
 pub mod evidence;
 pub mod graph;

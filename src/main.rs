@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Reach(args) => commands::reach::run(args),
         Command::Path(args) => commands::path::run(args),
         Command::Matrix(args) => commands::matrix::run(args),
+        Command::Connections(args) => commands::connections::run(args),
         Command::Graph(args) => commands::graph::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Evidence(args) => commands::evidence::run(args),

@@ -1,4 +1,5 @@
-//! Port specifications (`any`, `tcp`, `udp/53`, `tcp/8000-8100`) and when two overlap.
+//! Port specifications (`any`, `tcp`, `udp/53`, `sctp/9000`, `tcp/8000-8100`) and when two
+//! overlap.
 
 use std::fmt;
 
@@ -8,9 +9,10 @@ pub enum Protocol {
     Tcp,
     Udp,
     Icmp,
+    Sctp,
 }
 
-/// One entry of a `ports` list: a protocol and, for TCP and UDP, an inclusive range.
+/// One entry of a `ports` list: a protocol and, for TCP, UDP and SCTP, an inclusive range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PortSpec {
     pub protocol: Protocol,
@@ -58,6 +60,7 @@ impl std::str::FromStr for PortSpec {
             "tcp" => Protocol::Tcp,
             "udp" => Protocol::Udp,
             "icmp" => Protocol::Icmp,
+            "sctp" => Protocol::Sctp,
             _ => return Err(()),
         };
         let Some(range) = range else {
@@ -66,7 +69,7 @@ impl std::str::FromStr for PortSpec {
                 ..PortSpec::ANY
             });
         };
-        if !matches!(protocol, Protocol::Tcp | Protocol::Udp) {
+        if !matches!(protocol, Protocol::Tcp | Protocol::Udp | Protocol::Sctp) {
             return Err(());
         }
         let (first, last) = match range.split_once('-') {
@@ -100,7 +103,7 @@ pub fn suggestion(text: &str) -> String {
     if parse_port(text).is_ok() {
         format!("did you mean `tcp/{text}`?")
     } else {
-        "use `any`, `tcp`, `udp`, `icmp`, `tcp/443` or `tcp/8000-8100`".to_owned()
+        "use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`".to_owned()
     }
 }
 
@@ -111,6 +114,7 @@ impl fmt::Display for PortSpec {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
             Protocol::Icmp => "icmp",
+            Protocol::Sctp => "sctp",
         };
         f.write_str(protocol)?;
         if (self.first, self.last) == (0, u16::MAX) {
@@ -138,8 +142,10 @@ mod tests {
             "tcp",
             "udp",
             "icmp",
+            "sctp",
             "tcp/443",
             "udp/53",
+            "sctp/9000",
             "tcp/8000-8100",
         ] {
             assert_eq!(spec(text).to_string(), text);
@@ -172,6 +178,8 @@ mod tests {
         assert!(!spec("tcp/8000-8100").overlaps(&spec("tcp/443")));
         assert!(!spec("udp/53").overlaps(&spec("tcp/53")));
         assert!(!spec("icmp").overlaps(&spec("tcp")));
+        assert!(!spec("sctp/53").overlaps(&spec("udp/53")));
+        assert!(spec("any").overlaps(&spec("sctp/9000")));
         assert!(any_overlap(&[spec("tcp/22")], &[]));
         assert!(!any_overlap(&[spec("tcp/22")], &[spec("tcp/443")]));
     }

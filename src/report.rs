@@ -585,3 +585,30 @@ mod tests {
         assert_eq!(grid.internet, InternetPairs::default());
     }
 }
+
+/// One flow between the two leaves of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionFlow {
+    /// The flow's name, or `FILE:LINE`.
+    pub name: String,
+    pub ports: Vec<String>,
+    /// The credentials that open it; empty when it is open.
+    pub auth: Vec<String>,
+    pub location: String,
+}
+
+/// An ordered pair of leaves that at least one flow connects directly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    pub from: String,
+    pub to: String,
+    /// The union of the flows' ports.
+    pub ports: Vec<String>,
+    pub flows: Vec<ConnectionFlow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionsReport {
+    /// Sorted by source, then target.
+    pub connections: Vec<Connection>,
+}

@@ -10,9 +10,9 @@ pub fn schema() -> Value {
         "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
     });
     let ports = json!({
-        "description": "`any`, `tcp`, `udp`, `icmp`, `tcp/443`, `udp/53` or `tcp/8000-8100`.",
+        "description": "`any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443`, `udp/53`, `sctp/9000` or `tcp/8000-8100`.",
         "type": "array",
-        "items": {"type": "string", "pattern": "^(any|tcp|udp|icmp|(tcp|udp)/[0-9]{1,5}(-[0-9]{1,5})?)$"}
+        "items": {"type": "string", "pattern": "^(any|tcp|udp|sctp|icmp|(tcp|udp|sctp)/[0-9]{1,5}(-[0-9]{1,5})?)$"}
     });
     let name = json!({"type": "string", "pattern": "^[\\p{L}\\p{N}._-]+$"});
     let date = json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD"});

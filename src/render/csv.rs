@@ -1,6 +1,7 @@
-//! CSV: the matrix as a spreadsheet, one row per source, one column per target.
+//! CSV: the matrix as a spreadsheet, one row per source, one column per target; and
+//! connections, one row per pair.
 
-use crate::report::MatrixReport;
+use crate::report::{ConnectionsReport, MatrixReport};
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 fn field(text: &str) -> String {
@@ -31,6 +32,39 @@ pub fn matrix(report: &MatrixReport) -> String {
         for cell in row {
             out.push(',');
             out.push_str(&cell);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One row per pair: source, target, the union of ports, and the flows that connect them,
+/// lists separated by spaces.
+pub fn connections(report: &ConnectionsReport) -> String {
+    let mut out = String::from("from,to,ports,flows,auth\n");
+    for connection in &report.connections {
+        let flows: Vec<&str> = connection.flows.iter().map(|f| f.name.as_str()).collect();
+        let mut auth: Vec<&str> = connection
+            .flows
+            .iter()
+            .flat_map(|f| f.auth.iter().map(String::as_str))
+            .collect();
+        auth.sort_unstable();
+        auth.dedup();
+        for (index, text) in [
+            connection.from.as_str(),
+            connection.to.as_str(),
+            &connection.ports.join(" "),
+            &flows.join(" "),
+            &auth.join(" "),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push_str(&field(text));
         }
         out.push('\n');
     }

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::report::{
-    Acquisition, CheckReport, DiffReport, Direction, Hop, MatrixReport, Obtained, PathReport,
-    Picture, ReachReport,
+    Acquisition, CheckReport, ConnectionsReport, DiffReport, Direction, Hop, MatrixReport,
+    Obtained, PathReport, Picture, ReachReport,
 };
 
 #[derive(Serialize)]
@@ -561,6 +561,52 @@ pub fn diff(report: &DiffReport) -> String {
                 before: c.before.as_deref(),
                 after: c.after.as_deref(),
                 location: &c.location,
+            })
+            .collect(),
+    };
+    to_string(&document)
+}
+
+#[derive(Serialize)]
+struct ConnectionFlow<'a> {
+    name: &'a str,
+    ports: &'a [String],
+    auth: &'a [String],
+    location: &'a str,
+}
+
+#[derive(Serialize)]
+struct Connection<'a> {
+    from: &'a str,
+    to: &'a str,
+    ports: &'a [String],
+    flows: Vec<ConnectionFlow<'a>>,
+}
+
+#[derive(Serialize)]
+struct Connections<'a> {
+    connections: Vec<Connection<'a>>,
+}
+
+pub fn connections(report: &ConnectionsReport) -> String {
+    let document = Connections {
+        connections: report
+            .connections
+            .iter()
+            .map(|connection| Connection {
+                from: &connection.from,
+                to: &connection.to,
+                ports: &connection.ports,
+                flows: connection
+                    .flows
+                    .iter()
+                    .map(|flow| ConnectionFlow {
+                        name: &flow.name,
+                        ports: &flow.ports,
+                        auth: &flow.auth,
+                        location: &flow.location,
+                    })
+                    .collect(),
             })
             .collect(),
     };

@@ -7,8 +7,8 @@ use anstyle::Style;
 
 use super::{pinned_route, style, time_left, waived_by};
 use crate::report::{
-    Acquisition, CheckReport, DiffReport, Direction, ExceptionNote, ExceptionState, Hop,
-    MatrixReport, PathReport, ReachReport, Status,
+    Acquisition, CheckReport, ConnectionsReport, DiffReport, Direction, ExceptionNote,
+    ExceptionState, Hop, MatrixReport, PathReport, ReachReport, Status,
 };
 
 fn paint(style: Style, text: &str) -> String {
@@ -458,6 +458,48 @@ pub fn reach(report: &ReachReport) -> String {
                 if group.leaves == 1 { "f" } else { "ves" },
                 group.hops,
                 if group.hops == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
+}
+
+/// One line per pair, `FROM -> TO  PORTS`, then one indented line per flow with where it
+/// is written and the credentials that open it.
+pub fn connections(report: &ConnectionsReport) -> String {
+    let mut out = String::new();
+    let count = report.connections.len();
+    let _ = writeln!(
+        out,
+        "{count} connection{}",
+        if count == 1 { "" } else { "s" }
+    );
+    for connection in &report.connections {
+        let _ = writeln!(
+            out,
+            "  {} -> {}  {}",
+            connection.from,
+            connection.to,
+            connection.ports.join(", ")
+        );
+        for flow in &connection.flows {
+            let auth = if flow.auth.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", flow.auth.join(" or "))
+            };
+            let name = if flow.name == flow.location {
+                String::new()
+            } else {
+                format!("{} ", flow.name)
+            };
+            let _ = writeln!(
+                out,
+                "      {}",
+                paint(
+                    style::DIM,
+                    &format!("{name}({}) {}{auth}", flow.location, flow.ports.join(", "))
+                )
             );
         }
     }

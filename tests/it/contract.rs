@@ -278,3 +278,69 @@ fn reach_json_has_the_contract_shape() {
         .collect();
     assert_eq!(found, [("internet", "internet", 2), ("jira", "asset", 1)]);
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Connections {
+    connections: Vec<Connection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Connection {
+    from: String,
+    to: String,
+    ports: Vec<String>,
+    flows: Vec<ConnectionFlow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionFlow {
+    name: String,
+    ports: Vec<String>,
+    auth: Vec<String>,
+    location: String,
+}
+
+#[test]
+fn connections_json_has_the_contract_shape() {
+    let out = Cordon::new()
+        .file(
+            "policies/m.yaml",
+            "segments: [{name: web}]\n\
+             assets: [{name: a, in: web}, {name: b, in: web}, {name: db}]\n\
+             credentials: [{name: key, held_by: a}]\n\
+             flows:\n\
+             \x20 - {name: web-db, from: web, to: db, ports: [tcp/5432]}\n\
+             \x20 - {from: a, to: db, ports: [sctp/9000], auth: [key]}\n\
+             \x20 - {from: b, to: a}\n",
+        )
+        .args(["connections", "--format", "json", "--to", "db,a"])
+        .run();
+    out.code(0);
+    let connections: Connections = serde_json::from_str(&out.stdout).unwrap();
+    let pairs: Vec<(&str, &str, Vec<&str>)> = connections
+        .connections
+        .iter()
+        .map(|c| {
+            let ports = c.ports.iter().map(String::as_str).collect();
+            (c.from.as_str(), c.to.as_str(), ports)
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("a", "db", vec!["tcp/5432", "sctp/9000"]),
+            ("b", "a", vec!["any"]),
+            ("b", "db", vec!["tcp/5432"]),
+        ]
+    );
+    let a_db = &connections.connections[0];
+    assert_eq!(a_db.flows[0].name, "web-db");
+    assert!(a_db.flows[0].auth.is_empty());
+    assert_eq!(a_db.flows[1].name, "policies/m.yaml:6");
+    assert_eq!(a_db.flows[1].location, "policies/m.yaml:6");
+    assert_eq!(a_db.flows[1].ports, ["sctp/9000"]);
+    assert_eq!(a_db.flows[1].auth, ["key"]);
+}

@@ -285,3 +285,23 @@ fn graphviz_accepts_the_dot_output() {
         );
     }
 }
+
+#[test]
+fn connections_in_every_format() {
+    for format in ["text", "json", "csv"] {
+        let out = run_repo(&["connections", BEFORE, "--format", format]);
+        out.code(0);
+        insta::assert_snapshot!(format!("connections-{format}"), out.stdout);
+    }
+    let out = run_repo(&["connections", BEFORE, "--from", "internet"]);
+    out.code(0);
+    assert!(
+        out.stdout
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains(" -> "))
+            .all(|l| l.trim_start().starts_with("internet -> ")),
+        "{}",
+        out.stdout
+    );
+}
