@@ -94,6 +94,14 @@ pub enum Problem {
     },
     #[error("exception for `require` invariant `{invariant}` pins a path")]
     PinOnRequire { invariant: String },
+    #[error("`{field}` should be {expected}, not {found}")]
+    ManifestShape {
+        field: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("unknown apiVersion `{api_version}` for kind `{kind}`")]
+    UnknownApiVersion { api_version: String, kind: String },
 }
 
 /// A problem and where it is.

@@ -434,7 +434,7 @@ fn json_diagnostic(display: &str, error: &serde_json::Error) -> Diagnostic {
     )
 }
 
-fn yaml_diagnostic(display: &str, error: &serde_saphyr::Error) -> Diagnostic {
+pub(crate) fn yaml_diagnostic(display: &str, error: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     let (line, column) = error.location().map_or((0, 0), |location| {
         (

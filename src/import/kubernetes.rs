@@ -1,0 +1,291 @@
+//! The Kubernetes importer: manifests in, raw policy files out. Workloads become assets
+//! `NAMESPACE/NAME` in segments named after their namespaces, labels become tags
+//! `KEY=VALUE`, and what NetworkPolicies, Ingresses and Routes allow becomes flows, each
+//! located at the manifest line of the rule or path that allows it. Resolve and
+//! everything after it see only the raw model.
+
+mod classes;
+mod ingress;
+mod netpol;
+mod node;
+mod objects;
+mod selectors;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use classes::{Cluster, End};
+use netpol::Grant;
+use objects::{Objects, Pos, Reader, Workload};
+
+use crate::diagnostic::Diagnostic;
+use crate::port_set::PortSet;
+use crate::raw::{At, RawEntity, RawFile, RawFlow, RawList};
+
+/// The asset that Ingresses and Routes expose workloads through.
+pub const INGRESS_CONTROLLER: &str = "ingress-controller";
+
+/// One manifest file: its display path and its text (documents of other kinds blanked
+/// out, so that lines stay where they are).
+pub struct Manifest<'a> {
+    pub display: &'a str,
+    pub text: &'a str,
+}
+
+/// What the importer gives back: one raw file per manifest that contributes anything,
+/// by the manifest's index, and the kinds it skipped.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub files: Vec<(usize, RawFile)>,
+    /// Objects of kinds cordon does not model, counted by kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// Imports a cluster's manifests, or reports every problem found in them.
+pub fn import(manifests: &[Manifest]) -> Result<Imported, Vec<Diagnostic>> {
+    let mut objects = Objects::default();
+    let mut problems = Vec::new();
+    for (index, manifest) in manifests.iter().enumerate() {
+        match node::documents(manifest.display, manifest.text) {
+            Ok(documents) => {
+                let mut reader = Reader {
+                    file: index as u32,
+                    display: manifest.display,
+                    objects: &mut objects,
+                    problems: &mut problems,
+                };
+                for document in &documents {
+                    reader.document(document, None);
+                }
+            }
+            Err(diagnostic) => problems.push(diagnostic),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    fold_owned(&mut objects);
+    let cluster = Cluster::new(&objects);
+    let mut grants = cluster.network_grants();
+    grants.extend(cluster.ingress_grants());
+    let mut emitter = Emitter::new(&objects);
+    emitter.entities(&objects);
+    emitter.flows(&cluster, grants);
+    Ok(Imported {
+        files: emitter.files.into_iter().collect(),
+        skipped: objects.skipped.clone(),
+    })
+}
+
+/// Folds pods (and other workloads) owned by a listed workload into it, and names the
+/// rest after their owner; a name taken twice keeps its first object.
+fn fold_owned(objects: &mut Objects) {
+    let listed: BTreeSet<(String, String)> = objects
+        .workloads
+        .iter()
+        .filter(|w| !w.kind.starts_with("owned:"))
+        .map(|w| (w.namespace.clone(), w.name.clone()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let workloads = std::mem::take(&mut objects.workloads);
+    for mut workload in workloads {
+        if let Some(kind) = workload.kind.strip_prefix("owned:") {
+            if listed.contains(&(workload.namespace.clone(), workload.name.clone())) {
+                continue;
+            }
+            workload.kind = kind.to_owned();
+        }
+        if seen.insert((workload.namespace.clone(), workload.name.clone())) {
+            objects.workloads.push(workload);
+        }
+    }
+}
+
+/// Builds the raw files, one per manifest that holds something they point at.
+struct Emitter {
+    files: BTreeMap<usize, RawFile>,
+    /// Workloads by namespace, to name a whole namespace instead of listing it.
+    per_namespace: BTreeMap<String, usize>,
+    names: Vec<String>,
+    namespaces: Vec<String>,
+}
+
+fn at<T>(value: T, pos: Pos) -> At<T> {
+    At {
+        value,
+        line: pos.line,
+        column: pos.column,
+    }
+}
+
+fn workload_name(workload: &Workload) -> String {
+    format!("{}/{}", workload.namespace, workload.name)
+}
+
+impl Emitter {
+    fn new(objects: &Objects) -> Emitter {
+        let mut per_namespace = BTreeMap::new();
+        for workload in &objects.workloads {
+            *per_namespace.entry(workload.namespace.clone()).or_default() += 1;
+        }
+        Emitter {
+            files: BTreeMap::new(),
+            per_namespace,
+            names: objects.workloads.iter().map(workload_name).collect(),
+            namespaces: objects.workloads.iter().map(|w| w.namespace.clone()).collect(),
+        }
+    }
+
+    fn file(&mut self, pos: Pos) -> &mut RawFile {
+        self.files.entry(pos.file as usize).or_insert_with(|| RawFile {
+            imported: true,
+            ..RawFile::default()
+        })
+    }
+
+    fn entities(&mut self, objects: &Objects) {
+        // A namespace is a segment where it has workloads: at its Namespace object, or
+        // else at its first workload.
+        let mut declared: BTreeMap<&str, (Pos, Vec<String>)> = BTreeMap::new();
+        for namespace in &objects.namespaces {
+            if self.per_namespace.contains_key(&namespace.name) {
+                let tags = namespace.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                declared.entry(&namespace.name).or_insert((namespace.at, tags));
+            }
+        }
+        for workload in &objects.workloads {
+            declared
+                .entry(&workload.namespace)
+                .or_insert((workload.at, Vec::new()));
+        }
+        for (name, (pos, tags)) in declared {
+            let entity = RawEntity {
+                name: at(name.to_owned(), pos),
+                parent: None,
+                cidrs: None,
+                tags: Some(tags.into_iter().map(|tag| at(tag, pos)).collect()),
+                description: Some("Kubernetes namespace".to_owned()),
+                owner: None,
+            };
+            self.file(pos)
+                .segments
+                .get_or_insert_with(Vec::new)
+                .push(at(entity, pos));
+        }
+        for workload in &objects.workloads {
+            let pos = workload.at;
+            let entity = RawEntity {
+                name: at(workload_name(workload), pos),
+                parent: Some(at(workload.namespace.clone(), pos)),
+                cidrs: None,
+                tags: Some(
+                    workload
+                        .labels
+                        .iter()
+                        .map(|(k, v)| at(format!("{k}={v}"), pos))
+                        .collect(),
+                ),
+                description: Some(format!("Kubernetes {}", workload.kind)),
+                owner: None,
+            };
+            self.file(pos)
+                .assets
+                .get_or_insert_with(Vec::new)
+                .push(at(entity, pos));
+        }
+        if let Some(first) = objects.backends.iter().map(|b| b.at).min() {
+            let entity = RawEntity {
+                name: at(INGRESS_CONTROLLER.to_owned(), first),
+                parent: None,
+                cidrs: None,
+                tags: None,
+                description: Some("the cluster's ingress controller".to_owned()),
+                owner: None,
+            };
+            let flow = RawFlow {
+                name: None,
+                from: at(RawList(vec![at(crate::model::INTERNET.to_owned(), first)]), first),
+                to: at(RawList(vec![at(INGRESS_CONTROLLER.to_owned(), first)]), first),
+                ports: Some(at(
+                    RawList(vec![at("tcp/80".to_owned(), first), at("tcp/443".to_owned(), first)]),
+                    first,
+                )),
+                auth: None,
+                kind: None,
+                description: Some("the ingress controller takes connections from the internet".to_owned()),
+                owner: None,
+                ticket: None,
+            };
+            let file = self.file(first);
+            file.assets.get_or_insert_with(Vec::new).push(at(entity, first));
+            file.flows.get_or_insert_with(Vec::new).push(at(flow, first));
+        }
+    }
+
+    /// The workloads an end stands for, or its special name.
+    fn selectors(&self, cluster: &Cluster, ends: &BTreeSet<End>) -> Vec<String> {
+        let mut workloads = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        for end in ends {
+            match *end {
+                End::Class(class) => workloads.extend(cluster.classes[class].members.iter().copied()),
+                End::Workload(index) => {
+                    workloads.insert(index);
+                }
+                End::External => {
+                    names.insert(crate::model::INTERNET.to_owned());
+                }
+                End::IngressController => {
+                    names.insert(INGRESS_CONTROLLER.to_owned());
+                }
+            }
+        }
+        // A namespace whose every workload is selected is named once.
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for &index in &workloads {
+            *counts.entry(self.namespaces[index].as_str()).or_default() += 1;
+        }
+        for &index in &workloads {
+            let namespace = self.namespaces[index].as_str();
+            if counts.get(namespace) == self.per_namespace.get(namespace) {
+                names.insert(namespace.to_owned());
+            } else {
+                names.insert(self.names[index].clone());
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    fn flows(&mut self, cluster: &Cluster, grants: Vec<Grant>) {
+        // Grants of one rule and ports merge: first their targets, then their sources.
+        let mut by_source: BTreeMap<(Pos, PortSet, End), BTreeSet<End>> = BTreeMap::new();
+        for grant in grants {
+            by_source
+                .entry((grant.at, grant.ports, grant.from))
+                .or_default()
+                .insert(grant.to);
+        }
+        let mut by_targets: BTreeMap<(Pos, PortSet, BTreeSet<End>), BTreeSet<End>> =
+            BTreeMap::new();
+        for ((pos, ports, from), to) in by_source {
+            by_targets.entry((pos, ports, to)).or_default().insert(from);
+        }
+        for ((pos, ports, to), from) in by_targets {
+            let list = |names: Vec<String>| at(RawList(names.into_iter().map(|n| at(n, pos)).collect()), pos);
+            let flow = RawFlow {
+                name: None,
+                from: list(self.selectors(cluster, &from)),
+                to: list(self.selectors(cluster, &to)),
+                ports: Some(list(ports.specs().iter().map(ToString::to_string).collect())),
+                auth: None,
+                kind: None,
+                description: None,
+                owner: None,
+                ticket: None,
+            };
+            self.file(pos)
+                .flows
+                .get_or_insert_with(Vec::new)
+                .push(at(flow, pos));
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `Node`: a YAML or JSON document as a tree of values that each keep their line and
+//! column, so that every entity and flow the importer emits points at its manifest line.
+//! Kubernetes objects have many fields cordon ignores and shapes that vary by kind, so
+//! the importer reads this tree instead of one serde type per kind.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::diagnostic::Diagnostic;
+use crate::raw::At;
+
+/// A YAML value with positions on every nested value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Null,
+    Bool(bool),
+    /// Numbers keep their text: Kubernetes reads ports as integers, cordon as text.
+    Number(String),
+    Str(String),
+    Seq(Vec<At<Node>>),
+    Map(Vec<(String, At<Node>)>),
+}
+
+impl Node {
+    /// The value under `key`, when this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&At<Node>> {
+        match self {
+            Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// A scalar's text, whatever its YAML type: label values such as `true` or `8080`
+    /// are strings to Kubernetes.
+    pub fn scalar_text(&self) -> Option<String> {
+        match self {
+            Node::Str(text) | Node::Number(text) => Some(text.clone()),
+            Node::Bool(value) => Some(value.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> &[At<Node>] {
+        match self {
+            Node::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+
+    /// What a message calls this kind of value.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Node::Null => "nothing",
+            Node::Bool(_) => "a boolean",
+            Node::Number(_) => "a number",
+            Node::Str(_) => "a string",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Number(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Number(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Number(v.to_string()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element::<At<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Node>()? {
+            let value = map.next_value::<At<Node>>()?;
+            let key = key.scalar_text().unwrap_or_default();
+            entries.push((key, value));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+/// The parser options for a manifest file of `len` bytes: the policy files' budget,
+/// with as many documents as the file has room for.
+fn options(len: usize) -> serde_saphyr::Options {
+    let proportional = len.saturating_mul(4).saturating_add(4096);
+    let budget = serde_saphyr::budget! {
+        max_events: proportional,
+        max_nodes: proportional,
+        max_total_scalar_bytes: len.saturating_add(4096),
+        max_documents: len / 4 + 16,
+        max_depth: 64,
+        max_aliases: 10_000,
+        max_anchors: 10_000,
+        max_merge_keys: 1_000,
+    }
+    .unwrap_or_default();
+    let mut options = serde_saphyr::options! {
+        budget: Some(budget),
+        with_snippet: false,
+    };
+    options.alias_limits.max_total_replayed_events = len.saturating_add(10_000);
+    options.alias_limits.max_replay_stack_depth = 16;
+    options
+}
+
+/// Every document of a YAML (or JSON) file, with positions; empty documents are skipped.
+pub fn documents(display: &str, text: &str) -> Result<Vec<At<Node>>, Diagnostic> {
+    // A byte-order mark is not content, and YAML parsers disagree on it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_saphyr::from_multiple_with_options::<At<Node>>(text, options(text.len()))
+        .map(|documents| documents.into_iter().filter(|d| !d.value.is_null()).collect())
+        .map_err(|error| crate::load::yaml_diagnostic(display, &error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_keeps_its_line_across_documents() {
+        let text = "a: 1\n---\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: x}\n";
+        let docs = documents("f.yaml", text).unwrap();
+        assert_eq!(docs.len(), 2);
+        let name = docs[1].value.get("metadata").unwrap().value.get("name").unwrap();
+        assert_eq!((name.line, name.column), (5, 9));
+        assert_eq!(name.value.as_str(), Some("web"));
+        let crlf = documents("f.yaml", "kind: Pod\r\nmetadata:\r\n  name: web\r\n").unwrap();
+        let name = crlf[0].value.get("metadata").unwrap().value.get("name").unwrap();
+        assert_eq!(name.line, 3);
+    }
+
+    #[test]
+    fn json_is_read_with_positions() {
+        let docs = documents("f.json", "{\"kind\": \"List\",\n \"items\": [{\"a\": 8080}]}").unwrap();
+        let items = docs[0].value.get("items").unwrap();
+        assert_eq!(items.value.as_seq()[0].line, 2);
+        let a = items.value.as_seq()[0].value.get("a").unwrap();
+        assert_eq!(a.value.scalar_text().as_deref(), Some("8080"));
+    }
+
+    #[test]
+    fn bad_yaml_is_a_located_error() {
+        let error = documents("f.yaml", "kind: Pod\nmetadata: [\n").unwrap_err();
+        assert_eq!(error.file, "f.yaml");
+        assert!(error.line > 0);
+    }
+}

@@ -1,0 +1,788 @@
+//! Reading Kubernetes objects out of documents: the kinds cordon models, each with the
+//! fields connectivity and identity depend on and the manifest position of each part.
+//! `kind: List` and typed lists (`PodList`, …) are unpacked; pods owned by a workload fold
+//! into it. Everything else is counted as skipped.
+
+use std::collections::BTreeMap;
+
+use super::node::Node;
+use super::selectors::{Expression, LabelSelector, Operator};
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::ports::Protocol;
+use crate::raw::At;
+
+/// Where a part of an object is written: the index of its file among the inputs, line
+/// and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub file: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+pub type Labels = BTreeMap<String, String>;
+
+/// A port that a container declares.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// A Pod, or a controller of pods, folded into one asset.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+    pub labels: Labels,
+    pub ports: Vec<ContainerPort>,
+    pub service_account: String,
+    /// The pod's own `automountServiceAccountToken`, which wins over its ServiceAccount's.
+    pub automount: Option<bool>,
+    /// Secrets mounted as volumes or read into the environment.
+    pub secrets: Vec<String>,
+    pub at: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: Labels,
+    pub at: Pos,
+}
+
+/// A port of a NetworkPolicy rule or a Service: a number or a container port's name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RulePort {
+    pub protocol: Protocol,
+    /// `None`: every port of the protocol.
+    pub port: Option<PortRef>,
+    pub end_port: Option<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Peer {
+    /// Pods matching `pods` in the namespaces matching `namespaces`; with no namespace
+    /// selector, in the policy's own namespace.
+    Pods {
+        namespaces: Option<LabelSelector>,
+        pods: LabelSelector,
+    },
+    /// Addresses outside the cluster: a prefix less its exceptions.
+    IpBlock {
+        cidr: ipnet::IpNet,
+        except: Vec<ipnet::IpNet>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub at: Pos,
+    /// `None`: every peer.
+    pub peers: Option<Vec<Peer>>,
+    /// `None`: every port.
+    pub ports: Option<Vec<RulePort>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkPolicy {
+    pub namespace: String,
+    pub name: String,
+    pub pod_selector: LabelSelector,
+    /// Rules of each direction, when the policy governs it (`policyTypes`).
+    pub ingress: Option<Vec<Rule>>,
+    pub egress: Option<Vec<Rule>>,
+    pub at: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub target: PortRef,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    /// `None`: no selector, so no pods behind it.
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+}
+
+/// One backend an Ingress or Route exposes: a Service and one of its ports.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub namespace: String,
+    pub service: String,
+    /// `None`: every port of the Service (a Route without `port`).
+    pub port: Option<PortRef>,
+    /// The object's kind and name, for messages.
+    pub from: String,
+    pub at: Pos,
+}
+
+/// What the inputs hold, by kind, in file order.
+#[derive(Debug, Default)]
+pub struct Objects {
+    pub namespaces: Vec<Namespace>,
+    pub workloads: Vec<Workload>,
+    pub policies: Vec<NetworkPolicy>,
+    pub services: Vec<Service>,
+    pub backends: Vec<Backend>,
+    /// Objects of kinds cordon does not model, by kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+const WORKLOAD_KINDS: [&str; 8] = [
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "ReplicationController",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+];
+
+/// Reads the objects of one file's documents, collecting problems in `problems`.
+pub struct Reader<'a> {
+    pub file: u32,
+    pub display: &'a str,
+    pub objects: &'a mut Objects,
+    pub problems: &'a mut Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn pos<T>(&self, at: &At<T>) -> Pos {
+        Pos {
+            file: self.file,
+            line: at.line,
+            column: at.column,
+        }
+    }
+
+    fn problem<T>(&mut self, at: &At<T>, problem: Problem, help: Option<String>) {
+        let mut diagnostic = Diagnostic::new(self.display, at.line, at.column, problem);
+        diagnostic.help = help;
+        self.problems.push(diagnostic);
+    }
+
+    fn shape(&mut self, at: &At<Node>, field: &str, expected: &'static str) {
+        let found = at.value.describe();
+        self.problem(
+            at,
+            Problem::ManifestShape {
+                field: field.to_owned(),
+                expected,
+                found,
+            },
+            None,
+        );
+    }
+
+    /// A string field, or `None` after reporting a value of another shape.
+    fn string(&mut self, node: &At<Node>, key: &str) -> Option<String> {
+        let value = node.value.get(key)?;
+        match value.value.scalar_text() {
+            Some(text) => Some(text),
+            None if value.value.is_null() => None,
+            None => {
+                self.shape(value, key, "a string");
+                None
+            }
+        }
+    }
+
+    fn labels(&mut self, node: Option<&At<Node>>, field: &str) -> Labels {
+        let mut labels = Labels::new();
+        let Some(node) = node else {
+            return labels;
+        };
+        match &node.value {
+            Node::Map(entries) => {
+                for (key, value) in entries {
+                    labels.insert(key.clone(), value.value.scalar_text().unwrap_or_default());
+                }
+            }
+            Node::Null => {}
+            _ => self.shape(node, field, "a mapping of labels"),
+        }
+        labels
+    }
+
+    /// Reads one document: an object, or a list of them.
+    pub fn document(&mut self, doc: &At<Node>, default_kind: Option<&str>) {
+        if !matches!(doc.value, Node::Map(_)) {
+            self.shape(doc, "document", "a mapping");
+            return;
+        }
+        let kind = self
+            .string(doc, "kind")
+            .or_else(|| default_kind.map(str::to_owned))
+            .unwrap_or_default();
+        let api_version = self.string(doc, "apiVersion").unwrap_or_default();
+        if kind == "List" || (kind.ends_with("List") && doc.value.get("items").is_some()) {
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+            if let Some(items) = doc.value.get("items") {
+                for item in items.value.as_seq() {
+                    self.document(item, item_kind);
+                }
+            }
+            return;
+        }
+        let known = match kind.as_str() {
+            "Namespace" | "Pod" | "ReplicationController" | "Service" => {
+                api_version == "v1" || api_version.is_empty()
+            }
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
+                api_version == "apps/v1" || api_version.starts_with("extensions/") || api_version.starts_with("apps/") || api_version.is_empty()
+            }
+            "Job" | "CronJob" => api_version.starts_with("batch/") || api_version.is_empty(),
+            "NetworkPolicy" => {
+                api_version == "networking.k8s.io/v1"
+                    || api_version.starts_with("extensions/")
+                    || api_version.is_empty()
+            }
+            "Ingress" => {
+                api_version.starts_with("networking.k8s.io/")
+                    || api_version.starts_with("extensions/")
+                    || api_version.is_empty()
+            }
+            "Route" => api_version.starts_with("route.openshift.io/") || api_version == "v1" || api_version.is_empty(),
+            _ => {
+                *self.objects.skipped.entry(kind).or_default() += 1;
+                return;
+            }
+        };
+        if !known {
+            let at = doc.value.get("apiVersion").unwrap_or(doc);
+            self.problem(
+                at,
+                Problem::UnknownApiVersion {
+                    api_version,
+                    kind,
+                },
+                Some("cordon reads the versions a current Kubernetes serves, such as `apps/v1` and `networking.k8s.io/v1`".to_owned()),
+            );
+            return;
+        }
+        let metadata = doc.value.get("metadata");
+        let name = metadata
+            .and_then(|m| self.string(m, "name"))
+            .unwrap_or_default();
+        let namespace = metadata
+            .and_then(|m| self.string(m, "namespace"))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".to_owned());
+        let name_at = metadata.and_then(|m| m.value.get("name")).unwrap_or(doc);
+        if name.is_empty() {
+            self.problem(
+                doc,
+                Problem::MissingKey {
+                    key: "metadata.name".to_owned(),
+                },
+                None,
+            );
+            return;
+        }
+        let at = self.pos(name_at);
+        let spec = doc.value.get("spec");
+        match kind.as_str() {
+            "Namespace" => {
+                let labels = self.labels(metadata.and_then(|m| m.value.get("labels")), "labels");
+                self.objects.namespaces.push(Namespace { name, labels, at });
+            }
+            "Service" => self.service(namespace, name, spec),
+            "NetworkPolicy" => self.network_policy(namespace, name, spec, at),
+            "Ingress" => self.ingress(namespace, name, spec),
+            "Route" => self.route(namespace, name, spec),
+            _ if WORKLOAD_KINDS.contains(&kind.as_str()) => {
+                self.workload(doc, kind, namespace, name, at);
+            }
+            _ => {}
+        }
+    }
+
+    fn workload(&mut self, doc: &At<Node>, kind: String, namespace: String, name: String, at: Pos) {
+        let metadata = doc.value.get("metadata");
+        let spec = doc.value.get("spec");
+        // The pod template: the pod itself, a controller's template, or a CronJob's job's.
+        let template = match kind.as_str() {
+            "Pod" => Some(doc),
+            "CronJob" => spec
+                .and_then(|s| s.value.get("jobTemplate"))
+                .and_then(|j| j.value.get("spec"))
+                .and_then(|s| s.value.get("template")),
+            _ => spec.and_then(|s| s.value.get("template")),
+        };
+        let labels = self.labels(
+            template
+                .and_then(|t| t.value.get("metadata"))
+                .and_then(|m| m.value.get("labels")),
+            "labels",
+        );
+        let pod_spec = template.and_then(|t| t.value.get("spec"));
+        let mut ports = Vec::new();
+        let mut secrets = Vec::new();
+        let mut service_account = "default".to_owned();
+        let mut automount = None;
+        if let Some(pod_spec) = pod_spec {
+            for field in ["containers", "initContainers"] {
+                for container in pod_spec.value.get(field).map_or(&[][..], |c| c.value.as_seq()) {
+                    self.container(container, &mut ports, &mut secrets);
+                }
+            }
+            for volume in pod_spec.value.get("volumes").map_or(&[][..], |v| v.value.as_seq()) {
+                if let Some(secret) = volume.value.get("secret")
+                    && let Some(name) = self.string(secret, "secretName")
+                {
+                    secrets.push(name);
+                }
+            }
+            if let Some(account) = self
+                .string(pod_spec, "serviceAccountName")
+                .or_else(|| self.string(pod_spec, "serviceAccount"))
+            {
+                service_account = account;
+            }
+            if let Some(value) = pod_spec.value.get("automountServiceAccountToken") {
+                automount = match value.value {
+                    Node::Bool(value) => Some(value),
+                    _ => None,
+                };
+            }
+        }
+        secrets.sort();
+        secrets.dedup();
+        // A pod created by a controller folds into it, even when the controller is not
+        // among the inputs; a pod owned by a Node (a static pod) keeps its own name.
+        let owner = metadata
+            .and_then(|m| m.value.get("ownerReferences"))
+            .and_then(|refs| refs.value.as_seq().first())
+            .and_then(|owner| {
+                let kind = owner.value.get("kind").and_then(|k| k.value.scalar_text());
+                let name = owner.value.get("name").and_then(|k| k.value.scalar_text());
+                match (kind, name) {
+                    (Some(kind), Some(name)) if kind != "Node" => Some((kind, name)),
+                    _ => None,
+                }
+            });
+        let (kind, name, owned) = match owner {
+            Some((owner_kind, owner_name)) => (owner_kind, owner_name, true),
+            None => (kind, name, false),
+        };
+        self.objects.workloads.push(Workload {
+            namespace,
+            name,
+            kind: if owned { format!("owned:{kind}") } else { kind },
+            labels,
+            ports,
+            service_account,
+            automount,
+            secrets,
+            at,
+        });
+    }
+
+    fn container(
+        &mut self,
+        container: &At<Node>,
+        ports: &mut Vec<ContainerPort>,
+        secrets: &mut Vec<String>,
+    ) {
+        for port in container.value.get("ports").map_or(&[][..], |p| p.value.as_seq()) {
+            let number = port
+                .value
+                .get("containerPort")
+                .and_then(|p| p.value.scalar_text())
+                .and_then(|text| text.parse::<u16>().ok());
+            let Some(number) = number else {
+                let at = port.value.get("containerPort").unwrap_or(port);
+                self.shape(at, "containerPort", "a port number");
+                continue;
+            };
+            let protocol = self.protocol(port);
+            ports.push(ContainerPort {
+                name: self.string(port, "name"),
+                port: number,
+                protocol,
+            });
+        }
+        for env in container.value.get("env").map_or(&[][..], |e| e.value.as_seq()) {
+            if let Some(reference) = env
+                .value
+                .get("valueFrom")
+                .and_then(|v| v.value.get("secretKeyRef"))
+                && let Some(name) = self.string(reference, "name")
+            {
+                secrets.push(name);
+            }
+        }
+        for source in container.value.get("envFrom").map_or(&[][..], |e| e.value.as_seq()) {
+            if let Some(reference) = source.value.get("secretRef")
+                && let Some(name) = self.string(reference, "name")
+            {
+                secrets.push(name);
+            }
+        }
+    }
+
+    /// `protocol`, TCP when absent.
+    fn protocol(&mut self, node: &At<Node>) -> Protocol {
+        let Some(value) = node.value.get("protocol") else {
+            return Protocol::Tcp;
+        };
+        match value.value.scalar_text().as_deref() {
+            Some("TCP") | None => Protocol::Tcp,
+            Some("UDP") => Protocol::Udp,
+            Some("SCTP") => Protocol::Sctp,
+            Some(other) => {
+                self.problem(
+                    value,
+                    Problem::BadValue {
+                        field: "protocol",
+                        value: other.to_owned(),
+                    },
+                    Some("use `TCP`, `UDP` or `SCTP`".to_owned()),
+                );
+                Protocol::Tcp
+            }
+        }
+    }
+
+    fn port_ref(&mut self, node: &At<Node>, field: &str) -> Option<PortRef> {
+        match &node.value {
+            Node::Number(text) => match text.parse::<u16>() {
+                Ok(port) if port > 0 => Some(PortRef::Number(port)),
+                _ => {
+                    self.problem(
+                        node,
+                        Problem::BadPort { text: text.clone() },
+                        Some("a port is a number from 1 to 65535 or a port's name".to_owned()),
+                    );
+                    None
+                }
+            },
+            Node::Str(text) => match text.parse::<u16>() {
+                Ok(port) => Some(PortRef::Number(port)),
+                Err(_) => Some(PortRef::Name(text.clone())),
+            },
+            _ => {
+                self.shape(node, field, "a port number or name");
+                None
+            }
+        }
+    }
+
+    pub fn selector(&mut self, node: Option<&At<Node>>, field: &str) -> LabelSelector {
+        let mut selector = LabelSelector::default();
+        let Some(node) = node else {
+            return selector;
+        };
+        match &node.value {
+            Node::Map(_) => {}
+            Node::Null => return selector,
+            _ => {
+                self.shape(node, field, "a label selector");
+                return selector;
+            }
+        }
+        selector.match_labels = self
+            .labels(node.value.get("matchLabels"), "matchLabels")
+            .into_iter()
+            .collect();
+        for expression in node
+            .value
+            .get("matchExpressions")
+            .map_or(&[][..], |e| e.value.as_seq())
+        {
+            let key = self.string(expression, "key").unwrap_or_default();
+            let operator_at = expression.value.get("operator").unwrap_or(expression);
+            let operator = match self.string(expression, "operator").as_deref() {
+                Some("In") => Operator::In,
+                Some("NotIn") => Operator::NotIn,
+                Some("Exists") => Operator::Exists,
+                Some("DoesNotExist") => Operator::DoesNotExist,
+                other => {
+                    let value = other.unwrap_or("").to_owned();
+                    let help = crate::suggest::did_you_mean(
+                        &value,
+                        ["In", "NotIn", "Exists", "DoesNotExist"],
+                    )
+                    .unwrap_or_else(|| "use `In`, `NotIn`, `Exists` or `DoesNotExist`".to_owned());
+                    self.problem(
+                        operator_at,
+                        Problem::BadValue {
+                            field: "operator",
+                            value,
+                        },
+                        Some(help),
+                    );
+                    // A selector that cannot be read selects nothing: never more than
+                    // the manifest could mean.
+                    selector.unreadable = true;
+                    continue;
+                }
+            };
+            let mut values: Vec<String> = expression
+                .value
+                .get("values")
+                .map_or(&[][..], |v| v.value.as_seq())
+                .iter()
+                .filter_map(|v| v.value.scalar_text())
+                .collect();
+            values.sort();
+            values.dedup();
+            selector.expressions.push(Expression {
+                key,
+                operator,
+                values,
+            });
+        }
+        selector
+    }
+
+    fn network_policy(&mut self, namespace: String, name: String, spec: Option<&At<Node>>, at: Pos) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let pod_selector = self.selector(spec.value.get("podSelector"), "podSelector");
+        let types: Option<Vec<String>> = spec.value.get("policyTypes").map(|types| {
+            types
+                .value
+                .as_seq()
+                .iter()
+                .filter_map(|t| t.value.scalar_text())
+                .collect()
+        });
+        let has_egress = spec.value.get("egress").is_some_and(|e| !e.value.is_null());
+        // Without policyTypes, a policy governs ingress always, and egress when it has
+        // egress rules.
+        let (ingress_type, egress_type) = match &types {
+            Some(types) => (
+                types.iter().any(|t| t == "Ingress"),
+                types.iter().any(|t| t == "Egress"),
+            ),
+            None => (true, has_egress),
+        };
+        let ingress = ingress_type.then(|| self.rules(spec.value.get("ingress"), "from"));
+        let egress = egress_type.then(|| self.rules(spec.value.get("egress"), "to"));
+        self.objects.policies.push(NetworkPolicy {
+            namespace,
+            name,
+            pod_selector,
+            ingress,
+            egress,
+            at,
+        });
+    }
+
+    fn rules(&mut self, node: Option<&At<Node>>, peers_key: &str) -> Vec<Rule> {
+        let mut rules = Vec::new();
+        for rule in node.map_or(&[][..], |r| r.value.as_seq()) {
+            let peers = rule
+                .value
+                .get(peers_key)
+                .filter(|p| !p.value.as_seq().is_empty())
+                .map(|peers| {
+                    peers
+                        .value
+                        .as_seq()
+                        .iter()
+                        .filter_map(|peer| self.peer(peer))
+                        .collect()
+                });
+            let ports = rule
+                .value
+                .get("ports")
+                .filter(|p| !p.value.as_seq().is_empty())
+                .map(|ports| {
+                    ports
+                        .value
+                        .as_seq()
+                        .iter()
+                        .filter_map(|port| self.rule_port(port))
+                        .collect()
+                });
+            rules.push(Rule {
+                at: self.pos(rule),
+                peers,
+                ports,
+            });
+        }
+        rules
+    }
+
+    fn peer(&mut self, peer: &At<Node>) -> Option<Peer> {
+        if let Some(block) = peer.value.get("ipBlock") {
+            let cidr_at = block.value.get("cidr").unwrap_or(block);
+            let text = self.string(block, "cidr").unwrap_or_default();
+            let Ok(cidr) = text.trim().parse::<ipnet::IpNet>() else {
+                self.problem(cidr_at, Problem::BadCidr { text }, Some("use a prefix such as `10.0.0.0/16`".to_owned()));
+                return None;
+            };
+            let mut except = Vec::new();
+            for item in block.value.get("except").map_or(&[][..], |e| e.value.as_seq()) {
+                let text = item.value.scalar_text().unwrap_or_default();
+                match text.trim().parse::<ipnet::IpNet>() {
+                    Ok(net) => except.push(net.trunc()),
+                    Err(_) => self.problem(item, Problem::BadCidr { text }, None),
+                }
+            }
+            return Some(Peer::IpBlock {
+                cidr: cidr.trunc(),
+                except,
+            });
+        }
+        let namespaces = peer
+            .value
+            .get("namespaceSelector")
+            .map(|s| self.selector(Some(s), "namespaceSelector"));
+        let pods = self.selector(peer.value.get("podSelector"), "podSelector");
+        Some(Peer::Pods { namespaces, pods })
+    }
+
+    fn rule_port(&mut self, port: &At<Node>) -> Option<RulePort> {
+        let protocol = self.protocol(port);
+        let number = match port.value.get("port") {
+            Some(node) if !node.value.is_null() => Some(self.port_ref(node, "port")?),
+            _ => None,
+        };
+        let end_port = port
+            .value
+            .get("endPort")
+            .and_then(|e| e.value.scalar_text())
+            .and_then(|text| text.parse::<u16>().ok());
+        Some(RulePort {
+            protocol,
+            port: number,
+            end_port,
+        })
+    }
+
+    fn service(&mut self, namespace: String, name: String, spec: Option<&At<Node>>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let selector = spec
+            .value
+            .get("selector")
+            .map(|s| self.labels(Some(s), "selector"))
+            .filter(|labels| !labels.is_empty());
+        let mut ports = Vec::new();
+        for port in spec.value.get("ports").map_or(&[][..], |p| p.value.as_seq()) {
+            let Some(PortRef::Number(number)) = port.value.get("port").and_then(|p| self.port_ref(p, "port")) else {
+                continue;
+            };
+            let target = port
+                .value
+                .get("targetPort")
+                .and_then(|t| self.port_ref(t, "targetPort"))
+                .unwrap_or(PortRef::Number(number));
+            let protocol = self.protocol(port);
+            ports.push(ServicePort {
+                name: self.string(port, "name"),
+                port: number,
+                target,
+                protocol,
+            });
+        }
+        self.objects.services.push(Service {
+            namespace,
+            name,
+            selector,
+            ports,
+        });
+    }
+
+    fn ingress(&mut self, namespace: String, name: String, spec: Option<&At<Node>>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let from = format!("Ingress `{namespace}/{name}`");
+        let mut backends: Vec<&At<Node>> = Vec::new();
+        if let Some(default) = spec.value.get("defaultBackend").or_else(|| spec.value.get("backend")) {
+            backends.push(default);
+        }
+        for rule in spec.value.get("rules").map_or(&[][..], |r| r.value.as_seq()) {
+            let paths = rule.value.get("http").and_then(|h| h.value.get("paths"));
+            for path in paths.map_or(&[][..], |p| p.value.as_seq()) {
+                if let Some(backend) = path.value.get("backend") {
+                    backends.push(backend);
+                }
+            }
+        }
+        for backend in backends {
+            // networking.k8s.io/v1 nests the service; extensions/v1beta1 does not.
+            let (service, port) = match backend.value.get("service") {
+                Some(service) => (
+                    self.string(service, "name"),
+                    service.value.get("port").and_then(|port| {
+                        port.value
+                            .get("number")
+                            .or_else(|| port.value.get("name"))
+                            .and_then(|p| self.port_ref(p, "port"))
+                    }),
+                ),
+                None => (
+                    self.string(backend, "serviceName"),
+                    backend
+                        .value
+                        .get("servicePort")
+                        .and_then(|p| self.port_ref(p, "servicePort")),
+                ),
+            };
+            if let Some(service) = service {
+                let at = self.pos(backend);
+                self.objects.backends.push(Backend {
+                    namespace: namespace.clone(),
+                    service,
+                    port,
+                    from: from.clone(),
+                    at,
+                });
+            }
+        }
+    }
+
+    fn route(&mut self, namespace: String, name: String, spec: Option<&At<Node>>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let from = format!("Route `{namespace}/{name}`");
+        let port = spec
+            .value
+            .get("port")
+            .and_then(|p| p.value.get("targetPort"))
+            .and_then(|p| self.port_ref(p, "targetPort"));
+        let mut targets: Vec<&At<Node>> = spec.value.get("to").into_iter().collect();
+        targets.extend(
+            spec.value
+                .get("alternateBackends")
+                .map_or(&[][..], |b| b.value.as_seq()),
+        );
+        for target in targets {
+            if let Some(service) = self.string(target, "name") {
+                let at = self.pos(target);
+                self.objects.backends.push(Backend {
+                    namespace: namespace.clone(),
+                    service,
+                    port: port.clone(),
+                    from: from.clone(),
+                    at,
+                });
+            }
+        }
+    }
+}
