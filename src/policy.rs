@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::classify::DocumentKind;
 use crate::diagnostic::{self, Diagnostic};
-use crate::load::{self, FileContents, Format, FoundFile, ParsedFile};
+use crate::import::kubernetes;
+use crate::load::{self, FileContents, Format, FoundFile, ImportFile, ParsedFile};
 use crate::location::Skipped;
 use crate::model::Model;
 use crate::resolve::resolve;
@@ -74,6 +76,8 @@ pub fn load_model_timed(
 #[derive(Default)]
 struct Gathered {
     policies: Vec<ParsedFile>,
+    /// Files with Kubernetes objects, for the importer.
+    kubernetes: Vec<ImportFile>,
     skipped: Vec<Skipped>,
 }
 
@@ -94,14 +98,18 @@ impl Gathered {
                             path: file.display,
                             what: file.kind.describe(),
                         }));
-                    // The importers are not built yet: their files are skipped with
-                    // what they are, so that the note says why.
-                    gathered
-                        .skipped
-                        .extend(contents.imports.into_iter().map(|file| Skipped {
-                            path: file.found.display,
-                            what: file.kind.describe(),
-                        }));
+                    for file in contents.imports {
+                        if file.kind == DocumentKind::Kubernetes {
+                            gathered.kubernetes.push(file);
+                        } else {
+                            // The Terraform importer is not built yet: its files are
+                            // skipped with what they are, so that the note says why.
+                            gathered.skipped.push(Skipped {
+                                path: file.found.display,
+                                what: file.kind.describe(),
+                            });
+                        }
+                    }
                 }
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
@@ -155,11 +163,48 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
 fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
     let Gathered {
         policies: mut files,
+        kubernetes,
         skipped,
     } = gathered;
+    files.extend(import_kubernetes(kubernetes)?);
+    // Sources are numbered in path order, whichever front end read them.
+    files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
     Ok(model)
+}
+
+/// Runs the Kubernetes importer over the files that hold objects: one raw file for each
+/// manifest that contributes entities or flows, located in that manifest.
+fn import_kubernetes(files: Vec<ImportFile>) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let manifests: Vec<kubernetes::Manifest> = files
+        .iter()
+        .map(|file| kubernetes::Manifest {
+            display: &file.found.display,
+            text: &file.text,
+        })
+        .collect();
+    let imported = kubernetes::import(&manifests)?;
+    drop(manifests);
+    let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
+    Ok(imported
+        .files
+        .into_iter()
+        .filter_map(|(index, raw)| {
+            let file = files.get_mut(index)?.take()?;
+            Some(ParsedFile {
+                found: file.found,
+                bytes: file.text.into_bytes(),
+                sha256: file.sha256,
+                raw,
+                has_positions: true,
+                json_lines: None,
+            })
+        })
+        .collect())
 }
 
 fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {

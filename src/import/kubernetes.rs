@@ -131,15 +131,21 @@ impl Emitter {
             files: BTreeMap::new(),
             per_namespace,
             names: objects.workloads.iter().map(workload_name).collect(),
-            namespaces: objects.workloads.iter().map(|w| w.namespace.clone()).collect(),
+            namespaces: objects
+                .workloads
+                .iter()
+                .map(|w| w.namespace.clone())
+                .collect(),
         }
     }
 
     fn file(&mut self, pos: Pos) -> &mut RawFile {
-        self.files.entry(pos.file as usize).or_insert_with(|| RawFile {
-            imported: true,
-            ..RawFile::default()
-        })
+        self.files
+            .entry(pos.file as usize)
+            .or_insert_with(|| RawFile {
+                imported: true,
+                ..RawFile::default()
+            })
     }
 
     fn entities(&mut self, objects: &Objects) {
@@ -148,8 +154,14 @@ impl Emitter {
         let mut declared: BTreeMap<&str, (Pos, Vec<String>)> = BTreeMap::new();
         for namespace in &objects.namespaces {
             if self.per_namespace.contains_key(&namespace.name) {
-                let tags = namespace.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                declared.entry(&namespace.name).or_insert((namespace.at, tags));
+                let tags = namespace
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                declared
+                    .entry(&namespace.name)
+                    .or_insert((namespace.at, tags));
             }
         }
         for workload in &objects.workloads {
@@ -203,21 +215,36 @@ impl Emitter {
             };
             let flow = RawFlow {
                 name: None,
-                from: at(RawList(vec![at(crate::model::INTERNET.to_owned(), first)]), first),
-                to: at(RawList(vec![at(INGRESS_CONTROLLER.to_owned(), first)]), first),
+                from: at(
+                    RawList(vec![at(crate::model::INTERNET.to_owned(), first)]),
+                    first,
+                ),
+                to: at(
+                    RawList(vec![at(INGRESS_CONTROLLER.to_owned(), first)]),
+                    first,
+                ),
                 ports: Some(at(
-                    RawList(vec![at("tcp/80".to_owned(), first), at("tcp/443".to_owned(), first)]),
+                    RawList(vec![
+                        at("tcp/80".to_owned(), first),
+                        at("tcp/443".to_owned(), first),
+                    ]),
                     first,
                 )),
                 auth: None,
                 kind: None,
-                description: Some("the ingress controller takes connections from the internet".to_owned()),
+                description: Some(
+                    "the ingress controller takes connections from the internet".to_owned(),
+                ),
                 owner: None,
                 ticket: None,
             };
             let file = self.file(first);
-            file.assets.get_or_insert_with(Vec::new).push(at(entity, first));
-            file.flows.get_or_insert_with(Vec::new).push(at(flow, first));
+            file.assets
+                .get_or_insert_with(Vec::new)
+                .push(at(entity, first));
+            file.flows
+                .get_or_insert_with(Vec::new)
+                .push(at(flow, first));
         }
     }
 
@@ -227,7 +254,9 @@ impl Emitter {
         let mut names = BTreeSet::new();
         for end in ends {
             match *end {
-                End::Class(class) => workloads.extend(cluster.classes[class].members.iter().copied()),
+                End::Class(class) => {
+                    workloads.extend(cluster.classes[class].members.iter().copied())
+                }
                 End::Workload(index) => {
                     workloads.insert(index);
                 }
@@ -270,12 +299,19 @@ impl Emitter {
             by_targets.entry((pos, ports, to)).or_default().insert(from);
         }
         for ((pos, ports, to), from) in by_targets {
-            let list = |names: Vec<String>| at(RawList(names.into_iter().map(|n| at(n, pos)).collect()), pos);
+            let list = |names: Vec<String>| {
+                at(
+                    RawList(names.into_iter().map(|n| at(n, pos)).collect()),
+                    pos,
+                )
+            };
             let flow = RawFlow {
                 name: None,
                 from: list(self.selectors(cluster, &from)),
                 to: list(self.selectors(cluster, &to)),
-                ports: Some(list(ports.specs().iter().map(ToString::to_string).collect())),
+                ports: Some(list(
+                    ports.specs().iter().map(ToString::to_string).collect(),
+                )),
                 auth: None,
                 kind: None,
                 description: None,

@@ -34,7 +34,14 @@ pub(super) fn resolve_entities(cx: &mut Context, files: &[ParsedFile]) -> Model 
         for (kind, list) in plain {
             for item in list.iter().flatten() {
                 let fields = Fields::from(&item.value);
-                declare(cx, &mut names, &mut declared, (source, raw.imported), kind, fields);
+                declare(
+                    cx,
+                    &mut names,
+                    &mut declared,
+                    (source, raw.imported),
+                    kind,
+                    fields,
+                );
             }
         }
         for item in raw.accounts.iter().flatten() {
@@ -214,13 +221,7 @@ fn check_entity_name(cx: &mut Context, name: &str, at: Location, imported: bool)
     if !valid_chars {
         let fixed: String = name
             .chars()
-            .map(|c| {
-                if name_char(c, false) {
-                    c
-                } else {
-                    '-'
-                }
-            })
+            .map(|c| if name_char(c, false) { c } else { '-' })
             .collect();
         let problem = Problem::InvalidName {
             what: "entity",

@@ -10,6 +10,8 @@ mod harness;
 mod cli;
 // `path`'s cut against brute force with credentials, and what a stopped search says.
 mod cut;
+// np-guard's corpus: `connections` against its expected connectivity lists.
+mod conformance;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
 // Reading a repository: ignore files, foreign documents, multi-document files.

@@ -46,10 +46,11 @@ fn target_port(port: &ServicePort, workload: &Workload) -> Option<PortSpec> {
 
 fn selects(service: &Service, workload: &Workload) -> bool {
     service.namespace == workload.namespace
-        && service
-            .selector
-            .as_ref()
-            .is_some_and(|selector| selector.iter().all(|(k, v)| workload.labels.get(k) == Some(v)))
+        && service.selector.as_ref().is_some_and(|selector| {
+            selector
+                .iter()
+                .all(|(k, v)| workload.labels.get(k) == Some(v))
+        })
 }
 
 impl Cluster<'_> {

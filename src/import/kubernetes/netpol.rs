@@ -77,7 +77,13 @@ impl Cluster<'_> {
 
     /// What the rules of one side allow toward the other, rule by rule; `None` when
     /// that side is open.
-    fn side(&self, subject: End, peer: End, target: End, direction: Direction) -> Option<Vec<(PortSet, Pos)>> {
+    fn side(
+        &self,
+        subject: End,
+        peer: End,
+        target: End,
+        direction: Direction,
+    ) -> Option<Vec<(PortSet, Pos)>> {
         let rules = self.applying(subject, direction)?;
         let peer_of = self.peer_of(peer);
         let target = self.class(target);

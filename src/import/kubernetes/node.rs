@@ -32,13 +32,6 @@ impl Node {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::Str(text) => Some(text),
-            _ => None,
-        }
-    }
-
     /// A scalar's text, whatever its YAML type: label values such as `true` or `8080`
     /// are strings to Kubernetes.
     pub fn scalar_text(&self) -> Option<String> {
@@ -172,7 +165,12 @@ pub fn documents(display: &str, text: &str) -> Result<Vec<At<Node>>, Diagnostic>
     // A byte-order mark is not content, and YAML parsers disagree on it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_saphyr::from_multiple_with_options::<At<Node>>(text, options(text.len()))
-        .map(|documents| documents.into_iter().filter(|d| !d.value.is_null()).collect())
+        .map(|documents| {
+            documents
+                .into_iter()
+                .filter(|d| !d.value.is_null())
+                .collect()
+        })
         .map_err(|error| crate::load::yaml_diagnostic(display, &error))
 }
 
@@ -185,17 +183,33 @@ mod tests {
         let text = "a: 1\n---\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: x}\n";
         let docs = documents("f.yaml", text).unwrap();
         assert_eq!(docs.len(), 2);
-        let name = docs[1].value.get("metadata").unwrap().value.get("name").unwrap();
+        let name = docs[1]
+            .value
+            .get("metadata")
+            .unwrap()
+            .value
+            .get("name")
+            .unwrap();
         assert_eq!((name.line, name.column), (5, 9));
-        assert_eq!(name.value.as_str(), Some("web"));
+        assert_eq!(name.value.scalar_text().as_deref(), Some("web"));
         let crlf = documents("f.yaml", "kind: Pod\r\nmetadata:\r\n  name: web\r\n").unwrap();
-        let name = crlf[0].value.get("metadata").unwrap().value.get("name").unwrap();
+        let name = crlf[0]
+            .value
+            .get("metadata")
+            .unwrap()
+            .value
+            .get("name")
+            .unwrap();
         assert_eq!(name.line, 3);
     }
 
     #[test]
     fn json_is_read_with_positions() {
-        let docs = documents("f.json", "{\"kind\": \"List\",\n \"items\": [{\"a\": 8080}]}").unwrap();
+        let docs = documents(
+            "f.json",
+            "{\"kind\": \"List\",\n \"items\": [{\"a\": 8080}]}",
+        )
+        .unwrap();
         let items = docs[0].value.get("items").unwrap();
         assert_eq!(items.value.as_seq()[0].line, 2);
         let a = items.value.as_seq()[0].value.get("a").unwrap();

@@ -38,11 +38,6 @@ pub struct Workload {
     pub kind: String,
     pub labels: Labels,
     pub ports: Vec<ContainerPort>,
-    pub service_account: String,
-    /// The pod's own `automountServiceAccountToken`, which wins over its ServiceAccount's.
-    pub automount: Option<bool>,
-    /// Secrets mounted as volumes or read into the environment.
-    pub secrets: Vec<String>,
     pub at: Pos,
 }
 
@@ -95,12 +90,10 @@ pub struct Rule {
 #[derive(Clone, Debug)]
 pub struct NetworkPolicy {
     pub namespace: String,
-    pub name: String,
     pub pod_selector: LabelSelector,
     /// Rules of each direction, when the policy governs it (`policyTypes`).
     pub ingress: Option<Vec<Rule>>,
     pub egress: Option<Vec<Rule>>,
-    pub at: Pos,
 }
 
 #[derive(Clone, Debug)]
@@ -246,7 +239,10 @@ impl Reader<'_> {
                 api_version == "v1" || api_version.is_empty()
             }
             "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
-                api_version == "apps/v1" || api_version.starts_with("extensions/") || api_version.starts_with("apps/") || api_version.is_empty()
+                api_version == "apps/v1"
+                    || api_version.starts_with("extensions/")
+                    || api_version.starts_with("apps/")
+                    || api_version.is_empty()
             }
             "Job" | "CronJob" => api_version.starts_with("batch/") || api_version.is_empty(),
             "NetworkPolicy" => {
@@ -259,7 +255,11 @@ impl Reader<'_> {
                     || api_version.starts_with("extensions/")
                     || api_version.is_empty()
             }
-            "Route" => api_version.starts_with("route.openshift.io/") || api_version == "v1" || api_version.is_empty(),
+            "Route" => {
+                api_version.starts_with("route.openshift.io/")
+                    || api_version == "v1"
+                    || api_version.is_empty()
+            }
             _ => {
                 *self.objects.skipped.entry(kind).or_default() += 1;
                 return;
@@ -304,7 +304,7 @@ impl Reader<'_> {
                 self.objects.namespaces.push(Namespace { name, labels, at });
             }
             "Service" => self.service(namespace, name, spec),
-            "NetworkPolicy" => self.network_policy(namespace, name, spec, at),
+            "NetworkPolicy" => self.network_policy(namespace, spec),
             "Ingress" => self.ingress(namespace, name, spec),
             "Route" => self.route(namespace, name, spec),
             _ if WORKLOAD_KINDS.contains(&kind.as_str()) => {
@@ -334,37 +334,17 @@ impl Reader<'_> {
         );
         let pod_spec = template.and_then(|t| t.value.get("spec"));
         let mut ports = Vec::new();
-        let mut secrets = Vec::new();
-        let mut service_account = "default".to_owned();
-        let mut automount = None;
         if let Some(pod_spec) = pod_spec {
             for field in ["containers", "initContainers"] {
-                for container in pod_spec.value.get(field).map_or(&[][..], |c| c.value.as_seq()) {
-                    self.container(container, &mut ports, &mut secrets);
-                }
-            }
-            for volume in pod_spec.value.get("volumes").map_or(&[][..], |v| v.value.as_seq()) {
-                if let Some(secret) = volume.value.get("secret")
-                    && let Some(name) = self.string(secret, "secretName")
+                for container in pod_spec
+                    .value
+                    .get(field)
+                    .map_or(&[][..], |c| c.value.as_seq())
                 {
-                    secrets.push(name);
+                    self.container(container, &mut ports);
                 }
-            }
-            if let Some(account) = self
-                .string(pod_spec, "serviceAccountName")
-                .or_else(|| self.string(pod_spec, "serviceAccount"))
-            {
-                service_account = account;
-            }
-            if let Some(value) = pod_spec.value.get("automountServiceAccountToken") {
-                automount = match value.value {
-                    Node::Bool(value) => Some(value),
-                    _ => None,
-                };
             }
         }
-        secrets.sort();
-        secrets.dedup();
         // A pod created by a controller folds into it, even when the controller is not
         // among the inputs; a pod owned by a Node (a static pod) keeps its own name.
         let owner = metadata
@@ -388,28 +368,26 @@ impl Reader<'_> {
             kind: if owned { format!("owned:{kind}") } else { kind },
             labels,
             ports,
-            service_account,
-            automount,
-            secrets,
             at,
         });
     }
 
-    fn container(
-        &mut self,
-        container: &At<Node>,
-        ports: &mut Vec<ContainerPort>,
-        secrets: &mut Vec<String>,
-    ) {
-        for port in container.value.get("ports").map_or(&[][..], |p| p.value.as_seq()) {
-            let number = port
+    fn container(&mut self, container: &At<Node>, ports: &mut Vec<ContainerPort>) {
+        for port in container
+            .value
+            .get("ports")
+            .map_or(&[][..], |p| p.value.as_seq())
+        {
+            // A port without `containerPort` (a misspelt key) declares nothing.
+            let Some(number_at) = port.value.get("containerPort") else {
+                continue;
+            };
+            let number = number_at
                 .value
-                .get("containerPort")
-                .and_then(|p| p.value.scalar_text())
+                .scalar_text()
                 .and_then(|text| text.parse::<u16>().ok());
             let Some(number) = number else {
-                let at = port.value.get("containerPort").unwrap_or(port);
-                self.shape(at, "containerPort", "a port number");
+                self.shape(number_at, "containerPort", "a port number");
                 continue;
             };
             let protocol = self.protocol(port);
@@ -418,23 +396,6 @@ impl Reader<'_> {
                 port: number,
                 protocol,
             });
-        }
-        for env in container.value.get("env").map_or(&[][..], |e| e.value.as_seq()) {
-            if let Some(reference) = env
-                .value
-                .get("valueFrom")
-                .and_then(|v| v.value.get("secretKeyRef"))
-                && let Some(name) = self.string(reference, "name")
-            {
-                secrets.push(name);
-            }
-        }
-        for source in container.value.get("envFrom").map_or(&[][..], |e| e.value.as_seq()) {
-            if let Some(reference) = source.value.get("secretRef")
-                && let Some(name) = self.string(reference, "name")
-            {
-                secrets.push(name);
-            }
         }
     }
 
@@ -553,7 +514,7 @@ impl Reader<'_> {
         selector
     }
 
-    fn network_policy(&mut self, namespace: String, name: String, spec: Option<&At<Node>>, at: Pos) {
+    fn network_policy(&mut self, namespace: String, spec: Option<&At<Node>>) {
         let Some(spec) = spec else {
             return;
         };
@@ -580,11 +541,9 @@ impl Reader<'_> {
         let egress = egress_type.then(|| self.rules(spec.value.get("egress"), "to"));
         self.objects.policies.push(NetworkPolicy {
             namespace,
-            name,
             pod_selector,
             ingress,
             egress,
-            at,
         });
     }
 
@@ -629,11 +588,19 @@ impl Reader<'_> {
             let cidr_at = block.value.get("cidr").unwrap_or(block);
             let text = self.string(block, "cidr").unwrap_or_default();
             let Ok(cidr) = text.trim().parse::<ipnet::IpNet>() else {
-                self.problem(cidr_at, Problem::BadCidr { text }, Some("use a prefix such as `10.0.0.0/16`".to_owned()));
+                self.problem(
+                    cidr_at,
+                    Problem::BadCidr { text },
+                    Some("use a prefix such as `10.0.0.0/16`".to_owned()),
+                );
                 return None;
             };
             let mut except = Vec::new();
-            for item in block.value.get("except").map_or(&[][..], |e| e.value.as_seq()) {
+            for item in block
+                .value
+                .get("except")
+                .map_or(&[][..], |e| e.value.as_seq())
+            {
                 let text = item.value.scalar_text().unwrap_or_default();
                 match text.trim().parse::<ipnet::IpNet>() {
                     Ok(net) => except.push(net.trunc()),
@@ -681,8 +648,16 @@ impl Reader<'_> {
             .map(|s| self.labels(Some(s), "selector"))
             .filter(|labels| !labels.is_empty());
         let mut ports = Vec::new();
-        for port in spec.value.get("ports").map_or(&[][..], |p| p.value.as_seq()) {
-            let Some(PortRef::Number(number)) = port.value.get("port").and_then(|p| self.port_ref(p, "port")) else {
+        for port in spec
+            .value
+            .get("ports")
+            .map_or(&[][..], |p| p.value.as_seq())
+        {
+            let Some(PortRef::Number(number)) = port
+                .value
+                .get("port")
+                .and_then(|p| self.port_ref(p, "port"))
+            else {
                 continue;
             };
             let target = port
@@ -712,10 +687,18 @@ impl Reader<'_> {
         };
         let from = format!("Ingress `{namespace}/{name}`");
         let mut backends: Vec<&At<Node>> = Vec::new();
-        if let Some(default) = spec.value.get("defaultBackend").or_else(|| spec.value.get("backend")) {
+        if let Some(default) = spec
+            .value
+            .get("defaultBackend")
+            .or_else(|| spec.value.get("backend"))
+        {
             backends.push(default);
         }
-        for rule in spec.value.get("rules").map_or(&[][..], |r| r.value.as_seq()) {
+        for rule in spec
+            .value
+            .get("rules")
+            .map_or(&[][..], |r| r.value.as_seq())
+        {
             let paths = rule.value.get("http").and_then(|h| h.value.get("paths"));
             for path in paths.map_or(&[][..], |p| p.value.as_seq()) {
                 if let Some(backend) = path.value.get("backend") {
