@@ -94,6 +94,65 @@ impl PortSet {
         PortSet::from_specs(out)
     }
 
+    /// What `self` allows that `other` does not. Only for sets of TCP, UDP and SCTP
+    /// ports: `any` stands for all of those here (what Kubernetes rules can allow).
+    pub fn minus(&self, other: &PortSet) -> PortSet {
+        if other.is_all() {
+            return PortSet::empty();
+        }
+        let base = if self.is_all() {
+            PortSet::ported()
+        } else {
+            self.clone()
+        };
+        let mut out = Vec::new();
+        for spec in &base.specs {
+            let mut pieces = vec![(u32::from(spec.first), u32::from(spec.last))];
+            for cut in other.specs.iter().filter(|c| c.protocol == spec.protocol) {
+                let (first, last) = (u32::from(cut.first), u32::from(cut.last));
+                pieces = pieces
+                    .into_iter()
+                    .flat_map(|(a, b)| {
+                        let mut kept = Vec::new();
+                        if a < first {
+                            kept.push((a, b.min(first - 1)));
+                        }
+                        if b > last {
+                            kept.push((a.max(last + 1), b));
+                        }
+                        kept
+                    })
+                    .collect();
+            }
+            for (first, last) in pieces {
+                out.push(PortSpec {
+                    protocol: spec.protocol,
+                    first: u16::try_from(first).unwrap_or(u16::MAX),
+                    last: u16::try_from(last).unwrap_or(u16::MAX),
+                });
+            }
+        }
+        PortSet::from_specs(out)
+    }
+
+    /// Every TCP, UDP and SCTP port.
+    pub fn ported() -> PortSet {
+        PortSet::from_specs(PORTED.iter().map(|&protocol| PortSpec {
+            protocol,
+            ..PortSpec::ANY
+        }))
+    }
+
+    /// `any` when the set holds every TCP, UDP and SCTP port: to Kubernetes, that is
+    /// everything.
+    pub fn widened(self) -> PortSet {
+        if self.all_ported() {
+            PortSet::all()
+        } else {
+            self
+        }
+    }
+
     /// Every port of one protocol.
     pub fn protocol(protocol: Protocol) -> PortSet {
         PortSet::from_specs([PortSpec {
@@ -140,6 +199,16 @@ mod tests {
         assert_eq!(show(&a.intersect(&b)), ["tcp/90-100"]);
         assert_eq!(a.intersect(&PortSet::all()), a);
         assert!(set(&["udp/53"]).intersect(&set(&["tcp/53"])).is_empty());
+    }
+
+    #[test]
+    fn minus_cuts_ranges_apart() {
+        let cut = set(&["tcp/1-100", "udp/53"]).minus(&set(&["tcp/50", "udp"]));
+        assert_eq!(show(&cut), ["tcp/1-49", "tcp/51-100"]);
+        let rest = PortSet::all().minus(&set(&["tcp"]));
+        assert_eq!(show(&rest), ["udp", "sctp"]);
+        assert!(set(&["tcp/80"]).minus(&PortSet::all()).is_empty());
+        assert!(PortSet::ported().widened().is_all());
     }
 
     #[test]

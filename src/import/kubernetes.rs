@@ -260,7 +260,7 @@ impl Emitter {
                 End::Workload(index) => {
                     workloads.insert(index);
                 }
-                End::External => {
+                End::External(_) => {
                     names.insert(crate::model::INTERNET.to_owned());
                 }
                 End::IngressController => {

@@ -247,20 +247,7 @@ fn every_npguard_case_agrees_or_is_named() {
             failures.insert(case.clone(), problems);
         }
     }
-    let mut known: BTreeSet<&str> = KNOWN.iter().map(|(case, _)| *case).collect();
-    // AdminNetworkPolicy and BaselineAdminNetworkPolicy are not modelled yet.
-    let admin: Vec<String> = cases
-        .iter()
-        .filter(|case| {
-            let dir = tests.join(case);
-            std::fs::read_dir(dir).unwrap().flatten().any(|file| {
-                std::fs::read_to_string(file.path())
-                    .is_ok_and(|text| text.contains("AdminNetworkPolicy"))
-            })
-        })
-        .cloned()
-        .collect();
-    known.extend(admin.iter().map(String::as_str));
+    let known: BTreeSet<&str> = KNOWN.iter().map(|(case, _)| *case).collect();
     let failed: BTreeSet<&str> = failures.keys().map(String::as_str).collect();
     eprintln!(
         "np-guard conformance: {} of {} cases agree; {} known exceptions",

@@ -1,13 +1,16 @@
-//! Grouping workloads into classes that every NetworkPolicy treats alike: the same rules
-//! apply to them (as sources and as targets), the same rule peers contain them, and they
-//! name the same container ports. Connectivity is then computed per pair of classes, and
+//! Grouping workloads into classes that every policy (NetworkPolicy, AdminNetworkPolicy,
+//! BaselineAdminNetworkPolicy) treats alike: the same rules apply to them (as sources and
+//! as targets), the same rule peers contain them, and they name the same container ports. Connectivity is then computed per pair of classes, and
 //! flows are emitted between classes, never per pair of workloads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
-use super::objects::{ContainerPort, Labels, NetworkPolicy, Objects, Peer, Pos, Rule};
+use crate::cidr_index::bounds;
+
+use super::objects::{Action, ContainerPort, Labels, Objects, Peer, Pos, RulePort, Workload};
+use super::selectors::LabelSelector;
 
 /// Which way a rule governs traffic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,11 +19,33 @@ pub enum Direction {
     Egress,
 }
 
-/// A rule with the policy it belongs to.
+/// The admin tiers: AdminNetworkPolicy before NetworkPolicies, the baseline after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tier {
+    Admin,
+    Baseline,
+}
+
+/// A rule of any kind of policy, with what evaluation needs of its policy.
 pub struct FlatRule<'o> {
-    pub policy: &'o NetworkPolicy,
-    pub direction: Direction,
-    pub rule: &'o Rule,
+    /// The policy's namespace, where a peer without a namespace selector looks.
+    pub namespace: &'o str,
+    pub action: Action,
+    /// `None`: every peer.
+    pub peers: Option<&'o [Peer]>,
+    /// `None`: every port.
+    pub ports: Option<&'o [RulePort]>,
+    pub at: Pos,
+}
+
+/// The rules that apply to a workload in one direction, by tier. Admin rules are in
+/// the order they are consulted (priority, then rule order).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Applying {
+    pub admin: Vec<u32>,
+    /// `None` when no NetworkPolicy isolates the workload in this direction.
+    pub network: Option<Vec<u32>>,
+    pub baseline: Vec<u32>,
 }
 
 /// One side of a connection.
@@ -29,8 +54,9 @@ pub enum End {
     Class(usize),
     /// One workload of a class, where only it is concerned (a Service's backend).
     Workload(usize),
-    /// Addresses outside the cluster.
-    External,
+    /// Addresses outside the cluster that every rule treats alike: an index into
+    /// `Cluster::external`.
+    External(usize),
     /// The ingress controller, which policies see as a pod with no labels in a namespace
     /// with no labels.
     IngressController,
@@ -39,19 +65,13 @@ pub enum End {
 /// What tells two workloads apart for NetworkPolicy: rule ids that apply to it as a
 /// target (`None` when no policy isolates it), as a source, the rules whose peers hold
 /// it, and its named container ports.
-type ClassKey = (
-    Option<Vec<u32>>,
-    Option<Vec<u32>>,
-    Vec<u32>,
-    Vec<ContainerPort>,
-);
+type ClassKey = (Applying, Applying, Vec<u32>, Vec<ContainerPort>);
 
 pub struct Class {
     /// Indices into `Objects::workloads`, in order.
     pub members: Vec<usize>,
-    /// Ingress rules that apply, or `None` when ingress is open.
-    pub ingress: Option<Vec<u32>>,
-    pub egress: Option<Vec<u32>>,
+    pub ingress: Applying,
+    pub egress: Applying,
     /// Rules whose peers hold the class's workloads, sorted.
     pub peer_of: Vec<u32>,
     pub ports: Vec<ContainerPort>,
@@ -65,8 +85,10 @@ pub struct Cluster<'o> {
     pub classes: Vec<Class>,
     /// Each workload's class.
     pub class_of: Vec<usize>,
-    /// Rules whose peers hold external addresses, or the ingress controller.
-    pub external_peer_of: Vec<u32>,
+    /// For each region of external addresses that rules treat alike, the rules whose
+    /// peers hold it.
+    pub external: Vec<Vec<u32>>,
+    /// Rules whose peers hold the ingress controller.
     pub controller_peer_of: Vec<u32>,
 }
 
@@ -93,74 +115,183 @@ pub fn namespace_labels(objects: &Objects) -> BTreeMap<String, Labels> {
     labels
 }
 
-/// Whether addresses remain in `cidr` once `except` is taken out.
-fn block_is_nonempty(cidr: &IpNet, except: &[IpNet]) -> bool {
-    !crate::cidr_index::covers(cidr, except.iter().copied())
+type Region = (u8, u128, u128);
+
+/// The address space cut at every boundary of every address block that a rule names:
+/// within one region, every block holds all addresses or none.
+fn regions(rules: &[FlatRule]) -> Vec<Region> {
+    let mut cuts: BTreeSet<(u8, u128)> = [(4, 0), (6, 0)].into();
+    for rule in rules {
+        for peer in rule.peers.into_iter().flatten() {
+            if let Peer::IpBlock { cidr, except } = peer {
+                for net in std::iter::once(cidr).chain(except) {
+                    let (family, first, last) = bounds(net);
+                    cuts.insert((family, first));
+                    if let Some(next) = last.checked_add(1) {
+                        cuts.insert((family, next));
+                    }
+                }
+            }
+        }
+    }
+    let top = |family: u8| {
+        if family == 4 {
+            u128::from(u32::MAX)
+        } else {
+            u128::MAX
+        }
+    };
+    let cuts: Vec<(u8, u128)> = cuts
+        .into_iter()
+        .filter(|&(f, start)| start <= top(f))
+        .collect();
+    cuts.iter()
+        .enumerate()
+        .map(|(i, &(family, start))| {
+            let end = match cuts.get(i + 1) {
+                Some(&(next_family, next)) if next_family == family => next - 1,
+                _ => top(family),
+            };
+            (family, start, end)
+        })
+        .collect()
+}
+
+/// Whether an address block, less its exceptions, holds a region.
+fn block_holds(cidr: &IpNet, except: &[IpNet], (family, first, last): Region) -> bool {
+    let inside = |net: &IpNet| {
+        let (f, a, b) = bounds(net);
+        f == family && a <= first && last <= b
+    };
+    inside(cidr) && !except.iter().any(inside)
+}
+
+fn subject_matches(
+    namespaces: &LabelSelector,
+    pods: Option<&LabelSelector>,
+    ns_labels: &Labels,
+    workload: &Workload,
+) -> bool {
+    namespaces.matches(ns_labels) && pods.is_none_or(|pods| pods.matches(&workload.labels))
 }
 
 impl<'o> Cluster<'o> {
     pub fn new(objects: &'o Objects) -> Cluster<'o> {
         let namespaces = namespace_labels(objects);
         let no_labels = Labels::new();
+        let ns_of = |workload: &Workload| namespaces.get(&workload.namespace).unwrap_or(&no_labels);
+        let count = objects.workloads.len();
+        let mut ingress: Vec<Applying> = vec![Applying::default(); count];
+        let mut egress: Vec<Applying> = vec![Applying::default(); count];
         let mut rules = Vec::new();
-        for policy in &objects.policies {
+        // Admin policies by priority (file order breaks ties), then the baseline.
+        let mut admin: Vec<_> = objects.admin.iter().collect();
+        admin.sort_by_key(|policy| (policy.baseline, policy.priority));
+        for policy in admin {
+            let tier = if policy.baseline {
+                Tier::Baseline
+            } else {
+                Tier::Admin
+            };
+            let subjects: Vec<usize> = (0..count)
+                .filter(|&i| {
+                    let workload = &objects.workloads[i];
+                    subject_matches(
+                        &policy.namespaces,
+                        policy.pods.as_ref(),
+                        ns_of(workload),
+                        workload,
+                    )
+                })
+                .collect();
             for (direction, list) in [
                 (Direction::Ingress, &policy.ingress),
                 (Direction::Egress, &policy.egress),
             ] {
-                for rule in list.iter().flatten() {
-                    rules.push(FlatRule {
-                        policy,
+                for rule in list {
+                    let id = rules.len() as u32;
+                    rules.push((
                         direction,
-                        rule,
-                    });
+                        FlatRule {
+                            namespace: "",
+                            action: rule.action,
+                            peers: Some(&rule.peers),
+                            ports: rule.ports.as_deref(),
+                            at: rule.at,
+                        },
+                    ));
+                    for &i in &subjects {
+                        let applying = match direction {
+                            Direction::Ingress => &mut ingress[i],
+                            Direction::Egress => &mut egress[i],
+                        };
+                        match tier {
+                            Tier::Baseline => applying.baseline.push(id),
+                            _ => applying.admin.push(id),
+                        }
+                    }
                 }
             }
         }
-        let count = objects.workloads.len();
-        let mut ingress: Vec<Option<Vec<u32>>> = vec![None; count];
-        let mut egress: Vec<Option<Vec<u32>>> = vec![None; count];
-        let mut peer_of: Vec<Vec<u32>> = vec![Vec::new(); count];
-        let mut external_peer_of = Vec::new();
-        let mut controller_peer_of = Vec::new();
-        // Selection first: a policy isolates the workloads it selects, in the directions
-        // it governs, even when it has no rules.
         for policy in &objects.policies {
-            for (index, workload) in objects.workloads.iter().enumerate() {
-                if workload.namespace != policy.namespace
-                    || !policy.pod_selector.matches(&workload.labels)
-                {
+            let selected: Vec<usize> = (0..count)
+                .filter(|&i| {
+                    let workload = &objects.workloads[i];
+                    workload.namespace == policy.namespace
+                        && policy.pod_selector.matches(&workload.labels)
+                })
+                .collect();
+            for (direction, list) in [
+                (Direction::Ingress, &policy.ingress),
+                (Direction::Egress, &policy.egress),
+            ] {
+                // A policy isolates the workloads it selects in the directions it
+                // governs, even when it has no rules.
+                let Some(list) = list else {
                     continue;
+                };
+                for &i in &selected {
+                    let applying = match direction {
+                        Direction::Ingress => &mut ingress[i],
+                        Direction::Egress => &mut egress[i],
+                    };
+                    applying.network.get_or_insert_with(Vec::new);
                 }
-                if policy.ingress.is_some() {
-                    ingress[index].get_or_insert_with(Vec::new);
-                }
-                if policy.egress.is_some() {
-                    egress[index].get_or_insert_with(Vec::new);
+                for rule in list {
+                    let id = rules.len() as u32;
+                    rules.push((
+                        direction,
+                        FlatRule {
+                            namespace: &policy.namespace,
+                            action: Action::Allow,
+                            peers: rule.peers.as_deref(),
+                            ports: rule.ports.as_deref(),
+                            at: rule.at,
+                        },
+                    ));
+                    for &i in &selected {
+                        let applying = match direction {
+                            Direction::Ingress => &mut ingress[i],
+                            Direction::Egress => &mut egress[i],
+                        };
+                        applying.network.get_or_insert_with(Vec::new).push(id);
+                    }
                 }
             }
         }
-        for (id, flat) in rules.iter().enumerate() {
+        let rules: Vec<FlatRule> = rules.into_iter().map(|(_, rule)| rule).collect();
+        let mut peer_of: Vec<Vec<u32>> = vec![Vec::new(); count];
+        let mut controller_peer_of = Vec::new();
+        for (id, rule) in rules.iter().enumerate() {
             let id = id as u32;
-            let policy = flat.policy;
             for (index, workload) in objects.workloads.iter().enumerate() {
-                if workload.namespace == policy.namespace
-                    && policy.pod_selector.matches(&workload.labels)
-                {
-                    let slot = match flat.direction {
-                        Direction::Ingress => &mut ingress[index],
-                        Direction::Egress => &mut egress[index],
-                    };
-                    slot.get_or_insert_with(Vec::new).push(id);
-                }
-                let ns_labels = namespaces.get(&workload.namespace).unwrap_or(&no_labels);
-                let holds = match &flat.rule.peers {
+                let holds = match rule.peers {
                     None => true,
                     Some(peers) => peers.iter().any(|peer| match peer {
                         Peer::Pods { namespaces, pods } => {
                             let in_namespace = match namespaces {
-                                None => workload.namespace == policy.namespace,
-                                Some(selector) => selector.matches(ns_labels),
+                                None => workload.namespace == rule.namespace,
+                                Some(selector) => selector.matches(ns_of(workload)),
                             };
                             in_namespace && pods.matches(&workload.labels)
                         }
@@ -171,29 +302,36 @@ impl<'o> Cluster<'o> {
                     peer_of[index].push(id);
                 }
             }
-            let (external, controller) = match &flat.rule.peers {
-                None => (true, true),
-                Some(peers) => (
-                    peers.iter().any(|peer| match peer {
-                        Peer::IpBlock { cidr, except } => block_is_nonempty(cidr, except),
-                        Peer::Pods { .. } => false,
-                    }),
-                    peers.iter().any(|peer| match peer {
-                        Peer::Pods {
-                            namespaces: Some(namespaces),
-                            pods,
-                        } => namespaces.matches(&no_labels) && pods.matches(&no_labels),
-                        _ => false,
-                    }),
-                ),
+            let controller = match rule.peers {
+                None => true,
+                Some(peers) => peers.iter().any(|peer| match peer {
+                    Peer::Pods {
+                        namespaces: Some(namespaces),
+                        pods,
+                    } => namespaces.matches(&no_labels) && pods.matches(&no_labels),
+                    _ => false,
+                }),
             };
-            if external {
-                external_peer_of.push(id);
-            }
             if controller {
                 controller_peer_of.push(id);
             }
         }
+        // External regions that every rule treats alike are one end.
+        let external: BTreeSet<Vec<u32>> = regions(&rules)
+            .into_iter()
+            .map(|region| {
+                (0..rules.len() as u32)
+                    .filter(|&id| match rules[id as usize].peers {
+                        None => true,
+                        Some(peers) => peers.iter().any(|peer| match peer {
+                            Peer::IpBlock { cidr, except } => block_holds(cidr, except, region),
+                            Peer::Pods { .. } => false,
+                        }),
+                    })
+                    .collect()
+            })
+            .collect();
+        let external = external.into_iter().collect();
         let mut keys: BTreeMap<ClassKey, usize> = BTreeMap::new();
         let mut classes: Vec<Class> = Vec::new();
         let mut class_of = Vec::with_capacity(count);
@@ -206,8 +344,8 @@ impl<'o> Cluster<'o> {
                 .collect();
             ports.sort();
             let key: ClassKey = (
-                ingress[index].take(),
-                egress[index].take(),
+                std::mem::take(&mut ingress[index]),
+                std::mem::take(&mut egress[index]),
                 std::mem::take(&mut peer_of[index]),
                 ports,
             );
@@ -235,7 +373,7 @@ impl<'o> Cluster<'o> {
             rules,
             classes,
             class_of,
-            external_peer_of,
+            external,
             controller_peer_of,
         }
     }
@@ -245,7 +383,7 @@ impl<'o> Cluster<'o> {
         match end {
             End::Class(class) => &self.classes[class].peer_of,
             End::Workload(index) => &self.classes[self.class_of[index]].peer_of,
-            End::External => &self.external_peer_of,
+            End::External(region) => &self.external[region],
             End::IngressController => &self.controller_peer_of,
         }
     }

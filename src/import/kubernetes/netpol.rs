@@ -1,12 +1,15 @@
-//! NetworkPolicy evaluation: which connections the policies allow between classes of
-//! workloads and external addresses. A connection needs egress allowed at its source and
-//! ingress allowed at its target; a workload that no policy selects in a direction is
-//! open in it; policies add up. Each grant carries the rule that allows it.
+//! Policy evaluation: which connections the policies allow between classes of workloads
+//! and external addresses. A connection needs egress allowed at its source and ingress
+//! allowed at its target. In each direction, AdminNetworkPolicy rules are consulted first
+//! (by priority, the first match deciding Allow, Deny or Pass), then NetworkPolicies
+//! (which add up; a workload that none selects is open), and where those leave traffic
+//! open or passed, the BaselineAdminNetworkPolicy. Each grant carries the rule that
+//! allows it.
 
-use super::classes::{Class, Cluster, Direction, End};
-use super::objects::{PortRef, Pos, RulePort};
+use super::classes::{Applying, Class, Cluster, Direction, End};
+use super::objects::{Action, PortRef, Pos, RulePort};
 use crate::port_set::PortSet;
-use crate::ports::PortSpec;
+use crate::ports::{PortSpec, Protocol};
 
 /// Connections allowed from one end to another, and the manifest line that allows them.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,12 +42,13 @@ pub fn rule_ports(ports: Option<&[RulePort]>, target: Option<&Class>) -> PortSet
                 });
             }
             Some(PortRef::Name(name)) => {
+                // An admin rule's named port has no protocol of its own (`any`).
                 for container in target.map_or(&[][..], |class| &class.ports) {
                     if container.name.as_deref() == Some(name.as_str())
-                        && container.protocol == port.protocol
+                        && (container.protocol == port.protocol || port.protocol == Protocol::Any)
                     {
                         specs.push(PortSpec {
-                            protocol: port.protocol,
+                            protocol: container.protocol,
                             first: container.port,
                             last: container.port,
                         });
@@ -65,39 +69,77 @@ impl Cluster<'_> {
         }
     }
 
-    /// Rules of `direction` that apply to `end`; `None` when it is open that way.
-    /// External addresses and the ingress controller are never isolated.
-    fn applying(&self, end: End, direction: Direction) -> Option<&[u32]> {
+    /// The rules of `direction` that apply to `end`. External addresses and the ingress
+    /// controller are subject to no policy.
+    fn applying(&self, end: End, direction: Direction) -> Option<&Applying> {
         let class = self.class(end)?;
-        match direction {
-            Direction::Ingress => class.ingress.as_deref(),
-            Direction::Egress => class.egress.as_deref(),
-        }
+        Some(match direction {
+            Direction::Ingress => &class.ingress,
+            Direction::Egress => &class.egress,
+        })
     }
 
-    /// What the rules of one side allow toward the other, rule by rule; `None` when
-    /// that side is open.
+    /// What one side's policies allow toward its peer, each part with the rule that
+    /// allows it, or marked open (`true`) where no rule decides and traffic is allowed
+    /// by default.
     fn side(
         &self,
         subject: End,
         peer: End,
         target: End,
         direction: Direction,
-    ) -> Option<Vec<(PortSet, Pos)>> {
-        let rules = self.applying(subject, direction)?;
+    ) -> Vec<(PortSet, Pos, bool)> {
+        let Some(applying) = self.applying(subject, direction) else {
+            return vec![(PortSet::all(), Pos::default(), true)];
+        };
         let peer_of = self.peer_of(peer);
         let target = self.class(target);
-        Some(
-            rules
-                .iter()
+        let matching = |ids: &[u32]| -> Vec<(Action, PortSet, Pos)> {
+            ids.iter()
                 .filter(|id| peer_of.binary_search(id).is_ok())
                 .map(|&id| {
-                    let rule = &self.rules[id as usize].rule;
-                    (rule_ports(rule.ports.as_deref(), target), rule.at)
+                    let rule = &self.rules[id as usize];
+                    let ports = rule_ports(rule.ports, target).intersect(&PortSet::ported());
+                    (rule.action, ports, rule.at)
                 })
-                .filter(|(ports, _)| !ports.is_empty())
-                .collect(),
-        )
+                .collect()
+        };
+        let mut out = Vec::new();
+        let mut push = |ports: PortSet, at: Pos, open: bool| {
+            if !ports.is_empty() {
+                out.push((ports.widened(), at, open));
+            }
+        };
+        // Admin rules: the first match decides each port; Pass hands it on.
+        let mut undecided = PortSet::ported();
+        let mut passed = PortSet::empty();
+        for (action, ports, at) in matching(&applying.admin) {
+            let decided = ports.intersect(&undecided);
+            match action {
+                Action::Allow => push(decided.clone(), at, false),
+                Action::Pass => passed = passed.union(&decided),
+                Action::Deny => {}
+            }
+            undecided = undecided.minus(&decided);
+        }
+        let left = undecided.union(&passed);
+        if let Some(rules) = &applying.network {
+            for (_, ports, at) in matching(rules) {
+                push(ports.intersect(&left), at, false);
+            }
+            return out;
+        }
+        // Neither admin rules nor NetworkPolicies decided: the baseline, then open.
+        let mut left = left;
+        for (action, ports, at) in matching(&applying.baseline) {
+            let decided = ports.intersect(&left);
+            if action == Action::Allow {
+                push(decided.clone(), at, false);
+            }
+            left = left.minus(&decided);
+        }
+        push(left, Pos::default(), true);
+        out
     }
 
     /// What may go from `from` to `to`, as grants located at the rule that allows
@@ -106,43 +148,36 @@ impl Cluster<'_> {
     pub fn grants(&self, from: End, to: End, limit: &PortSet, out: &mut Vec<Grant>) {
         let egress = self.side(from, to, to, Direction::Egress);
         let ingress = self.side(to, from, to, Direction::Ingress);
-        let allowed_out = match &egress {
-            None => limit.clone(),
-            Some(rules) => rules
-                .iter()
-                .fold(PortSet::empty(), |all, (ports, _)| all.union(ports))
-                .intersect(limit),
-        };
+        let allowed_out = egress
+            .iter()
+            .fold(PortSet::empty(), |all, (ports, _, _)| all.union(ports))
+            .intersect(limit);
         if allowed_out.is_empty() {
             return;
         }
+        // Open on both sides, a connection points at the target's declaration.
+        let open_at = match self.class(to).or(self.class(from)) {
+            Some(class) => class.at,
+            None => Pos::default(),
+        };
         let mut push = |ports: PortSet, at: Pos| {
             if !ports.is_empty() {
                 out.push(Grant {
                     from,
                     to,
-                    ports,
+                    ports: ports.widened(),
                     at,
                 });
             }
         };
-        match (ingress, egress) {
-            (Some(rules), _) => {
-                for (ports, at) in rules {
-                    push(ports.intersect(&allowed_out), at);
-                }
+        for (ports, at, open) in &ingress {
+            if !open {
+                push(ports.intersect(&allowed_out), *at);
+                continue;
             }
-            (None, Some(rules)) => {
-                for (ports, at) in rules {
-                    push(ports.intersect(limit), at);
-                }
-            }
-            (None, None) => {
-                let at = match self.class(to).or(self.class(from)) {
-                    Some(class) => class.at,
-                    None => Pos::default(),
-                };
-                push(limit.clone(), at);
+            for (egress_ports, egress_at, egress_open) in &egress {
+                let at = if *egress_open { open_at } else { *egress_at };
+                push(ports.intersect(egress_ports).intersect(limit), at);
             }
         }
     }
@@ -160,8 +195,10 @@ impl Cluster<'_> {
                 }
                 self.grants(from, to, &all, &mut grants);
             }
-            self.grants(from, End::External, &all, &mut grants);
-            self.grants(End::External, from, &all, &mut grants);
+            for region in 0..self.external.len() {
+                self.grants(from, End::External(region), &all, &mut grants);
+                self.grants(End::External(region), from, &all, &mut grants);
+            }
         }
         grants
     }

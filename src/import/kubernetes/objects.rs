@@ -96,6 +96,37 @@ pub struct NetworkPolicy {
     pub egress: Option<Vec<Rule>>,
 }
 
+/// What an admin rule does with the traffic it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Allow,
+    Deny,
+    /// Leave the decision to NetworkPolicies (and then the baseline).
+    Pass,
+}
+
+#[derive(Clone, Debug)]
+pub struct AdminRule {
+    pub action: Action,
+    pub peers: Vec<Peer>,
+    pub ports: Option<Vec<RulePort>>,
+    pub at: Pos,
+}
+
+/// An AdminNetworkPolicy, or the BaselineAdminNetworkPolicy.
+#[derive(Clone, Debug)]
+pub struct AdminPolicy {
+    pub baseline: bool,
+    /// Lower is stronger; the baseline has none.
+    pub priority: i64,
+    /// The subject: pods in matching namespaces that match `pods` (all when `None`).
+    pub namespaces: LabelSelector,
+    pub pods: Option<LabelSelector>,
+    /// Rules in order: the first that matches decides.
+    pub ingress: Vec<AdminRule>,
+    pub egress: Vec<AdminRule>,
+}
+
 #[derive(Clone, Debug)]
 pub struct ServicePort {
     pub name: Option<String>,
@@ -131,6 +162,7 @@ pub struct Objects {
     pub namespaces: Vec<Namespace>,
     pub workloads: Vec<Workload>,
     pub policies: Vec<NetworkPolicy>,
+    pub admin: Vec<AdminPolicy>,
     pub services: Vec<Service>,
     pub backends: Vec<Backend>,
     /// Objects of kinds cordon does not model, by kind.
@@ -255,6 +287,9 @@ impl Reader<'_> {
                     || api_version.starts_with("extensions/")
                     || api_version.is_empty()
             }
+            "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy" => {
+                api_version.starts_with("policy.networking.k8s.io/") || api_version.is_empty()
+            }
             "Route" => {
                 api_version.starts_with("route.openshift.io/")
                     || api_version == "v1"
@@ -305,6 +340,8 @@ impl Reader<'_> {
             }
             "Service" => self.service(namespace, name, spec),
             "NetworkPolicy" => self.network_policy(namespace, spec),
+            "AdminNetworkPolicy" => self.admin_policy(false, spec),
+            "BaselineAdminNetworkPolicy" => self.admin_policy(true, spec),
             "Ingress" => self.ingress(namespace, name, spec),
             "Route" => self.route(namespace, name, spec),
             _ if WORKLOAD_KINDS.contains(&kind.as_str()) => {
@@ -545,6 +582,150 @@ impl Reader<'_> {
             ingress,
             egress,
         });
+    }
+
+    fn admin_policy(&mut self, baseline: bool, spec: Option<&At<Node>>) {
+        let Some(spec) = spec else {
+            return;
+        };
+        let priority = spec
+            .value
+            .get("priority")
+            .and_then(|p| p.value.scalar_text())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let subject = spec.value.get("subject");
+        let (namespaces, pods) = match subject {
+            Some(subject) => match (subject.value.get("namespaces"), subject.value.get("pods")) {
+                (_, Some(pods)) => (
+                    self.selector(pods.value.get("namespaceSelector"), "namespaceSelector"),
+                    Some(self.selector(pods.value.get("podSelector"), "podSelector")),
+                ),
+                (Some(namespaces), None) => (self.selector(Some(namespaces), "namespaces"), None),
+                (None, None) => (LabelSelector::default(), None),
+            },
+            None => (LabelSelector::default(), None),
+        };
+        let ingress = self.admin_rules(spec.value.get("ingress"), "from");
+        let egress = self.admin_rules(spec.value.get("egress"), "to");
+        self.objects.admin.push(AdminPolicy {
+            baseline,
+            priority,
+            namespaces,
+            pods,
+            ingress,
+            egress,
+        });
+    }
+
+    fn admin_rules(&mut self, node: Option<&At<Node>>, peers_key: &str) -> Vec<AdminRule> {
+        let mut rules = Vec::new();
+        for rule in node.map_or(&[][..], |r| r.value.as_seq()) {
+            let action_at = rule.value.get("action").unwrap_or(rule);
+            let action = match self.string(rule, "action").as_deref() {
+                Some("Allow") => Action::Allow,
+                Some("Deny") => Action::Deny,
+                Some("Pass") => Action::Pass,
+                other => {
+                    let value = other.unwrap_or("").to_owned();
+                    self.problem(
+                        action_at,
+                        Problem::BadValue {
+                            field: "action",
+                            value,
+                        },
+                        Some("use `Allow`, `Deny` or `Pass`".to_owned()),
+                    );
+                    continue;
+                }
+            };
+            let mut peers = Vec::new();
+            for peer in rule
+                .value
+                .get(peers_key)
+                .map_or(&[][..], |p| p.value.as_seq())
+            {
+                if let Some(namespaces) = peer.value.get("namespaces") {
+                    peers.push(Peer::Pods {
+                        namespaces: Some(self.selector(Some(namespaces), "namespaces")),
+                        pods: LabelSelector::default(),
+                    });
+                } else if let Some(pods) = peer.value.get("pods") {
+                    peers.push(Peer::Pods {
+                        namespaces: Some(
+                            self.selector(pods.value.get("namespaceSelector"), "namespaceSelector"),
+                        ),
+                        pods: self.selector(pods.value.get("podSelector"), "podSelector"),
+                    });
+                } else if let Some(networks) = peer.value.get("networks") {
+                    for network in networks.value.as_seq() {
+                        let text = network.value.scalar_text().unwrap_or_default();
+                        match text.trim().parse::<ipnet::IpNet>() {
+                            Ok(cidr) => peers.push(Peer::IpBlock {
+                                cidr: cidr.trunc(),
+                                except: Vec::new(),
+                            }),
+                            Err(_) => self.problem(network, Problem::BadCidr { text }, None),
+                        }
+                    }
+                }
+                // `nodes` peers select nodes, which cordon does not model: they match
+                // no workload.
+            }
+            let ports = rule.value.get("ports").map(|ports| {
+                ports
+                    .value
+                    .as_seq()
+                    .iter()
+                    .filter_map(|port| self.admin_port(port))
+                    .collect()
+            });
+            rules.push(AdminRule {
+                action,
+                peers,
+                ports,
+                at: self.pos(rule),
+            });
+        }
+        rules
+    }
+
+    /// `portNumber`, `portRange` or `namedPort`; a named port matches any protocol.
+    fn admin_port(&mut self, port: &At<Node>) -> Option<RulePort> {
+        if let Some(number) = port.value.get("portNumber") {
+            let protocol = self.protocol(number);
+            let port = number
+                .value
+                .get("port")
+                .and_then(|p| self.port_ref(p, "port"))?;
+            return Some(RulePort {
+                protocol,
+                port: Some(port),
+                end_port: None,
+            });
+        }
+        if let Some(range) = port.value.get("portRange") {
+            let protocol = self.protocol(range);
+            let number = |key: &str| {
+                range
+                    .value
+                    .get(key)
+                    .and_then(|p| p.value.scalar_text())
+                    .and_then(|p| p.parse::<u16>().ok())
+            };
+            let start = number("start")?;
+            return Some(RulePort {
+                protocol,
+                port: Some(PortRef::Number(start)),
+                end_port: number("end"),
+            });
+        }
+        let name = port.value.get("namedPort")?.value.scalar_text()?;
+        Some(RulePort {
+            protocol: Protocol::Any,
+            port: Some(PortRef::Name(name)),
+            end_port: None,
+        })
     }
 
     fn rules(&mut self, node: Option<&At<Node>>, peers_key: &str) -> Vec<Rule> {
