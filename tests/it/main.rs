@@ -28,6 +28,8 @@ mod examples;
 mod gate;
 // Hostile input: bombs, deep nesting, bad bytes, wrong shapes; never a panic.
 mod hostile;
+// Kubernetes manifests as input: policy semantics, locations, names, bad manifests.
+mod kubernetes;
 // The architect's queries in every format.
 mod queries;
 // The engine against a deliberately naive reference on random models.

@@ -270,12 +270,10 @@ impl Reader<'_> {
             "Namespace" | "Pod" | "ReplicationController" | "Service" => {
                 api_version == "v1" || api_version.is_empty()
             }
-            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => {
-                api_version == "apps/v1"
-                    || api_version.starts_with("extensions/")
-                    || api_version.starts_with("apps/")
-                    || api_version.is_empty()
-            }
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => matches!(
+                api_version.as_str(),
+                "apps/v1" | "apps/v1beta1" | "apps/v1beta2" | "extensions/v1beta1" | ""
+            ),
             "Job" | "CronJob" => api_version.starts_with("batch/") || api_version.is_empty(),
             "NetworkPolicy" => {
                 api_version == "networking.k8s.io/v1"

@@ -1,0 +1,317 @@
+//! Kubernetes manifests as input: NetworkPolicy semantics through `connections`, flow
+//! locations at the rule's line, imported names in policy files, and bad manifests.
+
+use crate::harness::Cordon;
+
+const PODS: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {team: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: c
+          ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+        - name: c
+          ports: [{name: sql, containerPort: 5432}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tool, namespace: ops, labels: {app: tool}}
+spec: {containers: [{name: c}]}
+";
+
+/// The pairs `connections` lists, as `FROM -> TO PORTS`.
+fn pairs(files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+    let mut cordon = Cordon::new();
+    for (path, text) in files {
+        cordon = cordon.file(path, text);
+    }
+    let mut args = vec!["connections", "k8s", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = cordon.args(args).run();
+    out.code(0);
+    out.json()["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let ports: Vec<&str> = c["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+                .collect();
+            format!(
+                "{} -> {} {}",
+                c["from"].as_str().unwrap(),
+                c["to"].as_str().unwrap(),
+                ports.join(",")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn without_policies_every_workload_is_open() {
+    let found = pairs(&[("k8s/pods.yaml", PODS)], &[]);
+    assert!(
+        found.contains(&"shop/web -> shop/db any".to_owned()),
+        "{found:?}"
+    );
+    assert!(found.contains(&"ops/tool -> shop/web any".to_owned()));
+    assert!(found.contains(&"internet -> ops/tool any".to_owned()));
+    assert!(found.contains(&"shop/db -> internet any".to_owned()));
+    assert_eq!(found.len(), 6 + 3 + 3, "{found:?}");
+}
+
+#[test]
+fn a_connection_needs_egress_at_the_source_and_ingress_at_the_target() {
+    let policy = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: sql}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-egress, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+    - to: [{namespaceSelector: {matchExpressions: [{key: team, operator: In, values: [web]}]}}]
+      ports: [{port: 5000, endPort: 6000}, {port: 80, protocol: UDP}]
+    - to: [{ipBlock: {cidr: 0.0.0.0/0, except: [0.0.0.0/1, 128.0.0.0/1]}}]
+";
+    let found = pairs(
+        &[("k8s/pods.yaml", PODS), ("k8s/policy.yaml", policy)],
+        &["--from", "shop/web"],
+    );
+    // The db admits web on its named port (5432), and web's egress allows 5000-6000 and
+    // udp/80 inside `team=web` namespaces (not `ops`), and an ipBlock whose exceptions
+    // cover every address (so not the internet).
+    assert_eq!(found, ["shop/web -> shop/db tcp/5432"]);
+    let found = pairs(
+        &[("k8s/pods.yaml", PODS), ("k8s/policy.yaml", policy)],
+        &["--to", "shop/db"],
+    );
+    // The db admits nothing else: not ops/tool, not the internet.
+    assert_eq!(found, ["shop/web -> shop/db tcp/5432"]);
+    let found = pairs(
+        &[("k8s/pods.yaml", PODS), ("k8s/policy.yaml", policy)],
+        &["--to", "ops/tool"],
+    );
+    assert_eq!(
+        found,
+        ["internet -> ops/tool any", "shop/db -> ops/tool any"]
+    );
+}
+
+#[test]
+fn policies_add_up_and_flows_point_at_the_rule() {
+    let policy = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec:
+  podSelector: {}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 5432}]
+    - from: [{namespaceSelector: {}, podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [web]}]}}]
+      ports: [{port: 9000, protocol: SCTP}]
+";
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("k8s/policy.yaml", policy)
+        .args(["connections", "k8s", "--to", "shop/db", "--format", "json"])
+        .run();
+    out.code(0);
+    let value = out.json();
+    let connections = value["connections"].as_array().unwrap();
+    let summary: Vec<(String, String, String)> = connections
+        .iter()
+        .map(|c| {
+            (
+                c["from"].as_str().unwrap().to_owned(),
+                c["ports"][0].as_str().unwrap().to_owned(),
+                c["flows"][0]["location"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "ops/tool".to_owned(),
+                "sctp/9000".to_owned(),
+                "k8s/policy.yaml:15".to_owned()
+            ),
+            (
+                "shop/web".to_owned(),
+                "tcp/5432".to_owned(),
+                "k8s/policy.yaml:13".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn policy_files_name_imported_entities_as_written() {
+    let invariants = "\
+invariants:
+  - name: tool-cannot-reach-db
+    forbid: {from: ops/tool, to: shop/db}
+  - name: web-label
+    forbid: {from: tag:app=web, to: internet, direct: true}
+";
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("policies/invariants.yaml", invariants)
+        .args(["check", "k8s", "policies", "--format", "json"])
+        .run();
+    out.code(1);
+    let value = out.json();
+    assert_eq!(value["results"][0]["status"], "fail");
+    assert_eq!(value["results"][0]["witness"][0]["to"], "shop/db");
+    assert_eq!(
+        value["results"][0]["witness"][0]["location"],
+        "k8s/pods.yaml:20"
+    );
+    assert_eq!(value["results"][1]["status"], "fail");
+}
+
+#[test]
+fn a_name_declared_twice_names_both_places() {
+    let segment = "segments:\n  - name: shop\n";
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("policies/estate.yaml", segment)
+        .args(["check", "k8s", "policies"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("duplicate entity name `shop`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("k8s/pods.yaml:4"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("policies/estate.yaml:2"),
+        "{}",
+        out.stderr
+    );
+    // Hand-written names keep the plain rule.
+    let out = Cordon::new()
+        .file("policies/estate.yaml", "assets:\n  - name: shop/web\n")
+        .args(["check"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("invalid entity name `shop/web`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_manifests_are_located_errors() {
+    let cases = [
+        (
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector:\n    matchExpressions: [{key: a, operator: Inn}]\n",
+            "k8s/bad.yaml:6:",
+            "invalid operator `Inn`",
+        ),
+        (
+            "apiVersion: apps/v9\nkind: Deployment\nmetadata: {name: d}\n",
+            "k8s/bad.yaml:1:",
+            "unknown apiVersion `apps/v9` for kind `Deployment`",
+        ),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{ports: [{containerPort: http}]}]}\n",
+            "k8s/bad.yaml:4:",
+            "`containerPort` should be a port number",
+        ),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata: [name\n",
+            "k8s/bad.yaml:",
+            "error:",
+        ),
+    ];
+    for (text, place, message) in cases {
+        let out = Cordon::new()
+            .file("k8s/bad.yaml", text)
+            .args(["connections", "k8s"])
+            .run();
+        out.code(2);
+        assert!(out.stderr.contains(place), "{text}\n{}", out.stderr);
+        assert!(out.stderr.contains(message), "{text}\n{}", out.stderr);
+    }
+}
+
+#[test]
+fn ingress_exposes_the_service_backends_on_the_target_port() {
+    let ingress = "\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: main, port: 80, targetPort: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+spec:
+  rules:
+    - http:
+        paths:
+          - path: /
+            backend: {service: {name: web, port: {name: main}}}
+";
+    let found = pairs(
+        &[("k8s/pods.yaml", PODS), ("k8s/ingress.yaml", ingress)],
+        &[
+            "--from",
+            "ingress-controller,internet",
+            "--to",
+            "shop/web,ingress-controller",
+        ],
+    );
+    assert_eq!(
+        found,
+        [
+            "ingress-controller -> shop/web tcp/8080",
+            "internet -> ingress-controller tcp/80,tcp/443",
+            "internet -> shop/web any",
+        ]
+    );
+}
