@@ -381,6 +381,7 @@ fn merge(mut into: RawFile, next: RawFile) -> RawFile {
     append(&mut into.flows, next.flows);
     append(&mut into.invariants, next.invariants);
     append(&mut into.exceptions, next.exceptions);
+    append(&mut into.imports, next.imports);
     into
 }
 

@@ -166,7 +166,11 @@ fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
         kubernetes,
         skipped,
     } = gathered;
-    files.extend(import_kubernetes(kubernetes)?);
+    files.extend(import_kubernetes(kubernetes, None)?);
+    let placed = placed_clusters(&files)?;
+    for (cluster, manifests) in placed {
+        files.extend(import_kubernetes(manifests, Some(&cluster))?);
+    }
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
@@ -176,7 +180,10 @@ fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
 
 /// Runs the Kubernetes importer over the files that hold objects: one raw file for each
 /// manifest that contributes entities or flows, located in that manifest.
-fn import_kubernetes(files: Vec<ImportFile>) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
+fn import_kubernetes(
+    files: Vec<ImportFile>,
+    cluster: Option<&str>,
+) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
     if files.is_empty() {
         return Ok(Vec::new());
     }
@@ -187,7 +194,7 @@ fn import_kubernetes(files: Vec<ImportFile>) -> Result<Vec<ParsedFile>, Vec<Diag
             text: &file.text,
         })
         .collect();
-    let imported = kubernetes::import(&manifests)?;
+    let imported = kubernetes::import(&manifests, cluster)?;
     drop(manifests);
     let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
     Ok(imported
@@ -205,6 +212,87 @@ fn import_kubernetes(files: Vec<ImportFile>) -> Result<Vec<ParsedFile>, Vec<Diag
             })
         })
         .collect())
+}
+
+/// The clusters that policy files place with `imports: [{kubernetes: PATH, in: ENTITY}]`:
+/// each entity's name and the Kubernetes documents found under its path (relative to
+/// the policy file), in policy file order.
+fn placed_clusters(
+    files: &[ParsedFile],
+) -> Result<Vec<(String, Vec<ImportFile>)>, Vec<Diagnostic>> {
+    let mut clusters = Vec::new();
+    let mut diagnostics = Vec::new();
+    for file in files {
+        for item in file.raw.imports.iter().flatten() {
+            let Some(path) = &item.value.kubernetes else {
+                continue;
+            };
+            let base = file.found.path.parent().unwrap_or(std::path::Path::new(""));
+            let target = lexically_normal(&base.join(path.value.trim()));
+            if !target.exists() {
+                diagnostics.push(
+                    Diagnostic::new(
+                        file.found.display.clone(),
+                        path.line,
+                        path.column,
+                        diagnostic::Problem::PathNotFound {
+                            path: path.value.clone(),
+                        },
+                    )
+                    .with_help(Some("the path is relative to this file".to_owned())),
+                );
+                continue;
+            }
+            let (found, problems) = load::discover(&[target]);
+            diagnostics.extend(problems);
+            let mut manifests = Vec::new();
+            for found in found {
+                match load::read(found) {
+                    Ok(contents) => manifests.extend(
+                        contents
+                            .imports
+                            .into_iter()
+                            .filter(|file| file.kind == DocumentKind::Kubernetes),
+                    ),
+                    Err(diagnostic) => diagnostics.push(diagnostic),
+                }
+            }
+            let cluster = item
+                .value
+                .parent
+                .as_ref()
+                .map_or_else(String::new, |parent| parent.value.trim().to_owned());
+            clusters.push((cluster, manifests));
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(clusters)
+    } else {
+        diagnostic::sort(&mut diagnostics);
+        Err(diagnostics)
+    }
+}
+
+/// `a/b/../c` as `a/c`, without touching the file system, so that messages name an
+/// imported manifest as the user would.
+fn lexically_normal(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {

@@ -44,6 +44,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "flows",
     "invariants",
     "exceptions",
+    "imports",
 ];
 
 /// One policy file. Every key is optional and holds a list.
@@ -59,9 +60,20 @@ pub struct RawFile {
     pub flows: Option<Vec<At<RawFlow>>>,
     pub invariants: Option<Vec<At<RawInvariant>>>,
     pub exceptions: Option<Vec<At<RawException>>>,
+    pub imports: Option<Vec<At<RawImport>>>,
     /// Set on files an importer made: their names keep the source's own characters.
     #[serde(skip)]
     pub imported: bool,
+}
+
+/// Infrastructure to read into the model: `{kubernetes: PATH, in: ENTITY}`, the path
+/// relative to the policy file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImport {
+    pub kubernetes: Option<At<String>>,
+    #[serde(rename = "in")]
+    pub parent: Option<At<String>>,
 }
 
 /// An environment, segment or asset.

@@ -53,9 +53,19 @@ pub fn schema() -> Value {
             "credentials": list("credential"),
             "flows": list("flow"),
             "invariants": list("invariant"),
-            "exceptions": list("exception")
+            "exceptions": list("exception"),
+            "imports": list("import")
         },
         "$defs": {
+            "import": {
+                "type": "object",
+                "description": "Infrastructure read into the model: a directory or file of Kubernetes manifests, relative to this file, placed in an entity (its names then start with that entity's name and `/`).",
+                "additionalProperties": false,
+                "properties": {
+                    "kubernetes": {"type": "string"},
+                    "in": {"type": "string"}
+                }
+            },
             "selectors": selectors,
             "ports": ports,
             "entity": {
@@ -153,6 +163,7 @@ mod tests {
                 "environments",
                 "exceptions",
                 "flows",
+                "imports",
                 "invariants",
                 "segments",
                 "version"

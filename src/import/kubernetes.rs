@@ -40,8 +40,13 @@ pub struct Imported {
     pub skipped: BTreeMap<String, usize>,
 }
 
-/// Imports a cluster's manifests, or reports every problem found in them.
-pub fn import(manifests: &[Manifest]) -> Result<Imported, Vec<Diagnostic>> {
+/// Imports a cluster's manifests, or reports every problem found in them. A cluster
+/// placed in an entity (`imports: [{kubernetes: PATH, in: ENTITY}]`) has its namespaces
+/// inside that entity and its names prefixed with the entity's (`prod/payments/ledger`).
+pub fn import(
+    manifests: &[Manifest],
+    placed_in: Option<&str>,
+) -> Result<Imported, Vec<Diagnostic>> {
     let mut objects = Objects::default();
     let mut problems = Vec::new();
     for (index, manifest) in manifests.iter().enumerate() {
@@ -67,7 +72,7 @@ pub fn import(manifests: &[Manifest]) -> Result<Imported, Vec<Diagnostic>> {
     let cluster = Cluster::new(&objects);
     let mut grants = cluster.network_grants();
     grants.extend(cluster.ingress_grants());
-    let mut emitter = Emitter::new(&objects);
+    let mut emitter = Emitter::new(&objects, placed_in);
     emitter.entities(&objects);
     emitter.flows(&cluster, grants);
     Ok(Imported {
@@ -107,6 +112,9 @@ struct Emitter {
     per_namespace: BTreeMap<String, usize>,
     names: Vec<String>,
     namespaces: Vec<String>,
+    /// The entity the cluster is placed in: the parent of its namespaces and the prefix
+    /// of its names.
+    cluster: Option<String>,
 }
 
 fn at<T>(value: T, pos: Pos) -> At<T> {
@@ -122,7 +130,15 @@ fn workload_name(workload: &Workload) -> String {
 }
 
 impl Emitter {
-    fn new(objects: &Objects) -> Emitter {
+    /// A cluster's name for an entity: prefixed with the entity the cluster is in.
+    fn scoped(&self, name: &str) -> String {
+        match &self.cluster {
+            Some(cluster) => format!("{cluster}/{name}"),
+            None => name.to_owned(),
+        }
+    }
+
+    fn new(objects: &Objects, cluster: Option<&str>) -> Emitter {
         let mut per_namespace = BTreeMap::new();
         for workload in &objects.workloads {
             *per_namespace.entry(workload.namespace.clone()).or_default() += 1;
@@ -136,6 +152,7 @@ impl Emitter {
                 .iter()
                 .map(|w| w.namespace.clone())
                 .collect(),
+            cluster: cluster.map(str::to_owned),
         }
     }
 
@@ -171,8 +188,8 @@ impl Emitter {
         }
         for (name, (pos, tags)) in declared {
             let entity = RawEntity {
-                name: at(name.to_owned(), pos),
-                parent: None,
+                name: at(self.scoped(name), pos),
+                parent: self.cluster.clone().map(|cluster| at(cluster, pos)),
                 cidrs: None,
                 tags: Some(tags.into_iter().map(|tag| at(tag, pos)).collect()),
                 description: Some("Kubernetes namespace".to_owned()),
@@ -186,8 +203,8 @@ impl Emitter {
         for workload in &objects.workloads {
             let pos = workload.at;
             let entity = RawEntity {
-                name: at(workload_name(workload), pos),
-                parent: Some(at(workload.namespace.clone(), pos)),
+                name: at(self.scoped(&workload_name(workload)), pos),
+                parent: Some(at(self.scoped(&workload.namespace), pos)),
                 cidrs: None,
                 tags: Some(
                     workload
@@ -205,9 +222,10 @@ impl Emitter {
                 .push(at(entity, pos));
         }
         if let Some(first) = objects.backends.iter().map(|b| b.at).min() {
+            let controller = self.scoped(INGRESS_CONTROLLER);
             let entity = RawEntity {
-                name: at(INGRESS_CONTROLLER.to_owned(), first),
-                parent: None,
+                name: at(controller.clone(), first),
+                parent: self.cluster.clone().map(|cluster| at(cluster, first)),
                 cidrs: None,
                 tags: None,
                 description: Some("the cluster's ingress controller".to_owned()),
@@ -264,7 +282,7 @@ impl Emitter {
                     names.insert(crate::model::INTERNET.to_owned());
                 }
                 End::IngressController => {
-                    names.insert(INGRESS_CONTROLLER.to_owned());
+                    names.insert(self.scoped(INGRESS_CONTROLLER));
                 }
             }
         }
@@ -276,9 +294,9 @@ impl Emitter {
         for &index in &workloads {
             let namespace = self.namespaces[index].as_str();
             if counts.get(namespace) == self.per_namespace.get(namespace) {
-                names.insert(namespace.to_owned());
+                names.insert(self.scoped(namespace));
             } else {
-                names.insert(self.names[index].clone());
+                names.insert(self.scoped(&self.names[index]));
             }
         }
         names.into_iter().collect()

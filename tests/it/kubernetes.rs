@@ -315,3 +315,65 @@ spec:
         ]
     );
 }
+
+#[test]
+fn a_policy_file_places_a_cluster_in_an_entity() {
+    let policy = "\
+environments: [{name: prod}]
+imports:
+  - {kubernetes: ../k8s, in: prod}
+invariants:
+  - name: tool-cannot-reach-db
+    forbid: {from: prod/ops/tool, to: prod/shop/db}
+";
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("policies/cluster.yaml", policy)
+        .args(["check", "policies", "--format", "json"])
+        .run();
+    out.code(1);
+    let value = out.json();
+    let hop = &value["results"][0]["witness"][0];
+    assert_eq!(hop["from"], "prod/ops/tool");
+    assert_eq!(hop["to"], "prod/shop/db");
+    assert_eq!(hop["location"], "k8s/pods.yaml:20");
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("policies/cluster.yaml", policy)
+        .args([
+            "reach",
+            "policies",
+            "--from",
+            "prod/shop",
+            "--format",
+            "json",
+        ])
+        .run();
+    out.code(0);
+    let value = out.json();
+    let reached: Vec<&str> = value["reachable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entity"].as_str().unwrap())
+        .collect();
+    assert_eq!(reached, ["internet", "prod/ops/tool"]);
+    let out = Cordon::new()
+        .file(
+            "policies/cluster.yaml",
+            "imports: [{kubernetes: ../nowhere, in: prod}]\n",
+        )
+        .args(["check", "policies"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("policies/cluster.yaml:1:24"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("path `../nowhere` does not exist"),
+        "{}",
+        out.stderr
+    );
+}
