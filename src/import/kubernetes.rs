@@ -5,6 +5,7 @@
 //! everything after it see only the raw model.
 
 mod classes;
+mod identity;
 mod ingress;
 mod netpol;
 mod node;
@@ -74,6 +75,7 @@ pub fn import(
     grants.extend(cluster.ingress_grants());
     let mut emitter = Emitter::new(&objects, placed_in);
     emitter.entities(&objects);
+    emitter.identity(&objects);
     emitter.flows(&cluster, grants);
     Ok(Imported {
         files: emitter.files.into_iter().collect(),
@@ -115,6 +117,9 @@ struct Emitter {
     /// The entity the cluster is placed in: the parent of its namespaces and the prefix
     /// of its names.
     cluster: Option<String>,
+    /// The API server's name, once identity made one: it is an external address to
+    /// NetworkPolicies, so whatever reaches the internet reaches it too.
+    api: Option<String>,
 }
 
 fn at<T>(value: T, pos: Pos) -> At<T> {
@@ -153,6 +158,7 @@ impl Emitter {
                 .map(|w| w.namespace.clone())
                 .collect(),
             cluster: cluster.map(str::to_owned),
+            api: None,
         }
     }
 
@@ -267,7 +273,7 @@ impl Emitter {
     }
 
     /// The workloads an end stands for, or its special name.
-    fn selectors(&self, cluster: &Cluster, ends: &BTreeSet<End>) -> Vec<String> {
+    fn selectors(&self, cluster: &Cluster, ends: &BTreeSet<End>, target: bool) -> Vec<String> {
         let mut workloads = BTreeSet::new();
         let mut names = BTreeSet::new();
         for end in ends {
@@ -280,6 +286,9 @@ impl Emitter {
                 }
                 End::External(_) => {
                     names.insert(crate::model::INTERNET.to_owned());
+                    if target && let Some(api) = &self.api {
+                        names.insert(api.clone());
+                    }
                 }
                 End::IngressController => {
                     names.insert(self.scoped(INGRESS_CONTROLLER));
@@ -325,8 +334,8 @@ impl Emitter {
             };
             let flow = RawFlow {
                 name: None,
-                from: list(self.selectors(cluster, &from)),
-                to: list(self.selectors(cluster, &to)),
+                from: list(self.selectors(cluster, &from, false)),
+                to: list(self.selectors(cluster, &to, true)),
                 ports: Some(list(
                     ports.specs().iter().map(ToString::to_string).collect(),
                 )),

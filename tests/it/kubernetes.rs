@@ -377,3 +377,136 @@ invariants:
         out.stderr
     );
 }
+
+#[test]
+fn the_api_server_is_a_way_round_network_segmentation() {
+    let out = crate::harness::run_repo(&[
+        "check",
+        "examples/kubernetes/before",
+        "--today",
+        "2024-01-01",
+        "--format",
+        "json",
+    ]);
+    out.code(1);
+    let value = out.json();
+    let results = value["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "fail");
+    assert_eq!(results[1]["status"], "pass");
+    let hops: Vec<(&str, &str, &str)> = results[0]["witness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hop| {
+            (
+                hop["to"].as_str().unwrap(),
+                hop["location"].as_str().unwrap(),
+                hop["credential"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hops.last(),
+        Some(&(
+            "payments/ledger",
+            "examples/kubernetes/before/rbac.yaml:29",
+            "token:ci/runner"
+        ))
+    );
+    assert!(hops.iter().any(|hop| hop.0 == "kubernetes-api"), "{hops:?}");
+    // Each RBAC flow takes the bound account's token, and points at the roleRef.
+    let out = crate::harness::run_repo(&[
+        "connections",
+        "examples/kubernetes/before",
+        "--from",
+        "kubernetes-api",
+        "--format",
+        "json",
+    ]);
+    out.code(0);
+    let value = out.json();
+    let flows: Vec<(&str, &str, &str)> = value["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["to"].as_str().unwrap(),
+                c["flows"][0]["auth"][0].as_str().unwrap(),
+                c["flows"][0]["location"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flows,
+        [
+            (
+                "ci/runner",
+                "token:web/frontend",
+                "examples/kubernetes/before/rbac.yaml:14"
+            ),
+            (
+                "payments/ledger",
+                "token:ci/runner",
+                "examples/kubernetes/before/rbac.yaml:29"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn tokens_follow_automount_and_secrets_follow_rbac() {
+    let manifests = "\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: quiet, namespace: a}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p1, namespace: a}
+spec: {serviceAccountName: quiet, containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p2, namespace: a}
+spec:
+  serviceAccountName: quiet
+  automountServiceAccountToken: true
+  containers: [{name: c, envFrom: [{secretRef: {name: key}}]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader, labels: {agg: 'yes'}}
+rules: [{apiGroups: [''], resources: [secrets], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: aggregate}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {agg: 'yes'}}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everywhere}
+roleRef: {kind: ClusterRole, name: aggregate}
+subjects: [{kind: ServiceAccount, name: quiet, namespace: a}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: a}
+spec: {podSelector: {}}
+";
+    let out = Cordon::new()
+        .file("k8s/m.yaml", manifests)
+        .file(
+            "policies/i.yaml",
+            "invariants:\n  - {name: p1-cannot-read-key, forbid: {from: a/p1, to: secrets:a}}\n  - {name: p2-can, require: {from: a/p2, to: secrets:a}}\n",
+        )
+        .args(["check", "k8s", "policies", "--format", "json"])
+        .run();
+    out.code(0);
+    // p1's account turns automounting off; p2's own setting wins and mounts the token,
+    // which the aggregated ClusterRole lets list the namespace's Secrets.
+    let value = out.json();
+    assert_eq!(value["summary"]["passed"], 2, "{value}");
+}

@@ -38,6 +38,58 @@ pub struct Workload {
     pub kind: String,
     pub labels: Labels,
     pub ports: Vec<ContainerPort>,
+    pub service_account: String,
+    /// The pod's own `automountServiceAccountToken`, which wins over its ServiceAccount's.
+    pub automount: Option<bool>,
+    /// Secrets mounted as volumes or read into the environment.
+    pub secrets: Vec<String>,
+    pub at: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceAccount {
+    pub namespace: String,
+    pub name: String,
+    pub automount: Option<bool>,
+    pub at: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Secret {
+    pub namespace: String,
+    pub name: String,
+    pub at: Pos,
+}
+
+/// One rule of a Role or ClusterRole.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyRule {
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
+/// A Role (with a namespace) or ClusterRole (without).
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub labels: Labels,
+    pub rules: Vec<PolicyRule>,
+    /// A ClusterRole's `aggregationRule`: it also has the rules of the ClusterRoles these
+    /// select.
+    pub aggregation: Vec<LabelSelector>,
+}
+
+/// A RoleBinding (with a namespace) or ClusterRoleBinding (without).
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub role_kind: String,
+    pub role: String,
+    /// The service accounts it binds, as (namespace, name).
+    pub subjects: Vec<(String, String)>,
     pub at: Pos,
 }
 
@@ -165,6 +217,10 @@ pub struct Objects {
     pub admin: Vec<AdminPolicy>,
     pub services: Vec<Service>,
     pub backends: Vec<Backend>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub secrets: Vec<Secret>,
+    pub roles: Vec<Role>,
+    pub bindings: Vec<Binding>,
     /// Objects of kinds cordon does not model, by kind.
     pub skipped: BTreeMap<String, usize>,
 }
@@ -285,6 +341,10 @@ impl Reader<'_> {
                     || api_version.starts_with("extensions/")
                     || api_version.is_empty()
             }
+            "ServiceAccount" | "Secret" => api_version == "v1" || api_version.is_empty(),
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => {
+                api_version.starts_with("rbac.authorization.k8s.io/") || api_version.is_empty()
+            }
             "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy" => {
                 api_version.starts_with("policy.networking.k8s.io/") || api_version.is_empty()
             }
@@ -338,6 +398,35 @@ impl Reader<'_> {
             }
             "Service" => self.service(namespace, name, spec),
             "NetworkPolicy" => self.network_policy(namespace, spec),
+            "ServiceAccount" => {
+                let automount = match doc.value.get("automountServiceAccountToken") {
+                    Some(At {
+                        value: Node::Bool(value),
+                        ..
+                    }) => Some(*value),
+                    _ => None,
+                };
+                self.objects.service_accounts.push(ServiceAccount {
+                    namespace,
+                    name,
+                    automount,
+                    at,
+                });
+            }
+            "Secret" => self.objects.secrets.push(Secret {
+                namespace,
+                name,
+                at,
+            }),
+            "Role" | "ClusterRole" => {
+                let labels = self.labels(metadata.and_then(|m| m.value.get("labels")), "labels");
+                let namespace = (kind == "Role").then_some(namespace);
+                self.role(doc, namespace, name, labels);
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                let namespace = (kind == "RoleBinding").then_some(namespace);
+                self.binding(doc, namespace, name);
+            }
             "AdminNetworkPolicy" => self.admin_policy(false, spec),
             "BaselineAdminNetworkPolicy" => self.admin_policy(true, spec),
             "Ingress" => self.ingress(namespace, name, spec),
@@ -369,6 +458,9 @@ impl Reader<'_> {
         );
         let pod_spec = template.and_then(|t| t.value.get("spec"));
         let mut ports = Vec::new();
+        let mut secrets = Vec::new();
+        let mut service_account = "default".to_owned();
+        let mut automount = None;
         if let Some(pod_spec) = pod_spec {
             for field in ["containers", "initContainers"] {
                 for container in pod_spec
@@ -377,9 +469,36 @@ impl Reader<'_> {
                     .map_or(&[][..], |c| c.value.as_seq())
                 {
                     self.container(container, &mut ports);
+                    self.secret_references(container, &mut secrets);
                 }
             }
+            for volume in pod_spec
+                .value
+                .get("volumes")
+                .map_or(&[][..], |v| v.value.as_seq())
+            {
+                if let Some(secret) = volume.value.get("secret")
+                    && let Some(name) = self.string(secret, "secretName")
+                {
+                    secrets.push(name);
+                }
+            }
+            if let Some(account) = self
+                .string(pod_spec, "serviceAccountName")
+                .or_else(|| self.string(pod_spec, "serviceAccount"))
+            {
+                service_account = account;
+            }
+            if let Some(At {
+                value: Node::Bool(value),
+                ..
+            }) = pod_spec.value.get("automountServiceAccountToken")
+            {
+                automount = Some(*value);
+            }
         }
+        secrets.sort();
+        secrets.dedup();
         // A pod created by a controller folds into it, even when the controller is not
         // among the inputs; a pod owned by a Node (a static pod) keeps its own name.
         let owner = metadata
@@ -403,6 +522,9 @@ impl Reader<'_> {
             kind: if owned { format!("owned:{kind}") } else { kind },
             labels,
             ports,
+            service_account,
+            automount,
+            secrets,
             at,
         });
     }
@@ -432,6 +554,114 @@ impl Reader<'_> {
                 protocol,
             });
         }
+    }
+
+    /// Secrets a container reads into its environment.
+    fn secret_references(&mut self, container: &At<Node>, secrets: &mut Vec<String>) {
+        for env in container
+            .value
+            .get("env")
+            .map_or(&[][..], |e| e.value.as_seq())
+        {
+            if let Some(reference) = env
+                .value
+                .get("valueFrom")
+                .and_then(|v| v.value.get("secretKeyRef"))
+                && let Some(name) = self.string(reference, "name")
+            {
+                secrets.push(name);
+            }
+        }
+        for source in container
+            .value
+            .get("envFrom")
+            .map_or(&[][..], |e| e.value.as_seq())
+        {
+            if let Some(reference) = source.value.get("secretRef")
+                && let Some(name) = self.string(reference, "name")
+            {
+                secrets.push(name);
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &At<Node>, key: &str) -> Vec<String> {
+        node.value
+            .get(key)
+            .map_or(&[][..], |list| list.value.as_seq())
+            .iter()
+            .filter_map(|item| item.value.scalar_text())
+            .collect()
+    }
+
+    fn role(&mut self, doc: &At<Node>, namespace: Option<String>, name: String, labels: Labels) {
+        let mut rules = Vec::new();
+        for rule in doc.value.get("rules").map_or(&[][..], |r| r.value.as_seq()) {
+            rules.push(PolicyRule {
+                api_groups: self.strings(rule, "apiGroups"),
+                resources: self.strings(rule, "resources"),
+                verbs: self.strings(rule, "verbs"),
+            });
+        }
+        let mut aggregation = Vec::new();
+        if let Some(selectors) = doc
+            .value
+            .get("aggregationRule")
+            .and_then(|a| a.value.get("clusterRoleSelectors"))
+        {
+            for selector in selectors.value.as_seq() {
+                aggregation.push(self.selector(Some(selector), "clusterRoleSelectors"));
+            }
+        }
+        self.objects.roles.push(Role {
+            namespace,
+            name,
+            labels,
+            rules,
+            aggregation,
+        });
+    }
+
+    fn binding(&mut self, doc: &At<Node>, namespace: Option<String>, name: String) {
+        let Some(role_ref) = doc.value.get("roleRef") else {
+            self.problem(
+                doc,
+                Problem::MissingKey {
+                    key: "roleRef".to_owned(),
+                },
+                None,
+            );
+            return;
+        };
+        let role_kind = self.string(role_ref, "kind").unwrap_or_default();
+        let role = self.string(role_ref, "name").unwrap_or_default();
+        let mut subjects = Vec::new();
+        for subject in doc
+            .value
+            .get("subjects")
+            .map_or(&[][..], |s| s.value.as_seq())
+        {
+            if self.string(subject, "kind").as_deref() != Some("ServiceAccount") {
+                continue;
+            }
+            let Some(account) = self.string(subject, "name") else {
+                continue;
+            };
+            let account_namespace = self
+                .string(subject, "namespace")
+                .or_else(|| namespace.clone())
+                .unwrap_or_else(|| "default".to_owned());
+            subjects.push((account_namespace, account));
+        }
+        let at = self.pos(role_ref);
+        self.objects.bindings.push(Binding {
+            namespace,
+            name,
+            role_kind,
+            role,
+            subjects,
+            at,
+        });
     }
 
     /// `protocol`, TCP when absent.

@@ -1,0 +1,261 @@
+//! The identity plane: service-account tokens and Secrets as credentials, and RBAC as
+//! flows from the cluster's API server. A workload holds its ServiceAccount's token
+//! (unless automounting is off: the pod's setting wins over its ServiceAccount's) and the
+//! Secrets it mounts or reads into its environment. A binding whose role may create pods
+//! (or `pods/exec`) in a namespace opens a flow from the API server to that namespace's
+//! workloads; one whose role may get or list Secrets opens a flow to the namespace's
+//! secret store, which holds its Secrets and tokens. Each flow takes the bound accounts'
+//! tokens as `auth` and points at the binding's `roleRef`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::objects::{Objects, PolicyRule, Pos, Role};
+use super::{Emitter, at, workload_name};
+use crate::raw::{RawCredential, RawEntity, RawFlow, RawList};
+
+/// The asset that RBAC flows start from.
+pub const API_SERVER: &str = "kubernetes-api";
+
+/// Whether some rule lets `verb` act on `resource` in the core API group.
+fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
+    rules.iter().any(|rule| {
+        let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
+        any(&rule.api_groups, "") && any(&rule.resources, resource) && any(&rule.verbs, verb)
+    })
+}
+
+/// A role's rules, with those of the ClusterRoles its aggregation selects.
+fn rules_of<'o>(objects: &'o Objects, role: &'o Role) -> Vec<&'o PolicyRule> {
+    let mut rules: Vec<&PolicyRule> = role.rules.iter().collect();
+    if !role.aggregation.is_empty() {
+        for other in objects.roles.iter().filter(|r| r.namespace.is_none()) {
+            if role.aggregation.iter().any(|s| s.matches(&other.labels)) {
+                rules.extend(other.rules.iter());
+            }
+        }
+    }
+    rules
+}
+
+/// A credential being gathered: where it is declared and who holds it.
+#[derive(Default)]
+struct Gathering {
+    at: Option<Pos>,
+    holders: BTreeSet<String>,
+}
+
+impl Gathering {
+    fn place(&mut self, pos: Pos) {
+        self.at = Some(self.at.map_or(pos, |at| at.min(pos)));
+    }
+}
+
+impl Emitter {
+    fn token_name(&self, namespace: &str, account: &str) -> String {
+        format!("token:{}", self.scoped(&format!("{namespace}/{account}")))
+    }
+
+    /// Emits the API server, the credentials and the RBAC flows. Nothing when the inputs
+    /// bind no role: then no credential opens anything.
+    pub(super) fn identity(&mut self, objects: &Objects) {
+        let Some(first) = objects.bindings.iter().map(|b| b.at).min() else {
+            return;
+        };
+        let api = self.scoped(API_SERVER);
+        let accounts: BTreeMap<(&str, &str), &super::objects::ServiceAccount> = objects
+            .service_accounts
+            .iter()
+            .map(|a| ((a.namespace.as_str(), a.name.as_str()), a))
+            .collect();
+        let mut tokens: BTreeMap<(String, String), Gathering> = BTreeMap::new();
+        let mut secrets: BTreeMap<(String, String), Gathering> = BTreeMap::new();
+        for account in &objects.service_accounts {
+            tokens
+                .entry((account.namespace.clone(), account.name.clone()))
+                .or_default()
+                .place(account.at);
+        }
+        for secret in &objects.secrets {
+            secrets
+                .entry((secret.namespace.clone(), secret.name.clone()))
+                .or_default()
+                .place(secret.at);
+        }
+        for workload in &objects.workloads {
+            let holder = self.scoped(&workload_name(workload));
+            let account = accounts.get(&(
+                workload.namespace.as_str(),
+                workload.service_account.as_str(),
+            ));
+            let mounted = workload
+                .automount
+                .or(account.and_then(|a| a.automount))
+                .unwrap_or(true);
+            if mounted {
+                let token = tokens
+                    .entry((workload.namespace.clone(), workload.service_account.clone()))
+                    .or_default();
+                token.place(workload.at);
+                token.holders.insert(holder.clone());
+            }
+            for name in &workload.secrets {
+                let secret = secrets
+                    .entry((workload.namespace.clone(), name.clone()))
+                    .or_default();
+                secret.place(workload.at);
+                secret.holders.insert(holder.clone());
+            }
+        }
+        let namespaces: Vec<String> = self.per_namespace.keys().cloned().collect();
+        let mut stores: BTreeMap<String, Pos> = BTreeMap::new();
+        for binding in &objects.bindings {
+            let role = objects.roles.iter().find(|role| {
+                role.name == binding.role
+                    && match binding.role_kind.as_str() {
+                        "Role" => role.namespace == binding.namespace,
+                        _ => role.namespace.is_none(),
+                    }
+            });
+            // Kubernetes accepts a binding to a role that does not exist yet; it grants
+            // nothing until the role appears.
+            let Some(role) = role else {
+                continue;
+            };
+            let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
+            let control = allows(&rules, "create", "pods") || allows(&rules, "create", "pods/exec");
+            let read = allows(&rules, "get", "secrets") || allows(&rules, "list", "secrets");
+            if (!control && !read) || binding.subjects.is_empty() {
+                continue;
+            }
+            let mut auth = Vec::new();
+            for (namespace, account) in &binding.subjects {
+                tokens
+                    .entry((namespace.clone(), account.clone()))
+                    .or_default()
+                    .place(binding.at);
+                auth.push(self.token_name(namespace, account));
+            }
+            auth.sort();
+            auth.dedup();
+            // A ClusterRoleBinding applies in every namespace.
+            let scope: Vec<String> = match &binding.namespace {
+                Some(namespace) => vec![namespace.clone()],
+                None => namespaces.clone(),
+            };
+            let mut targets = Vec::new();
+            for namespace in &scope {
+                if control && self.per_namespace.contains_key(namespace) {
+                    targets.push(self.scoped(namespace));
+                }
+                if read {
+                    stores.entry(namespace.clone()).or_insert(binding.at);
+                    targets.push(self.scoped(&format!("secrets:{namespace}")));
+                }
+            }
+            if targets.is_empty() {
+                continue;
+            }
+            let pos = binding.at;
+            let list = |names: Vec<String>| {
+                at(
+                    RawList(names.into_iter().map(|n| at(n, pos)).collect()),
+                    pos,
+                )
+            };
+            let flow = RawFlow {
+                name: None,
+                from: list(vec![api.clone()]),
+                to: list(targets),
+                ports: None,
+                auth: Some(list(auth)),
+                kind: Some("kubernetes-rbac".to_owned()),
+                description: Some(format!(
+                    "{} `{}` grants {}",
+                    if binding.namespace.is_some() {
+                        "RoleBinding"
+                    } else {
+                        "ClusterRoleBinding"
+                    },
+                    binding.name,
+                    [(control, "control of pods"), (read, "reading Secrets")]
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, what)| *what)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                )),
+                owner: None,
+                ticket: None,
+            };
+            self.file(pos)
+                .flows
+                .get_or_insert_with(Vec::new)
+                .push(at(flow, pos));
+        }
+        // A namespace's secret store holds its Secrets and its accounts' tokens.
+        for (namespace, pos) in &stores {
+            let store = self.scoped(&format!("secrets:{namespace}"));
+            for ((owner, _), gathering) in tokens.iter_mut().chain(secrets.iter_mut()) {
+                if owner == namespace {
+                    gathering.holders.insert(store.clone());
+                }
+            }
+            let entity = RawEntity {
+                name: at(store, *pos),
+                parent: self.cluster.clone().map(|cluster| at(cluster, *pos)),
+                cidrs: None,
+                tags: None,
+                description: Some(format!("the Secrets of namespace `{namespace}`")),
+                owner: None,
+            };
+            self.file(*pos)
+                .assets
+                .get_or_insert_with(Vec::new)
+                .push(at(entity, *pos));
+        }
+        let entity = RawEntity {
+            name: at(api.clone(), first),
+            parent: self.cluster.clone().map(|cluster| at(cluster, first)),
+            cidrs: None,
+            tags: None,
+            description: Some("the cluster's API server".to_owned()),
+            owner: None,
+        };
+        self.file(first)
+            .assets
+            .get_or_insert_with(Vec::new)
+            .push(at(entity, first));
+        self.api = Some(api);
+        for (kind, map) in [("kubernetes-token", tokens), ("kubernetes-secret", secrets)] {
+            for ((namespace, name), gathering) in map {
+                let pos = gathering.at.unwrap_or(first);
+                let credential = RawCredential {
+                    name: at(
+                        if kind == "kubernetes-token" {
+                            self.token_name(&namespace, &name)
+                        } else {
+                            format!("secret:{}", self.scoped(&format!("{namespace}/{name}")))
+                        },
+                        pos,
+                    ),
+                    held_by: (!gathering.holders.is_empty()).then(|| {
+                        at(
+                            RawList(gathering.holders.into_iter().map(|h| at(h, pos)).collect()),
+                            pos,
+                        )
+                    }),
+                    leaked: None,
+                    status: None,
+                    kind: Some(kind.to_owned()),
+                    description: None,
+                    owner: None,
+                    rotated: None,
+                };
+                self.file(pos)
+                    .credentials
+                    .get_or_insert_with(Vec::new)
+                    .push(at(credential, pos));
+            }
+        }
+    }
+}
