@@ -140,12 +140,26 @@ pub fn load(
 /// Notes on standard error the files found but not read as policies: one line with
 /// their count, or with `--verbose` one line each.
 pub fn report_skipped(common: &CommonArgs, model: &Model) {
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let note = render::style::NOTE;
+    let kinds = model.sources.skipped_kinds();
+    if common.verbose && !common.quiet && !kinds.is_empty() {
+        let counts: Vec<String> = kinds
+            .iter()
+            .map(|(kind, count)| format!("{count} {kind}"))
+            .collect();
+        let _ = writeln!(
+            stream,
+            "{}note:{} skipped Kubernetes objects of kinds cordon does not model: {}",
+            note.render(),
+            note.render_reset(),
+            counts.join(", ")
+        );
+    }
     let skipped = model.sources.skipped();
     if skipped.is_empty() || common.quiet {
         return;
     }
-    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
-    let note = render::style::NOTE;
     if common.verbose {
         for file in skipped {
             let _ = writeln!(

@@ -41,6 +41,8 @@ pub struct Skipped {
 pub struct Sources {
     files: Vec<Source>,
     skipped: Vec<Skipped>,
+    /// Objects an importer read but does not model, by kind, with their count.
+    skipped_kinds: Vec<(String, usize)>,
 }
 
 impl Sources {
@@ -48,6 +50,7 @@ impl Sources {
         Sources {
             files,
             skipped: Vec::new(),
+            skipped_kinds: Vec::new(),
         }
     }
 
@@ -58,6 +61,16 @@ impl Sources {
     /// The files found but not read as policies, in path order.
     pub fn skipped(&self) -> &[Skipped] {
         &self.skipped
+    }
+
+    /// Kinds of Kubernetes objects read but not modelled, in kind order, with counts.
+    pub fn skipped_kinds(&self) -> &[(String, usize)] {
+        &self.skipped_kinds
+    }
+
+    pub fn set_skipped_kinds(&mut self, kinds: impl IntoIterator<Item = (String, usize)>) {
+        self.skipped_kinds = kinds.into_iter().collect();
+        self.skipped_kinds.sort();
     }
 
     pub fn set_skipped(&mut self, mut skipped: Vec<Skipped>) {

@@ -166,15 +166,21 @@ fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
         kubernetes,
         skipped,
     } = gathered;
-    files.extend(import_kubernetes(kubernetes, None)?);
+    let mut skipped_kinds = std::collections::BTreeMap::new();
+    files.extend(import_kubernetes(kubernetes, None, &mut skipped_kinds)?);
     let placed = placed_clusters(&files)?;
     for (cluster, manifests) in placed {
-        files.extend(import_kubernetes(manifests, Some(&cluster))?);
+        files.extend(import_kubernetes(
+            manifests,
+            Some(&cluster),
+            &mut skipped_kinds,
+        )?);
     }
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
+    model.sources.set_skipped_kinds(skipped_kinds);
     Ok(model)
 }
 
@@ -183,6 +189,7 @@ fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
 fn import_kubernetes(
     files: Vec<ImportFile>,
     cluster: Option<&str>,
+    skipped_kinds: &mut std::collections::BTreeMap<String, usize>,
 ) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
     if files.is_empty() {
         return Ok(Vec::new());
@@ -195,6 +202,9 @@ fn import_kubernetes(
         })
         .collect();
     let imported = kubernetes::import(&manifests, cluster)?;
+    for (kind, count) in &imported.skipped {
+        *skipped_kinds.entry(kind.clone()).or_default() += count;
+    }
     drop(manifests);
     let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
     Ok(imported

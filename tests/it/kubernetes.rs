@@ -510,3 +510,26 @@ spec: {podSelector: {}}
     let value = out.json();
     assert_eq!(value["summary"]["passed"], 2, "{value}");
 }
+
+#[test]
+fn kinds_not_modelled_are_counted_with_verbose() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";
+    let cordon = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("k8s/other.yaml", text);
+    let out = cordon.args(["connections", "k8s", "--verbose"]).run();
+    out.code(0);
+    assert!(
+        out.stderr.contains(
+            "skipped Kubernetes objects of kinds cordon does not model: 2 ConfigMap, 1 HorizontalPodAutoscaler"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("k8s/other.yaml", text)
+        .args(["connections", "k8s"])
+        .run();
+    assert!(!out.stderr.contains("ConfigMap"), "{}", out.stderr);
+}

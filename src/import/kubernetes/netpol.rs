@@ -89,9 +89,14 @@ impl Cluster<'_> {
         target: End,
         direction: Direction,
     ) -> Vec<(PortSet, Pos, bool)> {
+        let open = || vec![(PortSet::all(), Pos::default(), true)];
         let Some(applying) = self.applying(subject, direction) else {
-            return vec![(PortSet::all(), Pos::default(), true)];
+            return open();
         };
+        // Most workloads are selected by nothing: no need to walk the tiers.
+        if applying.admin.is_empty() && applying.network.is_none() && applying.baseline.is_empty() {
+            return open();
+        }
         let peer_of = self.peer_of(peer);
         let target = self.class(target);
         let matching = |ids: &[u32]| -> Vec<(Action, PortSet, Pos)> {
