@@ -43,7 +43,7 @@ pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckRe
     notes.sort_by_key(|(index, _)| *index);
     timings.lap("check");
     CheckReport {
-        inputs: model.sources.files().to_vec(),
+        inputs: model.sources.inputs(),
         today,
         results,
         fail_on: Severity::Low,

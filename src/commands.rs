@@ -102,7 +102,7 @@ pub fn require_invariants(
     if allow_empty || !model.invariants.is_empty() {
         return Ok(());
     }
-    let files = model.sources.files().len();
+    let files = model.sources.inputs().len();
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let _ = writeln!(
         stream,

@@ -48,7 +48,7 @@ pub struct Evidence {
 pub fn evidence(model: &Model, title: &str, today: Date) -> Evidence {
     let check = check(model, today);
     let mut combined = String::new();
-    for input in model.sources.files() {
+    for input in model.sources.inputs() {
         combined.push_str(&format!("{}  {}\n", input.sha256, input.path));
     }
     Evidence {

@@ -63,6 +63,14 @@ impl Sources {
         &self.skipped
     }
 
+    /// The files read, each once: a file that holds both policy documents and objects for
+    /// an importer is two sources with one path.
+    pub fn inputs(&self) -> Vec<Source> {
+        let mut inputs = self.files.clone();
+        inputs.dedup_by(|a, b| a.path == b.path);
+        inputs
+    }
+
     /// Kinds of Kubernetes objects read but not modelled, in kind order, with counts.
     pub fn skipped_kinds(&self) -> &[(String, usize)] {
         &self.skipped_kinds

@@ -52,7 +52,7 @@ pub fn run(args: &EvidenceArgs) -> Outcome {
             render::evidence_markdown::report(&bundle).into_bytes(),
         ),
     ];
-    for input in model.sources.files() {
+    for input in model.sources.inputs() {
         match std::fs::read(&input.path) {
             Ok(bytes) => files.push((Path::new("inputs").join(inside_bundle(&input.path)), bytes)),
             Err(error) => {

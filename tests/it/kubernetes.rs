@@ -533,3 +533,53 @@ fn kinds_not_modelled_are_counted_with_verbose() {
         .run();
     assert!(!out.stderr.contains("ConfigMap"), "{}", out.stderr);
 }
+
+#[test]
+fn a_file_of_objects_and_policy_is_one_input() {
+    let text = format!(
+        "{PODS}---\ninvariants:\n  - {{name: i, forbid: {{from: internet, to: shop/db}}}}\n"
+    );
+    let out = Cordon::new()
+        .file("all.yaml", text)
+        .args(["check", "all.yaml", "--format", "json"])
+        .run();
+    out.code(1);
+    let value = out.json();
+    assert_eq!(value["inputs"].as_array().unwrap().len(), 1, "{value}");
+    assert_eq!(value["results"][0]["witness"][0]["location"], "all.yaml:20");
+}
+
+#[test]
+fn strange_manifests_never_panic() {
+    let strange = [
+        "apiVersion: v1\nkind: List\nitems: 3\n",
+        "apiVersion: v1\nkind: PodList\nitems: [{metadata: {name: x}}, 7, null]\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, ownerReferences: [{}, {kind: Node}]}\nspec: {containers: 5}\n",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\nspec: {podSelector: [], ingress: {a: 1}, egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: [nonsense]}}], ports: [{port: 0}, {port: 99999}, {port: http, endPort: 1}]}]}\n",
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec: {priority: x, subject: 3, ingress: [{action: Allow, from: 4, ports: [{portRange: {start: 9, end: 1}}]}]}\n",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\nroleRef: {kind: ClusterRole, name: missing}\nsubjects: [{kind: ServiceAccount, name: s}]\n",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: [a], ports: [{port: x, targetPort: {}}]}\n",
+        "- just\n- a list\n",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: &a {x: *a}\n",
+        "\u{feff}apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: crlf}\r\n",
+    ];
+    for text in strange {
+        let out = Cordon::new()
+            .file("k8s/strange.yaml", text)
+            .args(["connections", "k8s"])
+            .run();
+        assert!(
+            matches!(out.code, 0 | 2),
+            "{text}\n{}{}",
+            out.stdout,
+            out.stderr
+        );
+        if out.code == 2 {
+            assert!(
+                out.stderr.contains("k8s/strange.yaml"),
+                "{text}\n{}",
+                out.stderr
+            );
+        }
+    }
+}
