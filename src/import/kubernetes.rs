@@ -130,6 +130,27 @@ fn at<T>(value: T, pos: Pos) -> At<T> {
     }
 }
 
+/// A list of names, each of them and the whole located at `pos`.
+fn located_list(names: Vec<String>, pos: Pos) -> At<RawList> {
+    at(
+        RawList(names.into_iter().map(|n| at(n, pos)).collect()),
+        pos,
+    )
+}
+
+/// What differs between the importer's flows; all are unnamed, so that each is named by
+/// its manifest line.
+#[derive(Default)]
+struct FlowSpec {
+    from: Vec<String>,
+    to: Vec<String>,
+    /// `None`: any.
+    ports: Option<Vec<String>>,
+    auth: Option<Vec<String>>,
+    kind: Option<String>,
+    description: Option<String>,
+}
+
 fn workload_name(workload: &Workload) -> String {
     format!("{}/{}", workload.namespace, workload.name)
 }
@@ -169,6 +190,24 @@ impl Emitter {
                 imported: true,
                 ..RawFile::default()
             })
+    }
+
+    fn push_flow(&mut self, pos: Pos, spec: FlowSpec) {
+        let flow = RawFlow {
+            name: None,
+            from: located_list(spec.from, pos),
+            to: located_list(spec.to, pos),
+            ports: spec.ports.map(|ports| located_list(ports, pos)),
+            auth: spec.auth.map(|auth| located_list(auth, pos)),
+            kind: spec.kind,
+            description: spec.description,
+            owner: None,
+            ticket: None,
+        };
+        self.file(pos)
+            .flows
+            .get_or_insert_with(Vec::new)
+            .push(at(flow, pos));
     }
 
     fn entities(&mut self, objects: &Objects) {
@@ -237,38 +276,22 @@ impl Emitter {
                 description: Some("the cluster's ingress controller".to_owned()),
                 owner: None,
             };
-            let flow = RawFlow {
-                name: None,
-                from: at(
-                    RawList(vec![at(crate::model::INTERNET.to_owned(), first)]),
-                    first,
-                ),
-                to: at(
-                    RawList(vec![at(INGRESS_CONTROLLER.to_owned(), first)]),
-                    first,
-                ),
-                ports: Some(at(
-                    RawList(vec![
-                        at("tcp/80".to_owned(), first),
-                        at("tcp/443".to_owned(), first),
-                    ]),
-                    first,
-                )),
-                auth: None,
-                kind: None,
-                description: Some(
-                    "the ingress controller takes connections from the internet".to_owned(),
-                ),
-                owner: None,
-                ticket: None,
-            };
-            let file = self.file(first);
-            file.assets
+            self.file(first)
+                .assets
                 .get_or_insert_with(Vec::new)
                 .push(at(entity, first));
-            file.flows
-                .get_or_insert_with(Vec::new)
-                .push(at(flow, first));
+            self.push_flow(
+                first,
+                FlowSpec {
+                    from: vec![crate::model::INTERNET.to_owned()],
+                    to: vec![controller],
+                    ports: Some(vec!["tcp/80".to_owned(), "tcp/443".to_owned()]),
+                    description: Some(
+                        "the ingress controller takes connections from the internet".to_owned(),
+                    ),
+                    ..FlowSpec::default()
+                },
+            );
         }
     }
 
@@ -326,29 +349,13 @@ impl Emitter {
             by_targets.entry((pos, ports, to)).or_default().insert(from);
         }
         for ((pos, ports, to), from) in by_targets {
-            let list = |names: Vec<String>| {
-                at(
-                    RawList(names.into_iter().map(|n| at(n, pos)).collect()),
-                    pos,
-                )
+            let spec = FlowSpec {
+                from: self.selectors(cluster, &from, false),
+                to: self.selectors(cluster, &to, true),
+                ports: Some(ports.specs().iter().map(ToString::to_string).collect()),
+                ..FlowSpec::default()
             };
-            let flow = RawFlow {
-                name: None,
-                from: list(self.selectors(cluster, &from, false)),
-                to: list(self.selectors(cluster, &to, true)),
-                ports: Some(list(
-                    ports.specs().iter().map(ToString::to_string).collect(),
-                )),
-                auth: None,
-                kind: None,
-                description: None,
-                owner: None,
-                ticket: None,
-            };
-            self.file(pos)
-                .flows
-                .get_or_insert_with(Vec::new)
-                .push(at(flow, pos));
+            self.push_flow(pos, spec);
         }
     }
 }

@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::objects::{Objects, PolicyRule, Pos, Role};
-use super::{Emitter, at, workload_name};
-use crate::raw::{RawCredential, RawEntity, RawFlow, RawList};
+use super::{Emitter, FlowSpec, at, located_list, workload_name};
+use crate::raw::{RawCredential, RawEntity};
 
 /// The asset that RBAC flows start from.
 pub const API_SERVER: &str = "kubernetes-api";
@@ -155,42 +155,32 @@ impl Emitter {
             if targets.is_empty() {
                 continue;
             }
-            let pos = binding.at;
-            let list = |names: Vec<String>| {
-                at(
-                    RawList(names.into_iter().map(|n| at(n, pos)).collect()),
-                    pos,
-                )
-            };
-            let flow = RawFlow {
-                name: None,
-                from: list(vec![api.clone()]),
-                to: list(targets),
-                ports: None,
-                auth: Some(list(auth)),
-                kind: Some("kubernetes-rbac".to_owned()),
-                description: Some(format!(
-                    "{} `{}` grants {}",
-                    if binding.namespace.is_some() {
-                        "RoleBinding"
-                    } else {
-                        "ClusterRoleBinding"
-                    },
-                    binding.name,
-                    [(control, "control of pods"), (read, "reading Secrets")]
-                        .iter()
-                        .filter(|(on, _)| *on)
-                        .map(|(_, what)| *what)
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                )),
-                owner: None,
-                ticket: None,
-            };
-            self.file(pos)
-                .flows
-                .get_or_insert_with(Vec::new)
-                .push(at(flow, pos));
+            let description = format!(
+                "{} `{}` grants {}",
+                if binding.namespace.is_some() {
+                    "RoleBinding"
+                } else {
+                    "ClusterRoleBinding"
+                },
+                binding.name,
+                [(control, "control of pods"), (read, "reading Secrets")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, what)| *what)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            );
+            self.push_flow(
+                binding.at,
+                FlowSpec {
+                    from: vec![api.clone()],
+                    to: targets,
+                    ports: None,
+                    auth: Some(auth),
+                    kind: Some("kubernetes-rbac".to_owned()),
+                    description: Some(description),
+                },
+            );
         }
         // A namespace's secret store holds its Secrets and its accounts' tokens.
         for (namespace, pos) in &stores {
@@ -238,12 +228,8 @@ impl Emitter {
                         },
                         pos,
                     ),
-                    held_by: (!gathering.holders.is_empty()).then(|| {
-                        at(
-                            RawList(gathering.holders.into_iter().map(|h| at(h, pos)).collect()),
-                            pos,
-                        )
-                    }),
+                    held_by: (!gathering.holders.is_empty())
+                        .then(|| located_list(gathering.holders.into_iter().collect(), pos)),
                     leaked: None,
                     status: None,
                     kind: Some(kind.to_owned()),
