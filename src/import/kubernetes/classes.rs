@@ -388,3 +388,35 @@ impl<'o> Cluster<'o> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(text: &str) -> IpNet {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn regions_cut_the_space_where_blocks_begin_and_end() {
+        let peers = [Peer::IpBlock {
+            cidr: net("10.0.0.0/8"),
+            except: vec![net("10.1.0.0/16")],
+        }];
+        let rule = FlatRule {
+            namespace: "",
+            action: Action::Allow,
+            peers: Some(&peers),
+            ports: None,
+            at: Pos::default(),
+        };
+        let regions = regions(std::slice::from_ref(&rule));
+        // IPv4: before 10/8, 10.0/16, the exception, the rest of 10/8, after; IPv6 whole.
+        assert_eq!(regions.len(), 6);
+        let held: Vec<bool> = regions
+            .iter()
+            .map(|&region| block_holds(&net("10.0.0.0/8"), &[net("10.1.0.0/16")], region))
+            .collect();
+        assert_eq!(held, [false, true, false, true, false, false]);
+    }
+}

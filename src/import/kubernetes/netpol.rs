@@ -212,3 +212,81 @@ impl Cluster<'_> {
         self.class(end).map_or(0, |class| class.members.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::kubernetes::classes::Applying;
+    use crate::import::kubernetes::objects::ContainerPort;
+
+    fn class(ports: Vec<ContainerPort>) -> Class {
+        Class {
+            members: vec![0],
+            ingress: Applying::default(),
+            egress: Applying::default(),
+            peer_of: Vec::new(),
+            ports,
+            at: Pos::default(),
+        }
+    }
+
+    fn show(set: &PortSet) -> Vec<String> {
+        set.specs().iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn rule_ports_resolve_names_ranges_and_defaults() {
+        let target = class(vec![
+            ContainerPort {
+                name: Some("http".into()),
+                port: 8080,
+                protocol: Protocol::Tcp,
+            },
+            ContainerPort {
+                name: Some("dns".into()),
+                port: 53,
+                protocol: Protocol::Udp,
+            },
+        ]);
+        assert!(rule_ports(None, Some(&target)).is_all());
+        let ports = [
+            RulePort {
+                protocol: Protocol::Tcp,
+                port: Some(PortRef::Name("http".into())),
+                end_port: None,
+            },
+            // A name on the wrong protocol matches nothing.
+            RulePort {
+                protocol: Protocol::Tcp,
+                port: Some(PortRef::Name("dns".into())),
+                end_port: None,
+            },
+            RulePort {
+                protocol: Protocol::Sctp,
+                port: Some(PortRef::Number(9000)),
+                end_port: Some(9010),
+            },
+            RulePort {
+                protocol: Protocol::Udp,
+                port: None,
+                end_port: None,
+            },
+        ];
+        assert_eq!(
+            show(&rule_ports(Some(&ports), Some(&target))),
+            ["tcp/8080", "udp", "sctp/9000-9010"]
+        );
+        // Outside the cluster, a named port names nothing.
+        assert_eq!(
+            show(&rule_ports(Some(&ports[..1]), None)),
+            Vec::<String>::new()
+        );
+        // An admin rule's named port takes the container port's own protocol.
+        let any = [RulePort {
+            protocol: Protocol::Any,
+            port: Some(PortRef::Name("dns".into())),
+            end_port: None,
+        }];
+        assert_eq!(show(&rule_ports(Some(&any), Some(&target))), ["udp/53"]);
+    }
+}
