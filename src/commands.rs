@@ -142,6 +142,10 @@ pub fn load(
 pub fn report_skipped(common: &CommonArgs, model: &Model) {
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let note = render::style::NOTE;
+    let warnings = model.sources.warnings();
+    if !warnings.is_empty() && !common.quiet {
+        let _ = stream.write_all(render::diagnostics::warnings(warnings).as_bytes());
+    }
     let kinds = model.sources.skipped_kinds();
     if common.verbose && !common.quiet && !kinds.is_empty() {
         let counts: Vec<String> = kinds

@@ -102,6 +102,10 @@ pub enum Problem {
     },
     #[error("unknown apiVersion `{api_version}` for kind `{kind}`")]
     UnknownApiVersion { api_version: String, kind: String },
+    #[error("named port `{name}` is on no container in the inputs, so it allows nothing")]
+    NamedPortNowhere { name: String },
+    #[error("{what} `{name}` is not in the inputs, so this grants nothing")]
+    MissingReference { what: &'static str, name: String },
 }
 
 /// A problem and where it is.

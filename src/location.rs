@@ -43,6 +43,8 @@ pub struct Sources {
     skipped: Vec<Skipped>,
     /// Objects an importer read but does not model, by kind, with their count.
     skipped_kinds: Vec<(String, usize)>,
+    /// Input that is valid but allows nothing, as an importer found it.
+    warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl Sources {
@@ -51,6 +53,7 @@ impl Sources {
             files,
             skipped: Vec::new(),
             skipped_kinds: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -79,6 +82,15 @@ impl Sources {
     pub fn set_skipped_kinds(&mut self, kinds: impl IntoIterator<Item = (String, usize)>) {
         self.skipped_kinds = kinds.into_iter().collect();
         self.skipped_kinds.sort();
+    }
+
+    pub fn warnings(&self) -> &[crate::diagnostic::Diagnostic] {
+        &self.warnings
+    }
+
+    pub fn set_warnings(&mut self, mut warnings: Vec<crate::diagnostic::Diagnostic>) {
+        crate::diagnostic::sort(&mut warnings);
+        self.warnings = warnings;
     }
 
     pub fn set_skipped(&mut self, mut skipped: Vec<Skipped>) {

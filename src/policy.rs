@@ -166,22 +166,26 @@ fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
         kubernetes,
         skipped,
     } = gathered;
-    let mut skipped_kinds = std::collections::BTreeMap::new();
-    files.extend(import_kubernetes(kubernetes, None, &mut skipped_kinds)?);
+    let mut notes = ImportNotes::default();
+    files.extend(import_kubernetes(kubernetes, None, &mut notes)?);
     let placed = placed_clusters(&files)?;
     for (cluster, manifests) in placed {
-        files.extend(import_kubernetes(
-            manifests,
-            Some(&cluster),
-            &mut skipped_kinds,
-        )?);
+        files.extend(import_kubernetes(manifests, Some(&cluster), &mut notes)?);
     }
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
-    model.sources.set_skipped_kinds(skipped_kinds);
+    model.sources.set_skipped_kinds(notes.skipped_kinds);
+    model.sources.set_warnings(notes.warnings);
     Ok(model)
+}
+
+/// What importers tell besides their files: kinds they skipped, and warnings.
+#[derive(Default)]
+struct ImportNotes {
+    skipped_kinds: std::collections::BTreeMap<String, usize>,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Runs the Kubernetes importer over the files that hold objects: one raw file for each
@@ -189,7 +193,7 @@ fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
 fn import_kubernetes(
     files: Vec<ImportFile>,
     cluster: Option<&str>,
-    skipped_kinds: &mut std::collections::BTreeMap<String, usize>,
+    notes: &mut ImportNotes,
 ) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
     if files.is_empty() {
         return Ok(Vec::new());
@@ -203,8 +207,9 @@ fn import_kubernetes(
         .collect();
     let imported = kubernetes::import(&manifests, cluster)?;
     for (kind, count) in &imported.skipped {
-        *skipped_kinds.entry(kind.clone()).or_default() += count;
+        *notes.skipped_kinds.entry(kind.clone()).or_default() += count;
     }
+    notes.warnings.extend(imported.warnings.iter().cloned());
     drop(manifests);
     let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
     Ok(imported

@@ -92,6 +92,7 @@ pub mod style {
     pub const ERROR: Style = AnsiColor::Red.on_default().bold();
     pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
     pub const NOTE: Style = AnsiColor::Cyan.on_default().bold();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 }
 
 use crate::report::{Hop, Obtained};

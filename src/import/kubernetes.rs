@@ -11,6 +11,7 @@ mod netpol;
 mod node;
 mod objects;
 mod selectors;
+mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +40,9 @@ pub struct Imported {
     pub files: Vec<(usize, RawFile)>,
     /// Objects of kinds cordon does not model, counted by kind.
     pub skipped: BTreeMap<String, usize>,
+    /// What Kubernetes accepts but allows nothing: a named port on no container, a
+    /// binding to a missing role, a backend with no Service.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Imports a cluster's manifests, or reports every problem found in them. A cluster
@@ -80,6 +84,7 @@ pub fn import(
     Ok(Imported {
         files: emitter.files.into_iter().collect(),
         skipped: objects.skipped.clone(),
+        warnings: warnings::check(&objects, manifests),
     })
 }
 

@@ -1,4 +1,5 @@
-//! Input problems as text: `FILE:LINE:COLUMN: error: ...` and a help line.
+//! Input problems as text: `FILE:LINE:COLUMN: error: ...` and a help line; warnings
+//! (what Kubernetes itself accepts but allows nothing) the same way.
 
 use std::fmt::Write;
 
@@ -31,5 +32,21 @@ pub fn render(diagnostics: &[Diagnostic]) -> String {
         "cordon: {count} problem{} in the policies; nothing was checked",
         if count == 1 { "" } else { "s" }
     );
+    out
+}
+
+/// Warnings: input that is valid but likely not what was meant.
+pub fn warnings(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let _ = writeln!(
+            out,
+            "{}: {}warning:{} {}",
+            diagnostic.position(),
+            style::WARNING.render(),
+            style::WARNING.render_reset(),
+            diagnostic.problem
+        );
+    }
     out
 }

@@ -583,3 +583,44 @@ fn strange_manifests_never_panic() {
         }
     }
 }
+
+#[test]
+fn what_kubernetes_accepts_but_allows_nothing_is_a_warning() {
+    let text = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: n, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+    - ports: [{port: nowhere}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: shop}
+roleRef: {kind: Role, name: ghost}
+subjects: [{kind: ServiceAccount, name: default}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: i, namespace: shop}
+spec:
+  defaultBackend: {service: {name: absent, port: {number: 80}}}
+";
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("k8s/odd.yaml", text)
+        .args(["connections", "k8s", "--to", "shop/db"])
+        .run();
+    out.code(0);
+    let expected = [
+        "k8s/odd.yaml:7:7: warning: named port `nowhere` is on no container in the inputs, so it allows nothing",
+        "k8s/odd.yaml:12:10: warning: role `ghost` is not in the inputs, so this grants nothing",
+        "k8s/odd.yaml:19:19: warning: service `shop/absent` is not in the inputs, so this grants nothing",
+    ];
+    for line in expected {
+        assert!(out.stderr.contains(line), "{line}\n{}", out.stderr);
+    }
+    // The isolated db admits nothing: its only rule names a port no container has.
+    assert!(out.stdout.starts_with("0 connections"), "{}", out.stdout);
+}

@@ -1,0 +1,80 @@
+//! What Kubernetes accepts but that allows nothing, reported as warnings rather than
+//! errors: a rule's named port that no container declares, a binding to a role that is
+//! not in the inputs, an Ingress or Route backend whose Service is not.
+
+use std::collections::BTreeSet;
+
+use super::Manifest;
+use super::objects::{Objects, PortRef, Pos, RulePort};
+use crate::diagnostic::{Diagnostic, Problem};
+
+fn at(manifests: &[Manifest], pos: Pos, problem: Problem) -> Diagnostic {
+    let file = manifests
+        .get(pos.file as usize)
+        .map_or("<unknown>", |m| m.display);
+    Diagnostic::new(file, pos.line, pos.column, problem)
+}
+
+pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let names: BTreeSet<&str> = objects
+        .workloads
+        .iter()
+        .flat_map(|w| w.ports.iter().filter_map(|p| p.name.as_deref()))
+        .collect();
+    let mut named = |ports: Option<&[RulePort]>, pos: Pos| {
+        for port in ports.into_iter().flatten() {
+            if let Some(PortRef::Name(name)) = &port.port
+                && !names.contains(name.as_str())
+            {
+                let problem = Problem::NamedPortNowhere { name: name.clone() };
+                warnings.push(at(manifests, pos, problem));
+            }
+        }
+    };
+    for policy in &objects.policies {
+        for rule in policy.ingress.iter().chain(&policy.egress).flatten() {
+            named(rule.ports.as_deref(), rule.at);
+        }
+    }
+    for policy in &objects.admin {
+        for rule in policy.ingress.iter().chain(&policy.egress) {
+            named(rule.ports.as_deref(), rule.at);
+        }
+    }
+    for binding in &objects.bindings {
+        let exists = objects.roles.iter().any(|role| {
+            role.name == binding.role
+                && match binding.role_kind.as_str() {
+                    "Role" => role.namespace == binding.namespace,
+                    _ => role.namespace.is_none(),
+                }
+        });
+        if !exists {
+            let what = if binding.role_kind == "Role" {
+                "role"
+            } else {
+                "cluster role"
+            };
+            let problem = Problem::MissingReference {
+                what,
+                name: binding.role.clone(),
+            };
+            warnings.push(at(manifests, binding.at, problem));
+        }
+    }
+    for backend in &objects.backends {
+        let exists = objects
+            .services
+            .iter()
+            .any(|s| s.namespace == backend.namespace && s.name == backend.service);
+        if !exists {
+            let problem = Problem::MissingReference {
+                what: "service",
+                name: format!("{}/{}", backend.namespace, backend.service),
+            };
+            warnings.push(at(manifests, backend.at, problem));
+        }
+    }
+    warnings
+}
