@@ -216,20 +216,18 @@ impl Emitter {
     }
 
     fn entities(&mut self, objects: &Objects) {
-        // A namespace is a segment where it has workloads: at its Namespace object, or
-        // else at its first workload.
+        // A namespace is a segment: at its Namespace object, or else (a namespace that
+        // only workloads name) at its first workload.
         let mut declared: BTreeMap<&str, (Pos, Vec<String>)> = BTreeMap::new();
         for namespace in &objects.namespaces {
-            if self.per_namespace.contains_key(&namespace.name) {
-                let tags = namespace
-                    .labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                declared
-                    .entry(&namespace.name)
-                    .or_insert((namespace.at, tags));
-            }
+            let tags = namespace
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            declared
+                .entry(&namespace.name)
+                .or_insert((namespace.at, tags));
         }
         for workload in &objects.workloads {
             declared
