@@ -348,15 +348,34 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
     options
 }
 
+/// The parser options for a YAML stream of `len` bytes: a file's budget, with as many
+/// documents as it has room for.
+fn stream_options(len: usize) -> serde_saphyr::Options {
+    let mut options = yaml_options(len);
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_documents = len.saturating_add(1);
+    }
+    options
+}
+
+/// Every document of a YAML (or JSON) stream as a `T`, under the budget policy files
+/// get, positions counting from the start of the stream: how importers read their files.
+pub fn yaml_documents<T: serde::de::DeserializeOwned>(
+    display: &str,
+    text: &str,
+) -> Result<Vec<T>, Diagnostic> {
+    serde_saphyr::from_multiple_with_options::<T>(text, stream_options(text.len()))
+        .map_err(|error| yaml_diagnostic(display, &error))
+}
+
 /// The documents of a YAML stream, merged into one policy. Positions count from the
 /// start of the stream, so they are the file's own. Documents are bounded like nodes,
 /// by the file's size.
 fn parse_yaml_stream(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
-    let mut options = yaml_options(bytes.len());
-    if let Some(budget) = options.budget.as_mut() {
-        budget.max_documents = bytes.len().saturating_add(1);
-    }
-    match serde_saphyr::from_slice_multiple_with_options::<RawFile>(bytes, options) {
+    match serde_saphyr::from_slice_multiple_with_options::<RawFile>(
+        bytes,
+        stream_options(bytes.len()),
+    ) {
         Ok(documents) => Ok(documents.into_iter().fold(RawFile::default(), merge)),
         Err(error) => Err(yaml_diagnostic(display, &error)),
     }
@@ -435,7 +454,7 @@ fn json_diagnostic(display: &str, error: &serde_json::Error) -> Diagnostic {
     )
 }
 
-pub(crate) fn yaml_diagnostic(display: &str, error: &serde_saphyr::Error) -> Diagnostic {
+fn yaml_diagnostic(display: &str, error: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     let (line, column) = error.location().map_or((0, 0), |location| {
         (

@@ -136,42 +136,16 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
-/// The parser options for a manifest file of `len` bytes: the policy files' budget,
-/// with as many documents as the file has room for.
-fn options(len: usize) -> serde_saphyr::Options {
-    let proportional = len.saturating_mul(4).saturating_add(4096);
-    let budget = serde_saphyr::budget! {
-        max_events: proportional,
-        max_nodes: proportional,
-        max_total_scalar_bytes: len.saturating_add(4096),
-        max_documents: len / 4 + 16,
-        max_depth: 64,
-        max_aliases: 10_000,
-        max_anchors: 10_000,
-        max_merge_keys: 1_000,
-    }
-    .unwrap_or_default();
-    let mut options = serde_saphyr::options! {
-        budget: Some(budget),
-        with_snippet: false,
-    };
-    options.alias_limits.max_total_replayed_events = len.saturating_add(10_000);
-    options.alias_limits.max_replay_stack_depth = 16;
-    options
-}
-
 /// Every document of a YAML (or JSON) file, with positions; empty documents are skipped.
 pub fn documents(display: &str, text: &str) -> Result<Vec<At<Node>>, Diagnostic> {
     // A byte-order mark is not content, and YAML parsers disagree on it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    serde_saphyr::from_multiple_with_options::<At<Node>>(text, options(text.len()))
-        .map(|documents| {
-            documents
-                .into_iter()
-                .filter(|d| !d.value.is_null())
-                .collect()
-        })
-        .map_err(|error| crate::load::yaml_diagnostic(display, &error))
+    crate::load::yaml_documents::<At<Node>>(display, text).map(|documents| {
+        documents
+            .into_iter()
+            .filter(|d| !d.value.is_null())
+            .collect()
+    })
 }
 
 #[cfg(test)]
