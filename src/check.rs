@@ -242,7 +242,7 @@ fn follows(model: &Model, witness: &[Hop], exception: &Exception) -> bool {
         && leaves.iter().zip(&exception.path).all(|(leaf, &step)| {
             model
                 .find_entity(leaf)
-                .is_some_and(|leaf| model.ancestors(leaf).any(|a| a == step))
+                .is_some_and(|leaf| model.within(leaf, step))
         })
 }
 

@@ -13,7 +13,7 @@ use std::io::Write;
 
 use anstream::AutoStream;
 
-use crate::cli::{Color, CommonArgs};
+use crate::cli::{Color, CommonArgs, TodayArgs};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
@@ -26,7 +26,7 @@ use crate::timings::Timings;
 
 /// Writes `text` to `--output` or standard output, styled per `--color`.
 pub fn emit(common: &CommonArgs, text: &str) -> Outcome {
-    let choice = match common.color {
+    let choice = match common.run.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
@@ -84,7 +84,7 @@ pub fn usage_error(common: &CommonArgs, message: &str) -> Outcome {
 }
 
 fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
-    match common.color {
+    match common.run.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
@@ -97,9 +97,26 @@ pub fn load(
     paths: &[std::path::PathBuf],
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
-    let progress = progress::for_terminal(common.quiet);
-    load_model_timed(paths, timings, progress.as_ref())
-        .map_err(|diagnostics| report_problems(common, &diagnostics))
+    let progress = progress::for_terminal(common.run.quiet);
+    let model = load_model_timed(paths, timings, progress.as_ref())
+        .map_err(|diagnostics| report_problems(common, &diagnostics))?;
+    if model.warnings.is_empty() {
+        return Ok(model);
+    }
+    if common.run.deny_warnings {
+        let errors: Vec<Diagnostic> = model
+            .warnings
+            .iter()
+            .map(|warning| Diagnostic {
+                level: crate::diagnostic::Level::Error,
+                ..warning.clone()
+            })
+            .collect();
+        return Err(report_problems(common, &errors));
+    }
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let _ = stream.write_all(render::diagnostics::warnings(&model.warnings).as_bytes());
+    Ok(model)
 }
 
 /// Parses `--ports` values, or reports the first bad one.
@@ -132,14 +149,14 @@ pub fn select(
 
 /// Prints phase timings to standard error when `--timings` asks for them.
 pub fn report_timings(common: &CommonArgs, timings: &Timings) {
-    if common.timings {
+    if common.run.timings {
         eprint!("{}", timings.render());
     }
 }
 
 /// Today's date: `--today`, else `SOURCE_DATE_EPOCH`'s date, else the system clock.
-pub fn today(common: &CommonArgs) -> Result<Date, String> {
-    if let Some(text) = &common.today {
+pub fn today(args: &TodayArgs) -> Result<Date, String> {
+    if let Some(text) = &args.today {
         return text
             .parse()
             .map_err(|()| format!("invalid `--today` date `{text}`: use YYYY-MM-DD"));

@@ -2,7 +2,7 @@
 //!
 //! Loading and resolving collect every problem of a run instead of stopping at the first,
 //! so a user fixes them all in one pass. Each prints as `FILE:LINE:COLUMN: error: ...`
-//! with an optional `help:` line.
+//! (or `warning:` for what is valid but probably a mistake) with an optional `help:` line.
 
 use std::fmt;
 
@@ -74,6 +74,45 @@ pub enum Problem {
     EmptySelector { selector: String },
     #[error("empty selector list")]
     NoSelector,
+    // Warnings: valid input that is probably not what was meant.
+    #[error("`ports: []` allows no port, so this flow opens nothing")]
+    NoPorts,
+    #[error("port `{text}` includes port 0, which no service listens on")]
+    PortZero { text: String },
+    #[error("{what} `{name}` has the same address `{address}` as `{other}`")]
+    SharedAddress {
+        what: &'static str,
+        name: String,
+        address: String,
+        other: String,
+    },
+    #[error("{what} `{name}` has address `{address}` outside the ranges of `{parent}`")]
+    OutsideParent {
+        what: &'static str,
+        name: String,
+        address: String,
+        parent: String,
+    },
+    #[error("{what} `{name}` is not mentioned by any flow, credential or invariant")]
+    Unmentioned { what: &'static str, name: String },
+}
+
+/// Whether a diagnostic stops the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    #[default]
+    Error,
+    /// Reported, but the run goes on; `--deny-warnings` makes it an error.
+    Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
 }
 
 /// A problem and where it is.
@@ -88,6 +127,7 @@ pub struct Diagnostic {
     /// Boxed so that a `Result` carrying a diagnostic stays small on the happy path.
     pub problem: Box<Problem>,
     pub help: Option<String>,
+    pub level: Level,
 }
 
 impl Diagnostic {
@@ -98,7 +138,14 @@ impl Diagnostic {
             column,
             problem: Box::new(problem),
             help: None,
+            level: Level::Error,
         }
+    }
+
+    /// The same diagnostic as a warning.
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
     }
 
     pub fn with_help(mut self, help: Option<String>) -> Self {
@@ -118,7 +165,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: error: {}", self.position(), self.problem)?;
+        write!(
+            f,
+            "{}: {}: {}",
+            self.position(),
+            self.level.as_str(),
+            self.problem
+        )?;
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
         }

@@ -17,7 +17,11 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(args),
         Command::Evidence(args) => commands::evidence::run(args),
         Command::Schema(args) => {
-            commands::emit(&args.common, &format!("{:#}\n", cordon::schema::schema()))
+            let common = cordon::cli::CommonArgs {
+                output: args.output.clone(),
+                run: cordon::cli::RunArgs::default(),
+            };
+            commands::emit(&common, &format!("{:#}\n", cordon::schema::schema()))
         }
     };
     outcome.into()

@@ -12,6 +12,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod mermaid;
+pub mod nesting;
 pub mod sarif;
 pub mod svg;
 pub mod text;
@@ -28,5 +29,6 @@ pub mod style {
     pub const DIM: Style = Style::new().dimmed();
     pub const BOLD: Style = Style::new().bold();
     pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
     pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
 }

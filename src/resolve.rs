@@ -4,6 +4,7 @@
 mod entities;
 mod rules;
 mod selector;
+mod warnings;
 
 use std::collections::hash_map::Entry;
 
@@ -30,6 +31,7 @@ pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
     let mut cx = Context {
         sources,
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
     };
     for (index, file) in files.iter().enumerate() {
         if let Some(version) = &file.raw.version
@@ -54,6 +56,9 @@ pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
     model.invariants = rules.invariants;
     model.exceptions = rules.exceptions;
     if cx.diagnostics.is_empty() {
+        warnings::model_warnings(&mut cx, &model);
+        crate::diagnostic::sort(&mut cx.warnings);
+        model.warnings = cx.warnings;
         model.sources = cx.sources;
         Ok(model)
     } else {
@@ -81,6 +86,8 @@ pub fn select(
 pub(crate) struct Context {
     pub sources: Sources,
     pub diagnostics: Vec<Diagnostic>,
+    /// What is valid but probably a mistake: reported, the run goes on.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Context {
@@ -101,6 +108,15 @@ impl Context {
         ));
         HelpSlot {
             diagnostics: &mut self.diagnostics,
+        }
+    }
+
+    pub fn warn(&mut self, at: Location, problem: Problem) -> HelpSlot<'_> {
+        self.warnings.push(
+            Diagnostic::new(self.sources.path(at.source), at.line, at.column, problem).warning(),
+        );
+        HelpSlot {
+            diagnostics: &mut self.warnings,
         }
     }
 

@@ -43,7 +43,7 @@ pub fn other_route(
     let left = last + 1;
     engine.fixpoint(workspace, question.from, question.blocked);
     let blocked = |entity: EntityId| question.blocked.is_some_and(|b| b[entity.index()]);
-    let inside = |leaf: EntityId, entity: EntityId| model.ancestors(leaf).any(|a| a == entity);
+    let inside = |leaf: EntityId, entity: EntityId| model.within(leaf, entity);
     // The flows each leaf can use: those whose `from` covers it, if open.
     let mut usable: FxHashMap<EntityId, Vec<FlowId>> = FxHashMap::default();
     for flow in model.flow_ids() {

@@ -22,7 +22,7 @@ fn side(args: &DiffArgs, argument: &str, timings: &mut Timings) -> Result<Model,
 }
 
 pub fn run(args: &DiffArgs) -> Outcome {
-    let today = match super::today(&args.common) {
+    let today = match super::today(&args.today) {
         Ok(today) => today,
         Err(message) => return super::usage_error(&args.common, &message),
     };

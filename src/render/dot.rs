@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::nesting::{self, Step};
 use crate::report::{PathReport, Picture, PictureEdge};
 
 /// A DOT string literal.
@@ -61,20 +62,15 @@ pub fn model(picture: &Picture) -> String {
     let mut out = String::from(
         "digraph cordon {\n    rankdir=LR;\n    compound=true;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\", fontsize=10];\n",
     );
-    fn emit(
-        out: &mut String,
-        picture: &Picture,
-        ends: &BTreeSet<&str>,
-        parent: Option<&str>,
-        indent: usize,
-    ) {
-        let pad = "    ".repeat(indent);
-        for node in picture
-            .nodes
-            .iter()
-            .filter(|n| n.parent.as_deref() == parent)
-        {
-            if node.container {
+    let ends: BTreeSet<&str> = picture
+        .edges
+        .iter()
+        .flat_map(|edge| [edge.from.as_str(), edge.to.as_str()])
+        .collect();
+    for step in nesting::walk(picture) {
+        match step {
+            Step::Open(node, depth) => {
+                let pad = nesting::pad(1, depth);
                 let _ = writeln!(
                     out,
                     "{pad}subgraph {} {{",
@@ -95,26 +91,25 @@ pub fn model(picture: &Picture) -> String {
                         quote(&node.name)
                     );
                 }
-                emit(out, picture, ends, Some(&node.name), indent + 1);
-                let _ = writeln!(out, "{pad}}}");
-            } else if node.kind == "internet" {
-                let _ = writeln!(out, "{pad}{} [shape=ellipse];", quote(&node.name));
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{pad}{} [label={}];",
-                    quote(&node.name),
-                    quote_lines(&[&node.name, node.kind])
-                );
+            }
+            Step::Close(depth) => {
+                let _ = writeln!(out, "{}}}", nesting::pad(1, depth));
+            }
+            Step::Node(node, depth) => {
+                let pad = nesting::pad(1, depth);
+                if node.kind == "internet" {
+                    let _ = writeln!(out, "{pad}{} [shape=ellipse];", quote(&node.name));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{} [label={}];",
+                        quote(&node.name),
+                        quote_lines(&[&node.name, node.kind])
+                    );
+                }
             }
         }
     }
-    let ends: BTreeSet<&str> = picture
-        .edges
-        .iter()
-        .flat_map(|edge| [edge.from.as_str(), edge.to.as_str()])
-        .collect();
-    emit(&mut out, picture, &ends, None, 1);
     for edge in &picture.edges {
         let style = if edge.highlighted {
             ", color=red, fontcolor=red, penwidth=2.5"

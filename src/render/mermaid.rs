@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::nesting::{self, Step};
 use crate::report::{PathReport, Picture};
 
 /// A Mermaid node id for an entity name: names may hold `.` and `-`, ids may not.
@@ -62,30 +63,30 @@ pub fn path(report: &PathReport) -> String {
 /// end at a subgraph.
 pub fn model(picture: &Picture) -> String {
     let mut out = String::from("flowchart LR\n");
-    fn emit(out: &mut String, picture: &Picture, parent: Option<&str>, indent: usize) {
-        let pad = "    ".repeat(indent);
-        for node in picture
-            .nodes
-            .iter()
-            .filter(|n| n.parent.as_deref() == parent)
-        {
-            if node.container {
+    for step in nesting::walk(picture) {
+        match step {
+            Step::Open(node, depth) => {
                 let _ = writeln!(
                     out,
-                    "{pad}subgraph {}[{}]",
+                    "{}subgraph {}[{}]",
+                    nesting::pad(1, depth),
                     id(&node.name),
                     label(&format!("{} ({})", node.name, node.kind))
                 );
-                emit(out, picture, Some(&node.name), indent + 1);
-                let _ = writeln!(out, "{pad}end");
-            } else if node.kind == "internet" {
-                let _ = writeln!(out, "{pad}{}(({}))", id(&node.name), label(&node.name));
-            } else {
-                let _ = writeln!(out, "{pad}{}[{}]", id(&node.name), label(&node.name));
+            }
+            Step::Close(depth) => {
+                let _ = writeln!(out, "{}end", nesting::pad(1, depth));
+            }
+            Step::Node(node, depth) => {
+                let pad = nesting::pad(1, depth);
+                if node.kind == "internet" {
+                    let _ = writeln!(out, "{pad}{}(({}))", id(&node.name), label(&node.name));
+                } else {
+                    let _ = writeln!(out, "{pad}{}[{}]", id(&node.name), label(&node.name));
+                }
             }
         }
     }
-    emit(&mut out, picture, None, 1);
     let mut highlighted = Vec::new();
     for (index, edge) in picture.edges.iter().enumerate() {
         let arrow = if edge.credentials.is_empty() {

@@ -132,7 +132,7 @@ impl<'m> SelectorResolver<'m> {
                 self.leaves
                     .overlapping(&region)
                     .into_iter()
-                    .filter(|&(_, leaf)| model.ancestors(leaf).any(|a| a == group))
+                    .filter(|&(_, leaf)| model.within(leaf, group))
                     .map(|(range, _)| range),
             );
             if !covered_by_leaves {
