@@ -58,6 +58,8 @@ pub enum Problem {
     BadPort { text: String },
     #[error("invalid date `{text}`")]
     BadDate { text: String },
+    #[error("date `{text}` does not exist")]
+    NoSuchDate { text: String },
     #[error("invalid {field} `{value}`")]
     BadValue { field: &'static str, value: String },
     #[error("invariant `{name}` has no kind")]

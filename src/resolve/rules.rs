@@ -146,13 +146,24 @@ fn date(cx: &mut Context, source: SourceId, text: &At<String>) -> Option<Date> {
         Ok(date) => Some(date),
         Err(()) => {
             let at = cx.location(source, text);
-            cx.error(
-                at,
-                Problem::BadDate {
-                    text: text.value.clone(),
-                },
-            )
-            .help("write dates as `YYYY-MM-DD`, such as `2024-01-31`");
+            let written = text.value.trim();
+            if crate::date::written_as_date(written) {
+                cx.error(
+                    at,
+                    Problem::NoSuchDate {
+                        text: written.to_owned(),
+                    },
+                )
+                .help(crate::date::why_not(written));
+            } else {
+                cx.error(
+                    at,
+                    Problem::BadDate {
+                        text: text.value.clone(),
+                    },
+                )
+                .help("write dates as `YYYY-MM-DD`, such as `2024-01-31`");
+            }
             None
         }
     }

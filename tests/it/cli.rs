@@ -314,3 +314,77 @@ fn schema_prints_a_json_schema() {
     );
     assert!(schema["$defs"]["invariant"]["oneOf"].is_array());
 }
+
+#[test]
+fn a_path_after_a_selector_option_stays_a_path() {
+    let out = Cordon::new()
+        .file("estate.yaml", ESTATE)
+        .args(["reach", "--from", "internet", "estate.yaml"])
+        .run();
+    out.code(0);
+    assert!(out.stdout.contains("web1"), "{}", out.stdout);
+    // Several selectors: repeat the option, or separate them with commas.
+    let out = Cordon::new()
+        .file("estate.yaml", ESTATE)
+        .args([
+            "path",
+            "--from",
+            "internet",
+            "--from",
+            "laptop",
+            "--to",
+            "db",
+            "estate.yaml",
+        ])
+        .run();
+    out.code(0);
+    assert!(out.stdout.contains("db1"), "{}", out.stdout);
+}
+
+#[test]
+fn options_appear_only_where_they_mean_something() {
+    let out = Cordon::new()
+        .args(["path", "--from", "a", "--to", "b", "--all", "0"])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("use 1 or more"), "{}", out.stderr);
+    Cordon::new()
+        .args(["schema", "--today", "2024-01-01"])
+        .run()
+        .code(2);
+    Cordon::new()
+        .args(["matrix", "--today", "2024-01-01"])
+        .run()
+        .code(2);
+    Cordon::new()
+        .args(["evidence", "-o", "x", "--out", "y"])
+        .run()
+        .code(2);
+    Cordon::new()
+        .args(["schema", "-o", "schema.json"])
+        .run()
+        .code(0);
+}
+
+#[test]
+fn evidence_refuses_a_folder_that_is_not_empty_unless_forced() {
+    let run = Cordon::new()
+        .file("policies/a.yaml", format!("{ESTATE}{HOLDS}"))
+        .file("bundle/stale.txt", "left over")
+        .args(["evidence", "--out", "bundle", "--today", "2024-01-01"]);
+    let out = run.run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("`bundle` is not empty"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        run.dir().join("bundle/stale.txt").exists(),
+        "nothing is touched"
+    );
+    let forced = run.args(["--force"]);
+    forced.run().code(0);
+    assert!(!forced.dir().join("bundle/stale.txt").exists());
+    assert!(forced.dir().join("bundle/SHA256SUMS").exists());
+}
