@@ -40,6 +40,17 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// The JSON Schema of policy files, for editors
     Schema(SchemaArgs),
+    /// A shell completion script, for bash, zsh or fish
+    Completions(CompletionsArgs),
+    /// The manual page, as roff, for `man`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

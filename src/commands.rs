@@ -2,9 +2,11 @@
 //! loading the model, fixing today's date, and writing the output.
 
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod evidence;
 pub mod graph;
+pub mod man;
 pub mod matrix;
 pub mod path;
 pub mod reach;
@@ -60,6 +62,20 @@ pub fn emit(common: &CommonArgs, text: &str) -> Outcome {
                     format!("`{}`", p.display())
                 });
             usage_error(common, &format!("cannot write to {target}: {error}"))
+        }
+    }
+}
+
+/// Writes bytes to standard output as they are, for generated files (completion scripts,
+/// the manual page) that colour must never touch.
+pub fn write_stdout(bytes: &[u8]) -> Outcome {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Outcome::Holds,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Holds,
+        Err(error) => {
+            eprintln!("error: cannot write to standard output: {error}");
+            Outcome::Invalid
         }
     }
 }

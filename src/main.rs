@@ -23,6 +23,8 @@ fn main() -> ExitCode {
             };
             commands::emit(&common, &format!("{:#}\n", cordon::schema::schema()))
         }
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Man => commands::man::run(),
     };
     outcome.into()
 }

@@ -388,3 +388,38 @@ fn evidence_refuses_a_folder_that_is_not_empty_unless_forced() {
     assert!(!forced.dir().join("bundle/stale.txt").exists());
     assert!(forced.dir().join("bundle/SHA256SUMS").exists());
 }
+
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    for (shell, marker) in [
+        ("bash", "_cordon()"),
+        ("zsh", "#compdef cordon"),
+        ("fish", "complete -c cordon"),
+    ] {
+        let out = Cordon::new().args(["completions", shell]).run();
+        out.code(0);
+        assert!(out.stdout.contains(marker), "{shell}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("evidence"),
+            "{shell} completes subcommands"
+        );
+    }
+    // bash itself must accept the script.
+    let script = Cordon::new().args(["completions", "bash"]).run().stdout;
+    let parsed = std::process::Command::new("bash")
+        .args(["-n", "-c", &script])
+        .status()
+        .unwrap();
+    assert!(parsed.success());
+    Cordon::new().args(["completions", "tcsh"]).run().code(2);
+
+    let man = Cordon::new().args(["man"]).run();
+    man.code(0);
+    assert!(man.stdout.contains(".TH cordon 1"), "{}", man.stdout);
+    assert!(man.stdout.contains("check"), "{}", man.stdout);
+    assert!(
+        man.stdout.contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        man.stdout
+    );
+}
