@@ -423,3 +423,47 @@ fn completions_and_the_manual_page_are_generated() {
         man.stdout
     );
 }
+
+#[test]
+fn a_real_validator_accepts_the_schema_and_every_policy_file() {
+    // Python's jsonschema, as `.ci/run` installs it; where it is missing, `.ci/run` runs
+    // the same check, so this test only says so.
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, yaml"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        eprintln!("python3 with jsonschema and pyyaml not found: .ci/run validates the schema");
+        return;
+    }
+    let run = Cordon::new().args(["schema", "-o", "schema.json"]);
+    run.run().code(0);
+    let repo = crate::harness::repo();
+    let mut files = Vec::new();
+    for dir in [
+        "policies",
+        "examples/thanksgiving-2023/before",
+        "examples/thanksgiving-2023/after",
+    ] {
+        for entry in std::fs::read_dir(repo.join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    files.sort();
+    let out = std::process::Command::new("python3")
+        .arg(repo.join(".ci/validate-schema.py"))
+        .arg(run.dir().join("schema.json"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains(&format!("{} files, 0 errors", files.len())),
+        "{report}"
+    );
+}
