@@ -19,6 +19,12 @@ pub mod text;
 
 use anstyle::{AnsiColor, Style};
 
+/// A count and its noun, singular for one: "1 invariant", "2 invariants".
+pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The styles text output uses; stripped by the output stream when colour is off.
 pub mod style {
     use super::*;

@@ -114,10 +114,10 @@ pub fn run(args: &EvidenceArgs) -> Outcome {
     super::report_timings(&common, &timings);
     let summary = bundle.check.summary();
     let line = format!(
-        "wrote {} ({} files): {} invariants, {} passed, {} failed, {} waived\n",
+        "wrote {} ({}): {}, {} passed, {} failed, {} waived\n",
         args.out.display(),
-        files.len(),
-        summary.total,
+        crate::render::count(files.len() as i64, "file", "files"),
+        crate::render::count(summary.total as i64, "invariant", "invariants"),
         summary.passed,
         summary.failed,
         summary.waived

@@ -75,8 +75,11 @@ pub fn check(report: &CheckReport) -> String {
     let summary = report.summary();
     let _ = writeln!(
         out,
-        "{} invariants: {} passed, {} failed, {} waived",
-        summary.total, summary.passed, summary.failed, summary.waived
+        "{}: {} passed, {} failed, {} waived",
+        super::count(summary.total as i64, "invariant", "invariants"),
+        summary.passed,
+        summary.failed,
+        summary.waived
     );
     out
 }

@@ -467,3 +467,47 @@ fn a_real_validator_accepts_the_schema_and_every_policy_file() {
         "{report}"
     );
 }
+
+#[test]
+fn one_of_a_thing_is_said_in_the_singular() {
+    let policy = "\
+assets:
+  - {name: a}
+  - {name: b}
+flows:
+  - {from: a, to: b}
+invariants:
+  - {name: t, forbid: {from: a, to: b}}
+exceptions:
+  - {invariant: t, reason: r, owner: o, expires: 2023-12-31}
+";
+    let run = Cordon::new().file("p.yaml", policy);
+    let check = run_args(&run, &["check", "p.yaml", "--today", "2024-01-01"]);
+    assert!(
+        check.stdout.contains("failed: 1 invariant, 0 passed"),
+        "{}",
+        check.stdout
+    );
+    let list = run_args(
+        &run,
+        &[
+            "check",
+            "p.yaml",
+            "--list-exceptions",
+            "--today",
+            "2024-01-01",
+        ],
+    );
+    assert!(list.stdout.contains("expired 1 day ago"), "{}", list.stdout);
+    let reach = run_args(&run, &["reach", "p.yaml", "--to", "b"]);
+    assert!(
+        reach.stdout.starts_with("1 leaf reaches b"),
+        "{}",
+        reach.stdout
+    );
+}
+
+fn run_args(run: &Cordon, args: &[&str]) -> crate::harness::Output {
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    crate::harness::run_in(run.dir(), &args, &[])
+}
