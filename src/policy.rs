@@ -52,7 +52,7 @@ pub fn load_model_timed(
         .collect();
     progress.start(found.len(), sizes.iter().sum());
     // Files parse independently, and parsing is most of the cost of a run.
-    let parsed: Vec<Result<ParsedFile, Diagnostic>> = found
+    let parsed: Vec<Result<ParsedFile, Vec<Diagnostic>>> = found
         .into_par_iter()
         .zip(sizes)
         .map(|(file, size)| {
@@ -66,7 +66,7 @@ pub fn load_model_timed(
     for result in parsed {
         match result {
             Ok(parsed) => files.push(parsed),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(found) => diagnostics.extend(found),
         }
     }
     timings.lap("parse");
@@ -98,7 +98,7 @@ pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diag
         };
         match load::parse(found, bytes) {
             Ok(file) => parsed.push(file),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            Err(found) => diagnostics.extend(found),
         }
     }
     if !diagnostics.is_empty() {
@@ -122,7 +122,7 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
     };
     match load::parse(found, text.as_bytes().to_vec()) {
         Ok(file) => resolve_files(vec![file]),
-        Err(diagnostic) => Err(vec![diagnostic]),
+        Err(diagnostics) => Err(diagnostics),
     }
 }
 
@@ -136,9 +136,7 @@ fn resolve_files(mut files: Vec<ParsedFile>) -> Result<Model, Vec<Diagnostic>> {
                 return Err(problems);
             }
             for file in &mut files {
-                if let Err(diagnostic) = load::parse_with_positions(file) {
-                    return Err(vec![diagnostic]);
-                }
+                load::parse_with_positions(file)?;
             }
             resolve(&files)
         }
