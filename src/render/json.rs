@@ -425,6 +425,25 @@ pub fn evidence(evidence: &crate::evidence::Evidence) -> String {
         serde_json::from_str(&matrix(&evidence.matrix)).unwrap_or_default();
     let inventory = &evidence.inventory;
     let coverage = &evidence.coverage;
+    // What report.html shows beside each verdict: the invariant's description and the
+    // controls it references; and every exception with its owner.
+    if let Some(results) = value["results"].as_array_mut() {
+        for (result, invariant) in results.iter_mut().zip(&evidence.check.results) {
+            result["description"] = serde_json::json!(invariant.description);
+            result["references"] = serde_json::json!(invariant.references);
+        }
+    }
+    value["exceptions"] = serde_json::Value::Array(
+        evidence
+            .exceptions
+            .iter()
+            .map(|(invariant, note)| {
+                let mut entry = serde_json::json!(exception(note));
+                entry["invariant"] = serde_json::json!(invariant);
+                entry
+            })
+            .collect(),
+    );
     value["title"] = serde_json::json!(evidence.title);
     value["today"] = serde_json::json!(evidence.today.to_string());
     value["inputs_digest"] = serde_json::json!(evidence.inputs_digest);
