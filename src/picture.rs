@@ -61,6 +61,8 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
                     ports: Vec::new(),
                     credentials: Vec::new(),
                     highlighted: false,
+                    locked: true,
+                    closed: true,
                 });
                 edge.flows.push(model.flow_label(id));
                 edge.ports
@@ -68,6 +70,10 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
                 edge.credentials
                     .extend(flow.auth.iter().map(|&c| model.credential(c).name.clone()));
                 edge.highlighted |= highlighted.contains(&id);
+                edge.locked &= !flow.auth.is_empty();
+                let can_open = flow.auth.is_empty()
+                    || flow.auth.iter().any(|&c| model.credential(c).is_active());
+                edge.closed &= !can_open;
             }
         }
     }

@@ -22,29 +22,53 @@ pub fn quote_lines(lines: &[&str]) -> String {
 
 /// The paths of a `path` query; flows in the cut are drawn red and dashed.
 pub fn path(report: &PathReport) -> String {
-    let mut out =
-        String::from("digraph path {\n    rankdir=LR;\n    node [shape=box, style=rounded];\n");
+    let mut out = String::from(
+        "digraph path {\n    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\", fontsize=10];\n",
+    );
     let cut: BTreeSet<&str> = report.cut.iter().map(|flow| flow.flow.as_str()).collect();
     let mut edges = BTreeSet::new();
     for hop in report.paths.iter().flatten() {
-        edges.insert((hop.from.as_str(), hop.to.as_str(), hop.flow.as_str()));
+        edges.insert((
+            hop.from.as_str(),
+            hop.to.as_str(),
+            hop.flow.as_str(),
+            hop.credential.is_some(),
+        ));
     }
-    for (from, to, flow) in edges {
-        let style = if cut.contains(flow) {
-            ", color=red, fontcolor=red, style=dashed, penwidth=2"
+    for (from, to, flow, locked) in edges {
+        // The paths are witnesses, drawn as `graph` draws a highlighted one; a flow in
+        // the cut says so in its label.
+        let label = if cut.contains(flow) {
+            quote_lines(&[flow, "cut here"])
         } else {
-            ""
+            quote(flow)
         };
         let _ = writeln!(
             out,
-            "    {} -> {} [label={}{style}];",
+            "    {} -> {} [label={label}{}];",
             quote(from),
             quote(to),
-            quote(flow)
+            edge_style(true, locked, false)
         );
     }
     out.push_str("}\n");
     out
+}
+
+/// One visual language for `graph` and `path`: a witness path is red and thick, a
+/// connection that needs a credential is dashed, one that can never open (its only
+/// credentials are revoked) is dotted and grey.
+pub fn edge_style(on_path: bool, locked: bool, closed: bool) -> String {
+    let mut attributes = Vec::new();
+    if closed {
+        attributes.push("style=dotted, color=\"#8c959f\", fontcolor=\"#8c959f\"");
+    } else if locked {
+        attributes.push("style=dashed");
+    }
+    if on_path {
+        attributes.push("color=red, fontcolor=red, penwidth=2.5");
+    }
+    attributes.iter().map(|a| format!(", {a}")).collect()
 }
 
 fn edge_label(edge: &PictureEdge) -> String {
@@ -111,13 +135,7 @@ pub fn model(picture: &Picture) -> String {
         }
     }
     for edge in &picture.edges {
-        let style = if edge.highlighted {
-            ", color=red, fontcolor=red, penwidth=2.5"
-        } else if edge.credentials.is_empty() {
-            ""
-        } else {
-            ", style=dashed"
-        };
+        let style = edge_style(edge.highlighted, edge.locked, edge.closed);
         let _ = writeln!(
             out,
             "    {} -> {} [label={}{style}];",

@@ -28,7 +28,18 @@ pub fn label(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// The paths of a `path` query as a `flowchart LR`; flows in the cut are drawn red.
+/// One visual language for `graph` and `path`, as in DOT: dotted for a connection that
+/// needs a credential, a cross for one that can never open.
+fn arrow(locked: bool, closed: bool) -> &'static str {
+    match (locked, closed) {
+        (_, true) => "-.-x",
+        (true, false) => "-.->",
+        (false, false) => "-->",
+    }
+}
+
+/// The paths of a `path` query as a `flowchart LR`, drawn as `graph` draws a
+/// highlighted path: red and thick; a flow in the cut says so in its label.
 pub fn path(report: &PathReport) -> String {
     let mut out = String::from("flowchart LR\n");
     let mut nodes = BTreeSet::new();
@@ -36,28 +47,42 @@ pub fn path(report: &PathReport) -> String {
     for hop in report.paths.iter().flatten() {
         nodes.insert(hop.from.as_str());
         nodes.insert(hop.to.as_str());
-        edges.insert((hop.from.as_str(), hop.to.as_str(), hop.flow.as_str()));
+        edges.insert((
+            hop.from.as_str(),
+            hop.to.as_str(),
+            hop.flow.as_str(),
+            hop.credential.is_some(),
+        ));
     }
     for node in &nodes {
         let _ = writeln!(out, "    {}[{}]", id(node), label(node));
     }
     let cut: BTreeSet<&str> = report.cut.iter().map(|flow| flow.flow.as_str()).collect();
-    let mut cut_links = Vec::new();
-    for (index, (from, to, flow)) in edges.iter().enumerate() {
-        let _ = writeln!(out, "    {} -->|{}| {}", id(from), label(flow), id(to));
-        if cut.contains(flow) {
-            cut_links.push(index.to_string());
-        }
-    }
-    if !cut_links.is_empty() {
+    let mut links = Vec::new();
+    for (index, &(from, to, flow, locked)) in edges.iter().enumerate() {
+        let text = if cut.contains(flow) {
+            format!("{flow} (cut here)")
+        } else {
+            flow.to_owned()
+        };
         let _ = writeln!(
             out,
-            "    linkStyle {} stroke:#d00,stroke-width:3px,stroke-dasharray:6 4",
-            cut_links.join(",")
+            "    {} {}|{}| {}",
+            id(from),
+            arrow(locked, false),
+            label(&text),
+            id(to)
         );
+        links.push(index.to_string());
+    }
+    if !links.is_empty() {
+        let _ = writeln!(out, "    linkStyle {} {HIGHLIGHT}", links.join(","));
     }
     out
 }
+
+/// How a witness path is drawn, in `path` and in `graph --highlight-from`.
+const HIGHLIGHT: &str = "stroke:#d00,stroke-width:3px";
 
 /// The model as a `flowchart LR`, containment as nested subgraphs; edges may start or
 /// end at a subgraph.
@@ -89,11 +114,7 @@ pub fn model(picture: &Picture) -> String {
     }
     let mut highlighted = Vec::new();
     for (index, edge) in picture.edges.iter().enumerate() {
-        let arrow = if edge.credentials.is_empty() {
-            "-->"
-        } else {
-            "-.->"
-        };
+        let arrow = arrow(edge.locked, edge.closed);
         let _ = writeln!(
             out,
             "    {} {arrow}|{}| {}",
@@ -106,11 +127,7 @@ pub fn model(picture: &Picture) -> String {
         }
     }
     if !highlighted.is_empty() {
-        let _ = writeln!(
-            out,
-            "    linkStyle {} stroke:#d00,stroke-width:3px",
-            highlighted.join(",")
-        );
+        let _ = writeln!(out, "    linkStyle {} {HIGHLIGHT}", highlighted.join(","));
     }
     out
 }
