@@ -383,6 +383,8 @@ pub struct Model {
     /// Each entity's subtree as a pre-order range, filled by [`Model::index_tree`] once
     /// containment is final: "is this inside that" in constant time, at any depth.
     pub tree: Vec<Span>,
+    /// Every entity in pre-order, as [`Model::index_tree`] numbered them.
+    tree_order: Vec<EntityId>,
 }
 
 /// An entity's subtree as a range of pre-order numbers: the entity's own, then its
@@ -467,20 +469,19 @@ impl Model {
                 last: first + size[entity.index()] - 1,
             };
         }
+        self.tree_order = order;
     }
 
     /// Every entity in pre-order: each parent before its children.
-    pub fn pre_order(&self) -> Vec<EntityId> {
-        let mut order: Vec<EntityId> = self.entity_ids().collect();
-        order.sort_unstable_by_key(|&id| self.span(id).first);
-        order
+    pub fn pre_order(&self) -> &[EntityId] {
+        &self.tree_order
     }
 
     /// For every entity, the nearest of itself and its ancestors that `accept` takes:
     /// one pass from the top, where walking up from each entity would cost its depth.
     pub fn nearest(&self, accept: impl Fn(&Entity) -> bool) -> Vec<Option<EntityId>> {
         let mut nearest = vec![None; self.entities.len()];
-        for id in self.pre_order() {
+        for &id in self.pre_order() {
             let entity = self.entity(id);
             nearest[id.index()] = if accept(entity) {
                 Some(id)

@@ -22,7 +22,7 @@ fn shared_addresses(cx: &mut Context, model: &Model) {
     let mut first: BTreeMap<IpNet, EntityId> = BTreeMap::new();
     let mut by_position: Vec<EntityId> = model
         .entity_ids()
-        .filter(|&id| model.entity(id).location.is_some())
+        .filter(|&id| model.entity(id).location.is_some() && !model.entity(id).cidrs.is_empty())
         .collect();
     by_position.sort_by_key(|&id| model.entity(id).location);
     for id in by_position {
@@ -124,7 +124,7 @@ fn unmentioned(cx: &mut Context, model: &Model) {
     // (bottom up); each in one pass over the tree.
     let mut used = vec![false; model.entities.len()];
     let pre_order = model.pre_order();
-    for &id in &pre_order {
+    for &id in pre_order {
         let parent_used = model
             .entity(id)
             .parent
