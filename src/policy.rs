@@ -127,14 +127,13 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
 }
 
 fn resolve_files(mut files: Vec<ParsedFile>) -> Result<Model, Vec<Diagnostic>> {
+    // JSON read by the fast path has no positions. Problems and warnings are rare, so
+    // such files are read again with positions and resolved once more to point at lines.
+    let positioned = files.iter().all(|file| file.has_positions);
     match resolve(&files) {
-        Ok(model) => Ok(model),
-        Err(problems) => {
-            // JSON read by the fast path has no positions. Problems are rare, so read
-            // such files again with positions and resolve once more to point at lines.
-            if files.iter().all(|file| file.has_positions) {
-                return Err(problems);
-            }
+        Ok(model) if positioned || model.warnings.is_empty() => Ok(model),
+        Err(problems) if positioned => Err(problems),
+        Ok(_) | Err(_) => {
             for file in &mut files {
                 load::parse_with_positions(file)?;
             }

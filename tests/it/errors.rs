@@ -69,3 +69,19 @@ flows:
     out.code(0);
     insta::assert_snapshot!(out.stderr);
 }
+
+#[test]
+fn warnings_in_json_point_at_lines_too() {
+    let policy = "{\"assets\": [\n  {\"name\": \"a\", \"cidrs\": [\"10.0.0.1\"]},\n  {\"name\": \"b\", \"cidrs\": [\"10.0.0.1\"]}\n],\n\"flows\": [{\"from\": \"a\", \"to\": \"b\"}]}\n";
+    let out = Cordon::new()
+        .file("w.json", policy)
+        .args(["check", "w.json"])
+        .run();
+    out.code(0);
+    assert!(
+        out.stderr
+            .starts_with("w.json:3:12: warning: asset `b` has the same address `10.0.0.1` as `a`"),
+        "{}",
+        out.stderr
+    );
+}
