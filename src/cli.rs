@@ -42,6 +42,17 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// The JSON Schema of policy files, for editors
     Schema(SchemaArgs),
+    /// A shell completion script, for bash, zsh or fish
+    Completions(CompletionsArgs),
+    /// The manual page, as roff, for `man`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -70,46 +81,67 @@ pub struct DiffArgs {
     pub format: DiffFormat,
 
     #[command(flatten)]
+    pub today: TodayArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
+    /// Write the schema to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
-/// Options every command takes.
-#[derive(Debug, Args)]
+/// Options every command that reads policies takes.
+#[derive(Clone, Debug, Args)]
 pub struct CommonArgs {
     /// Write the output to FILE instead of standard output
-    #[arg(short, long, value_name = "FILE", global = true)]
+    #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How a run talks to the terminal, apart from where its output goes: `evidence`
+/// writes a directory, so it takes these without `-o`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct RunArgs {
     /// When to colour text output (honours NO_COLOR)
-    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 
-    /// The date that exceptions expire against, for reproducible results
-    /// [default: SOURCE_DATE_EPOCH's date, else today]
-    #[arg(long, value_name = "YYYY-MM-DD", global = true)]
-    pub today: Option<String>,
-
     /// Print how long each phase took to standard error
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub timings: bool,
 
     /// Show no progress bar while loading, and no notes about skipped files
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub quiet: bool,
 
     /// List every file that was found but not read as a policy, and what it held
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub verbose: bool,
+
+    /// Treat warnings about the policies as errors (exit 2)
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// `--today`, for the commands whose results depend on the date (exception expiry).
+#[derive(Clone, Debug, Args)]
+pub struct TodayArgs {
+    /// The date that exceptions expire against, for reproducible results
+    /// [default: SOURCE_DATE_EPOCH's date, else today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Color {
+    #[default]
     Auto,
     Always,
     Never,
@@ -153,6 +185,9 @@ pub struct CheckArgs {
     pub allow_empty: bool,
 
     #[command(flatten)]
+    pub today: TodayArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -164,11 +199,11 @@ pub struct ReachArgs {
     pub paths: Vec<PathBuf>,
 
     /// List the leaves that SEL reaches, the attacker controlling all of it
-    #[arg(long, value_name = "SEL", num_args = 1.., value_delimiter = ',')]
+    #[arg(long, value_name = "SEL", value_delimiter = ',')]
     pub from: Vec<String>,
 
     /// List the leaves that, each controlled alone, reach SEL
-    #[arg(long, value_name = "SEL", num_args = 1.., value_delimiter = ',')]
+    #[arg(long, value_name = "SEL", value_delimiter = ',')]
     pub to: Vec<String>,
 
     /// Only paths whose last flow allows one of these ports (such as tcp/443)
@@ -201,11 +236,11 @@ pub struct PathArgs {
     pub paths: Vec<PathBuf>,
 
     /// Where the attacker starts (controlling all of it)
-    #[arg(long, value_name = "SEL", required = true, num_args = 1.., value_delimiter = ',')]
+    #[arg(long, value_name = "SEL", required = true, value_delimiter = ',')]
     pub from: Vec<String>,
 
     /// What the attacker must not reach
-    #[arg(long, value_name = "SEL", required = true, num_args = 1.., value_delimiter = ',')]
+    #[arg(long, value_name = "SEL", required = true, value_delimiter = ',')]
     pub to: Vec<String>,
 
     /// Only paths whose last flow allows one of these ports (such as tcp/443)
@@ -213,7 +248,12 @@ pub struct PathArgs {
     pub ports: Vec<String>,
 
     /// Up to N paths in order of length, each differing from the others in a flow
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = at_least_one
+    )]
     pub all: usize,
 
     #[arg(long, value_enum, default_value_t = PathFormat::Text)]
@@ -221,6 +261,15 @@ pub struct PathArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// A count of one or more.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("0 paths would show nothing: use 1 or more".to_owned()),
+        Ok(count) => Ok(count),
+        Err(_) => Err(format!("`{text}` is not a number of paths")),
+    }
 }
 
 /// A level of the estate that queries aggregate at.
@@ -377,6 +426,23 @@ pub struct EvidenceArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Clear DIR first when it is not empty (without it, a non-empty DIR is refused)
+    #[arg(long)]
+    pub force: bool,
+
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub today: TodayArgs,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+impl EvidenceArgs {
+    /// The shared options, without `-o`: the bundle goes to `--out`.
+    pub fn common(&self) -> CommonArgs {
+        CommonArgs {
+            output: None,
+            run: self.run.clone(),
+        }
+    }
 }

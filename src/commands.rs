@@ -2,10 +2,12 @@
 //! loading the model, fixing today's date, and writing the output.
 
 pub mod check;
+pub mod completions;
 pub mod connections;
 pub mod diff;
 pub mod evidence;
 pub mod graph;
+pub mod man;
 pub mod matrix;
 pub mod path;
 pub mod reach;
@@ -14,7 +16,7 @@ use std::io::Write;
 
 use anstream::AutoStream;
 
-use crate::cli::{Color, CommonArgs};
+use crate::cli::{Color, CommonArgs, TodayArgs};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
@@ -27,7 +29,7 @@ use crate::timings::Timings;
 
 /// Writes `text` to `--output` or standard output, styled per `--color`.
 pub fn emit(common: &CommonArgs, text: &str) -> Outcome {
-    let choice = match common.color {
+    let choice = match common.run.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
@@ -61,6 +63,20 @@ pub fn emit(common: &CommonArgs, text: &str) -> Outcome {
                     format!("`{}`", p.display())
                 });
             usage_error(common, &format!("cannot write to {target}: {error}"))
+        }
+    }
+}
+
+/// Writes bytes to standard output as they are, for generated files (completion scripts,
+/// the manual page) that colour must never touch.
+pub fn write_stdout(bytes: &[u8]) -> Outcome {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Outcome::Holds,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Holds,
+        Err(error) => {
+            eprintln!("error: cannot write to standard output: {error}");
+            Outcome::Invalid
         }
     }
 }
@@ -117,7 +133,7 @@ pub fn require_invariants(
 }
 
 fn stderr_choice(common: &CommonArgs) -> anstream::ColorChoice {
-    match common.color {
+    match common.run.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
@@ -130,9 +146,34 @@ pub fn load(
     paths: &[std::path::PathBuf],
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
-    let progress = progress::for_terminal(common.quiet);
+    let progress = progress::for_terminal(common.run.quiet);
     let model = load_model_timed(paths, timings, progress.as_ref())
         .map_err(|diagnostics| report_problems(common, &diagnostics))?;
+    // Warnings from resolving the policies and from the importers, in one list.
+    let mut warnings: Vec<Diagnostic> = model
+        .warnings
+        .iter()
+        .chain(model.sources.warnings())
+        .map(|warning| Diagnostic {
+            level: crate::diagnostic::Level::Warning,
+            ..warning.clone()
+        })
+        .collect();
+    crate::diagnostic::sort(&mut warnings);
+    if !warnings.is_empty() && common.run.deny_warnings {
+        let errors: Vec<Diagnostic> = warnings
+            .into_iter()
+            .map(|warning| Diagnostic {
+                level: crate::diagnostic::Level::Error,
+                ..warning
+            })
+            .collect();
+        return Err(report_problems(common, &errors));
+    }
+    if !warnings.is_empty() {
+        let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+        let _ = stream.write_all(render::diagnostics::warnings(&warnings).as_bytes());
+    }
     report_skipped(common, &model);
     Ok(model)
 }
@@ -140,14 +181,13 @@ pub fn load(
 /// Notes on standard error the files found but not read as policies: one line with
 /// their count, or with `--verbose` one line each.
 pub fn report_skipped(common: &CommonArgs, model: &Model) {
+    if common.run.quiet {
+        return;
+    }
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let note = render::style::NOTE;
-    let warnings = model.sources.warnings();
-    if !warnings.is_empty() && !common.quiet {
-        let _ = stream.write_all(render::diagnostics::warnings(warnings).as_bytes());
-    }
     let kinds = model.sources.skipped_kinds();
-    if common.verbose && !common.quiet && !kinds.is_empty() {
+    if common.run.verbose && !kinds.is_empty() {
         let counts: Vec<String> = kinds
             .iter()
             .map(|(kind, count)| format!("{count} {kind}"))
@@ -161,10 +201,10 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
         );
     }
     let skipped = model.sources.skipped();
-    if skipped.is_empty() || common.quiet {
+    if skipped.is_empty() {
         return;
     }
-    if common.verbose {
+    if common.run.verbose {
         for file in skipped {
             let _ = writeln!(
                 stream,
@@ -221,14 +261,14 @@ pub fn select(
 
 /// Prints phase timings to standard error when `--timings` asks for them.
 pub fn report_timings(common: &CommonArgs, timings: &Timings) {
-    if common.timings {
+    if common.run.timings {
         eprint!("{}", timings.render());
     }
 }
 
 /// Today's date: `--today`, else `SOURCE_DATE_EPOCH`'s date, else the system clock.
-pub fn today(common: &CommonArgs) -> Result<Date, String> {
-    if let Some(text) = &common.today {
+pub fn today(args: &TodayArgs) -> Result<Date, String> {
+    if let Some(text) = &args.today {
         return text
             .parse()
             .map_err(|()| format!("invalid `--today` date `{text}`: use YYYY-MM-DD"));

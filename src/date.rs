@@ -48,15 +48,7 @@ impl std::str::FromStr for Date {
     type Err = ();
 
     fn from_str(text: &str) -> Result<Date, ()> {
-        let bytes = text.as_bytes();
-        let shape_ok = bytes.len() == 10
-            && bytes[4] == b'-'
-            && bytes[7] == b'-'
-            && bytes
-                .iter()
-                .enumerate()
-                .all(|(i, byte)| i == 4 || i == 7 || byte.is_ascii_digit());
-        if !shape_ok {
+        if !written_as_date(text) {
             return Err(());
         }
         let year = text[0..4].parse().map_err(|_| ())?;
@@ -75,6 +67,43 @@ impl fmt::Display for Date {
 
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// Whether `text` has the shape `YYYY-MM-DD`, whether or not that day exists: so that
+/// `2025-02-30` is reported as a day that does not exist, not as a badly written date.
+pub fn written_as_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, byte)| i == 4 || i == 7 || byte.is_ascii_digit())
+}
+
+/// Why a date written as `YYYY-MM-DD` does not exist, for a help line.
+pub fn why_not(text: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let year: i64 = text.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    let month: u32 = text.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(0);
+    match MONTHS.get((month as usize).wrapping_sub(1)) {
+        Some(name) => format!("{name} {year} has {} days", days_in_month(year, month)),
+        None => "months run from 01 to 12".to_owned(),
+    }
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {

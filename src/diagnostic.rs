@@ -2,7 +2,7 @@
 //!
 //! Loading and resolving collect every problem of a run instead of stopping at the first,
 //! so a user fixes them all in one pass. Each prints as `FILE:LINE:COLUMN: error: ...`
-//! with an optional `help:` line.
+//! (or `warning:` for what is valid but probably a mistake) with an optional `help:` line.
 
 use std::fmt;
 
@@ -58,6 +58,8 @@ pub enum Problem {
     BadPort { text: String },
     #[error("invalid date `{text}`")]
     BadDate { text: String },
+    #[error("date `{text}` does not exist")]
+    NoSuchDate { text: String },
     #[error("invalid {field} `{value}`")]
     BadValue { field: &'static str, value: String },
     #[error("invariant `{name}` has no kind")]
@@ -106,6 +108,45 @@ pub enum Problem {
     NamedPortNowhere { name: String },
     #[error("{what} `{name}` is not in the inputs, so this grants nothing")]
     MissingReference { what: &'static str, name: String },
+    // Warnings: valid input that is probably not what was meant.
+    #[error("`ports: []` allows no port, so this flow opens nothing")]
+    NoPorts,
+    #[error("port `{text}` includes port 0, which no service listens on")]
+    PortZero { text: String },
+    #[error("{what} `{name}` has the same address `{address}` as `{other}`")]
+    SharedAddress {
+        what: &'static str,
+        name: String,
+        address: String,
+        other: String,
+    },
+    #[error("{what} `{name}` has address `{address}` outside the ranges of `{parent}`")]
+    OutsideParent {
+        what: &'static str,
+        name: String,
+        address: String,
+        parent: String,
+    },
+    #[error("{what} `{name}` is not mentioned by any flow, credential or invariant")]
+    Unmentioned { what: &'static str, name: String },
+}
+
+/// Whether a diagnostic stops the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    #[default]
+    Error,
+    /// Reported, but the run goes on; `--deny-warnings` makes it an error.
+    Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
 }
 
 /// A problem and where it is.
@@ -120,6 +161,7 @@ pub struct Diagnostic {
     /// Boxed so that a `Result` carrying a diagnostic stays small on the happy path.
     pub problem: Box<Problem>,
     pub help: Option<String>,
+    pub level: Level,
 }
 
 impl Diagnostic {
@@ -130,7 +172,14 @@ impl Diagnostic {
             column,
             problem: Box::new(problem),
             help: None,
+            level: Level::Error,
         }
+    }
+
+    /// The same diagnostic as a warning.
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
     }
 
     pub fn with_help(mut self, help: Option<String>) -> Self {
@@ -150,7 +199,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: error: {}", self.position(), self.problem)?;
+        write!(
+            f,
+            "{}: {}: {}",
+            self.position(),
+            self.level.as_str(),
+            self.problem
+        )?;
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
         }

@@ -208,6 +208,10 @@ fn pairs(base: &Model, head: &Model, level: EntityKind) -> (Vec<PairChange>, Vec
     (opened, closed)
 }
 
+/// Between the parts of a description ("held by [a, b]; active; leaked"), so that a
+/// reader can show only the parts that changed.
+pub const PART: &str = "; ";
+
 /// Things by key, each with a description to compare and its location.
 type Inventory = BTreeMap<String, (String, String)>;
 
@@ -256,7 +260,7 @@ fn entities(model: &Model) -> Inventory {
             let parent = entity.parent.map_or("", |p| model.entity(p).name.as_str());
             let cidrs: Vec<String> = entity.cidrs.iter().map(ToString::to_string).collect();
             let description = format!(
-                "{} in `{parent}`, cidrs [{}], tags [{}]",
+                "{} in `{parent}`; cidrs [{}]; tags [{}]",
                 entity.kind,
                 cidrs.join(", "),
                 entity.tags.join(", ")
@@ -276,14 +280,14 @@ fn credentials(model: &Model) -> Inventory {
         .iter()
         .map(|credential| {
             let description = format!(
-                "held by [{}], {}{}",
+                "held by [{}]; {}{}",
                 credential.holders.names(model),
                 if credential.is_active() {
                     "active"
                 } else {
                     "revoked"
                 },
-                if credential.leaked { ", leaked" } else { "" }
+                if credential.leaked { "; leaked" } else { "" }
             );
             let location = model.sources.file_line(credential.location).to_string();
             (credential.name.clone(), (description, location))

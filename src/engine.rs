@@ -180,6 +180,9 @@ pub struct Engine<'m> {
     pub graph: &'m ReachGraph,
     /// Per entity, the credentials whose holders have this entity as an outermost member.
     holder_roots: Vec<Vec<CredentialId>>,
+    /// Per entity: its nearest ancestor (not itself) that holds a credential, so that
+    /// finding what an entity holds skips the levels that hold nothing.
+    holding_above: Vec<Option<EntityId>>,
     /// Per credential, the flows it opens.
     opens: Vec<Vec<FlowId>>,
     /// Per flow: open from the start (no credential, or a leaked one).
@@ -237,6 +240,16 @@ impl<'m> Engine<'m> {
         for root in model.top_level() {
             model.descendants(root, &mut top_down);
         }
+        let mut holding_above = vec![None; model.entities.len()];
+        for &entity in &top_down {
+            if let Some(parent) = model.entity(entity).parent {
+                holding_above[entity.index()] = if holder_roots[parent.index()].is_empty() {
+                    holding_above[parent.index()]
+                } else {
+                    Some(parent)
+                };
+            }
+        }
         let leaked = model
             .credential_ids()
             .map(|id| active(id) && model.credential(id).leaked)
@@ -245,6 +258,7 @@ impl<'m> Engine<'m> {
             model,
             graph,
             holder_roots,
+            holding_above,
             opens,
             always_open,
             can_open,
@@ -290,9 +304,8 @@ impl<'m> Engine<'m> {
 
     /// Credentials that `entity` holds: those whose holders include it or an ancestor.
     pub fn credentials_at(&self, entity: EntityId) -> impl Iterator<Item = CredentialId> + '_ {
-        self.model
-            .ancestors(entity)
-            .flat_map(|ancestor| self.holder_roots[ancestor.index()].iter().copied())
+        std::iter::successors(Some(entity), |&e| self.holding_above[e.index()])
+            .flat_map(|holder| self.holder_roots[holder.index()].iter().copied())
     }
 
     fn start_nodes(&self, start: &Selection, blocked: Option<&[bool]>) -> Vec<NodeId> {
@@ -339,7 +352,7 @@ impl<'m> Engine<'m> {
                 goal.targets
                     .roots()
                     .iter()
-                    .find(|&&root| self.model.ancestors(root).any(|a| a == destination))
+                    .find(|&&root| self.model.within(root, destination))
                     .map(|&root| self.model.first_leaf(root))
             }
         })

@@ -13,7 +13,7 @@
 
 use petgraph::Direction;
 use petgraph::csr::Csr;
-use petgraph::visit::{EdgeFiltered, EdgeRef};
+use petgraph::visit::EdgeRef;
 
 use crate::model::{EntityId, FlowId, Model};
 
@@ -140,17 +140,73 @@ impl ReachGraph {
     /// accepts: each node's component, numbered so that every edge between two
     /// components goes from a higher number to a lower one. Returns the count too.
     pub fn components(&self, keep: impl Fn(Edge) -> bool) -> (Vec<u32>, u32) {
-        let filtered = EdgeFiltered::from_fn(&self.forward, |edge| keep(*edge.weight()));
-        // Tarjan's algorithm returns components in reverse topological order: a
-        // component comes before every component that reaches it.
-        let found = petgraph::algo::tarjan_scc(&filtered);
-        let mut component = vec![0; self.node_count()];
-        for (number, members) in found.iter().enumerate() {
-            for &node in members {
-                component[node as usize] = number as u32;
+        // Tarjan's algorithm, with an explicit stack of frames instead of recursion:
+        // petgraph's `tarjan_scc` recurses once per node on a path, and a chain of
+        // nested segments from the input would overflow the thread's stack. It finishes
+        // components in reverse topological order: a component comes before every
+        // component that reaches it.
+        const UNSEEN: u32 = u32::MAX;
+        let nodes = self.node_count();
+        let mut order = vec![UNSEEN; nodes];
+        let mut low = vec![0u32; nodes];
+        let mut on_stack = vec![false; nodes];
+        let mut stack: Vec<u32> = Vec::new();
+        let mut component = vec![0; nodes];
+        let mut count = 0u32;
+        let mut next_order = 0u32;
+        // Each frame is a node and how many of its edges have been looked at.
+        let mut frames: Vec<(u32, usize)> = Vec::new();
+        // What the recursive version does on entering a node.
+        macro_rules! discover {
+            ($node:expr) => {{
+                let node: u32 = $node;
+                order[node as usize] = next_order;
+                low[node as usize] = next_order;
+                next_order += 1;
+                stack.push(node);
+                on_stack[node as usize] = true;
+                frames.push((node, 0));
+            }};
+        }
+        for root in 0..nodes as u32 {
+            if order[root as usize] != UNSEEN {
+                continue;
+            }
+            discover!(root);
+            while let Some(frame) = frames.last_mut() {
+                let (node, position) = *frame;
+                let targets = self.forward.neighbors_slice(node);
+                let weights = self.forward.edges_slice(node);
+                if position < targets.len() {
+                    frame.1 += 1;
+                    if !keep(weights[position]) {
+                        continue;
+                    }
+                    let next = targets[position];
+                    if order[next as usize] == UNSEEN {
+                        discover!(next);
+                    } else if on_stack[next as usize] {
+                        low[node as usize] = low[node as usize].min(order[next as usize]);
+                    }
+                    continue;
+                }
+                frames.pop();
+                if low[node as usize] == order[node as usize] {
+                    while let Some(member) = stack.pop() {
+                        on_stack[member as usize] = false;
+                        component[member as usize] = count;
+                        if member == node {
+                            break;
+                        }
+                    }
+                    count += 1;
+                }
+                if let Some(&(parent, _)) = frames.last() {
+                    low[parent as usize] = low[parent as usize].min(low[node as usize]);
+                }
             }
         }
-        (component, found.len() as u32)
+        (component, count)
     }
 }
 

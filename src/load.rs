@@ -178,10 +178,10 @@ fn display_path(path: &Path) -> String {
     }
 }
 
-/// Reads one file and parses its policy documents. A problem comes back as a
-/// diagnostic; nothing panics.
-pub fn read(found: FoundFile) -> Result<FileContents, Diagnostic> {
-    let error = |problem| Diagnostic::new(found.display.clone(), 0, 0, problem);
+/// Reads one file and parses its policy documents. Problems come back as diagnostics;
+/// nothing panics.
+pub fn read(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
+    let error = |problem| vec![Diagnostic::new(found.display.clone(), 0, 0, problem)];
     let size = fs::metadata(&found.path)
         .map_err(|e| {
             error(Problem::Unreadable {
@@ -205,7 +205,7 @@ pub fn read(found: FoundFile) -> Result<FileContents, Diagnostic> {
 
 /// Sorts a file's documents by kind and parses its policy documents, from bytes read
 /// from disk or given directly.
-pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Diagnostic> {
+pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagnostic>> {
     // Text that is not UTF-8 is no manifest or plan either; the policy parser says
     // where it goes wrong.
     let Ok(text) = std::str::from_utf8(&bytes) else {
@@ -270,12 +270,15 @@ fn parse_policy(
     found: FoundFile,
     bytes: Vec<u8>,
     blanked: Option<String>,
-) -> Result<ParsedFile, Diagnostic> {
+) -> Result<ParsedFile, Vec<Diagnostic>> {
     let sha256 = hex_digest(&bytes);
     let (raw, has_positions) = match (found.format, blanked) {
-        (_, Some(blanked)) => (parse_yaml_stream(&found.display, blanked.as_bytes())?, true),
-        (Format::Yaml, None) => (parse_yaml_stream(&found.display, &bytes)?, true),
-        (Format::Json, None) => (parse_json(&found.display, &bytes)?, false),
+        (_, Some(blanked)) => (parse_yaml(&found.display, blanked.as_bytes())?, true),
+        (Format::Yaml, None) => (parse_yaml(&found.display, &bytes)?, true),
+        (Format::Json, None) => (
+            parse_json(&found.display, &bytes).map_err(|d| vec![d])?,
+            false,
+        ),
     };
     // Flows, invariants and exceptions are named by their line in every output.
     let json_lines = (!has_positions).then(|| JsonLines::scan(&bytes));
@@ -291,7 +294,7 @@ fn parse_policy(
 
 /// Parses a file again with positions, for a JSON file read by the fast path whose
 /// problems must point at a line.
-pub fn parse_with_positions(file: &mut ParsedFile) -> Result<(), Diagnostic> {
+pub fn parse_with_positions(file: &mut ParsedFile) -> Result<(), Vec<Diagnostic>> {
     if !file.has_positions {
         file.raw = parse_yaml(&file.found.display, &file.bytes)?;
         file.has_positions = true;
@@ -368,19 +371,6 @@ pub fn yaml_documents<T: serde::de::DeserializeOwned>(
         .map_err(|error| yaml_diagnostic(display, &error))
 }
 
-/// The documents of a YAML stream, merged into one policy. Positions count from the
-/// start of the stream, so they are the file's own. Documents are bounded like nodes,
-/// by the file's size.
-fn parse_yaml_stream(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
-    match serde_saphyr::from_slice_multiple_with_options::<RawFile>(
-        bytes,
-        stream_options(bytes.len()),
-    ) {
-        Ok(documents) => Ok(documents.into_iter().fold(RawFile::default(), merge)),
-        Err(error) => Err(yaml_diagnostic(display, &error)),
-    }
-}
-
 /// Two documents of one file as one policy: their lists one after the other. A
 /// `version` other than the first is kept, so that resolving still refuses it.
 fn merge(mut into: RawFile, next: RawFile) -> RawFile {
@@ -404,12 +394,126 @@ fn merge(mut into: RawFile, next: RawFile) -> RawFile {
     into
 }
 
-fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
-    match serde_saphyr::from_slice_with_options::<Option<RawFile>>(bytes, yaml_options(bytes.len()))
-    {
-        Ok(raw) => Ok(raw.unwrap_or_default()),
+/// The documents of a YAML stream, merged into one policy, with every unknown key
+/// reported. Positions count from the start of the stream, so they are the file's own.
+fn parse_yaml(display: &str, bytes: &[u8]) -> Result<RawFile, Vec<Diagnostic>> {
+    parse_yaml_once(display, bytes).map_err(|first| further_unknown_keys(display, bytes, first))
+}
+
+/// [`parse_yaml`] up to the first problem. Documents are bounded like nodes, by the
+/// file's size.
+fn parse_yaml_once(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
+    match serde_saphyr::from_slice_multiple_with_options::<RawFile>(
+        bytes,
+        stream_options(bytes.len()),
+    ) {
+        Ok(documents) => Ok(documents.into_iter().fold(RawFile::default(), merge)),
         Err(error) => Err(yaml_diagnostic(display, &error)),
     }
+}
+
+/// At most this many unknown keys of one file are looked for, each costing a parse.
+const MAX_UNKNOWN_KEYS: usize = 50;
+
+/// The parser stops at the first unknown key. To report every one, the key and its value
+/// are blanked out (with spaces, so that every position stays where it was) and the file
+/// parsed again, as long as the next problem is another unknown key at a new place. A key
+/// inside `{...}` is blanked up to its comma or brace on the same line; where blanking
+/// leaves something the parser rejects (a value over several lines in braces, a comma
+/// inside quotes), the search ends with what it found.
+fn further_unknown_keys(display: &str, bytes: &[u8], first: Diagnostic) -> Vec<Diagnostic> {
+    let mut found = vec![first];
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return found;
+    };
+    let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+    while found.len() < MAX_UNKNOWN_KEYS {
+        let Some(last) = found.last() else { break };
+        if !matches!(*last.problem, Problem::UnknownKey { .. })
+            || !blank_key(&mut lines, last.line, last.column)
+        {
+            break;
+        }
+        let Err(next) = parse_yaml_once(display, lines.join("\n").as_bytes()) else {
+            break;
+        };
+        let is_new = matches!(*next.problem, Problem::UnknownKey { .. })
+            && !found
+                .iter()
+                .any(|seen| (seen.line, seen.column) == (next.line, next.column));
+        if !is_new {
+            break;
+        }
+        found.push(next);
+    }
+    found
+}
+
+/// Inside `{...}` on one line: blanks the key at `byte` and its value up to the next `,`
+/// or the closing brace, with one comma between it and its neighbours. False when the
+/// value does not end on this line.
+fn blank_flow_key(line: &mut String, byte: usize) -> bool {
+    let mut depth = 0i32;
+    let mut end = None;
+    for (offset, c) in line[byte..].char_indices() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' if depth > 0 => depth -= 1,
+            ',' | '}' | ']' if depth == 0 => {
+                end = Some((byte + offset, c == ','));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some((end, comma)) = end else {
+        return false;
+    };
+    // A comma after the key goes with it; a key last in its braces takes the one before.
+    let (start, end) = if comma {
+        (byte, end + 1)
+    } else {
+        match line[..byte].trim_end().strip_suffix(',') {
+            Some(kept) => (kept.len(), end),
+            None => (byte, end),
+        }
+    };
+    let spaces = " ".repeat(line[start..end].chars().count());
+    line.replace_range(start..end, &spaces);
+    true
+}
+
+/// Replaces the key at `line`:`column` (1-based), its value, and the lines of a block
+/// value below it with spaces. False when the key does not start its line or item.
+fn blank_key(lines: &mut [String], line: u32, column: u32) -> bool {
+    let (Some(row), Some(start)) = (
+        (line as usize).checked_sub(1),
+        (column as usize).checked_sub(1),
+    ) else {
+        return false;
+    };
+    let Some(text) = lines.get(row) else {
+        return false;
+    };
+    let Some((byte, _)) = text.char_indices().nth(start) else {
+        return false;
+    };
+    let before = text[..byte].trim();
+    if !before.chars().all(|c| c == '-' || c.is_whitespace()) {
+        return blank_flow_key(&mut lines[row], byte);
+    }
+    let kept = text[..byte].to_owned();
+    let blanked = " ".repeat(text[byte..].chars().count());
+    lines[row] = kept + &blanked;
+    for below in lines.iter_mut().skip(row + 1) {
+        let indent = below.chars().take_while(|c| *c == ' ').count();
+        let blank = below.trim().is_empty();
+        if !blank && indent <= start {
+            break;
+        }
+        *below = " ".repeat(below.chars().count());
+    }
+    true
 }
 
 /// Parses a file with the same parser and options as [`read`], into nothing: the least
@@ -430,7 +534,7 @@ fn parse_json(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
         Ok(raw) => Ok(raw.unwrap_or_default()),
         // A shape error is better explained by the YAML reader, which knows which key was
         // unknown and where; JSON is YAML, so it reads the same file.
-        Err(error) if error.is_data() => match parse_yaml(display, bytes) {
+        Err(error) if error.is_data() => match parse_yaml_once(display, bytes) {
             Err(diagnostic) => Err(diagnostic),
             Ok(_) => Err(json_diagnostic(display, &error)),
         },
@@ -534,7 +638,26 @@ mod tests {
     use super::*;
 
     fn yaml(text: &str) -> Result<RawFile, Diagnostic> {
-        parse_yaml("p.yaml", text.as_bytes())
+        parse_yaml_once("p.yaml", text.as_bytes())
+    }
+
+    #[test]
+    fn every_unknown_key_of_a_file_is_reported() {
+        let text = "assets:\n  - name: a\n    tagz: [x]\n    ownr:\n      - deep\n  - naem: x\n    name: b\nflows:\n  - {from: a, to: b, prots: [tcp]}\n";
+        let found = parse_yaml("p.yaml", text.as_bytes()).unwrap_err();
+        let keys: Vec<(String, u32)> = found
+            .iter()
+            .map(|d| (d.problem.to_string(), d.line))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("unknown key `tagz`".to_owned(), 3),
+                ("unknown key `ownr`".to_owned(), 4),
+                ("unknown key `naem`".to_owned(), 6),
+                ("unknown key `prots`".to_owned(), 9),
+            ]
+        );
     }
 
     #[test]

@@ -18,8 +18,14 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(args),
         Command::Evidence(args) => commands::evidence::run(args),
         Command::Schema(args) => {
-            commands::emit(&args.common, &format!("{:#}\n", cordon::schema::schema()))
+            let common = cordon::cli::CommonArgs {
+                output: args.output.clone(),
+                run: cordon::cli::RunArgs::default(),
+            };
+            commands::emit(&common, &format!("{:#}\n", cordon::schema::schema()))
         }
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Man => commands::man::run(),
     };
     outcome.into()
 }

@@ -30,7 +30,7 @@ pub fn matrix(model: &Model, kind: EntityKind, witnesses: bool) -> MatrixReport 
     let cells = if witnesses {
         per_row(model, &graph, &engine, &searched)
     } else {
-        batched(model, &graph, &engine, &searched)
+        batched(model, &graph, &engine, kind, &searched)
     };
     // Indices into `searched`, turned into indices among the level's entities.
     let internet_index = internet.and_then(|id| searched.binary_search(&id).ok());
@@ -147,20 +147,11 @@ fn batched(
     model: &Model,
     graph: &ReachGraph,
     engine: &Engine,
+    kind: EntityKind,
     entities: &[EntityId],
 ) -> Vec<MatrixCell> {
     let mut workspace = engine.workspace();
-    // The columns each entity falls in: itself and its ancestors of the kind (more than
-    // one where entities of the kind nest).
-    let column_of: Vec<Vec<u32>> = model
-        .entity_ids()
-        .map(|id| {
-            model
-                .ancestors(id)
-                .filter_map(|a| entities.binary_search(&a).ok().map(|c| c as u32))
-                .collect()
-        })
-        .collect();
+    let columns = Columns::new(model, kind, entities);
     // Rows that hold the same credentials open the same flows; rows whose `in` nodes
     // share a component hold the same credentials.
     let mut by_component: FxHashMap<u32, usize> = FxHashMap::default();
@@ -187,10 +178,40 @@ fn batched(
     let mut search = BitSearch::new(graph.node_count(), entities.len());
     for (open, rows) in &groups {
         for batch in rows.chunks(64) {
-            search.run(model, graph, entities, &column_of, open, batch, &mut cells);
+            search.run(model, graph, entities, &columns, open, batch, &mut cells);
         }
     }
     cells
+}
+
+/// Where each entity falls among the matrix's columns, where entities of the kind nest.
+struct Columns {
+    /// Per entity: the column of the nearest of itself and its ancestors of the kind.
+    nearest: Vec<Option<u32>>,
+    /// Per column: the column of its nearest strict ancestor of the kind.
+    outer: Vec<Option<u32>>,
+}
+
+impl Columns {
+    fn new(model: &Model, kind: EntityKind, entities: &[EntityId]) -> Self {
+        let column = |id: EntityId| entities.binary_search(&id).ok().map(|c| c as u32);
+        // `internet` is a row and a column of every level.
+        let nearest: Vec<Option<u32>> = model
+            .nearest(|entity| entity.kind == kind || entity.kind == EntityKind::Internet)
+            .into_iter()
+            .map(|owner| owner.and_then(column))
+            .collect();
+        let outer = entities
+            .iter()
+            .map(|&id| {
+                model
+                    .entity(id)
+                    .parent
+                    .and_then(|parent| nearest[parent.index()])
+            })
+            .collect();
+        Columns { nearest, outer }
+    }
 }
 
 /// A breadth-first search for up to 64 rows at once: each node's mark is the set of
@@ -220,7 +241,7 @@ impl BitSearch {
         model: &Model,
         graph: &ReachGraph,
         entities: &[EntityId],
-        column_of: &[Vec<u32>],
+        columns: &Columns,
         open: &[bool],
         rows: &[usize],
         cells: &mut Vec<MatrixCell>,
@@ -251,8 +272,17 @@ impl BitSearch {
                 }
                 self.reached[node.index()] |= bits;
                 if let Node::In(entity) = graph.node(node) {
-                    for &column in &column_of[entity.index()] {
-                        self.record(model, entities, rows, column, bits, level, cells);
+                    // The columns that `entity` falls in: the nearest entity of the kind
+                    // around it, then the next one out, and so on. A column whose rows
+                    // are all recorded already had its outer columns recorded with it, so
+                    // the walk stops there and costs nothing at any depth of nesting.
+                    let mut column = columns.nearest[entity.index()];
+                    while let Some(current) = column {
+                        if bits & !self.done[current as usize] == 0 {
+                            break;
+                        }
+                        self.record(model, entities, rows, current, bits, level, cells);
+                        column = columns.outer[current as usize];
                     }
                 }
                 for (next, edge) in graph.successors(node) {
@@ -329,7 +359,7 @@ impl BitSearch {
 
 /// Whether one entity contains the other.
 fn overlaps(model: &Model, a: EntityId, b: EntityId) -> bool {
-    model.ancestors(a).any(|x| x == b) || model.ancestors(b).any(|x| x == a)
+    model.within(a, b) || model.within(b, a)
 }
 
 /// The shortest path into `to` after a complete search from `start`.

@@ -103,6 +103,9 @@ impl Entity {
 pub struct Selection {
     /// Sorted, without repeats, none inside another.
     roots: Vec<EntityId>,
+    /// The roots' subtrees as pre-order ranges, sorted: membership is one binary search
+    /// however deep the containment tree is.
+    spans: Vec<Span>,
 }
 
 impl Selection {
@@ -112,16 +115,25 @@ impl Selection {
         entities.dedup();
         if entities.len() > 1 {
             // Selections are built once per selector of every flow, so this costs the
-            // selection's own size, never the model's.
-            let all = entities.clone();
-            entities.retain(|&entity| {
-                model
-                    .ancestors(entity)
-                    .skip(1)
-                    .all(|ancestor| all.binary_search(&ancestor).is_err())
-            });
+            // selection's own size (and its logarithm), never the model's or its depth.
+            let mut spans: Vec<Span> = entities.iter().map(|&e| model.span(e)).collect();
+            spans.sort_unstable();
+            let mut outermost = Vec::with_capacity(spans.len());
+            for span in spans {
+                if outermost.last().is_none_or(|last: &Span| !last.holds(span)) {
+                    outermost.push(span);
+                }
+            }
+            entities.retain(|&entity| outermost.binary_search(&model.span(entity)).is_ok());
         }
-        Selection { roots: entities }
+        Selection::of_roots(model, entities)
+    }
+
+    /// A selection of roots that are known to be sorted, distinct and none inside another.
+    fn of_roots(model: &Model, roots: Vec<EntityId>) -> Selection {
+        let mut spans: Vec<Span> = roots.iter().map(|&root| model.span(root)).collect();
+        spans.sort_unstable();
+        Selection { roots, spans }
     }
 
     pub fn roots(&self) -> &[EntityId] {
@@ -134,9 +146,11 @@ impl Selection {
 
     /// Whether `entity` is selected: it or an ancestor is a root.
     pub fn contains(&self, model: &Model, entity: EntityId) -> bool {
-        model
-            .ancestors(entity)
-            .any(|ancestor| self.roots.binary_search(&ancestor).is_ok())
+        // The roots' spans are disjoint, so only the last one starting at or before
+        // `entity` can hold it.
+        let span = model.span(entity);
+        let after = self.spans.partition_point(|root| root.first <= span.first);
+        after > 0 && self.spans[after - 1].holds(span)
     }
 
     /// An entity both selections hold, if any. Two closed-downward sets meet exactly when
@@ -179,7 +193,10 @@ impl Selection {
         let mut excluded = vec![false; model.entities.len()];
         for &root in &self.roots {
             for ancestor in model.ancestors(root) {
-                excluded[ancestor.index()] = true;
+                // What lies above is already marked: each entity is marked once.
+                if std::mem::replace(&mut excluded[ancestor.index()], true) {
+                    break;
+                }
             }
         }
         let mut roots = Vec::new();
@@ -192,7 +209,7 @@ impl Selection {
             }
         }
         roots.sort_unstable();
-        Selection { roots }
+        Selection::of_roots(model, roots)
     }
 
     /// The outermost members' names, comma-separated: how messages name a selection.
@@ -379,6 +396,29 @@ pub struct Model {
     pub invariants: Vec<Invariant>,
     pub exceptions: Vec<Exception>,
     pub sources: Sources,
+    /// What is valid but probably a mistake, sorted by position: callers print these and
+    /// go on (or, with `--deny-warnings`, stop).
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// Each entity's subtree as a pre-order range, filled by [`Model::index_tree`] once
+    /// containment is final: "is this inside that" in constant time, at any depth.
+    pub tree: Vec<Span>,
+    /// Every entity in pre-order, as [`Model::index_tree`] numbered them.
+    tree_order: Vec<EntityId>,
+}
+
+/// An entity's subtree as a range of pre-order numbers: the entity's own, then its
+/// descendants'.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl Span {
+    /// Whether `other` is this subtree or inside it.
+    pub fn holds(self, other: Span) -> bool {
+        self.first <= other.first && other.last <= self.last
+    }
 }
 
 impl Model {
@@ -421,6 +461,64 @@ impl Model {
     pub fn top_level(&self) -> impl Iterator<Item = EntityId> + '_ {
         self.entity_ids()
             .filter(|&id| self.entity(id).parent.is_none())
+    }
+
+    /// Numbers the containment tree in pre-order, without recursion, so that
+    /// [`Model::within`] and [`Selection::contains`] cost nothing at any depth. Call it
+    /// whenever `parent` or `children` change.
+    pub fn index_tree(&mut self) {
+        let mut order = Vec::with_capacity(self.entities.len());
+        let mut stack: Vec<EntityId> = self.top_level().collect();
+        stack.reverse();
+        while let Some(entity) = stack.pop() {
+            order.push(entity);
+            stack.extend(self.entity(entity).children.iter().rev().copied());
+        }
+        let mut size = vec![1u32; self.entities.len()];
+        for &entity in order.iter().rev() {
+            if let Some(parent) = self.entity(entity).parent {
+                size[parent.index()] += size[entity.index()];
+            }
+        }
+        self.tree = vec![Span::default(); self.entities.len()];
+        for (position, &entity) in order.iter().enumerate() {
+            let first = position as u32;
+            self.tree[entity.index()] = Span {
+                first,
+                last: first + size[entity.index()] - 1,
+            };
+        }
+        self.tree_order = order;
+    }
+
+    /// Every entity in pre-order: each parent before its children.
+    pub fn pre_order(&self) -> &[EntityId] {
+        &self.tree_order
+    }
+
+    /// For every entity, the nearest of itself and its ancestors that `accept` takes:
+    /// one pass from the top, where walking up from each entity would cost its depth.
+    pub fn nearest(&self, accept: impl Fn(&Entity) -> bool) -> Vec<Option<EntityId>> {
+        let mut nearest = vec![None; self.entities.len()];
+        for &id in self.pre_order() {
+            let entity = self.entity(id);
+            nearest[id.index()] = if accept(entity) {
+                Some(id)
+            } else {
+                entity.parent.and_then(|parent| nearest[parent.index()])
+            };
+        }
+        nearest
+    }
+
+    /// `entity`'s subtree as a pre-order range.
+    pub fn span(&self, entity: EntityId) -> Span {
+        self.tree[entity.index()]
+    }
+
+    /// Whether `entity` is `group` or lies inside it.
+    pub fn within(&self, entity: EntityId, group: EntityId) -> bool {
+        self.span(group).holds(self.span(entity))
     }
 
     /// `entity`, then its parent, and so on to the top.

@@ -18,16 +18,18 @@ pub struct Options {
     pub highlight: Option<(Selection, Selection)>,
 }
 
-/// The entity that stands for `entity` in the picture: itself, or the entity of the
-/// level's kind (or an outer one) that contains it.
-fn visible(model: &Model, level: Option<EntityKind>, entity: EntityId) -> EntityId {
-    match level {
-        Some(kind) if model.entity(entity).kind < kind => model
-            .ancestors(entity)
-            .find(|&a| model.entity(a).kind >= kind)
-            .unwrap_or(entity),
-        _ => entity,
-    }
+/// For every entity, the entity that stands for it in the picture: itself, or the
+/// entity of the level's kind (or an outer one) that contains it.
+fn visible(model: &Model, level: Option<EntityKind>) -> Vec<EntityId> {
+    let Some(kind) = level else {
+        return model.entity_ids().collect();
+    };
+    model
+        .nearest(|entity| entity.kind >= kind)
+        .into_iter()
+        .zip(model.entity_ids())
+        .map(|(outer, entity)| outer.unwrap_or(entity))
+        .collect()
 }
 
 pub fn picture(model: &Model, options: &Options) -> Picture {
@@ -40,7 +42,8 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
             .collect(),
         None => BTreeSet::new(),
     };
-    let show = |entity| visible(model, options.level, entity);
+    let stands_for = visible(model, options.level);
+    let show = |entity: EntityId| stands_for[entity.index()];
     // Edges between the entities drawn, each with the flows it stands for.
     let mut edges: BTreeMap<(EntityId, EntityId), PictureEdge> = BTreeMap::new();
     for id in model.flow_ids() {
@@ -58,6 +61,8 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
                     ports: Vec::new(),
                     credentials: Vec::new(),
                     highlighted: false,
+                    locked: true,
+                    closed: true,
                 });
                 edge.flows.push(model.flow_label(id));
                 edge.ports
@@ -65,6 +70,10 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
                 edge.credentials
                     .extend(flow.auth.iter().map(|&c| model.credential(c).name.clone()));
                 edge.highlighted |= highlighted.contains(&id);
+                edge.locked &= !flow.auth.is_empty();
+                let can_open = flow.auth.is_empty()
+                    || flow.auth.iter().any(|&c| model.credential(c).is_active());
+                edge.closed &= !can_open;
             }
         }
     }
@@ -79,20 +88,20 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
         None => model.entity_ids().filter(|&id| show(id) == id).collect(),
         Some((focus, depth)) => {
             let start = show(focus);
+            // Neighbours either way along an edge, so that the search reads each edge
+            // once rather than every edge for every entity it reaches.
+            let mut neighbours: BTreeMap<EntityId, Vec<EntityId>> = BTreeMap::new();
+            for &(from, to) in edges.keys() {
+                neighbours.entry(from).or_default().push(to);
+                neighbours.entry(to).or_default().push(from);
+            }
             let mut near = BTreeSet::from([start]);
             let mut queue = VecDeque::from([(start, 0)]);
             while let Some((entity, distance)) = queue.pop_front() {
                 if distance == depth {
                     continue;
                 }
-                for &(from, to) in edges.keys() {
-                    let other = if from == entity {
-                        to
-                    } else if to == entity {
-                        from
-                    } else {
-                        continue;
-                    };
+                for &other in neighbours.get(&entity).into_iter().flatten() {
                     if near.insert(other) {
                         queue.push_back((other, distance + 1));
                     }
@@ -102,20 +111,30 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
             near
         }
     };
-    // Containers of what is drawn are drawn too, as the boxes around it.
-    let containers: Vec<EntityId> = kept
-        .iter()
-        .flat_map(|&id| model.ancestors(id).skip(1))
-        .collect();
+    // Containers of what is drawn are drawn too, as the boxes around it. The walk up
+    // stops at a container already drawn, so each is added once at any depth.
+    let mut containers = BTreeSet::new();
+    for &id in &kept {
+        let mut above = model.entity(id).parent;
+        while let Some(container) = above {
+            if kept.contains(&container) || containers.contains(&container) {
+                break;
+            }
+            containers.insert(container);
+            above = model.entity(container).parent;
+        }
+    }
     kept.extend(containers);
+    let parents: BTreeSet<EntityId> = kept
+        .iter()
+        .filter_map(|&id| model.entity(id).parent)
+        .collect();
     let nodes = kept
         .iter()
         .map(|&id| {
             let entity = model.entity(id);
             let parent = entity.parent.filter(|p| kept.contains(p));
-            let has_children = kept
-                .iter()
-                .any(|&other| model.entity(other).parent == Some(id));
+            let has_children = parents.contains(&id);
             PictureNode {
                 name: entity.name.clone(),
                 kind: entity.kind.as_str(),

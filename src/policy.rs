@@ -55,7 +55,7 @@ pub fn load_model_timed(
         .collect();
     progress.start(found.len(), sizes.iter().sum());
     // Files parse independently, and parsing is most of the cost of a run.
-    let parsed: Vec<Result<FileContents, Diagnostic>> = found
+    let parsed: Vec<Result<FileContents, Vec<Diagnostic>>> = found
         .into_par_iter()
         .zip(sizes)
         .map(|(file, size)| {
@@ -84,7 +84,7 @@ struct Gathered {
 impl Gathered {
     /// Gathers what files held, or every problem found reading them.
     fn from(
-        results: impl IntoIterator<Item = Result<FileContents, Diagnostic>>,
+        results: impl IntoIterator<Item = Result<FileContents, Vec<Diagnostic>>>,
         mut diagnostics: Vec<Diagnostic>,
     ) -> Result<Gathered, Vec<Diagnostic>> {
         let mut gathered = Gathered::default();
@@ -111,7 +111,7 @@ impl Gathered {
                         }
                     }
                 }
-                Err(diagnostic) => diagnostics.push(diagnostic),
+                Err(found) => diagnostics.extend(found),
             }
         }
         if diagnostics.is_empty() {
@@ -269,7 +269,7 @@ fn placed_clusters(
                             .into_iter()
                             .filter(|file| file.kind == DocumentKind::Kubernetes),
                     ),
-                    Err(diagnostic) => diagnostics.push(diagnostic),
+                    Err(found) => diagnostics.extend(found),
                 }
             }
             let cluster = item
@@ -311,18 +311,15 @@ fn lexically_normal(path: &std::path::Path) -> PathBuf {
 }
 
 fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
+    // JSON read by the fast path has no positions. Problems and warnings are rare, so
+    // such files are read again with positions and resolved once more to point at lines.
+    let positioned = files.iter().all(|file| file.has_positions);
     match resolve(files) {
-        Ok(model) => Ok(model),
-        Err(problems) => {
-            // JSON read by the fast path has no positions. Problems are rare, so read
-            // such files again with positions and resolve once more to point at lines.
-            if files.iter().all(|file| file.has_positions) {
-                return Err(problems);
-            }
+        Ok(model) if positioned || model.warnings.is_empty() => Ok(model),
+        Err(problems) if positioned => Err(problems),
+        Ok(_) | Err(_) => {
             for file in files.iter_mut() {
-                if let Err(diagnostic) = load::parse_with_positions(file) {
-                    return Err(vec![diagnostic]);
-                }
+                load::parse_with_positions(file)?;
             }
             resolve(files)
         }

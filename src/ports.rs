@@ -27,6 +27,12 @@ impl PortSpec {
         last: u16::MAX,
     };
 
+    /// Whether a written range starts at port 0, which no service listens on (a bare
+    /// protocol, all of its ports, does not count).
+    pub fn includes_port_zero(&self) -> bool {
+        self.first == 0 && self.last != u16::MAX
+    }
+
     /// Whether some traffic matches both specs. `any` matches every protocol, and a bare
     /// protocol matches all of its ports.
     pub fn overlaps(&self, other: &PortSpec) -> bool {

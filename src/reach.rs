@@ -113,7 +113,7 @@ fn backward_distances(
                 || selection
                     .roots()
                     .iter()
-                    .any(|&root| model.ancestors(root).any(|a| a == target))
+                    .any(|&root| model.within(root, target))
         });
         if lands {
             let hub = graph.flow_node(flow);
@@ -174,11 +174,9 @@ pub fn report(
 /// Counts the leaves found by the entity of `kind` each sits in.
 fn summarize(model: &Model, kind: EntityKind, found: &[(EntityId, u32)]) -> LevelSummary {
     let mut groups: BTreeMap<&str, LevelGroup> = BTreeMap::new();
+    let owners = model.nearest(|entity| entity.kind == kind);
     for &(leaf, hops) in found {
-        let Some(owner) = model
-            .ancestors(leaf)
-            .find(|&a| model.entity(a).kind == kind)
-        else {
+        let Some(owner) = owners[leaf.index()] else {
             continue;
         };
         let name = model.entity(owner).name.as_str();

@@ -12,6 +12,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod mermaid;
+pub mod nesting;
 pub mod sarif;
 pub mod svg;
 pub mod text;
@@ -80,6 +81,12 @@ pub fn pinned_route(note: &ExceptionNote) -> String {
     note.path.join(" -> ")
 }
 
+/// A count and its noun, singular for one: "1 invariant", "2 invariants".
+pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The styles text output uses; stripped by the output stream when colour is off.
 pub mod style {
     use super::*;
@@ -90,9 +97,9 @@ pub mod style {
     pub const DIM: Style = Style::new().dimmed();
     pub const BOLD: Style = Style::new().bold();
     pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
     pub const HELP: Style = AnsiColor::Cyan.on_default().bold();
     pub const NOTE: Style = AnsiColor::Cyan.on_default().bold();
-    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 }
 
 use crate::report::{Hop, Obtained};

@@ -433,6 +433,11 @@ pub struct PictureEdge {
     pub credentials: Vec<String>,
     /// On the highlighted witness path.
     pub highlighted: bool,
+    /// Every flow it stands for needs a credential (drawn dashed).
+    pub locked: bool,
+    /// No flow it stands for can ever open: each needs credentials that are all revoked
+    /// (drawn as closed).
+    pub closed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

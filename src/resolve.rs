@@ -5,6 +5,7 @@ mod entities;
 mod pin;
 mod rules;
 mod selector;
+mod warnings;
 
 pub use pin::FLOW_PREFIX;
 
@@ -33,6 +34,7 @@ pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
     let mut cx = Context {
         sources,
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
     };
     for (index, file) in files.iter().enumerate() {
         if let Some(version) = &file.raw.version
@@ -57,6 +59,10 @@ pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
     model.invariants = rules.invariants;
     model.exceptions = rules.exceptions;
     if cx.diagnostics.is_empty() {
+        let imported: Vec<bool> = files.iter().map(|file| file.raw.imported).collect();
+        warnings::model_warnings(&mut cx, &model, &imported);
+        crate::diagnostic::sort(&mut cx.warnings);
+        model.warnings = cx.warnings;
         model.sources = cx.sources;
         Ok(model)
     } else {
@@ -84,6 +90,8 @@ pub fn select(
 pub(crate) struct Context {
     pub sources: Sources,
     pub diagnostics: Vec<Diagnostic>,
+    /// What is valid but probably a mistake: reported, the run goes on.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Context {
@@ -104,6 +112,15 @@ impl Context {
         ));
         HelpSlot {
             diagnostics: &mut self.diagnostics,
+        }
+    }
+
+    pub fn warn(&mut self, at: Location, problem: Problem) -> HelpSlot<'_> {
+        self.warnings.push(
+            Diagnostic::new(self.sources.path(at.source), at.line, at.column, problem).warning(),
+        );
+        HelpSlot {
+            diagnostics: &mut self.warnings,
         }
     }
 

@@ -14,7 +14,9 @@ pub fn schema() -> Value {
         "type": "array",
         "items": {"type": "string", "pattern": "^(any|tcp|udp|sctp|icmp|(tcp|udp|sctp)/[0-9]{1,5}(-[0-9]{1,5})?)$"}
     });
-    let name = json!({"type": "string", "pattern": "^[\\p{L}\\p{N}._-]+$"});
+    // ASCII letters, digits, `.`, `_`, `-`, and any character beyond ASCII: `\p{L}` says
+    // "letter" more exactly, but Python's `re` and other validators reject it.
+    let name = json!({"type": "string", "pattern": "^([A-Za-z0-9._-]|[^\\x00-\\x7F])+$"});
     let date = json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD"});
     let entity_properties = json!({
         "name": name,

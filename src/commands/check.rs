@@ -7,7 +7,7 @@ use crate::render;
 use crate::timings::Timings;
 
 pub fn run(args: &CheckArgs) -> Outcome {
-    let today = match super::today(&args.common) {
+    let today = match super::today(&args.today) {
         Ok(today) => today,
         Err(message) => return super::usage_error(&args.common, &message),
     };

@@ -37,7 +37,7 @@ fn side(
 }
 
 pub fn run(args: &DiffArgs) -> Outcome {
-    let today = match super::today(&args.common) {
+    let today = match super::today(&args.today) {
         Ok(today) => today,
         Err(message) => return super::usage_error(&args.common, &message),
     };

@@ -23,17 +23,51 @@ fn inside_bundle(path: &str) -> PathBuf {
         .collect()
 }
 
+/// Makes `out` an empty directory to write the bundle into, so that no stale file from an
+/// earlier bundle sits beside `SHA256SUMS`: a non-empty one is refused, or with `--force`
+/// cleared.
+fn prepare(out: &Path, force: bool) -> Result<(), String> {
+    let shown = out.display();
+    let entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries.collect::<Result<Vec<_>, _>>(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(format!("cannot read `{shown}`: {error}")),
+    };
+    let entries = entries.map_err(|error| format!("cannot read `{shown}`: {error}"))?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !force {
+        return Err(format!(
+            "`{shown}` is not empty: a bundle starts from an empty folder (use `--force` to clear it)"
+        ));
+    }
+    for entry in entries {
+        let path = entry.path();
+        let removed = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        removed.map_err(|error| format!("cannot clear `{}`: {error}", path.display()))?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &EvidenceArgs) -> Outcome {
-    let today = match super::today(&args.common) {
+    let common = args.common();
+    if let Err(message) = prepare(&args.out, args.force) {
+        return super::usage_error(&common, &message);
+    }
+    let today = match super::today(&args.today) {
         Ok(today) => today,
-        Err(message) => return super::usage_error(&args.common, &message),
+        Err(message) => return super::usage_error(&common, &message),
     };
     let mut timings = Timings::new();
-    let model = match super::load(&args.common, &args.paths, &mut timings) {
+    let model = match super::load(&common, &args.paths, &mut timings) {
         Ok(model) => model,
         Err(outcome) => return outcome,
     };
-    if let Err(outcome) = super::require_invariants(&args.common, &model, args.allow_empty) {
+    if let Err(outcome) = super::require_invariants(&args.common(), &model, args.allow_empty) {
         return outcome;
     }
     let bundle = evidence(&model, &args.title, today);
@@ -57,7 +91,7 @@ pub fn run(args: &EvidenceArgs) -> Outcome {
             Ok(bytes) => files.push((Path::new("inputs").join(inside_bundle(&input.path)), bytes)),
             Err(error) => {
                 let message = format!("cannot copy input `{}`: {error}", input.path);
-                return super::usage_error(&args.common, &message);
+                return super::usage_error(&common, &message);
             }
         }
     }
@@ -76,17 +110,17 @@ pub fn run(args: &EvidenceArgs) -> Outcome {
             .and_then(|()| std::fs::write(&target, bytes));
         if let Err(error) = written {
             let message = format!("cannot write `{}`: {error}", target.display());
-            return super::usage_error(&args.common, &message);
+            return super::usage_error(&common, &message);
         }
     }
     timings.lap("write");
-    super::report_timings(&args.common, &timings);
+    super::report_timings(&common, &timings);
     let summary = bundle.check.summary();
     let line = format!(
-        "wrote {} ({} files): {} invariants, {} passed, {} failed, {} waived\n",
+        "wrote {} ({}): {}, {} passed, {} failed, {} waived\n",
         args.out.display(),
-        files.len(),
-        summary.total,
+        crate::render::count(files.len() as i64, "file", "files"),
+        crate::render::count(summary.total as i64, "invariant", "invariants"),
         summary.passed,
         summary.failed,
         summary.waived
@@ -101,5 +135,5 @@ pub fn run(args: &EvidenceArgs) -> Outcome {
     } else {
         Outcome::Holds
     };
-    super::emit(&args.common, &line).merge(verdict)
+    super::emit(&common, &line).merge(verdict)
 }

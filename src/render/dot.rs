@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::nesting::{self, Step};
 use crate::report::{PathReport, Picture, PictureEdge};
 
 /// A DOT string literal.
@@ -21,8 +22,9 @@ pub fn quote_lines(lines: &[&str]) -> String {
 
 /// The paths of a `path` query; flows in the cut are drawn red and dashed.
 pub fn path(report: &PathReport) -> String {
-    let mut out =
-        String::from("digraph path {\n    rankdir=LR;\n    node [shape=box, style=rounded];\n");
+    let mut out = String::from(
+        "digraph path {\n    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\", fontsize=10];\n",
+    );
     let cut: BTreeSet<&str> = report.cut.iter().map(|flow| flow.flow.as_str()).collect();
     // Every hop of the story: the paths and the acquisitions of their credentials.
     let mut edges = BTreeSet::new();
@@ -32,24 +34,43 @@ pub fn path(report: &PathReport) -> String {
             hop.to.as_str(),
             hop.flow.as_str(),
             super::flow_note(hop),
+            hop.credential.is_some(),
         ));
     }
-    for (from, to, flow, note) in edges {
-        let style = if cut.contains(flow) {
-            ", color=red, fontcolor=red, style=dashed, penwidth=2"
+    for (from, to, flow, note, locked) in edges {
+        // The paths are witnesses, drawn as `graph` draws a highlighted one; a flow in
+        // the cut says so in its label.
+        let label = if cut.contains(flow) {
+            quote_lines(&[flow, &note, "cut here"])
         } else {
-            ""
+            quote_lines(&[flow, &note])
         };
         let _ = writeln!(
             out,
-            "    {} -> {} [label={}{style}];",
+            "    {} -> {} [label={label}{}];",
             quote(from),
             quote(to),
-            quote_lines(&[flow, &note])
+            edge_style(true, locked, false)
         );
     }
     out.push_str("}\n");
     out
+}
+
+/// One visual language for `graph` and `path`: a witness path is red and thick, a
+/// connection that needs a credential is dashed, one that can never open (its only
+/// credentials are revoked) is dotted and grey.
+pub fn edge_style(on_path: bool, locked: bool, closed: bool) -> String {
+    let mut attributes = Vec::new();
+    if closed {
+        attributes.push("style=dotted, color=\"#8c959f\", fontcolor=\"#8c959f\"");
+    } else if locked {
+        attributes.push("style=dashed");
+    }
+    if on_path {
+        attributes.push("color=red, fontcolor=red, penwidth=2.5");
+    }
+    attributes.iter().map(|a| format!(", {a}")).collect()
 }
 
 fn edge_label(edge: &PictureEdge) -> String {
@@ -67,20 +88,15 @@ pub fn model(picture: &Picture) -> String {
     let mut out = String::from(
         "digraph cordon {\n    rankdir=LR;\n    compound=true;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n    edge [fontname=\"Helvetica\", fontsize=10];\n",
     );
-    fn emit(
-        out: &mut String,
-        picture: &Picture,
-        ends: &BTreeSet<&str>,
-        parent: Option<&str>,
-        indent: usize,
-    ) {
-        let pad = "    ".repeat(indent);
-        for node in picture
-            .nodes
-            .iter()
-            .filter(|n| n.parent.as_deref() == parent)
-        {
-            if node.container {
+    let ends: BTreeSet<&str> = picture
+        .edges
+        .iter()
+        .flat_map(|edge| [edge.from.as_str(), edge.to.as_str()])
+        .collect();
+    for step in nesting::walk(picture) {
+        match step {
+            Step::Open(node, depth) => {
+                let pad = nesting::pad(1, depth);
                 let _ = writeln!(
                     out,
                     "{pad}subgraph {} {{",
@@ -101,34 +117,27 @@ pub fn model(picture: &Picture) -> String {
                         quote(&node.name)
                     );
                 }
-                emit(out, picture, ends, Some(&node.name), indent + 1);
-                let _ = writeln!(out, "{pad}}}");
-            } else if node.kind == "internet" {
-                let _ = writeln!(out, "{pad}{} [shape=ellipse];", quote(&node.name));
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{pad}{} [label={}];",
-                    quote(&node.name),
-                    quote_lines(&[&node.name, node.kind])
-                );
+            }
+            Step::Close(depth) => {
+                let _ = writeln!(out, "{}}}", nesting::pad(1, depth));
+            }
+            Step::Node(node, depth) => {
+                let pad = nesting::pad(1, depth);
+                if node.kind == "internet" {
+                    let _ = writeln!(out, "{pad}{} [shape=ellipse];", quote(&node.name));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{pad}{} [label={}];",
+                        quote(&node.name),
+                        quote_lines(&[&node.name, node.kind])
+                    );
+                }
             }
         }
     }
-    let ends: BTreeSet<&str> = picture
-        .edges
-        .iter()
-        .flat_map(|edge| [edge.from.as_str(), edge.to.as_str()])
-        .collect();
-    emit(&mut out, picture, &ends, None, 1);
     for edge in &picture.edges {
-        let style = if edge.highlighted {
-            ", color=red, fontcolor=red, penwidth=2.5"
-        } else if edge.credentials.is_empty() {
-            ""
-        } else {
-            ", style=dashed"
-        };
+        let style = edge_style(edge.highlighted, edge.locked, edge.closed);
         let _ = writeln!(
             out,
             "    {} -> {} [label={}{style}];",

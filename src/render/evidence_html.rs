@@ -157,8 +157,19 @@ pub fn report(evidence: &Evidence) -> String {
     let (class, verdict) = if summary.failed > 0 {
         (
             "fail",
-            format!("{} of {} invariants fail", summary.failed, summary.total),
+            format!(
+                "{} of {} {}",
+                summary.failed,
+                summary.total,
+                if summary.total == 1 {
+                    "invariant fails"
+                } else {
+                    "invariants fail"
+                }
+            ),
         )
+    } else if summary.total == 1 {
+        ("pass", "The invariant holds".to_owned())
     } else {
         ("pass", format!("All {} invariants hold", summary.total))
     };

@@ -19,13 +19,13 @@ pub fn report(evidence: &Evidence) -> String {
     );
     let _ = writeln!(
         out,
-        "**{}**: {} invariants, {} passed, {} failed, {} waived.\n",
+        "**{}**: {}, {} passed, {} failed, {} waived.\n",
         if summary.failed > 0 {
             "Failing"
         } else {
             "Holding"
         },
-        summary.total,
+        super::count(summary.total as i64, "invariant", "invariants"),
         summary.passed,
         summary.failed,
         summary.waived

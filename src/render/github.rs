@@ -93,8 +93,8 @@ pub fn check(report: &CheckReport) -> String {
     let summary = report.summary();
     let _ = writeln!(
         out,
-        "{} invariants: {} passed, {}, {} waived",
-        summary.total,
+        "{}: {} passed, {}, {} waived",
+        super::count(summary.total as i64, "invariant", "invariants"),
         summary.passed,
         super::failed_count(report),
         summary.waived

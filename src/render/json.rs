@@ -628,6 +628,14 @@ pub fn evidence(evidence: &crate::evidence::Evidence) -> String {
         serde_json::from_str(&matrix(&evidence.matrix)).unwrap_or_default();
     let inventory = &evidence.inventory;
     let coverage = &evidence.coverage;
+    // What report.html shows beside each verdict: the invariant's description and the
+    // controls it references. Every exception with its owner is set below.
+    if let Some(results) = value["results"].as_array_mut() {
+        for (result, invariant) in results.iter_mut().zip(&evidence.check.results) {
+            result["description"] = serde_json::json!(invariant.description);
+            result["references"] = serde_json::json!(invariant.references);
+        }
+    }
     value["title"] = serde_json::json!(evidence.title);
     value["today"] = serde_json::json!(evidence.today.to_string());
     value["inputs_digest"] = serde_json::json!(evidence.inputs_digest);

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::nesting::{self, Step};
 use crate::report::{PathReport, Picture};
 
 /// A Mermaid node id for an entity name: names may hold `.` and `-`, ids may not.
@@ -27,7 +28,18 @@ pub fn label(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// The paths of a `path` query as a `flowchart LR`; flows in the cut are drawn red.
+/// One visual language for `graph` and `path`, as in DOT: dotted for a connection that
+/// needs a credential, a cross for one that can never open.
+fn arrow(locked: bool, closed: bool) -> &'static str {
+    match (locked, closed) {
+        (_, true) => "-.-x",
+        (true, false) => "-.->",
+        (false, false) => "-->",
+    }
+}
+
+/// The paths of a `path` query as a `flowchart LR`, drawn as `graph` draws a
+/// highlighted path: red and thick; a flow in the cut says so in its label.
 pub fn path(report: &PathReport) -> String {
     let mut out = String::from("flowchart LR\n");
     let mut nodes = BTreeSet::new();
@@ -41,65 +53,70 @@ pub fn path(report: &PathReport) -> String {
             hop.to.as_str(),
             hop.flow.as_str(),
             super::flow_note(hop),
+            hop.credential.is_some(),
         ));
     }
     for node in &nodes {
         let _ = writeln!(out, "    {}[{}]", id(node), label(node));
     }
     let cut: BTreeSet<&str> = report.cut.iter().map(|flow| flow.flow.as_str()).collect();
-    let mut cut_links = Vec::new();
-    for (index, (from, to, flow, note)) in edges.iter().enumerate() {
-        let text = format!("{flow} ({note})");
-        let _ = writeln!(out, "    {} -->|{}| {}", id(from), label(&text), id(to));
-        if cut.contains(flow) {
-            cut_links.push(index.to_string());
-        }
-    }
-    if !cut_links.is_empty() {
+    let mut links = Vec::new();
+    for (index, (from, to, flow, note, locked)) in edges.iter().enumerate() {
+        let text = if cut.contains(flow) {
+            format!("{flow} ({note}; cut here)")
+        } else {
+            format!("{flow} ({note})")
+        };
         let _ = writeln!(
             out,
-            "    linkStyle {} stroke:#d00,stroke-width:3px,stroke-dasharray:6 4",
-            cut_links.join(",")
+            "    {} {}|{}| {}",
+            id(from),
+            arrow(*locked, false),
+            label(&text),
+            id(to)
         );
+        links.push(index.to_string());
+    }
+    if !links.is_empty() {
+        let _ = writeln!(out, "    linkStyle {} {HIGHLIGHT}", links.join(","));
     }
     out
 }
+
+/// How a witness path is drawn, in `path` and in `graph --highlight-from`.
+const HIGHLIGHT: &str = "stroke:#d00,stroke-width:3px";
 
 /// The model as a `flowchart LR`, containment as nested subgraphs; edges may start or
 /// end at a subgraph.
 pub fn model(picture: &Picture) -> String {
     let mut out = String::from("flowchart LR\n");
-    fn emit(out: &mut String, picture: &Picture, parent: Option<&str>, indent: usize) {
-        let pad = "    ".repeat(indent);
-        for node in picture
-            .nodes
-            .iter()
-            .filter(|n| n.parent.as_deref() == parent)
-        {
-            if node.container {
+    for step in nesting::walk(picture) {
+        match step {
+            Step::Open(node, depth) => {
                 let _ = writeln!(
                     out,
-                    "{pad}subgraph {}[{}]",
+                    "{}subgraph {}[{}]",
+                    nesting::pad(1, depth),
                     id(&node.name),
                     label(&format!("{} ({})", node.name, node.kind))
                 );
-                emit(out, picture, Some(&node.name), indent + 1);
-                let _ = writeln!(out, "{pad}end");
-            } else if node.kind == "internet" {
-                let _ = writeln!(out, "{pad}{}(({}))", id(&node.name), label(&node.name));
-            } else {
-                let _ = writeln!(out, "{pad}{}[{}]", id(&node.name), label(&node.name));
+            }
+            Step::Close(depth) => {
+                let _ = writeln!(out, "{}end", nesting::pad(1, depth));
+            }
+            Step::Node(node, depth) => {
+                let pad = nesting::pad(1, depth);
+                if node.kind == "internet" {
+                    let _ = writeln!(out, "{pad}{}(({}))", id(&node.name), label(&node.name));
+                } else {
+                    let _ = writeln!(out, "{pad}{}[{}]", id(&node.name), label(&node.name));
+                }
             }
         }
     }
-    emit(&mut out, picture, None, 1);
     let mut highlighted = Vec::new();
     for (index, edge) in picture.edges.iter().enumerate() {
-        let arrow = if edge.credentials.is_empty() {
-            "-->"
-        } else {
-            "-.->"
-        };
+        let arrow = arrow(edge.locked, edge.closed);
         let _ = writeln!(
             out,
             "    {} {arrow}|{}| {}",
@@ -112,11 +129,7 @@ pub fn model(picture: &Picture) -> String {
         }
     }
     if !highlighted.is_empty() {
-        let _ = writeln!(
-            out,
-            "    linkStyle {} stroke:#d00,stroke-width:3px",
-            highlighted.join(",")
-        );
+        let _ = writeln!(out, "    linkStyle {} {HIGHLIGHT}", highlighted.join(","));
     }
     out
 }

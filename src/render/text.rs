@@ -72,9 +72,8 @@ pub fn check(report: &CheckReport) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{verdict}: {} invariant{}, {} passed, {}, {} waived",
-        summary.total,
-        if summary.total == 1 { "" } else { "s" },
+        "\n{verdict}: {}, {} passed, {}, {} waived",
+        super::count(summary.total as i64, "invariant", "invariants"),
         summary.passed,
         super::failed_count(report),
         summary.waived
@@ -285,15 +284,43 @@ pub fn diff(report: &DiffReport) -> String {
         for change in &report.changes {
             let _ = writeln!(
                 out,
-                "  {:<8} {} {}  {}",
+                "  {:<8} {} {}{}  {}",
                 change.kind.as_str(),
                 change.what,
                 change.key,
+                what_changed(change),
                 paint(style::DIM, &change.location)
             );
         }
     }
     out
+}
+
+/// For a change, the parts of its description that differ: `: active → revoked`.
+fn what_changed(change: &crate::report::Change) -> String {
+    let (Some(before), Some(after)) = (&change.before, &change.after) else {
+        return String::new();
+    };
+    let before: Vec<&str> = before.split(crate::diff::PART).collect();
+    let after: Vec<&str> = after.split(crate::diff::PART).collect();
+    let gone: Vec<&str> = before
+        .iter()
+        .filter(|p| !after.contains(p))
+        .copied()
+        .collect();
+    let new: Vec<&str> = after
+        .iter()
+        .filter(|p| !before.contains(p))
+        .copied()
+        .collect();
+    let side = |parts: &[&str]| {
+        if parts.is_empty() {
+            "nothing".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    };
+    format!(": {} → {}", side(&gone), side(&new))
 }
 
 /// The widest grid the text form draws; past it, csv or html serve better.
@@ -410,7 +437,10 @@ pub fn reach(report: &ReachReport) -> String {
     let leaves = if count == 1 { "leaf" } else { "leaves" };
     let _ = match report.direction {
         Direction::From => writeln!(out, "{selection} reaches {count} {leaves}{ports}"),
-        Direction::To => writeln!(out, "{count} {leaves} reach {selection}{ports}"),
+        Direction::To => {
+            let verb = if count == 1 { "reaches" } else { "reach" };
+            writeln!(out, "{count} {leaves} {verb} {selection}{ports}")
+        }
     };
     let width = report
         .reachable
@@ -439,8 +469,13 @@ pub fn reach(report: &ReachReport) -> String {
             ),
             Direction::To => writeln!(
                 out,
-                "\n{count} of {} {}s hold leaves that reach {selection}{colon}",
-                summary.total, summary.level
+                "\n{count} of {} {} that reach {selection}{colon}",
+                summary.total,
+                if count == 1 {
+                    format!("{}s holds leaves", summary.level)
+                } else {
+                    format!("{}s hold leaves", summary.level)
+                }
             ),
         };
         let width = summary

@@ -305,6 +305,7 @@ fn link_parents(cx: &mut Context, model: &mut Model, parents: Vec<Option<(String
                 .push(EntityId(id as u32));
         }
     }
+    model.index_tree();
 }
 
 /// Reports each containment cycle once and cuts it, so that later steps can walk up the
@@ -360,16 +361,12 @@ fn break_cycles(cx: &mut Context, model: &mut Model) {
 
 /// Gives every leaf its effective ranges: its own, or its nearest ancestor's.
 fn inherit_ranges(model: &mut Model) {
-    for index in 0..model.entities.len() {
-        if !model.entities[index].is_leaf() {
-            continue;
+    let owner = model.nearest(|entity| !entity.cidrs.is_empty());
+    for id in (0..model.entities.len() as u32).map(EntityId) {
+        if model.entity(id).is_leaf()
+            && let Some(from) = owner[id.index()]
+        {
+            model.entities[id.index()].ranges = model.entity(from).cidrs.clone();
         }
-        let ranges = model
-            .ancestors(EntityId(index as u32))
-            .map(|ancestor| &model.entity(ancestor).cidrs)
-            .find(|cidrs| !cidrs.is_empty())
-            .cloned()
-            .unwrap_or_default();
-        model.entities[index].ranges = ranges;
     }
 }

@@ -114,7 +114,19 @@ fn port_list(cx: &mut Context, source: SourceId, list: Option<&At<RawList>>) -> 
     let mut specs = Vec::new();
     for item in &list.value.0 {
         match item.value.parse::<PortSpec>() {
-            Ok(spec) => specs.push(spec),
+            Ok(spec) => {
+                if spec.includes_port_zero() {
+                    let at = item_location(cx, source, item, whole);
+                    cx.warn(
+                        at,
+                        Problem::PortZero {
+                            text: item.value.clone(),
+                        },
+                    )
+                    .help("services listen on ports 1 to 65535: did you mean another port?");
+                }
+                specs.push(spec)
+            }
             Err(()) => {
                 let at = item_location(cx, source, item, whole);
                 cx.error(
@@ -137,13 +149,24 @@ fn date(cx: &mut Context, source: SourceId, text: &At<String>) -> Option<Date> {
         Ok(date) => Some(date),
         Err(()) => {
             let at = cx.location(source, text);
-            cx.error(
-                at,
-                Problem::BadDate {
-                    text: text.value.clone(),
-                },
-            )
-            .help("write dates as `YYYY-MM-DD`, such as `2024-01-31`");
+            let written = text.value.trim();
+            if crate::date::written_as_date(written) {
+                cx.error(
+                    at,
+                    Problem::NoSuchDate {
+                        text: written.to_owned(),
+                    },
+                )
+                .help(crate::date::why_not(written));
+            } else {
+                cx.error(
+                    at,
+                    Problem::BadDate {
+                        text: text.value.clone(),
+                    },
+                )
+                .help("write dates as `YYYY-MM-DD`, such as `2024-01-31`");
+            }
             None
         }
     }
@@ -242,6 +265,13 @@ fn flows(
             let to = selection(cx, model, resolver, source, &raw.to);
             let errors_before = cx.diagnostics.len();
             let mut ports = port_list(cx, source, raw.ports.as_ref());
+            if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
+                // JSON read by the fast path has no positions but the flow's line.
+                let own = cx.location(source, list);
+                let at = if own.is_known() { own } else { at };
+                cx.warn(at, Problem::NoPorts)
+                    .help("leave `ports` out to allow every port, or list the ports it allows");
+            }
             if raw.ports.is_none() {
                 ports.push(PortSpec::ANY);
             }

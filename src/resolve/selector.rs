@@ -94,6 +94,17 @@ impl<'m> SelectorResolver<'m> {
             }
             return Ok(selected);
         }
+        if looks_like_address(text) {
+            return Err(SelectorError {
+                problem: Problem::BadCidr {
+                    text: text.to_owned(),
+                },
+                help: Some(
+                    "use an address such as `10.0.0.1` or a prefix such as `10.0.0.0/16`"
+                        .to_owned(),
+                ),
+            });
+        }
         let help = did_you_mean(
             text,
             model
@@ -135,7 +146,7 @@ impl<'m> SelectorResolver<'m> {
                 other != group
                     && (other_range.prefix_len() > range.prefix_len()
                         || (other_range.prefix_len() == range.prefix_len()
-                            && model.ancestors(other).any(|a| a == group)))
+                            && model.within(other, group)))
             };
             let claimed = self
                 .leaves
@@ -185,6 +196,22 @@ pub(crate) fn union<'t>(
     } else {
         Err(errors)
     }
+}
+
+/// Whether a selector that is no known name was meant as an address: digits and dots
+/// (`300.1.1.1`, `10.0.0.0/33`), or an IPv6 shape with colons. Such text is reported as
+/// an invalid address rather than an unknown entity.
+fn looks_like_address(text: &str) -> bool {
+    let ipv4 = text.contains('.')
+        && text.starts_with(|c: char| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '/'));
+    let ipv6 = text.contains(':')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '/'));
+    ipv4 || ipv6
 }
 
 #[cfg(test)]

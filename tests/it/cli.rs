@@ -315,3 +315,200 @@ fn schema_prints_a_json_schema() {
     );
     assert!(schema["$defs"]["invariant"]["oneOf"].is_array());
 }
+
+#[test]
+fn a_path_after_a_selector_option_stays_a_path() {
+    let out = Cordon::new()
+        .file("estate.yaml", ESTATE)
+        .args(["reach", "--from", "internet", "estate.yaml"])
+        .run();
+    out.code(0);
+    assert!(out.stdout.contains("web1"), "{}", out.stdout);
+    // Several selectors: repeat the option, or separate them with commas.
+    let out = Cordon::new()
+        .file("estate.yaml", ESTATE)
+        .args([
+            "path",
+            "--from",
+            "internet",
+            "--from",
+            "laptop",
+            "--to",
+            "db",
+            "estate.yaml",
+        ])
+        .run();
+    out.code(0);
+    assert!(out.stdout.contains("db1"), "{}", out.stdout);
+}
+
+#[test]
+fn options_appear_only_where_they_mean_something() {
+    let out = Cordon::new()
+        .args(["path", "--from", "a", "--to", "b", "--all", "0"])
+        .run();
+    out.code(2);
+    assert!(out.stderr.contains("use 1 or more"), "{}", out.stderr);
+    Cordon::new()
+        .args(["schema", "--today", "2024-01-01"])
+        .run()
+        .code(2);
+    Cordon::new()
+        .args(["matrix", "--today", "2024-01-01"])
+        .run()
+        .code(2);
+    Cordon::new()
+        .args(["evidence", "-o", "x", "--out", "y"])
+        .run()
+        .code(2);
+    Cordon::new()
+        .args(["schema", "-o", "schema.json"])
+        .run()
+        .code(0);
+}
+
+#[test]
+fn evidence_refuses_a_folder_that_is_not_empty_unless_forced() {
+    let run = Cordon::new()
+        .file("policies/a.yaml", format!("{ESTATE}{HOLDS}"))
+        .file("bundle/stale.txt", "left over")
+        .args(["evidence", "--out", "bundle", "--today", "2024-01-01"]);
+    let out = run.run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("`bundle` is not empty"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        run.dir().join("bundle/stale.txt").exists(),
+        "nothing is touched"
+    );
+    let forced = run.args(["--force"]);
+    forced.run().code(0);
+    assert!(!forced.dir().join("bundle/stale.txt").exists());
+    assert!(forced.dir().join("bundle/SHA256SUMS").exists());
+}
+
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    for (shell, marker) in [
+        ("bash", "_cordon()"),
+        ("zsh", "#compdef cordon"),
+        ("fish", "complete -c cordon"),
+    ] {
+        let out = Cordon::new().args(["completions", shell]).run();
+        out.code(0);
+        assert!(out.stdout.contains(marker), "{shell}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("evidence"),
+            "{shell} completes subcommands"
+        );
+    }
+    // bash itself must accept the script.
+    let script = Cordon::new().args(["completions", "bash"]).run().stdout;
+    let parsed = std::process::Command::new("bash")
+        .args(["-n", "-c", &script])
+        .status()
+        .unwrap();
+    assert!(parsed.success());
+    Cordon::new().args(["completions", "tcsh"]).run().code(2);
+
+    let man = Cordon::new().args(["man"]).run();
+    man.code(0);
+    assert!(man.stdout.contains(".TH cordon 1"), "{}", man.stdout);
+    assert!(man.stdout.contains("check"), "{}", man.stdout);
+    assert!(
+        man.stdout.contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        man.stdout
+    );
+}
+
+#[test]
+fn a_real_validator_accepts_the_schema_and_every_policy_file() {
+    // Python's jsonschema, as `.ci/run` installs it; where it is missing, `.ci/run` runs
+    // the same check, so this test only says so.
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, yaml"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !available {
+        eprintln!("python3 with jsonschema and pyyaml not found: .ci/run validates the schema");
+        return;
+    }
+    let run = Cordon::new().args(["schema", "-o", "schema.json"]);
+    run.run().code(0);
+    let repo = crate::harness::repo();
+    let mut files = Vec::new();
+    for dir in [
+        "policies",
+        "examples/thanksgiving-2023/before",
+        "examples/thanksgiving-2023/after",
+    ] {
+        for entry in std::fs::read_dir(repo.join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    files.sort();
+    let out = std::process::Command::new("python3")
+        .arg(repo.join(".ci/validate-schema.py"))
+        .arg(run.dir().join("schema.json"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains(&format!("{} files, 0 errors", files.len())),
+        "{report}"
+    );
+}
+
+#[test]
+fn one_of_a_thing_is_said_in_the_singular() {
+    let policy = "\
+assets:
+  - {name: a}
+  - {name: b}
+flows:
+  - {from: a, to: b}
+invariants:
+  - {name: t, forbid: {from: a, to: b}}
+exceptions:
+  - {invariant: t, reason: r, owner: o, expires: 2023-12-31}
+";
+    let run = Cordon::new().file("p.yaml", policy);
+    let check = run_args(&run, &["check", "p.yaml", "--today", "2024-01-01"]);
+    assert!(
+        check.stdout.contains("failed: 1 invariant, 0 passed"),
+        "{}",
+        check.stdout
+    );
+    let list = run_args(
+        &run,
+        &[
+            "check",
+            "p.yaml",
+            "--list-exceptions",
+            "--today",
+            "2024-01-01",
+        ],
+    );
+    assert!(list.stdout.contains("expired 1 day ago"), "{}", list.stdout);
+    let reach = run_args(&run, &["reach", "p.yaml", "--to", "b"]);
+    assert!(
+        reach.stdout.starts_with("1 leaf reaches b"),
+        "{}",
+        reach.stdout
+    );
+}
+
+fn run_args(run: &Cordon, args: &[&str]) -> crate::harness::Output {
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    crate::harness::run_in(run.dir(), &args, &[])
+}

@@ -47,3 +47,41 @@ fn problems_in_several_files_are_all_reported() {
         out.stderr
     );
 }
+
+#[test]
+fn warnings_name_their_place_and_leave_the_exit_code_alone() {
+    let policy = "\
+segments:
+  - {name: net, cidrs: [10.0.0.0/24]}
+assets:
+  - {name: web, in: net, cidrs: [10.0.1.5]}
+  - {name: db, in: net, cidrs: [10.0.0.7]}
+  - {name: db2, in: net, cidrs: [10.0.0.7]}
+  - {name: lonely, cidrs: [192.168.0.1]}
+flows:
+  - {from: web, to: db, ports: [tcp/0]}
+  - {from: db2, to: web}
+";
+    let out = Cordon::new()
+        .file("w.yaml", policy)
+        .args(["check", "w.yaml", "--allow-empty"])
+        .run();
+    out.code(0);
+    insta::assert_snapshot!(out.stderr);
+}
+
+#[test]
+fn warnings_in_json_point_at_lines_too() {
+    let policy = "{\"assets\": [\n  {\"name\": \"a\", \"cidrs\": [\"10.0.0.1\"]},\n  {\"name\": \"b\", \"cidrs\": [\"10.0.0.1\"]}\n],\n\"flows\": [{\"from\": \"a\", \"to\": \"b\"}]}\n";
+    let out = Cordon::new()
+        .file("w.json", policy)
+        .args(["check", "w.json", "--allow-empty"])
+        .run();
+    out.code(0);
+    assert!(
+        out.stderr
+            .starts_with("w.json:3:12: warning: asset `b` has the same address `10.0.0.1` as `a`"),
+        "{}",
+        out.stderr
+    );
+}

@@ -110,6 +110,14 @@ fn failures_are_evidence_too() {
     insta::assert_snapshot!("evidence-md", markdown);
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    // What report.html shows is in report.json too.
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for result in json["results"].as_array().unwrap() {
+        for reference in result["references"].as_array().unwrap() {
+            assert!(html.contains(reference.as_str().unwrap()), "{reference}");
+        }
+    }
+    assert!(json["results"][0]["description"].is_string());
     insta::assert_json_snapshot!("evidence-json", json, {".tool.version" => "[version]"});
 }
 

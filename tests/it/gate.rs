@@ -645,7 +645,8 @@ fn every_check_format_says_what_the_exit_code_does() {
 
 #[test]
 fn a_gate_with_no_invariants_is_refused_unless_allowed() {
-    const NOTHING: &str = "assets:\n  - {name: a}\n";
+    // An asset that a flow mentions, so that no warning comes before the error.
+    const NOTHING: &str = "assets:\n  - {name: a}\n  - {name: b}\nflows:\n  - {from: a, to: b}\n";
     for command in [&["check"][..], &["evidence", "--out", "bundle"]] {
         let run = |extra: &[&str]| {
             let run = Cordon::new()

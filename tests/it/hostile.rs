@@ -135,3 +135,129 @@ fn a_bad_document_among_good_ones_is_refused_at_its_line() {
         "{stderr}"
     );
 }
+
+/// A chain of `depth` nested entities as JSON: two accounts, then segments each inside
+/// the one before, an asset at the bottom that reaches a host outside, and `internet`
+/// reaching the top. Every walk of the containment tree goes the whole way down.
+fn nested_chain(depth: usize) -> String {
+    let mut text = String::with_capacity(depth * 40);
+    text.push_str(
+        r#"{"accounts": [{"name": "e0", "cidrs": ["10.0.0.0/8"]}, {"name": "e1", "in": "e0"}],"#,
+    );
+    text.push_str(r#" "segments": ["#);
+    for level in 2..depth {
+        if level > 2 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            r#"{{"name": "e{level}", "in": "e{}"}}"#,
+            level - 1
+        ));
+    }
+    text.push_str(&format!(
+        r#"], "assets": [{{"name": "bottom", "in": "e{}"}}, {{"name": "outside", "cidrs": ["192.168.1.1"]}}],"#,
+        depth - 1
+    ));
+    text.push_str(
+        r#" "flows": [{"from": "bottom", "to": "outside"}, {"from": "internet", "to": "e0"}],
+            "invariants": [{"name": "isolated", "forbid": {"from": "internet", "to": "outside"}}]}"#,
+    );
+    text
+}
+
+#[test]
+fn a_million_nested_levels_are_walked_without_recursion() {
+    use cordon::model::EntityKind;
+    use cordon::render;
+
+    // The test thread's stack is small (2 MiB), so any walk that recursed once per level
+    // would overflow here long before a million.
+    let depth = 1_000_000;
+    let model = cordon::policy::model_from_text("deep.json", &nested_chain(depth)).unwrap();
+    let today = cordon::date::Date::from_ymd(2026, 1, 1).unwrap();
+
+    let report = cordon::check::check(&model, today);
+    let text = render::text::check(&report);
+    assert!(
+        text.contains("internet reaches outside in 2 hops"),
+        "{text}"
+    );
+
+    let matrix = cordon::matrix::matrix(&model, EntityKind::Account, false);
+    assert_eq!(matrix.entities, ["e0", "e1"]);
+    assert!(matrix.cells.is_empty(), "the two accounts overlap");
+
+    let picture = cordon::picture::picture(&model, &Default::default());
+    assert_eq!(
+        picture.nodes.len(),
+        depth + 3,
+        "the chain, two assets and internet"
+    );
+    let dot = render::dot::model(&picture);
+    let mermaid = render::mermaid::model(&picture);
+    // Linear in the depth: indentation stops growing, so the text does not grow with
+    // the square of it.
+    assert!(dot.len() < 400 * depth && mermaid.len() < 400 * depth);
+    let collapsed = cordon::picture::picture(
+        &model,
+        &cordon::picture::Options {
+            level: Some(EntityKind::Account),
+            ..Default::default()
+        },
+    );
+    assert_eq!(collapsed.nodes.len(), 4, "e0, e1, outside and internet");
+}
+
+#[test]
+fn every_command_survives_deep_nesting() {
+    // Through the binary, whose main thread has the usual 8 MiB: 100,000 levels crashed
+    // `check`, `evidence`, `matrix` and `graph` when their walks recursed.
+    let run = Cordon::new().file("deep.json", nested_chain(100_000));
+    let commands: [&[&str]; 8] = [
+        &["check", "deep.json"],
+        &["reach", "deep.json", "--from", "internet"],
+        &["path", "deep.json", "--from", "internet", "--to", "outside"],
+        &["matrix", "deep.json"],
+        &["graph", "deep.json"],
+        &["graph", "deep.json", "--format", "mermaid"],
+        &["graph", "deep.json", "--format", "json"],
+        &["evidence", "deep.json", "--out", "bundle"],
+    ];
+    for args in commands {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        let out = crate::harness::run_in(run.dir(), &args, &[]);
+        assert!(
+            out.code == 0 || out.code == 1,
+            "{args:?}: exit {}\n{}",
+            out.code,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn a_flow_that_allows_no_port_warns_and_the_run_goes_on() {
+    let policy =
+        "assets:\n  - name: a\n  - name: b\nflows:\n  - from: a\n    to: b\n    ports: []\n";
+    let out = Cordon::new()
+        .file("p.yaml", policy)
+        .args(["check", "p.yaml", "--allow-empty"])
+        .run();
+    out.code(0);
+    assert!(
+        out.stderr
+            .starts_with("p.yaml:7:12: warning: `ports: []` allows no port"),
+        "{}",
+        out.stderr
+    );
+    let denied = Cordon::new()
+        .file("p.yaml", policy)
+        .args(["check", "p.yaml", "--deny-warnings"])
+        .run();
+    denied.code(2);
+    assert!(
+        denied.stderr.contains("p.yaml:7:12: error: `ports: []`"),
+        "{}",
+        denied.stderr
+    );
+}

@@ -305,3 +305,79 @@ fn connections_in_every_format() {
         out.stdout
     );
 }
+
+#[test]
+fn svg_refuses_a_picture_too_large_to_lay_out_quickly() {
+    let mut policy = String::from("assets:\n");
+    for i in 0..300 {
+        policy.push_str(&format!("  - {{name: a{i}}}\n"));
+    }
+    policy.push_str("flows:\n");
+    for i in 0..300 {
+        policy.push_str(&format!("  - {{from: a{i}, to: a{}}}\n", (i * 7 + 3) % 300));
+    }
+    let started = std::time::Instant::now();
+    let out = crate::harness::Cordon::new()
+        .file("big.yaml", policy)
+        .args(["graph", "big.yaml", "--format", "svg"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains("`--level account` or `--focus ENTITY`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "refused at once, not after a layout"
+    );
+}
+
+#[test]
+fn an_edge_is_dashed_only_when_every_flow_needs_a_credential_and_closed_when_none_can_open() {
+    let policy = "\
+assets:
+  - {name: a}
+  - {name: b}
+  - {name: c}
+credentials:
+  - {name: live, held_by: a}
+  - {name: gone, held_by: a, status: revoked}
+flows:
+  - {name: open, from: a, to: b}
+  - {name: locked, from: a, to: b, auth: [live]}
+  - {name: dead, from: a, to: c, auth: [gone]}
+";
+    let out = crate::harness::Cordon::new()
+        .file("p.yaml", policy)
+        .args(["graph", "p.yaml"])
+        .run();
+    out.code(0);
+    let line = |to: &str| {
+        out.stdout
+            .lines()
+            .find(|line| line.contains(&format!("\"a\" -> \"{to}\"")))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        !line("b").contains("style="),
+        "one flow is open: {}",
+        line("b")
+    );
+    assert!(line("c").contains("style=dotted"), "{}", line("c"));
+    let mermaid = crate::harness::Cordon::new()
+        .file("p.yaml", policy)
+        .args(["graph", "p.yaml", "--format", "mermaid"])
+        .run();
+    assert!(
+        mermaid.stdout.contains("n_a -.-x|\"dead\"| n_c"),
+        "{}",
+        mermaid.stdout
+    );
+    assert!(
+        mermaid.stdout.contains("n_a -->|\"locked, open\"| n_b"),
+        "{}",
+        mermaid.stdout
+    );
+}
