@@ -17,6 +17,7 @@ pub mod engine;
 pub mod evidence;
 pub mod exit;
 pub mod graph;
+pub mod import;
 pub mod json_lines;
 pub mod load;
 pub mod location;

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::classify::DocumentKind;
 use crate::diagnostic::{self, Diagnostic};
-use crate::load::{self, FileContents, Format, FoundFile, ParsedFile};
+use crate::import::terraform;
+use crate::load::{self, FileContents, Format, FoundFile, ImportFile, ParsedFile};
 use crate::location::Skipped;
 use crate::model::Model;
 use crate::resolve::resolve;
@@ -74,6 +76,8 @@ pub fn load_model_timed(
 #[derive(Default)]
 struct Gathered {
     policies: Vec<ParsedFile>,
+    /// Terraform plans and states, for the importer.
+    terraform: Vec<ImportFile>,
     skipped: Vec<Skipped>,
 }
 
@@ -94,14 +98,18 @@ impl Gathered {
                             path: file.display,
                             what: file.kind.describe(),
                         }));
-                    // The importers are not built yet: their files are skipped with
-                    // what they are, so that the note says why.
-                    gathered
-                        .skipped
-                        .extend(contents.imports.into_iter().map(|file| Skipped {
-                            path: file.found.display,
-                            what: file.kind.describe(),
-                        }));
+                    for file in contents.imports {
+                        if file.kind == DocumentKind::Terraform {
+                            gathered.terraform.push(file);
+                        } else {
+                            // The Kubernetes importer is not wired here yet: its files
+                            // are skipped with what they are, so that the note says why.
+                            gathered.skipped.push(Skipped {
+                                path: file.found.display,
+                                what: file.kind.describe(),
+                            });
+                        }
+                    }
                 }
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
@@ -155,11 +163,52 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
 fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
     let Gathered {
         policies: mut files,
+        terraform,
         skipped,
     } = gathered;
+    files.extend(import_terraform(terraform, terraform::Side::Planned)?);
+    // Sources are numbered in path order, whichever front end read them.
+    files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
     Ok(model)
+}
+
+/// Runs the Terraform importer over the plans and states found: one raw file for each,
+/// located in that plan, in the default account (policy files do not place plans yet).
+fn import_terraform(
+    files: Vec<ImportFile>,
+    side: terraform::Side,
+) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plans: Vec<terraform::PlanFile> = files
+        .iter()
+        .map(|file| terraform::PlanFile {
+            display: &file.found.display,
+            text: &file.text,
+            account: None,
+        })
+        .collect();
+    let imported = terraform::import(&plans, side)?;
+    drop(plans);
+    let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
+    Ok(imported
+        .files
+        .into_iter()
+        .filter_map(|(index, raw)| {
+            let file = files.get_mut(index)?.take()?;
+            Some(ParsedFile {
+                found: file.found,
+                bytes: file.text.into_bytes(),
+                sha256: file.sha256,
+                raw,
+                has_positions: true,
+                json_lines: None,
+            })
+        })
+        .collect())
 }
 
 fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {

@@ -59,6 +59,9 @@ pub struct RawFile {
     pub flows: Option<Vec<At<RawFlow>>>,
     pub invariants: Option<Vec<At<RawInvariant>>>,
     pub exceptions: Option<Vec<At<RawException>>>,
+    /// Set on files an importer made: their names keep the source's own characters.
+    #[serde(skip)]
+    pub imported: bool,
 }
 
 /// An environment, segment or asset.

@@ -5,6 +5,8 @@ mod entities;
 mod rules;
 mod selector;
 
+pub(crate) use entities::parse_cidr;
+
 use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;

@@ -34,7 +34,14 @@ pub(super) fn resolve_entities(cx: &mut Context, files: &[ParsedFile]) -> Model 
         for (kind, list) in plain {
             for item in list.iter().flatten() {
                 let fields = Fields::from(&item.value);
-                declare(cx, &mut names, &mut declared, source, kind, fields);
+                declare(
+                    cx,
+                    &mut names,
+                    &mut declared,
+                    (source, raw.imported),
+                    kind,
+                    fields,
+                );
             }
         }
         for item in raw.accounts.iter().flatten() {
@@ -43,7 +50,7 @@ pub(super) fn resolve_entities(cx: &mut Context, files: &[ParsedFile]) -> Model 
                 cx,
                 &mut names,
                 &mut declared,
-                source,
+                (source, raw.imported),
                 EntityKind::Account,
                 fields,
             );
@@ -123,13 +130,13 @@ fn declare<'f>(
     cx: &mut Context,
     names: &mut NameTable<'f>,
     declared: &mut Vec<Declared>,
-    source: SourceId,
+    (source, imported): (SourceId, bool),
     kind: EntityKind,
     raw: Fields<'f>,
 ) {
     let at = cx.location(source, raw.name);
     let name = raw.name.value.as_str();
-    if !check_entity_name(cx, name, at) || !names.claim(cx, name, at) {
+    if !check_entity_name(cx, name, at, imported) || !names.claim(cx, name, at) {
         return;
     }
     let mut cidrs = Vec::new();
@@ -188,7 +195,16 @@ pub(crate) fn parse_cidr(text: &str) -> Option<IpNet> {
     text.parse::<IpAddr>().ok().map(IpNet::from)
 }
 
-fn check_entity_name(cx: &mut Context, name: &str, at: Location) -> bool {
+/// Characters a name may hold besides letters and digits. Imported names keep their
+/// source's own (`payments/ledger`, `module.net.aws_subnet.private["a"]`); hand-written
+/// names keep the plain rule, so that they never read as a selector or an address.
+fn name_char(c: char, imported: bool) -> bool {
+    c.is_alphanumeric()
+        || matches!(c, '.' | '_' | '-')
+        || (imported && matches!(c, '/' | '[' | ']' | '"' | ':' | '='))
+}
+
+fn check_entity_name(cx: &mut Context, name: &str, at: Location, imported: bool) -> bool {
     if name == INTERNET || name == ANY {
         cx.error(
             at,
@@ -201,20 +217,11 @@ fn check_entity_name(cx: &mut Context, name: &str, at: Location) -> bool {
         ));
         return false;
     }
-    let valid_chars = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let valid_chars = !name.is_empty() && name.chars().all(|c| name_char(c, imported));
     if !valid_chars {
         let fixed: String = name
             .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                    c
-                } else {
-                    '-'
-                }
-            })
+            .map(|c| if name_char(c, false) { c } else { '-' })
             .collect();
         let problem = Problem::InvalidName {
             what: "entity",

@@ -28,3 +28,5 @@ mod queries;
 mod reference;
 // A generated estate's verdicts, pinned across optimisations.
 mod scale;
+// Terraform plans: the AWS scenarios, each layer, bad plans.
+mod terraform;

@@ -1,0 +1,5 @@
+//! Importers: front ends that turn infrastructure (Terraform plans) into the same raw
+//! model that policy files give, with every entity and flow located at the line of the
+//! resource it comes from. Nothing past `resolve` knows where a flow came from.
+
+pub mod terraform;

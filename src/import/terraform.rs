@@ -1,0 +1,235 @@
+//! The Terraform importer: plans and states (`terraform show -json`) in, raw policy
+//! files out. VPCs and subnets become segments, instances, interfaces, databases, load
+//! balancers and Lambda functions become assets named by their Terraform addresses, and
+//! what every network layer allows together becomes flows, each located at the plan line
+//! of the resource that allows it. Resolve and everything after it see only the raw
+//! model.
+
+mod connections;
+mod endpoint;
+mod lines;
+mod nacls;
+mod network;
+mod objects;
+mod port_set;
+mod routing;
+mod security_groups;
+
+use std::collections::{BTreeMap, HashMap};
+
+use connections::{Class, End, Layers};
+use nacls::Acls;
+use network::Network;
+pub use objects::Side;
+use objects::{Plan, Resource};
+use routing::Routing;
+use security_groups::SecurityGroups;
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::raw::{At, RawAccount, RawEntity, RawFile, RawFlow, RawList};
+
+/// The account that a plan lands in when no policy file places it.
+pub const DEFAULT_ACCOUNT: &str = "aws";
+
+/// One plan or state file: its display path, its text, and the account it lands in
+/// (`None`: the default account).
+pub struct PlanFile<'a> {
+    pub display: &'a str,
+    pub text: &'a str,
+    pub account: Option<&'a str>,
+}
+
+/// What the importer gives back: one raw file for each plan, by the plan's index, and
+/// the managed resource types it does not model, counted.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub files: Vec<(usize, RawFile)>,
+    pub unmodelled: BTreeMap<String, usize>,
+}
+
+/// Imports plans as they will be once applied (`Side::Planned`) or as they were before
+/// (`Side::Prior`), or reports every problem found in them.
+pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut imported = Imported::default();
+    let mut default_declared = false;
+    for (index, file) in plans.iter().enumerate() {
+        let plan = match Plan::read(file.display, file.text, side) {
+            Ok(plan) => plan,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        for (resource, reference) in plan.dangling() {
+            problems.push(
+                Diagnostic::new(
+                    file.display,
+                    plan.resource(resource).line,
+                    0,
+                    Problem::UnknownName {
+                        what: "Terraform resource",
+                        name: reference,
+                    },
+                )
+                .with_help(Some(format!(
+                    "`{}` refers to a resource the plan does not hold; write the plan again with `terraform show -json`",
+                    plan.resource(resource).address
+                ))),
+            );
+        }
+        for (kind, count) in &plan.unmodelled {
+            *imported.unmodelled.entry(kind.clone()).or_default() += count;
+        }
+        let account = match file.account {
+            Some(account) => account.to_owned(),
+            None => DEFAULT_ACCOUNT.to_owned(),
+        };
+        let mut raw = raw_file(&plan, &account);
+        if file.account.is_none() && !default_declared {
+            default_declared = true;
+            raw.accounts = Some(vec![at(
+                RawAccount {
+                    name: at(DEFAULT_ACCOUNT.to_owned(), 0),
+                    parent: None,
+                    cidrs: None,
+                    tags: None,
+                    description: Some(
+                        "Imported from Terraform plans that no policy places".to_owned(),
+                    ),
+                    owner: None,
+                    provider: Some("aws".to_owned()),
+                    id: None,
+                },
+                0,
+            )]);
+        }
+        imported.files.push((index, raw));
+    }
+    if problems.is_empty() {
+        Ok(imported)
+    } else {
+        Err(problems)
+    }
+}
+
+fn at<T>(value: T, line: u32) -> At<T> {
+    At {
+        value,
+        line,
+        column: 0,
+    }
+}
+
+fn entity(resource: &Resource, parent: &str, cidrs: Vec<String>) -> At<RawEntity> {
+    let tags = network::tags(&resource.values);
+    at(
+        RawEntity {
+            name: at(resource.address.clone(), resource.line),
+            parent: Some(at(parent.to_owned(), resource.line)),
+            cidrs: (!cidrs.is_empty())
+                .then(|| cidrs.into_iter().map(|c| at(c, resource.line)).collect()),
+            tags: (!tags.is_empty())
+                .then(|| tags.into_iter().map(|t| at(t, resource.line)).collect()),
+            description: Some(format!("Terraform {}", resource.kind)),
+            owner: None,
+        },
+        resource.line,
+    )
+}
+
+/// The entities and flows of one plan.
+fn raw_file(plan: &Plan, account: &str) -> RawFile {
+    let network = Network::read(plan);
+    let groups = SecurityGroups::read(plan);
+    let acls = Acls::read(plan, &network);
+    let routing = Routing::read(plan);
+    let address = |index: usize| plan.resource(index).address.clone();
+
+    let mut segments = Vec::new();
+    for vpc in &network.vpcs {
+        let cidrs = vpc.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(vpc.resource), account, cidrs));
+    }
+    for subnet in &network.subnets {
+        let parent = subnet
+            .vpc
+            .filter(|vpc| network.vpc(*vpc).is_some())
+            .map_or_else(|| account.to_owned(), address);
+        let cidrs = subnet.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(subnet.resource), &parent, cidrs));
+    }
+    let mut assets = Vec::new();
+    for asset in &network.assets {
+        let parent = match (asset.subnets.as_slice(), asset.vpc) {
+            ([one], _) => address(*one),
+            (_, Some(vpc)) if network.vpc(vpc).is_some() => address(vpc),
+            _ => account.to_owned(),
+        };
+        let cidrs = asset.addresses.iter().map(ToString::to_string).collect();
+        assets.push(entity(plan.resource(asset.resource), &parent, cidrs));
+    }
+
+    let classes = connections::classes(&network);
+    let layers = Layers {
+        groups: &groups,
+        acls: &acls,
+        routing: &routing,
+    };
+    let mut flows = Vec::new();
+    let mut numbers: HashMap<usize, usize> = HashMap::new();
+    for connection in layers.connections(&classes) {
+        let resource = plan.resource(connection.resource);
+        let number = numbers.entry(connection.resource).or_insert(0);
+        *number += 1;
+        flows.push(at(
+            RawFlow {
+                name: Some(at(format!("{}#{number}", resource.address), resource.line)),
+                from: at(end_list(plan, &classes, connection.from), resource.line),
+                to: at(end_list(plan, &classes, connection.to), resource.line),
+                ports: Some(at(
+                    RawList(
+                        connection
+                            .ports
+                            .specs()
+                            .into_iter()
+                            .map(|spec| at(spec, resource.line))
+                            .collect(),
+                    ),
+                    resource.line,
+                )),
+                auth: None,
+                kind: Some("network".to_owned()),
+                description: Some(format!(
+                    "allowed by Terraform {} `{}`",
+                    resource.kind, resource.address
+                )),
+                owner: None,
+                ticket: None,
+            },
+            resource.line,
+        ));
+    }
+
+    RawFile {
+        segments: (!segments.is_empty()).then_some(segments),
+        assets: (!assets.is_empty()).then_some(assets),
+        flows: (!flows.is_empty()).then_some(flows),
+        imported: true,
+        ..RawFile::default()
+    }
+}
+
+fn end_list(plan: &Plan, classes: &[Class], end: End) -> RawList {
+    match end {
+        End::Internet => RawList(vec![at(crate::model::INTERNET.to_owned(), 0)]),
+        End::Class(index) => RawList(
+            classes
+                .get(index)
+                .into_iter()
+                .flat_map(|class| class.assets.iter())
+                .map(|asset| at(plan.resource(*asset).address.clone(), 0))
+                .collect(),
+        ),
+    }
+}
