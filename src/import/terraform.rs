@@ -7,6 +7,7 @@
 
 mod connections;
 mod endpoint;
+mod iam;
 mod lines;
 mod nacls;
 mod network;
@@ -26,10 +27,14 @@ use routing::Routing;
 use security_groups::SecurityGroups;
 
 use crate::diagnostic::{Diagnostic, Problem};
-use crate::raw::{At, RawAccount, RawEntity, RawFile, RawFlow, RawList};
+use crate::raw::{At, RawAccount, RawCredential, RawEntity, RawFile, RawFlow, RawList};
 
 /// The account that a plan lands in when no policy file places it.
 pub const DEFAULT_ACCOUNT: &str = "aws";
+
+/// The AWS API: an asset outside every account, reachable from the internet, through
+/// which roles act.
+pub const AWS_API: &str = "aws-api";
 
 /// One plan or state file: its display path, its text, and the account it lands in
 /// (`None`: the default account).
@@ -53,6 +58,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut problems = Vec::new();
     let mut imported = Imported::default();
     let mut default_declared = false;
+    let mut read = Vec::new();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -81,10 +87,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         for (kind, count) in &plan.unmodelled {
             *imported.unmodelled.entry(kind.clone()).or_default() += count;
         }
-        let account = match file.account {
-            Some(account) => account.to_owned(),
-            None => DEFAULT_ACCOUNT.to_owned(),
-        };
+        let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account);
         if file.account.is_none() && !default_declared {
             default_declared = true;
@@ -104,12 +107,197 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
                 0,
             )]);
         }
-        imported.files.push((index, raw));
+        read.push((index, plan, account, raw));
     }
-    if problems.is_empty() {
-        Ok(imported)
-    } else {
-        Err(problems)
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    identity(&mut read);
+    imported.files = read
+        .into_iter()
+        .map(|(index, _, _, raw)| (index, raw))
+        .collect();
+    Ok(imported)
+}
+
+/// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
+/// role as a credential and as an asset that stands for a session of it, and flows
+/// through the API for holding, assuming and controlling.
+fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
+    let Some(first) = read.first_mut() else {
+        return;
+    };
+    first.3.assets.get_or_insert_with(Vec::new).push(at(
+        RawEntity {
+            name: at(AWS_API.to_owned(), 0),
+            parent: None,
+            cidrs: None,
+            tags: None,
+            description: Some("The AWS API, outside every account".to_owned()),
+            owner: None,
+        },
+        0,
+    ));
+    first.3.flows.get_or_insert_with(Vec::new).push(at(
+        identity_flow(
+            format!("{AWS_API}#internet"),
+            vec![crate::model::INTERNET.to_owned()],
+            vec![AWS_API.to_owned()],
+            None,
+            "the AWS API answers from anywhere".to_owned(),
+            0,
+        ),
+        0,
+    ));
+    let roles: Vec<iam::Role> = read
+        .iter()
+        .enumerate()
+        .flat_map(|(index, (_, plan, _, _))| iam::roles(index, plan))
+        .collect();
+    let instances: Vec<Vec<usize>> = read
+        .iter()
+        .map(|(_, plan, _, _)| plan.of_kind(&["aws_instance"]).collect())
+        .collect();
+    let grants = iam::grants(&roles, &instances);
+    let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();
+    let line = |role: &iam::Role| read[role.plan].1.resource(role.resource).line;
+    let mut additions: Vec<(usize, RawAdditions)> = Vec::new();
+    for role in &roles {
+        let mut add = RawAdditions::default();
+        let name = address(role);
+        let at_line = line(role);
+        let plan = &read[role.plan].1;
+        let mut holders: Vec<String> = role
+            .holders
+            .iter()
+            .map(|holder| plan.resource(*holder).address.clone())
+            .collect();
+        holders.push(name.clone());
+        add.assets.push(at(
+            RawEntity {
+                name: at(name.clone(), at_line),
+                parent: Some(at(read[role.plan].2.clone(), at_line)),
+                cidrs: None,
+                tags: None,
+                description: Some("a session of this IAM role".to_owned()),
+                owner: None,
+            },
+            at_line,
+        ));
+        add.credentials.push(at(
+            RawCredential {
+                name: at(name.clone(), at_line),
+                held_by: Some(at(
+                    RawList(holders.iter().map(|h| at(h.clone(), at_line)).collect()),
+                    at_line,
+                )),
+                leaked: None,
+                status: None,
+                kind: Some("aws-iam-role".to_owned()),
+                description: None,
+                owner: None,
+                rotated: None,
+            },
+            at_line,
+        ));
+        if !role.holders.is_empty() {
+            // A holder calls the API with the role's keys from where it runs.
+            add.flows.push(at(
+                identity_flow(
+                    format!("{name}#api"),
+                    holders[..holders.len() - 1].to_vec(),
+                    vec![AWS_API.to_owned()],
+                    None,
+                    format!("instances holding `{name}` call the AWS API"),
+                    at_line,
+                ),
+                at_line,
+            ));
+        }
+        additions.push((role.plan, add));
+    }
+    for (a, b) in &grants.assumes {
+        let (assumer, target) = (&roles[*a], &roles[*b]);
+        let name = address(target);
+        let mut add = RawAdditions::default();
+        add.flows.push(at(
+            identity_flow(
+                format!("{name}#assumed-by:{}", address(assumer)),
+                vec![AWS_API.to_owned()],
+                vec![name.clone()],
+                Some(address(assumer)),
+                format!(
+                    "`{}` may sts:AssumeRole `{name}`, whose trust policy admits it",
+                    address(assumer)
+                ),
+                line(target),
+            ),
+            line(target),
+        ));
+        additions.push((target.plan, add));
+    }
+    for (role, plan, list) in &grants.controls {
+        let role = &roles[*role];
+        let name = address(role);
+        let targets: Vec<String> = list
+            .iter()
+            .map(|instance| read[*plan].1.resource(*instance).address.clone())
+            .collect();
+        let mut add = RawAdditions::default();
+        add.flows.push(at(
+            identity_flow(
+                format!("{name}#session:{plan}"),
+                vec![AWS_API.to_owned()],
+                targets,
+                Some(name.clone()),
+                format!("`{name}` may ssm:StartSession or ec2-instance-connect:SendSSHPublicKey"),
+                line(role),
+            ),
+            line(role),
+        ));
+        additions.push((role.plan, add));
+    }
+    for (plan, add) in additions {
+        let raw = &mut read[plan].3;
+        raw.assets.get_or_insert_with(Vec::new).extend(add.assets);
+        raw.credentials
+            .get_or_insert_with(Vec::new)
+            .extend(add.credentials);
+        raw.flows.get_or_insert_with(Vec::new).extend(add.flows);
+    }
+}
+
+#[derive(Default)]
+struct RawAdditions {
+    assets: Vec<At<RawEntity>>,
+    credentials: Vec<At<RawCredential>>,
+    flows: Vec<At<RawFlow>>,
+}
+
+fn identity_flow(
+    name: String,
+    from: Vec<String>,
+    to: Vec<String>,
+    auth: Option<String>,
+    description: String,
+    line: u32,
+) -> RawFlow {
+    let list = |items: Vec<String>| {
+        at(
+            RawList(items.into_iter().map(|i| at(i, line)).collect()),
+            line,
+        )
+    };
+    RawFlow {
+        name: Some(at(name, line)),
+        from: list(from),
+        to: list(to),
+        ports: None,
+        auth: auth.map(|auth| list(vec![auth])),
+        kind: Some("identity".to_owned()),
+        description: Some(description),
+        owner: None,
+        ticket: None,
     }
 }
 

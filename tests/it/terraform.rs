@@ -8,6 +8,10 @@ use crate::harness::{Cordon, repo, run_repo};
 
 /// (scenario, invariant, status), derived by hand from each plan before cordon ran.
 const VERDICTS: &[(&str, &str, &str)] = &[
+    ("identity/before", "ci-cannot-reach-the-vault", "fail"),
+    ("identity/before", "no-network-path-to-the-vault", "pass"),
+    ("identity/after", "ci-cannot-reach-the-vault", "pass"),
+    ("identity/after", "no-network-path-to-the-vault", "pass"),
     (
         "isolated-account",
         "nothing-reaches-the-isolated-account",
@@ -56,7 +60,7 @@ const VERDICTS: &[(&str, &str, &str)] = &[
 /// named after: the object that opens there holds that address.
 fn assert_at_resource(hop: &serde_json::Value) {
     let flow = hop["flow"].as_str().unwrap();
-    let address = flow.rsplit_once('#').unwrap().0;
+    let address = flow.split_once('#').unwrap().0;
     let location = hop["location"].as_str().unwrap();
     let (file, line) = location.rsplit_once(':').unwrap();
     let line: usize = line.parse().unwrap();
@@ -92,6 +96,49 @@ fn every_scenario_gives_its_derived_verdicts_with_witnesses_at_plan_lines() {
         }
     }
     assert!(witnesses >= 8, "{witnesses}");
+}
+
+#[test]
+fn the_isolated_account_is_reached_through_identity_alone() {
+    let out = run_repo(&["check", "examples/aws/identity/before", "--format", "json"]);
+    out.code(1);
+    let value = out.json();
+    let result = &value["results"][0];
+    let flows: Vec<&str> = result["witness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hop| hop["flow"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        flows,
+        ["aws_iam_role.ci#api", "aws_iam_role.vault_admin#session:1"]
+    );
+    assert_eq!(
+        result["witness"][1]["credential"],
+        "aws_iam_role.vault_admin"
+    );
+    // The session needs `vault-admin`, obtained by assuming it with `ci` through the
+    // API: a flow located at the role whose trust policy admits `ci`.
+    let out = run_repo(&[
+        "path",
+        "examples/aws/identity/before",
+        "--from",
+        "aws_instance.ci",
+        "--to",
+        "aws_iam_role.vault_admin",
+        "--format",
+        "json",
+    ]);
+    out.code(0);
+    let value = out.json();
+    let hops = value["paths"][0].as_array().unwrap();
+    assert_eq!(
+        hops.last().unwrap()["flow"],
+        "aws_iam_role.vault_admin#assumed-by:aws_iam_role.ci"
+    );
+    assert_eq!(hops.last().unwrap()["credential"], "aws_iam_role.ci");
+    hops.iter().for_each(assert_at_resource);
 }
 
 #[test]
@@ -201,7 +248,7 @@ fn a_plan_found_in_a_directory_lands_in_the_aws_account() {
         .iter()
         .map(|leaf| leaf["entity"].as_str().unwrap())
         .collect();
-    assert_eq!(reached, ["internet"]);
+    assert_eq!(reached, ["aws-api", "internet"]);
     // Tags come from `tags_all`, so the provider's default tags count.
     let out = run_repo(&[
         "reach",
