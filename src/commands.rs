@@ -17,8 +17,9 @@ use crate::cli::{Color, CommonArgs};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
+use crate::import::terraform::Side;
 use crate::model::{Model, Selection};
-use crate::policy::load_model_timed;
+use crate::policy::load_model_side;
 use crate::ports::PortSpec;
 use crate::progress;
 use crate::render;
@@ -97,8 +98,18 @@ pub fn load(
     paths: &[std::path::PathBuf],
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
+    load_side(common, paths, timings, Side::Planned)
+}
+
+/// [`load`], reading Terraform plans on one side of the change.
+pub fn load_side(
+    common: &CommonArgs,
+    paths: &[std::path::PathBuf],
+    timings: &mut Timings,
+    side: Side,
+) -> Result<Model, Outcome> {
     let progress = progress::for_terminal(common.quiet);
-    let model = load_model_timed(paths, timings, progress.as_ref())
+    let model = load_model_side(paths, timings, progress.as_ref(), side)
         .map_err(|diagnostics| report_problems(common, &diagnostics))?;
     report_skipped(common, &model);
     Ok(model)

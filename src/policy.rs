@@ -42,6 +42,17 @@ pub fn load_model_timed(
     timings: &mut Timings,
     progress: &dyn Progress,
 ) -> Result<Model, Vec<Diagnostic>> {
+    load_model_side(paths, timings, progress, terraform::Side::Planned)
+}
+
+/// [`load_model_timed`], reading Terraform plans as they will be once applied
+/// (`Side::Planned`) or as they were before (`Side::Prior`), for `diff --plan`.
+pub fn load_model_side(
+    paths: &[PathBuf],
+    timings: &mut Timings,
+    progress: &dyn Progress,
+    side: terraform::Side,
+) -> Result<Model, Vec<Diagnostic>> {
     let default = [PathBuf::from(DEFAULT_PATH)];
     let paths = if paths.is_empty() {
         &default[..]
@@ -67,7 +78,7 @@ pub fn load_model_timed(
     progress.finish();
     let gathered = Gathered::from(parsed, diagnostics);
     timings.lap("parse");
-    let model = gathered.and_then(resolve_files);
+    let model = gathered.and_then(|gathered| resolve_files(gathered, side));
     timings.lap("resolve");
     model
 }
@@ -141,7 +152,8 @@ pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diag
         };
         parsed.push(load::parse(found, bytes));
     }
-    Gathered::from(parsed, Vec::new()).and_then(resolve_files)
+    Gathered::from(parsed, Vec::new())
+        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned))
 }
 
 /// Loads a model from policy text given directly, as tests and embedders do.
@@ -157,16 +169,16 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
         format,
     };
     Gathered::from([load::parse(found, text.as_bytes().to_vec())], Vec::new())
-        .and_then(resolve_files)
+        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned))
 }
 
-fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
+fn resolve_files(gathered: Gathered, side: terraform::Side) -> Result<Model, Vec<Diagnostic>> {
     let Gathered {
         policies: mut files,
         terraform,
         skipped,
     } = gathered;
-    files.extend(import_terraform(terraform, terraform::Side::Planned)?);
+    files.extend(import_terraform(terraform, side)?);
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;

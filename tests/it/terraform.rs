@@ -315,3 +315,53 @@ fn bad_plans_are_errors_at_their_lines() {
     );
     assert!(Path::new(&repo().join("examples/aws")).is_dir());
 }
+
+#[test]
+fn diff_plan_reports_what_a_plan_opens() {
+    // The plan moves the database into the public subnet, makes it publicly accessible
+    // and admits tcp/5432 from anywhere.
+    let out = run_repo(&[
+        "diff",
+        "--plan",
+        "examples/aws/plan-diff/plan.json",
+        "examples/aws/web-tier/invariants.yaml",
+        "--format",
+        "json",
+    ]);
+    out.code(1);
+    let value = out.json();
+    let regression = &value["invariants"][0];
+    assert_eq!(
+        regression["invariant"],
+        "only-the-app-tier-reaches-the-database"
+    );
+    let hop = &regression["witness"][0];
+    assert_eq!(hop["from"], "internet");
+    assert_eq!(hop["to"], "aws_db_instance.main");
+    assert_at_resource(hop);
+    let added: Vec<&str> = value["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|change| change["change"] == "added")
+        .map(|change| change["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        added
+            .iter()
+            .any(|name| name.starts_with("aws_vpc_security_group_ingress_rule.db_from_anywhere#")),
+        "{value}"
+    );
+    // Without policies, the plan alone: the new flows are listed, nothing regresses.
+    let out = run_repo(&["diff", "--plan", "examples/aws/plan-diff/plan.json"]);
+    out.code(0);
+    assert!(
+        out.stdout
+            .contains("added    flow aws_vpc_security_group_ingress_rule.db_from_anywhere#"),
+        "{}",
+        out.stdout
+    );
+    // Without --plan, diff still needs both sides.
+    let out = run_repo(&["diff", "examples/aws/web-tier"]);
+    out.code(2);
+}
