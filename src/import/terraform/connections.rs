@@ -311,3 +311,6 @@ fn for_pairs(a: &[usize], b: &[usize], mut visit: impl FnMut(Option<usize>, Opti
         }
     }
 }
+
+#[cfg(test)]
+mod reference;
