@@ -119,11 +119,31 @@ pub fn load_side(
 /// their count, or with `--verbose` one line each.
 pub fn report_skipped(common: &CommonArgs, model: &Model) {
     let skipped = model.sources.skipped();
-    if skipped.is_empty() || common.quiet {
+    if common.quiet {
         return;
     }
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let note = render::style::NOTE;
+    // Imported resources of types cordon does not model, so that a reader knows what
+    // the verdicts leave out.
+    if common.verbose && !model.sources.unmodelled().is_empty() {
+        let counted: Vec<String> = model
+            .sources
+            .unmodelled()
+            .iter()
+            .map(|(kind, count)| format!("{kind} ({count})"))
+            .collect();
+        let _ = writeln!(
+            stream,
+            "{}note:{} Terraform resources not modelled: {}",
+            note.render(),
+            note.render_reset(),
+            counted.join(", ")
+        );
+    }
+    if skipped.is_empty() {
+        return;
+    }
     if common.verbose {
         for file in skipped {
             let _ = writeln!(

@@ -41,6 +41,8 @@ pub struct Skipped {
 pub struct Sources {
     files: Vec<Source>,
     skipped: Vec<Skipped>,
+    /// Resource types that an importer read but does not model, with how many of each.
+    unmodelled: Vec<(String, usize)>,
 }
 
 impl Sources {
@@ -48,6 +50,7 @@ impl Sources {
         Sources {
             files,
             skipped: Vec::new(),
+            unmodelled: Vec::new(),
         }
     }
 
@@ -63,6 +66,16 @@ impl Sources {
     pub fn set_skipped(&mut self, mut skipped: Vec<Skipped>) {
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         self.skipped = skipped;
+    }
+
+    /// Resource types imported but not modelled, sorted by type, with their counts.
+    pub fn unmodelled(&self) -> &[(String, usize)] {
+        &self.unmodelled
+    }
+
+    pub fn set_unmodelled(&mut self, mut unmodelled: Vec<(String, usize)>) {
+        unmodelled.sort();
+        self.unmodelled = unmodelled;
     }
 
     pub fn path(&self, id: SourceId) -> &str {

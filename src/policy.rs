@@ -178,22 +178,28 @@ fn resolve_files(gathered: Gathered, side: terraform::Side) -> Result<Model, Vec
         terraform,
         skipped,
     } = gathered;
-    files.extend(import_terraform(terraform, side)?);
+    let (imported, unmodelled) = import_terraform(terraform, side)?;
+    files.extend(imported);
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
+    model.sources.set_unmodelled(unmodelled);
     Ok(model)
 }
 
+/// Resource types an importer read but does not model, with how many of each.
+type Unmodelled = Vec<(String, usize)>;
+
 /// Runs the Terraform importer over the plans and states found: one raw file for each,
-/// located in that plan, in the default account (policy files do not place plans yet).
+/// located in that plan, in the default account (policy files do not place plans yet),
+/// and the resource types it does not model, counted.
 fn import_terraform(
     files: Vec<ImportFile>,
     side: terraform::Side,
-) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
+) -> Result<(Vec<ParsedFile>, Unmodelled), Vec<Diagnostic>> {
     if files.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let plans: Vec<terraform::PlanFile> = files
         .iter()
@@ -206,7 +212,7 @@ fn import_terraform(
     let imported = terraform::import(&plans, side)?;
     drop(plans);
     let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
-    Ok(imported
+    let parsed = imported
         .files
         .into_iter()
         .filter_map(|(index, raw)| {
@@ -220,7 +226,8 @@ fn import_terraform(
                 json_lines: None,
             })
         })
-        .collect())
+        .collect();
+    Ok((parsed, imported.unmodelled.into_iter().collect()))
 }
 
 fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {

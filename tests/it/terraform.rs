@@ -249,6 +249,15 @@ fn a_plan_found_in_a_directory_lands_in_the_aws_account() {
         .map(|leaf| leaf["entity"].as_str().unwrap())
         .collect();
     assert_eq!(reached, ["aws-api", "internet"]);
+    // What the plan holds that cordon does not model is counted under --verbose only.
+    let out = run_repo(&["check", "examples/aws/web-tier", "--verbose"]);
+    out.code(0);
+    assert_eq!(
+        out.stderr,
+        "note: Terraform resources not modelled: aws_s3_bucket (1)\n"
+    );
+    let out = run_repo(&["check", "examples/aws/web-tier"]);
+    assert_eq!(out.stderr, "");
     // Tags come from `tags_all`, so the provider's default tags count.
     let out = run_repo(&[
         "reach",
@@ -259,6 +268,15 @@ fn a_plan_found_in_a_directory_lands_in_the_aws_account() {
         "json",
     ]);
     out.code(0);
+    let value = out.json();
+    assert!(
+        value["reachable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|leaf| leaf["entity"] == "internet"),
+        "{value}"
+    );
 }
 
 #[test]

@@ -73,35 +73,39 @@ fn ports() -> impl Strategy<Value = (i64, i64)> {
 
 fn layout() -> impl Strategy<Value = Layout> {
     (1usize..=3, 1usize..=3).prop_flat_map(|(subnets, groups)| {
-        let sg_rule = move || (
-            protocol(),
-            ports(),
-            prop_oneof![
-                (0..subnets).prop_map(Peer::Subnet),
-                Just(Peer::Anywhere),
-                (0..groups).prop_map(Peer::Group),
-                Just(Peer::Itself),
-            ],
-        )
-            .prop_map(|(protocol, ports, peer)| SgRule {
-                protocol,
-                ports,
-                peer,
-            });
-        let acl_rule = move || (
-            1i64..20,
-            any::<bool>(),
-            protocol(),
-            ports(),
-            proptest::option::of(0..subnets),
-        )
-            .prop_map(|(number, allow, protocol, ports, subnet)| AclRule {
-                number: number * 10,
-                allow,
-                protocol,
-                ports,
-                subnet,
-            });
+        let sg_rule = move || {
+            (
+                protocol(),
+                ports(),
+                prop_oneof![
+                    (0..subnets).prop_map(Peer::Subnet),
+                    Just(Peer::Anywhere),
+                    (0..groups).prop_map(Peer::Group),
+                    Just(Peer::Itself),
+                ],
+            )
+                .prop_map(|(protocol, ports, peer)| SgRule {
+                    protocol,
+                    ports,
+                    peer,
+                })
+        };
+        let acl_rule = move || {
+            (
+                1i64..20,
+                any::<bool>(),
+                protocol(),
+                ports(),
+                proptest::option::of(0..subnets),
+            )
+                .prop_map(|(number, allow, protocol, ports, subnet)| AclRule {
+                    number: number * 10,
+                    allow,
+                    protocol,
+                    ports,
+                    subnet,
+                })
+        };
         let acl = proptest::option::of((
             proptest::collection::vec(acl_rule(), 0..4),
             proptest::collection::vec(acl_rule(), 0..4),
