@@ -124,6 +124,14 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
     }
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let note = render::style::NOTE;
+    for warning in model.sources.warnings() {
+        let _ = writeln!(
+            stream,
+            "{}warning:{} {warning}",
+            note.render(),
+            note.render_reset()
+        );
+    }
     // Imported resources of types cordon does not model, so that a reader knows what
     // the verdicts leave out.
     if common.verbose && !model.sources.unmodelled().is_empty() {

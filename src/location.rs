@@ -43,6 +43,8 @@ pub struct Sources {
     skipped: Vec<Skipped>,
     /// Resource types that an importer read but does not model, with how many of each.
     unmodelled: Vec<(String, usize)>,
+    /// Where an importer assumed the permissive answer for a value it could not know.
+    warnings: Vec<String>,
 }
 
 impl Sources {
@@ -51,6 +53,7 @@ impl Sources {
             files,
             skipped: Vec::new(),
             unmodelled: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -76,6 +79,15 @@ impl Sources {
     pub fn set_unmodelled(&mut self, mut unmodelled: Vec<(String, usize)>) {
         unmodelled.sort();
         self.unmodelled = unmodelled;
+    }
+
+    /// What importers over-approximated, one line each (`FILE:LINE: what`).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn set_warnings(&mut self, warnings: Vec<String>) {
+        self.warnings = warnings;
     }
 
     pub fn path(&self, id: SourceId) -> &str {

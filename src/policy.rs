@@ -178,18 +178,20 @@ fn resolve_files(gathered: Gathered, side: terraform::Side) -> Result<Model, Vec
         terraform,
         skipped,
     } = gathered;
-    let (imported, unmodelled) = import_terraform(terraform, side)?;
+    let (imported, (unmodelled, warnings)) = import_terraform(terraform, side)?;
     files.extend(imported);
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
     model.sources.set_unmodelled(unmodelled);
+    model.sources.set_warnings(warnings);
     Ok(model)
 }
 
-/// Resource types an importer read but does not model, with how many of each.
-type Unmodelled = Vec<(String, usize)>;
+/// Resource types an importer read but does not model, with how many of each, and its
+/// warnings.
+type Unmodelled = (Vec<(String, usize)>, Vec<String>);
 
 /// Runs the Terraform importer over the plans and states found: one raw file for each,
 /// located in that plan, in the default account (policy files do not place plans yet),
@@ -199,7 +201,7 @@ fn import_terraform(
     side: terraform::Side,
 ) -> Result<(Vec<ParsedFile>, Unmodelled), Vec<Diagnostic>> {
     if files.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), (Vec::new(), Vec::new())));
     }
     let plans: Vec<terraform::PlanFile> = files
         .iter()
@@ -227,7 +229,10 @@ fn import_terraform(
             })
         })
         .collect();
-    Ok((parsed, imported.unmodelled.into_iter().collect()))
+    Ok((
+        parsed,
+        (imported.unmodelled.into_iter().collect(), imported.warnings),
+    ))
 }
 
 fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> {

@@ -50,6 +50,9 @@ pub struct PlanFile<'a> {
 pub struct Imported {
     pub files: Vec<(usize, RawFile)>,
     pub unmodelled: BTreeMap<String, usize>,
+    /// Where a value unknown until apply made the importer assume the permissive
+    /// answer: `FILE:LINE: what`, in plan order.
+    pub warnings: Vec<String>,
 }
 
 /// Imports plans as they will be once applied (`Side::Planned`) or as they were before
@@ -88,7 +91,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
             *imported.unmodelled.entry(kind.clone()).or_default() += count;
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
-        let mut raw = raw_file(&plan, &account);
+        let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
         if file.account.is_none() && !default_declared {
             default_declared = true;
             raw.accounts = Some(vec![at(
@@ -327,9 +330,36 @@ fn entity(resource: &Resource, parent: &str, cidrs: Vec<String>) -> At<RawEntity
 }
 
 /// The entities and flows of one plan.
-fn raw_file(plan: &Plan, account: &str) -> RawFile {
+fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
     let network = Network::read(plan);
     let groups = SecurityGroups::read(plan);
+    let mut warn = |resource: usize, what: &str| {
+        let resource = plan.resource(resource);
+        warnings.push(format!(
+            "{display}:{}: `{}`: {what}",
+            resource.line, resource.address
+        ));
+    };
+    for asset in &network.assets {
+        if asset.groups == objects::Link::Unknown {
+            warn(
+                asset.resource,
+                "its security groups are unknown until apply; assumed to allow everything",
+            );
+        }
+        if asset.subnets_unknown {
+            warn(
+                asset.resource,
+                "its subnet is unknown until apply; no NACL or route is assumed to stop it",
+            );
+        }
+    }
+    for rule in groups.loose_rules() {
+        warn(
+            rule,
+            "the security group it belongs to is unknown until apply; assumed to be every group",
+        );
+    }
     let acls = Acls::read(plan, &network);
     let routing = Routing::read(plan);
     let address = |index: usize| plan.resource(index).address.clone();

@@ -383,3 +383,42 @@ fn diff_plan_reports_what_a_plan_opens() {
     let out = run_repo(&["diff", "examples/aws/web-tier"]);
     out.code(2);
 }
+
+#[test]
+fn unknown_values_that_matter_are_over_approximated_with_a_warning() {
+    // The app instances' security groups come from a variable: the plan cannot say
+    // which, so cordon assumes they allow everything, and says so.
+    let plan = std::fs::read_to_string(repo().join("examples/aws/web-tier/plan.json")).unwrap();
+    let from_variable = plan.replace(
+        "\"vpc_security_group_ids\": {\n              \"references\": [\n                \"aws_security_group.app.id\",\n                \"aws_security_group.app\"\n              ]",
+        "\"vpc_security_group_ids\": {\n              \"references\": [\n                \"var.app_groups\"\n              ]",
+    );
+    assert_ne!(from_variable, plan);
+    let out = Cordon::new()
+        .file("plan.json", &from_variable)
+        .args([
+            "path",
+            ".",
+            "--from",
+            "aws_lb.web",
+            "--to",
+            "aws_instance.app[0]",
+        ])
+        .run();
+    out.code(0);
+    assert!(
+        out.stderr.contains(
+            "warning: plan.json:"
+        ) && out.stderr.contains(
+            "`aws_instance.app[0]`: its security groups are unknown until apply; assumed to allow everything"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The load balancer's egress on tcp/8080 now meets an app that admits anything.
+    assert!(
+        out.stdout.contains("aws_lb.web -> aws_instance.app[0]"),
+        "{}",
+        out.stdout
+    );
+}

@@ -44,6 +44,19 @@ pub struct SecurityGroups {
     loose: Group,
 }
 
+impl SecurityGroups {
+    /// The resources of rules whose group the plan cannot name, for warnings.
+    pub fn loose_rules(&self) -> Vec<usize> {
+        let mut list: Vec<usize> = (self.loose.ingress.iter())
+            .chain(&self.loose.egress)
+            .map(|rule| rule.resource)
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        list
+    }
+}
+
 /// What a set of groups allows one way, and the resource of the first rule that does.
 pub struct Allowed {
     pub ports: PortSet,
