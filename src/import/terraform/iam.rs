@@ -74,7 +74,11 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
                     }
                 }
                 // An AWS managed policy, or one the plan cannot name.
-                _ => policies.push(None),
+                _ => policies.push(managed(
+                    plan.resource(attachment)
+                        .str("policy_arn")
+                        .unwrap_or_default(),
+                )),
             }
         }
         let mut holders = Vec::new();
@@ -103,6 +107,24 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
         });
     }
     roles
+}
+
+/// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`,
+/// `ssm:StartSession`, `ec2-instance-connect:SendSSHPublicKey`); any other is unknown,
+/// so it allows everything. `AmazonSSMManagedInstanceCore` lets an instance be managed,
+/// not start sessions, so that it does not make every SSM-managed role an admin.
+fn managed(arn: &str) -> Option<Value> {
+    let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
+    let name = name.rsplit('/').next().unwrap_or(name);
+    match name {
+        "AmazonSSMManagedInstanceCore" | "ReadOnlyAccess" | "CloudWatchAgentServerPolicy" => {
+            Some(serde_json::json!({"Statement": []}))
+        }
+        "AdministratorAccess" => Some(serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}
+        ]})),
+        _ => None,
+    }
 }
 
 /// A policy document given as JSON text; `None` when unknown or unreadable.
@@ -310,8 +332,13 @@ mod tests {
             &Target::Instance
         ));
         assert!(!allows(&[Some(policy)], "iam:PassRole", &Target::Instance));
-        // A policy the plan cannot show allows everything.
+        // A policy the plan cannot show allows everything; a few managed ones are known.
         assert!(allows(&[None], "ssm:StartSession", &Target::Instance));
+        let core = managed("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        assert!(!allows(&[core], "ssm:StartSession", &Target::Instance));
+        let admin = managed("arn:aws:iam::aws:policy/AdministratorAccess");
+        assert!(allows(&[admin], "sts:AssumeRole", &Target::Instance));
+        assert!(managed("arn:aws:iam::aws:policy/service-role/SomethingElse").is_none());
         let deny: Value = serde_json::json!({"Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": "ssm:*", "Resource": "*"}
