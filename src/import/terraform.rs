@@ -16,7 +16,7 @@ mod port_set;
 mod routing;
 mod security_groups;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use connections::{Class, End, Layers};
 use nacls::Acls;
@@ -395,14 +395,28 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         routing: &routing,
     };
     let mut flows = Vec::new();
-    let mut numbers: HashMap<usize, usize> = HashMap::new();
     for connection in layers.connections(&classes) {
         let resource = plan.resource(connection.resource);
-        let number = numbers.entry(connection.resource).or_insert(0);
-        *number += 1;
+        // Named by the rule's resource and the first asset at each end (classes do not
+        // overlap, so the name is unique), so that a change elsewhere in the plan does
+        // not rename it and `diff` shows only what changed.
+        let label = |end| {
+            let list = end_list(plan, &classes, end).0;
+            match (list.first(), list.len()) {
+                (Some(first), 1) => first.value.clone(),
+                (Some(first), n) => format!("{} +{}", first.value, n - 1),
+                (None, _) => String::new(),
+            }
+        };
+        let name = format!(
+            "{}: {} -> {}",
+            resource.address,
+            label(connection.from),
+            label(connection.to)
+        );
         flows.push(at(
             RawFlow {
-                name: Some(at(format!("{}#{number}", resource.address), resource.line)),
+                name: Some(at(name, resource.line)),
                 from: at(end_list(plan, &classes, connection.from), resource.line),
                 to: at(end_list(plan, &classes, connection.to), resource.line),
                 ports: Some(at(

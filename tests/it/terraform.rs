@@ -60,7 +60,11 @@ const VERDICTS: &[(&str, &str, &str)] = &[
 /// named after: the object that opens there holds that address.
 fn assert_at_resource(hop: &serde_json::Value) {
     let flow = hop["flow"].as_str().unwrap();
-    let address = flow.split_once('#').unwrap().0;
+    let address = flow
+        .split_once(": ")
+        .or_else(|| flow.split_once('#'))
+        .unwrap()
+        .0;
     let location = hop["location"].as_str().unwrap();
     let (file, line) = location.rsplit_once(':').unwrap();
     let line: usize = line.parse().unwrap();
@@ -163,9 +167,9 @@ fn the_web_tier_path_names_each_rule_at_its_line() {
     assert_eq!(
         flows,
         [
-            "aws_security_group.lb#2",
-            "aws_vpc_security_group_ingress_rule.app_from_lb#1",
-            "aws_vpc_security_group_ingress_rule.db_from_app#1",
+            "aws_security_group.lb: internet -> aws_lb.web",
+            "aws_vpc_security_group_ingress_rule.app_from_lb: aws_lb.web -> aws_instance.app[0] +1",
+            "aws_vpc_security_group_ingress_rule.db_from_app: aws_instance.app[0] +1 -> aws_db_instance.main",
         ]
     );
     hops.iter().for_each(assert_at_resource);
@@ -364,18 +368,17 @@ fn diff_plan_reports_what_a_plan_opens() {
         .filter(|change| change["change"] == "added")
         .map(|change| change["name"].as_str().unwrap())
         .collect();
-    assert!(
-        added
-            .iter()
-            .any(|name| name.starts_with("aws_vpc_security_group_ingress_rule.db_from_anywhere#")),
-        "{value}"
+    // Flows keep their names across the change, so only the new one shows.
+    assert_eq!(
+        added,
+        ["aws_vpc_security_group_ingress_rule.db_from_anywhere: internet -> aws_db_instance.main"]
     );
-    // Without policies, the plan alone: the new flows are listed, nothing regresses.
+    // Without policies, the plan alone: the new flow is listed, nothing regresses.
     let out = run_repo(&["diff", "--plan", "examples/aws/plan-diff/plan.json"]);
     out.code(0);
     assert!(
         out.stdout
-            .contains("added    flow aws_vpc_security_group_ingress_rule.db_from_anywhere#"),
+            .contains("added    flow aws_vpc_security_group_ingress_rule.db_from_anywhere: internet -> aws_db_instance.main  examples/aws/plan-diff/plan.json:"),
         "{}",
         out.stdout
     );

@@ -168,18 +168,26 @@ impl SecurityGroups {
             }
         };
         let mut ports = PortSet::empty();
-        let mut resource = None;
+        // The rule a flow is located at: one that names the peer's group before one
+        // that only covers its addresses, since it says more about intent; then the
+        // first resource.
+        let mut best: Option<(bool, usize)> = None;
         let mut consider = |rule: &Rule, owner: Option<usize>| {
-            let admits = rule.peers.iter().any(|p| match p {
-                Peer::Prefixes(prefixes) => prefixes.iter().any(|prefix| peer.meets(prefix)),
+            let by_group = rule.peers.iter().any(|p| match p {
+                Peer::Prefixes(_) => false,
                 Peer::Groups(groups) => peer.has_group(groups),
                 Peer::Itself => {
                     peer.has_group(&owner.map_or(Link::Unknown, |o| Link::Known(vec![o])))
                 }
             });
-            if admits && !rule.ports.is_empty() {
+            let by_prefix = rule.peers.iter().any(|p| match p {
+                Peer::Prefixes(prefixes) => prefixes.iter().any(|prefix| peer.meets(prefix)),
+                _ => false,
+            });
+            if (by_group || by_prefix) && !rule.ports.is_empty() {
                 ports = ports.union(&rule.ports);
-                resource = Some(resource.map_or(rule.resource, |r: usize| r.min(rule.resource)));
+                let key = (!by_group, rule.resource);
+                best = Some(best.map_or(key, |b| b.min(key)));
             }
         };
         for owner in list {
@@ -198,7 +206,10 @@ impl SecurityGroups {
             &self.loose.ingress
         };
         loose.iter().for_each(|rule| consider(rule, None));
-        Allowed { ports, resource }
+        Allowed {
+            ports,
+            resource: best.map(|(_, resource)| resource),
+        }
     }
 }
 
