@@ -74,6 +74,12 @@ pub enum Problem {
     EmptySelector { selector: String },
     #[error("empty selector list")]
     NoSelector,
+    #[error("invalid policy document in `{key}` of `{address}`: {reason}")]
+    BadPolicyDocument {
+        address: String,
+        key: String,
+        reason: String,
+    },
 }
 
 /// A problem and where it is.

@@ -87,6 +87,23 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
                 ))),
             );
         }
+        for (resource, key, reason) in iam::malformed(&plan) {
+            problems.push(
+                Diagnostic::new(
+                    file.display,
+                    plan.resource(resource).line,
+                    0,
+                    Problem::BadPolicyDocument {
+                        address: plan.resource(resource).address.clone(),
+                        key: key.to_owned(),
+                        reason,
+                    },
+                )
+                .with_help(Some(
+                    "a policy is JSON with a `Statement` list, as `jsonencode` or `aws_iam_policy_document` writes it".to_owned(),
+                )),
+            );
+        }
         for (kind, count) in &plan.unmodelled {
             *imported.unmodelled.entry(kind.clone()).or_default() += count;
         }

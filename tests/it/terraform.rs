@@ -321,7 +321,7 @@ fn bad_plans_are_errors_at_their_lines() {
     out.code(2);
     assert!(
         out.stderr
-            .contains("error: unknown Terraform resource `aws_nat_gateway.gone.id`"),
+            .contains("error: unknown Terraform resource `aws_nat_gateway.gone`"),
         "{}",
         out.stderr
     );

@@ -127,6 +127,42 @@ fn managed(arn: &str) -> Option<Value> {
     }
 }
 
+/// Every policy document in the plan that is text but not a policy: (resource index,
+/// attribute, why). Such a document would otherwise be read as unknown and allow everything,
+/// hiding a mistake the user wants to hear about.
+pub fn malformed(plan: &Plan) -> Vec<(usize, &'static str, String)> {
+    let mut out = Vec::new();
+    let kinds = ["aws_iam_role", "aws_iam_role_policy", "aws_iam_policy"];
+    for resource in plan.of_kind(&kinds) {
+        let values = &plan.resource(resource).values;
+        let mut texts: Vec<(&'static str, &Value)> = Vec::new();
+        for key in ["assume_role_policy", "policy"] {
+            if let Some(value) = values.get(key) {
+                texts.push((key, value));
+            }
+        }
+        for block in array(values.get("inline_policy")) {
+            if let Some(value) = block.get("policy") {
+                texts.push(("inline_policy", value));
+            }
+        }
+        for (key, value) in texts {
+            let Value::String(text) = value else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(text) {
+                Ok(document) if document.get("Statement").is_some() => {}
+                Ok(_) => out.push((resource, key, "no `Statement`".to_owned())),
+                Err(error) => out.push((resource, key, format!("not JSON ({error})"))),
+            }
+        }
+    }
+    out
+}
+
 /// A policy document given as JSON text; `None` when unknown or unreadable.
 fn document(value: &Value) -> Option<Value> {
     match value {

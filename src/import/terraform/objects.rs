@@ -399,8 +399,10 @@ impl Plan {
                 }
                 let name = rest.split('[').next().unwrap_or(rest);
                 let config = join(&strip_keys(&resource.module), &format!("{kind}.{name}"));
-                if !self.by_config.contains_key(&config) {
-                    out.push((index, reference.to_owned()));
+                // `aws_vpc.gone.id` and `aws_vpc.gone` name one missing resource.
+                let missing = (index, format!("{kind}.{name}"));
+                if !self.by_config.contains_key(&config) && !out.contains(&missing) {
+                    out.push(missing);
                 }
             }
         }
