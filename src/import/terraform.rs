@@ -482,3 +482,59 @@ fn end_list(plan: &Plan, classes: &[Class], end: End) -> RawList {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every attribute of every resource of the scenarios replaced by values of the
+    /// wrong shape: the importer gives a model or errors, never a panic.
+    #[test]
+    fn wrong_shapes_never_panic() {
+        let junk = [
+            serde_json::json!(null),
+            serde_json::json!(-1),
+            serde_json::json!("x"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!([1, "a", null, {"b": []}]),
+            serde_json::json!({"Statement": "x", "cidr_block": 7}),
+        ];
+        for scenario in ["web-tier", "nacl-denies", "identity/before"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/aws")
+                .join(scenario);
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|ext| ext != "json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let resources = plan["planned_values"]["root_module"]["resources"]
+                    .as_array()
+                    .unwrap();
+                for (index, resource) in resources.iter().enumerate() {
+                    let keys: Vec<String> = resource["values"]
+                        .as_object()
+                        .map(|map| map.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for key in keys {
+                        for value in &junk {
+                            let mut broken = plan.clone();
+                            broken["planned_values"]["root_module"]["resources"][index]["values"]
+                                [&key] = value.clone();
+                            let text = serde_json::to_string_pretty(&broken).unwrap();
+                            let plans = [PlanFile {
+                                display: "plan.json",
+                                text: &text,
+                                account: None,
+                            }];
+                            let _ = import(&plans, Side::Planned);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
