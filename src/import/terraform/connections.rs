@@ -115,6 +115,19 @@ impl Layers<'_> {
     pub fn connections(&self, classes: &[Class]) -> Vec<Connection> {
         let mut out = Vec::new();
         let internet = Endpoint::internet();
+        // Classes by security group, and those whose groups are unknown (they carry
+        // every group), so that a target admitting only some groups meets only those.
+        let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut any_group = Vec::new();
+        for (index, class) in classes.iter().enumerate() {
+            match &class.groups {
+                Link::Known(list) => list
+                    .iter()
+                    .for_each(|group| by_group.entry(*group).or_default().push(index)),
+                Link::Unknown => any_group.push(index),
+            }
+        }
+        let everyone: Vec<usize> = (0..classes.len()).collect();
         for (b, to) in classes.iter().enumerate() {
             if to.public
                 && let Some((ports, resource)) = self.inbound_from_internet(to, &internet)
@@ -134,7 +147,30 @@ impl Layers<'_> {
                     resource,
                 });
             }
-            for (a, from) in classes.iter().enumerate() {
+            let candidates = match self.groups.admitted(&to.groups) {
+                None => everyone.clone(),
+                Some((groups, prefixes)) => {
+                    let by_prefix = everyone.iter().copied().filter(|&index| {
+                        let endpoint = &classes[index].endpoint;
+                        prefixes.iter().any(|prefix| endpoint.meets(prefix))
+                    });
+                    let mut list: Vec<usize> = groups
+                        .iter()
+                        .filter_map(|group| by_group.get(group))
+                        .flatten()
+                        .chain(&any_group)
+                        .copied()
+                        .chain(by_prefix)
+                        .collect();
+                    list.sort_unstable();
+                    list.dedup();
+                    list
+                }
+            };
+            for a in candidates {
+                let Some(from) = classes.get(a) else {
+                    continue;
+                };
                 // An asset connecting to itself says nothing.
                 if a == b && from.assets.len() < 2 {
                     continue;

@@ -45,6 +45,42 @@ pub struct SecurityGroups {
 }
 
 impl SecurityGroups {
+    /// Whom `groups`' ingress rules may admit: members of some groups, or addresses in
+    /// some prefixes; `None` when the plan cannot say, so that any source may match.
+    /// Lets `connections` skip pairs that no rule can join.
+    pub fn admitted(&self, groups: &Link) -> Option<(Vec<usize>, Vec<IpNet>)> {
+        let Link::Known(list) = groups else {
+            return None;
+        };
+        if list.is_empty() || !self.loose.ingress.is_empty() {
+            return None;
+        }
+        let mut admitted = Vec::new();
+        let mut prefixes = Vec::new();
+        for owner in list {
+            for rule in self.groups.get(owner).map_or(&[][..], |g| &g.ingress) {
+                if rule.ports.is_empty() {
+                    continue;
+                }
+                for peer in &rule.peers {
+                    match peer {
+                        Peer::Groups(Link::Unknown) => return None,
+                        Peer::Prefixes(list) => prefixes.extend(list.iter().copied()),
+                        Peer::Groups(Link::Known(referenced)) => {
+                            admitted.extend(referenced.iter().copied());
+                        }
+                        Peer::Itself => admitted.push(*owner),
+                    }
+                }
+            }
+        }
+        admitted.sort_unstable();
+        admitted.dedup();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        Some((admitted, prefixes))
+    }
+
     /// The resources of rules whose group the plan cannot name, for warnings.
     pub fn loose_rules(&self) -> Vec<usize> {
         let mut list: Vec<usize> = (self.loose.ingress.iter())
