@@ -64,10 +64,17 @@ pub enum DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to HEAD's path)
-    pub base: String,
+    /// The policies before the change: a path, or git:REV[:PATH] (PATH defaults to HEAD's path).
+    /// With --plan: policy files to read on both sides (optional)
+    #[arg(required_unless_present = "plan")]
+    pub base: Option<String>,
     /// The policies after the change, likewise
-    pub head: String,
+    #[arg(required_unless_present = "plan", conflicts_with = "plan")]
+    pub head: Option<String>,
+
+    /// Compare a Terraform plan's prior state with its planned values: what the plan opens
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
 
     /// The kind of entity whose pairs are compared for reachability
     #[arg(long, value_enum, default_value_t = Level::Account)]

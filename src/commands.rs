@@ -20,8 +20,9 @@ use crate::cli::{Color, CommonArgs, TodayArgs};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
+use crate::import::terraform::Side;
 use crate::model::{Model, Selection};
-use crate::policy::load_model_timed;
+use crate::policy::load_model_side;
 use crate::ports::PortSpec;
 use crate::progress;
 use crate::render;
@@ -146,8 +147,18 @@ pub fn load(
     paths: &[std::path::PathBuf],
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
+    load_side(common, paths, timings, Side::Planned)
+}
+
+/// [`load`], reading Terraform plans on one side of the change.
+pub fn load_side(
+    common: &CommonArgs,
+    paths: &[std::path::PathBuf],
+    timings: &mut Timings,
+    side: Side,
+) -> Result<Model, Outcome> {
     let progress = progress::for_terminal(common.run.quiet);
-    let model = load_model_timed(paths, timings, progress.as_ref())
+    let model = load_model_side(paths, timings, progress.as_ref(), side)
         .map_err(|diagnostics| report_problems(common, &diagnostics))?;
     // Warnings from resolving the policies and from the importers, in one list.
     let mut warnings: Vec<Diagnostic> = model
@@ -186,6 +197,14 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
     }
     let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let note = render::style::NOTE;
+    for assumption in model.sources.assumptions() {
+        let _ = writeln!(
+            stream,
+            "{}warning:{} {assumption}",
+            render::style::WARNING.render(),
+            render::style::WARNING.render_reset()
+        );
+    }
     let kinds = model.sources.skipped_kinds();
     if common.run.verbose && !kinds.is_empty() {
         let counts: Vec<String> = kinds
@@ -198,6 +217,23 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
             note.render(),
             note.render_reset(),
             counts.join(", ")
+        );
+    }
+    // Imported resources of types cordon does not model, so that a reader knows what
+    // the verdicts leave out.
+    if common.run.verbose && !model.sources.unmodelled().is_empty() {
+        let counted: Vec<String> = model
+            .sources
+            .unmodelled()
+            .iter()
+            .map(|(kind, count)| format!("{kind} ({count})"))
+            .collect();
+        let _ = writeln!(
+            stream,
+            "{}note:{} Terraform resources not modelled: {}",
+            note.render(),
+            note.render_reset(),
+            counted.join(", ")
         );
     }
     let skipped = model.sources.skipped();

@@ -129,6 +129,12 @@ pub enum Problem {
     },
     #[error("{what} `{name}` is not mentioned by any flow, credential or invariant")]
     Unmentioned { what: &'static str, name: String },
+    #[error("invalid policy document in `{key}` of `{address}`: {reason}")]
+    BadPolicyDocument {
+        address: String,
+        key: String,
+        reason: String,
+    },
 }
 
 /// Whether a diagnostic stops the run.

@@ -45,6 +45,10 @@ pub struct Sources {
     skipped_kinds: Vec<(String, usize)>,
     /// Input that is valid but allows nothing, as an importer found it.
     warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// Resource types that an importer read but does not model, with how many of each.
+    unmodelled: Vec<(String, usize)>,
+    /// Where an importer assumed the permissive answer for a value it could not know.
+    assumptions: Vec<String>,
 }
 
 impl Sources {
@@ -53,6 +57,8 @@ impl Sources {
             files,
             skipped: Vec::new(),
             skipped_kinds: Vec::new(),
+            unmodelled: Vec::new(),
+            assumptions: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -96,6 +102,25 @@ impl Sources {
     pub fn set_skipped(&mut self, mut skipped: Vec<Skipped>) {
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         self.skipped = skipped;
+    }
+
+    /// Resource types imported but not modelled, sorted by type, with their counts.
+    pub fn unmodelled(&self) -> &[(String, usize)] {
+        &self.unmodelled
+    }
+
+    pub fn set_unmodelled(&mut self, mut unmodelled: Vec<(String, usize)>) {
+        unmodelled.sort();
+        self.unmodelled = unmodelled;
+    }
+
+    /// What importers over-approximated, one line each (`FILE:LINE: what`).
+    pub fn assumptions(&self) -> &[String] {
+        &self.assumptions
+    }
+
+    pub fn set_assumptions(&mut self, assumptions: Vec<String>) {
+        self.assumptions = assumptions;
     }
 
     pub fn path(&self, id: SourceId) -> &str {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::classify::DocumentKind;
 use crate::diagnostic::{self, Diagnostic};
-use crate::import::kubernetes;
+use crate::import::{kubernetes, terraform};
 use crate::load::{self, FileContents, Format, FoundFile, ImportFile, ParsedFile};
 use crate::location::Skipped;
 use crate::model::Model;
@@ -42,6 +42,17 @@ pub fn load_model_timed(
     timings: &mut Timings,
     progress: &dyn Progress,
 ) -> Result<Model, Vec<Diagnostic>> {
+    load_model_side(paths, timings, progress, terraform::Side::Planned)
+}
+
+/// [`load_model_timed`], reading Terraform plans as they will be once applied
+/// (`Side::Planned`) or as they were before (`Side::Prior`), for `diff --plan`.
+pub fn load_model_side(
+    paths: &[PathBuf],
+    timings: &mut Timings,
+    progress: &dyn Progress,
+    side: terraform::Side,
+) -> Result<Model, Vec<Diagnostic>> {
     let default = [PathBuf::from(DEFAULT_PATH)];
     let paths = if paths.is_empty() {
         &default[..]
@@ -67,7 +78,7 @@ pub fn load_model_timed(
     progress.finish();
     let gathered = Gathered::from(parsed, diagnostics);
     timings.lap("parse");
-    let model = gathered.and_then(resolve_files);
+    let model = gathered.and_then(|gathered| resolve_files(gathered, side));
     timings.lap("resolve");
     model
 }
@@ -78,6 +89,8 @@ struct Gathered {
     policies: Vec<ParsedFile>,
     /// Files with Kubernetes objects, for the importer.
     kubernetes: Vec<ImportFile>,
+    /// Terraform plans and states, for the importer.
+    terraform: Vec<ImportFile>,
     skipped: Vec<Skipped>,
 }
 
@@ -99,15 +112,13 @@ impl Gathered {
                             what: file.kind.describe(),
                         }));
                     for file in contents.imports {
-                        if file.kind == DocumentKind::Kubernetes {
-                            gathered.kubernetes.push(file);
-                        } else {
-                            // The Terraform importer is not built yet: its files are
-                            // skipped with what they are, so that the note says why.
-                            gathered.skipped.push(Skipped {
+                        match file.kind {
+                            DocumentKind::Kubernetes => gathered.kubernetes.push(file),
+                            DocumentKind::Terraform => gathered.terraform.push(file),
+                            _ => gathered.skipped.push(Skipped {
                                 path: file.found.display,
                                 what: file.kind.describe(),
-                            });
+                            }),
                         }
                     }
                 }
@@ -141,7 +152,8 @@ pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diag
         };
         parsed.push(load::parse(found, bytes));
     }
-    Gathered::from(parsed, Vec::new()).and_then(resolve_files)
+    Gathered::from(parsed, Vec::new())
+        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned))
 }
 
 /// Loads a model from policy text given directly, as tests and embedders do.
@@ -157,28 +169,52 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
         format,
     };
     Gathered::from([load::parse(found, text.as_bytes().to_vec())], Vec::new())
-        .and_then(resolve_files)
+        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned))
 }
 
-fn resolve_files(gathered: Gathered) -> Result<Model, Vec<Diagnostic>> {
+fn resolve_files(gathered: Gathered, side: terraform::Side) -> Result<Model, Vec<Diagnostic>> {
     let Gathered {
         policies: mut files,
         kubernetes,
+        terraform,
         skipped,
     } = gathered;
     let mut notes = ImportNotes::default();
     files.extend(import_kubernetes(kubernetes, None, &mut notes)?);
-    let placed = placed_clusters(&files)?;
-    for (cluster, manifests) in placed {
+    for (cluster, manifests) in placed(&files, DocumentKind::Kubernetes)? {
         files.extend(import_kubernetes(manifests, Some(&cluster), &mut notes)?);
     }
+    // A plan that a policy file places is read once, where that file places it; any
+    // other lands in the default account.
+    let placed_plans = placed(&files, DocumentKind::Terraform)?;
+    let placed_paths: Vec<PathBuf> = placed_plans
+        .iter()
+        .flat_map(|(_, plans)| plans.iter().map(|plan| canonical(&plan.found.path)))
+        .collect();
+    let mut plans: Vec<(ImportFile, Option<String>)> = terraform
+        .into_iter()
+        .filter(|plan| !placed_paths.contains(&canonical(&plan.found.path)))
+        .map(|plan| (plan, None))
+        .collect();
+    for (account, found) in placed_plans {
+        plans.extend(found.into_iter().map(|plan| (plan, Some(account.clone()))));
+    }
+    let (imported, (unmodelled, assumptions)) = import_terraform(plans, side)?;
+    files.extend(imported);
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = resolve_policies(&mut files)?;
     model.sources.set_skipped(skipped);
     model.sources.set_skipped_kinds(notes.skipped_kinds);
     model.sources.set_warnings(notes.warnings);
+    model.sources.set_unmodelled(unmodelled);
+    model.sources.set_assumptions(assumptions);
     Ok(model)
+}
+
+/// A path as the file system names it, to tell one file reached two ways.
+fn canonical(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// What importers tell besides their files: kinds they skipped, and warnings.
@@ -229,17 +265,70 @@ fn import_kubernetes(
         .collect())
 }
 
-/// The clusters that policy files place with `imports: [{kubernetes: PATH, in: ENTITY}]`:
-/// each entity's name and the Kubernetes documents found under its path (relative to
-/// the policy file), in policy file order.
-fn placed_clusters(
+/// Resource types an importer read but does not model, with how many of each, and
+/// what it assumed.
+type Unmodelled = (Vec<(String, usize)>, Vec<String>);
+
+/// Runs the Terraform importer over the plans and states found, each in the account a
+/// policy file places it in, else the default one: one raw file for each, located in
+/// that plan, and the resource types it does not model, counted.
+fn import_terraform(
+    files: Vec<(ImportFile, Option<String>)>,
+    side: terraform::Side,
+) -> Result<(Vec<ParsedFile>, Unmodelled), Vec<Diagnostic>> {
+    if files.is_empty() {
+        return Ok((Vec::new(), (Vec::new(), Vec::new())));
+    }
+    let plans: Vec<terraform::PlanFile> = files
+        .iter()
+        .map(|(file, account)| terraform::PlanFile {
+            display: &file.found.display,
+            text: &file.text,
+            account: account.as_deref(),
+        })
+        .collect();
+    let imported = terraform::import(&plans, side)?;
+    drop(plans);
+    let mut files: Vec<Option<ImportFile>> =
+        files.into_iter().map(|(file, _)| Some(file)).collect();
+    let parsed = imported
+        .files
+        .into_iter()
+        .filter_map(|(index, raw)| {
+            let file = files.get_mut(index)?.take()?;
+            Some(ParsedFile {
+                found: file.found,
+                bytes: file.text.into_bytes(),
+                sha256: file.sha256,
+                raw,
+                has_positions: true,
+                json_lines: None,
+            })
+        })
+        .collect();
+    Ok((
+        parsed,
+        (imported.unmodelled.into_iter().collect(), imported.warnings),
+    ))
+}
+
+/// What policy files place with `imports:`: for each `{kubernetes: PATH, in: ENTITY}`
+/// (or `{terraform: PATH, in: ACCOUNT}`), the entity's name and the documents of that
+/// kind found under its path (relative to the policy file), in policy file order.
+fn placed(
     files: &[ParsedFile],
+    kind: DocumentKind,
 ) -> Result<Vec<(String, Vec<ImportFile>)>, Vec<Diagnostic>> {
-    let mut clusters = Vec::new();
+    let mut placed = Vec::new();
     let mut diagnostics = Vec::new();
     for file in files {
         for item in file.raw.imports.iter().flatten() {
-            let Some(path) = &item.value.kubernetes else {
+            let path = match kind {
+                DocumentKind::Kubernetes => &item.value.kubernetes,
+                DocumentKind::Terraform => &item.value.terraform,
+                _ => &None,
+            };
+            let Some(path) = path else {
                 continue;
             };
             let base = file.found.path.parent().unwrap_or(std::path::Path::new(""));
@@ -260,28 +349,28 @@ fn placed_clusters(
             }
             let (found, problems) = load::discover(&[target]);
             diagnostics.extend(problems);
-            let mut manifests = Vec::new();
+            let mut documents = Vec::new();
             for found in found {
                 match load::read(found) {
-                    Ok(contents) => manifests.extend(
+                    Ok(contents) => documents.extend(
                         contents
                             .imports
                             .into_iter()
-                            .filter(|file| file.kind == DocumentKind::Kubernetes),
+                            .filter(|file| file.kind == kind),
                     ),
                     Err(found) => diagnostics.extend(found),
                 }
             }
-            let cluster = item
+            let entity = item
                 .value
                 .parent
                 .as_ref()
                 .map_or_else(String::new, |parent| parent.value.trim().to_owned());
-            clusters.push((cluster, manifests));
+            placed.push((entity, documents));
         }
     }
     if diagnostics.is_empty() {
-        Ok(clusters)
+        Ok(placed)
     } else {
         diagnostic::sort(&mut diagnostics);
         Err(diagnostics)

@@ -66,12 +66,13 @@ pub struct RawFile {
     pub imported: bool,
 }
 
-/// Infrastructure to read into the model: `{kubernetes: PATH, in: ENTITY}`, the path
-/// relative to the policy file.
+/// Infrastructure to read into the model: `{kubernetes: PATH, in: ENTITY}` or
+/// `{terraform: PATH, in: ACCOUNT}`, the path relative to the policy file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawImport {
     pub kubernetes: Option<At<String>>,
+    pub terraform: Option<At<String>>,
     #[serde(rename = "in")]
     pub parent: Option<At<String>>,
 }

@@ -9,6 +9,8 @@ mod warnings;
 
 pub use pin::FLOW_PREFIX;
 
+pub(crate) use entities::parse_cidr;
+
 use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;

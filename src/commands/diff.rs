@@ -1,10 +1,11 @@
 //! `cordon diff`: what a change opens or closes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::diff;
 use crate::exit::Outcome;
+use crate::import::terraform::Side;
 use crate::model::Model;
 use crate::policy::{DEFAULT_PATH, model_from_files};
 use crate::render;
@@ -36,16 +37,38 @@ fn side(
     }
 }
 
+/// Both sides of a Terraform plan: its prior state and its planned values, each with the
+/// same policy files (when given) placed around it.
+fn plan_sides(
+    args: &DiffArgs,
+    plan: &Path,
+    policies: Option<&str>,
+    timings: &mut Timings,
+) -> (Result<Model, Outcome>, Result<Model, Outcome>) {
+    let mut paths = vec![plan.to_path_buf()];
+    paths.extend(policies.map(PathBuf::from));
+    (
+        super::load_side(&args.common, &paths, timings, Side::Prior),
+        super::load_side(&args.common, &paths, timings, Side::Planned),
+    )
+}
+
 pub fn run(args: &DiffArgs) -> Outcome {
     let today = match super::today(&args.today) {
         Ok(today) => today,
         Err(message) => return super::usage_error(&args.common, &message),
     };
     let mut timings = Timings::new();
-    let (base, head) = match (
-        side(args, &args.base, &args.head, &mut timings),
-        side(args, &args.head, &args.base, &mut timings),
-    ) {
+    let sides = match (&args.plan, &args.base, &args.head) {
+        (Some(plan), base, _) => plan_sides(args, plan, base.as_deref(), &mut timings),
+        (None, Some(base), Some(head)) => (
+            side(args, base, head, &mut timings),
+            side(args, head, base, &mut timings),
+        ),
+        // clap requires both paths without --plan.
+        _ => return super::usage_error(&args.common, "give BASE and HEAD, or --plan PLAN"),
+    };
+    let (base, head) = match sides {
         (Ok(base), Ok(head)) => (base, head),
         (Err(outcome), _) | (_, Err(outcome)) => return outcome,
     };

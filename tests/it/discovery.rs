@@ -14,7 +14,7 @@ invariants:
 ";
 
 /// A repository as they come: CI workflows, a compose file, docs, build output, a
-/// Terraform plan, and one policy among them.
+/// Terraform plan (imported, not skipped), and one policy among them.
 fn repository() -> Cordon {
     Cordon::new()
         .file("security/policy.yaml", POLICY)
@@ -46,7 +46,7 @@ fn a_repository_checks_with_its_other_files_skipped() {
     assert!(out.stdout.contains("db-cannot-reach-web"), "{}", out.stdout);
     assert_eq!(
         out.stderr,
-        "note: skipped 4 files that hold no cordon policy (`--verbose` lists them)\n"
+        "note: skipped 3 files that hold no cordon policy (`--verbose` lists them)\n"
     );
 }
 
@@ -57,7 +57,6 @@ fn verbose_lists_every_skipped_file_and_quiet_none() {
     assert_eq!(
         out.stderr,
         "note: skipped `docker-compose.yml`: not a cordon policy\n\
-         note: skipped `infra/plan.json`: Terraform plan or state\n\
          note: skipped `mkdocs.yml`: not a cordon policy\n\
          note: skipped `package.json`: not a cordon policy\n"
     );

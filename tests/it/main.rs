@@ -41,3 +41,5 @@ mod replay;
 mod stories;
 // A generated estate's verdicts, pinned across optimisations.
 mod scale;
+// Terraform plans: the AWS scenarios, each layer, bad plans.
+mod terraform;

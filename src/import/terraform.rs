@@ -1,0 +1,540 @@
+//! The Terraform importer: plans and states (`terraform show -json`) in, raw policy
+//! files out. VPCs and subnets become segments, instances, interfaces, databases, load
+//! balancers and Lambda functions become assets named by their Terraform addresses, and
+//! what every network layer allows together becomes flows, each located at the plan line
+//! of the resource that allows it. Resolve and everything after it see only the raw
+//! model.
+
+mod connections;
+mod endpoint;
+mod iam;
+mod lines;
+mod nacls;
+mod network;
+mod objects;
+mod port_set;
+mod routing;
+mod security_groups;
+
+use std::collections::BTreeMap;
+
+use connections::{Class, End, Layers};
+use nacls::Acls;
+use network::Network;
+pub use objects::Side;
+use objects::{Plan, Resource};
+use routing::Routing;
+use security_groups::SecurityGroups;
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::raw::{At, RawAccount, RawCredential, RawEntity, RawFile, RawFlow, RawList};
+
+/// The account that a plan lands in when no policy file places it.
+pub const DEFAULT_ACCOUNT: &str = "aws";
+
+/// The AWS API: an asset outside every account, reachable from the internet, through
+/// which roles act.
+pub const AWS_API: &str = "aws-api";
+
+/// One plan or state file: its display path, its text, and the account it lands in
+/// (`None`: the default account).
+pub struct PlanFile<'a> {
+    pub display: &'a str,
+    pub text: &'a str,
+    pub account: Option<&'a str>,
+}
+
+/// What the importer gives back: one raw file for each plan, by the plan's index, and
+/// the managed resource types it does not model, counted.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub files: Vec<(usize, RawFile)>,
+    pub unmodelled: BTreeMap<String, usize>,
+    /// Where a value unknown until apply made the importer assume the permissive
+    /// answer: `FILE:LINE: what`, in plan order.
+    pub warnings: Vec<String>,
+}
+
+/// Imports plans as they will be once applied (`Side::Planned`) or as they were before
+/// (`Side::Prior`), or reports every problem found in them.
+pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut imported = Imported::default();
+    let mut default_declared = false;
+    let mut read = Vec::new();
+    for (index, file) in plans.iter().enumerate() {
+        let plan = match Plan::read(file.display, file.text, side) {
+            Ok(plan) => plan,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        for (resource, reference) in plan.dangling() {
+            problems.push(
+                Diagnostic::new(
+                    file.display,
+                    plan.resource(resource).line,
+                    0,
+                    Problem::UnknownName {
+                        what: "Terraform resource",
+                        name: reference,
+                    },
+                )
+                .with_help(Some(format!(
+                    "`{}` refers to a resource the plan does not hold; write the plan again with `terraform show -json`",
+                    plan.resource(resource).address
+                ))),
+            );
+        }
+        for (resource, key, reason) in iam::malformed(&plan) {
+            problems.push(
+                Diagnostic::new(
+                    file.display,
+                    plan.resource(resource).line,
+                    0,
+                    Problem::BadPolicyDocument {
+                        address: plan.resource(resource).address.clone(),
+                        key: key.to_owned(),
+                        reason,
+                    },
+                )
+                .with_help(Some(
+                    "a policy is JSON with a `Statement` list, as `jsonencode` or `aws_iam_policy_document` writes it".to_owned(),
+                )),
+            );
+        }
+        for (kind, count) in &plan.unmodelled {
+            *imported.unmodelled.entry(kind.clone()).or_default() += count;
+        }
+        let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
+        let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
+        if file.account.is_none() && !default_declared {
+            default_declared = true;
+            raw.accounts = Some(vec![at(
+                RawAccount {
+                    name: at(DEFAULT_ACCOUNT.to_owned(), 0),
+                    parent: None,
+                    cidrs: None,
+                    tags: None,
+                    description: Some(
+                        "Imported from Terraform plans that no policy places".to_owned(),
+                    ),
+                    owner: None,
+                    provider: Some("aws".to_owned()),
+                    id: None,
+                },
+                0,
+            )]);
+        }
+        read.push((index, plan, account, raw));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    identity(&mut read);
+    imported.files = read
+        .into_iter()
+        .map(|(index, _, _, raw)| (index, raw))
+        .collect();
+    Ok(imported)
+}
+
+/// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
+/// role as a credential and as an asset that stands for a session of it, and flows
+/// through the API for holding, assuming and controlling.
+fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
+    let Some(first) = read.first_mut() else {
+        return;
+    };
+    first.3.assets.get_or_insert_with(Vec::new).push(at(
+        RawEntity {
+            name: at(AWS_API.to_owned(), 0),
+            parent: None,
+            cidrs: None,
+            tags: None,
+            description: Some("The AWS API, outside every account".to_owned()),
+            owner: None,
+        },
+        0,
+    ));
+    first.3.flows.get_or_insert_with(Vec::new).push(at(
+        identity_flow(
+            format!("{AWS_API}#internet"),
+            vec![crate::model::INTERNET.to_owned()],
+            vec![AWS_API.to_owned()],
+            None,
+            "the AWS API answers from anywhere".to_owned(),
+            0,
+        ),
+        0,
+    ));
+    let roles: Vec<iam::Role> = read
+        .iter()
+        .enumerate()
+        .flat_map(|(index, (_, plan, _, _))| iam::roles(index, plan))
+        .collect();
+    let instances: Vec<Vec<usize>> = read
+        .iter()
+        .map(|(_, plan, _, _)| plan.of_kind(&["aws_instance"]).collect())
+        .collect();
+    let grants = iam::grants(&roles, &instances);
+    let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();
+    let line = |role: &iam::Role| read[role.plan].1.resource(role.resource).line;
+    let mut additions: Vec<(usize, RawAdditions)> = Vec::new();
+    for role in &roles {
+        let mut add = RawAdditions::default();
+        let name = address(role);
+        let at_line = line(role);
+        let plan = &read[role.plan].1;
+        let mut holders: Vec<String> = role
+            .holders
+            .iter()
+            .map(|holder| plan.resource(*holder).address.clone())
+            .collect();
+        holders.push(name.clone());
+        add.assets.push(at(
+            RawEntity {
+                name: at(name.clone(), at_line),
+                parent: Some(at(read[role.plan].2.clone(), at_line)),
+                cidrs: None,
+                tags: None,
+                description: Some("a session of this IAM role".to_owned()),
+                owner: None,
+            },
+            at_line,
+        ));
+        add.credentials.push(at(
+            RawCredential {
+                name: at(name.clone(), at_line),
+                held_by: Some(at(
+                    RawList(holders.iter().map(|h| at(h.clone(), at_line)).collect()),
+                    at_line,
+                )),
+                leaked: None,
+                status: None,
+                kind: Some("aws-iam-role".to_owned()),
+                description: None,
+                owner: None,
+                rotated: None,
+            },
+            at_line,
+        ));
+        if !role.holders.is_empty() {
+            // A holder calls the API with the role's keys from where it runs.
+            add.flows.push(at(
+                identity_flow(
+                    format!("{name}#api"),
+                    holders[..holders.len() - 1].to_vec(),
+                    vec![AWS_API.to_owned()],
+                    None,
+                    format!("instances holding `{name}` call the AWS API"),
+                    at_line,
+                ),
+                at_line,
+            ));
+        }
+        additions.push((role.plan, add));
+    }
+    for (a, b) in &grants.assumes {
+        let (assumer, target) = (&roles[*a], &roles[*b]);
+        let name = address(target);
+        let mut add = RawAdditions::default();
+        add.flows.push(at(
+            identity_flow(
+                format!("{name}#assumed-by:{}", address(assumer)),
+                vec![AWS_API.to_owned()],
+                vec![name.clone()],
+                Some(address(assumer)),
+                format!(
+                    "`{}` may sts:AssumeRole `{name}`, whose trust policy admits it",
+                    address(assumer)
+                ),
+                line(target),
+            ),
+            line(target),
+        ));
+        additions.push((target.plan, add));
+    }
+    for (role, plan, list) in &grants.controls {
+        let role = &roles[*role];
+        let name = address(role);
+        let targets: Vec<String> = list
+            .iter()
+            .map(|instance| read[*plan].1.resource(*instance).address.clone())
+            .collect();
+        let mut add = RawAdditions::default();
+        add.flows.push(at(
+            identity_flow(
+                format!("{name}#session:{plan}"),
+                vec![AWS_API.to_owned()],
+                targets,
+                Some(name.clone()),
+                format!("`{name}` may ssm:StartSession or ec2-instance-connect:SendSSHPublicKey"),
+                line(role),
+            ),
+            line(role),
+        ));
+        additions.push((role.plan, add));
+    }
+    for (plan, add) in additions {
+        let raw = &mut read[plan].3;
+        raw.assets.get_or_insert_with(Vec::new).extend(add.assets);
+        raw.credentials
+            .get_or_insert_with(Vec::new)
+            .extend(add.credentials);
+        raw.flows.get_or_insert_with(Vec::new).extend(add.flows);
+    }
+}
+
+#[derive(Default)]
+struct RawAdditions {
+    assets: Vec<At<RawEntity>>,
+    credentials: Vec<At<RawCredential>>,
+    flows: Vec<At<RawFlow>>,
+}
+
+fn identity_flow(
+    name: String,
+    from: Vec<String>,
+    to: Vec<String>,
+    auth: Option<String>,
+    description: String,
+    line: u32,
+) -> RawFlow {
+    let list = |items: Vec<String>| {
+        at(
+            RawList(items.into_iter().map(|i| at(i, line)).collect()),
+            line,
+        )
+    };
+    RawFlow {
+        name: Some(at(name, line)),
+        from: list(from),
+        to: list(to),
+        ports: None,
+        auth: auth.map(|auth| list(vec![auth])),
+        kind: Some("identity".to_owned()),
+        description: Some(description),
+        owner: None,
+        ticket: None,
+    }
+}
+
+fn at<T>(value: T, line: u32) -> At<T> {
+    At {
+        value,
+        line,
+        column: 0,
+    }
+}
+
+fn entity(resource: &Resource, parent: &str, cidrs: Vec<String>) -> At<RawEntity> {
+    let tags = network::tags(&resource.values);
+    at(
+        RawEntity {
+            name: at(resource.address.clone(), resource.line),
+            parent: Some(at(parent.to_owned(), resource.line)),
+            cidrs: (!cidrs.is_empty())
+                .then(|| cidrs.into_iter().map(|c| at(c, resource.line)).collect()),
+            tags: (!tags.is_empty())
+                .then(|| tags.into_iter().map(|t| at(t, resource.line)).collect()),
+            description: Some(format!("Terraform {}", resource.kind)),
+            owner: None,
+        },
+        resource.line,
+    )
+}
+
+/// The entities and flows of one plan.
+fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
+    let network = Network::read(plan);
+    let groups = SecurityGroups::read(plan);
+    let mut warn = |resource: usize, what: &str| {
+        let resource = plan.resource(resource);
+        warnings.push(format!(
+            "{display}:{}: `{}`: {what}",
+            resource.line, resource.address
+        ));
+    };
+    for asset in &network.assets {
+        if asset.groups == objects::Link::Unknown {
+            warn(
+                asset.resource,
+                "its security groups are unknown until apply; assumed to allow everything",
+            );
+        }
+        if asset.subnets_unknown {
+            warn(
+                asset.resource,
+                "its subnet is unknown until apply; no NACL or route is assumed to stop it",
+            );
+        }
+    }
+    for rule in groups.loose_rules() {
+        warn(
+            rule,
+            "the security group it belongs to is unknown until apply; assumed to be every group",
+        );
+    }
+    let acls = Acls::read(plan, &network);
+    let routing = Routing::read(plan);
+    let address = |index: usize| plan.resource(index).address.clone();
+
+    let mut segments = Vec::new();
+    for vpc in &network.vpcs {
+        let cidrs = vpc.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(vpc.resource), account, cidrs));
+    }
+    for subnet in &network.subnets {
+        let parent = subnet
+            .vpc
+            .filter(|vpc| network.vpc(*vpc).is_some())
+            .map_or_else(|| account.to_owned(), address);
+        let cidrs = subnet.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(subnet.resource), &parent, cidrs));
+    }
+    let mut assets = Vec::new();
+    for asset in &network.assets {
+        let parent = match (asset.subnets.as_slice(), asset.vpc) {
+            ([one], _) => address(*one),
+            (_, Some(vpc)) if network.vpc(vpc).is_some() => address(vpc),
+            _ => account.to_owned(),
+        };
+        let cidrs = asset.addresses.iter().map(ToString::to_string).collect();
+        assets.push(entity(plan.resource(asset.resource), &parent, cidrs));
+    }
+
+    let classes = connections::classes(&network);
+    let layers = Layers {
+        groups: &groups,
+        acls: &acls,
+        routing: &routing,
+    };
+    let mut flows = Vec::new();
+    for connection in layers.connections(&classes) {
+        let resource = plan.resource(connection.resource);
+        // Named by the rule's resource and the first asset at each end (classes do not
+        // overlap, so the name is unique), so that a change elsewhere in the plan does
+        // not rename it and `diff` shows only what changed.
+        let label = |end| {
+            let list = end_list(plan, &classes, end).0;
+            match (list.first(), list.len()) {
+                (Some(first), 1) => first.value.clone(),
+                (Some(first), n) => format!("{} +{}", first.value, n - 1),
+                (None, _) => String::new(),
+            }
+        };
+        let name = format!(
+            "{}: {} -> {}",
+            resource.address,
+            label(connection.from),
+            label(connection.to)
+        );
+        flows.push(at(
+            RawFlow {
+                name: Some(at(name, resource.line)),
+                from: at(end_list(plan, &classes, connection.from), resource.line),
+                to: at(end_list(plan, &classes, connection.to), resource.line),
+                ports: Some(at(
+                    RawList(
+                        connection
+                            .ports
+                            .specs()
+                            .into_iter()
+                            .map(|spec| at(spec, resource.line))
+                            .collect(),
+                    ),
+                    resource.line,
+                )),
+                auth: None,
+                kind: Some("network".to_owned()),
+                description: Some(format!(
+                    "allowed by Terraform {} `{}`",
+                    resource.kind, resource.address
+                )),
+                owner: None,
+                ticket: None,
+            },
+            resource.line,
+        ));
+    }
+
+    RawFile {
+        segments: (!segments.is_empty()).then_some(segments),
+        assets: (!assets.is_empty()).then_some(assets),
+        flows: (!flows.is_empty()).then_some(flows),
+        imported: true,
+        ..RawFile::default()
+    }
+}
+
+fn end_list(plan: &Plan, classes: &[Class], end: End) -> RawList {
+    match end {
+        End::Internet => RawList(vec![at(crate::model::INTERNET.to_owned(), 0)]),
+        End::Class(index) => RawList(
+            classes
+                .get(index)
+                .into_iter()
+                .flat_map(|class| class.assets.iter())
+                .map(|asset| at(plan.resource(*asset).address.clone(), 0))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every attribute of every resource of the scenarios replaced by values of the
+    /// wrong shape: the importer gives a model or errors, never a panic.
+    #[test]
+    fn wrong_shapes_never_panic() {
+        let junk = [
+            serde_json::json!(null),
+            serde_json::json!(-1),
+            serde_json::json!("x"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!([1, "a", null, {"b": []}]),
+            serde_json::json!({"Statement": "x", "cidr_block": 7}),
+        ];
+        for scenario in ["web-tier", "nacl-denies", "identity/before"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/aws")
+                .join(scenario);
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|ext| ext != "json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let resources = plan["planned_values"]["root_module"]["resources"]
+                    .as_array()
+                    .unwrap();
+                for (index, resource) in resources.iter().enumerate() {
+                    let keys: Vec<String> = resource["values"]
+                        .as_object()
+                        .map(|map| map.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for key in keys {
+                        for value in &junk {
+                            let mut broken = plan.clone();
+                            broken["planned_values"]["root_module"]["resources"][index]["values"]
+                                [&key] = value.clone();
+                            let text = serde_json::to_string_pretty(&broken).unwrap();
+                            let plans = [PlanFile {
+                                display: "plan.json",
+                                text: &text,
+                                account: None,
+                            }];
+                            let _ = import(&plans, Side::Planned);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! A naive reference for `connections`: random VPC layouts (subnets, NACLs, security
+//! groups with group references and `self`, instances), each asset pair and port probed
+//! one by one, straight from the AWS documentation's rules, and compared with the
+//! importer's grouped flows.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::super::objects::{Plan, Side};
+use super::super::port_set::PortSet;
+use super::super::{
+    nacls::Acls, network::Network, routing::Routing, security_groups::SecurityGroups,
+};
+use super::{End, Layers, classes};
+
+#[derive(Clone, Debug)]
+enum Peer {
+    Subnet(usize),
+    Anywhere,
+    Group(usize),
+    Itself,
+}
+
+#[derive(Clone, Debug)]
+struct SgRule {
+    protocol: &'static str,
+    ports: (i64, i64),
+    peer: Peer,
+}
+
+#[derive(Clone, Debug)]
+struct AclRule {
+    number: i64,
+    allow: bool,
+    protocol: &'static str,
+    ports: (i64, i64),
+    /// `None`: 0.0.0.0/0.
+    subnet: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Layout {
+    /// Per subnet, its NACL's (ingress, egress) rules, or none.
+    acls: Vec<Option<(Vec<AclRule>, Vec<AclRule>)>>,
+    /// Per group, (ingress, egress).
+    groups: Vec<(Vec<SgRule>, Vec<SgRule>)>,
+    /// Per instance, (subnet, groups).
+    instances: Vec<(usize, Vec<usize>)>,
+}
+
+const PROBES: &[(&str, u16)] = &[
+    ("tcp", 22),
+    ("tcp", 443),
+    ("tcp", 5000),
+    ("udp", 53),
+    ("icmp", 0),
+];
+
+fn protocol() -> impl Strategy<Value = &'static str> {
+    prop_oneof![Just("tcp"), Just("udp"), Just("-1"), Just("icmp")]
+}
+
+fn ports() -> impl Strategy<Value = (i64, i64)> {
+    prop_oneof![
+        Just((22, 22)),
+        Just((443, 443)),
+        Just((0, 1023)),
+        Just((1024, 65535)),
+        Just((0, 65535)),
+        Just((3000, 6000)),
+    ]
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    (1usize..=3, 1usize..=3).prop_flat_map(|(subnets, groups)| {
+        let sg_rule = move || {
+            (
+                protocol(),
+                ports(),
+                prop_oneof![
+                    (0..subnets).prop_map(Peer::Subnet),
+                    Just(Peer::Anywhere),
+                    (0..groups).prop_map(Peer::Group),
+                    Just(Peer::Itself),
+                ],
+            )
+                .prop_map(|(protocol, ports, peer)| SgRule {
+                    protocol,
+                    ports,
+                    peer,
+                })
+        };
+        let acl_rule = move || {
+            (
+                1i64..20,
+                any::<bool>(),
+                protocol(),
+                ports(),
+                proptest::option::of(0..subnets),
+            )
+                .prop_map(|(number, allow, protocol, ports, subnet)| AclRule {
+                    number: number * 10,
+                    allow,
+                    protocol,
+                    ports,
+                    subnet,
+                })
+        };
+        let acl = proptest::option::of((
+            proptest::collection::vec(acl_rule(), 0..4),
+            proptest::collection::vec(acl_rule(), 0..4),
+        ));
+        (
+            proptest::collection::vec(acl, subnets),
+            proptest::collection::vec(
+                (
+                    proptest::collection::vec(sg_rule(), 0..3),
+                    proptest::collection::vec(sg_rule(), 0..3),
+                ),
+                groups,
+            ),
+            proptest::collection::vec(
+                (
+                    0..subnets,
+                    proptest::collection::btree_set(0..groups, 1..=2),
+                ),
+                2..6,
+            ),
+        )
+            .prop_map(|(acls, groups, instances)| Layout {
+                acls,
+                groups,
+                instances: instances
+                    .into_iter()
+                    .map(|(subnet, groups)| (subnet, groups.into_iter().collect()))
+                    .collect(),
+            })
+    })
+}
+
+fn subnet_cidr(subnet: usize) -> String {
+    format!("10.0.{subnet}.0/24")
+}
+
+fn ip(layout: &Layout, instance: usize) -> String {
+    format!("10.0.{}.{}", layout.instances[instance].0, 10 + instance)
+}
+
+/// The layout as a state, ids known, in the shape `terraform show -json` writes.
+fn state(layout: &Layout) -> String {
+    let mut resources = vec![
+        json!({"address": "aws_vpc.main", "mode": "managed", "type": "aws_vpc",
+        "values": {"id": "vpc-1", "cidr_block": "10.0.0.0/16"}}),
+    ];
+    for (s, acl) in layout.acls.iter().enumerate() {
+        resources.push(json!({"address": format!("aws_subnet.s{s}"), "mode": "managed", "type": "aws_subnet",
+            "values": {"id": format!("subnet-{s}"), "vpc_id": "vpc-1", "cidr_block": subnet_cidr(s)}}));
+        if let Some((ingress, egress)) = acl {
+            let rules = |list: &[AclRule]| -> Vec<Value> {
+                list.iter().map(|r| json!({"rule_no": r.number, "action": if r.allow {"allow"} else {"deny"},
+                    "protocol": r.protocol, "from_port": r.ports.0, "to_port": r.ports.1,
+                    "cidr_block": r.subnet.map_or("0.0.0.0/0".to_owned(), subnet_cidr), "ipv6_cidr_block": ""})).collect()
+            };
+            resources.push(json!({"address": format!("aws_network_acl.s{s}"), "mode": "managed", "type": "aws_network_acl",
+                "values": {"id": format!("acl-{s}"), "vpc_id": "vpc-1", "subnet_ids": [format!("subnet-{s}")],
+                    "ingress": rules(ingress), "egress": rules(egress)}}));
+        }
+    }
+    for (g, (ingress, egress)) in layout.groups.iter().enumerate() {
+        let rules = |list: &[SgRule]| -> Vec<Value> {
+            list.iter()
+                .map(|r| {
+                    let (cidrs, groups, itself) = match r.peer {
+                        Peer::Subnet(s) => (vec![subnet_cidr(s)], vec![], false),
+                        Peer::Anywhere => (vec!["0.0.0.0/0".to_owned()], vec![], false),
+                        Peer::Group(other) => (vec![], vec![format!("sg-{other}")], false),
+                        Peer::Itself => (vec![], vec![], true),
+                    };
+                    json!({"protocol": r.protocol, "from_port": r.ports.0, "to_port": r.ports.1,
+                    "cidr_blocks": cidrs, "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+                    "security_groups": groups, "self": itself})
+                })
+                .collect()
+        };
+        resources.push(
+            json!({"address": format!("aws_security_group.g{g}"), "mode": "managed",
+            "type": "aws_security_group", "values": {"id": format!("sg-{g}"), "vpc_id": "vpc-1",
+                "ingress": rules(ingress), "egress": rules(egress)}}),
+        );
+    }
+    for (i, (subnet, groups)) in layout.instances.iter().enumerate() {
+        resources.push(json!({"address": format!("aws_instance.i{i}"), "mode": "managed", "type": "aws_instance",
+            "values": {"id": format!("i-{i}"), "subnet_id": format!("subnet-{subnet}"), "private_ip": ip(layout, i),
+                "vpc_security_group_ids": groups.iter().map(|g| format!("sg-{g}")).collect::<Vec<_>>(),
+                "associate_public_ip_address": false}}));
+    }
+    json!({"format_version": "1.0", "terraform_version": "1.6.6",
+        "values": {"root_module": {"resources": resources}}})
+    .to_string()
+}
+
+fn protocol_matches(rule: &str, protocol: &str) -> bool {
+    rule == "-1" || rule == protocol
+}
+
+fn port_matches(rule: &str, (from, to): (i64, i64), port: u16) -> bool {
+    // Ports do not apply to ICMP or to "all protocols".
+    rule == "-1" || rule == "icmp" || (from <= i64::from(port) && i64::from(port) <= to)
+}
+
+fn in_subnet(ip: &str, subnet: usize) -> bool {
+    ip.starts_with(&format!("10.0.{subnet}."))
+}
+
+/// Whether instance `me`'s groups let `peer` through one way, per the AWS docs: any rule
+/// of any group whose protocol, port and source (prefix, group, or the group itself) match.
+fn sg(layout: &Layout, me: usize, egress: bool, peer: usize, protocol: &str, port: u16) -> bool {
+    let peer_groups = &layout.instances[peer].1;
+    layout.instances[me].1.iter().any(|&g| {
+        let rules = if egress {
+            &layout.groups[g].1
+        } else {
+            &layout.groups[g].0
+        };
+        rules.iter().any(|r| {
+            protocol_matches(r.protocol, protocol)
+                && port_matches(r.protocol, r.ports, port)
+                && match r.peer {
+                    Peer::Subnet(s) => in_subnet(&ip(layout, peer), s),
+                    Peer::Anywhere => true,
+                    Peer::Group(other) => peer_groups.contains(&other),
+                    Peer::Itself => peer_groups.contains(&g),
+                }
+        })
+    })
+}
+
+/// A NACL's verdict for one packet: the lowest-numbered matching rule decides; none
+/// matching denies. A subnet without a NACL has the default one, which allows all.
+fn acl(
+    layout: &Layout,
+    subnet: usize,
+    egress: bool,
+    peer_ip: &str,
+    protocol: &str,
+    port: u16,
+) -> bool {
+    let Some((ingress, egress_rules)) = &layout.acls[subnet] else {
+        return true;
+    };
+    let mut rules: Vec<&AclRule> = if egress {
+        egress_rules.iter().collect()
+    } else {
+        ingress.iter().collect()
+    };
+    rules.sort_by_key(|r| r.number);
+    rules
+        .iter()
+        .find(|r| {
+            protocol_matches(r.protocol, protocol)
+                && port_matches(r.protocol, r.ports, port)
+                && r.subnet.is_none_or(|s| in_subnet(peer_ip, s))
+        })
+        .is_some_and(|r| r.allow)
+}
+
+fn connected(layout: &Layout, x: usize, y: usize, protocol: &str, port: u16) -> bool {
+    if !sg(layout, x, true, y, protocol, port) || !sg(layout, y, false, x, protocol, port) {
+        return false;
+    }
+    let (sx, sy) = (layout.instances[x].0, layout.instances[y].0);
+    if sx == sy {
+        return true;
+    }
+    let (ix, iy) = (ip(layout, x), ip(layout, y));
+    if !acl(layout, sx, true, &iy, protocol, port) || !acl(layout, sy, false, &ix, protocol, port) {
+        return false;
+    }
+    if protocol == "icmp" {
+        return true;
+    }
+    // The answer goes back to one ephemeral port; some port must pass both NACLs.
+    (1024..=65535u16).any(|e| {
+        acl(layout, sy, true, &ix, protocol, e) && acl(layout, sx, false, &iy, protocol, e)
+    })
+}
+
+fn probe_set(protocol: &str, port: u16) -> PortSet {
+    PortSet::from_rule(protocol, i64::from(port), i64::from(port))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn grouped_connections_match_the_naive_reference(layout in layout()) {
+        let text = state(&layout);
+        let plan = Plan::read("state.json", &text, Side::Planned).unwrap();
+        let network = Network::read(&plan);
+        let layers = Layers {
+            groups: &SecurityGroups::read(&plan),
+            acls: &Acls::read(&plan, &network),
+            routing: &Routing::read(&plan),
+        };
+        let classes = classes(&network);
+        let connections = layers.connections(&classes);
+        let index = |resource: usize| -> usize {
+            plan.resource(resource).address.trim_start_matches("aws_instance.i").parse().unwrap()
+        };
+        for x in 0..layout.instances.len() {
+            for y in 0..layout.instances.len() {
+                if x == y {
+                    continue;
+                }
+                for &(protocol, port) in PROBES {
+                    let expected = connected(&layout, x, y, protocol, port);
+                    let probe = probe_set(protocol, port);
+                    let actual = connections.iter().any(|c| {
+                        let has = |end: End, who: usize| match end {
+                            End::Class(k) => classes[k].assets.iter().any(|a| index(*a) == who),
+                            End::Internet => false,
+                        };
+                        has(c.from, x) && has(c.to, y) && !c.ports.intersect(&probe).is_empty()
+                    });
+                    prop_assert_eq!(actual, expected, "i{} -> i{} on {}/{}\n{}", x, y, protocol, port, text);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The identity plane: IAM roles are credentials; an instance whose instance profile
+//! names a role holds it; a role obtains another when its policies allow
+//! `sts:AssumeRole` on it and the other's trust policy admits it; a role allowed
+//! `ssm:StartSession` or `ec2-instance-connect:SendSSHPublicKey` on an instance controls
+//! it. Both act through the AWS API, an asset outside every account.
+//!
+//! Not modelled, and over-approximated where it matters: conditions (a statement with
+//! one applies as if it held), service control policies, permission boundaries, session
+//! policies, resource policies other than trust policies, and explicit denies that are
+//! conditional or name particular resources (ignored). A policy the plan cannot show
+//! (computed, or an AWS managed policy) allows everything.
+
+use serde_json::Value;
+
+use super::objects::{Link, Plan, array};
+
+/// One role of one plan.
+pub struct Role {
+    pub plan: usize,
+    pub resource: usize,
+    name: Option<String>,
+    arn: Option<String>,
+    /// Its permission policies, parsed; `None` for one the plan cannot show.
+    policies: Vec<Option<Value>>,
+    /// Its trust policy; `None` when unknown.
+    trust: Option<Value>,
+    /// Instances (resource indexes in its plan) whose instance profile names it.
+    pub holders: Vec<usize>,
+}
+
+/// What an identity can do through the AWS API.
+pub struct Grants {
+    /// (role, role it may assume), as indexes into the roles.
+    pub assumes: Vec<(usize, usize)>,
+    /// (role, plan, instances it controls).
+    pub controls: Vec<(usize, usize, Vec<usize>)>,
+}
+
+pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
+    let mut roles = Vec::new();
+    for resource in plan.of_kind(&["aws_iam_role"]) {
+        let r = plan.resource(resource);
+        let mut policies: Vec<Option<Value>> = array(r.values.get("inline_policy"))
+            .filter_map(|block| block.get("policy"))
+            .map(document)
+            .collect();
+        for attached in plan.of_kind(&["aws_iam_role_policy"]) {
+            if plan.link(attached, &[], "role").known().contains(&resource) {
+                policies.push(document(
+                    plan.resource(attached)
+                        .values
+                        .get("policy")
+                        .unwrap_or(&Value::Null),
+                ));
+            }
+        }
+        for attachment in plan.of_kind(&["aws_iam_role_policy_attachment"]) {
+            if !plan
+                .link(attachment, &[], "role")
+                .known()
+                .contains(&resource)
+            {
+                continue;
+            }
+            match plan.link(attachment, &[], "policy_arn") {
+                Link::Known(list) if !list.is_empty() => {
+                    for policy in list {
+                        policies.push(document(
+                            plan.resource(policy)
+                                .values
+                                .get("policy")
+                                .unwrap_or(&Value::Null),
+                        ));
+                    }
+                }
+                // An AWS managed policy, or one the plan cannot name.
+                _ => policies.push(managed(
+                    plan.resource(attachment)
+                        .str("policy_arn")
+                        .unwrap_or_default(),
+                )),
+            }
+        }
+        let mut holders = Vec::new();
+        for profile in plan.of_kind(&["aws_iam_instance_profile"]) {
+            if !plan.link(profile, &[], "role").known().contains(&resource) {
+                continue;
+            }
+            for instance in plan.of_kind(&["aws_instance"]) {
+                if plan
+                    .link(instance, &[], "iam_instance_profile")
+                    .known()
+                    .contains(&profile)
+                {
+                    holders.push(instance);
+                }
+            }
+        }
+        roles.push(Role {
+            plan: plan_index,
+            resource,
+            name: r.str("name").map(str::to_owned),
+            arn: r.str("arn").map(str::to_owned),
+            policies,
+            trust: document(r.values.get("assume_role_policy").unwrap_or(&Value::Null)),
+            holders,
+        });
+    }
+    roles
+}
+
+/// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`,
+/// `ssm:StartSession`, `ec2-instance-connect:SendSSHPublicKey`); any other is unknown,
+/// so it allows everything. `AmazonSSMManagedInstanceCore` lets an instance be managed,
+/// not start sessions, so that it does not make every SSM-managed role an admin.
+fn managed(arn: &str) -> Option<Value> {
+    let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
+    let name = name.rsplit('/').next().unwrap_or(name);
+    match name {
+        "AmazonSSMManagedInstanceCore" | "ReadOnlyAccess" | "CloudWatchAgentServerPolicy" => {
+            Some(serde_json::json!({"Statement": []}))
+        }
+        "AdministratorAccess" => Some(serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}
+        ]})),
+        _ => None,
+    }
+}
+
+/// Every policy document in the plan that is text but not a policy: (resource index,
+/// attribute, why). Such a document would otherwise be read as unknown and allow everything,
+/// hiding a mistake the user wants to hear about.
+pub fn malformed(plan: &Plan) -> Vec<(usize, &'static str, String)> {
+    let mut out = Vec::new();
+    let kinds = ["aws_iam_role", "aws_iam_role_policy", "aws_iam_policy"];
+    for resource in plan.of_kind(&kinds) {
+        let values = &plan.resource(resource).values;
+        let mut texts: Vec<(&'static str, &Value)> = Vec::new();
+        for key in ["assume_role_policy", "policy"] {
+            if let Some(value) = values.get(key) {
+                texts.push((key, value));
+            }
+        }
+        for block in array(values.get("inline_policy")) {
+            if let Some(value) = block.get("policy") {
+                texts.push(("inline_policy", value));
+            }
+        }
+        for (key, value) in texts {
+            let Value::String(text) = value else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(text) {
+                Ok(document) if document.get("Statement").is_some() => {}
+                Ok(_) => out.push((resource, key, "no `Statement`".to_owned())),
+                Err(error) => out.push((resource, key, format!("not JSON ({error})"))),
+            }
+        }
+    }
+    out
+}
+
+/// A policy document given as JSON text; `None` when unknown or unreadable.
+fn document(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(text) => serde_json::from_str(text).ok(),
+        Value::Object(_) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+/// Who may assume which role and who controls which instances, across every plan.
+/// `instances` lists, per plan, its instances' resource indexes.
+pub fn grants(roles: &[Role], instances: &[Vec<usize>]) -> Grants {
+    let mut assumes = Vec::new();
+    let mut controls = Vec::new();
+    for (a, role) in roles.iter().enumerate() {
+        for (b, target) in roles.iter().enumerate() {
+            if a != b
+                && allows(&role.policies, "sts:AssumeRole", &Target::Role(target))
+                && trusts(target, role)
+            {
+                assumes.push((a, b));
+            }
+        }
+        for (plan, list) in instances.iter().enumerate() {
+            let session = ["ssm:StartSession", "ec2-instance-connect:SendSSHPublicKey"]
+                .iter()
+                .any(|action| allows(&role.policies, action, &Target::Instance));
+            if session && !list.is_empty() {
+                controls.push((a, plan, list.clone()));
+            }
+        }
+    }
+    Grants { assumes, controls }
+}
+
+enum Target<'r> {
+    Role(&'r Role),
+    Instance,
+}
+
+/// Whether some statement allows `action` on `target`, and no unconditional deny on
+/// every resource takes it back.
+fn allows(policies: &[Option<Value>], action: &str, target: &Target) -> bool {
+    let mut allowed = false;
+    for policy in policies {
+        let Some(policy) = policy else {
+            allowed = true;
+            continue;
+        };
+        for statement in statements(policy) {
+            let effect = statement.get("Effect").and_then(Value::as_str);
+            let acts = matches_action(&statement, action);
+            if effect == Some("Allow") && acts && matches_resource(&statement, target) {
+                allowed = true;
+            }
+            let everywhere = strings(statement.get("Resource")).iter().any(|r| r == "*");
+            if effect == Some("Deny") && acts && everywhere && statement.get("Condition").is_none()
+            {
+                return false;
+            }
+        }
+    }
+    allowed
+}
+
+fn matches_action(statement: &Value, action: &str) -> bool {
+    if let Some(not) = statement.get("NotAction") {
+        return !strings(Some(not))
+            .iter()
+            .any(|pattern| glob(pattern, action));
+    }
+    strings(statement.get("Action"))
+        .iter()
+        .any(|pattern| glob(pattern, action))
+}
+
+/// Resource patterns are matched on the part that the plan knows: a role's name (its
+/// account and path may be unknown until apply), and for instances any instance.
+fn matches_resource(statement: &Value, target: &Target) -> bool {
+    let matches = |pattern: &str| match target {
+        _ if pattern == "*" => true,
+        Target::Role(role) => match (&role.arn, &role.name) {
+            (Some(arn), _) if glob(pattern, arn) => true,
+            (_, Some(name)) => pattern
+                .rsplit_once(":role/")
+                .is_some_and(|(_, rest)| glob(rest.rsplit('/').next().unwrap_or(rest), name)),
+            _ => true,
+        },
+        Target::Instance => pattern.contains(":instance/") || pattern.ends_with(":*"),
+    };
+    if let Some(not) = statement.get("NotResource") {
+        return !strings(Some(not)).iter().all(|pattern| matches(pattern));
+    }
+    strings(statement.get("Resource"))
+        .iter()
+        .any(|pattern| matches(pattern))
+}
+
+/// Whether `target`'s trust policy lets `role` assume it: a principal that is `*`, the
+/// role's ARN or name, or an account root (which delegates to every role in it).
+fn trusts(target: &Role, role: &Role) -> bool {
+    let Some(trust) = &target.trust else {
+        return true;
+    };
+    statements(trust).iter().any(|statement| {
+        statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && matches_action(statement, "sts:AssumeRole")
+            && principals(statement).iter().any(|principal| {
+                principal == "*"
+                    || principal.ends_with(":root")
+                    || role.arn.as_deref() == Some(principal.as_str())
+                    || role.name.as_deref().is_some_and(|name| {
+                        principal
+                            .rsplit_once(":role/")
+                            .is_some_and(|(_, rest)| rest.rsplit('/').next() == Some(name))
+                    })
+            })
+    })
+}
+
+/// A policy's statements: `Statement` is a list or a single object.
+fn statements(policy: &Value) -> Vec<Value> {
+    match policy.get("Statement") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn principals(statement: &Value) -> Vec<String> {
+    match statement.get("Principal") {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Object(map)) => strings(map.get("AWS")),
+        _ => Vec::new(),
+    }
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// IAM's wildcard match: `*` any run, `?` one character, actions compared without case.
+fn glob(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
+    let text: Vec<char> = text.to_ascii_lowercase().chars().collect();
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(c) if *c == '?' || *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_like_iam() {
+        assert!(glob("sts:*", "sts:AssumeRole"));
+        assert!(glob("SSM:Start*", "ssm:StartSession"));
+        assert!(glob("*", "anything"));
+        assert!(!glob("s3:*", "sts:AssumeRole"));
+        assert!(glob(
+            "arn:aws:iam::*:role/ops-?",
+            "arn:aws:iam::1:role/ops-a"
+        ));
+    }
+
+    #[test]
+    fn not_action_allows_everything_else() {
+        let policy: Value = serde_json::json!({"Statement": [
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
+        ]});
+        assert!(allows(
+            &[Some(policy.clone())],
+            "sts:AssumeRole",
+            &Target::Instance
+        ));
+        assert!(!allows(&[Some(policy)], "iam:PassRole", &Target::Instance));
+        // A policy the plan cannot show allows everything; a few managed ones are known.
+        assert!(allows(&[None], "ssm:StartSession", &Target::Instance));
+        let core = managed("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        assert!(!allows(&[core], "ssm:StartSession", &Target::Instance));
+        let admin = managed("arn:aws:iam::aws:policy/AdministratorAccess");
+        assert!(allows(&[admin], "sts:AssumeRole", &Target::Instance));
+        assert!(managed("arn:aws:iam::aws:policy/service-role/SomethingElse").is_none());
+        let deny: Value = serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ssm:*", "Resource": "*"}
+        ]});
+        assert!(!allows(
+            &[Some(deny)],
+            "ssm:StartSession",
+            &Target::Instance
+        ));
+    }
+}

@@ -1,0 +1,259 @@
+//! The network shape of a plan: VPCs, subnets, and the assets placed in them (instances,
+//! network interfaces, RDS instances, load balancers, Lambda functions), with their
+//! addresses, security groups and whether they have a public address.
+
+use std::collections::BTreeSet;
+
+use ipnet::IpNet;
+use serde_json::Value;
+
+use super::objects::{Link, Plan, array};
+
+/// Asset types that sit in subnets.
+pub const ASSET_KINDS: &[&str] = &[
+    "aws_instance",
+    "aws_network_interface",
+    "aws_db_instance",
+    "aws_lb",
+    "aws_alb",
+    "aws_lambda_function",
+];
+
+pub struct Vpc {
+    pub resource: usize,
+    pub cidrs: Vec<IpNet>,
+}
+
+pub struct Subnet {
+    pub resource: usize,
+    /// The VPC's resource index, when the plan says which.
+    pub vpc: Option<usize>,
+    pub cidrs: Vec<IpNet>,
+}
+
+pub struct Asset {
+    pub resource: usize,
+    /// Resource indexes of its subnets; an unknown subnet is left out and marks
+    /// `subnets_unknown`.
+    pub subnets: Vec<usize>,
+    pub subnets_unknown: bool,
+    pub vpc: Option<usize>,
+    /// Resource indexes of its security groups, or `Link::Unknown`.
+    pub groups: Link,
+    /// Its private addresses, when known.
+    pub addresses: Vec<IpNet>,
+    pub public: bool,
+}
+
+/// VPCs, subnets and assets of one plan, in address order.
+pub struct Network {
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub assets: Vec<Asset>,
+}
+
+impl Network {
+    pub fn read(plan: &Plan) -> Network {
+        let vpcs: Vec<Vpc> = plan
+            .of_kind(&["aws_vpc"])
+            .map(|resource| Vpc {
+                resource,
+                cidrs: cidrs(&plan.resource(resource).values),
+            })
+            .collect();
+        let only_vpc = match vpcs.as_slice() {
+            [one] => Some(one.resource),
+            _ => None,
+        };
+        let subnets: Vec<Subnet> = plan
+            .of_kind(&["aws_subnet"])
+            .map(|resource| Subnet {
+                resource,
+                // A subnet whose VPC the plan cannot name belongs to the only VPC there
+                // is, or to none.
+                vpc: match plan.link(resource, &[], "vpc_id") {
+                    Link::Known(list) => list.first().copied(),
+                    Link::Unknown => only_vpc,
+                },
+                cidrs: cidrs(&plan.resource(resource).values),
+            })
+            .collect();
+        let eips = public_by_eip(plan);
+        let mut assets = Vec::new();
+        for resource in plan.of_kind(ASSET_KINDS) {
+            if let Some(asset) = asset(plan, resource, &subnets, &eips) {
+                assets.push(asset);
+            }
+        }
+        Network {
+            vpcs,
+            subnets,
+            assets,
+        }
+    }
+
+    pub fn subnet(&self, resource: usize) -> Option<&Subnet> {
+        self.subnets
+            .iter()
+            .find(|subnet| subnet.resource == resource)
+    }
+
+    pub fn vpc(&self, resource: usize) -> Option<&Vpc> {
+        self.vpcs.iter().find(|vpc| vpc.resource == resource)
+    }
+}
+
+/// The resources (instances and interfaces) that an EIP makes public.
+fn public_by_eip(plan: &Plan) -> BTreeSet<usize> {
+    let mut public = BTreeSet::new();
+    for eip in plan.of_kind(&["aws_eip"]) {
+        for key in ["instance", "network_interface"] {
+            public.extend(plan.link(eip, &[], key).known().iter().copied());
+        }
+    }
+    for association in plan.of_kind(&["aws_eip_association"]) {
+        for key in ["instance_id", "network_interface_id"] {
+            public.extend(plan.link(association, &[], key).known().iter().copied());
+        }
+    }
+    public
+}
+
+fn asset(
+    plan: &Plan,
+    resource: usize,
+    subnets: &[Subnet],
+    eips: &BTreeSet<usize>,
+) -> Option<Asset> {
+    let r = plan.resource(resource);
+    let values = &r.values;
+    let (subnet_link, groups, public) = match r.kind.as_str() {
+        "aws_instance" => (
+            plan.link(resource, &[], "subnet_id"),
+            plan.link(resource, &[], "vpc_security_group_ids"),
+            r.bool("associate_public_ip_address").unwrap_or(false)
+                || r.str("public_ip").is_some_and(|ip| !ip.is_empty()),
+        ),
+        "aws_network_interface" => (
+            plan.link(resource, &[], "subnet_id"),
+            plan.link(resource, &[], "security_groups"),
+            false,
+        ),
+        "aws_db_instance" => {
+            let group = plan.link(resource, &[], "db_subnet_group_name");
+            let subnet_link = match group {
+                Link::Known(groups) => {
+                    let mut all = Vec::new();
+                    let mut unknown = false;
+                    for group in groups {
+                        match plan.link(group, &[], "subnet_ids") {
+                            Link::Known(list) => all.extend(list),
+                            Link::Unknown => unknown = true,
+                        }
+                    }
+                    if unknown {
+                        Link::Unknown
+                    } else {
+                        Link::Known(all)
+                    }
+                }
+                Link::Unknown => Link::Unknown,
+            };
+            (
+                subnet_link,
+                plan.link(resource, &[], "vpc_security_group_ids"),
+                r.bool("publicly_accessible").unwrap_or(false),
+            )
+        }
+        "aws_lb" | "aws_alb" => (
+            plan.link(resource, &[], "subnets"),
+            plan.link(resource, &[], "security_groups"),
+            r.bool("internal") == Some(false),
+        ),
+        "aws_lambda_function" => {
+            // A Lambda function outside a VPC has no network position to model.
+            values
+                .get("vpc_config")
+                .and_then(Value::as_array)?
+                .first()?;
+            (
+                plan.link(resource, &["vpc_config", "0"], "subnet_ids"),
+                plan.link(resource, &["vpc_config", "0"], "security_group_ids"),
+                false,
+            )
+        }
+        _ => return None,
+    };
+    let (subnet_list, subnets_unknown) = match subnet_link {
+        Link::Known(list) => (list, false),
+        Link::Unknown => (Vec::new(), true),
+    };
+    let subnet_list: Vec<usize> = subnet_list
+        .into_iter()
+        .filter(|index| subnets.iter().any(|s| s.resource == *index))
+        .collect();
+    let vpc = subnet_list
+        .iter()
+        .find_map(|index| subnets.iter().find(|s| s.resource == *index)?.vpc);
+    let mut addresses = prefixes(values, &["private_ip", "private_ips"]);
+    addresses.sort_unstable();
+    addresses.dedup();
+    Some(Asset {
+        resource,
+        subnets: subnet_list,
+        subnets_unknown,
+        vpc,
+        groups,
+        addresses,
+        public: public || eips.contains(&resource),
+    })
+}
+
+/// A resource's `cidr_block` and `ipv6_cidr_block`, when known.
+pub fn cidrs(values: &Value) -> Vec<IpNet> {
+    ["cidr_block", "ipv6_cidr_block"]
+        .iter()
+        .filter_map(|key| values.get(*key)?.as_str())
+        .filter_map(parse)
+        .collect()
+}
+
+/// The addresses or prefixes under `keys`, each a string or a list of strings.
+pub fn prefixes(values: &Value, keys: &[&str]) -> Vec<IpNet> {
+    let mut list = Vec::new();
+    for key in keys {
+        match values.get(*key) {
+            Some(Value::String(text)) => list.extend(parse(text)),
+            Some(items @ Value::Array(_)) => {
+                list.extend(
+                    array(Some(items))
+                        .filter_map(Value::as_str)
+                        .filter_map(parse),
+                );
+            }
+            _ => {}
+        }
+    }
+    list
+}
+
+/// An address or prefix; an address alone is a host prefix.
+pub fn parse(text: &str) -> Option<IpNet> {
+    crate::resolve::parse_cidr(text)
+}
+
+/// `tags_all` (so that provider default tags count), else `tags`, as `KEY=VALUE`, sorted.
+pub fn tags(values: &Value) -> Vec<String> {
+    let map = values
+        .get("tags_all")
+        .and_then(Value::as_object)
+        .filter(|map| !map.is_empty())
+        .or_else(|| values.get("tags").and_then(Value::as_object));
+    let mut tags: Vec<String> = map
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+        .collect();
+    tags.sort();
+    tags
+}

@@ -1,0 +1,548 @@
+//! A plan or state as `terraform show -json` writes it: its resources, walked through
+//! every module, with `count` and `for_each` addresses as they are, the configuration's
+//! expression references for links whose ids are unknown until apply, and the line of
+//! each resource in the file.
+//!
+//! The JSON is read as `serde_json::Value`: the format nests resources in modules and
+//! attribute values are whatever each provider says, so typed structs would mirror
+//! little. Only this file knows the shape of the document.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::lines::ResourceLines;
+use crate::diagnostic::{Diagnostic, Problem};
+
+/// Which state of the infrastructure to read from a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// What the plan will make (`planned_values`), or a state's `values`.
+    Planned,
+    /// What exists before the plan is applied (`prior_state`).
+    Prior,
+}
+
+/// One managed resource instance.
+#[derive(Debug)]
+pub struct Resource {
+    /// Its address: `module.net.aws_subnet.private["a"]`.
+    pub address: String,
+    /// Its type: `aws_subnet`.
+    pub kind: String,
+    /// Its attributes; unknown ones are absent or null.
+    pub values: Value,
+    /// The line of the resource in the file, 0 when not found.
+    pub line: u32,
+    /// Its module path with instance keys (`module.net["a"]`), empty at the root.
+    module: String,
+    /// Its configuration address: the address without any instance key.
+    config: String,
+}
+
+impl Resource {
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.values.get(key).and_then(Value::as_str)
+    }
+
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        self.values.get(key).and_then(Value::as_bool)
+    }
+
+    /// The id that other resources use for it, when known.
+    pub fn id(&self) -> Option<&str> {
+        self.str("id").filter(|id| !id.is_empty())
+    }
+}
+
+/// A plan or state, read.
+#[derive(Debug)]
+pub struct Plan {
+    pub resources: Vec<Resource>,
+    /// Configuration expressions by configuration address.
+    expressions: HashMap<String, Value>,
+    /// Resource indexes by configuration address, and by id.
+    by_config: HashMap<String, Vec<usize>>,
+    by_id: HashMap<String, usize>,
+    /// Managed resource types that no part of the importer models, counted.
+    pub unmodelled: BTreeMap<String, usize>,
+}
+
+/// Where a link points: resources of the plan, or somewhere the plan does not say
+/// (a variable, another module's output, a resource managed elsewhere).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    Known(Vec<usize>),
+    Unknown,
+}
+
+impl Link {
+    pub fn known(&self) -> &[usize] {
+        match self {
+            Link::Known(list) => list,
+            Link::Unknown => &[],
+        }
+    }
+}
+
+/// Resource types that some part of the importer reads.
+const MODELLED: &[&str] = &[
+    "aws_vpc",
+    "aws_subnet",
+    "aws_instance",
+    "aws_network_interface",
+    "aws_db_instance",
+    "aws_db_subnet_group",
+    "aws_lb",
+    "aws_alb",
+    "aws_lambda_function",
+    "aws_eip",
+    "aws_eip_association",
+    "aws_security_group",
+    "aws_default_security_group",
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
+    "aws_network_acl",
+    "aws_default_network_acl",
+    "aws_network_acl_rule",
+    "aws_network_acl_association",
+    "aws_route_table",
+    "aws_default_route_table",
+    "aws_main_route_table_association",
+    "aws_route",
+    "aws_route_table_association",
+    "aws_internet_gateway",
+    "aws_nat_gateway",
+    "aws_vpc_peering_connection",
+    "aws_vpc_peering_connection_accepter",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_iam_instance_profile",
+];
+
+/// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to
+/// keep 1.x compatible.
+fn supported(version: &str) -> bool {
+    matches!(version.split('.').next(), Some("0" | "1"))
+}
+
+impl Plan {
+    /// Reads one plan or state.
+    pub fn read(display: &str, text: &str, side: Side) -> Result<Plan, Diagnostic> {
+        let document: Value = serde_json::from_str(text).map_err(|error| {
+            Diagnostic::new(
+                display,
+                u32::try_from(error.line()).unwrap_or(0),
+                u32::try_from(error.column()).unwrap_or(0),
+                Problem::Syntax {
+                    message: format!("invalid Terraform JSON: {error}"),
+                },
+            )
+            .with_help(Some(
+                "write the plan with `terraform show -json PLANFILE > plan.json`".to_owned(),
+            ))
+        })?;
+        let lines = ResourceLines::scan(text);
+        let version = document
+            .get("format_version")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !supported(version) {
+            return Err(Diagnostic::new(
+                display,
+                line_of_key(text, "format_version"),
+                0,
+                Problem::Version {
+                    found: version.to_owned(),
+                },
+            )
+            .with_help(Some(
+                "cordon reads Terraform JSON format versions 0.x and 1.x".to_owned(),
+            )));
+        }
+        let (section, root) = match side {
+            Side::Planned if document.get("planned_values").is_some() => (
+                "planned_values",
+                document.pointer("/planned_values/root_module"),
+            ),
+            Side::Planned => ("values", document.pointer("/values/root_module")),
+            Side::Prior => (
+                "prior_state",
+                document.pointer("/prior_state/values/root_module"),
+            ),
+        };
+        let mut plan = Plan {
+            resources: Vec::new(),
+            expressions: HashMap::new(),
+            by_config: HashMap::new(),
+            by_id: HashMap::new(),
+            unmodelled: BTreeMap::new(),
+        };
+        if let Some(root) = root {
+            plan.walk_module(root, section, &lines);
+        }
+        if let Some(config) = document.pointer("/configuration/root_module") {
+            plan.walk_config(config, "");
+        }
+        plan.resources.sort_by(|a, b| a.address.cmp(&b.address));
+        for (index, resource) in plan.resources.iter().enumerate() {
+            plan.by_config
+                .entry(resource.config.clone())
+                .or_default()
+                .push(index);
+            if let Some(id) = resource.id() {
+                plan.by_id.insert(id.to_owned(), index);
+            }
+        }
+        Ok(plan)
+    }
+
+    fn walk_module(&mut self, module: &Value, section: &str, lines: &ResourceLines) {
+        let prefix = module
+            .get("address")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        for resource in array(module.get("resources")) {
+            if resource.get("mode").and_then(Value::as_str) != Some("managed") {
+                continue;
+            }
+            let (Some(address), Some(kind)) = (
+                resource.get("address").and_then(Value::as_str),
+                resource.get("type").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if !MODELLED.contains(&kind) {
+                *self.unmodelled.entry(kind.to_owned()).or_default() += 1;
+                continue;
+            }
+            self.resources.push(Resource {
+                address: address.to_owned(),
+                kind: kind.to_owned(),
+                values: resource.get("values").cloned().unwrap_or(Value::Null),
+                line: lines.line(section, address),
+                module: prefix.clone(),
+                config: strip_keys(address),
+            });
+        }
+        for child in array(module.get("child_modules")) {
+            self.walk_module(child, section, lines);
+        }
+    }
+
+    fn walk_config(&mut self, module: &Value, prefix: &str) {
+        for resource in array(module.get("resources")) {
+            if let (Some(address), Some(expressions)) = (
+                resource.get("address").and_then(Value::as_str),
+                resource.get("expressions"),
+            ) {
+                self.expressions
+                    .insert(join(prefix, address), expressions.clone());
+            }
+        }
+        if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
+            for (name, call) in calls {
+                if let Some(child) = call.get("module") {
+                    self.walk_config(child, &join(prefix, &format!("module.{name}")));
+                }
+            }
+        }
+    }
+
+    pub fn resource(&self, index: usize) -> &Resource {
+        &self.resources[index]
+    }
+
+    /// Indexes of the resources of these types, in address order.
+    pub fn of_kind<'p>(&'p self, kinds: &'p [&str]) -> impl Iterator<Item = usize> + 'p {
+        self.resources
+            .iter()
+            .enumerate()
+            .filter(move |(_, resource)| kinds.contains(&resource.kind.as_str()))
+            .map(|(index, _)| index)
+    }
+
+    /// Where attribute `key` of resource `index` points, given as a list of ids or one
+    /// id: by id when every id is known and in the plan, otherwise through the
+    /// configuration's references. `path` leads to the attribute inside nested blocks
+    /// (`["route", "0"]`), for both the values and the expressions.
+    pub fn link(&self, index: usize, path: &[&str], key: &str) -> Link {
+        let resource = self.resource(index);
+        let mut value = &resource.values;
+        for step in path {
+            value = step_into(value, step);
+        }
+        let value = value.get(key).unwrap_or(&Value::Null);
+        let ids: Vec<Option<&str>> = match value {
+            Value::String(id) if !id.is_empty() => vec![Some(id.as_str())],
+            Value::Array(items) => items.iter().map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let found: Vec<Option<usize>> = ids
+            .iter()
+            .map(|id| id.and_then(|id| self.by_id.get(id).copied()))
+            .collect();
+        if !found.is_empty() && found.iter().all(Option::is_some) {
+            return Link::Known(found.into_iter().flatten().collect());
+        }
+        let known: Vec<usize> = found.iter().flatten().copied().collect();
+        match self.references(resource, path, key) {
+            Some(references) if !references.is_empty() => {
+                let mut all = known;
+                for reference in references {
+                    match reference {
+                        Some(list) => all.extend(list),
+                        None => return Link::Unknown,
+                    }
+                }
+                all.sort_unstable();
+                all.dedup();
+                Link::Known(all)
+            }
+            // Not set at all: no link. Ids that name nothing in the plan are resources
+            // managed elsewhere, which the plan cannot describe.
+            _ if ids.is_empty() && is_empty(value) => Link::Known(Vec::new()),
+            _ => Link::Unknown,
+        }
+    }
+
+    /// The references that the configuration gives for an attribute: for each, the
+    /// resources it names (`None` when it names something outside the plan's
+    /// resources: a variable, a local, a module output). `None` overall when the
+    /// configuration says nothing about the attribute.
+    fn references(
+        &self,
+        resource: &Resource,
+        path: &[&str],
+        key: &str,
+    ) -> Option<Vec<Option<Vec<usize>>>> {
+        let mut expression = self.expressions.get(&resource.config)?;
+        for step in path {
+            expression = step_into(expression, step);
+        }
+        let references: Vec<&str> = array(expression.get(key)?.get("references"))
+            .filter_map(Value::as_str)
+            .collect();
+        let mut out = Vec::new();
+        // Terraform lists `aws_vpc.main.id` and then `aws_vpc.main`: keep the longest
+        // form of each resource only once.
+        let mut seen = Vec::new();
+        for reference in references {
+            let target = self.resolve_reference(&resource.module, reference);
+            if let Some(Some(list)) = &target {
+                if seen.contains(list) {
+                    continue;
+                }
+                seen.push(list.clone());
+            }
+            out.push(target.map(|list| list.unwrap_or_default()));
+        }
+        Some(
+            out.into_iter()
+                .map(|target| target.filter(|list| !list.is_empty()))
+                .collect(),
+        )
+    }
+
+    /// The resources a reference such as `aws_vpc.main.id` or `aws_subnet.a[0]` names
+    /// from inside `module`. `None` when it names no resource (`var.x`, `local.y`,
+    /// `count.index`); `Some(None)` when it names a resource type that is absent.
+    fn resolve_reference(&self, module: &str, reference: &str) -> Option<Option<Vec<usize>>> {
+        let mut parts = reference.splitn(3, '.');
+        let kind = parts.next()?;
+        let rest = parts.next()?;
+        if !kind.starts_with("aws_") {
+            return None;
+        }
+        let (name, key) = match rest.split_once('[') {
+            Some((name, key)) => (name, Some(key)),
+            None => (rest, None),
+        };
+        let config = join(&strip_keys(module), &format!("{kind}.{name}"));
+        let candidates = self.by_config.get(&config)?;
+        let exact = key.map(|key| join(module, &format!("{kind}.{name}[{key}")));
+        Some(Some(
+            candidates
+                .iter()
+                .copied()
+                .filter(|&index| {
+                    exact
+                        .as_ref()
+                        .is_none_or(|exact| &self.resources[index].address == exact)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Every configuration reference to an AWS resource that names nothing in the plan:
+    /// (resource index, reference). A plan that Terraform wrote has none; a hand-edited
+    /// or truncated one may.
+    pub fn dangling(&self) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (index, resource) in self.resources.iter().enumerate() {
+            let Some(expressions) = self.expressions.get(&resource.config) else {
+                continue;
+            };
+            let mut references = Vec::new();
+            collect_references(expressions, &mut references);
+            for reference in references {
+                let mut parts = reference.splitn(3, '.');
+                let (Some(kind), Some(rest)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                if !kind.starts_with("aws_") || !MODELLED.contains(&kind) {
+                    continue;
+                }
+                let name = rest.split('[').next().unwrap_or(rest);
+                let config = join(&strip_keys(&resource.module), &format!("{kind}.{name}"));
+                // `aws_vpc.gone.id` and `aws_vpc.gone` name one missing resource.
+                let missing = (index, format!("{kind}.{name}"));
+                if !self.by_config.contains_key(&config) && !out.contains(&missing) {
+                    out.push(missing);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn collect_references<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "references" {
+                    out.extend(array(Some(inner)).filter_map(Value::as_str));
+                } else {
+                    collect_references(inner, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_references(item, out)),
+        _ => {}
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.is_empty(),
+        Value::String(text) => text.is_empty(),
+        Value::Null => true,
+        _ => false,
+    }
+}
+
+/// One step into a value: an object key, or an array index written as digits.
+pub fn step_into<'v>(value: &'v Value, step: &str) -> &'v Value {
+    static NULL: Value = Value::Null;
+    match value {
+        Value::Array(items) => step
+            .parse::<usize>()
+            .ok()
+            .and_then(|index| items.get(index))
+            .unwrap_or(&NULL),
+        _ => value.get(step).unwrap_or(&NULL),
+    }
+}
+
+pub fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
+    value.and_then(Value::as_array).into_iter().flatten()
+}
+
+fn join(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{prefix}.{rest}")
+    }
+}
+
+/// An address without its instance keys: `module.a["x"].aws_subnet.b[0]` to
+/// `module.a.aws_subnet.b`.
+fn strip_keys(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let mut depth = 0usize;
+    let mut in_string = false;
+    for c in address.chars() {
+        match c {
+            '"' if depth > 0 => in_string = !in_string,
+            '[' if !in_string => depth += 1,
+            ']' if !in_string => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The line of the first occurrence of `"key"` in the text, or 0.
+fn line_of_key(text: &str, key: &str) -> u32 {
+    let needle = format!("\"{key}\"");
+    text.find(&needle).map_or(0, |at| {
+        u32::try_from(text[..at].matches('\n').count() + 1).unwrap_or(0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"{
+  "format_version": "1.2",
+  "terraform_version": "1.6.0",
+  "planned_values": {"root_module": {
+    "resources": [
+      {"address": "aws_vpc.main", "mode": "managed", "type": "aws_vpc", "name": "main",
+       "values": {"cidr_block": "10.0.0.0/16"}}
+    ],
+    "child_modules": [{"address": "module.net", "resources": [
+      {"address": "module.net.aws_subnet.private[\"a\"]", "mode": "managed", "type": "aws_subnet",
+       "name": "private", "index": "a", "values": {"cidr_block": "10.0.1.0/24"}},
+      {"address": "module.net.aws_s3_bucket.logs", "mode": "managed", "type": "aws_s3_bucket",
+       "name": "logs", "values": {}}
+    ]}]
+  }},
+  "configuration": {"root_module": {"module_calls": {"net": {"module": {"resources": [
+    {"address": "aws_subnet.private", "expressions": {"vpc_id": {"references": ["var.vpc_id"]}}}
+  ]}}}, "resources": [
+    {"address": "aws_vpc.main", "expressions": {}}
+  ]}}
+}"#;
+
+    #[test]
+    fn reads_modules_keys_and_lines() {
+        let plan = Plan::read("plan.json", PLAN, Side::Planned).unwrap();
+        let addresses: Vec<&str> = plan.resources.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(
+            addresses,
+            ["aws_vpc.main", "module.net.aws_subnet.private[\"a\"]"]
+        );
+        assert_eq!(plan.resources[0].line, 6);
+        assert_eq!(plan.resources[1].line, 10);
+        assert_eq!(plan.unmodelled.get("aws_s3_bucket"), Some(&1));
+        // A subnet whose VPC comes from a variable: the plan cannot say which.
+        assert_eq!(plan.link(1, &[], "vpc_id"), Link::Unknown);
+        assert_eq!(
+            strip_keys("module.a[\"x]\"].aws_b.c[0]"),
+            "module.a.aws_b.c"
+        );
+    }
+
+    #[test]
+    fn rejects_other_format_versions_at_their_line() {
+        let text = "{\n  \"format_version\": \"2.0\",\n  \"terraform_version\": \"9\"\n}";
+        let error = Plan::read("plan.json", text, Side::Planned).unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(error.to_string().contains("`2.0`"), "{error}");
+        let error = Plan::read(
+            "plan.json",
+            "{\n\"format_version\": \"1.0\",",
+            Side::Planned,
+        )
+        .unwrap_err();
+        assert_eq!(error.line, 2);
+    }
+}

@@ -1,0 +1,194 @@
+//! Routing: each subnet's route table (its association, else its VPC's main table),
+//! the local route, internet and NAT gateways and VPC peering, longest prefix first.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde_json::Value;
+
+use super::endpoint::Endpoint;
+use super::network::parse;
+use super::objects::{Link, Plan, array, step_into};
+
+/// Where a route sends traffic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    InternetGateway,
+    NatGateway,
+    /// A peering connection, by resource index.
+    Peering(usize),
+    /// Somewhere the plan cannot name: it may be any of the above.
+    Unknown,
+    /// Anything else (transit gateways, endpoints, instances): not modelled as a way out.
+    Other,
+}
+
+#[derive(Debug)]
+struct Route {
+    /// `None` when unknown until apply: the route may match anything.
+    prefix: Option<IpNet>,
+    target: Target,
+}
+
+/// Every route table of a plan and which subnets use it.
+#[derive(Debug, Default)]
+pub struct Routing {
+    tables: BTreeMap<usize, Vec<Route>>,
+    /// Subnet to route table; `None` when the plan cannot say which.
+    by_subnet: BTreeMap<usize, Option<usize>>,
+    /// VPC to its main route table.
+    main: BTreeMap<usize, usize>,
+    /// Peering connection to the two VPCs it joins.
+    peerings: BTreeMap<usize, (Link, Link)>,
+}
+
+impl Routing {
+    pub fn read(plan: &Plan) -> Routing {
+        let mut routing = Routing::default();
+        for resource in plan.of_kind(&["aws_route_table", "aws_default_route_table"]) {
+            let mut routes = Vec::new();
+            for (index, block) in array(plan.resource(resource).values.get("route")).enumerate() {
+                let index = index.to_string();
+                routes.push(Route {
+                    prefix: prefix(block, &["cidr_block", "ipv6_cidr_block"]),
+                    target: target(plan, resource, &["route", &index]),
+                });
+            }
+            routing.tables.insert(resource, routes);
+        }
+        for resource in plan.of_kind(&["aws_default_route_table"]) {
+            for vpc in plan.link(resource, &[], "default_route_table_id").known() {
+                routing.main.insert(*vpc, resource);
+            }
+        }
+        for resource in plan.of_kind(&["aws_main_route_table_association"]) {
+            let tables = plan.link(resource, &[], "route_table_id");
+            for vpc in plan.link(resource, &[], "vpc_id").known() {
+                if let Some(table) = tables.known().first() {
+                    routing.main.insert(*vpc, *table);
+                }
+            }
+        }
+        for resource in plan.of_kind(&["aws_route"]) {
+            let values = &plan.resource(resource).values;
+            let route_prefix = prefix(
+                values,
+                &["destination_cidr_block", "destination_ipv6_cidr_block"],
+            );
+            let route_target = target(plan, resource, &[]);
+            for table in plan.link(resource, &[], "route_table_id").known() {
+                if let Some(routes) = routing.tables.get_mut(table) {
+                    routes.push(Route {
+                        prefix: route_prefix,
+                        target: route_target.clone(),
+                    });
+                }
+            }
+        }
+        for resource in plan.of_kind(&["aws_route_table_association"]) {
+            let table = match plan.link(resource, &[], "route_table_id") {
+                Link::Known(list) => list.first().copied(),
+                Link::Unknown => None,
+            };
+            for subnet in plan.link(resource, &[], "subnet_id").known() {
+                routing.by_subnet.insert(*subnet, table);
+            }
+        }
+        for resource in plan.of_kind(&["aws_vpc_peering_connection"]) {
+            routing.peerings.insert(
+                resource,
+                (
+                    plan.link(resource, &[], "vpc_id"),
+                    plan.link(resource, &[], "peer_vpc_id"),
+                ),
+            );
+        }
+        routing
+    }
+
+    /// Where a subnet sends traffic for `peer`: the targets of the longest prefix that
+    /// covers it, and of every longer one that covers part of it. Empty when only the
+    /// local route (or nothing) matches. `None` for the table means the subnet uses its
+    /// VPC's main table, or one the plan cannot name.
+    pub fn targets(&self, subnet: usize, vpc: Option<usize>, peer: &Endpoint) -> Vec<Target> {
+        let table = match self.by_subnet.get(&subnet) {
+            Some(Some(table)) => Some(*table),
+            Some(None) => return vec![Target::Unknown],
+            None => vpc.and_then(|vpc| self.main.get(&vpc).copied()),
+        };
+        // A VPC's main table that the plan does not describe holds the local route only.
+        let Some(routes) = table.and_then(|table| self.tables.get(&table)) else {
+            return Vec::new();
+        };
+        let longest = routes
+            .iter()
+            .filter_map(|route| route.prefix.filter(|prefix| peer.within(prefix)))
+            .map(|prefix| prefix.prefix_len())
+            .max();
+        let mut targets: Vec<Target> = routes
+            .iter()
+            .filter(|route| match route.prefix {
+                None => true,
+                Some(prefix) => {
+                    peer.meets(&prefix)
+                        && longest.is_none_or(|longest| prefix.prefix_len() >= longest)
+                }
+            })
+            .map(|route| route.target.clone())
+            .collect();
+        targets.dedup();
+        targets
+    }
+
+    /// Whether a peering connection joins these two VPCs (either way round).
+    pub fn joins(&self, peering: usize, a: usize, b: usize) -> bool {
+        let Some((one, two)) = self.peerings.get(&peering) else {
+            return false;
+        };
+        let has = |link: &Link, vpc: usize| match link {
+            Link::Known(list) => list.contains(&vpc),
+            Link::Unknown => true,
+        };
+        (has(one, a) && has(two, b)) || (has(one, b) && has(two, a))
+    }
+}
+
+fn prefix(values: &Value, keys: &[&str]) -> Option<IpNet> {
+    keys.iter()
+        .filter_map(|key| values.get(*key)?.as_str())
+        .find(|text| !text.is_empty())
+        .and_then(parse)
+}
+
+/// The target of a route block or `aws_route`, by the gateway it names.
+fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
+    for key in ["gateway_id", "nat_gateway_id", "vpc_peering_connection_id"] {
+        let mut value = &plan.resource(resource).values;
+        for step in path {
+            value = step_into(value, step);
+        }
+        let set = !matches!(value.get(key), Some(Value::String(text)) if text.is_empty())
+            && value.get(key).is_some_and(|v| !v.is_null());
+        if value.get(key).and_then(Value::as_str) == Some("local") {
+            return Target::Other;
+        }
+        match plan.link(resource, path, key) {
+            Link::Known(list) if list.is_empty() && !set => continue,
+            Link::Known(list) => {
+                let Some(&first) = list.first() else {
+                    return Target::Unknown;
+                };
+                return match plan.resource(first).kind.as_str() {
+                    "aws_internet_gateway" => Target::InternetGateway,
+                    "aws_nat_gateway" => Target::NatGateway,
+                    "aws_vpc_peering_connection" | "aws_vpc_peering_connection_accepter" => {
+                        Target::Peering(first)
+                    }
+                    _ => Target::Other,
+                };
+            }
+            Link::Unknown => return Target::Unknown,
+        }
+    }
+    Target::Other
+}
