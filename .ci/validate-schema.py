@@ -2,7 +2,10 @@
 validator that editors' schema support resembles: usage: validate-schema.py SCHEMA FILE...
 
 YAML is read without its timestamp type, so that a date stays the string the schema
-describes, as it does for cordon."""
+describes, as it does for cordon. Every document of a file is read, and only cordon
+policies are validated, as cordon tells them apart: Kubernetes objects (`apiVersion` and
+`kind`) and Terraform plans (`format_version` and `terraform_version`) are left to their
+importers."""
 import json
 import sys
 
@@ -23,13 +26,31 @@ Loader.yaml_implicit_resolvers = {
 schema = json.load(open(sys.argv[1]))
 validator = jsonschema.Draft202012Validator(schema)
 jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def foreign(document):
+    """Whether a document belongs to an importer rather than to cordon's schema."""
+    if not isinstance(document, dict):
+        return False
+    keys = set(document)
+    return {"apiVersion", "kind"} <= keys or {"format_version", "terraform_version"} <= keys
+
+
 failed = 0
+validated = 0
 for path in sys.argv[2:]:
     with open(path) as handle:
-        document = json.load(handle) if path.endswith(".json") else yaml.load(handle, Loader=Loader)
-    for error in validator.iter_errors(document):
-        failed += 1
-        where = "/".join(str(part) for part in error.absolute_path)
-        print(f"{path}: {where}: {error.message}")
-print(f"schema: {len(sys.argv) - 2} files, {failed} errors")
+        if path.endswith(".json"):
+            documents = [json.load(handle)]
+        else:
+            documents = list(yaml.load_all(handle, Loader=Loader))
+    for document in documents:
+        if document is None or foreign(document):
+            continue
+        validated += 1
+        for error in validator.iter_errors(document):
+            failed += 1
+            where = "/".join(str(part) for part in error.absolute_path)
+            print(f"{path}: {where}: {error.message}")
+print(f"schema: {len(sys.argv) - 2} files, {validated} policy documents, {failed} errors")
 sys.exit(1 if failed else 0)
