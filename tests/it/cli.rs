@@ -464,7 +464,12 @@ fn a_real_validator_accepts_the_schema_and_every_policy_file() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        report.contains(&format!("{} files, 0 errors", files.len())),
+        // Every file here holds one policy document.
+        report.contains(&format!(
+            "{} files, {} policy documents, 0 errors",
+            files.len(),
+            files.len()
+        )),
         "{report}"
     );
 }
