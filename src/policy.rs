@@ -11,6 +11,7 @@ use crate::import::{kubernetes, terraform};
 use crate::load::{self, FileContents, Format, FoundFile, ImportFile, ParsedFile};
 use crate::location::Skipped;
 use crate::model::Model;
+use crate::raw::RawFile;
 use crate::resolve::resolve;
 use crate::timings::Timings;
 
@@ -247,9 +248,17 @@ fn import_kubernetes(
     }
     notes.warnings.extend(imported.warnings.iter().cloned());
     drop(manifests);
+    Ok(as_sources(files, imported.files))
+}
+
+/// Each raw file an importer made, by the index of the input file it came from, as a
+/// source located in that file; an index out of range or given twice is dropped.
+fn as_sources(
+    files: impl IntoIterator<Item = ImportFile>,
+    imported: Vec<(usize, RawFile)>,
+) -> Vec<ParsedFile> {
     let mut files: Vec<Option<ImportFile>> = files.into_iter().map(Some).collect();
-    Ok(imported
-        .files
+    imported
         .into_iter()
         .filter_map(|(index, raw)| {
             let file = files.get_mut(index)?.take()?;
@@ -262,7 +271,7 @@ fn import_kubernetes(
                 json_lines: None,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// Resource types an importer read but does not model, with how many of each, and
@@ -289,23 +298,7 @@ fn import_terraform(
         .collect();
     let imported = terraform::import(&plans, side)?;
     drop(plans);
-    let mut files: Vec<Option<ImportFile>> =
-        files.into_iter().map(|(file, _)| Some(file)).collect();
-    let parsed = imported
-        .files
-        .into_iter()
-        .filter_map(|(index, raw)| {
-            let file = files.get_mut(index)?.take()?;
-            Some(ParsedFile {
-                found: file.found,
-                bytes: file.text.into_bytes(),
-                sha256: file.sha256,
-                raw,
-                has_positions: true,
-                json_lines: None,
-            })
-        })
-        .collect();
+    let parsed = as_sources(files.into_iter().map(|(file, _)| file), imported.files);
     Ok((
         parsed,
         (imported.unmodelled.into_iter().collect(), imported.warnings),
