@@ -793,6 +793,26 @@ impl<'m> Engine<'m> {
             .of_node[node.index()]
     }
 
+    /// A component whose credential fixpoint is the one of `node`'s component. A walk
+    /// from a component that holds no credential and gates no flow only goes on to its
+    /// successors, so with a single successor both walks obtain the same credentials:
+    /// the `in` node of an account usually leads to one component only, that of its
+    /// segments, and all the accounts that share it share one fixpoint.
+    pub fn fixpoint_component(&self, node: NodeId) -> u32 {
+        let components = self.components.get_or_init(|| self.build_components());
+        let mut component = components.of_node[node.index()];
+        loop {
+            let index = component as usize;
+            let holds_nothing = components.credential_ranges[index].0
+                == components.credential_ranges[index].1
+                && components.gated_ranges[index].0 == components.gated_ranges[index].1;
+            match slice(&components.successors, components.successor_ranges[index]) {
+                [only] if holds_nothing => component = *only,
+                _ => return component,
+            }
+        }
+    }
+
     /// The credentials the last fixpoint obtained, in id order.
     pub fn held_credentials(&self, ws: &Workspace) -> Vec<CredentialId> {
         self.model
@@ -990,6 +1010,44 @@ flows:
                 ports: &[],
             })
         ));
+    }
+
+    #[test]
+    fn accounts_that_lead_to_one_component_share_its_fixpoint() {
+        // `a` and `b` lead only to the component their segments make together; `c`
+        // holds a credential of its own, so its fixpoint is its own too.
+        let model = model_from_text(
+            "t.yaml",
+            "
+accounts:
+  - {name: a}
+  - {name: b}
+  - {name: c}
+segments:
+  - {name: sa, in: a}
+  - {name: sb, in: b}
+  - {name: sc, in: c}
+credentials:
+  - {name: key, held_by: c}
+flows:
+  - {from: sa, to: sb}
+  - {from: sb, to: sa}
+  - {from: sb, to: sc}
+  - {from: sc, to: sb}
+",
+        )
+        .unwrap();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let of =
+            |name: &str| engine.fixpoint_component(graph.in_node(model.find_entity(name).unwrap()));
+        assert_eq!(of("a"), of("b"));
+        assert_eq!(of("a"), of("sa"));
+        assert_ne!(of("c"), of("a"));
+        assert_ne!(
+            engine.component(graph.in_node(model.find_entity("a").unwrap())),
+            of("a")
+        );
     }
 
     #[test]

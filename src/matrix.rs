@@ -1,21 +1,26 @@
 //! `matrix`: who reaches whom among all entities of one kind.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::engine::{Engine, Landing, Step, UNREACHED};
-use crate::graph::{Edge, Node, NodeId, ReachGraph};
+use crate::engine::{Engine, Landing, Step, UNREACHED, Workspace};
+use crate::graph::ReachGraph;
 use crate::model::{CredentialId, EntityId, EntityKind, Model, Selection};
 use crate::report::{Acquisition, Hop, InternetCell, InternetPairs, MatrixCell, MatrixReport};
 use crate::story;
+
+mod group_graph;
+
+use group_graph::{GroupGraph, Search};
 
 /// For every ordered pair of `kind` entities that do not overlap, the fewest flows from
 /// the first (the attacker controlling all of it) to any part of the second. With
 /// `witnesses`, each cell also carries its shortest path.
 ///
 /// Rows are grouped by the credentials their attacker ends up holding, so that a group
-/// shares one set of open flows; each group is searched 64 rows at a time by a
-/// breadth-first search whose marks are bit sets, one bit per row. Witnesses need a
-/// parent per node and row, so with them each row gets a search of its own.
+/// shares one set of open flows; each row of a group is then searched on a compact copy
+/// of what the group reaches ([`GroupGraph`]). Witnesses need the engine's parents and
+/// stories, so with them each row gets a search of the whole graph.
 ///
 /// `internet` is searched as one more row and column, in id order among the others,
 /// and its pairs are then set apart in [`MatrixReport::internet`].
@@ -104,19 +109,7 @@ fn per_row(
     let mut cells = Vec::new();
     for (row, &from) in entities.iter().enumerate() {
         let start = Selection::from_entities(model, vec![from]);
-        engine.fixpoint(&mut workspace, &start, None);
-        engine.shortest(&mut workspace, &start, None, None);
-        // The fewest flows to anything inside each entity.
-        // Children before parents, so that a subtree's minimum is ready for its parent.
-        for &entity in engine.top_down().iter().rev() {
-            let own = workspace.dist(graph.in_node(entity)).unwrap_or(UNREACHED);
-            let children = model
-                .entity(entity)
-                .children
-                .iter()
-                .map(|c| nearest[c.index()]);
-            nearest[entity.index()] = children.fold(own, u32::min);
-        }
+        fewest_flows(model, graph, engine, &mut workspace, &start, &mut nearest);
         let landings = engine.landings(&workspace, &[]);
         let mut reached = Vec::new();
         let mut witnesses = Vec::new();
@@ -142,7 +135,33 @@ fn per_row(
     cells
 }
 
-/// Rows searched 64 at a time, grouped by the flows their attacker can open.
+/// The fewest flows from `start` to anything inside each entity, into `nearest`, by a
+/// search of the whole graph that leaves its parents in `workspace` for witnesses.
+fn fewest_flows(
+    model: &Model,
+    graph: &ReachGraph,
+    engine: &Engine,
+    workspace: &mut Workspace,
+    start: &Selection,
+    nearest: &mut [u32],
+) {
+    engine.fixpoint(workspace, start, None);
+    engine.shortest(workspace, start, None, None);
+    // Children before parents, so that a subtree's minimum is ready for its parent.
+    for &entity in engine.top_down().iter().rev() {
+        let own = workspace.dist(graph.in_node(entity)).unwrap_or(UNREACHED);
+        let children = model
+            .entity(entity)
+            .children
+            .iter()
+            .map(|c| nearest[c.index()]);
+        nearest[entity.index()] = children.fold(own, u32::min);
+    }
+}
+
+/// Rows grouped by the flows their attacker can open, each group searched on a copy of
+/// the graph cut down to what its rows reach, one row after another and the rows in
+/// parallel.
 fn batched(
     model: &Model,
     graph: &ReachGraph,
@@ -153,12 +172,12 @@ fn batched(
     let mut workspace = engine.workspace();
     let columns = Columns::new(model, kind, entities);
     // Rows that hold the same credentials open the same flows; rows whose `in` nodes
-    // share a component hold the same credentials.
+    // lead to the same component hold the same credentials.
     let mut by_component: FxHashMap<u32, usize> = FxHashMap::default();
     let mut by_held: FxHashMap<Vec<CredentialId>, usize> = FxHashMap::default();
     let mut groups: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
     for (row, &entity) in entities.iter().enumerate() {
-        let component = engine.component(graph.in_node(entity));
+        let component = engine.fixpoint_component(graph.in_node(entity));
         let group = *by_component.entry(component).or_insert_with(|| {
             let start = Selection::from_entities(model, vec![entity]);
             engine.fixpoint(&mut workspace, &start, None);
@@ -174,12 +193,92 @@ fn batched(
         });
         groups[group].1.push(row);
     }
+    // A group of a few rows is not worth a graph of its own: each of its rows gets a
+    // search of the whole graph instead.
+    let (few, many): (Vec<_>, Vec<_>) = groups
+        .into_iter()
+        .partition(|(_, rows)| rows.len() < OWN_GRAPH_ROWS);
     let mut cells = Vec::new();
-    let mut search = BitSearch::new(graph.node_count(), entities.len());
-    for (open, rows) in &groups {
-        for batch in rows.chunks(64) {
-            search.run(model, graph, entities, &columns, open, batch, &mut cells);
+    let mut nearest = vec![UNREACHED; model.entities.len()];
+    for &row in few.iter().flat_map(|(_, rows)| rows) {
+        let from = entities[row];
+        let start = Selection::from_entities(model, vec![from]);
+        fewest_flows(model, graph, engine, &mut workspace, &start, &mut nearest);
+        for (column, &to) in entities.iter().enumerate() {
+            let hops = nearest[to.index()];
+            if row != column && hops != UNREACHED && !overlaps(model, from, to) {
+                cells.push(MatrixCell {
+                    from: row,
+                    to: column,
+                    hops,
+                    witness: Vec::new(),
+                    acquisitions: Vec::new(),
+                });
+            }
         }
+    }
+    let columns = &columns;
+    let searched: Vec<MatrixCell> = many
+        .par_iter()
+        .flat_map(|(open, rows)| {
+            let starts: Vec<EntityId> = rows.iter().map(|&row| entities[row]).collect();
+            let group = GroupGraph::build(graph, open, &starts);
+            rows.par_chunks(ROWS_PER_TASK)
+                .flat_map_iter(|rows| search_rows(model, graph, &group, columns, entities, rows))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    cells.extend(searched);
+    cells
+}
+
+/// The fewest rows a group needs to get a graph of its own: building one costs a few
+/// searches of the whole graph.
+const OWN_GRAPH_ROWS: usize = 8;
+
+/// Rows that one task of the parallel search takes: enough that a task outweighs its
+/// workspace, few enough that both cores stay busy to the end.
+const ROWS_PER_TASK: usize = 16;
+
+/// The cells of `rows`, each searched on its group's graph.
+fn search_rows(
+    model: &Model,
+    graph: &ReachGraph,
+    group: &GroupGraph,
+    columns: &Columns,
+    entities: &[EntityId],
+    rows: &[usize],
+) -> Vec<MatrixCell> {
+    let mut cells = Vec::new();
+    let mut search = Search::new();
+    // Per column, the last row (plus one) that has a cell for it.
+    let mut done = vec![0usize; entities.len()];
+    for &row in rows {
+        let from = entities[row];
+        search.run(group, graph.in_node(from), |entity, hops| {
+            // The columns that `entity` falls in: the nearest entity of the kind around
+            // it, then the next one out, and so on. A column this row already has a cell
+            // for had its outer columns recorded with it, so the walk stops there and
+            // costs nothing at any depth of nesting.
+            let mut column = columns.nearest[entity.index()];
+            while let Some(current) = column {
+                let current = current as usize;
+                if done[current] == row + 1 {
+                    break;
+                }
+                done[current] = row + 1;
+                if row != current && !overlaps(model, from, entities[current]) {
+                    cells.push(MatrixCell {
+                        from: row,
+                        to: current,
+                        hops,
+                        witness: Vec::new(),
+                        acquisitions: Vec::new(),
+                    });
+                }
+                column = columns.outer[current];
+            }
+        });
     }
     cells
 }
@@ -214,149 +313,6 @@ impl Columns {
     }
 }
 
-/// A breadth-first search for up to 64 rows at once: each node's mark is the set of
-/// rows that reached it, and each level first closes over the edges that cost no flow.
-struct BitSearch {
-    reached: Vec<u64>,
-    pending: Vec<u64>,
-    /// Rows that enter a node at the next level.
-    entering: Vec<u64>,
-    /// Per column, the rows that already have a cell for it.
-    done: Vec<u64>,
-}
-
-impl BitSearch {
-    fn new(nodes: usize, columns: usize) -> Self {
-        BitSearch {
-            reached: vec![0; nodes],
-            pending: vec![0; nodes],
-            entering: vec![0; nodes],
-            done: vec![0; columns],
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &mut self,
-        model: &Model,
-        graph: &ReachGraph,
-        entities: &[EntityId],
-        columns: &Columns,
-        open: &[bool],
-        rows: &[usize],
-        cells: &mut Vec<MatrixCell>,
-    ) {
-        self.reached.fill(0);
-        self.pending.fill(0);
-        self.entering.fill(0);
-        self.done.fill(0);
-        let mut frontier: Vec<NodeId> = Vec::new();
-        for (bit, &row) in rows.iter().enumerate() {
-            let node = graph.in_node(entities[row]);
-            if self.pending[node.index()] == 0 {
-                frontier.push(node);
-            }
-            self.pending[node.index()] |= 1 << bit;
-        }
-        let mut level = 0;
-        while !frontier.is_empty() {
-            let mut next_level: Vec<NodeId> = Vec::new();
-            let mut entered: Vec<NodeId> = Vec::new();
-            // Close over the edges that cost no flow.
-            let mut stack = frontier;
-            while let Some(node) = stack.pop() {
-                let bits =
-                    std::mem::take(&mut self.pending[node.index()]) & !self.reached[node.index()];
-                if bits == 0 {
-                    continue;
-                }
-                self.reached[node.index()] |= bits;
-                if let Node::In(entity) = graph.node(node) {
-                    // The columns that `entity` falls in: the nearest entity of the kind
-                    // around it, then the next one out, and so on. A column whose rows
-                    // are all recorded already had its outer columns recorded with it, so
-                    // the walk stops there and costs nothing at any depth of nesting.
-                    let mut column = columns.nearest[entity.index()];
-                    while let Some(current) = column {
-                        if bits & !self.done[current as usize] == 0 {
-                            break;
-                        }
-                        self.record(model, entities, rows, current, bits, level, cells);
-                        column = columns.outer[current as usize];
-                    }
-                }
-                for (next, edge) in graph.successors(node) {
-                    match edge {
-                        Edge::Enter(flow) => {
-                            if open[flow.index()] {
-                                let add = bits & !self.reached[next.index()];
-                                if add != 0 {
-                                    if self.entering[next.index()] == 0 {
-                                        entered.push(next);
-                                    }
-                                    self.entering[next.index()] |= add;
-                                }
-                            }
-                        }
-                        Edge::Contains | Edge::Pivot | Edge::Exit => {
-                            let add = bits & !self.reached[next.index()];
-                            if add != 0 {
-                                if self.pending[next.index()] == 0 {
-                                    stack.push(next);
-                                }
-                                self.pending[next.index()] |= add;
-                            }
-                        }
-                    }
-                }
-            }
-            level += 1;
-            for node in entered {
-                let bits = std::mem::take(&mut self.entering[node.index()]);
-                let add = bits & !self.reached[node.index()];
-                if add != 0 {
-                    if self.pending[node.index()] == 0 {
-                        next_level.push(node);
-                    }
-                    self.pending[node.index()] |= add;
-                }
-            }
-            frontier = next_level;
-        }
-    }
-
-    /// Records a cell for each row that reaches `column` for the first time.
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &mut self,
-        model: &Model,
-        entities: &[EntityId],
-        rows: &[usize],
-        column: u32,
-        bits: u64,
-        level: u32,
-        cells: &mut Vec<MatrixCell>,
-    ) {
-        let mut fresh = bits & !self.done[column as usize];
-        self.done[column as usize] |= fresh;
-        while fresh != 0 {
-            let bit = fresh.trailing_zeros() as usize;
-            fresh &= fresh - 1;
-            let row = rows[bit];
-            let column = column as usize;
-            if row != column && !overlaps(model, entities[row], entities[column]) {
-                cells.push(MatrixCell {
-                    from: row,
-                    to: column,
-                    hops: level,
-                    witness: Vec::new(),
-                    acquisitions: Vec::new(),
-                });
-            }
-        }
-    }
-}
-
 /// Whether one entity contains the other.
 fn overlaps(model: &Model, a: EntityId, b: EntityId) -> bool {
     model.within(a, b) || model.within(b, a)
@@ -366,7 +322,7 @@ fn overlaps(model: &Model, a: EntityId, b: EntityId) -> bool {
 fn witness(
     model: &Model,
     engine: &Engine,
-    workspace: &crate::engine::Workspace,
+    workspace: &Workspace,
     landings: &[Option<Landing>],
     start: &Selection,
     to: EntityId,
