@@ -12,6 +12,8 @@ mod cli;
 mod cut;
 // np-guard's corpus: `connections` against its expected connectivity lists.
 mod conformance;
+// Connectivity lists in canonical form, shared by the comparisons with np-guard and NCA.
+mod connlist;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
 // Reading a repository: ignore files, foreign documents, multi-document files.
