@@ -32,6 +32,8 @@ mod gate;
 mod hostile;
 // Kubernetes manifests as input: policy semantics, locations, names, bad manifests.
 mod kubernetes;
+// `connections` against NCA 2.1.0 on random clusters, and on clusters with its recorded answers.
+mod nca;
 // The architect's queries in every format.
 mod queries;
 // The engine against a deliberately naive reference on random models.
