@@ -147,7 +147,7 @@ struct Rule {
 struct Policy {
     namespace: usize,
     pods: Selector,
-    /// `None`: policyTypes left to its default.
+    /// `None`: policyTypes left out; `(false, false)`: written empty.
     types: Option<(bool, bool)>,
     ingress: Option<Vec<Rule>>,
     egress: Option<Vec<Rule>>,
@@ -286,17 +286,24 @@ fn policy() -> BoxedStrategy<Policy> {
         rules(),
     )
         .prop_map(|(namespace, pods, types, ingress, egress)| {
-            // policyTypes, when written, names at least one direction.
-            let types = types.map(|(ingress, egress)| (ingress || !egress, egress));
+            // An empty policyTypes is defaulted as if it were missing.
+            let defaulted = !matches!(types, Some((true, _)) | Some((_, true)));
             // Kubernetes ignores the rules of a direction that policyTypes leaves out;
             // NCA 2.1.0 rejects the whole file, so such rules are not written.
-            let (with_ingress, with_egress) = types.unwrap_or((true, true));
+            let (with_ingress, with_egress) = match types {
+                Some((ingress, egress)) if !defaulted => (ingress, egress),
+                _ => (true, true),
+            };
+            // Defaulting counts egress rules, not the key: `egress: []` leaves egress
+            // open. NCA 2.1.0 tests for the key (K8sPolicyYamlParser: `'egress' in
+            // policy_spec`) and isolates egress, so that form is not written.
+            let egress = egress.filter(|rules| with_egress && !(defaulted && rules.is_empty()));
             Policy {
                 namespace,
                 pods,
                 types,
                 ingress: ingress.filter(|_| with_ingress),
-                egress: egress.filter(|_| with_egress),
+                egress,
             }
         })
         .boxed()
