@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::harness::{repo, run_repo};
+use crate::connlist::{self, Conn, Connectivity, Key, Peer, Ranges, range};
+use crate::harness::repo;
 
 const CORPUS: &str = "tests/conformance/npguard";
 
@@ -13,68 +14,8 @@ const CORPUS: &str = "tests/conformance/npguard";
 /// corpus folder names them too.
 const KNOWN: &[(&str, &str)] = &[];
 
-/// Connections as a canonical set: `all`, or per protocol its merged port ranges.
-type Conn = BTreeSet<String>;
-
-type Ranges = Vec<(String, u32, u32)>;
-
-/// Which map a pair belongs in, and its key there: workload pairs, the ingress
-/// controller's targets, workloads open from external addresses, and to them.
-type Key = (&'static str, String, String);
-
-#[derive(Debug, Default)]
-struct Connectivity {
-    pairs: BTreeMap<Key, Ranges>,
-}
-
-/// Ranges per protocol, merged, with whole protocols and "everything" made canonical.
-fn canonical(ranges: Ranges) -> Conn {
-    let mut by_protocol: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
-    for (protocol, first, last) in ranges {
-        if protocol == "all" {
-            return ["all".to_owned()].into();
-        }
-        by_protocol
-            .entry(protocol)
-            .or_default()
-            .push((first.max(1), last));
-    }
-    let mut out = Conn::new();
-    let mut whole = 0;
-    for (protocol, mut list) in by_protocol {
-        list.sort_unstable();
-        let mut merged: Vec<(u32, u32)> = Vec::new();
-        for (first, last) in list {
-            match merged.last_mut() {
-                Some(previous) if first <= previous.1 + 1 => previous.1 = previous.1.max(last),
-                _ => merged.push((first, last)),
-            }
-        }
-        if merged == [(1, 65535)] {
-            whole += 1;
-        }
-        for (first, last) in merged {
-            out.insert(format!("{protocol} {first}-{last}"));
-        }
-    }
-    if whole == 3 {
-        return ["all".to_owned()].into();
-    }
-    out
-}
-
-fn range(text: &str) -> (u32, u32) {
-    match text.split_once('-') {
-        Some((first, last)) => (first.parse().unwrap(), last.parse().unwrap()),
-        None => {
-            let port = text.parse().unwrap();
-            (port, port)
-        }
-    }
-}
-
 /// np-guard's connection text: `All Connections`, or `TCP 80,443,UDP 53`.
-fn parse_npguard_conn(text: &str) -> Vec<(String, u32, u32)> {
+fn parse_npguard_conn(text: &str) -> Ranges {
     let text = text.trim();
     if text == "All Connections" {
         return vec![("all".to_owned(), 0, 65535)];
@@ -96,31 +37,6 @@ fn parse_npguard_conn(text: &str) -> Vec<(String, u32, u32)> {
     out
 }
 
-/// cordon's port specs: `any`, `tcp`, `tcp/80`, `udp/1-52`.
-fn parse_cordon_ports(ports: &[serde_json::Value]) -> Vec<(String, u32, u32)> {
-    ports
-        .iter()
-        .map(|port| {
-            let text = port.as_str().unwrap();
-            match text.split_once('/') {
-                _ if text == "any" => ("all".to_owned(), 0, 65535),
-                None => (text.to_owned(), 1, 65535),
-                Some((protocol, ports)) => {
-                    let (first, last) = range(ports);
-                    (protocol.to_owned(), first, last)
-                }
-            }
-        })
-        .collect()
-}
-
-enum Peer {
-    Workload(String),
-    External,
-    Controller,
-    Other,
-}
-
 fn npguard_peer(text: &str) -> Peer {
     let text = text.trim();
     if text == "{ingress-controller}" {
@@ -131,35 +47,6 @@ fn npguard_peer(text: &str) -> Peer {
         Peer::Workload(text[..open].to_owned())
     } else {
         Peer::Workload(text.to_owned())
-    }
-}
-
-fn cordon_peer(text: &str) -> Peer {
-    match text {
-        "internet" => Peer::External,
-        "ingress-controller" => Peer::Controller,
-        "kubernetes-api" => Peer::Other,
-        name => Peer::Workload(name.to_owned()),
-    }
-}
-
-impl Connectivity {
-    fn add(&mut self, from: Peer, to: Peer, ranges: Ranges) {
-        let key = match (from, to) {
-            (Peer::Workload(a), Peer::Workload(b)) => ("pair", a, b),
-            (Peer::Controller, Peer::Workload(b)) => ("ingress", String::new(), b),
-            (Peer::External, Peer::Workload(b)) => ("from external", String::new(), b),
-            (Peer::Workload(a), Peer::External) => ("to external", a, String::new()),
-            _ => return,
-        };
-        self.pairs.entry(key).or_default().extend(ranges);
-    }
-
-    fn canonical(self) -> BTreeMap<Key, Conn> {
-        self.pairs
-            .into_iter()
-            .map(|(key, ranges)| (key, canonical(ranges)))
-            .collect()
     }
 }
 
@@ -177,52 +64,7 @@ fn expected(case: &str) -> BTreeMap<Key, Conn> {
             .expect("gzip");
         String::from_utf8(out.stdout).unwrap()
     };
-    let mut connectivity = Connectivity::default();
-    for line in text.lines() {
-        let Some((ends, conn)) = line.rsplit_once(" : ") else {
-            continue;
-        };
-        let Some((from, to)) = ends.split_once(" => ") else {
-            continue;
-        };
-        connectivity.add(
-            npguard_peer(from),
-            npguard_peer(to),
-            parse_npguard_conn(conn),
-        );
-    }
-    connectivity.canonical()
-}
-
-fn actual(case: &str) -> Result<BTreeMap<Key, Conn>, String> {
-    let dir = format!("{CORPUS}/tests/{case}");
-    let out = run_repo(&["connections", &dir, "--format", "json", "--quiet"]);
-    if out.code != 0 {
-        return Err(format!("exit {}: {}", out.code, out.stderr));
-    }
-    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let mut connectivity = Connectivity::default();
-    for connection in value["connections"].as_array().unwrap() {
-        connectivity.add(
-            cordon_peer(connection["from"].as_str().unwrap()),
-            cordon_peer(connection["to"].as_str().unwrap()),
-            parse_cordon_ports(connection["ports"].as_array().unwrap()),
-        );
-    }
-    Ok(connectivity.canonical())
-}
-
-/// The first few differences between two maps, for a readable failure.
-fn differences(expected: &BTreeMap<Key, Conn>, actual: &BTreeMap<Key, Conn>) -> Vec<String> {
-    let keys: BTreeSet<&Key> = expected.keys().chain(actual.keys()).collect();
-    let mut out = Vec::new();
-    for key in keys {
-        let (e, a) = (expected.get(key), actual.get(key));
-        if e != a {
-            out.push(format!("{key:?}: np-guard {e:?}, cordon {a:?}"));
-        }
-    }
-    out
+    Connectivity::read(&text, npguard_peer, parse_npguard_conn)
 }
 
 #[test]
@@ -239,9 +81,9 @@ fn every_npguard_case_agrees_or_is_named() {
     let mut failures = BTreeMap::new();
     for case in &cases {
         let expected = expected(case);
-        let problems = match actual(case) {
+        let problems = match connlist::cordon(&repo(), &format!("{CORPUS}/tests/{case}")) {
             Err(error) => vec![error],
-            Ok(actual) => differences(&expected, &actual),
+            Ok(actual) => connlist::differences("np-guard", &expected, &actual),
         };
         if !problems.is_empty() {
             failures.insert(case.clone(), problems);

@@ -129,6 +129,37 @@ spec:
     );
 }
 
+/// policyTypes defaults as the API server defaults it (SetDefaults_NetworkPolicy): an
+/// empty list as a missing one, and egress only for a non-empty list of egress rules.
+/// The first was a mismatch with NCA; in the second NCA isolates egress too.
+#[test]
+fn policy_types_default_as_the_api_server_defaults_them() {
+    let policy = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: empty-types, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: []
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: no-egress-rules, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{}]
+  egress: []
+";
+    let files = [("k8s/pods.yaml", PODS), ("k8s/policy.yaml", policy)];
+    // `policyTypes: []` is `[Ingress]`: the db admits nothing.
+    assert_eq!(pairs(&files, &["--to", "shop/db"]), Vec::<String>::new());
+    // `egress: []` without policyTypes governs ingress only: web still reaches out.
+    assert_eq!(
+        pairs(&files, &["--from", "shop/web"]),
+        ["shop/web -> internet any", "shop/web -> ops/tool any"]
+    );
+}
+
 #[test]
 fn policies_add_up_and_flows_point_at_the_rule() {
     let policy = "\

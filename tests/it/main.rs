@@ -12,6 +12,8 @@ mod cli;
 mod cut;
 // np-guard's corpus: `connections` against its expected connectivity lists.
 mod conformance;
+// Connectivity lists in canonical form, shared by the comparisons with np-guard and NCA.
+mod connlist;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
 // Reading a repository: ignore files, foreign documents, multi-document files.
@@ -30,6 +32,8 @@ mod gate;
 mod hostile;
 // Kubernetes manifests as input: policy semantics, locations, names, bad manifests.
 mod kubernetes;
+// `connections` against NCA 2.1.0 on random clusters, and on clusters with its recorded answers.
+mod nca;
 // The architect's queries in every format.
 mod queries;
 // The engine against a deliberately naive reference on random models.

@@ -784,23 +784,32 @@ impl Reader<'_> {
             return;
         };
         let pod_selector = self.selector(spec.value.get("podSelector"), "podSelector");
-        let types: Option<Vec<String>> = spec.value.get("policyTypes").map(|types| {
-            types
-                .value
-                .as_seq()
-                .iter()
-                .filter_map(|t| t.value.scalar_text())
-                .collect()
-        });
-        let has_egress = spec.value.get("egress").is_some_and(|e| !e.value.is_null());
+        // The API server defaults an empty policyTypes as it does a missing one.
+        let types: Option<Vec<String>> = spec
+            .value
+            .get("policyTypes")
+            .map(|types| {
+                types
+                    .value
+                    .as_seq()
+                    .iter()
+                    .filter_map(|t| t.value.scalar_text())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|types| !types.is_empty());
         // Without policyTypes, a policy governs ingress always, and egress when it has
-        // egress rules.
+        // egress rules: the API server counts them, so `egress: []` is no rule.
         let (ingress_type, egress_type) = match &types {
             Some(types) => (
                 types.iter().any(|t| t == "Ingress"),
                 types.iter().any(|t| t == "Egress"),
             ),
-            None => (true, has_egress),
+            None => (
+                true,
+                spec.value
+                    .get("egress")
+                    .is_some_and(|e| !e.value.as_seq().is_empty()),
+            ),
         };
         let ingress = ingress_type.then(|| self.rules(spec.value.get("ingress"), "from"));
         let egress = egress_type.then(|| self.rules(spec.value.get("egress"), "to"));
