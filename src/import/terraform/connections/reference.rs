@@ -11,7 +11,7 @@ use super::super::port_set::PortSet;
 use super::super::{
     nacls::Acls, network::Network, routing::Routing, security_groups::SecurityGroups,
 };
-use super::{End, Layers, classes};
+use super::{End, Layers, classes, pairwise};
 
 #[derive(Clone, Debug)]
 enum Peer {
@@ -289,23 +289,55 @@ fn probe_set(protocol: &str, port: u16) -> PortSet {
     PortSet::from_rule(protocol, i64::from(port), i64::from(port))
 }
 
+/// A plan with every layer read from it.
+struct Read {
+    plan: Plan,
+    network: Network,
+    groups: SecurityGroups,
+    acls: Acls,
+    routing: Routing,
+}
+
+impl Read {
+    fn new(text: &str) -> Read {
+        let plan = Plan::read("state.json", text, Side::Planned).unwrap();
+        let network = Network::read(&plan);
+        Read {
+            groups: SecurityGroups::read(&plan),
+            acls: Acls::read(&plan, &network),
+            routing: Routing::read(&plan),
+            network,
+            plan,
+        }
+    }
+
+    fn layers(&self) -> Layers<'_> {
+        Layers {
+            groups: &self.groups,
+            acls: &self.acls,
+            routing: &self.routing,
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn grouped_connections_match_the_naive_reference(layout in layout()) {
         let text = state(&layout);
-        let plan = Plan::read("state.json", &text, Side::Planned).unwrap();
-        let network = Network::read(&plan);
-        let layers = Layers {
-            groups: &SecurityGroups::read(&plan),
-            acls: &Acls::read(&plan, &network),
-            routing: &Routing::read(&plan),
-        };
-        let classes = classes(&network);
-        let connections = layers.connections(&classes);
+        let read = Read::new(&text);
+        let (plan, layers) = (&read.plan, read.layers());
+        let classes = classes(&read.network);
+        let grants = layers.grants(&classes);
         let index = |resource: usize| -> usize {
             plan.resource(resource).address.trim_start_matches("aws_instance.i").parse().unwrap()
+        };
+        let has = |ends: &[End], who: usize| {
+            ends.iter().any(|end| match end {
+                End::Class(k) => classes[*k].assets.iter().any(|a| index(*a) == who),
+                End::Internet => false,
+            })
         };
         for x in 0..layout.instances.len() {
             for y in 0..layout.instances.len() {
@@ -315,16 +347,37 @@ proptest! {
                 for &(protocol, port) in PROBES {
                     let expected = connected(&layout, x, y, protocol, port);
                     let probe = probe_set(protocol, port);
-                    let actual = connections.iter().any(|c| {
-                        let has = |end: End, who: usize| match end {
-                            End::Class(k) => classes[k].assets.iter().any(|a| index(*a) == who),
-                            End::Internet => false,
-                        };
-                        has(c.from, x) && has(c.to, y) && !c.ports.intersect(&probe).is_empty()
+                    let actual = grants.iter().any(|g| {
+                        has(&g.from, x) && has(&g.to, y) && !g.ports.intersect(&probe).is_empty()
                     });
                     prop_assert_eq!(actual, expected, "i{} -> i{} on {}/{}\n{}", x, y, protocol, port, text);
                 }
             }
         }
+    }
+
+    /// The grants, joined per pair of ends, say exactly what the pair-by-pair reading
+    /// says, over-approximations of classes included.
+    #[test]
+    fn grants_per_rule_match_the_pairwise_reading(layout in layout()) {
+        let text = state(&layout);
+        let read = Read::new(&text);
+        let layers = read.layers();
+        let classes = classes(&read.network);
+        let mut joined: std::collections::BTreeMap<(End, End), PortSet> = Default::default();
+        for grant in layers.grants(&classes) {
+            prop_assert!(!grant.ports.is_empty());
+            for from in &grant.from {
+                for to in &grant.to {
+                    // A class granted to itself says something only with two assets.
+                    if from == to && matches!(from, End::Class(k) if classes[*k].assets.len() < 2) {
+                        continue;
+                    }
+                    let ports = joined.entry((*from, *to)).or_default();
+                    *ports = ports.union(&grant.ports);
+                }
+            }
+        }
+        prop_assert_eq!(joined, pairwise::connections(&layers, &classes), "{}", text);
     }
 }
