@@ -18,7 +18,7 @@ mod security_groups;
 
 use std::collections::BTreeMap;
 
-use connections::{Class, End, Layers};
+use connections::{End, Layers};
 use nacls::Acls;
 use network::Network;
 pub use objects::Side;
@@ -413,10 +413,19 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     };
     let mut flows = Vec::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    // Each class's assets as selectors, written once: a class sits in many grants.
+    let selectors: Vec<Vec<At<String>>> = classes
+        .iter()
+        .map(|class| {
+            (class.assets.iter())
+                .map(|asset| at(plan.resource(*asset).address.clone(), 0))
+                .collect()
+        })
+        .collect();
     for grant in layers.grants(&classes) {
         let resource = plan.resource(grant.resource);
-        let from = end_list(plan, &classes, &grant.from);
-        let to = end_list(plan, &classes, &grant.to);
+        let from = end_list(&selectors, &grant.from);
+        let to = end_list(&selectors, &grant.to);
         // Named by the rule's resource and the first asset at each end, so that a
         // change elsewhere in the plan does not rename it and `diff` shows only what
         // changed; a rule whose grants share those gets them numbered.
@@ -469,19 +478,23 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     }
 }
 
-/// The assets of some ends, in order; `internet` for the internet.
-fn end_list(plan: &Plan, classes: &[Class], ends: &[End]) -> RawList {
-    let mut list = Vec::new();
+/// The assets of some ends, in order, from each class's `selectors`; `internet` for
+/// the internet.
+fn end_list(selectors: &[Vec<At<String>>], ends: &[End]) -> RawList {
+    let size = ends
+        .iter()
+        .map(|end| match end {
+            End::Class(index) => selectors.get(*index).map_or(0, Vec::len),
+            End::Internet => 1,
+        })
+        .sum();
+    let mut list = Vec::with_capacity(size);
     for end in ends {
         match end {
             End::Internet => list.push(at(crate::model::INTERNET.to_owned(), 0)),
-            End::Class(index) => list.extend(
-                classes
-                    .get(*index)
-                    .into_iter()
-                    .flat_map(|class| class.assets.iter())
-                    .map(|asset| at(plan.resource(*asset).address.clone(), 0)),
-            ),
+            End::Class(index) => {
+                list.extend_from_slice(selectors.get(*index).map_or(&[], Vec::as_slice))
+            }
         }
     }
     RawList(list)
