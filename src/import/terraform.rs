@@ -18,7 +18,7 @@ mod security_groups;
 
 use std::collections::BTreeMap;
 
-use connections::{Class, End, Layers};
+use connections::{End, Layers};
 use nacls::Acls;
 use network::Network;
 pub use objects::Side;
@@ -412,33 +412,42 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         routing: &routing,
     };
     let mut flows = Vec::new();
-    for connection in layers.connections(&classes) {
-        let resource = plan.resource(connection.resource);
-        // Named by the rule's resource and the first asset at each end (classes do not
-        // overlap, so the name is unique), so that a change elsewhere in the plan does
-        // not rename it and `diff` shows only what changed.
-        let label = |end| {
-            let list = end_list(plan, &classes, end).0;
-            match (list.first(), list.len()) {
-                (Some(first), 1) => first.value.clone(),
-                (Some(first), n) => format!("{} +{}", first.value, n - 1),
-                (None, _) => String::new(),
-            }
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    // Each class's assets as selectors, written once: a class sits in many grants.
+    let selectors: Vec<Vec<At<String>>> = classes
+        .iter()
+        .map(|class| {
+            (class.assets.iter())
+                .map(|asset| at(plan.resource(*asset).address.clone(), 0))
+                .collect()
+        })
+        .collect();
+    for grant in layers.grants(&classes) {
+        let resource = plan.resource(grant.resource);
+        let from = end_list(&selectors, &grant.from);
+        let to = end_list(&selectors, &grant.to);
+        // Named by the rule's resource and the first asset at each end, so that a
+        // change elsewhere in the plan does not rename it and `diff` shows only what
+        // changed; a rule whose grants share those gets them numbered.
+        let label = |list: &RawList| match (list.0.first(), list.0.len()) {
+            (Some(first), 1) => first.value.clone(),
+            (Some(first), n) => format!("{} +{}", first.value, n - 1),
+            (None, _) => String::new(),
         };
-        let name = format!(
-            "{}: {} -> {}",
-            resource.address,
-            label(connection.from),
-            label(connection.to)
-        );
+        let mut name = format!("{}: {} -> {}", resource.address, label(&from), label(&to));
+        let seen = names.entry(name.clone()).or_default();
+        *seen += 1;
+        if *seen > 1 {
+            name = format!("{name} #{seen}");
+        }
         flows.push(at(
             RawFlow {
                 name: Some(at(name, resource.line)),
-                from: at(end_list(plan, &classes, connection.from), resource.line),
-                to: at(end_list(plan, &classes, connection.to), resource.line),
+                from: at(from, resource.line),
+                to: at(to, resource.line),
                 ports: Some(at(
                     RawList(
-                        connection
+                        grant
                             .ports
                             .specs()
                             .into_iter()
@@ -469,18 +478,26 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     }
 }
 
-fn end_list(plan: &Plan, classes: &[Class], end: End) -> RawList {
-    match end {
-        End::Internet => RawList(vec![at(crate::model::INTERNET.to_owned(), 0)]),
-        End::Class(index) => RawList(
-            classes
-                .get(index)
-                .into_iter()
-                .flat_map(|class| class.assets.iter())
-                .map(|asset| at(plan.resource(*asset).address.clone(), 0))
-                .collect(),
-        ),
+/// The assets of some ends, in order, from each class's `selectors`; `internet` for
+/// the internet.
+fn end_list(selectors: &[Vec<At<String>>], ends: &[End]) -> RawList {
+    let size = ends
+        .iter()
+        .map(|end| match end {
+            End::Class(index) => selectors.get(*index).map_or(0, Vec::len),
+            End::Internet => 1,
+        })
+        .sum();
+    let mut list = Vec::with_capacity(size);
+    for end in ends {
+        match end {
+            End::Internet => list.push(at(crate::model::INTERNET.to_owned(), 0)),
+            End::Class(index) => {
+                list.extend_from_slice(selectors.get(*index).map_or(&[], Vec::as_slice))
+            }
+        }
     }
+    RawList(list)
 }
 
 #[cfg(test)]

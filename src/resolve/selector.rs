@@ -185,6 +185,17 @@ pub(crate) fn union<'t>(
         {
             return Ok(Selection::from_entities(model, vec![id]));
         }
+        // A plain name (importers write long lists of them) skips the list `resolve`
+        // allocates; `any` and tags keep their precedence over names.
+        let trimmed = text.trim();
+        if trimmed != ANY
+            && !trimmed.starts_with("tag:")
+            && let Some(&id) = resolver.names.get(trimmed)
+        {
+            all.push(id);
+            index += 1;
+            continue;
+        }
         match resolver.resolve(model, text) {
             Ok(entities) => all.extend(entities),
             Err(error) => errors.push((index, error)),

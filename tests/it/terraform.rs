@@ -368,10 +368,14 @@ fn diff_plan_reports_what_a_plan_opens() {
         .filter(|change| change["change"] == "added")
         .map(|change| change["name"].as_str().unwrap())
         .collect();
-    // Flows keep their names across the change, so only the new one shows.
+    // Flows keep their names across the change, so only the new rule's show: one flow
+    // per rule, and 0.0.0.0/0 admits the app tier as well as the internet.
     assert_eq!(
         added,
-        ["aws_vpc_security_group_ingress_rule.db_from_anywhere: internet -> aws_db_instance.main"]
+        [
+            "aws_vpc_security_group_ingress_rule.db_from_anywhere: aws_instance.app[0] +1 -> aws_db_instance.main",
+            "aws_vpc_security_group_ingress_rule.db_from_anywhere: internet -> aws_db_instance.main"
+        ]
     );
     // Without policies, the plan alone: the new flow is listed, nothing regresses.
     let out = run_repo(&["diff", "--plan", "examples/aws/plan-diff/plan.json"]);

@@ -1,8 +1,12 @@
 //! Which groups of assets may open connections to which, and on what ports, when every
 //! layer is asked: routing, the NACLs of both subnets (both ways, answers included), and
 //! the security groups of both ends. Assets are grouped by (subnets, security groups,
-//! public address) first, since every layer treats such assets alike, so the work and
-//! the flows grow with the number of groups, not with pairs of assets.
+//! public address) first, since every layer treats such assets alike. Then each
+//! security group rule is read once: it grants from every class it admits to every
+//! class that holds it, cut only where the other end's rules (`egress.rs`) or routing
+//! and the NACLs (`zones.rs`) answer differently. So the work and the flows grow with
+//! the rules, not with pairs of classes; `pairwise.rs` keeps the pair-by-pair reading
+//! as the tests' oracle.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +17,14 @@ use super::objects::Link;
 use super::port_set::PortSet;
 use super::routing::{Routing, Target};
 use super::security_groups::SecurityGroups;
+
+mod egress;
+mod members;
+mod zones;
+
+use egress::Egress;
+use members::Members;
+use zones::Zones;
 
 /// Assets that every layer treats alike.
 pub struct Class {
@@ -32,12 +44,15 @@ pub enum End {
     Internet,
 }
 
-/// A connection that every layer allows, and the resource whose rule allows it.
-pub struct Connection {
-    pub from: End,
-    pub to: End,
+/// What one rule allows: every end of `from` may open connections to every end of
+/// `to` on `ports`. Ends are sorted; a class may sit at both ends.
+#[derive(Debug)]
+pub struct Grant {
+    pub from: Vec<End>,
+    pub to: Vec<End>,
     pub ports: PortSet,
-    /// The resource to locate the flow at: the rule that admits it, else the target.
+    /// The resource to locate the flow at: the rule that allows it, else the class
+    /// end's first asset when no rule restricts either end.
     pub resource: usize,
 }
 
@@ -100,7 +115,6 @@ pub fn classes(network: &Network) -> Vec<Class> {
                 vpc,
                 endpoint: Endpoint {
                     ranges,
-                    groups: groups.clone(),
                     internet: false,
                 },
                 groups,
@@ -110,170 +124,113 @@ pub fn classes(network: &Network) -> Vec<Class> {
         .collect()
 }
 
+/// Part of a grant, before grants with the same location are joined.
+struct Rect {
+    from: Vec<usize>,
+    to: Vec<usize>,
+    ports: PortSet,
+}
+
 impl Layers<'_> {
-    /// Every connection between classes, and between classes and the internet.
-    pub fn connections(&self, classes: &[Class]) -> Vec<Connection> {
-        let mut out = Vec::new();
-        let internet = Endpoint::internet();
-        // Classes by security group, and those whose groups are unknown (they carry
-        // every group), so that a target admitting only some groups meets only those.
-        let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        let mut any_group = Vec::new();
-        for (index, class) in classes.iter().enumerate() {
-            match &class.groups {
-                Link::Known(list) => list
-                    .iter()
-                    .for_each(|group| by_group.entry(*group).or_default().push(index)),
-                Link::Unknown => any_group.push(index),
+    /// Every grant between classes, and between classes and the internet. For a pair of
+    /// classes, the union of the grants that join them is what the egress rules of one,
+    /// the ingress rules of the other, routing and the NACLs all allow together.
+    pub fn grants(&self, classes: &[Class]) -> Vec<Grant> {
+        let mut members = Members::new(classes);
+        let internet = members.internet();
+        let zones = Zones::new(self, classes);
+        let ingress = self.groups.rules(false);
+        let egress_rules = self.groups.rules(true);
+        let mut egress = Egress::new(&egress_rules, &mut members, classes);
+        let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
+        // Each ingress rule, from the ends it admits to the classes that hold it, on
+        // what the sources' egress rules allow towards them.
+        for rule in &ingress {
+            let targets = members.holders(rule.owner).to_vec();
+            if targets.is_empty() {
+                continue;
             }
-        }
-        let everyone: Vec<usize> = (0..classes.len()).collect();
-        for (b, to) in classes.iter().enumerate() {
-            if to.public
-                && let Some((ports, resource)) = self.inbound_from_internet(to, &internet)
-            {
-                out.push(Connection {
-                    from: End::Internet,
-                    to: End::Class(b),
-                    ports,
-                    resource,
-                });
-            }
-            if let Some((ports, resource)) = self.outbound_to_internet(to, &internet) {
-                out.push(Connection {
-                    from: End::Class(b),
-                    to: End::Internet,
-                    ports,
-                    resource,
-                });
-            }
-            let candidates = match self.groups.admitted(&to.groups) {
-                None => everyone.clone(),
-                Some((groups, prefixes)) => {
-                    let by_prefix = everyone.iter().copied().filter(|&index| {
-                        let endpoint = &classes[index].endpoint;
-                        prefixes.iter().any(|prefix| endpoint.meets(prefix))
-                    });
-                    let mut list: Vec<usize> = groups
-                        .iter()
-                        .filter_map(|group| by_group.get(group))
-                        .flatten()
-                        .chain(&any_group)
-                        .copied()
-                        .chain(by_prefix)
-                        .collect();
-                    list.sort_unstable();
-                    list.dedup();
-                    list
-                }
-            };
-            for a in candidates {
-                let Some(from) = classes.get(a) else {
-                    continue;
-                };
-                // An asset connecting to itself says nothing.
-                if a == b && from.assets.len() < 2 {
-                    continue;
-                }
-                if let Some((ports, resource)) = self.between(from, to) {
-                    out.push(Connection {
-                        from: End::Class(a),
-                        to: End::Class(b),
-                        ports,
-                        resource,
-                    });
+            let sources = members.admitted(&rule.admits);
+            let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
+            let to = cells(&targets, |b| (egress.profile(b), zones.col(b)));
+            for ((key, row), sources) in &from {
+                for ((profile, col), targets) in &to {
+                    let ports = rule
+                        .ports
+                        .intersect(zones.mask(*row, *col))
+                        .intersect(&egress.allowed(*key, *profile));
+                    push(&mut rects, rule.resource, sources, targets, ports, internet);
                 }
             }
         }
-        out.sort_by_key(|connection| (connection.from, connection.to));
-        out
-    }
-
-    fn between(&self, from: &Class, to: &Class) -> Option<(PortSet, usize)> {
-        let egress = self.groups.allowed(&from.groups, true, &to.endpoint);
-        let ingress = self.groups.allowed(&to.groups, false, &from.endpoint);
-        let wanted = egress.ports.intersect(&ingress.ports);
-        if wanted.is_empty() {
-            return None;
-        }
-        let mut ports = PortSet::empty();
-        for_pairs(&from.subnets, &to.subnets, |a, b| {
-            if !self.routed(a, from.vpc, &from.endpoint, b, to.vpc, &to.endpoint) {
-                return;
+        // Each egress rule, towards the ends that no ingress rule restricts.
+        for rule in &egress_rules {
+            let sources = members.holders(rule.owner).to_vec();
+            if sources.is_empty() {
+                continue;
             }
-            ports = ports.union(&self.through_acls(a, &from.endpoint, b, &to.endpoint, &wanted));
-        });
-        let resource = ingress
-            .resource
-            .or(egress.resource)
-            .or(to.assets.first().copied())?;
-        (!ports.is_empty()).then_some((ports, resource))
-    }
-
-    fn inbound_from_internet(&self, to: &Class, internet: &Endpoint) -> Option<(PortSet, usize)> {
-        let ingress = self.groups.allowed(&to.groups, false, internet);
-        if ingress.ports.is_empty() {
-            return None;
+            let mut targets = members.admitted(&rule.admits);
+            targets.retain(|&end| !members.is_ruled(end));
+            let from = cells(&sources, |a| zones.row(a));
+            let to = cells(&targets, |b| zones.col(b));
+            for (row, sources) in &from {
+                for (col, targets) in &to {
+                    let ports = rule.ports.intersect(zones.mask(*row, *col));
+                    push(&mut rects, rule.resource, sources, targets, ports, internet);
+                }
+            }
         }
-        let mut ports = PortSet::empty();
-        for_pairs(&[], &to.subnets, |_, b| {
-            let out = match b {
-                Some(b) => self.routing.targets(b, to.vpc, internet),
-                None => vec![Target::Unknown],
+        // No rule on either side: located at the class end's first asset.
+        let unruled = members.unruled().to_vec();
+        let from = cells(&unruled, |a| zones.row(a));
+        for &b in &unruled {
+            if b == internet {
+                for &a in &unruled {
+                    let Some(&first) = classes.get(a).and_then(|class| class.assets.first()) else {
+                        continue;
+                    };
+                    let ports = zones.mask(zones.row(a), zones.col(b)).clone();
+                    push(&mut rects, first, &[a], &[b], ports, internet);
+                }
+                continue;
+            }
+            let Some(&first) = classes.get(b).and_then(|class| class.assets.first()) else {
+                continue;
             };
-            if out
-                .iter()
-                .any(|t| matches!(t, Target::InternetGateway | Target::Unknown))
-            {
-                ports = ports.union(&self.through_acls(
-                    None,
-                    internet,
-                    b,
-                    &to.endpoint,
-                    &ingress.ports,
-                ));
+            for (row, sources) in &from {
+                let ports = zones.mask(*row, zones.col(b)).clone();
+                push(&mut rects, first, sources, &[b], ports, internet);
             }
-        });
-        let resource = ingress.resource.or(to.assets.first().copied())?;
-        (!ports.is_empty()).then_some((ports, resource))
-    }
-
-    fn outbound_to_internet(&self, from: &Class, internet: &Endpoint) -> Option<(PortSet, usize)> {
-        let egress = self.groups.allowed(&from.groups, true, internet);
-        if egress.ports.is_empty() {
-            return None;
         }
-        let mut ports = PortSet::empty();
-        for_pairs(&from.subnets, &[], |a, _| {
-            let out = match a {
-                Some(a) => self.routing.targets(a, from.vpc, internet),
-                None => vec![Target::Unknown],
-            };
-            // Out through a NAT gateway needs no public address; out through an
-            // internet gateway does.
-            let routed = out.iter().any(|target| match target {
-                Target::NatGateway | Target::Unknown => true,
-                Target::InternetGateway => from.public,
-                _ => false,
-            });
-            if routed {
-                ports = ports.union(&self.through_acls(
-                    a,
-                    &from.endpoint,
-                    None,
-                    internet,
-                    &egress.ports,
-                ));
+        let end = |index: usize| {
+            if index == internet {
+                End::Internet
+            } else {
+                End::Class(index)
             }
-        });
-        let resource = egress.resource.or(from.assets.first().copied())?;
-        (!ports.is_empty()).then_some((ports, resource))
+        };
+        let mut grants: Vec<Grant> = rects
+            .into_iter()
+            .flat_map(|(resource, list)| {
+                join(list, internet)
+                    .into_iter()
+                    .map(move |rect| (resource, rect))
+            })
+            .map(|(resource, rect)| Grant {
+                from: rect.from.into_iter().map(end).collect(),
+                to: rect.to.into_iter().map(end).collect(),
+                ports: rect.ports,
+                resource,
+            })
+            .collect();
+        grants.sort_by(|x, y| (&x.from, &x.to, x.resource).cmp(&(&y.from, &y.to, y.resource)));
+        grants
     }
 
     /// Whether packets from subnet `a` reach subnet `b` and answers come back: within a
     /// VPC the local route does it; across VPCs both sides need a route through a
     /// peering connection that joins them.
-    fn routed(
+    pub(super) fn routed(
         &self,
         a: Option<usize>,
         a_vpc: Option<usize>,
@@ -308,7 +265,7 @@ impl Layers<'_> {
 
     /// What crosses the NACLs between subnets `a` and `b` (either may be the internet,
     /// `None`), answers included. Traffic inside one subnet crosses no NACL.
-    fn through_acls(
+    pub(super) fn through_acls(
         &self,
         a: Option<usize>,
         a_end: &Endpoint,
@@ -333,7 +290,11 @@ impl Layers<'_> {
 
 /// Calls `visit` for each pair of subnets, `None` standing for "no subnet to check"
 /// when a side has none (the internet, or an asset whose subnet is unknown).
-fn for_pairs(a: &[usize], b: &[usize], mut visit: impl FnMut(Option<usize>, Option<usize>)) {
+pub(super) fn for_pairs(
+    a: &[usize],
+    b: &[usize],
+    mut visit: impl FnMut(Option<usize>, Option<usize>),
+) {
     let side = |list: &[usize]| -> Vec<Option<usize>> {
         if list.is_empty() {
             vec![None]
@@ -348,5 +309,77 @@ fn for_pairs(a: &[usize], b: &[usize], mut visit: impl FnMut(Option<usize>, Opti
     }
 }
 
+/// Ends grouped by `key`, each group in the order given.
+fn cells<K: Ord>(ends: &[usize], key: impl Fn(usize) -> K) -> BTreeMap<K, Vec<usize>> {
+    let mut out: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+    for &end in ends {
+        out.entry(key(end)).or_default().push(end);
+    }
+    out
+}
+
+/// Adds a part of a grant, the internet kept apart from classes at either end so that
+/// flows to and from it stay flows of their own (named after it, as before).
+fn push(
+    rects: &mut BTreeMap<usize, Vec<Rect>>,
+    resource: usize,
+    from: &[usize],
+    to: &[usize],
+    ports: PortSet,
+    internet: usize,
+) {
+    if ports.is_empty() {
+        return;
+    }
+    let split = |ends: &[usize]| {
+        let (world, classes): (Vec<usize>, Vec<usize>) =
+            ends.iter().partition(|&&end| end == internet);
+        [classes, world]
+    };
+    for from in split(from) {
+        for to in split(to) {
+            if !from.is_empty() && !to.is_empty() {
+                rects.entry(resource).or_default().push(Rect {
+                    from: from.clone(),
+                    to,
+                    ports: ports.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Joins the parts of one location's grants where that changes nothing: the same
+/// sources and ports (targets joined), then the same targets and ports (sources
+/// joined), then the same ends (ports joined). The internet joins no class.
+fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
+    let world = |ends: &[usize]| ends == [internet];
+    let mut by_from: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
+    for rect in list {
+        let key = (rect.from, rect.ports, world(&rect.to));
+        by_from.entry(key).or_default().extend(rect.to);
+    }
+    let mut by_to: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
+    for ((from, ports, _), mut to) in by_from {
+        to.sort_unstable();
+        to.dedup();
+        let key = (to, ports, world(&from));
+        by_to.entry(key).or_default().extend(from);
+    }
+    let mut by_ends: BTreeMap<(Vec<usize>, Vec<usize>), PortSet> = BTreeMap::new();
+    for ((to, ports, _), mut from) in by_to {
+        from.sort_unstable();
+        from.dedup();
+        let joined = by_ends.entry((from, to)).or_default();
+        *joined = joined.union(&ports);
+    }
+    by_ends
+        .into_iter()
+        .map(|((from, to), ports)| Rect { from, to, ports })
+        .collect()
+}
+
+#[cfg(test)]
+mod pairwise;
 #[cfg(test)]
 mod reference;

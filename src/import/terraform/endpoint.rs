@@ -1,17 +1,13 @@
-//! One side of a connection as every layer sees it: its addresses and its security
-//! groups, or the internet.
+//! One side of a connection as routing, the NACLs and prefix rules see it: its
+//! addresses, or the internet.
 
 use ipnet::IpNet;
-
-use super::objects::Link;
 
 /// Who is at one end of a connection.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     /// Its addresses: the assets' own when known, else their subnets'.
     pub ranges: Vec<IpNet>,
-    /// Its security groups, by resource index, or unknown.
-    pub groups: Link,
     /// Whether this is the internet, whose addresses are every public one.
     pub internet: bool,
 }
@@ -20,7 +16,6 @@ impl Endpoint {
     pub fn internet() -> Endpoint {
         Endpoint {
             ranges: vec![any_v4(), any_v6()],
-            groups: Link::Known(Vec::new()),
             internet: true,
         }
     }
@@ -50,19 +45,6 @@ impl Endpoint {
             return prefix.prefix_len() == 0;
         }
         !self.ranges.is_empty() && self.ranges.iter().all(|range| prefix.contains(range))
-    }
-
-    /// Whether this endpoint has a security group among `groups`.
-    pub fn has_group(&self, groups: &Link) -> bool {
-        if self.internet {
-            return false;
-        }
-        match (&self.groups, groups) {
-            (Link::Unknown, _) | (_, Link::Unknown) => true,
-            (Link::Known(mine), Link::Known(theirs)) => {
-                mine.iter().any(|group| theirs.contains(group))
-            }
-        }
     }
 }
 

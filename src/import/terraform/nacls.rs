@@ -98,6 +98,14 @@ impl Acls {
         acls
     }
 
+    /// Every prefix a rule names: what the ACLs ask of an endpoint's addresses, so that
+    /// endpoints that meet and lie within the same ones get the same answers.
+    pub fn prefixes(&self) -> impl Iterator<Item = IpNet> + '_ {
+        (self.acls.values())
+            .flat_map(|acl| acl.ingress.iter().chain(&acl.egress))
+            .filter_map(|rule| rule.prefix)
+    }
+
     /// What the ACL of `subnet` lets through for `wanted`, going out to (`egress`) or
     /// in from `peer`. A subnet with no ACL the plan describes has the default ACL,
     /// which allows everything.

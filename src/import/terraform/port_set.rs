@@ -3,7 +3,7 @@
 //! `PortSpec` lists.
 
 /// Inclusive port ranges, sorted and merged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Ranges(Vec<(u16, u16)>);
 
 impl Ranges {
@@ -75,7 +75,7 @@ impl Ranges {
 
 /// Traffic that a rule allows: TCP and UDP port ranges, ICMP, and every other protocol
 /// (ESP, GRE and the like) as one lump, since cordon's port syntax cannot name them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortSet {
     tcp: Ranges,
     udp: Ranges,
@@ -84,6 +84,13 @@ pub struct PortSet {
 }
 
 impl PortSet {
+    pub const EMPTY: PortSet = PortSet {
+        tcp: Ranges(Vec::new()),
+        udp: Ranges(Vec::new()),
+        icmp: false,
+        other: false,
+    };
+
     pub fn empty() -> Self {
         PortSet::default()
     }

@@ -106,6 +106,14 @@ impl Routing {
         routing
     }
 
+    /// Every prefix a route names: what routing asks of an endpoint's addresses.
+    pub fn prefixes(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.tables
+            .values()
+            .flatten()
+            .filter_map(|route| route.prefix)
+    }
+
     /// Where a subnet sends traffic for `peer`: the targets of the longest prefix that
     /// covers it, and of every longer one that covers part of it. Empty when only the
     /// local route (or nothing) matches. `None` for the table means the subnet uses its

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use serde_json::Value;
 
-use super::endpoint::{Endpoint, any_v4, any_v6};
+#[cfg(test)]
+use super::endpoint::Endpoint;
+use super::endpoint::{any_v4, any_v6};
 use super::network;
 use super::objects::{Link, Plan, array};
 use super::port_set::PortSet;
@@ -44,41 +46,115 @@ pub struct SecurityGroups {
     loose: Group,
 }
 
-impl SecurityGroups {
-    /// Whom `groups`' ingress rules may admit: members of some groups, or addresses in
-    /// some prefixes; `None` when the plan cannot say, so that any source may match.
-    /// Lets `connections` skip pairs that no rule can join.
-    pub fn admitted(&self, groups: &Link) -> Option<(Vec<usize>, Vec<IpNet>)> {
-        let Link::Known(list) = groups else {
-            return None;
+/// Whom one rule admits, as a test on the other end: by the groups it carries, or by
+/// its addresses. `allowed` asks it of one end; `connections` finds every end it admits
+/// at once.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Admits {
+    /// The rule names groups (or its own): an end whose groups are unknown may carry one.
+    pub by_group: bool,
+    /// One of those groups is unknown until apply: every end with groups may carry it.
+    pub any_group: bool,
+    /// The groups named, by resource index, sorted.
+    pub groups: Vec<usize>,
+    /// The prefixes named, sorted.
+    pub prefixes: Vec<IpNet>,
+}
+
+impl Admits {
+    fn of(rule: &Rule, owner: Option<usize>) -> Admits {
+        let mut admits = Admits {
+            by_group: false,
+            any_group: false,
+            groups: Vec::new(),
+            prefixes: Vec::new(),
         };
-        if list.is_empty() || !self.loose.ingress.is_empty() {
-            return None;
-        }
-        let mut admitted = Vec::new();
-        let mut prefixes = Vec::new();
-        for owner in list {
-            for rule in self.groups.get(owner).map_or(&[][..], |g| &g.ingress) {
-                if rule.ports.is_empty() {
-                    continue;
+        for peer in &rule.peers {
+            match peer {
+                Peer::Prefixes(list) => admits.prefixes.extend(list.iter().copied()),
+                Peer::Groups(link) => {
+                    admits.by_group = true;
+                    match link {
+                        Link::Known(list) => admits.groups.extend(list.iter().copied()),
+                        Link::Unknown => admits.any_group = true,
+                    }
                 }
-                for peer in &rule.peers {
-                    match peer {
-                        Peer::Groups(Link::Unknown) => return None,
-                        Peer::Prefixes(list) => prefixes.extend(list.iter().copied()),
-                        Peer::Groups(Link::Known(referenced)) => {
-                            admitted.extend(referenced.iter().copied());
-                        }
-                        Peer::Itself => admitted.push(*owner),
+                Peer::Itself => {
+                    admits.by_group = true;
+                    match owner {
+                        Some(owner) => admits.groups.push(owner),
+                        None => admits.any_group = true,
                     }
                 }
             }
         }
-        admitted.sort_unstable();
-        admitted.dedup();
-        prefixes.sort_unstable();
-        prefixes.dedup();
-        Some((admitted, prefixes))
+        admits.groups.sort_unstable();
+        admits.groups.dedup();
+        admits.prefixes.sort_unstable();
+        admits.prefixes.dedup();
+        admits
+    }
+
+    /// Whether `peer`, whose groups are `groups`, carries a group the rule names.
+    #[cfg(test)]
+    fn by_group(&self, peer: &Endpoint, groups: &Link) -> bool {
+        if !self.by_group || peer.internet {
+            return false;
+        }
+        match groups {
+            Link::Unknown => true,
+            Link::Known(mine) => {
+                self.any_group
+                    || mine
+                        .iter()
+                        .any(|group| self.groups.binary_search(group).is_ok())
+            }
+        }
+    }
+
+    /// Whether a prefix the rule names covers some address of `peer`.
+    #[cfg(test)]
+    fn by_prefix(&self, peer: &Endpoint) -> bool {
+        self.prefixes.iter().any(|prefix| peer.meets(prefix))
+    }
+}
+
+/// One rule as `connections` reads it.
+pub struct RuleView<'a> {
+    /// The group that holds it; `None` when the plan cannot name it (any group).
+    pub owner: Option<usize>,
+    pub ports: &'a PortSet,
+    pub admits: Admits,
+    /// The resource that wrote the rule.
+    pub resource: usize,
+}
+
+impl SecurityGroups {
+    /// Every rule one way (`egress`) that allows some traffic: the groups' in index
+    /// order, then the loose ones.
+    pub fn rules(&self, egress: bool) -> Vec<RuleView<'_>> {
+        fn pick(group: &Group, egress: bool) -> impl Iterator<Item = &Rule> {
+            let list = if egress {
+                &group.egress
+            } else {
+                &group.ingress
+            };
+            list.iter().filter(|rule| !rule.ports.is_empty())
+        }
+        let owned = self
+            .groups
+            .iter()
+            .flat_map(|(owner, group)| pick(group, egress).map(|rule| (Some(*owner), rule)));
+        let loose = pick(&self.loose, egress).map(|rule| (None, rule));
+        owned
+            .chain(loose)
+            .map(|(owner, rule)| RuleView {
+                owner,
+                ports: &rule.ports,
+                admits: Admits::of(rule, owner),
+                resource: rule.resource,
+            })
+            .collect()
     }
 
     /// The resources of rules whose group the plan cannot name, for warnings.
@@ -91,12 +167,6 @@ impl SecurityGroups {
         list.dedup();
         list
     }
-}
-
-/// What a set of groups allows one way, and the resource of the first rule that does.
-pub struct Allowed {
-    pub ports: PortSet,
-    pub resource: Option<usize>,
 }
 
 impl SecurityGroups {
@@ -190,40 +260,29 @@ impl SecurityGroups {
         }
     }
 
-    /// What `groups` allow towards (`egress`) or from `peer`. No known group at all
+    /// What `groups` allow towards (`egress`) or from `peer`, whose groups are
+    /// `peer_groups`: the end-by-end reading that `connections`' oracle keeps. No known group at all
     /// (an asset whose groups the plan cannot name, or the VPC's default group that the
     /// plan does not describe) allows everything: over-approximating, never under.
-    pub fn allowed(&self, groups: &Link, egress: bool, peer: &Endpoint) -> Allowed {
+    #[cfg(test)]
+    pub fn allowed(
+        &self,
+        groups: &Link,
+        egress: bool,
+        peer: &Endpoint,
+        peer_groups: &Link,
+    ) -> PortSet {
         let list = match groups {
             Link::Known(list) if !list.is_empty() => list,
-            _ => {
-                return Allowed {
-                    ports: PortSet::all(),
-                    resource: None,
-                };
-            }
+            _ => return PortSet::all(),
         };
         let mut ports = PortSet::empty();
-        // The rule a flow is located at: one that names the peer's group before one
-        // that only covers its addresses, since it says more about intent; then the
-        // first resource.
-        let mut best: Option<(bool, usize)> = None;
         let mut consider = |rule: &Rule, owner: Option<usize>| {
-            let by_group = rule.peers.iter().any(|p| match p {
-                Peer::Prefixes(_) => false,
-                Peer::Groups(groups) => peer.has_group(groups),
-                Peer::Itself => {
-                    peer.has_group(&owner.map_or(Link::Unknown, |o| Link::Known(vec![o])))
-                }
-            });
-            let by_prefix = rule.peers.iter().any(|p| match p {
-                Peer::Prefixes(prefixes) => prefixes.iter().any(|prefix| peer.meets(prefix)),
-                _ => false,
-            });
+            let admits = Admits::of(rule, owner);
+            let by_group = admits.by_group(peer, peer_groups);
+            let by_prefix = admits.by_prefix(peer);
             if (by_group || by_prefix) && !rule.ports.is_empty() {
                 ports = ports.union(&rule.ports);
-                let key = (!by_group, rule.resource);
-                best = Some(best.map_or(key, |b| b.min(key)));
             }
         };
         for owner in list {
@@ -242,10 +301,7 @@ impl SecurityGroups {
             &self.loose.ingress
         };
         loose.iter().for_each(|rule| consider(rule, None));
-        Allowed {
-            ports,
-            resource: best.map(|(_, resource)| resource),
-        }
+        ports
     }
 }
 

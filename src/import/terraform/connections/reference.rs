@@ -1,7 +1,9 @@
-//! A naive reference for `connections`: random VPC layouts (subnets, NACLs, security
-//! groups with group references and `self`, instances), each asset pair and port probed
-//! one by one, straight from the AWS documentation's rules, and compared with the
-//! importer's grouped flows.
+//! A naive reference for `connections`: random VPC layouts (subnets, NACLs, routes to
+//! internet and NAT gateways, public addresses, security groups with group references,
+//! `self` and single hosts, instances), each asset pair and port probed one by one,
+//! straight from the AWS documentation's rules, and compared with the importer's
+//! grants; and the same grants joined per pair, compared with the pairwise oracle
+//! (internet included, and host rules that cover part of a class).
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -11,7 +13,7 @@ use super::super::port_set::PortSet;
 use super::super::{
     nacls::Acls, network::Network, routing::Routing, security_groups::SecurityGroups,
 };
-use super::{End, Layers, classes};
+use super::{End, Layers, classes, pairwise};
 
 #[derive(Clone, Debug)]
 enum Peer {
@@ -19,6 +21,9 @@ enum Peer {
     Anywhere,
     Group(usize),
     Itself,
+    /// One instance's address (by index, modulo their number): a prefix that may cover
+    /// part of a class, which only the pairwise oracle is asked about.
+    Host(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -46,6 +51,10 @@ struct Layout {
     groups: Vec<(Vec<SgRule>, Vec<SgRule>)>,
     /// Per instance, (subnet, groups).
     instances: Vec<(usize, Vec<usize>)>,
+    /// Per instance, whether it has a public address.
+    public: Vec<bool>,
+    /// Per subnet, its default route: none, an internet gateway or a NAT gateway.
+    routes: Vec<u8>,
 }
 
 const PROBES: &[(&str, u16)] = &[
@@ -71,17 +80,20 @@ fn ports() -> impl Strategy<Value = (i64, i64)> {
     ]
 }
 
-fn layout() -> impl Strategy<Value = Layout> {
-    (1usize..=3, 1usize..=3).prop_flat_map(|(subnets, groups)| {
+/// Random layouts; `hosts` adds rules naming one instance's address.
+fn layout(hosts: bool) -> impl Strategy<Value = Layout> {
+    (1usize..=3, 1usize..=3).prop_flat_map(move |(subnets, groups)| {
         let sg_rule = move || {
+            let host = if hosts { 4 } else { 0 };
             (
                 protocol(),
                 ports(),
                 prop_oneof![
-                    (0..subnets).prop_map(Peer::Subnet),
-                    Just(Peer::Anywhere),
-                    (0..groups).prop_map(Peer::Group),
-                    Just(Peer::Itself),
+                    4 => (0..subnets).prop_map(Peer::Subnet),
+                    4 => Just(Peer::Anywhere),
+                    4 => (0..groups).prop_map(Peer::Group),
+                    4 => Just(Peer::Itself),
+                    host => (0usize..6).prop_map(Peer::Host),
                 ],
             )
                 .prop_map(|(protocol, ports, peer)| SgRule {
@@ -123,17 +135,21 @@ fn layout() -> impl Strategy<Value = Layout> {
                 (
                     0..subnets,
                     proptest::collection::btree_set(0..groups, 1..=2),
+                    any::<bool>(),
                 ),
                 2..6,
             ),
+            proptest::collection::vec(0u8..3, subnets),
         )
-            .prop_map(|(acls, groups, instances)| Layout {
+            .prop_map(|(acls, groups, instances, routes)| Layout {
                 acls,
                 groups,
+                public: instances.iter().map(|(_, _, public)| *public).collect(),
                 instances: instances
                     .into_iter()
-                    .map(|(subnet, groups)| (subnet, groups.into_iter().collect()))
+                    .map(|(subnet, groups, _)| (subnet, groups.into_iter().collect()))
                     .collect(),
+                routes,
             })
     })
 }
@@ -144,6 +160,11 @@ fn subnet_cidr(subnet: usize) -> String {
 
 fn ip(layout: &Layout, instance: usize) -> String {
     format!("10.0.{}.{}", layout.instances[instance].0, 10 + instance)
+}
+
+/// The host prefix of the instance that `Peer::Host(index)` names.
+fn host(layout: &Layout, index: usize) -> String {
+    format!("{}/32", ip(layout, index % layout.instances.len()))
 }
 
 /// The layout as a state, ids known, in the shape `terraform show -json` writes.
@@ -175,6 +196,7 @@ fn state(layout: &Layout) -> String {
                         Peer::Anywhere => (vec!["0.0.0.0/0".to_owned()], vec![], false),
                         Peer::Group(other) => (vec![], vec![format!("sg-{other}")], false),
                         Peer::Itself => (vec![], vec![], true),
+                        Peer::Host(h) => (vec![host(layout, h)], vec![], false),
                     };
                     json!({"protocol": r.protocol, "from_port": r.ports.0, "to_port": r.ports.1,
                     "cidr_blocks": cidrs, "ipv6_cidr_blocks": [], "prefix_list_ids": [],
@@ -192,7 +214,34 @@ fn state(layout: &Layout) -> String {
         resources.push(json!({"address": format!("aws_instance.i{i}"), "mode": "managed", "type": "aws_instance",
             "values": {"id": format!("i-{i}"), "subnet_id": format!("subnet-{subnet}"), "private_ip": ip(layout, i),
                 "vpc_security_group_ids": groups.iter().map(|g| format!("sg-{g}")).collect::<Vec<_>>(),
-                "associate_public_ip_address": false}}));
+                "associate_public_ip_address": layout.public[i]}}));
+    }
+    if layout.routes.iter().any(|route| *route > 0) {
+        resources.push(
+            json!({"address": "aws_internet_gateway.main", "mode": "managed",
+            "type": "aws_internet_gateway", "values": {"id": "igw-1", "vpc_id": "vpc-1"}}),
+        );
+        resources.push(json!({"address": "aws_nat_gateway.main", "mode": "managed",
+            "type": "aws_nat_gateway", "values": {"id": "nat-1", "subnet_id": "subnet-0"}}));
+    }
+    for (s, route) in layout.routes.iter().enumerate() {
+        let (gateway, nat) = match route {
+            1 => ("igw-1", ""),
+            2 => ("", "nat-1"),
+            _ => continue,
+        };
+        resources.push(
+            json!({"address": format!("aws_route_table.s{s}"), "mode": "managed",
+            "type": "aws_route_table", "values": {"id": format!("rtb-{s}"), "vpc_id": "vpc-1",
+                "route": [{"cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "", "gateway_id": gateway,
+                    "nat_gateway_id": nat, "vpc_peering_connection_id": ""}]}}),
+        );
+        resources.push(
+            json!({"address": format!("aws_route_table_association.s{s}"),
+            "mode": "managed", "type": "aws_route_table_association",
+            "values": {"id": format!("rtbassoc-{s}"), "subnet_id": format!("subnet-{s}"),
+                "route_table_id": format!("rtb-{s}")}}),
+        );
     }
     json!({"format_version": "1.0", "terraform_version": "1.6.6",
         "values": {"root_module": {"resources": resources}}})
@@ -230,6 +279,7 @@ fn sg(layout: &Layout, me: usize, egress: bool, peer: usize, protocol: &str, por
                     Peer::Anywhere => true,
                     Peer::Group(other) => peer_groups.contains(&other),
                     Peer::Itself => peer_groups.contains(&g),
+                    Peer::Host(h) => format!("{}/32", ip(layout, peer)) == host(layout, h),
                 }
         })
     })
@@ -289,23 +339,55 @@ fn probe_set(protocol: &str, port: u16) -> PortSet {
     PortSet::from_rule(protocol, i64::from(port), i64::from(port))
 }
 
+/// A plan with every layer read from it.
+struct Read {
+    plan: Plan,
+    network: Network,
+    groups: SecurityGroups,
+    acls: Acls,
+    routing: Routing,
+}
+
+impl Read {
+    fn new(text: &str) -> Read {
+        let plan = Plan::read("state.json", text, Side::Planned).unwrap();
+        let network = Network::read(&plan);
+        Read {
+            groups: SecurityGroups::read(&plan),
+            acls: Acls::read(&plan, &network),
+            routing: Routing::read(&plan),
+            network,
+            plan,
+        }
+    }
+
+    fn layers(&self) -> Layers<'_> {
+        Layers {
+            groups: &self.groups,
+            acls: &self.acls,
+            routing: &self.routing,
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn grouped_connections_match_the_naive_reference(layout in layout()) {
+    fn grouped_connections_match_the_naive_reference(layout in layout(false)) {
         let text = state(&layout);
-        let plan = Plan::read("state.json", &text, Side::Planned).unwrap();
-        let network = Network::read(&plan);
-        let layers = Layers {
-            groups: &SecurityGroups::read(&plan),
-            acls: &Acls::read(&plan, &network),
-            routing: &Routing::read(&plan),
-        };
-        let classes = classes(&network);
-        let connections = layers.connections(&classes);
+        let read = Read::new(&text);
+        let (plan, layers) = (&read.plan, read.layers());
+        let classes = classes(&read.network);
+        let grants = layers.grants(&classes);
         let index = |resource: usize| -> usize {
             plan.resource(resource).address.trim_start_matches("aws_instance.i").parse().unwrap()
+        };
+        let has = |ends: &[End], who: usize| {
+            ends.iter().any(|end| match end {
+                End::Class(k) => classes[*k].assets.iter().any(|a| index(*a) == who),
+                End::Internet => false,
+            })
         };
         for x in 0..layout.instances.len() {
             for y in 0..layout.instances.len() {
@@ -315,16 +397,37 @@ proptest! {
                 for &(protocol, port) in PROBES {
                     let expected = connected(&layout, x, y, protocol, port);
                     let probe = probe_set(protocol, port);
-                    let actual = connections.iter().any(|c| {
-                        let has = |end: End, who: usize| match end {
-                            End::Class(k) => classes[k].assets.iter().any(|a| index(*a) == who),
-                            End::Internet => false,
-                        };
-                        has(c.from, x) && has(c.to, y) && !c.ports.intersect(&probe).is_empty()
+                    let actual = grants.iter().any(|g| {
+                        has(&g.from, x) && has(&g.to, y) && !g.ports.intersect(&probe).is_empty()
                     });
                     prop_assert_eq!(actual, expected, "i{} -> i{} on {}/{}\n{}", x, y, protocol, port, text);
                 }
             }
         }
+    }
+
+    /// The grants, joined per pair of ends, say exactly what the pair-by-pair reading
+    /// says, over-approximations of classes included.
+    #[test]
+    fn grants_per_rule_match_the_pairwise_reading(layout in layout(true)) {
+        let text = state(&layout);
+        let read = Read::new(&text);
+        let layers = read.layers();
+        let classes = classes(&read.network);
+        let mut joined: std::collections::BTreeMap<(End, End), PortSet> = Default::default();
+        for grant in layers.grants(&classes) {
+            prop_assert!(!grant.ports.is_empty());
+            for from in &grant.from {
+                for to in &grant.to {
+                    // A class granted to itself says something only with two assets.
+                    if from == to && matches!(from, End::Class(k) if classes[*k].assets.len() < 2) {
+                        continue;
+                    }
+                    let ports = joined.entry((*from, *to)).or_default();
+                    *ports = ports.union(&grant.ports);
+                }
+            }
+        }
+        prop_assert_eq!(joined, pairwise::connections(&layers, &classes), "{}", text);
     }
 }

@@ -1,0 +1,199 @@
+//! Zones: classes that routing and the NACLs cannot tell apart (the same subnets, VPC
+//! and public address, and addresses that meet and lie within the same route and NACL
+//! prefixes, which is all those layers ask of an address), and what those layers let
+//! through between each pair of zones. Both layers decide port by port (a port passes
+//! or not whatever else is asked with it; answers to TCP and UDP pass or not for the
+//! protocol as a whole), so one mask per pair of zones, intersected with what the
+//! security groups allow, is the answer for every pair of classes in them.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use super::super::endpoint::Endpoint;
+use super::super::port_set::PortSet;
+use super::super::routing::Target;
+use super::{Class, Layers, for_pairs};
+
+/// One end of a zone pair: a class standing for its zone, or the internet.
+#[derive(Clone, Copy)]
+enum Spot<'c> {
+    Class(&'c Class),
+    Internet,
+}
+
+pub struct Zones {
+    /// Per end (classes, then the internet): its row, shared by zones whose masks
+    /// towards every zone are the same.
+    row: Vec<usize>,
+    /// Per end: its column, shared by zones whose masks from every zone are the same.
+    col: Vec<usize>,
+    /// Per row, per column.
+    masks: Vec<Vec<PortSet>>,
+}
+
+impl Zones {
+    pub fn new(layers: &Layers, classes: &[Class]) -> Zones {
+        let mut prefixes: Vec<IpNet> = layers
+            .acls
+            .prefixes()
+            .chain(layers.routing.prefixes())
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        type Key<'k> = (&'k [usize], Option<usize>, bool, Vec<(bool, bool)>);
+        let mut ids: BTreeMap<Key, usize> = BTreeMap::new();
+        let mut spots: Vec<Spot> = Vec::new();
+        let mut zone: Vec<usize> = classes
+            .iter()
+            .map(|class| {
+                let profile = prefixes
+                    .iter()
+                    .map(|p| (class.endpoint.meets(p), class.endpoint.within(p)))
+                    .collect();
+                let key = (class.subnets.as_slice(), class.vpc, class.public, profile);
+                let next = ids.len();
+                *ids.entry(key).or_insert_with(|| {
+                    spots.push(Spot::Class(class));
+                    next
+                })
+            })
+            .collect();
+        zone.push(spots.len());
+        spots.push(Spot::Internet);
+        let internet = Endpoint::internet();
+        let table: Vec<Vec<PortSet>> = spots
+            .iter()
+            .map(|from| {
+                let to = spots.iter().map(|to| mask(layers, &internet, *from, *to));
+                to.collect()
+            })
+            .collect();
+        // Zones with the same masks share a row (or a column), so that the grants of one
+        // rule split only where the answers differ.
+        let mut rows: BTreeMap<&Vec<PortSet>, usize> = BTreeMap::new();
+        let row_of: Vec<usize> = table
+            .iter()
+            .map(|row| {
+                let next = rows.len();
+                *rows.entry(row).or_insert(next)
+            })
+            .collect();
+        let columns: Vec<Vec<PortSet>> = (0..spots.len())
+            .map(|c| table.iter().map(|row| row[c].clone()).collect())
+            .collect();
+        let mut cols: BTreeMap<&Vec<PortSet>, usize> = BTreeMap::new();
+        let col_of: Vec<usize> = columns
+            .iter()
+            .map(|column| {
+                let next = cols.len();
+                *cols.entry(column).or_insert(next)
+            })
+            .collect();
+        let mut masks = vec![vec![PortSet::empty(); cols.len()]; rows.len()];
+        for (z, row) in table.iter().enumerate() {
+            for (c, ports) in row.iter().enumerate() {
+                masks[row_of[z]][col_of[c]] = ports.clone();
+            }
+        }
+        Zones {
+            row: zone.iter().map(|z| row_of[*z]).collect(),
+            col: zone.iter().map(|z| col_of[*z]).collect(),
+            masks,
+        }
+    }
+
+    pub fn row(&self, end: usize) -> usize {
+        self.row.get(end).copied().unwrap_or_default()
+    }
+
+    pub fn col(&self, end: usize) -> usize {
+        self.col.get(end).copied().unwrap_or_default()
+    }
+
+    /// What routing and the NACLs let through from a row to a column.
+    pub fn mask(&self, row: usize, col: usize) -> &PortSet {
+        static EMPTY: PortSet = PortSet::EMPTY;
+        self.masks
+            .get(row)
+            .and_then(|row| row.get(col))
+            .unwrap_or(&EMPTY)
+    }
+}
+
+/// What routing and the NACLs let through from one zone to another, every port asked.
+fn mask(layers: &Layers, internet: &Endpoint, from: Spot, to: Spot) -> PortSet {
+    match (from, to) {
+        (Spot::Internet, Spot::Internet) => PortSet::empty(),
+        (Spot::Internet, Spot::Class(to)) if to.public => inbound(layers, internet, to),
+        (Spot::Internet, Spot::Class(_)) => PortSet::empty(),
+        (Spot::Class(from), Spot::Internet) => outbound(layers, internet, from),
+        (Spot::Class(from), Spot::Class(to)) => between(layers, from, to),
+    }
+}
+
+fn between(layers: &Layers, from: &Class, to: &Class) -> PortSet {
+    let all = PortSet::all();
+    let mut ports = PortSet::empty();
+    for_pairs(&from.subnets, &to.subnets, |a, b| {
+        if layers.routed(a, from.vpc, &from.endpoint, b, to.vpc, &to.endpoint) {
+            ports = ports.union(&layers.through_acls(a, &from.endpoint, b, &to.endpoint, &all));
+        }
+    });
+    ports
+}
+
+fn inbound(layers: &Layers, internet: &Endpoint, to: &Class) -> PortSet {
+    let all = PortSet::all();
+    let mut ports = PortSet::empty();
+    for_pairs(&[], &to.subnets, |_, b| {
+        if layers.reached_from_internet(b, to.vpc) {
+            ports = ports.union(&layers.through_acls(None, internet, b, &to.endpoint, &all));
+        }
+    });
+    ports
+}
+
+fn outbound(layers: &Layers, internet: &Endpoint, from: &Class) -> PortSet {
+    let all = PortSet::all();
+    let mut ports = PortSet::empty();
+    for_pairs(&from.subnets, &[], |a, _| {
+        if layers.reaches_internet(a, from.vpc, from.public) {
+            ports = ports.union(&layers.through_acls(a, &from.endpoint, None, internet, &all));
+        }
+    });
+    ports
+}
+
+impl Layers<'_> {
+    /// Whether subnet `b` (`None`: unknown) is reached from the internet: through an
+    /// internet gateway, or a route the plan cannot name.
+    pub(super) fn reached_from_internet(&self, b: Option<usize>, vpc: Option<usize>) -> bool {
+        let targets = match b {
+            Some(b) => self.routing.targets(b, vpc, &Endpoint::internet()),
+            None => vec![Target::Unknown],
+        };
+        targets
+            .iter()
+            .any(|t| matches!(t, Target::InternetGateway | Target::Unknown))
+    }
+
+    /// Whether subnet `a` (`None`: unknown) reaches the internet. Out through a NAT
+    /// gateway needs no public address; out through an internet gateway does.
+    pub(super) fn reaches_internet(
+        &self,
+        a: Option<usize>,
+        vpc: Option<usize>,
+        public: bool,
+    ) -> bool {
+        let targets = match a {
+            Some(a) => self.routing.targets(a, vpc, &Endpoint::internet()),
+            None => vec![Target::Unknown],
+        };
+        targets.iter().any(|target| match target {
+            Target::NatGateway | Target::Unknown => true,
+            Target::InternetGateway => public,
+            _ => false,
+        })
+    }
+}
