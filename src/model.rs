@@ -323,17 +323,17 @@ impl Credential {
 
 #[derive(Clone, Debug)]
 pub struct Flow {
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
     pub from: Selection,
     pub to: Selection,
     /// Never empty: a flow without `ports` allows `any`.
-    pub ports: Vec<PortSpec>,
-    pub auth: Vec<CredentialId>,
+    pub ports: Box<[PortSpec]>,
+    pub auth: Box<[CredentialId]>,
     /// `None` for the default, `network`: see [`Flow::kind`].
-    pub kind: Option<String>,
-    pub description: Option<String>,
-    pub owner: Option<String>,
-    pub ticket: Option<String>,
+    pub kind: Option<Box<str>>,
+    pub description: Option<Box<str>>,
+    pub owner: Option<Box<str>>,
+    pub ticket: Option<Box<str>>,
     pub location: Location,
 }
 
@@ -620,7 +620,7 @@ impl Model {
     pub fn flow_label(&self, id: FlowId) -> String {
         let flow = self.flow(id);
         match &flow.name {
-            Some(name) => name.clone(),
+            Some(name) => name.to_string(),
             None => self.sources.file_line(flow.location).to_string(),
         }
     }

@@ -352,15 +352,15 @@ fn flow(
     auth.dedup();
     let (from, to) = (from?, to?);
     (cx.diagnostics.len() == errors_before).then(|| Flow {
-        name: raw.name.as_ref().map(|name| name.value.clone()),
+        name: raw.name.as_ref().map(|name| name.value.as_str().into()),
         from,
         to,
-        ports,
-        auth,
-        kind: raw.kind.clone(),
-        description: raw.description.clone(),
-        owner: raw.owner.clone(),
-        ticket: raw.ticket.clone(),
+        ports: ports.into_boxed_slice(),
+        auth: auth.into_boxed_slice(),
+        kind: raw.kind.as_deref().map(Box::from),
+        description: raw.description.as_deref().map(Box::from),
+        owner: raw.owner.as_deref().map(Box::from),
+        ticket: raw.ticket.as_deref().map(Box::from),
         location: at,
     })
 }
