@@ -58,8 +58,11 @@ fn parse() -> Vec<ParsedFile> {
 
 #[divan::bench(sample_count = 10)]
 fn resolve(bencher: divan::Bencher) {
-    let files = parsed();
-    bencher.bench(|| cordon::resolve::resolve(&files).expect("resolve"));
+    // Each sample resolves fresh files, since resolving consumes their flows as `check`
+    // does.
+    bencher
+        .with_inputs(parsed)
+        .bench_local_refs(|files| cordon::resolve::resolve(files, true).expect("resolve"));
 }
 
 #[divan::bench(sample_count = 10)]

@@ -318,7 +318,10 @@ fn flows(model: &Model) -> Inventory {
                 }
             );
             // An unnamed flow is known by what it allows, since its line moves.
-            let key = flow.name.clone().unwrap_or_else(|| description.clone());
+            let key = flow
+                .name
+                .as_deref()
+                .map_or_else(|| description.clone(), str::to_owned);
             let location = model.sources.file_line(flow.location).to_string();
             (key, (description, location))
         })

@@ -99,13 +99,58 @@ impl Entity {
 /// A set of entities that is closed downwards (an entity selected means everything inside
 /// it is selected), kept as its outermost members. A flow between two groups thus stays
 /// one edge per outermost member instead of one per pair of leaves.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default)]
 pub struct Selection {
-    /// Sorted, without repeats, none inside another.
+    /// The roots, sorted, without repeats, none inside another; with their subtrees as
+    /// pre-order ranges, sorted: membership is one binary search however deep the
+    /// containment tree is.
+    roots: Roots,
+}
+
+/// A selection's roots and spans. Most flows name one entity at each end, so a single
+/// root is kept inline: a million flows then need no allocation for their ends, and
+/// a selection costs 16 bytes instead of two vectors' 48 and their two allocations.
+#[derive(Clone, Debug, Default)]
+enum Roots {
+    #[default]
+    Empty,
+    One(EntityId, Span),
+    Many(Box<ManyRoots>),
+}
+
+#[derive(Clone, Debug)]
+struct ManyRoots {
     roots: Vec<EntityId>,
-    /// The roots' subtrees as pre-order ranges, sorted: membership is one binary search
-    /// however deep the containment tree is.
     spans: Vec<Span>,
+}
+
+// Selections compare, order and hash as their roots and spans would, as the two
+// vectors they once were did.
+impl PartialEq for Selection {
+    fn eq(&self, other: &Self) -> bool {
+        (self.roots(), self.spans()) == (other.roots(), other.spans())
+    }
+}
+
+impl Eq for Selection {}
+
+impl PartialOrd for Selection {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Selection {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.roots(), self.spans()).cmp(&(other.roots(), other.spans()))
+    }
+}
+
+impl std::hash::Hash for Selection {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.roots().hash(state);
+        self.spans().hash(state);
+    }
 }
 
 impl Selection {
@@ -131,17 +176,37 @@ impl Selection {
 
     /// A selection of roots that are known to be sorted, distinct and none inside another.
     fn of_roots(model: &Model, roots: Vec<EntityId>) -> Selection {
-        let mut spans: Vec<Span> = roots.iter().map(|&root| model.span(root)).collect();
-        spans.sort_unstable();
-        Selection { roots, spans }
+        let roots = match roots[..] {
+            [] => Roots::Empty,
+            [root] => Roots::One(root, model.span(root)),
+            _ => {
+                let mut spans: Vec<Span> = roots.iter().map(|&root| model.span(root)).collect();
+                spans.sort_unstable();
+                Roots::Many(Box::new(ManyRoots { roots, spans }))
+            }
+        };
+        Selection { roots }
     }
 
     pub fn roots(&self) -> &[EntityId] {
-        &self.roots
+        match &self.roots {
+            Roots::Empty => &[],
+            Roots::One(root, _) => std::slice::from_ref(root),
+            Roots::Many(many) => &many.roots,
+        }
+    }
+
+    /// The roots' subtrees, sorted.
+    fn spans(&self) -> &[Span] {
+        match &self.roots {
+            Roots::Empty => &[],
+            Roots::One(_, span) => std::slice::from_ref(span),
+            Roots::Many(many) => &many.spans,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.roots.is_empty()
+        self.roots().is_empty()
     }
 
     /// Whether `entity` is selected: it or an ancestor is a root.
@@ -149,20 +214,21 @@ impl Selection {
         // The roots' spans are disjoint, so only the last one starting at or before
         // `entity` can hold it.
         let span = model.span(entity);
-        let after = self.spans.partition_point(|root| root.first <= span.first);
-        after > 0 && self.spans[after - 1].holds(span)
+        let spans = self.spans();
+        let after = spans.partition_point(|root| root.first <= span.first);
+        after > 0 && spans[after - 1].holds(span)
     }
 
     /// An entity both selections hold, if any. Two closed-downward sets meet exactly when
     /// a root of one lies inside the other.
     pub fn overlap(&self, model: &Model, other: &Selection) -> Option<EntityId> {
-        self.roots
+        self.roots()
             .iter()
             .copied()
             .find(|&root| other.contains(model, root))
             .or_else(|| {
                 other
-                    .roots
+                    .roots()
                     .iter()
                     .copied()
                     .find(|&root| self.contains(model, root))
@@ -172,7 +238,7 @@ impl Selection {
     /// Every selected entity, roots and everything inside them, in id order.
     pub fn members(&self, model: &Model) -> Vec<EntityId> {
         let mut members = Vec::new();
-        for &root in &self.roots {
+        for &root in self.roots() {
             model.descendants(root, &mut members);
         }
         members.sort_unstable();
@@ -191,7 +257,7 @@ impl Selection {
     pub fn complement(&self, model: &Model) -> Selection {
         // An entity is excluded when it is selected or an ancestor of something selected.
         let mut excluded = vec![false; model.entities.len()];
-        for &root in &self.roots {
+        for &root in self.roots() {
             for ancestor in model.ancestors(root) {
                 // What lies above is already marked: each entity is marked once.
                 if std::mem::replace(&mut excluded[ancestor.index()], true) {
@@ -204,7 +270,7 @@ impl Selection {
         while let Some(entity) = stack.pop() {
             if !excluded[entity.index()] {
                 roots.push(entity);
-            } else if self.roots.binary_search(&entity).is_err() {
+            } else if self.roots().binary_search(&entity).is_err() {
                 stack.extend(model.entity(entity).children.iter().copied());
             }
         }
@@ -215,7 +281,7 @@ impl Selection {
     /// The outermost members' names, comma-separated: how messages name a selection.
     pub fn names(&self, model: &Model) -> String {
         let names: Vec<&str> = self
-            .roots
+            .roots()
             .iter()
             .map(|&entity| model.entity(entity).name.as_str())
             .collect();
@@ -223,8 +289,8 @@ impl Selection {
     }
 
     pub fn union(&self, model: &Model, other: &Selection) -> Selection {
-        let mut all = self.roots.clone();
-        all.extend_from_slice(&other.roots);
+        let mut all = self.roots().to_vec();
+        all.extend_from_slice(other.roots());
         Selection::from_entities(model, all)
     }
 }
@@ -257,17 +323,17 @@ impl Credential {
 
 #[derive(Clone, Debug)]
 pub struct Flow {
-    pub name: Option<String>,
+    pub name: Option<Box<str>>,
     pub from: Selection,
     pub to: Selection,
     /// Never empty: a flow without `ports` allows `any`.
-    pub ports: Vec<PortSpec>,
-    pub auth: Vec<CredentialId>,
+    pub ports: Box<[PortSpec]>,
+    pub auth: Box<[CredentialId]>,
     /// `None` for the default, `network`: see [`Flow::kind`].
-    pub kind: Option<String>,
-    pub description: Option<String>,
-    pub owner: Option<String>,
-    pub ticket: Option<String>,
+    pub kind: Option<Box<str>>,
+    pub description: Option<Box<str>>,
+    pub owner: Option<Box<str>>,
+    pub ticket: Option<Box<str>>,
     pub location: Location,
 }
 
@@ -554,7 +620,7 @@ impl Model {
     pub fn flow_label(&self, id: FlowId) -> String {
         let flow = self.flow(id);
         match &flow.name {
-            Some(name) => name.clone(),
+            Some(name) => name.to_string(),
             None => self.sources.file_line(flow.location).to_string(),
         }
     }

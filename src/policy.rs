@@ -396,14 +396,17 @@ fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> 
     // JSON read by the fast path has no positions. Problems and warnings are rare, so
     // such files are read again with positions and resolved once more to point at lines.
     let positioned = files.iter().all(|file| file.has_positions);
-    match resolve(files) {
+    // A second resolution reads every file again: those without positions are parsed
+    // anew, the others must keep their flows.
+    let unpositioned = files.iter().all(|file| !file.has_positions);
+    match resolve(files, positioned || unpositioned) {
         Ok(model) if positioned || model.warnings.is_empty() => Ok(model),
         Err(problems) if positioned => Err(problems),
         Ok(_) | Err(_) => {
             for file in files.iter_mut() {
                 load::parse_with_positions(file)?;
             }
-            resolve(files)
+            resolve(files, true)
         }
     }
 }

@@ -59,8 +59,8 @@ impl Hop {
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
-                owner: model.flow(step.flow).owner.clone(),
-                ticket: model.flow(step.flow).ticket.clone(),
+                owner: model.flow(step.flow).owner.as_deref().map(str::to_owned),
+                ticket: model.flow(step.flow).ticket.as_deref().map(str::to_owned),
                 credential: step
                     .credential
                     .map(|(id, _)| model.credential(id).name.clone()),

@@ -22,8 +22,10 @@ use crate::load::ParsedFile;
 use crate::location::{Location, Source, SourceId, Sources};
 use crate::model::Model;
 
-/// Resolves parsed files into one model, or every problem found in them.
-pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
+/// Resolves parsed files into one model, or every problem found in them. With
+/// `consume_flows`, each file's raw flows are dropped once resolved (the largest part
+/// of a big model's memory); without, the files can be resolved again.
+pub fn resolve(files: &mut [ParsedFile], consume_flows: bool) -> Result<Model, Vec<Diagnostic>> {
     let sources = Sources::new(
         files
             .iter()
@@ -54,7 +56,7 @@ pub fn resolve(files: &[ParsedFile]) -> Result<Model, Vec<Diagnostic>> {
     }
     let mut model = entities::resolve_entities(&mut cx, files);
     let selectors = selector::SelectorResolver::new(&model);
-    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors);
+    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors, consume_flows);
     drop(selectors);
     model.credentials = rules.credentials;
     model.flows = rules.flows;

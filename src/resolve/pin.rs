@@ -113,7 +113,11 @@ fn single(model: &Model, entity: EntityId) -> Selection {
 }
 
 fn flow_name(flows: &[Flow], id: FlowId) -> String {
-    flows[id.index()].name.clone().unwrap_or_default()
+    flows[id.index()]
+        .name
+        .as_deref()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Each element as an entity or a named flow, every unknown name reported.

@@ -1,5 +1,7 @@
 //! Resolving what refers to entities: credentials, flows, invariants and exceptions.
 
+use rayon::prelude::*;
+
 use crate::raw::At;
 
 use super::pin::{Written, pinned_route};
@@ -14,18 +16,19 @@ use crate::model::{
     Model, Rule, Selection, Severity,
 };
 use crate::ports::{self, PortSpec};
-use crate::raw::{RawEnds, RawList, RawThrough};
+use crate::raw::{RawEnds, RawFlow, RawList, RawThrough};
 use crate::suggest::did_you_mean;
 
 pub(super) fn resolve_rules(
     cx: &mut Context,
-    files: &[ParsedFile],
+    files: &mut [ParsedFile],
     model: &Model,
     resolver: &SelectorResolver,
+    consume_flows: bool,
 ) -> Rules {
     let credentials = credentials(cx, files, model, resolver);
     let before = cx.diagnostics.len();
-    let flows = flows(cx, files, model, &credentials, resolver);
+    let flows = flows(cx, files, model, &credentials, resolver, consume_flows);
     let flows_complete = cx.diagnostics.len() == before;
     let invariants = invariants(cx, files, model, resolver);
     let exceptions = exceptions(cx, files, model, &flows, flows_complete, &invariants);
@@ -236,90 +239,156 @@ fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialI
         .map(|index| CredentialId(index as u32))
 }
 
+/// Every file's flows, resolved, files in parallel. With `consume`, each file's raw
+/// flows are dropped as soon as they are resolved, so that the raw and the resolved
+/// forms of a million flows are never in memory together; and since the thread that
+/// frees a file's raw flows goes on to allocate its resolved ones, the allocator reuses
+/// that memory instead of asking the system for more.
 fn flows(
     cx: &mut Context,
-    files: &[ParsedFile],
+    files: &mut [ParsedFile],
     model: &Model,
     credentials: &[Credential],
     resolver: &SelectorResolver,
+    consume: bool,
 ) -> Vec<Flow> {
+    let claimed = claim_flow_names(cx, files);
+    let count = claimed.iter().map(Vec::len).sum();
+    let sources = &cx.sources;
+    let parts: Vec<(Vec<Flow>, Context)> = files
+        .par_iter_mut()
+        .zip(claimed)
+        .enumerate()
+        .map(|(index, (file, claimed))| {
+            let mut local = Context {
+                sources: sources.clone(),
+                diagnostics: Vec::new(),
+                warnings: Vec::new(),
+            };
+            let source = SourceId(index as u32);
+            let taken = if consume { file.raw.flows.take() } else { None };
+            let items = taken
+                .as_deref()
+                .or(file.raw.flows.as_deref())
+                .unwrap_or_default();
+            let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
+            let resolved = items
+                .iter()
+                .zip(claimed)
+                .enumerate()
+                .filter_map(|(index, (item, claimed))| {
+                    let at = item_start(&local, source, item, lines, index);
+                    let flow = flow(
+                        &mut local,
+                        model,
+                        credentials,
+                        resolver,
+                        source,
+                        at,
+                        &item.value,
+                    );
+                    flow.filter(|_| claimed)
+                })
+                .collect();
+            (resolved, local)
+        })
+        .collect();
+    let mut flows = Vec::with_capacity(count);
+    for (part, local) in parts {
+        flows.extend(part);
+        cx.diagnostics.extend(local.diagnostics);
+        cx.warnings.extend(local.warnings);
+    }
+    flows
+}
+
+/// One flow, or `None` after reporting what is wrong with it.
+fn flow(
+    cx: &mut Context,
+    model: &Model,
+    credentials: &[Credential],
+    resolver: &SelectorResolver,
+    source: SourceId,
+    at: Location,
+    raw: &RawFlow,
+) -> Option<Flow> {
+    let from = selection(cx, model, resolver, source, &raw.from);
+    let to = selection(cx, model, resolver, source, &raw.to);
+    let errors_before = cx.diagnostics.len();
+    let mut ports = port_list(cx, source, raw.ports.as_ref());
+    if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
+        // JSON read by the fast path has no positions but the flow's line.
+        let own = cx.location(source, list);
+        let at = if own.is_known() { own } else { at };
+        cx.warn(at, Problem::NoPorts)
+            .help("leave `ports` out to allow every port, or list the ports it allows");
+    }
+    if raw.ports.is_none() {
+        ports.push(PortSpec::ANY);
+    }
+    let mut auth = Vec::new();
+    if let Some(list) = &raw.auth {
+        let whole = cx.location(source, list);
+        for name in &list.value.0 {
+            match find_credential(credentials, &name.value) {
+                Some(id) => auth.push(id),
+                None => {
+                    let name_at = item_location(cx, source, name, whole);
+                    let help =
+                        did_you_mean(&name.value, credentials.iter().map(|c| c.name.as_str()));
+                    cx.error(
+                        name_at,
+                        Problem::UnknownName {
+                            what: "credential",
+                            name: name.value.clone(),
+                        },
+                    )
+                    .maybe_help(help);
+                }
+            }
+        }
+    }
+    auth.sort_unstable();
+    auth.dedup();
+    let (from, to) = (from?, to?);
+    (cx.diagnostics.len() == errors_before).then(|| Flow {
+        name: raw.name.as_ref().map(|name| name.value.as_str().into()),
+        from,
+        to,
+        ports: ports.into_boxed_slice(),
+        auth: auth.into_boxed_slice(),
+        kind: raw.kind.as_deref().map(Box::from),
+        description: raw.description.as_deref().map(Box::from),
+        owner: raw.owner.as_deref().map(Box::from),
+        ticket: raw.ticket.as_deref().map(Box::from),
+        location: at,
+    })
+}
+
+/// Claims every flow's name, in file order, while all of them can be borrowed: per
+/// file, whether each flow's name was its own (an unnamed flow's always is).
+fn claim_flow_names(cx: &mut Context, files: &[ParsedFile]) -> Vec<Vec<bool>> {
     let count = files
         .iter()
         .map(|f| f.raw.flows.as_ref().map_or(0, Vec::len))
         .sum();
     let mut names = NameTable::with_capacity("flow", count);
-    let mut flows = Vec::new();
-    for (source, file) in sources(files) {
-        let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
-        for (index, item) in file.raw.flows.iter().flatten().enumerate() {
-            let raw = &item.value;
-            let at = item_start(cx, source, item, lines, index);
-            let claimed = match &raw.name {
-                Some(name) => {
-                    let name_at = cx.location(source, name);
-                    names.claim(cx, &name.value, name_at)
-                }
-                None => true,
-            };
-            let from = selection(cx, model, resolver, source, &raw.from);
-            let to = selection(cx, model, resolver, source, &raw.to);
-            let errors_before = cx.diagnostics.len();
-            let mut ports = port_list(cx, source, raw.ports.as_ref());
-            if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
-                // JSON read by the fast path has no positions but the flow's line.
-                let own = cx.location(source, list);
-                let at = if own.is_known() { own } else { at };
-                cx.warn(at, Problem::NoPorts)
-                    .help("leave `ports` out to allow every port, or list the ports it allows");
-            }
-            if raw.ports.is_none() {
-                ports.push(PortSpec::ANY);
-            }
-            let mut auth = Vec::new();
-            if let Some(list) = &raw.auth {
-                let whole = cx.location(source, list);
-                for name in &list.value.0 {
-                    match find_credential(credentials, &name.value) {
-                        Some(id) => auth.push(id),
-                        None => {
-                            let name_at = item_location(cx, source, name, whole);
-                            let help = did_you_mean(
-                                &name.value,
-                                credentials.iter().map(|c| c.name.as_str()),
-                            );
-                            cx.error(
-                                name_at,
-                                Problem::UnknownName {
-                                    what: "credential",
-                                    name: name.value.clone(),
-                                },
-                            )
-                            .maybe_help(help);
-                        }
+    sources(files)
+        .map(|(source, file)| {
+            file.raw
+                .flows
+                .iter()
+                .flatten()
+                .map(|item| match &item.value.name {
+                    Some(name) => {
+                        let at = cx.location(source, name);
+                        names.claim(cx, &name.value, at)
                     }
-                }
-            }
-            auth.sort_unstable();
-            auth.dedup();
-            if let (true, Some(from), Some(to), true) =
-                (claimed, from, to, cx.diagnostics.len() == errors_before)
-            {
-                flows.push(Flow {
-                    name: raw.name.as_ref().map(|name| name.value.clone()),
-                    from,
-                    to,
-                    ports,
-                    auth,
-                    kind: raw.kind.clone(),
-                    description: raw.description.clone(),
-                    owner: raw.owner.clone(),
-                    ticket: raw.ticket.clone(),
-                    location: at,
-                });
-            }
-        }
-    }
-    flows
+                    None => true,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Whether a selector list names `any`, which at an invariant's end means "everything
