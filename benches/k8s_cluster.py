@@ -10,7 +10,8 @@ namespaceSelector with podSelector, and ipBlock egress with except and endPort.
 Deterministic by seed. One file, Namespaces first: NCA 2.1.0 loses namespace labels when
 it reads a Namespace after the workloads in it, and it looks up Exists and DoesNotExist
 pod selectors only in the policy's own namespace, so those appear here only without a
-namespaceSelector beside them. A Python script rather than a Rust example because NCA,
+namespaceSelector beside them. One replica each: NCA models two pods per replicated
+Deployment and stops at 10,000 pods (an assertion in its Peer.py). A Python script rather than a Rust example because NCA,
 the peer it is measured against, needs the files on disk anyway, and because its sibling
 benches/terraform_plan.py is one too.
 """
@@ -139,7 +140,7 @@ def main():
                 "kind": "Deployment",
                 "metadata": {"name": name, "namespace": ns["name"], "labels": labels},
                 "spec": {
-                    "replicas": 2,
+                    "replicas": 1,
                     "selector": {"matchLabels": {"app": name}},
                     "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
                 },
