@@ -4,6 +4,7 @@
 //! located at the manifest line of the rule or path that allows it. Resolve and
 //! everything after it see only the raw model.
 
+mod candidates;
 mod classes;
 mod identity;
 mod ingress;

@@ -179,8 +179,18 @@ impl<'o> Cluster<'o> {
     pub fn new(objects: &'o Objects) -> Cluster<'o> {
         let namespaces = namespace_labels(objects);
         let no_labels = Labels::new();
-        let ns_of = |workload: &Workload| namespaces.get(&workload.namespace).unwrap_or(&no_labels);
+        let namespaces_labels = |name: &str| namespaces.get(name).unwrap_or(&no_labels);
+        let ns_of = |workload: &Workload| namespaces_labels(&workload.namespace);
         let count = objects.workloads.len();
+        // Selectors look within namespaces: index the workloads by theirs, in order.
+        let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, workload) in objects.workloads.iter().enumerate() {
+            by_namespace
+                .entry(workload.namespace.as_str())
+                .or_default()
+                .push(index);
+        }
+        let in_namespace = |name: &str| by_namespace.get(name).map_or(&[][..], Vec::as_slice);
         let mut ingress: Vec<Applying> = vec![Applying::default(); count];
         let mut egress: Vec<Applying> = vec![Applying::default(); count];
         let mut rules = Vec::new();
@@ -234,12 +244,10 @@ impl<'o> Cluster<'o> {
             }
         }
         for policy in &objects.policies {
-            let selected: Vec<usize> = (0..count)
-                .filter(|&i| {
-                    let workload = &objects.workloads[i];
-                    workload.namespace == policy.namespace
-                        && policy.pod_selector.matches(&workload.labels)
-                })
+            let selected: Vec<usize> = in_namespace(&policy.namespace)
+                .iter()
+                .copied()
+                .filter(|&i| policy.pod_selector.matches(&objects.workloads[i].labels))
                 .collect();
             for (direction, list) in [
                 (Direction::Ingress, &policy.ingress),
@@ -284,22 +292,39 @@ impl<'o> Cluster<'o> {
         let mut controller_peer_of = Vec::new();
         for (id, rule) in rules.iter().enumerate() {
             let id = id as u32;
-            for (index, workload) in objects.workloads.iter().enumerate() {
-                let holds = match rule.peers {
-                    None => true,
-                    Some(peers) => peers.iter().any(|peer| match peer {
-                        Peer::Pods { namespaces, pods } => {
-                            let in_namespace = match namespaces {
-                                None => workload.namespace == rule.namespace,
-                                Some(selector) => selector.matches(ns_of(workload)),
-                            };
-                            in_namespace && pods.matches(&workload.labels)
+            match rule.peers {
+                None => {
+                    for held in &mut peer_of {
+                        held.push(id);
+                    }
+                }
+                Some(peers) => {
+                    for peer in peers {
+                        let Peer::Pods { namespaces, pods } = peer else {
+                            continue;
+                        };
+                        // The namespaces first, then the pods in those that match.
+                        let mut hold = |members: &[usize]| {
+                            for &index in members {
+                                let held = &mut peer_of[index];
+                                if held.last() != Some(&id)
+                                    && pods.matches(&objects.workloads[index].labels)
+                                {
+                                    held.push(id);
+                                }
+                            }
+                        };
+                        match namespaces {
+                            None => hold(in_namespace(rule.namespace)),
+                            Some(selector) => {
+                                for (name, members) in &by_namespace {
+                                    if selector.matches(namespaces_labels(name)) {
+                                        hold(members);
+                                    }
+                                }
+                            }
                         }
-                        Peer::IpBlock { .. } => false,
-                    }),
-                };
-                if holds {
-                    peer_of[index].push(id);
+                    }
                 }
             }
             let controller = match rule.peers {

@@ -6,6 +6,7 @@
 //! open or passed, the BaselineAdminNetworkPolicy. Each grant carries the rule that
 //! allows it.
 
+use super::candidates::Candidates;
 use super::classes::{Applying, Class, Cluster, Direction, End};
 use super::objects::{Action, PortRef, Pos, RulePort};
 use crate::port_set::PortSet;
@@ -191,9 +192,14 @@ impl Cluster<'_> {
     pub fn network_grants(&self) -> Vec<Grant> {
         let mut grants = Vec::new();
         let all = PortSet::all();
-        let classes: Vec<End> = (0..self.classes.len()).map(End::Class).collect();
-        for &from in &classes {
-            for &to in &classes {
+        // Only pairs that both sides' rules may allow: the rest grant nothing.
+        let candidates = Candidates::new(self);
+        let mut targets = Vec::new();
+        for class in 0..self.classes.len() {
+            let from = End::Class(class);
+            candidates.targets(self, class, &mut targets);
+            for &to in &targets {
+                let to = End::Class(to);
                 // A class of one workload has no pair of distinct members.
                 if from == to && self.classes_len(from) < 2 {
                     continue;
