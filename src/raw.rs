@@ -179,7 +179,62 @@ pub type RawSelectors = RawList;
 /// A scalar or a list of scalars. A lone scalar keeps the location of its wrapper only,
 /// so its item carries no location of its own; `resolve` falls back to the wrapper's.
 #[derive(Debug, Default)]
-pub struct RawList(pub Vec<At<String>>);
+pub struct RawList(pub Items);
+
+/// The items of a [`RawList`]. Nearly every list a policy writes holds one item (a
+/// flow's `from`, `to` and `ports`), so one item is kept inline: a million flows then
+/// parse without three small allocations each, which is most of what parsing leaves
+/// behind at scale.
+#[derive(Debug)]
+pub enum Items {
+    One(At<String>),
+    Many(Vec<At<String>>),
+}
+
+impl Default for Items {
+    fn default() -> Self {
+        Items::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Items {
+    type Target = [At<String>];
+
+    fn deref(&self) -> &[At<String>] {
+        match self {
+            Items::One(item) => std::slice::from_ref(item),
+            Items::Many(items) => items,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Items {
+    type Item = &'a At<String>;
+    type IntoIter = std::slice::Iter<'a, At<String>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl From<Vec<At<String>>> for Items {
+    fn from(mut items: Vec<At<String>>) -> Self {
+        match items.pop() {
+            Some(item) if items.is_empty() => Items::One(item),
+            Some(item) => {
+                items.push(item);
+                Items::Many(items)
+            }
+            None => Items::Many(items),
+        }
+    }
+}
+
+impl FromIterator<At<String>> for Items {
+    fn from_iter<I: IntoIterator<Item = At<String>>>(iter: I) -> Self {
+        Items::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
 
 impl<'de> Deserialize<'de> for RawList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -193,11 +248,11 @@ impl<'de> Deserialize<'de> for RawList {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawList, E> {
-                Ok(RawList(vec![At {
+                Ok(RawList(Items::One(At {
                     value: v.to_owned(),
                     line: 0,
                     column: 0,
-                }]))
+                })))
             }
 
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawList, E> {
@@ -209,14 +264,59 @@ impl<'de> Deserialize<'de> for RawList {
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawList, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                let Some(first) = seq.next_element::<At<String>>()? else {
+                    return Ok(RawList::default());
+                };
+                let Some(second) = seq.next_element::<At<String>>()? else {
+                    return Ok(RawList(Items::One(first)));
+                };
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024) + 2);
+                items.push(first);
+                items.push(second);
                 while let Some(item) = seq.next_element::<At<String>>()? {
                     items.push(item);
                 }
-                Ok(RawList(items))
+                Ok(RawList(Items::Many(items)))
             }
         }
 
         deserializer.deserialize_any(ListVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_item_is_kept_inline_and_reads_as_a_slice() {
+        let one: Items = vec![At {
+            value: "a".to_owned(),
+            line: 2,
+            column: 3,
+        }]
+        .into();
+        assert!(matches!(one, Items::One(_)));
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].value, "a");
+        let many: Items = ["a", "b"]
+            .into_iter()
+            .map(|v| At {
+                value: v.to_owned(),
+                ..At::default()
+            })
+            .collect();
+        assert!(matches!(many, Items::Many(_)));
+        let texts: Vec<&str> = many.iter().map(|i| i.value.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        assert!(Items::default().is_empty());
+    }
+
+    #[test]
+    fn a_list_is_no_larger_than_its_one_inline_item() {
+        assert_eq!(
+            std::mem::size_of::<RawList>(),
+            std::mem::size_of::<At<String>>()
+        );
     }
 }

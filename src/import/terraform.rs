@@ -497,7 +497,7 @@ fn end_list(selectors: &[Vec<At<String>>], ends: &[End]) -> RawList {
             }
         }
     }
-    RawList(list)
+    RawList(list.into())
 }
 
 #[cfg(test)]
