@@ -710,7 +710,7 @@ mod tests {
         let flows = raw.flows.unwrap_or_default();
         let flow = &flows[0].value;
         let texts = |list: &crate::raw::RawList| -> Vec<String> {
-            list.0.iter().map(|at| at.value.clone()).collect()
+            list.0.iter().map(|at| at.value.to_string()).collect()
         };
         assert_eq!(texts(&flow.from.value), ["n", "on"]);
         assert_eq!(texts(&flow.to.value), ["no", "y"]);

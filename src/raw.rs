@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use crate::short_text::ShortText;
+
 /// A value and where it was written: line and column from 1, or 0 when unknown (as for
 /// JSON read by the fast path). serde-saphyr's `Spanned` carries two full locations;
 /// this keeps the one that messages show, so that a model of a million flows costs
@@ -187,8 +189,8 @@ pub struct RawList(pub Items);
 /// behind at scale.
 #[derive(Debug)]
 pub enum Items {
-    One(At<String>),
-    Many(Vec<At<String>>),
+    One(At<ShortText>),
+    Many(Vec<At<ShortText>>),
 }
 
 impl Default for Items {
@@ -198,9 +200,9 @@ impl Default for Items {
 }
 
 impl std::ops::Deref for Items {
-    type Target = [At<String>];
+    type Target = [At<ShortText>];
 
-    fn deref(&self) -> &[At<String>] {
+    fn deref(&self) -> &[At<ShortText>] {
         match self {
             Items::One(item) => std::slice::from_ref(item),
             Items::Many(items) => items,
@@ -209,8 +211,8 @@ impl std::ops::Deref for Items {
 }
 
 impl<'a> IntoIterator for &'a Items {
-    type Item = &'a At<String>;
-    type IntoIter = std::slice::Iter<'a, At<String>>;
+    type Item = &'a At<ShortText>;
+    type IntoIter = std::slice::Iter<'a, At<ShortText>>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
@@ -218,7 +220,25 @@ impl<'a> IntoIterator for &'a Items {
 }
 
 impl From<Vec<At<String>>> for Items {
-    fn from(mut items: Vec<At<String>>) -> Self {
+    fn from(items: Vec<At<String>>) -> Self {
+        items.into_iter().collect()
+    }
+}
+
+impl FromIterator<At<String>> for Items {
+    fn from_iter<I: IntoIterator<Item = At<String>>>(iter: I) -> Self {
+        iter.into_iter()
+            .map(|item| At {
+                value: ShortText::from(item.value),
+                line: item.line,
+                column: item.column,
+            })
+            .collect()
+    }
+}
+
+impl From<Vec<At<ShortText>>> for Items {
+    fn from(mut items: Vec<At<ShortText>>) -> Self {
         match items.pop() {
             Some(item) if items.is_empty() => Items::One(item),
             Some(item) => {
@@ -230,8 +250,8 @@ impl From<Vec<At<String>>> for Items {
     }
 }
 
-impl FromIterator<At<String>> for Items {
-    fn from_iter<I: IntoIterator<Item = At<String>>>(iter: I) -> Self {
+impl FromIterator<At<ShortText>> for Items {
+    fn from_iter<I: IntoIterator<Item = At<ShortText>>>(iter: I) -> Self {
         Items::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
@@ -249,7 +269,7 @@ impl<'de> Deserialize<'de> for RawList {
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawList, E> {
                 Ok(RawList(Items::One(At {
-                    value: v.to_owned(),
+                    value: ShortText::from(v),
                     line: 0,
                     column: 0,
                 })))
@@ -264,16 +284,16 @@ impl<'de> Deserialize<'de> for RawList {
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawList, A::Error> {
-                let Some(first) = seq.next_element::<At<String>>()? else {
+                let Some(first) = seq.next_element::<At<ShortText>>()? else {
                     return Ok(RawList::default());
                 };
-                let Some(second) = seq.next_element::<At<String>>()? else {
+                let Some(second) = seq.next_element::<At<ShortText>>()? else {
                     return Ok(RawList(Items::One(first)));
                 };
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024) + 2);
                 items.push(first);
                 items.push(second);
-                while let Some(item) = seq.next_element::<At<String>>()? {
+                while let Some(item) = seq.next_element::<At<ShortText>>()? {
                     items.push(item);
                 }
                 Ok(RawList(Items::Many(items)))
@@ -316,7 +336,7 @@ mod tests {
     fn a_list_is_no_larger_than_its_one_inline_item() {
         assert_eq!(
             std::mem::size_of::<RawList>(),
-            std::mem::size_of::<At<String>>()
+            std::mem::size_of::<At<ShortText>>()
         );
     }
 }

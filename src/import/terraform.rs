@@ -430,7 +430,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         // change elsewhere in the plan does not rename it and `diff` shows only what
         // changed; a rule whose grants share those gets them numbered.
         let label = |list: &RawList| match (list.0.first(), list.0.len()) {
-            (Some(first), 1) => first.value.clone(),
+            (Some(first), 1) => first.value.to_string(),
             (Some(first), n) => format!("{} +{}", first.value, n - 1),
             (None, _) => String::new(),
         };
