@@ -107,18 +107,21 @@ pub struct RawAccount {
     pub id: Option<String>,
 }
 
+/// A flow. A model may hold a million, all parsed before any is resolved, so its text
+/// is kept small: the name inline when short, and the optional notes as boxed strings
+/// (16 bytes each when absent rather than a `String`'s 24).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFlow {
-    pub name: Option<At<String>>,
+    pub name: Option<At<ShortText>>,
     pub from: At<RawSelectors>,
     pub to: At<RawSelectors>,
     pub ports: Option<At<RawList>>,
     pub auth: Option<At<RawList>>,
-    pub kind: Option<String>,
-    pub description: Option<String>,
-    pub owner: Option<String>,
-    pub ticket: Option<String>,
+    pub kind: Option<Box<str>>,
+    pub description: Option<Box<str>>,
+    pub owner: Option<Box<str>>,
+    pub ticket: Option<Box<str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,6 +333,12 @@ mod tests {
         let texts: Vec<&str> = many.iter().map(|i| i.value.as_str()).collect();
         assert_eq!(texts, ["a", "b"]);
         assert!(Items::default().is_empty());
+    }
+
+    #[test]
+    fn a_flow_is_smaller_than_with_strings() {
+        // 296 bytes with a `String` name and `Option<String>` notes.
+        assert_eq!(size_of::<At<RawFlow>>(), 264);
     }
 
     #[test]
