@@ -45,6 +45,9 @@ pub struct FoundFile {
 #[derive(Debug)]
 pub struct ParsedFile {
     pub found: FoundFile,
+    /// The file's bytes, kept only after the fast JSON path, which may have to read them
+    /// again for positions ([`parse_with_positions`]); empty otherwise, so that a large
+    /// model does not hold its whole text while it is resolved and checked.
     pub bytes: Vec<u8>,
     pub sha256: String,
     pub raw: RawFile,
@@ -282,6 +285,7 @@ fn parse_policy(
     };
     // Flows, invariants and exceptions are named by their line in every output.
     let json_lines = (!has_positions).then(|| JsonLines::scan(&bytes));
+    let bytes = if has_positions { Vec::new() } else { bytes };
     Ok(ParsedFile {
         found,
         bytes,
@@ -706,7 +710,7 @@ mod tests {
         let flows = raw.flows.unwrap_or_default();
         let flow = &flows[0].value;
         let texts = |list: &crate::raw::RawList| -> Vec<String> {
-            list.0.iter().map(|at| at.value.clone()).collect()
+            list.0.iter().map(|at| at.value.to_string()).collect()
         };
         assert_eq!(texts(&flow.from.value), ["n", "on"]);
         assert_eq!(texts(&flow.to.value), ["no", "y"]);

@@ -264,7 +264,7 @@ fn as_sources(
             let file = files.get_mut(index)?.take()?;
             Some(ParsedFile {
                 found: file.found,
-                bytes: file.text.into_bytes(),
+                bytes: Vec::new(),
                 sha256: file.sha256,
                 raw,
                 has_positions: true,

@@ -205,8 +205,8 @@ impl Emitter {
             to: located_list(spec.to, pos),
             ports: spec.ports.map(|ports| located_list(ports, pos)),
             auth: spec.auth.map(|auth| located_list(auth, pos)),
-            kind: spec.kind,
-            description: spec.description,
+            kind: spec.kind.map(Into::into),
+            description: spec.description.map(Into::into),
             owner: None,
             ticket: None,
         };

@@ -309,13 +309,13 @@ fn identity_flow(
         )
     };
     RawFlow {
-        name: Some(at(name, line)),
+        name: Some(at(name.into(), line)),
         from: list(from),
         to: list(to),
         ports: None,
         auth: auth.map(|auth| list(vec![auth])),
-        kind: Some("identity".to_owned()),
-        description: Some(description),
+        kind: Some("identity".into()),
+        description: Some(description.into()),
         owner: None,
         ticket: None,
     }
@@ -430,7 +430,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         // change elsewhere in the plan does not rename it and `diff` shows only what
         // changed; a rule whose grants share those gets them numbered.
         let label = |list: &RawList| match (list.0.first(), list.0.len()) {
-            (Some(first), 1) => first.value.clone(),
+            (Some(first), 1) => first.value.to_string(),
             (Some(first), n) => format!("{} +{}", first.value, n - 1),
             (None, _) => String::new(),
         };
@@ -442,7 +442,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         }
         flows.push(at(
             RawFlow {
-                name: Some(at(name, resource.line)),
+                name: Some(at(name.into(), resource.line)),
                 from: at(from, resource.line),
                 to: at(to, resource.line),
                 ports: Some(at(
@@ -457,11 +457,14 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
                     resource.line,
                 )),
                 auth: None,
-                kind: Some("network".to_owned()),
-                description: Some(format!(
-                    "allowed by Terraform {} `{}`",
-                    resource.kind, resource.address
-                )),
+                kind: Some("network".into()),
+                description: Some(
+                    format!(
+                        "allowed by Terraform {} `{}`",
+                        resource.kind, resource.address
+                    )
+                    .into(),
+                ),
                 owner: None,
                 ticket: None,
             },
@@ -497,7 +500,7 @@ fn end_list(selectors: &[Vec<At<String>>], ends: &[End]) -> RawList {
             }
         }
     }
-    RawList(list)
+    RawList(list.into())
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ fn item_start<T>(
 }
 
 /// An item's own location, or its list's when the item was a lone scalar.
-fn item_location(cx: &Context, source: SourceId, item: &At<String>, whole: Location) -> Location {
+fn item_location<T>(cx: &Context, source: SourceId, item: &At<T>, whole: Location) -> Location {
     let at = cx.location(source, item);
     if at.is_known() { at } else { whole }
 }
@@ -123,7 +123,7 @@ fn port_list(cx: &mut Context, source: SourceId, list: Option<&At<RawList>>) -> 
                     cx.warn(
                         at,
                         Problem::PortZero {
-                            text: item.value.clone(),
+                            text: item.value.to_string(),
                         },
                     )
                     .help("services listen on ports 1 to 65535: did you mean another port?");
@@ -135,7 +135,7 @@ fn port_list(cx: &mut Context, source: SourceId, list: Option<&At<RawList>>) -> 
                 cx.error(
                     at,
                     Problem::BadPort {
-                        text: item.value.clone(),
+                        text: item.value.to_string(),
                     },
                 )
                 .help(ports::suggestion(&item.value));
@@ -340,7 +340,7 @@ fn flow(
                         name_at,
                         Problem::UnknownName {
                             what: "credential",
-                            name: name.value.clone(),
+                            name: name.value.to_string(),
                         },
                     )
                     .maybe_help(help);
