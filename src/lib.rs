@@ -38,7 +38,6 @@ pub mod report;
 pub mod resolve;
 pub mod revision;
 pub mod schema;
-pub mod short_text;
 pub mod story;
 pub mod suggest;
 pub mod synth;
