@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::date::Date;
 use crate::engine::{Engine, Goal, Step, Workspace};
 use crate::graph::ReachGraph;
@@ -27,15 +29,26 @@ pub fn check(model: &Model, today: Date) -> CheckReport {
 pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckReport {
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
-    let mut workspace = engine.workspace();
     timings.lap("graph");
+    // Invariants are independent searches over one read-only graph, so they run in
+    // parallel, one workspace per thread; `collect` keeps them in model order.
+    let evaluated: Vec<_> = model
+        .invariants
+        .par_iter()
+        .enumerate()
+        .map_init(
+            || engine.workspace(),
+            |workspace, (index, invariant)| {
+                let id = InvariantId(index as u32);
+                evaluate(&engine, workspace, id, invariant, today)
+            },
+        )
+        .collect();
     let mut results = Vec::with_capacity(model.invariants.len());
     let mut notes = Vec::with_capacity(model.exceptions.len());
-    for (index, invariant) in model.invariants.iter().enumerate() {
-        let id = InvariantId(index as u32);
-        let (result, mut more) = evaluate(&engine, &mut workspace, id, invariant, today);
+    for (result, more) in evaluated {
         notes.extend(
-            more.drain(..)
+            more.into_iter()
                 .map(|(index, note)| (index, (result.name.clone(), note))),
         );
         results.push(result);

@@ -14,8 +14,8 @@
 //! of each node. Every search reuses one [`Workspace`], whose marks are stamped with a
 //! search number instead of being cleared.
 
-use std::cell::OnceCell;
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
@@ -193,7 +193,7 @@ pub struct Engine<'m> {
     top_down: Vec<EntityId>,
     /// Per credential: held from the start (active, not revoked here, and leaked).
     leaked: Vec<bool>,
-    components: OnceCell<Components>,
+    components: OnceLock<Components>,
 }
 
 impl<'m> Engine<'m> {
@@ -264,7 +264,7 @@ impl<'m> Engine<'m> {
             can_open,
             top_down,
             leaked,
-            components: OnceCell::new(),
+            components: OnceLock::new(),
         }
     }
 
