@@ -66,12 +66,12 @@ fn connection(model: &Model, source: EntityId, target: EntityId, flows: &[FlowId
         .iter()
         .map(|&id| {
             let flow = model.flow(id);
-            ports = ports.union(&PortSet::from_specs(flow.ports.iter().copied()));
+            ports = ports.union(&PortSet::from_specs(flow.ports().iter().copied()));
             ConnectionFlow {
                 name: model.flow_label(id),
-                ports: flow.ports.iter().map(ToString::to_string).collect(),
+                ports: flow.ports().iter().map(ToString::to_string).collect(),
                 auth: flow
-                    .auth
+                    .auth()
                     .iter()
                     .map(|&credential| model.credential(credential).name.clone())
                     .collect(),

@@ -133,7 +133,7 @@ pub fn isolate_within(
     // flow of the first one.
     let mut suspects: Vec<CredentialId> = first
         .iter()
-        .flat_map(|&flow| model.flow(flow).auth.iter().copied())
+        .flat_map(|&flow| model.flow(flow).auth().iter().copied())
         .collect();
     suspects.sort_unstable();
     suspects.dedup();

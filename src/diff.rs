@@ -300,9 +300,9 @@ fn flows(model: &Model) -> Inventory {
         .flow_ids()
         .map(|id| {
             let flow = model.flow(id);
-            let ports: Vec<String> = flow.ports.iter().map(ToString::to_string).collect();
+            let ports: Vec<String> = flow.ports().iter().map(ToString::to_string).collect();
             let auth: Vec<&str> = flow
-                .auth
+                .auth()
                 .iter()
                 .map(|&c| model.credential(c).name.as_str())
                 .collect();
@@ -319,8 +319,7 @@ fn flows(model: &Model) -> Inventory {
             );
             // An unnamed flow is known by what it allows, since its line moves.
             let key = flow
-                .name
-                .as_deref()
+                .name()
                 .map_or_else(|| description.clone(), str::to_owned);
             let location = model.sources.file_line(flow.location).to_string();
             (key, (description, location))

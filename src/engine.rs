@@ -222,7 +222,7 @@ impl<'m> Engine<'m> {
         let mut always_open = Vec::with_capacity(model.flows.len());
         let mut can_open = Vec::with_capacity(model.flows.len());
         for id in model.flow_ids() {
-            let auth = &model.flow(id).auth;
+            let auth = model.flow(id).auth();
             for &credential in auth {
                 opens[credential.index()].push(id);
             }
@@ -342,7 +342,7 @@ impl<'m> Engine<'m> {
     /// the first leaf of its lowest destination that is a target or contains one.
     fn lands(&self, goal: &Goal, flow: FlowId) -> Option<EntityId> {
         let spec = self.model.flow(flow);
-        if !ports::any_overlap(&spec.ports, goal.ports) {
+        if !ports::any_overlap(spec.ports(), goal.ports) {
             return None;
         }
         spec.to.roots().iter().find_map(|&destination| {
@@ -671,7 +671,7 @@ impl<'m> Engine<'m> {
         let model = self.model;
         let mut landing: Vec<Option<Landing>> = vec![None; model.entities.len()];
         for &flow in &ws.hubs {
-            if !ports::any_overlap(&model.flow(flow).ports, wanted) {
+            if !ports::any_overlap(model.flow(flow).ports(), wanted) {
                 continue;
             }
             let Some(hops) = ws.dist(self.graph.flow_node(flow)) else {
@@ -744,7 +744,7 @@ impl<'m> Engine<'m> {
         let credential = self
             .model
             .flow(flow)
-            .auth
+            .auth()
             .iter()
             .filter_map(|&id| {
                 // A search that stopped at its goal may not have settled the holder; the

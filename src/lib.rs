@@ -28,6 +28,7 @@ pub mod model;
 pub mod path;
 pub mod picture;
 pub mod policy;
+pub mod port_list;
 pub mod port_set;
 pub mod ports;
 pub mod progress;

@@ -5,8 +5,11 @@ use std::fmt;
 
 use ipnet::IpNet;
 
+use compact_str::CompactString;
+
 use crate::date::Date;
 use crate::location::{Location, Sources};
+use crate::port_list::PortList;
 use crate::ports::PortSpec;
 
 macro_rules! id_type {
@@ -321,26 +324,90 @@ impl Credential {
     }
 }
 
+/// One allowed connection. A model holds up to a million, so a flow keeps inline only
+/// what every flow has: its ends, a short name without an allocation of its own, a
+/// shared port list, and its position. What few flows write sits behind one pointer.
 #[derive(Clone, Debug)]
 pub struct Flow {
-    pub name: Option<Box<str>>,
     pub from: Selection,
     pub to: Selection,
+    name: Option<CompactString>,
     /// Never empty: a flow without `ports` allows `any`.
-    pub ports: Box<[PortSpec]>,
+    ports: PortList,
+    /// `None` when the flow has no credential and no note.
+    notes: Option<Box<FlowNotes>>,
+    pub location: Location,
+}
+
+// A million flows: every byte here is a megabyte of the peak.
+const _: () = assert!(size_of::<Flow>() <= 88);
+
+/// The parts of a flow that most flows leave out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowNotes {
     pub auth: Box<[CredentialId]>,
     /// `None` for the default, `network`: see [`Flow::kind`].
     pub kind: Option<Box<str>>,
     pub description: Option<Box<str>>,
     pub owner: Option<Box<str>>,
     pub ticket: Option<Box<str>>,
-    pub location: Location,
 }
 
 impl Flow {
+    pub fn new(
+        name: Option<CompactString>,
+        from: Selection,
+        to: Selection,
+        ports: PortList,
+        notes: FlowNotes,
+        location: Location,
+    ) -> Flow {
+        let notes = (notes != FlowNotes::default()).then(|| Box::new(notes));
+        Flow {
+            from,
+            to,
+            name,
+            ports,
+            notes,
+            location,
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The ports it allows, as written; never empty.
+    pub fn ports(&self) -> &[PortSpec] {
+        &self.ports
+    }
+
+    /// The credentials that open it, sorted; empty when it needs none.
+    pub fn auth(&self) -> &[CredentialId] {
+        self.notes.as_ref().map_or(&[], |notes| &notes.auth)
+    }
+
     /// What kind of connection the flow allows; `network` unless the policy says.
     pub fn kind(&self) -> &str {
-        self.kind.as_deref().unwrap_or("network")
+        self.note(|notes| &notes.kind).unwrap_or("network")
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.note(|notes| &notes.description)
+    }
+
+    pub fn owner(&self) -> Option<&str> {
+        self.note(|notes| &notes.owner)
+    }
+
+    pub fn ticket(&self) -> Option<&str> {
+        self.note(|notes| &notes.ticket)
+    }
+
+    fn note(&self, field: impl Fn(&FlowNotes) -> &Option<Box<str>>) -> Option<&str> {
+        self.notes
+            .as_deref()
+            .and_then(|notes| field(notes).as_deref())
     }
 }
 
@@ -619,7 +686,7 @@ impl Model {
     /// What a witness calls a flow: its name, or `FILE:LINE` when it has none.
     pub fn flow_label(&self, id: FlowId) -> String {
         let flow = self.flow(id);
-        match &flow.name {
+        match flow.name() {
             Some(name) => name.to_string(),
             None => self.sources.file_line(flow.location).to_string(),
         }
@@ -638,5 +705,60 @@ impl Iterator for Ancestors<'_> {
         let current = self.next?;
         self.next = self.model.entity(current).parent;
         Some(current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::SourceId;
+    use crate::port_list::PortLists;
+
+    fn flow(notes: FlowNotes) -> Flow {
+        let at = Location {
+            source: SourceId(0),
+            line: 3,
+            column: 5,
+        };
+        let ports = PortLists::default().intern(&[PortSpec::ANY]);
+        let name = Some(CompactString::from("web-to-db"));
+        Flow::new(
+            name,
+            Selection::default(),
+            Selection::default(),
+            ports,
+            notes,
+            at,
+        )
+    }
+
+    #[test]
+    fn a_flow_without_notes_reads_as_the_defaults_and_holds_no_box() {
+        let flow = flow(FlowNotes::default());
+        assert!(flow.notes.is_none());
+        assert_eq!(flow.name(), Some("web-to-db"));
+        assert_eq!(flow.ports(), [PortSpec::ANY]);
+        assert_eq!(flow.auth(), [] as [CredentialId; 0]);
+        assert_eq!(flow.kind(), "network");
+        assert_eq!(
+            (flow.description(), flow.owner(), flow.ticket()),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn a_flow_reads_back_the_notes_it_was_given() {
+        let flow = flow(FlowNotes {
+            auth: Box::new([CredentialId(2), CredentialId(7)]),
+            kind: Some("ssh".into()),
+            description: Some("backups".into()),
+            owner: Some("ops".into()),
+            ticket: Some("OPS-1".into()),
+        });
+        assert_eq!(flow.auth(), [CredentialId(2), CredentialId(7)]);
+        assert_eq!(flow.kind(), "ssh");
+        assert_eq!(flow.description(), Some("backups"));
+        assert_eq!(flow.owner(), Some("ops"));
+        assert_eq!(flow.ticket(), Some("OPS-1"));
     }
 }

@@ -106,7 +106,7 @@ fn more_paths(
                 let mut longer = steps.clone();
                 longer.push((flow, next));
                 if to.contains(model, next) {
-                    if !crate::ports::any_overlap(&model.flow(flow).ports, ports) {
+                    if !crate::ports::any_overlap(model.flow(flow).ports(), ports) {
                         continue;
                     }
                     let mut flows: Vec<FlowId> = longer.iter().map(|&(f, _)| f).collect();
@@ -172,7 +172,7 @@ pub fn report(
                 from: flow.from.names(model),
                 to: flow.to.names(model),
                 credentials: flow
-                    .auth
+                    .auth()
                     .iter()
                     .map(|&c| (model.credential(c).name.clone(), model.credential(c).leaked))
                     .collect(),

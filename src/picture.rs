@@ -66,13 +66,16 @@ pub fn picture(model: &Model, options: &Options) -> Picture {
                 });
                 edge.flows.push(model.flow_label(id));
                 edge.ports
-                    .extend(flow.ports.iter().map(ToString::to_string));
-                edge.credentials
-                    .extend(flow.auth.iter().map(|&c| model.credential(c).name.clone()));
+                    .extend(flow.ports().iter().map(ToString::to_string));
+                edge.credentials.extend(
+                    flow.auth()
+                        .iter()
+                        .map(|&c| model.credential(c).name.clone()),
+                );
                 edge.highlighted |= highlighted.contains(&id);
-                edge.locked &= !flow.auth.is_empty();
-                let can_open = flow.auth.is_empty()
-                    || flow.auth.iter().any(|&c| model.credential(c).is_active());
+                edge.locked &= !flow.auth().is_empty();
+                let can_open = flow.auth().is_empty()
+                    || flow.auth().iter().any(|&c| model.credential(c).is_active());
                 edge.closed &= !can_open;
             }
         }

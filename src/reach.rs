@@ -76,7 +76,7 @@ pub fn reach_to(model: &Model, selection: &Selection, ports: &[PortSpec]) -> Vec
             engine.open_from_start(flow)
                 || model
                     .flow(flow)
-                    .auth
+                    .auth()
                     .iter()
                     .any(|credential| held.binary_search(credential).is_ok())
         });
@@ -105,7 +105,7 @@ fn backward_distances(
     // Seeds: the flows that land inside the selection and allow the ports.
     for flow in model.flow_ids() {
         let spec = model.flow(flow);
-        if !open(flow) || !ports::any_overlap(&spec.ports, ports) {
+        if !open(flow) || !ports::any_overlap(spec.ports(), ports) {
             continue;
         }
         let lands = spec.to.roots().iter().any(|&target| {

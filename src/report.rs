@@ -55,12 +55,12 @@ impl Hop {
                 line: model.flow(step.flow).location.line,
                 ports: model
                     .flow(step.flow)
-                    .ports
+                    .ports()
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
-                owner: model.flow(step.flow).owner.as_deref().map(str::to_owned),
-                ticket: model.flow(step.flow).ticket.as_deref().map(str::to_owned),
+                owner: model.flow(step.flow).owner().map(str::to_owned),
+                ticket: model.flow(step.flow).ticket().map(str::to_owned),
                 credential: step
                     .credential
                     .map(|(id, _)| model.credential(id).name.clone()),

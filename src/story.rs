@@ -60,7 +60,7 @@ pub fn tell_each(
         .map(|witness| {
             let gated = witness
                 .iter()
-                .any(|step| !engine.model.flow(step.flow).auth.is_empty());
+                .any(|step| !engine.model.flow(step.flow).auth().is_empty());
             if !gated {
                 return Vec::new();
             }
@@ -151,7 +151,7 @@ impl Story<'_, '_, '_> {
         before: Option<u32>,
         preferred: Option<CredentialId>,
     ) -> Option<CredentialId> {
-        let auth = &self.engine.model.flow(flow).auth;
+        let auth = self.engine.model.flow(flow).auth();
         if let Some(&held) = auth.iter().find(|id| self.held[id.index()].is_some()) {
             return Some(held);
         }

@@ -146,7 +146,7 @@ fn search(
                 }
                 parent.insert(next_state.clone(), Some((state.clone(), flow)));
                 let arrives = question.to.contains(model, next)
-                    && ports::any_overlap(&model.flow(flow).ports, question.ports);
+                    && ports::any_overlap(model.flow(flow).ports(), question.ports);
                 if arrives && covered(&next_state) == (seek == Seek::Along) {
                     return Some(steps(engine, workspace, &parent, next_state));
                 }

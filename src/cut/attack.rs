@@ -54,7 +54,7 @@ impl<'e, 'm> Tracer<'e, 'm> {
             }
         }
         for flow in model.flow_ids() {
-            for &credential in &model.flow(flow).auth {
+            for &credential in model.flow(flow).auth() {
                 opens[credential.index()].push(flow);
             }
         }
@@ -99,7 +99,7 @@ impl<'e, 'm> Tracer<'e, 'm> {
             }
         }
         let opened_by = |obtained: &[Obtained], flow: FlowId| -> Option<Option<CredentialId>> {
-            let auth = &model.flow(flow).auth;
+            let auth = model.flow(flow).auth();
             if auth.is_empty() {
                 return Some(None);
             }

@@ -113,11 +113,7 @@ fn single(model: &Model, entity: EntityId) -> Selection {
 }
 
 fn flow_name(flows: &[Flow], id: FlowId) -> String {
-    flows[id.index()]
-        .name
-        .as_deref()
-        .unwrap_or_default()
-        .to_owned()
+    flows[id.index()].name().unwrap_or_default().to_owned()
 }
 
 /// Each element as an entity or a named flow, every unknown name reported.
@@ -139,14 +135,11 @@ fn elements(
         }
         let step_at = cx.location(source, item);
         if let Some(name) = text.strip_prefix(FLOW_PREFIX) {
-            match flows
-                .iter()
-                .position(|flow| flow.name.as_deref() == Some(name))
-            {
+            match flows.iter().position(|flow| flow.name() == Some(name)) {
                 Some(index) => elements.push(Element::Flow(FlowId(index as u32))),
                 None => {
                     ok = false;
-                    let help = did_you_mean(name, flows.iter().filter_map(|f| f.name.as_deref()))
+                    let help = did_you_mean(name, flows.iter().filter_map(|f| f.name()))
                         .unwrap_or_else(|| {
                             "pin a flow by its `name`, as `flow:NAME`; a flow without one cannot be pinned".to_owned()
                         });

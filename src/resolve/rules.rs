@@ -12,9 +12,10 @@ use crate::diagnostic::Problem;
 use crate::load::ParsedFile;
 use crate::location::{Location, SourceId};
 use crate::model::{
-    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, Invariant, InvariantId,
-    Model, Rule, Selection, Severity,
+    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, Invariant,
+    InvariantId, Model, Rule, Selection, Severity,
 };
+use crate::port_list::PortLists;
 use crate::ports::{self, PortSpec};
 use crate::raw::{RawEnds, RawFlow, RawList, RawThrough};
 use crate::suggest::did_you_mean;
@@ -272,6 +273,8 @@ fn flows(
                 .or(file.raw.flows.as_deref())
                 .unwrap_or_default();
             let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
+            // Flows share port lists within their file: no lock between files.
+            let mut port_lists = PortLists::default();
             let resolved = items
                 .iter()
                 .zip(claimed)
@@ -283,7 +286,7 @@ fn flows(
                         model,
                         credentials,
                         resolver,
-                        source,
+                        &mut port_lists,
                         at,
                         &item.value,
                     );
@@ -308,10 +311,11 @@ fn flow(
     model: &Model,
     credentials: &[Credential],
     resolver: &SelectorResolver,
-    source: SourceId,
+    port_lists: &mut PortLists,
     at: Location,
     raw: &RawFlow,
 ) -> Option<Flow> {
+    let source = at.source;
     let from = selection(cx, model, resolver, source, &raw.from);
     let to = selection(cx, model, resolver, source, &raw.to);
     let errors_before = cx.diagnostics.len();
@@ -351,17 +355,16 @@ fn flow(
     auth.sort_unstable();
     auth.dedup();
     let (from, to) = (from?, to?);
-    (cx.diagnostics.len() == errors_before).then(|| Flow {
-        name: raw.name.as_ref().map(|name| name.value.as_str().into()),
-        from,
-        to,
-        ports: ports.into_boxed_slice(),
-        auth: auth.into_boxed_slice(),
-        kind: raw.kind.as_deref().map(Box::from),
-        description: raw.description.as_deref().map(Box::from),
-        owner: raw.owner.as_deref().map(Box::from),
-        ticket: raw.ticket.as_deref().map(Box::from),
-        location: at,
+    (cx.diagnostics.len() == errors_before).then(|| {
+        let notes = FlowNotes {
+            auth: auth.into_boxed_slice(),
+            kind: raw.kind.clone(),
+            description: raw.description.clone(),
+            owner: raw.owner.clone(),
+            ticket: raw.ticket.clone(),
+        };
+        let name = raw.name.as_ref().map(|name| name.value.clone());
+        Flow::new(name, from, to, port_lists.intern(&ports), notes, at)
     })
 }
 

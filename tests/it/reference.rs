@@ -248,7 +248,7 @@ fn flow_ends(
     model: &Model,
     flow: &cordon::model::Flow,
 ) -> (BTreeSet<EntityId>, BTreeSet<EntityId>) {
-    match flow.description.as_deref().and_then(|d| d.split_once(' ')) {
+    match flow.description().and_then(|d| d.split_once(' ')) {
         Some((from, to)) => (naive_select(model, from), naive_select(model, to)),
         None => {
             let all = |selection: &Selection| {
@@ -315,7 +315,7 @@ pub(crate) fn naive(
     let level = levels(model, &entities, start, &held);
     let mut hops = BTreeMap::new();
     for flow in &model.flows {
-        if !open(flow, &held, model) || !any_overlap(&flow.ports, ports) {
+        if !open(flow, &held, model) || !any_overlap(flow.ports(), ports) {
             continue;
         }
         let (from, to) = flow_ends(model, flow);
@@ -338,9 +338,9 @@ pub(crate) fn naive(
 }
 
 fn open(flow: &cordon::model::Flow, held: &BTreeSet<usize>, model: &Model) -> bool {
-    flow.auth.is_empty()
+    flow.auth().is_empty()
         || flow
-            .auth
+            .auth()
             .iter()
             .any(|c| held.contains(&c.index()) && model.credential(*c).is_active())
 }
@@ -498,19 +498,19 @@ fn assert_valid_witness(
             !mask[step.from.index()] && !mask[step.to.index()],
             "avoids via\n{yaml}"
         );
-        if flow.auth.is_empty() {
+        if flow.auth().is_empty() {
             assert!(step.credential.is_none());
         } else {
             let (credential, _) = step.credential.expect("an auth flow names its credential");
             assert!(
-                flow.auth.contains(&credential) && held.contains(&credential.index()),
+                flow.auth().contains(&credential) && held.contains(&credential.index()),
                 "credential {credential:?} held {held:?}\n{yaml}"
             );
         }
     }
     let last = model.flow(steps.last().unwrap().flow);
     assert!(
-        any_overlap(&last.ports, ports),
+        any_overlap(last.ports(), ports),
         "the last flow allows the ports\n{yaml}"
     );
 }

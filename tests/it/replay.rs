@@ -104,7 +104,7 @@ impl<'m> Replay<'m> {
         );
         match step.credential {
             None => assert!(
-                flow.auth.is_empty(),
+                flow.auth().is_empty(),
                 "{} -> {}: a flow with auth crossed without a credential\n{context}",
                 name(step.from),
                 name(step.to)
@@ -112,7 +112,7 @@ impl<'m> Replay<'m> {
             Some((credential, holding)) => {
                 let credential_name = &model.credential(credential).name;
                 assert!(
-                    flow.auth.contains(&credential),
+                    flow.auth().contains(&credential),
                     "{credential_name} does not open the flow\n{context}"
                 );
                 assert!(
