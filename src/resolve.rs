@@ -89,6 +89,17 @@ fn resolve_with(files: &mut [ParsedFile], mode: FlowMode) -> Result<Model, Vec<D
         }
     }
     let mut model = entities::resolve_entities(&mut cx, files);
+    if mode == FlowMode::Stream {
+        // Nothing reads the raw entities again: the selectors borrow the model's names,
+        // and a streaming run that gives up reads every file anew. Freed now, their
+        // memory goes to the resolved flows instead of adding to the peak.
+        for file in files.iter_mut() {
+            file.raw.environments = None;
+            file.raw.accounts = None;
+            file.raw.segments = None;
+            file.raw.assets = None;
+        }
+    }
     let selectors = selector::SelectorResolver::new(&model);
     let rules = rules::resolve_rules(&mut cx, files, &model, &selectors, mode);
     drop(selectors);
