@@ -75,16 +75,27 @@ pub fn load_model_side(
         .zip(sizes)
         .map(|(file, size)| {
             let read = load::read_deferring(file.clone());
-            progress.file_read(size);
+            // A deferred file is counted when it is parsed, during resolution.
+            let deferred = read
+                .as_ref()
+                .is_ok_and(|contents| contents.policy.as_ref().is_some_and(|p| p.deferred));
+            if !deferred {
+                progress.file_read(size);
+            }
             read
         })
         .collect();
-    progress.finish();
     let gathered = Gathered::from(read, diagnostics.clone());
     timings.lap("parse");
-    let streamed = gathered
+    let streamed = gathered.ok().and_then(|gathered| {
+        resolve_files(
+            gathered,
+            side,
+            Resolution::Streaming(&|bytes| progress.file_read(bytes)),
+        )
         .ok()
-        .and_then(|gathered| resolve_files(gathered, side, Resolution::Streaming).ok());
+    });
+    progress.finish();
     let model = match streamed {
         Some(model) => Ok(model),
         // Something is wrong, or a warning needs positions that a file lacks: every
@@ -110,13 +121,14 @@ fn load_eagerly(
 }
 
 /// How [`resolve_files`] resolves the policies.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Resolution {
+#[derive(Clone, Copy)]
+enum Resolution<'p> {
     /// Every file parsed; every problem reported ([`resolve_policies`]).
     Eager,
-    /// Deferred files parsed as their flows are resolved ([`resolve_streaming`]); any
-    /// problem gives an empty list, which the caller takes as "start again eagerly".
-    Streaming,
+    /// Deferred files parsed as their flows are resolved ([`resolve_streaming`]), each
+    /// told with its size once parsed; any problem gives an empty list, which the caller
+    /// takes as "start again eagerly".
+    Streaming(&'p (dyn Fn(u64) + Sync)),
 }
 
 /// Every file's contents, sorted by what reads them.
@@ -245,7 +257,9 @@ fn resolve_files(
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
     let mut model = match resolution {
         Resolution::Eager => resolve_policies(&mut files)?,
-        Resolution::Streaming => resolve_streaming(&mut files).ok_or_else(Vec::new)?,
+        Resolution::Streaming(parsed) => {
+            resolve_streaming(&mut files, parsed).ok_or_else(Vec::new)?
+        }
     };
     model.sources.set_skipped(skipped);
     model.sources.set_skipped_kinds(notes.skipped_kinds);
@@ -473,7 +487,12 @@ mod tests {
     fn streamed(found: &[FoundFile]) -> Option<Model> {
         let read: Vec<_> = found.iter().cloned().map(load::read_deferring).collect();
         let gathered = Gathered::from(read, Vec::new()).ok()?;
-        resolve_files(gathered, terraform::Side::Planned, Resolution::Streaming).ok()
+        resolve_files(
+            gathered,
+            terraform::Side::Planned,
+            Resolution::Streaming(&|_| {}),
+        )
+        .ok()
     }
 
     fn eager(found: &[FoundFile]) -> Result<Model, Vec<Diagnostic>> {
@@ -572,6 +591,46 @@ mod tests {
             assert_eq!(deferred, 3, "every file of flows is deferred");
             assert!(!streams_as_eager(&found).flows.is_empty());
         }
+    }
+
+    #[test]
+    fn progress_counts_every_file_once_deferred_ones_when_parsed() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        #[derive(Default)]
+        struct Count {
+            expected: AtomicU64,
+            files: AtomicU64,
+            bytes: AtomicU64,
+            finished: AtomicU64,
+        }
+        impl Progress for Count {
+            fn start(&self, _files: usize, bytes: u64) {
+                self.expected.store(bytes, Ordering::SeqCst);
+            }
+            fn file_read(&self, bytes: u64) {
+                self.files.fetch_add(1, Ordering::SeqCst);
+                self.bytes.fetch_add(bytes, Ordering::SeqCst);
+            }
+            fn finish(&self) {
+                self.finished.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let json = JSON_FLOWS.replace("tag:none-such-tag-is-needed", "cache");
+        let (dir, _) = written(&[("a.yaml", FLOWS), ("b.yaml", ESTATE), ("c.json", &json)]);
+        let count = Count::default();
+        let paths = [dir.path().to_owned()];
+        let loaded = load_model_side(
+            &paths,
+            &mut Timings::new(),
+            &count,
+            terraform::Side::Planned,
+        );
+        assert_eq!(loaded.map(|model| model.flows.len()).ok(), Some(4));
+        let total = (FLOWS.len() + ESTATE.len() + json.len()) as u64;
+        assert_eq!(count.expected.load(Ordering::SeqCst), total);
+        assert_eq!(count.bytes.load(Ordering::SeqCst), total);
+        assert_eq!(count.files.load(Ordering::SeqCst), 3);
+        assert_eq!(count.finished.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn resolve(files: &mut [ParsedFile], consume_flows: bool) -> Result<Model, V
     } else {
         FlowMode::Keep
     };
-    resolve_with(files, mode)
+    resolve_with(files, mode, &|_| {})
 }
 
 /// Resolves files of which some are `deferred` (files of flows alone, not parsed yet):
@@ -45,8 +45,10 @@ pub fn resolve(files: &mut [ParsedFile], consume_flows: bool) -> Result<Model, V
 /// caller then parses every file up front and calls [`resolve`], which reports every
 /// problem as it always has: problems are rare, and that path is the one that knows
 /// how to name them all in one run.
-pub fn resolve_streaming(files: &mut [ParsedFile]) -> Option<Model> {
-    let model = resolve_with(files, FlowMode::Stream).ok()?;
+///
+/// `parsed` is told the size of each deferred file once it is parsed, for progress.
+pub fn resolve_streaming(files: &mut [ParsedFile], parsed: &(dyn Fn(u64) + Sync)) -> Option<Model> {
+    let model = resolve_with(files, FlowMode::Stream, parsed).ok()?;
     let positioned = files.iter().all(|file| file.has_positions);
     (positioned || model.warnings.is_empty()).then_some(model)
 }
@@ -63,7 +65,11 @@ pub(crate) enum FlowMode {
     Stream,
 }
 
-fn resolve_with(files: &mut [ParsedFile], mode: FlowMode) -> Result<Model, Vec<Diagnostic>> {
+fn resolve_with(
+    files: &mut [ParsedFile],
+    mode: FlowMode,
+    parsed: &(dyn Fn(u64) + Sync),
+) -> Result<Model, Vec<Diagnostic>> {
     let sources = Sources::new(
         files
             .iter()
@@ -101,7 +107,7 @@ fn resolve_with(files: &mut [ParsedFile], mode: FlowMode) -> Result<Model, Vec<D
         }
     }
     let selectors = selector::SelectorResolver::new(&model);
-    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors, mode);
+    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors, (mode, parsed));
     drop(selectors);
     if !rules.whole {
         // Only streaming gives up, and it says nothing about why.

@@ -26,7 +26,7 @@ pub(super) fn resolve_rules(
     files: &mut [ParsedFile],
     model: &Model,
     resolver: &SelectorResolver,
-    mode: FlowMode,
+    (mode, parsed): (FlowMode, &(dyn Fn(u64) + Sync)),
 ) -> Rules {
     let credentials = credentials(cx, files, model, resolver);
     if mode == FlowMode::Stream && !cx.diagnostics.is_empty() {
@@ -36,7 +36,10 @@ pub(super) fn resolve_rules(
     }
     let before = cx.diagnostics.len();
     let (flows, whole) = match mode {
-        FlowMode::Stream => streamed_flows(cx, files, model, &credentials, resolver),
+        FlowMode::Stream => {
+            let known = (model, credentials.as_slice(), resolver);
+            streamed_flows(cx, files, known, parsed)
+        }
         FlowMode::Keep | FlowMode::Consume => {
             let consume = mode == FlowMode::Consume;
             let flows = flows(cx, files, model, &credentials, resolver, consume);
@@ -359,9 +362,8 @@ fn file_flows(
 fn streamed_flows(
     cx: &mut Context,
     files: &mut [ParsedFile],
-    model: &Model,
-    credentials: &[Credential],
-    resolver: &SelectorResolver,
+    known: Known,
+    parsed: &(dyn Fn(u64) + Sync),
 ) -> (Vec<Flow>, bool) {
     let sources = &cx.sources;
     let parts: Option<Vec<StreamedFile>> = files
@@ -369,7 +371,11 @@ fn streamed_flows(
         .enumerate()
         .map(|(index, file)| {
             let deferred = file.deferred;
+            let size = file.bytes.len() as u64;
             crate::load::parse_deferred(file).ok()?;
+            if deferred {
+                parsed(size);
+            }
             if deferred && !flows_alone(&file.raw) {
                 return None;
             }
@@ -383,7 +389,6 @@ fn streamed_flows(
                 .collect();
             let mut local = Context::empty(sources.clone());
             let source = SourceId(index as u32);
-            let known = (model, credentials, resolver);
             let resolved = file_flows(
                 &mut local,
                 known,
