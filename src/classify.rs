@@ -116,7 +116,7 @@ pub fn yaml_documents(text: &str) -> Vec<Document> {
 
 /// The kind of a JSON document (or a YAML flow mapping) from its keys at depth one.
 pub fn json_kind(text: &str) -> DocumentKind {
-    match flow_keys(text) {
+    match flow_keys(text, true) {
         Some(keys) => kind_of(keys.iter().map(String::as_str)),
         None if text.trim().is_empty() => DocumentKind::Empty,
         None => DocumentKind::Other,
@@ -146,6 +146,36 @@ pub fn keep_only(text: &str, documents: &[Document], wanted: &[DocumentKind]) ->
         }
     }
     out
+}
+
+/// Whether a file is one policy document whose only top-level keys are `flows` and
+/// `version`, with `flows` among them: such a file refers to entities but declares none,
+/// so it can be parsed after every other file is resolved, and its flows resolved as
+/// soon as it is parsed. The answer errs towards `false`: a YAML stream of several
+/// documents, a flow mapping at the top, or any line at column 0 that is not one of the
+/// two keys make it so. A wrong `true` is caught after the parse, which sees every key.
+pub fn holds_only_flows(text: &str, json: bool) -> bool {
+    let allowed = |key: &str| key == "flows" || key == "version";
+    let keys = if json {
+        match flow_keys(text, false) {
+            Some(keys) => keys,
+            None => return false,
+        }
+    } else {
+        let mut keys = Vec::new();
+        for line in text.split('\n') {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            match line.chars().next() {
+                None | Some(' ' | '\t' | '#') => {}
+                Some(_) => match block_key(line) {
+                    Some(key) if allowed(&key) => keys.push(key),
+                    _ => return false,
+                },
+            }
+        }
+        keys
+    };
+    keys.iter().all(|key| allowed(key)) && keys.iter().any(|key| key == "flows")
 }
 
 /// The rest of a line that starts a document (`---` alone or followed by a blank).
@@ -242,9 +272,9 @@ fn block_key(line: &str) -> Option<String> {
 }
 
 /// The keys at depth one of a JSON object or YAML flow mapping, or `None` when the text
-/// is not one. Values are skipped by counting brackets outside strings. The scan stops
-/// at the first cordon list key, which settles the question for a large policy.
-fn flow_keys(text: &str) -> Option<Vec<String>> {
+/// is not one. Values are skipped by counting brackets outside strings. With `settle`,
+/// the scan stops at the first cordon list key, which settles what a large policy is.
+fn flow_keys(text: &str, settle: bool) -> Option<Vec<String>> {
     let bytes = text.as_bytes();
     let mut at = 0;
     // Past a byte-order mark, blanks and comments, to the opening brace.
@@ -308,9 +338,10 @@ fn flow_keys(text: &str) -> Option<Vec<String>> {
             }
             _ => {}
         }
-        if keys
-            .last()
-            .is_some_and(|key| key != "version" && TOP_LEVEL_KEYS.contains(&key.as_str()))
+        if settle
+            && keys
+                .last()
+                .is_some_and(|key| key != "version" && TOP_LEVEL_KEYS.contains(&key.as_str()))
         {
             return Some(keys);
         }
@@ -395,6 +426,35 @@ mod tests {
             keep_only(stream, &documents, &[Policy]),
             "---\nassets: []\n---\n\n\n...\n"
         );
+    }
+
+    #[test]
+    fn files_of_flows_alone_are_told_apart() {
+        let yaml = |text| holds_only_flows(text, false);
+        assert!(yaml("version: 1\nflows:\n  - {from: a, to: b}\n"));
+        assert!(yaml("# flows\r\nflows:\r\n  - from: a\r\n    to: b\r\n"));
+        assert!(yaml("\"flows\": []\n"));
+        assert!(!yaml("version: 1\n"));
+        assert!(!yaml("flows: []\nassets: []\n"));
+        assert!(!yaml("flows: []\nflws: []\n"));
+        // Several documents, a flow mapping or a sequence at the top: not looked into.
+        assert!(!yaml("flows: []\n---\nflows: []\n"));
+        assert!(!yaml("flows: []\n...\n"));
+        assert!(!yaml("{flows: []}\n"));
+        assert!(!yaml("- flows\n"));
+        assert!(!yaml("? flows\n: []\n"));
+        assert!(!yaml("%YAML 1.2\n---\nflows: []\n"));
+        let json = |text| holds_only_flows(text, true);
+        assert!(json(
+            "{\"version\": \"1\", \"flows\": [{\"from\": \"a\", \"assets\": 1}]}"
+        ));
+        // The whole object is scanned, not only up to the first cordon key.
+        assert!(!json("{\"flows\": [], \"assets\": []}"));
+        assert!(!json("{\"version\": \"1\"}"));
+        assert!(!json("[{\"flows\": []}]"));
+        assert!(!json(
+            "{\"flows\": [], \"invariants\": [{\"name\": \"}\"}]}"
+        ));
     }
 
     #[test]

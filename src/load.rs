@@ -55,6 +55,10 @@ pub struct ParsedFile {
     pub has_positions: bool,
     /// After the fast JSON path, the line of each flow, invariant and exception.
     pub json_lines: Option<JsonLines>,
+    /// A file of flows alone, not parsed yet: `bytes` holds its text and `raw` is empty
+    /// until resolution, once every entity is known, parses it with [`parse_deferred`]
+    /// and resolves its flows straight away.
+    pub deferred: bool,
 }
 
 /// The documents of a file that an importer reads: the file's text with every other
@@ -184,6 +188,45 @@ fn display_path(path: &Path) -> String {
 /// Reads one file and parses its policy documents. Problems come back as diagnostics;
 /// nothing panics.
 pub fn read(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
+    let bytes = read_bytes(&found)?;
+    parse(found, bytes)
+}
+
+/// Reads one file, and parses it unless it holds flows alone
+/// ([`classify::holds_only_flows`]): such a file comes back as a [`ParsedFile`] that is
+/// `deferred`, so that its raw flows are not held in memory beside every other file's.
+pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
+    let bytes = read_bytes(&found)?;
+    let flows_alone = std::str::from_utf8(&bytes)
+        .is_ok_and(|text| classify::holds_only_flows(text, found.format == Format::Json));
+    if !flows_alone {
+        return parse(found, bytes);
+    }
+    let sha256 = hex_digest(&bytes);
+    Ok(FileContents::policy(ParsedFile {
+        found,
+        bytes,
+        sha256,
+        raw: RawFile::default(),
+        has_positions: true,
+        json_lines: None,
+        deferred: true,
+    }))
+}
+
+/// Parses a file that [`read_deferring`] held back, in place; it keeps its digest.
+pub fn parse_deferred(file: &mut ParsedFile) -> Result<(), Vec<Diagnostic>> {
+    if !file.deferred {
+        return Ok(());
+    }
+    let bytes = std::mem::take(&mut file.bytes);
+    let parsed = parse_digested(file.found.clone(), bytes, file.sha256.clone(), None)?;
+    *file = parsed;
+    Ok(())
+}
+
+/// A file's bytes, refused when it is too large; or why they cannot be had.
+fn read_bytes(found: &FoundFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let error = |problem| vec![Diagnostic::new(found.display.clone(), 0, 0, problem)];
     let size = fs::metadata(&found.path)
         .map_err(|e| {
@@ -198,12 +241,11 @@ pub fn read(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
             limit: MAX_FILE_BYTES,
         }));
     }
-    let bytes = fs::read(&found.path).map_err(|e| {
+    fs::read(&found.path).map_err(|e| {
         error(Problem::Unreadable {
             reason: io_reason(&e),
         })
-    })?;
-    parse(found, bytes)
+    })
 }
 
 /// Sorts a file's documents by kind and parses its policy documents, from bytes read
@@ -275,6 +317,16 @@ fn parse_policy(
     blanked: Option<String>,
 ) -> Result<ParsedFile, Vec<Diagnostic>> {
     let sha256 = hex_digest(&bytes);
+    parse_digested(found, bytes, sha256, blanked)
+}
+
+/// [`parse_policy`] with the digest of `bytes` already taken.
+fn parse_digested(
+    found: FoundFile,
+    bytes: Vec<u8>,
+    sha256: String,
+    blanked: Option<String>,
+) -> Result<ParsedFile, Vec<Diagnostic>> {
     let (raw, has_positions) = match (found.format, blanked) {
         (_, Some(blanked)) => (parse_yaml(&found.display, blanked.as_bytes())?, true),
         (Format::Yaml, None) => (parse_yaml(&found.display, &bytes)?, true),
@@ -293,6 +345,7 @@ fn parse_policy(
         raw,
         has_positions,
         json_lines,
+        deferred: false,
     })
 }
 

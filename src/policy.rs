@@ -12,7 +12,7 @@ use crate::load::{self, FileContents, Format, FoundFile, ImportFile, ParsedFile}
 use crate::location::Skipped;
 use crate::model::Model;
 use crate::raw::RawFile;
-use crate::resolve::resolve;
+use crate::resolve::{resolve, resolve_streaming};
 use crate::timings::Timings;
 
 /// Where policies are read from when no path is given.
@@ -66,22 +66,69 @@ pub fn load_model_side(
         .map(|file| std::fs::metadata(&file.path).map_or(0, |m| m.len()))
         .collect();
     progress.start(found.len(), sizes.iter().sum());
-    // Files parse independently, and parsing is most of the cost of a run.
-    let parsed: Vec<Result<FileContents, Vec<Diagnostic>>> = found
-        .into_par_iter()
+    // Files parse independently, and parsing is most of the cost of a run. A file of
+    // flows alone is only read here: it is parsed once the entities its flows name are
+    // resolved, and its flows resolved at once, so that the raw flows of every file are
+    // never in memory together.
+    let read: Vec<Result<FileContents, Vec<Diagnostic>>> = found
+        .par_iter()
         .zip(sizes)
         .map(|(file, size)| {
-            let parsed = load::read(file);
-            progress.file_read(size);
-            parsed
+            let read = load::read_deferring(file.clone());
+            // A deferred file is counted when it is parsed, during resolution.
+            let deferred = read
+                .as_ref()
+                .is_ok_and(|contents| contents.policy.as_ref().is_some_and(|p| p.deferred));
+            if !deferred {
+                progress.file_read(size);
+            }
+            read
         })
         .collect();
-    progress.finish();
-    let gathered = Gathered::from(parsed, diagnostics);
+    let gathered = Gathered::from(read, diagnostics.clone());
     timings.lap("parse");
-    let model = gathered.and_then(|gathered| resolve_files(gathered, side));
+    let streamed = gathered.ok().and_then(|gathered| {
+        resolve_files(
+            gathered,
+            side,
+            Resolution::Streaming(&|bytes| progress.file_read(bytes)),
+        )
+        .ok()
+    });
+    progress.finish();
+    let model = match streamed {
+        Some(model) => Ok(model),
+        // Something is wrong, or a warning needs positions that a file lacks: every
+        // file is read again and parsed up front, the way that names every problem.
+        None => load_eagerly(found, diagnostics, side),
+    };
     timings.lap("resolve");
     model
+}
+
+/// Every file parsed before anything is resolved, and resolved with positions where a
+/// problem or a warning needs them: how a model loads when streaming gives up, and how
+/// it loaded before streaming.
+fn load_eagerly(
+    found: Vec<FoundFile>,
+    diagnostics: Vec<Diagnostic>,
+    side: terraform::Side,
+) -> Result<Model, Vec<Diagnostic>> {
+    let parsed: Vec<Result<FileContents, Vec<Diagnostic>>> =
+        found.into_par_iter().map(load::read).collect();
+    Gathered::from(parsed, diagnostics)
+        .and_then(|gathered| resolve_files(gathered, side, Resolution::Eager))
+}
+
+/// How [`resolve_files`] resolves the policies.
+#[derive(Clone, Copy)]
+enum Resolution<'p> {
+    /// Every file parsed; every problem reported ([`resolve_policies`]).
+    Eager,
+    /// Deferred files parsed as their flows are resolved ([`resolve_streaming`]), each
+    /// told with its size once parsed; any problem gives an empty list, which the caller
+    /// takes as "start again eagerly".
+    Streaming(&'p (dyn Fn(u64) + Sync)),
 }
 
 /// Every file's contents, sorted by what reads them.
@@ -154,7 +201,7 @@ pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diag
         parsed.push(load::parse(found, bytes));
     }
     Gathered::from(parsed, Vec::new())
-        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned))
+        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned, Resolution::Eager))
 }
 
 /// Loads a model from policy text given directly, as tests and embedders do.
@@ -170,10 +217,14 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
         format,
     };
     Gathered::from([load::parse(found, text.as_bytes().to_vec())], Vec::new())
-        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned))
+        .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned, Resolution::Eager))
 }
 
-fn resolve_files(gathered: Gathered, side: terraform::Side) -> Result<Model, Vec<Diagnostic>> {
+fn resolve_files(
+    gathered: Gathered,
+    side: terraform::Side,
+    resolution: Resolution,
+) -> Result<Model, Vec<Diagnostic>> {
     let Gathered {
         policies: mut files,
         kubernetes,
@@ -204,7 +255,12 @@ fn resolve_files(gathered: Gathered, side: terraform::Side) -> Result<Model, Vec
     files.extend(imported);
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
-    let mut model = resolve_policies(&mut files)?;
+    let mut model = match resolution {
+        Resolution::Eager => resolve_policies(&mut files)?,
+        Resolution::Streaming(parsed) => {
+            resolve_streaming(&mut files, parsed).ok_or_else(Vec::new)?
+        }
+    };
     model.sources.set_skipped(skipped);
     model.sources.set_skipped_kinds(notes.skipped_kinds);
     model.sources.set_warnings(notes.warnings);
@@ -269,6 +325,7 @@ fn as_sources(
                 raw,
                 has_positions: true,
                 json_lines: None,
+                deferred: false,
             })
         })
         .collect()
@@ -407,6 +464,221 @@ fn resolve_policies(files: &mut [ParsedFile]) -> Result<Model, Vec<Diagnostic>> 
                 load::parse_with_positions(file)?;
             }
             resolve(files, true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `files` into a temporary directory and finds them there, as a walk would.
+    fn written(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<FoundFile>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let (found, problems) = load::discover(&[dir.path().to_owned()]);
+        assert!(problems.is_empty(), "{problems:?}");
+        (dir, found)
+    }
+
+    /// The model as streaming gives it, or `None` where it gives up.
+    fn streamed(found: &[FoundFile]) -> Option<Model> {
+        let read: Vec<_> = found.iter().cloned().map(load::read_deferring).collect();
+        let gathered = Gathered::from(read, Vec::new()).ok()?;
+        resolve_files(
+            gathered,
+            terraform::Side::Planned,
+            Resolution::Streaming(&|_| {}),
+        )
+        .ok()
+    }
+
+    fn eager(found: &[FoundFile]) -> Result<Model, Vec<Diagnostic>> {
+        load_eagerly(found.to_vec(), Vec::new(), terraform::Side::Planned)
+    }
+
+    /// The model streaming gives, checked to be the one that parsing every file first
+    /// gives, down to every field.
+    #[track_caller]
+    fn streams_as_eager(found: &[FoundFile]) -> Model {
+        let streamed = streamed(found).expect("no problem, so no reason to give up");
+        let eager = eager(found).unwrap();
+        assert_eq!(format!("{streamed:?}"), format!("{eager:?}"));
+        streamed
+    }
+
+    const ESTATE: &str = "accounts:\n  - {name: prod, cidrs: [10.0.0.0/16]}\nassets:\n  - {name: web, in: prod, cidrs: [10.0.1.10]}\n  - {name: db, in: prod, cidrs: [10.0.2.10]}\n  - {name: cache, in: prod}\ncredentials:\n  - {name: key, held_by: web}\nflows:\n  - {name: cache-in, from: web, to: cache}\ninvariants:\n  - name: no-db\n    forbid: {from: internet, to: db}\nexceptions:\n  - {invariant: no-db, reason: r, owner: o, expires: 2030-01-01, path: [internet, web, db]}\n";
+
+    const FLOWS: &str = "version: 1\nflows:\n  - {name: in, from: internet, to: web, ports: [tcp/443]}\n  - {from: web, to: db, auth: [key]}\n";
+
+    const JSON_FLOWS: &str = "{\"flows\": [\n  {\"name\": \"j\", \"from\": \"db\", \"to\": \"tag:none-such-tag-is-needed\"}\n]}\n";
+
+    #[test]
+    fn only_files_of_flows_alone_are_deferred() {
+        let (_dir, found) = written(&[("a.yaml", FLOWS), ("b.yaml", ESTATE)]);
+        let deferred: Vec<bool> = found
+            .iter()
+            .map(|file| {
+                let contents = load::read_deferring(file.clone()).unwrap();
+                let policy = contents.policy.unwrap();
+                assert!(policy.deferred == policy.raw.flows.is_none());
+                policy.deferred
+            })
+            .collect();
+        assert_eq!(deferred, [true, false]);
+    }
+
+    #[test]
+    fn streaming_gives_the_model_that_parsing_everything_first_gives() {
+        // The flows come first in file order and name entities, a credential and an
+        // exception's route from a later file; a file of flows in JSON sits between.
+        let json = JSON_FLOWS.replace("tag:none-such-tag-is-needed", "cache");
+        let (_dir, found) = written(&[
+            ("a-flows.yaml", FLOWS),
+            ("b-flows.json", &json),
+            ("c-estate.yaml", ESTATE),
+            (
+                "d-flows.yaml",
+                "flows:\n  - {from: cache, to: db, ports: [tcp/22]}\n",
+            ),
+        ]);
+        let streamed = streams_as_eager(&found);
+        let names: Vec<Option<&str>> = streamed.flows.iter().map(|f| f.name()).collect();
+        assert_eq!(
+            names,
+            [Some("in"), None, Some("j"), Some("cache-in"), None],
+            "flows in file order, then in their file's order"
+        );
+        assert_eq!(streamed.sources.files().len(), 4);
+    }
+
+    #[test]
+    fn warnings_in_deferred_files_stream_when_every_file_has_positions() {
+        let (_dir, found) = written(&[
+            ("a-flows.yaml", FLOWS),
+            ("c-estate.yaml", ESTATE),
+            (
+                "d-flows.yaml",
+                "flows:\n  - {from: cache, to: db, ports: [tcp/0]}\n",
+            ),
+        ]);
+        // YAML has positions for its warnings, so streaming need not give up.
+        let streamed = streams_as_eager(&found);
+        assert_eq!(streamed.warnings.len(), 1, "the port 0 of a deferred file");
+    }
+
+    #[test]
+    fn a_generated_estate_streams_to_the_same_model() {
+        let dir = tempfile::tempdir().unwrap();
+        for format in [crate::synth::Format::Yaml, crate::synth::Format::Json] {
+            let out = dir.path().join(format!("{format:?}"));
+            crate::synth::generate(&crate::synth::Options {
+                scale: 0.02,
+                out: out.clone(),
+                format,
+                seed: 3,
+                flow_files: 3,
+            })
+            .unwrap();
+            let (found, _) = load::discover(&[out]);
+            let deferred = found
+                .iter()
+                .filter_map(|file| load::read_deferring(file.clone()).ok()?.policy)
+                .filter(|policy| policy.deferred)
+                .count();
+            assert_eq!(deferred, 3, "every file of flows is deferred");
+            assert!(!streams_as_eager(&found).flows.is_empty());
+        }
+    }
+
+    #[test]
+    fn progress_counts_every_file_once_deferred_ones_when_parsed() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        #[derive(Default)]
+        struct Count {
+            expected: AtomicU64,
+            files: AtomicU64,
+            bytes: AtomicU64,
+            finished: AtomicU64,
+        }
+        impl Progress for Count {
+            fn start(&self, _files: usize, bytes: u64) {
+                self.expected.store(bytes, Ordering::SeqCst);
+            }
+            fn file_read(&self, bytes: u64) {
+                self.files.fetch_add(1, Ordering::SeqCst);
+                self.bytes.fetch_add(bytes, Ordering::SeqCst);
+            }
+            fn finish(&self) {
+                self.finished.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let json = JSON_FLOWS.replace("tag:none-such-tag-is-needed", "cache");
+        let (dir, _) = written(&[("a.yaml", FLOWS), ("b.yaml", ESTATE), ("c.json", &json)]);
+        let count = Count::default();
+        let paths = [dir.path().to_owned()];
+        let loaded = load_model_side(
+            &paths,
+            &mut Timings::new(),
+            &count,
+            terraform::Side::Planned,
+        );
+        assert_eq!(loaded.map(|model| model.flows.len()).ok(), Some(4));
+        let total = (FLOWS.len() + ESTATE.len() + json.len()) as u64;
+        assert_eq!(count.expected.load(Ordering::SeqCst), total);
+        assert_eq!(count.bytes.load(Ordering::SeqCst), total);
+        assert_eq!(count.files.load(Ordering::SeqCst), 3);
+        assert_eq!(count.finished.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn streaming_gives_up_on_any_problem_and_the_eager_path_reports_it() {
+        let cases: [&[(&str, &str)]; 6] = [
+            // A flow name used in a deferred file and again in another.
+            &[
+                ("a.yaml", FLOWS),
+                ("b.yaml", &ESTATE.replace("cache-in", "in")),
+            ],
+            // An unknown entity in a deferred file.
+            &[
+                ("a.yaml", &FLOWS.replace("to: db", "to: dbb")),
+                ("b.yaml", ESTATE),
+            ],
+            // A deferred file that does not parse.
+            &[("a.yaml", "flows:\n  - {from: web\n"), ("b.yaml", ESTATE)],
+            // A deferred file with a version other than 1.
+            &[
+                ("a.yaml", &FLOWS.replace("version: 1", "version: 2")),
+                ("b.yaml", ESTATE),
+            ],
+            // A problem in the entities: the deferred files are not even parsed.
+            &[
+                ("a.yaml", FLOWS),
+                (
+                    "b.yaml",
+                    &ESTATE.replace("in: prod, cidrs: [10.0.1.10]", "in: nowhere"),
+                ),
+            ],
+            // A warning in a JSON file, which has no positions to give it.
+            &[
+                (
+                    "a.json",
+                    &JSON_FLOWS.replace("tag:none-such-tag-is-needed\"", "cache\", \"ports\": []"),
+                ),
+                ("b.yaml", ESTATE),
+            ],
+        ];
+        for (index, files) in cases.iter().enumerate() {
+            let (_dir, found) = written(files);
+            assert!(streamed(&found).is_none(), "case {index} streamed");
+            let eager = eager(&found);
+            let reported = match &eager {
+                Ok(model) => model.warnings.len(),
+                Err(problems) => problems.len(),
+            };
+            assert!(reported > 0, "case {index}: {eager:?}");
         }
     }
 }

@@ -26,6 +26,50 @@ use crate::model::Model;
 /// `consume_flows`, each file's raw flows are dropped once resolved (the largest part
 /// of a big model's memory); without, the files can be resolved again.
 pub fn resolve(files: &mut [ParsedFile], consume_flows: bool) -> Result<Model, Vec<Diagnostic>> {
+    let mode = if consume_flows {
+        FlowMode::Consume
+    } else {
+        FlowMode::Keep
+    };
+    resolve_with(files, mode, &|_| {})
+}
+
+/// Resolves files of which some are `deferred` (files of flows alone, not parsed yet):
+/// each is parsed by the thread that resolves its flows, once the entities and
+/// credentials they name are known, and dropped before that thread takes the next file,
+/// so that no more than one file's raw flows per thread are ever in memory.
+///
+/// Gives `None` instead of saying what is wrong: on any problem (a parse error, an
+/// unknown name, a deferred file that holds more than flows after all, two flows that
+/// may share a name), and on a warning when a file was read without positions. The
+/// caller then parses every file up front and calls [`resolve`], which reports every
+/// problem as it always has: problems are rare, and that path is the one that knows
+/// how to name them all in one run.
+///
+/// `parsed` is told the size of each deferred file once it is parsed, for progress.
+pub fn resolve_streaming(files: &mut [ParsedFile], parsed: &(dyn Fn(u64) + Sync)) -> Option<Model> {
+    let model = resolve_with(files, FlowMode::Stream, parsed).ok()?;
+    let positioned = files.iter().all(|file| file.has_positions);
+    (positioned || model.warnings.is_empty()).then_some(model)
+}
+
+/// What the flows stage does with each file's raw flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FlowMode {
+    /// Leaves them, so that the files can be resolved again.
+    Keep,
+    /// Drops each file's once resolved.
+    Consume,
+    /// Parses each deferred file first, and gives up on any problem
+    /// ([`resolve_streaming`]).
+    Stream,
+}
+
+fn resolve_with(
+    files: &mut [ParsedFile],
+    mode: FlowMode,
+    parsed: &(dyn Fn(u64) + Sync),
+) -> Result<Model, Vec<Diagnostic>> {
     let sources = Sources::new(
         files
             .iter()
@@ -35,11 +79,7 @@ pub fn resolve(files: &mut [ParsedFile], consume_flows: bool) -> Result<Model, V
             })
             .collect(),
     );
-    let mut cx = Context {
-        sources,
-        diagnostics: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut cx = Context::empty(sources);
     for (index, file) in files.iter().enumerate() {
         if let Some(version) = &file.raw.version
             && version.value.trim() != "1"
@@ -55,9 +95,24 @@ pub fn resolve(files: &mut [ParsedFile], consume_flows: bool) -> Result<Model, V
         }
     }
     let mut model = entities::resolve_entities(&mut cx, files);
+    if mode == FlowMode::Stream {
+        // Nothing reads the raw entities again: the selectors borrow the model's names,
+        // and a streaming run that gives up reads every file anew. Freed now, their
+        // memory goes to the resolved flows instead of adding to the peak.
+        for file in files.iter_mut() {
+            file.raw.environments = None;
+            file.raw.accounts = None;
+            file.raw.segments = None;
+            file.raw.assets = None;
+        }
+    }
     let selectors = selector::SelectorResolver::new(&model);
-    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors, consume_flows);
+    let rules = rules::resolve_rules(&mut cx, files, &model, &selectors, (mode, parsed));
     drop(selectors);
+    if !rules.whole {
+        // Only streaming gives up, and it says nothing about why.
+        return Err(Vec::new());
+    }
     model.credentials = rules.credentials;
     model.flows = rules.flows;
     model.invariants = rules.invariants;
@@ -99,6 +154,21 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// A context for one thread's share of the work, merged back with [`Context::absorb`].
+    pub fn empty(sources: Sources) -> Self {
+        Context {
+            sources,
+            diagnostics: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Takes the problems and warnings that a thread's context found.
+    pub fn absorb(&mut self, local: Context) {
+        self.diagnostics.extend(local.diagnostics);
+        self.warnings.extend(local.warnings);
+    }
+
     pub fn location<T>(&self, source: SourceId, at: &At<T>) -> Location {
         Location {
             source,

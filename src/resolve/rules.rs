@@ -1,12 +1,14 @@
 //! Resolving what refers to entities: credentials, flows, invariants and exceptions.
 
+use std::hash::BuildHasher;
+
 use rayon::prelude::*;
 
 use crate::raw::At;
 
 use super::pin::{Written, pinned_route};
 use super::selector::{SelectorResolver, union};
-use super::{Context, NameTable};
+use super::{Context, FlowMode, NameTable};
 use crate::date::Date;
 use crate::diagnostic::Problem;
 use crate::load::ParsedFile;
@@ -25,11 +27,29 @@ pub(super) fn resolve_rules(
     files: &mut [ParsedFile],
     model: &Model,
     resolver: &SelectorResolver,
-    consume_flows: bool,
+    (mode, parsed): (FlowMode, &(dyn Fn(u64) + Sync)),
 ) -> Rules {
     let credentials = credentials(cx, files, model, resolver);
+    if mode == FlowMode::Stream && !cx.diagnostics.is_empty() {
+        // Streaming gives up on the first sign of a problem: there is no point in
+        // parsing the deferred files now, as the caller starts again without them.
+        return Rules::given_up(credentials);
+    }
     let before = cx.diagnostics.len();
-    let flows = flows(cx, files, model, &credentials, resolver, consume_flows);
+    let (flows, whole) = match mode {
+        FlowMode::Stream => {
+            let known = (model, credentials.as_slice(), resolver);
+            streamed_flows(cx, files, known, parsed)
+        }
+        FlowMode::Keep | FlowMode::Consume => {
+            let consume = mode == FlowMode::Consume;
+            let flows = flows(cx, files, model, &credentials, resolver, consume);
+            (flows, true)
+        }
+    };
+    if !whole {
+        return Rules::given_up(credentials);
+    }
     let flows_complete = cx.diagnostics.len() == before;
     let invariants = invariants(cx, files, model, resolver);
     let exceptions = exceptions(cx, files, model, &flows, flows_complete, &invariants);
@@ -38,6 +58,7 @@ pub(super) fn resolve_rules(
         flows,
         invariants,
         exceptions,
+        whole,
     }
 }
 
@@ -47,6 +68,20 @@ pub(super) struct Rules {
     pub flows: Vec<Flow>,
     pub invariants: Vec<Invariant>,
     pub exceptions: Vec<Exception>,
+    /// False when streaming gave up ([`super::resolve_streaming`]): the rest is empty.
+    pub whole: bool,
+}
+
+impl Rules {
+    fn given_up(credentials: Vec<Credential>) -> Self {
+        Rules {
+            credentials,
+            flows: Vec::new(),
+            invariants: Vec::new(),
+            exceptions: Vec::new(),
+            whole: false,
+        }
+    }
 }
 
 fn sources(files: &[ParsedFile]) -> impl Iterator<Item = (SourceId, &ParsedFile)> {
@@ -261,48 +296,170 @@ fn flows(
         .zip(claimed)
         .enumerate()
         .map(|(index, (file, claimed))| {
-            let mut local = Context {
-                sources: sources.clone(),
-                diagnostics: Vec::new(),
-                warnings: Vec::new(),
-            };
+            let mut local = Context::empty(sources.clone());
             let source = SourceId(index as u32);
-            let taken = if consume { file.raw.flows.take() } else { None };
-            let items = taken
-                .as_deref()
-                .or(file.raw.flows.as_deref())
-                .unwrap_or_default();
-            let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
-            // Flows share port lists within their file: no lock between files.
-            let mut port_lists = PortLists::default();
-            let resolved = items
-                .iter()
-                .zip(claimed)
-                .enumerate()
-                .filter_map(|(index, (item, claimed))| {
-                    let at = item_start(&local, source, item, lines, index);
-                    let flow = flow(
-                        &mut local,
-                        model,
-                        credentials,
-                        resolver,
-                        &mut port_lists,
-                        at,
-                        &item.value,
-                    );
-                    flow.filter(|_| claimed)
-                })
-                .collect();
+            let resolved = file_flows(
+                &mut local,
+                (model, credentials, resolver),
+                source,
+                file,
+                consume,
+                claimed,
+            );
             (resolved, local)
         })
         .collect();
     let mut flows = Vec::with_capacity(count);
     for (part, local) in parts {
         flows.extend(part);
-        cx.diagnostics.extend(local.diagnostics);
-        cx.warnings.extend(local.warnings);
+        cx.absorb(local);
     }
     flows
+}
+
+/// What a flow's selectors and `auth` are resolved against.
+type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver<'a>);
+
+/// One file's flows, resolved in order into `local`'s problems and warnings. A flow
+/// whose `claimed` is false (another took its name first) is checked but left out. With
+/// `consume`, the file's raw flows are dropped here, by the thread that allocates the
+/// resolved ones, so that the allocator reuses that memory instead of asking for more.
+fn file_flows(
+    local: &mut Context,
+    (model, credentials, resolver): Known,
+    source: SourceId,
+    file: &mut ParsedFile,
+    consume: bool,
+    claimed: impl IntoIterator<Item = bool>,
+) -> Vec<Flow> {
+    let taken = if consume { file.raw.flows.take() } else { None };
+    let items = taken
+        .as_deref()
+        .or(file.raw.flows.as_deref())
+        .unwrap_or_default();
+    let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
+    // Flows share port lists within their file: no lock between files.
+    let mut port_lists = PortLists::default();
+    items
+        .iter()
+        .zip(claimed)
+        .enumerate()
+        .filter_map(|(index, (item, claimed))| {
+            let at = item_start(local, source, item, lines, index);
+            let flow = flow(
+                local,
+                model,
+                credentials,
+                resolver,
+                &mut port_lists,
+                at,
+                &item.value,
+            );
+            flow.filter(|_| claimed)
+        })
+        .collect()
+}
+
+/// Every file's flows, files in parallel, as [`flows`] resolves them, except that a
+/// deferred file is parsed first by the thread that resolves it, and dropped (raw form,
+/// text and line table) before that thread takes another file. False beside them when
+/// streaming must give up: a deferred file does not parse, holds more than flows or a
+/// `version` other than 1, or two flows anywhere may share a name.
+///
+/// Names cannot be claimed in file order as [`claim_flow_names`] does, since the raw
+/// flows of every file are never in memory together: each file gives a hash of each of
+/// its flows' names instead, and any two equal hashes, a duplicate or a collision, make
+/// streaming give up so that the eager path tells which.
+fn streamed_flows(
+    cx: &mut Context,
+    files: &mut [ParsedFile],
+    known: Known,
+    parsed: &(dyn Fn(u64) + Sync),
+) -> (Vec<Flow>, bool) {
+    let sources = &cx.sources;
+    let parts: Option<Vec<StreamedFile>> = files
+        .par_iter_mut()
+        .enumerate()
+        .map(|(index, file)| {
+            let deferred = file.deferred;
+            let size = file.bytes.len() as u64;
+            crate::load::parse_deferred(file).ok()?;
+            if deferred {
+                parsed(size);
+            }
+            if deferred && !flows_alone(&file.raw) {
+                return None;
+            }
+            let names = file
+                .raw
+                .flows
+                .iter()
+                .flatten()
+                .filter_map(|item| item.value.name.as_ref())
+                .map(|name| rustc_hash::FxBuildHasher.hash_one(name.value.as_str()))
+                .collect();
+            let mut local = Context::empty(sources.clone());
+            let source = SourceId(index as u32);
+            let resolved = file_flows(
+                &mut local,
+                known,
+                source,
+                file,
+                true,
+                std::iter::repeat(true),
+            );
+            if deferred {
+                // The flows are all that the file held; its digest and whether it had
+                // positions stay, for the sources and the warnings.
+                file.raw = crate::raw::RawFile::default();
+                file.bytes = Vec::new();
+                file.json_lines = None;
+            }
+            Some((resolved, local, names))
+        })
+        .collect();
+    let Some(parts) = parts else {
+        return (Vec::new(), false);
+    };
+    let mut names: Vec<u64> = parts
+        .iter()
+        .flat_map(|(_, _, names)| names)
+        .copied()
+        .collect();
+    names.sort_unstable();
+    if names.windows(2).any(|pair| pair[0] == pair[1]) {
+        return (Vec::new(), false);
+    }
+    drop(names);
+    let mut flows = Vec::with_capacity(parts.iter().map(|(part, _, _)| part.len()).sum());
+    for (part, local, _) in parts {
+        flows.extend(part);
+        cx.absorb(local);
+    }
+    (flows, true)
+}
+
+/// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a
+/// hash of each flow name.
+type StreamedFile = (Vec<Flow>, Context, Vec<u64>);
+
+/// Whether a deferred file, once parsed, holds flows and a `version` of 1 alone, as the
+/// scan that deferred it judged.
+fn flows_alone(raw: &crate::raw::RawFile) -> bool {
+    let version_ok = raw
+        .version
+        .as_ref()
+        .is_none_or(|version| version.value.trim() == "1");
+    version_ok
+        && !raw.imported
+        && raw.environments.is_none()
+        && raw.accounts.is_none()
+        && raw.segments.is_none()
+        && raw.assets.is_none()
+        && raw.credentials.is_none()
+        && raw.invariants.is_none()
+        && raw.exceptions.is_none()
+        && raw.imports.is_none()
 }
 
 /// One flow, or `None` after reporting what is wrong with it.

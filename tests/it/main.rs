@@ -16,6 +16,8 @@ mod conformance;
 mod connlist;
 // JSON output read back into test-local structs that mirror the contract.
 mod contract;
+// Files of flows alone, resolved as they are parsed: the same results and problems.
+mod deferred;
 // Reading a repository: ignore files, foreign documents, multi-document files.
 mod discovery;
 // Every kind of input error, as the user sees it (snapshots).
