@@ -5,37 +5,45 @@
 //! (`planned_values`, `prior_state`, `values`), the line of the object that holds each
 //! `"address"` key, the first time that address appears in the section.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// The line (from 1) of each resource object, by top-level section and address.
+/// The line (from 1) of each resource object, by top-level section and address. The
+/// names borrow from the scanned text, so that the scan allocates only for the map.
 #[derive(Debug, Default)]
-pub struct ResourceLines {
-    lines: HashMap<(String, String), u32>,
+pub struct ResourceLines<'t> {
+    /// One map per top-level section, in the order the sections appear; a document
+    /// has a handful, so a search of this list beats hashing the section's name.
+    sections: Vec<(&'t str, HashMap<Cow<'t, str>, u32>)>,
 }
 
-impl ResourceLines {
+impl<'t> ResourceLines<'t> {
     /// The line of `address` in `section`, or 0 when the scan did not find it.
     pub fn line(&self, section: &str, address: &str) -> u32 {
-        self.lines
-            .get(&(section.to_owned(), address.to_owned()))
+        self.sections
+            .iter()
+            .find(|(name, _)| *name == section)
+            .and_then(|(_, lines)| lines.get(address))
             .copied()
             .unwrap_or(0)
     }
 
     /// Scans a JSON document. Malformed input gives partial results, never a panic.
-    pub fn scan(text: &str) -> ResourceLines {
+    pub fn scan(text: &'t str) -> ResourceLines<'t> {
         let bytes = text.as_bytes();
         let mut lines = ResourceLines::default();
         let mut line: u32 = 1;
         // The line where each open object or array started, and whether it is an object.
         let mut open: Vec<(u32, bool)> = Vec::new();
-        let mut section = String::new();
+        // The map of the section being scanned, by its index in `lines.sections`.
+        let mut section: Option<usize> = None;
         let mut string_start = 0;
         let mut in_string = false;
         let mut escaped = false;
-        // The last string closed, and whether it was followed by ':' (a key).
+        // The last string closed, and whether the key before the value being read is
+        // `address`.
         let mut last_string: Option<(usize, usize)> = None;
-        let mut key: Option<String> = None;
+        let mut after_address = false;
         for (index, &byte) in bytes.iter().enumerate() {
             if byte == b'\n' {
                 line = line.saturating_add(1);
@@ -47,17 +55,14 @@ impl ResourceLines {
                     escaped = true;
                 } else if byte == b'"' {
                     in_string = false;
-                    let value = (string_start, index);
-                    if key.as_deref() == Some("address")
+                    if after_address
                         && let Some(&(start_line, true)) = open.last()
+                        && let Some((_, map)) = section.and_then(|at| lines.sections.get_mut(at))
                     {
-                        let address = unescape(text.get(value.0..value.1).unwrap_or(""));
-                        lines
-                            .lines
-                            .entry((section.clone(), address))
-                            .or_insert(start_line);
+                        let address = unescape(text.get(string_start..index).unwrap_or(""));
+                        map.entry(address).or_insert(start_line);
                     }
-                    last_string = Some(value);
+                    last_string = Some((string_start, index));
                 }
                 continue;
             }
@@ -72,9 +77,17 @@ impl ResourceLines {
                         .and_then(|(start, end)| text.get(start..end))
                         .unwrap_or("");
                     if open.len() == 1 {
-                        name.clone_into(&mut section);
+                        section = Some(
+                            match lines.sections.iter().position(|(known, _)| *known == name) {
+                                Some(at) => at,
+                                None => {
+                                    lines.sections.push((name, HashMap::new()));
+                                    lines.sections.len() - 1
+                                }
+                            },
+                        );
                     }
-                    key = Some(name.to_owned());
+                    after_address = name == "address";
                     continue;
                 }
                 b'{' | b'[' => open.push((line, byte == b'{')),
@@ -84,7 +97,7 @@ impl ResourceLines {
                 _ => {}
             }
             if !byte.is_ascii_whitespace() {
-                key = None;
+                after_address = false;
                 last_string = None;
             }
         }
@@ -93,11 +106,13 @@ impl ResourceLines {
 }
 
 /// The text of a JSON string body; only the escapes an address holds matter.
-fn unescape(body: &str) -> String {
+fn unescape(body: &str) -> Cow<'_, str> {
     if !body.contains('\\') {
-        return body.to_owned();
+        return Cow::Borrowed(body);
     }
-    serde_json::from_str::<String>(&format!("\"{body}\"")).unwrap_or_else(|_| body.to_owned())
+    Cow::Owned(
+        serde_json::from_str::<String>(&format!("\"{body}\"")).unwrap_or_else(|_| body.to_owned()),
+    )
 }
 
 #[cfg(test)]
