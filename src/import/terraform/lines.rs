@@ -37,39 +37,33 @@ impl<'t> ResourceLines<'t> {
         let mut open: Vec<(u32, bool)> = Vec::new();
         // The map of the section being scanned, by its index in `lines.sections`.
         let mut section: Option<usize> = None;
-        let mut string_start = 0;
-        let mut in_string = false;
-        let mut escaped = false;
         // The last string closed, and whether the key before the value being read is
         // `address`.
         let mut last_string: Option<(usize, usize)> = None;
         let mut after_address = false;
-        for (index, &byte) in bytes.iter().enumerate() {
-            if byte == b'\n' {
-                line = line.saturating_add(1);
-            }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if byte == b'\\' {
-                    escaped = true;
-                } else if byte == b'"' {
-                    in_string = false;
+        let mut index = 0;
+        while let Some(&byte) = bytes.get(index) {
+            index += 1;
+            match byte {
+                b' ' | b'\t' | b'\r' => continue,
+                b'\n' => {
+                    line = line.saturating_add(1);
+                    continue;
+                }
+                b'"' => {
+                    // Most of a plan's bytes are in strings: jump to their ends. A
+                    // string that serde_json accepted holds no raw line break.
+                    let start = index;
+                    let end = string_end(bytes, start);
+                    index = end.saturating_add(1);
                     if after_address
                         && let Some(&(start_line, true)) = open.last()
                         && let Some((_, map)) = section.and_then(|at| lines.sections.get_mut(at))
                     {
-                        let address = unescape(text.get(string_start..index).unwrap_or(""));
+                        let address = unescape(text.get(start..end).unwrap_or(""));
                         map.entry(address).or_insert(start_line);
                     }
-                    last_string = Some((string_start, index));
-                }
-                continue;
-            }
-            match byte {
-                b'"' => {
-                    in_string = true;
-                    string_start = index + 1;
+                    last_string = Some((start, end));
                     continue;
                 }
                 b':' => {
@@ -96,13 +90,29 @@ impl<'t> ResourceLines<'t> {
                 }
                 _ => {}
             }
-            if !byte.is_ascii_whitespace() {
-                after_address = false;
-                last_string = None;
-            }
+            after_address = false;
+            last_string = None;
         }
         lines
     }
+}
+
+/// Where the string whose body starts at `start` ends: the index of its closing quote,
+/// or the end of the text.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        let found = at + found;
+        if bytes.get(found) == Some(&b'"') {
+            return found;
+        }
+        // An escape: the byte after the backslash is never the end.
+        at = found + 2;
+    }
+    bytes.len()
 }
 
 /// The text of a JSON string body; only the escapes an address holds matter.
@@ -142,7 +152,14 @@ mod tests {
 
     #[test]
     fn survives_garbage() {
-        for text in ["", "{", "\"address\":", "}]{\"address\": \"x"] {
+        for text in [
+            "",
+            "{",
+            "\"address\":",
+            "}]{\"address\": \"x",
+            "{\"address\": \"x\\",
+            "\"\\\"",
+        ] {
             let _ = ResourceLines::scan(text);
         }
     }
