@@ -132,7 +132,7 @@ fn supported(version: &str) -> bool {
 impl Plan {
     /// Reads one plan or state.
     pub fn read(display: &str, text: &str, side: Side) -> Result<Plan, Diagnostic> {
-        let mut document: Value = serde_json::from_str(text).map_err(|error| {
+        let document: Value = serde_json::from_str(text).map_err(|error| {
             Diagnostic::new(
                 display,
                 u32::try_from(error.line()).unwrap_or(0),
@@ -164,11 +164,15 @@ impl Plan {
             )));
         }
         let (section, root) = match side {
-            Side::Planned if document.get("planned_values").is_some() => {
-                ("planned_values", "/planned_values/root_module")
-            }
-            Side::Planned => ("values", "/values/root_module"),
-            Side::Prior => ("prior_state", "/prior_state/values/root_module"),
+            Side::Planned if document.get("planned_values").is_some() => (
+                "planned_values",
+                document.pointer("/planned_values/root_module"),
+            ),
+            Side::Planned => ("values", document.pointer("/values/root_module")),
+            Side::Prior => (
+                "prior_state",
+                document.pointer("/prior_state/values/root_module"),
+            ),
         };
         let mut plan = Plan {
             resources: Vec::new(),
@@ -177,12 +181,10 @@ impl Plan {
             by_id: HashMap::new(),
             unmodelled: BTreeMap::new(),
         };
-        // The walks move each resource's values out of the document instead of copying
-        // them: the document is dropped once read.
-        if let Some(root) = document.pointer_mut(root) {
+        if let Some(root) = root {
             plan.walk_module(root, section, &lines);
         }
-        if let Some(config) = document.pointer_mut("/configuration/root_module") {
+        if let Some(config) = document.pointer("/configuration/root_module") {
             plan.walk_config(config, "");
         }
         plan.resources.sort_by(|a, b| a.address.cmp(&b.address));
@@ -198,13 +200,13 @@ impl Plan {
         Ok(plan)
     }
 
-    fn walk_module(&mut self, module: &mut Value, section: &str, lines: &ResourceLines) {
+    fn walk_module(&mut self, module: &Value, section: &str, lines: &ResourceLines) {
         let prefix = module
             .get("address")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
-        for resource in array_mut(module.get_mut("resources")) {
+        for resource in array(module.get("resources")) {
             if resource.get("mode").and_then(Value::as_str) != Some("managed") {
                 continue;
             }
@@ -218,40 +220,33 @@ impl Plan {
                 *self.unmodelled.entry(kind.to_owned()).or_default() += 1;
                 continue;
             }
-            let (address, kind) = (address.to_owned(), kind.to_owned());
             self.resources.push(Resource {
-                line: lines.line(section, &address),
-                config: strip_keys(&address),
-                address,
-                kind,
-                values: resource
-                    .get_mut("values")
-                    .map(Value::take)
-                    .unwrap_or(Value::Null),
+                address: address.to_owned(),
+                kind: kind.to_owned(),
+                values: resource.get("values").cloned().unwrap_or(Value::Null),
+                line: lines.line(section, address),
                 module: prefix.clone(),
+                config: strip_keys(address),
             });
         }
-        for child in array_mut(module.get_mut("child_modules")) {
+        for child in array(module.get("child_modules")) {
             self.walk_module(child, section, lines);
         }
     }
 
-    fn walk_config(&mut self, module: &mut Value, prefix: &str) {
-        for resource in array_mut(module.get_mut("resources")) {
-            let Some(address) = resource.get("address").and_then(Value::as_str) else {
-                continue;
-            };
-            let address = join(prefix, address);
-            if let Some(expressions) = resource.get_mut("expressions") {
-                self.expressions.insert(address, expressions.take());
+    fn walk_config(&mut self, module: &Value, prefix: &str) {
+        for resource in array(module.get("resources")) {
+            if let (Some(address), Some(expressions)) = (
+                resource.get("address").and_then(Value::as_str),
+                resource.get("expressions"),
+            ) {
+                self.expressions
+                    .insert(join(prefix, address), expressions.clone());
             }
         }
-        if let Some(calls) = module
-            .get_mut("module_calls")
-            .and_then(Value::as_object_mut)
-        {
+        if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
             for (name, call) in calls {
-                if let Some(child) = call.get_mut("module") {
+                if let Some(child) = call.get("module") {
                     self.walk_config(child, &join(prefix, &format!("module.{name}")));
                 }
             }
@@ -455,10 +450,6 @@ pub fn step_into<'v>(value: &'v Value, step: &str) -> &'v Value {
 
 pub fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
     value.and_then(Value::as_array).into_iter().flatten()
-}
-
-fn array_mut(value: Option<&mut Value>) -> impl Iterator<Item = &mut Value> {
-    value.and_then(Value::as_array_mut).into_iter().flatten()
 }
 
 fn join(prefix: &str, rest: &str) -> String {
