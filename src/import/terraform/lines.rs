@@ -8,14 +8,20 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 /// The line (from 1) of each resource object, by top-level section and address. The
 /// names borrow from the scanned text, so that the scan allocates only for the map.
 #[derive(Debug, Default)]
 pub struct ResourceLines<'t> {
     /// One map per top-level section, in the order the sections appear; a document
     /// has a handful, so a search of this list beats hashing the section's name.
-    sections: Vec<(&'t str, HashMap<Cow<'t, str>, u32>)>,
+    /// Fx hashing, as resolve's name maps: SipHash cost more per address than the scan.
+    sections: Vec<(&'t str, AddressLines<'t>)>,
 }
+
+/// The line of each address in one section.
+type AddressLines<'t> = HashMap<Cow<'t, str>, u32, FxBuildHasher>;
 
 impl<'t> ResourceLines<'t> {
     /// The line of `address` in `section`, or 0 when the scan did not find it.
@@ -75,7 +81,7 @@ impl<'t> ResourceLines<'t> {
                             match lines.sections.iter().position(|(known, _)| *known == name) {
                                 Some(at) => at,
                                 None => {
-                                    lines.sections.push((name, HashMap::new()));
+                                    lines.sections.push((name, HashMap::default()));
                                     lines.sections.len() - 1
                                 }
                             },
