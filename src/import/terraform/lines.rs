@@ -5,66 +5,71 @@
 //! (`planned_values`, `prior_state`, `values`), the line of the object that holds each
 //! `"address"` key, the first time that address appears in the section.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// The line (from 1) of each resource object, by top-level section and address.
+use rustc_hash::FxBuildHasher;
+
+/// The line (from 1) of each resource object, by top-level section and address. The
+/// names borrow from the scanned text, so that the scan allocates only for the map.
 #[derive(Debug, Default)]
-pub struct ResourceLines {
-    lines: HashMap<(String, String), u32>,
+pub struct ResourceLines<'t> {
+    /// One map per top-level section, in the order the sections appear; a document
+    /// has a handful, so a search of this list beats hashing the section's name.
+    /// Fx hashing, as resolve's name maps: SipHash cost more per address than the scan.
+    sections: Vec<(&'t str, AddressLines<'t>)>,
 }
 
-impl ResourceLines {
+/// The line of each address in one section.
+type AddressLines<'t> = HashMap<Cow<'t, str>, u32, FxBuildHasher>;
+
+impl<'t> ResourceLines<'t> {
     /// The line of `address` in `section`, or 0 when the scan did not find it.
     pub fn line(&self, section: &str, address: &str) -> u32 {
-        self.lines
-            .get(&(section.to_owned(), address.to_owned()))
+        self.sections
+            .iter()
+            .find(|(name, _)| *name == section)
+            .and_then(|(_, lines)| lines.get(address))
             .copied()
             .unwrap_or(0)
     }
 
     /// Scans a JSON document. Malformed input gives partial results, never a panic.
-    pub fn scan(text: &str) -> ResourceLines {
+    pub fn scan(text: &'t str) -> ResourceLines<'t> {
         let bytes = text.as_bytes();
         let mut lines = ResourceLines::default();
         let mut line: u32 = 1;
         // The line where each open object or array started, and whether it is an object.
         let mut open: Vec<(u32, bool)> = Vec::new();
-        let mut section = String::new();
-        let mut string_start = 0;
-        let mut in_string = false;
-        let mut escaped = false;
-        // The last string closed, and whether it was followed by ':' (a key).
+        // The map of the section being scanned, by its index in `lines.sections`.
+        let mut section: Option<usize> = None;
+        // The last string closed, and whether the key before the value being read is
+        // `address`.
         let mut last_string: Option<(usize, usize)> = None;
-        let mut key: Option<String> = None;
-        for (index, &byte) in bytes.iter().enumerate() {
-            if byte == b'\n' {
-                line = line.saturating_add(1);
-            }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if byte == b'\\' {
-                    escaped = true;
-                } else if byte == b'"' {
-                    in_string = false;
-                    let value = (string_start, index);
-                    if key.as_deref() == Some("address")
-                        && let Some(&(start_line, true)) = open.last()
-                    {
-                        let address = unescape(text.get(value.0..value.1).unwrap_or(""));
-                        lines
-                            .lines
-                            .entry((section.clone(), address))
-                            .or_insert(start_line);
-                    }
-                    last_string = Some(value);
-                }
-                continue;
-            }
+        let mut after_address = false;
+        let mut index = 0;
+        while let Some(&byte) = bytes.get(index) {
+            index += 1;
             match byte {
+                b' ' | b'\t' | b'\r' => continue,
+                b'\n' => {
+                    line = line.saturating_add(1);
+                    continue;
+                }
                 b'"' => {
-                    in_string = true;
-                    string_start = index + 1;
+                    // Most of a plan's bytes are in strings: jump to their ends. A
+                    // string that serde_json accepted holds no raw line break.
+                    let start = index;
+                    let end = string_end(bytes, start);
+                    index = end.saturating_add(1);
+                    if after_address
+                        && let Some(&(start_line, true)) = open.last()
+                        && let Some((_, map)) = section.and_then(|at| lines.sections.get_mut(at))
+                    {
+                        let address = unescape(text.get(start..end).unwrap_or(""));
+                        map.entry(address).or_insert(start_line);
+                    }
+                    last_string = Some((start, end));
                     continue;
                 }
                 b':' => {
@@ -72,9 +77,17 @@ impl ResourceLines {
                         .and_then(|(start, end)| text.get(start..end))
                         .unwrap_or("");
                     if open.len() == 1 {
-                        name.clone_into(&mut section);
+                        section = Some(
+                            match lines.sections.iter().position(|(known, _)| *known == name) {
+                                Some(at) => at,
+                                None => {
+                                    lines.sections.push((name, HashMap::default()));
+                                    lines.sections.len() - 1
+                                }
+                            },
+                        );
                     }
-                    key = Some(name.to_owned());
+                    after_address = name == "address";
                     continue;
                 }
                 b'{' | b'[' => open.push((line, byte == b'{')),
@@ -83,21 +96,39 @@ impl ResourceLines {
                 }
                 _ => {}
             }
-            if !byte.is_ascii_whitespace() {
-                key = None;
-                last_string = None;
-            }
+            after_address = false;
+            last_string = None;
         }
         lines
     }
 }
 
-/// The text of a JSON string body; only the escapes an address holds matter.
-fn unescape(body: &str) -> String {
-    if !body.contains('\\') {
-        return body.to_owned();
+/// Where the string whose body starts at `start` ends: the index of its closing quote,
+/// or the end of the text.
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        let found = at + found;
+        if bytes.get(found) == Some(&b'"') {
+            return found;
+        }
+        // An escape: the byte after the backslash is never the end.
+        at = found + 2;
     }
-    serde_json::from_str::<String>(&format!("\"{body}\"")).unwrap_or_else(|_| body.to_owned())
+    bytes.len()
+}
+
+/// The text of a JSON string body; only the escapes an address holds matter.
+fn unescape(body: &str) -> Cow<'_, str> {
+    if !body.contains('\\') {
+        return Cow::Borrowed(body);
+    }
+    Cow::Owned(
+        serde_json::from_str::<String>(&format!("\"{body}\"")).unwrap_or_else(|_| body.to_owned()),
+    )
 }
 
 #[cfg(test)]
@@ -127,7 +158,14 @@ mod tests {
 
     #[test]
     fn survives_garbage() {
-        for text in ["", "{", "\"address\":", "}]{\"address\": \"x"] {
+        for text in [
+            "",
+            "{",
+            "\"address\":",
+            "}]{\"address\": \"x",
+            "{\"address\": \"x\\",
+            "\"\\\"",
+        ] {
             let _ = ResourceLines::scan(text);
         }
     }
