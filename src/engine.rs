@@ -284,6 +284,20 @@ fn pooled<T: Copy>(keys: usize, mut pairs: Vec<(u32, T)>) -> (Vec<(u32, u32)>, V
     (ranges, values)
 }
 
+/// Sorts the values from `start` on and drops repeats among them; returns their range.
+fn sort_tail<T: Ord + Copy>(values: &mut Vec<T>, start: usize) -> (u32, u32) {
+    values[start..].sort_unstable();
+    let mut kept = start;
+    for index in start..values.len() {
+        if index == start || values[index] != values[kept - 1] {
+            values[kept] = values[index];
+            kept += 1;
+        }
+    }
+    values.truncate(kept);
+    (start as u32, kept as u32)
+}
+
 fn slice<T>(values: &[T], range: (u32, u32)) -> &[T] {
     &values[range.0 as usize..range.1 as usize]
 }
@@ -1029,30 +1043,53 @@ impl<'m> Engine<'m> {
             Edge::Enter(flow) => always_open[flow.index()],
             Edge::Contains | Edge::Pivot | Edge::Exit => true,
         });
+        let count = count as usize;
+        // Each component's edges are read together, its members found by a counting
+        // sort of the nodes, so that its successors and gated flows are sorted and
+        // written once; a list of every edge's pair of components, sorted whole, cost
+        // more time and memory than the graph itself.
+        let mut starts = vec![0u32; count + 1];
+        for &component in &of_node {
+            starts[component as usize + 1] += 1;
+        }
+        for index in 1..starts.len() {
+            starts[index] += starts[index - 1];
+        }
+        let mut members = vec![0u32; of_node.len()];
+        let mut next_slot = starts.clone();
+        for (node, &component) in of_node.iter().enumerate() {
+            let slot = &mut next_slot[component as usize];
+            members[*slot as usize] = node as u32;
+            *slot += 1;
+        }
+        drop(next_slot);
+        let mut successor_ranges = Vec::with_capacity(count);
         let mut successors = Vec::new();
+        let mut gated_ranges = Vec::with_capacity(count);
         let mut gated = Vec::new();
-        for node in 0..self.graph.node_count() as u32 {
-            let from = of_node[node as usize];
-            for (next, edge) in self.graph.successors(NodeId(node)) {
-                match edge {
-                    Edge::Enter(flow) if !always_open[flow.index()] => {
-                        if self.can_open[flow.index()] {
-                            gated.push((from, flow));
+        for (from, window) in starts.windows(2).enumerate() {
+            let (successors_start, gated_start) = (successors.len(), gated.len());
+            for &node in &members[window[0] as usize..window[1] as usize] {
+                for (next, edge) in self.graph.successors(NodeId(node)) {
+                    match edge {
+                        Edge::Enter(flow) if !always_open[flow.index()] => {
+                            if self.can_open[flow.index()] {
+                                gated.push(flow);
+                            }
                         }
-                    }
-                    _ => {
-                        let to = of_node[next.index()];
-                        if to != from {
-                            successors.push((from, to));
+                        _ => {
+                            let to = of_node[next.index()];
+                            if to as usize != from {
+                                successors.push(to);
+                            }
                         }
                     }
                 }
             }
+            successor_ranges.push(sort_tail(&mut successors, successors_start));
+            gated_ranges.push(sort_tail(&mut gated, gated_start));
         }
-        successors.sort_unstable();
-        successors.dedup();
-        gated.sort_unstable();
-        gated.dedup();
+        drop(members);
         let mut credentials = Vec::new();
         for entity in self.model.entity_ids() {
             let component = of_node[self.graph.in_node(entity).index()];
@@ -1062,10 +1099,7 @@ impl<'m> Engine<'m> {
         }
         credentials.sort_unstable();
         credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
-        let count = count as usize;
-        let (successor_ranges, successors) = pooled(count, successors);
         let (credential_ranges, credentials) = pooled(count, credentials);
-        let (gated_ranges, gated) = pooled(count, gated);
         Components {
             of_node,
             successor_ranges,
