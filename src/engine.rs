@@ -24,6 +24,9 @@ use crate::ports::{self, PortSpec};
 
 pub const UNREACHED: u32 = u32::MAX;
 
+/// Stamps stay below this, so that [`Workspace::settled`] can hold `2 × stamp + 1`.
+const MAX_STAMP: u32 = 1 << 31;
+
 /// How the attacker came to hold a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holding {
@@ -81,10 +84,10 @@ pub struct Workspace {
     nodes: usize,
     /// Per node, for [`Engine::explore`] and [`Engine::rounds`].
     seen: Vec<u32>,
-    /// Per node, for [`Engine::shortest`]: settled, given a distance, the distance, and
-    /// the node it came from.
-    done: Vec<u32>,
-    dist_valid: Vec<u32>,
+    /// Per node, for [`Engine::shortest`]: whether this search gave it a distance
+    /// (`2 × stamp`) or settled it (`2 × stamp + 1`), one mark for both; the distance,
+    /// and the node it came from.
+    settled: Vec<u32>,
     dist: Vec<u32>,
     parent: Vec<u32>,
     flow_open: Vec<u32>,
@@ -107,8 +110,7 @@ impl Workspace {
             stamp: 0,
             nodes: 0,
             seen: Vec::new(),
-            done: Vec::new(),
-            dist_valid: Vec::new(),
+            settled: Vec::new(),
             dist: Vec::new(),
             parent: Vec::new(),
             flow_open: Vec::new(),
@@ -122,13 +124,12 @@ impl Workspace {
     }
 
     fn next_search(&mut self) {
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            // After four billion searches the stamps wrap; start from clean marks.
+        self.stamp += 1;
+        if self.stamp == MAX_STAMP {
+            // After two billion searches the stamps run out; start from clean marks.
             for marks in [
                 &mut self.seen,
-                &mut self.done,
-                &mut self.dist_valid,
+                &mut self.settled,
                 &mut self.flow_open,
                 &mut self.component_seen,
             ] {
@@ -150,9 +151,8 @@ impl Workspace {
 
     /// Sizes the parts of [`Engine::shortest`].
     fn size_shortest(&mut self) {
-        if self.done.len() != self.nodes {
-            self.done = vec![0; self.nodes];
-            self.dist_valid = vec![0; self.nodes];
+        if self.settled.len() != self.nodes {
+            self.settled = vec![0; self.nodes];
             self.dist = vec![UNREACHED; self.nodes];
             self.parent = vec![UNREACHED; self.nodes];
         }
@@ -171,7 +171,8 @@ impl Workspace {
 
     /// Fewest flows to `node` in the last [`Engine::shortest`], if it was settled.
     pub fn dist(&self, node: NodeId) -> Option<u32> {
-        (self.done.get(node.index()) == Some(&self.stamp)).then(|| self.dist[node.index()])
+        (self.settled.get(node.index()) == Some(&(2 * self.stamp + 1)))
+            .then(|| self.dist[node.index()])
     }
 
     /// The nodes from a start node to `node`, both included.
@@ -256,36 +257,33 @@ impl Drop for Lent<'_> {
 /// component holds: see [`Engine::reaches`].
 struct Components {
     of_node: Vec<u32>,
-    /// Per component, ranges into `successors`, `credentials` and `gated`.
-    successor_ranges: Vec<(u32, u32)>,
+    /// Per component and one past the last, where its values start in `successors`,
+    /// `credentials` and `gated`: each component's values follow the previous one's.
+    successor_starts: Vec<u32>,
     successors: Vec<u32>,
-    credential_ranges: Vec<(u32, u32)>,
+    credential_starts: Vec<u32>,
     /// A credential held inside the component, and an entity there that holds it.
     credentials: Vec<(CredentialId, EntityId)>,
-    gated_ranges: Vec<(u32, u32)>,
+    gated_starts: Vec<u32>,
     gated: Vec<FlowId>,
 }
 
-/// Groups `(key, value)` pairs by key into ranges over one list.
-fn pooled<T: Copy>(keys: usize, mut pairs: Vec<(u32, T)>) -> (Vec<(u32, u32)>, Vec<T>) {
+/// Groups `(key, value)` pairs by key into one list, with where each key's values
+/// start and one past the last key's end.
+fn pooled<T: Copy>(keys: usize, mut pairs: Vec<(u32, T)>) -> (Vec<u32>, Vec<T>) {
     pairs.sort_by_key(|&(key, _)| key);
-    let mut ranges = vec![(0, 0); keys];
-    let mut values = Vec::with_capacity(pairs.len());
-    let mut index = 0;
-    while index < pairs.len() {
-        let key = pairs[index].0;
-        let start = values.len() as u32;
-        while index < pairs.len() && pairs[index].0 == key {
-            values.push(pairs[index].1);
-            index += 1;
-        }
-        ranges[key as usize] = (start, values.len() as u32);
+    let mut starts = vec![0u32; keys + 1];
+    for &(key, _) in &pairs {
+        starts[key as usize + 1] += 1;
     }
-    (ranges, values)
+    for index in 1..starts.len() {
+        starts[index] += starts[index - 1];
+    }
+    (starts, pairs.into_iter().map(|(_, value)| value).collect())
 }
 
-/// Sorts the values from `start` on and drops repeats among them; returns their range.
-fn sort_tail<T: Ord + Copy>(values: &mut Vec<T>, start: usize) -> (u32, u32) {
+/// Sorts the values from `start` on and drops repeats among them.
+fn sort_tail<T: Ord + Copy>(values: &mut Vec<T>, start: usize) {
     values[start..].sort_unstable();
     let mut kept = start;
     for index in start..values.len() {
@@ -295,11 +293,11 @@ fn sort_tail<T: Ord + Copy>(values: &mut Vec<T>, start: usize) -> (u32, u32) {
         }
     }
     values.truncate(kept);
-    (start as u32, kept as u32)
 }
 
-fn slice<T>(values: &[T], range: (u32, u32)) -> &[T] {
-    &values[range.0 as usize..range.1 as usize]
+/// The values of key `index`, given where each key's values start.
+fn slice<'v, T>(values: &'v [T], starts: &[u32], index: usize) -> &'v [T] {
+    &values[starts[index] as usize..starts[index + 1] as usize]
 }
 
 /// Precomputed look-ups shared by every search over one model.
@@ -713,14 +711,15 @@ impl<'m> Engine<'m> {
         goal: Option<&Goal>,
     ) -> Option<Arrival> {
         ws.size_shortest();
-        let stamp = ws.stamp;
+        // A node's mark says it has a distance in this search, or is settled.
+        let (measured, settled) = (2 * ws.stamp, 2 * ws.stamp + 1);
         ws.hubs.clear();
         ws.queue.clear();
         for (closest, held) in ws.closest.iter_mut().zip(&ws.held) {
             *closest = held.filter(|h| *h == Holding::Leaked);
         }
         for node in self.start_nodes(start, blocked) {
-            ws.dist_valid[node.index()] = stamp;
+            ws.settled[node.index()] = measured;
             ws.dist[node.index()] = 0;
             ws.parent[node.index()] = UNREACHED;
             ws.queue.push_back(node);
@@ -734,14 +733,14 @@ impl<'m> Engine<'m> {
             }
         };
         while let Some(node) = ws.queue.pop_front() {
-            if ws.done[node.index()] == stamp {
+            if ws.settled[node.index()] == settled {
                 continue;
             }
             let here = ws.dist[node.index()];
             if best.is_some_and(|best| here > best.hops) {
                 return best;
             }
-            ws.done[node.index()] = stamp;
+            ws.settled[node.index()] = settled;
             match self.graph.node(node) {
                 Node::In(entity) => {
                     for credential in self.credentials_at(entity) {
@@ -769,7 +768,7 @@ impl<'m> Engine<'m> {
                 Node::Out(_) => {}
             }
             for (next, edge) in self.graph.successors(node) {
-                if self.is_blocked(blocked, next) || ws.done[next.index()] == stamp {
+                if self.is_blocked(blocked, next) || ws.settled[next.index()] == settled {
                     continue;
                 }
                 let weight = match edge {
@@ -778,8 +777,9 @@ impl<'m> Engine<'m> {
                     Edge::Contains | Edge::Pivot | Edge::Exit => 0,
                 };
                 let candidate = here + weight;
-                if ws.dist_valid[next.index()] != stamp || candidate < ws.dist[next.index()] {
-                    ws.dist_valid[next.index()] = stamp;
+                // Not settled, so either measured in this search or not yet.
+                if ws.settled[next.index()] != measured || candidate < ws.dist[next.index()] {
+                    ws.settled[next.index()] = measured;
                     ws.dist[next.index()] = candidate;
                     ws.parent[next.index()] = node.0;
                     if weight == 0 {
@@ -932,10 +932,14 @@ impl<'m> Engine<'m> {
         let mut component = components.of_node[node.index()];
         loop {
             let index = component as usize;
-            let holds_nothing = components.credential_ranges[index].0
-                == components.credential_ranges[index].1
-                && components.gated_ranges[index].0 == components.gated_ranges[index].1;
-            match slice(&components.successors, components.successor_ranges[index]) {
+            let holds_nothing = slice(
+                &components.credentials,
+                &components.credential_starts,
+                index,
+            )
+            .is_empty()
+                && slice(&components.gated, &components.gated_starts, index).is_empty();
+            match slice(&components.successors, &components.successor_starts, index) {
                 [only] if holds_nothing => component = *only,
                 _ => return component,
             }
@@ -960,20 +964,21 @@ impl<'m> Engine<'m> {
         targets: Option<&Selection>,
     ) -> bool {
         let components = self.components.get_or_init(|| self.build_components());
-        let count = components.successor_ranges.len();
+        let count = components.successor_starts.len() - 1;
         if ws.component_seen.len() != count {
             ws.component_seen = vec![0; count];
         }
         // Targets get a stamp of their own, so that the marks for visits and for
-        // targets never mix.
+        // targets never mix. Both stamps are taken before any mark is made, since the
+        // stamps running out between the two clears every mark.
         ws.next_search();
         let target_stamp = ws.stamp;
+        ws.next_search();
+        let stamp = ws.stamp;
         for member in targets.map(|t| t.members(self.model)).unwrap_or_default() {
             let component = components.of_node[self.graph.in_node(member).index()];
             ws.component_seen[component as usize] = target_stamp;
         }
-        ws.next_search();
-        let stamp = ws.stamp;
         for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
             *held = leaked.then_some(Holding::Leaked);
         }
@@ -1000,7 +1005,11 @@ impl<'m> Engine<'m> {
         }
         while let Some(component) = stack.pop() {
             let index = component as usize;
-            let held_here = slice(&components.credentials, components.credential_ranges[index]);
+            let held_here = slice(
+                &components.credentials,
+                &components.credential_starts,
+                index,
+            );
             for &(credential, entity) in held_here {
                 if ws.held[credential.index()].is_some() {
                     continue;
@@ -1020,7 +1029,7 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            for &flow in slice(&components.gated, components.gated_ranges[index]) {
+            for &flow in slice(&components.gated, &components.gated_starts, index) {
                 if ws.flow_open[flow.index()] == stamp {
                     let hub = components.of_node[self.graph.flow_node(flow).index()];
                     if visit(ws, &mut stack, hub) {
@@ -1028,7 +1037,7 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            for &next in slice(&components.successors, components.successor_ranges[index]) {
+            for &next in slice(&components.successors, &components.successor_starts, index) {
                 if visit(ws, &mut stack, next) {
                     return true;
                 }
@@ -1063,9 +1072,11 @@ impl<'m> Engine<'m> {
             *slot += 1;
         }
         drop(next_slot);
-        let mut successor_ranges = Vec::with_capacity(count);
+        let mut successor_starts = Vec::with_capacity(count + 1);
+        successor_starts.push(0);
         let mut successors = Vec::new();
-        let mut gated_ranges = Vec::with_capacity(count);
+        let mut gated_starts = Vec::with_capacity(count + 1);
+        gated_starts.push(0);
         let mut gated = Vec::new();
         for (from, window) in starts.windows(2).enumerate() {
             let (successors_start, gated_start) = (successors.len(), gated.len());
@@ -1086,8 +1097,10 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            successor_ranges.push(sort_tail(&mut successors, successors_start));
-            gated_ranges.push(sort_tail(&mut gated, gated_start));
+            sort_tail(&mut successors, successors_start);
+            successor_starts.push(successors.len() as u32);
+            sort_tail(&mut gated, gated_start);
+            gated_starts.push(gated.len() as u32);
         }
         drop(members);
         let mut credentials = Vec::new();
@@ -1099,14 +1112,14 @@ impl<'m> Engine<'m> {
         }
         credentials.sort_unstable();
         credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
-        let (credential_ranges, credentials) = pooled(count, credentials);
+        let (credential_starts, credentials) = pooled(count, credentials);
         Components {
             of_node,
-            successor_ranges,
+            successor_starts,
             successors,
-            credential_ranges,
+            credential_starts,
             credentials,
-            gated_ranges,
+            gated_starts,
             gated,
         }
     }
@@ -1119,9 +1132,9 @@ mod tests {
     use super::*;
     use crate::policy::model_from_text;
 
-    #[test]
-    fn a_pool_makes_no_more_workspaces_than_threads_and_answers_as_a_fresh_one() {
-        let model = model_from_text(
+    /// Three assets, `a → b → c`.
+    fn chain() -> Model {
+        model_from_text(
             "t.yaml",
             "
 assets:
@@ -1133,7 +1146,42 @@ flows:
   - {from: b, to: c}
 ",
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn searches_answer_the_same_after_the_stamps_run_out() {
+        let model = chain();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let (a, c) = (selection(&model, "a"), selection(&model, "c"));
+        let goal = Goal {
+            targets: &c,
+            ports: &[],
+        };
+        let blocked = vec![false; model.entities.len()];
+        let answers = |workspace: &mut Workspace| {
+            let on_components = engine.arrive(workspace, &a, None, &goal).map(|a| a.hops);
+            let on_nodes = engine.arrive(workspace, &a, Some(&blocked), &goal);
+            let b = graph.in_node(model.find_entity("b").unwrap());
+            (on_components, on_nodes.map(|a| a.hops), workspace.dist(b))
+        };
+        let fresh = answers(&mut engine.workspace());
+        assert_eq!(fresh, (Some(2), Some(2), Some(1)));
+        // Every place in a run of searches where the stamps can run out.
+        for left in 1..16 {
+            let mut workspace = engine.workspace();
+            workspace.stamp = MAX_STAMP - left;
+            for _ in 0..3 {
+                assert_eq!(answers(&mut workspace), fresh, "{left} stamps left");
+            }
+            assert!(workspace.stamp < 30, "the stamps started over");
+        }
+    }
+
+    #[test]
+    fn a_pool_makes_no_more_workspaces_than_threads_and_answers_as_a_fresh_one() {
+        let model = chain();
         let graph = ReachGraph::build(&model);
         let engine = Engine::new(&model, &graph);
         let names = ["a", "b", "c"];
