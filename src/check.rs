@@ -31,13 +31,15 @@ pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckRe
     let engine = Engine::new(model, &graph);
     timings.lap("graph");
     // Invariants are independent searches over one read-only graph, so they run in
-    // parallel, one workspace per thread; `collect` keeps them in model order.
+    // parallel, each job with a workspace borrowed from the pool (one per thread at
+    // most); `collect` keeps them in model order.
+    let pool = engine.workspace_pool();
     let evaluated: Vec<_> = model
         .invariants
         .par_iter()
         .enumerate()
         .map_init(
-            || engine.workspace(),
+            || pool.lend(),
             |workspace, (index, invariant)| {
                 let id = InvariantId(index as u32);
                 evaluate(&engine, workspace, id, invariant, today)

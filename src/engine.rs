@@ -15,13 +15,17 @@
 //! search number instead of being cleared.
 
 use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
 use crate::ports::{self, PortSpec};
 
 pub const UNREACHED: u32 = u32::MAX;
+
+/// Stamps stay below this, so that [`Workspace::settled`] can hold `2 × stamp + 1`.
+const MAX_STAMP: u32 = 1 << 31;
 
 /// How the attacker came to hold a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,11 +73,21 @@ pub struct Step {
 
 /// Reusable scratch space for searches over one graph. A mark counts only when it
 /// carries the current search's stamp, so nothing is cleared between searches.
+///
+/// The per-node parts are sized on first use: most questions are answered on
+/// components ([`Engine::reaches`]) and never touch them, and a workspace that only
+/// walks components then costs one mark per component and per flow instead of five
+/// `u32`s per node.
 pub struct Workspace {
     stamp: u32,
+    /// Node count of the graph, to size the per-node parts when a search needs them.
+    nodes: usize,
+    /// Per node, for [`Engine::explore`] and [`Engine::rounds`].
     seen: Vec<u32>,
-    done: Vec<u32>,
-    dist_valid: Vec<u32>,
+    /// Per node, for [`Engine::shortest`]: whether this search gave it a distance
+    /// (`2 × stamp`) or settled it (`2 × stamp + 1`), one mark for both; the distance,
+    /// and the node it came from.
+    settled: Vec<u32>,
     dist: Vec<u32>,
     parent: Vec<u32>,
     flow_open: Vec<u32>,
@@ -89,14 +103,33 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// A workspace that holds nothing, to stand in for one given back; no search uses
+    /// it.
+    fn empty() -> Workspace {
+        Workspace {
+            stamp: 0,
+            nodes: 0,
+            seen: Vec::new(),
+            settled: Vec::new(),
+            dist: Vec::new(),
+            parent: Vec::new(),
+            flow_open: Vec::new(),
+            component_seen: Vec::new(),
+            held: Vec::new(),
+            closest: Vec::new(),
+            hubs: Vec::new(),
+            stack: Vec::new(),
+            queue: VecDeque::new(),
+        }
+    }
+
     fn next_search(&mut self) {
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            // After four billion searches the stamps wrap; start from clean marks.
+        self.stamp += 1;
+        if self.stamp == MAX_STAMP {
+            // After two billion searches the stamps run out; start from clean marks.
             for marks in [
                 &mut self.seen,
-                &mut self.done,
-                &mut self.dist_valid,
+                &mut self.settled,
                 &mut self.flow_open,
                 &mut self.component_seen,
             ] {
@@ -109,6 +142,22 @@ impl Workspace {
         self.hubs.clear();
     }
 
+    /// Sizes the marks of [`Engine::explore`] and [`Engine::rounds`].
+    fn size_seen(&mut self) {
+        if self.seen.len() != self.nodes {
+            self.seen = vec![0; self.nodes];
+        }
+    }
+
+    /// Sizes the parts of [`Engine::shortest`].
+    fn size_shortest(&mut self) {
+        if self.settled.len() != self.nodes {
+            self.settled = vec![0; self.nodes];
+            self.dist = vec![UNREACHED; self.nodes];
+            self.parent = vec![UNREACHED; self.nodes];
+        }
+    }
+
     fn mark(marks: &mut [u32], stamp: u32, index: usize) -> bool {
         let fresh = marks[index] != stamp;
         marks[index] = stamp;
@@ -117,12 +166,13 @@ impl Workspace {
 
     /// Whether the last search reached `node`.
     pub fn reached(&self, node: NodeId) -> bool {
-        self.seen[node.index()] == self.stamp
+        self.seen.get(node.index()) == Some(&self.stamp)
     }
 
     /// Fewest flows to `node` in the last [`Engine::shortest`], if it was settled.
     pub fn dist(&self, node: NodeId) -> Option<u32> {
-        (self.done[node.index()] == self.stamp).then(|| self.dist[node.index()])
+        (self.settled.get(node.index()) == Some(&(2 * self.stamp + 1)))
+            .then(|| self.dist[node.index()])
     }
 
     /// The nodes from a start node to `node`, both included.
@@ -138,40 +188,116 @@ impl Workspace {
     }
 }
 
+/// Workspaces lent to parallel jobs over one engine: a job borrows a free one, or makes
+/// one when none is free, and gives it back when it ends. rayon's `map_init` makes a
+/// fresh state for every piece it splits the work into (37 pieces for the 1,000
+/// invariants of scale 10 on two threads, each a workspace whose pages the kernel
+/// clears anew); borrowing from here keeps no more workspaces than jobs run at once,
+/// one per thread, and reuses their memory.
+pub struct WorkspacePool<'e, 'm> {
+    engine: &'e Engine<'m>,
+    free: Mutex<Vec<Workspace>>,
+}
+
+impl WorkspacePool<'_, '_> {
+    /// A workspace for one job, given back to the pool when dropped.
+    pub fn lend(&self) -> Lent<'_> {
+        let free = self
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        Lent {
+            free: &self.free,
+            workspace: free.unwrap_or_else(|| self.engine.workspace()),
+        }
+    }
+
+    /// How many workspaces the pool made and holds, all given back.
+    #[cfg(test)]
+    fn made(&self) -> usize {
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// A workspace borrowed from a [`WorkspacePool`].
+pub struct Lent<'p> {
+    free: &'p Mutex<Vec<Workspace>>,
+    workspace: Workspace,
+}
+
+impl Deref for Lent<'_> {
+    type Target = Workspace;
+
+    fn deref(&self) -> &Workspace {
+        &self.workspace
+    }
+}
+
+impl DerefMut for Lent<'_> {
+    fn deref_mut(&mut self) -> &mut Workspace {
+        &mut self.workspace
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let workspace = std::mem::replace(&mut self.workspace, Workspace::empty());
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(workspace);
+    }
+}
+
 /// The strongly connected components of the graph of always-open edges, with what each
 /// component holds: see [`Engine::reaches`].
 struct Components {
     of_node: Vec<u32>,
-    /// Per component, ranges into `successors`, `credentials` and `gated`.
-    successor_ranges: Vec<(u32, u32)>,
+    /// Per component and one past the last, where its values start in `successors`,
+    /// `credentials` and `gated`: each component's values follow the previous one's.
+    successor_starts: Vec<u32>,
     successors: Vec<u32>,
-    credential_ranges: Vec<(u32, u32)>,
+    credential_starts: Vec<u32>,
     /// A credential held inside the component, and an entity there that holds it.
     credentials: Vec<(CredentialId, EntityId)>,
-    gated_ranges: Vec<(u32, u32)>,
+    gated_starts: Vec<u32>,
     gated: Vec<FlowId>,
 }
 
-/// Groups `(key, value)` pairs by key into ranges over one list.
-fn pooled<T: Copy>(keys: usize, mut pairs: Vec<(u32, T)>) -> (Vec<(u32, u32)>, Vec<T>) {
+/// Groups `(key, value)` pairs by key into one list, with where each key's values
+/// start and one past the last key's end.
+fn pooled<T: Copy>(keys: usize, mut pairs: Vec<(u32, T)>) -> (Vec<u32>, Vec<T>) {
     pairs.sort_by_key(|&(key, _)| key);
-    let mut ranges = vec![(0, 0); keys];
-    let mut values = Vec::with_capacity(pairs.len());
-    let mut index = 0;
-    while index < pairs.len() {
-        let key = pairs[index].0;
-        let start = values.len() as u32;
-        while index < pairs.len() && pairs[index].0 == key {
-            values.push(pairs[index].1);
-            index += 1;
-        }
-        ranges[key as usize] = (start, values.len() as u32);
+    let mut starts = vec![0u32; keys + 1];
+    for &(key, _) in &pairs {
+        starts[key as usize + 1] += 1;
     }
-    (ranges, values)
+    for index in 1..starts.len() {
+        starts[index] += starts[index - 1];
+    }
+    (starts, pairs.into_iter().map(|(_, value)| value).collect())
 }
 
-fn slice<T>(values: &[T], range: (u32, u32)) -> &[T] {
-    &values[range.0 as usize..range.1 as usize]
+/// Sorts the values from `start` on and drops repeats among them.
+fn sort_tail<T: Ord + Copy>(values: &mut Vec<T>, start: usize) {
+    values[start..].sort_unstable();
+    let mut kept = start;
+    for index in start..values.len() {
+        if index == start || values[index] != values[kept - 1] {
+            values[kept] = values[index];
+            kept += 1;
+        }
+    }
+    values.truncate(kept);
+}
+
+/// The values of key `index`, given where each key's values start.
+fn slice<'v, T>(values: &'v [T], starts: &[u32], index: usize) -> &'v [T] {
+    &values[starts[index] as usize..starts[index + 1] as usize]
 }
 
 /// Precomputed look-ups shared by every search over one model.
@@ -269,21 +395,20 @@ impl<'m> Engine<'m> {
     }
 
     pub fn workspace(&self) -> Workspace {
-        let nodes = self.graph.node_count();
         Workspace {
-            stamp: 0,
-            seen: vec![0; nodes],
-            done: vec![0; nodes],
-            dist_valid: vec![0; nodes],
-            dist: vec![UNREACHED; nodes],
-            parent: vec![UNREACHED; nodes],
+            nodes: self.graph.node_count(),
             flow_open: vec![0; self.model.flows.len()],
-            component_seen: Vec::new(),
             held: vec![None; self.model.credentials.len()],
             closest: vec![None; self.model.credentials.len()],
-            hubs: Vec::new(),
-            stack: Vec::new(),
-            queue: VecDeque::new(),
+            ..Workspace::empty()
+        }
+    }
+
+    /// Workspaces to lend to parallel jobs, one per job running at once.
+    pub fn workspace_pool(&self) -> WorkspacePool<'_, 'm> {
+        WorkspacePool {
+            engine: self,
+            free: Mutex::new(Vec::new()),
         }
     }
 
@@ -416,6 +541,7 @@ impl<'m> Engine<'m> {
 
     /// Marks the start's nodes seen and puts them on the stack, for a new search.
     fn seed(&self, ws: &mut Workspace, start: &Selection, blocked: Option<&[bool]>) {
+        ws.size_seen();
         for node in self.start_nodes(start, blocked) {
             if Workspace::mark(&mut ws.seen, ws.stamp, node.index()) {
                 ws.stack.push(node);
@@ -584,14 +710,16 @@ impl<'m> Engine<'m> {
         blocked: Option<&[bool]>,
         goal: Option<&Goal>,
     ) -> Option<Arrival> {
-        let stamp = ws.stamp;
+        ws.size_shortest();
+        // A node's mark says it has a distance in this search, or is settled.
+        let (measured, settled) = (2 * ws.stamp, 2 * ws.stamp + 1);
         ws.hubs.clear();
         ws.queue.clear();
         for (closest, held) in ws.closest.iter_mut().zip(&ws.held) {
             *closest = held.filter(|h| *h == Holding::Leaked);
         }
         for node in self.start_nodes(start, blocked) {
-            ws.dist_valid[node.index()] = stamp;
+            ws.settled[node.index()] = measured;
             ws.dist[node.index()] = 0;
             ws.parent[node.index()] = UNREACHED;
             ws.queue.push_back(node);
@@ -605,14 +733,14 @@ impl<'m> Engine<'m> {
             }
         };
         while let Some(node) = ws.queue.pop_front() {
-            if ws.done[node.index()] == stamp {
+            if ws.settled[node.index()] == settled {
                 continue;
             }
             let here = ws.dist[node.index()];
             if best.is_some_and(|best| here > best.hops) {
                 return best;
             }
-            ws.done[node.index()] = stamp;
+            ws.settled[node.index()] = settled;
             match self.graph.node(node) {
                 Node::In(entity) => {
                     for credential in self.credentials_at(entity) {
@@ -640,7 +768,7 @@ impl<'m> Engine<'m> {
                 Node::Out(_) => {}
             }
             for (next, edge) in self.graph.successors(node) {
-                if self.is_blocked(blocked, next) || ws.done[next.index()] == stamp {
+                if self.is_blocked(blocked, next) || ws.settled[next.index()] == settled {
                     continue;
                 }
                 let weight = match edge {
@@ -649,8 +777,9 @@ impl<'m> Engine<'m> {
                     Edge::Contains | Edge::Pivot | Edge::Exit => 0,
                 };
                 let candidate = here + weight;
-                if ws.dist_valid[next.index()] != stamp || candidate < ws.dist[next.index()] {
-                    ws.dist_valid[next.index()] = stamp;
+                // Not settled, so either measured in this search or not yet.
+                if ws.settled[next.index()] != measured || candidate < ws.dist[next.index()] {
+                    ws.settled[next.index()] = measured;
                     ws.dist[next.index()] = candidate;
                     ws.parent[next.index()] = node.0;
                     if weight == 0 {
@@ -803,10 +932,14 @@ impl<'m> Engine<'m> {
         let mut component = components.of_node[node.index()];
         loop {
             let index = component as usize;
-            let holds_nothing = components.credential_ranges[index].0
-                == components.credential_ranges[index].1
-                && components.gated_ranges[index].0 == components.gated_ranges[index].1;
-            match slice(&components.successors, components.successor_ranges[index]) {
+            let holds_nothing = slice(
+                &components.credentials,
+                &components.credential_starts,
+                index,
+            )
+            .is_empty()
+                && slice(&components.gated, &components.gated_starts, index).is_empty();
+            match slice(&components.successors, &components.successor_starts, index) {
                 [only] if holds_nothing => component = *only,
                 _ => return component,
             }
@@ -831,20 +964,21 @@ impl<'m> Engine<'m> {
         targets: Option<&Selection>,
     ) -> bool {
         let components = self.components.get_or_init(|| self.build_components());
-        let count = components.successor_ranges.len();
+        let count = components.successor_starts.len() - 1;
         if ws.component_seen.len() != count {
             ws.component_seen = vec![0; count];
         }
         // Targets get a stamp of their own, so that the marks for visits and for
-        // targets never mix.
+        // targets never mix. Both stamps are taken before any mark is made, since the
+        // stamps running out between the two clears every mark.
         ws.next_search();
         let target_stamp = ws.stamp;
+        ws.next_search();
+        let stamp = ws.stamp;
         for member in targets.map(|t| t.members(self.model)).unwrap_or_default() {
             let component = components.of_node[self.graph.in_node(member).index()];
             ws.component_seen[component as usize] = target_stamp;
         }
-        ws.next_search();
-        let stamp = ws.stamp;
         for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
             *held = leaked.then_some(Holding::Leaked);
         }
@@ -871,7 +1005,11 @@ impl<'m> Engine<'m> {
         }
         while let Some(component) = stack.pop() {
             let index = component as usize;
-            let held_here = slice(&components.credentials, components.credential_ranges[index]);
+            let held_here = slice(
+                &components.credentials,
+                &components.credential_starts,
+                index,
+            );
             for &(credential, entity) in held_here {
                 if ws.held[credential.index()].is_some() {
                     continue;
@@ -891,7 +1029,7 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            for &flow in slice(&components.gated, components.gated_ranges[index]) {
+            for &flow in slice(&components.gated, &components.gated_starts, index) {
                 if ws.flow_open[flow.index()] == stamp {
                     let hub = components.of_node[self.graph.flow_node(flow).index()];
                     if visit(ws, &mut stack, hub) {
@@ -899,7 +1037,7 @@ impl<'m> Engine<'m> {
                     }
                 }
             }
-            for &next in slice(&components.successors, components.successor_ranges[index]) {
+            for &next in slice(&components.successors, &components.successor_starts, index) {
                 if visit(ws, &mut stack, next) {
                     return true;
                 }
@@ -914,30 +1052,57 @@ impl<'m> Engine<'m> {
             Edge::Enter(flow) => always_open[flow.index()],
             Edge::Contains | Edge::Pivot | Edge::Exit => true,
         });
+        let count = count as usize;
+        // Each component's edges are read together, its members found by a counting
+        // sort of the nodes, so that its successors and gated flows are sorted and
+        // written once; a list of every edge's pair of components, sorted whole, cost
+        // more time and memory than the graph itself.
+        let mut starts = vec![0u32; count + 1];
+        for &component in &of_node {
+            starts[component as usize + 1] += 1;
+        }
+        for index in 1..starts.len() {
+            starts[index] += starts[index - 1];
+        }
+        let mut members = vec![0u32; of_node.len()];
+        let mut next_slot = starts.clone();
+        for (node, &component) in of_node.iter().enumerate() {
+            let slot = &mut next_slot[component as usize];
+            members[*slot as usize] = node as u32;
+            *slot += 1;
+        }
+        drop(next_slot);
+        let mut successor_starts = Vec::with_capacity(count + 1);
+        successor_starts.push(0);
         let mut successors = Vec::new();
+        let mut gated_starts = Vec::with_capacity(count + 1);
+        gated_starts.push(0);
         let mut gated = Vec::new();
-        for node in 0..self.graph.node_count() as u32 {
-            let from = of_node[node as usize];
-            for (next, edge) in self.graph.successors(NodeId(node)) {
-                match edge {
-                    Edge::Enter(flow) if !always_open[flow.index()] => {
-                        if self.can_open[flow.index()] {
-                            gated.push((from, flow));
+        for (from, window) in starts.windows(2).enumerate() {
+            let (successors_start, gated_start) = (successors.len(), gated.len());
+            for &node in &members[window[0] as usize..window[1] as usize] {
+                for (next, edge) in self.graph.successors(NodeId(node)) {
+                    match edge {
+                        Edge::Enter(flow) if !always_open[flow.index()] => {
+                            if self.can_open[flow.index()] {
+                                gated.push(flow);
+                            }
                         }
-                    }
-                    _ => {
-                        let to = of_node[next.index()];
-                        if to != from {
-                            successors.push((from, to));
+                        _ => {
+                            let to = of_node[next.index()];
+                            if to as usize != from {
+                                successors.push(to);
+                            }
                         }
                     }
                 }
             }
+            sort_tail(&mut successors, successors_start);
+            successor_starts.push(successors.len() as u32);
+            sort_tail(&mut gated, gated_start);
+            gated_starts.push(gated.len() as u32);
         }
-        successors.sort_unstable();
-        successors.dedup();
-        gated.sort_unstable();
-        gated.dedup();
+        drop(members);
         let mut credentials = Vec::new();
         for entity in self.model.entity_ids() {
             let component = of_node[self.graph.in_node(entity).index()];
@@ -947,17 +1112,14 @@ impl<'m> Engine<'m> {
         }
         credentials.sort_unstable();
         credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
-        let count = count as usize;
-        let (successor_ranges, successors) = pooled(count, successors);
-        let (credential_ranges, credentials) = pooled(count, credentials);
-        let (gated_ranges, gated) = pooled(count, gated);
+        let (credential_starts, credentials) = pooled(count, credentials);
         Components {
             of_node,
-            successor_ranges,
+            successor_starts,
             successors,
-            credential_ranges,
+            credential_starts,
             credentials,
-            gated_ranges,
+            gated_starts,
             gated,
         }
     }
@@ -965,8 +1127,99 @@ impl<'m> Engine<'m> {
 
 #[cfg(test)]
 mod tests {
+    use rayon::prelude::*;
+
     use super::*;
     use crate::policy::model_from_text;
+
+    /// Three assets, `a → b → c`.
+    fn chain() -> Model {
+        model_from_text(
+            "t.yaml",
+            "
+assets:
+  - {name: a}
+  - {name: b}
+  - {name: c}
+flows:
+  - {from: a, to: b}
+  - {from: b, to: c}
+",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn searches_answer_the_same_after_the_stamps_run_out() {
+        let model = chain();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let (a, c) = (selection(&model, "a"), selection(&model, "c"));
+        let goal = Goal {
+            targets: &c,
+            ports: &[],
+        };
+        let blocked = vec![false; model.entities.len()];
+        let answers = |workspace: &mut Workspace| {
+            let on_components = engine.arrive(workspace, &a, None, &goal).map(|a| a.hops);
+            let on_nodes = engine.arrive(workspace, &a, Some(&blocked), &goal);
+            let b = graph.in_node(model.find_entity("b").unwrap());
+            (on_components, on_nodes.map(|a| a.hops), workspace.dist(b))
+        };
+        let fresh = answers(&mut engine.workspace());
+        assert_eq!(fresh, (Some(2), Some(2), Some(1)));
+        // Every place in a run of searches where the stamps can run out.
+        for left in 1..16 {
+            let mut workspace = engine.workspace();
+            workspace.stamp = MAX_STAMP - left;
+            for _ in 0..3 {
+                assert_eq!(answers(&mut workspace), fresh, "{left} stamps left");
+            }
+            assert!(workspace.stamp < 30, "the stamps started over");
+        }
+    }
+
+    #[test]
+    fn a_pool_makes_no_more_workspaces_than_threads_and_answers_as_a_fresh_one() {
+        let model = chain();
+        let graph = ReachGraph::build(&model);
+        let engine = Engine::new(&model, &graph);
+        let names = ["a", "b", "c"];
+        let questions: Vec<(usize, usize)> = (0..3000).map(|i| (i % 3, i / 3 % 3)).collect();
+        let answer = |workspace: &mut Workspace, &(from, to): &(usize, usize)| {
+            let start = selection(&model, names[from]);
+            let targets = selection(&model, names[to]);
+            let goal = Goal {
+                targets: &targets,
+                ports: &[],
+            };
+            engine
+                .arrive(workspace, &start, None, &goal)
+                .map(|arrival| arrival.hops)
+        };
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let pool = engine.workspace_pool();
+        let pooled: Vec<_> = threads.install(|| {
+            questions
+                .par_iter()
+                .map_init(
+                    || pool.lend(),
+                    |workspace, question| answer(workspace, question),
+                )
+                .collect()
+        });
+        let made = pool.made();
+        assert!((1..=2).contains(&made), "{made} workspaces for two threads");
+        let fresh: Vec<_> = questions
+            .iter()
+            .map(|question| answer(&mut engine.workspace(), question))
+            .collect();
+        assert_eq!(pooled, fresh);
+        assert!(pooled.contains(&Some(2)) && pooled.contains(&None));
+    }
 
     fn selection(model: &Model, name: &str) -> Selection {
         Selection::from_entities(model, vec![model.find_entity(name).unwrap()])

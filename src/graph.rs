@@ -9,10 +9,13 @@
 //! cut can count flows rather than edges.
 //!
 //! Edges are stored in compressed sparse rows, forwards and backwards, so that a search
-//! reads each node's edges from one contiguous slice.
+//! reads each node's edges from one contiguous slice. A row holds only the far ends, in
+//! increasing order: an edge's kind follows from the kinds of its two nodes, so storing
+//! it would double the rows' size for nothing. Both directions are built straight from
+//! the model, counting then filling, so that no list of all edges is ever alive beside
+//! them (at a million flows that list alone was 35 MB).
 
 use petgraph::Direction;
-use petgraph::csr::Csr;
 use petgraph::visit::EdgeRef;
 
 use crate::model::{EntityId, FlowId, Model};
@@ -45,55 +48,179 @@ pub enum Edge {
     Exit,
 }
 
-type Rows = Csr<(), Edge, petgraph::Directed, u32>;
+/// Compressed rows in one direction: per node, the range of `ends` that holds the far
+/// end of each of its edges, in increasing order. An edge's kind follows from the kinds
+/// of its two nodes (see [`ReachGraph::edge`]), so rows store no weights.
+struct Rows {
+    offsets: Offsets,
+    ends: Box<[u32]>,
+}
+
+/// Where each node's row starts, and one past the last row's end. `u32` while the
+/// edges fit in one, which holds for any model that fits in memory (the nodes already
+/// must, since [`NodeId`] is a `u32`); `usize` past that rather than a failure.
+enum Offsets {
+    Narrow(Box<[u32]>),
+    Wide(Box<[usize]>),
+}
+
+impl Rows {
+    fn row(&self, node: u32) -> &[u32] {
+        let node = node as usize;
+        let (start, end) = match &self.offsets {
+            Offsets::Narrow(offsets) => (offsets[node] as usize, offsets[node + 1] as usize),
+            Offsets::Wide(offsets) => (offsets[node], offsets[node + 1]),
+        };
+        &self.ends[start..end]
+    }
+}
+
+/// Builds both directions' rows in two passes over the model, with no list of edges in
+/// between: the first counts each node's edges, the second writes each edge's far end
+/// into its row. Rows whose edges arrive out of order are sorted, so that every row
+/// lists its far ends in increasing order whatever order the model gives them in.
+struct RowsBuilder {
+    /// Per node, first its edge count, then (after `start_fill`) where its next edge
+    /// goes: one past the previous node's row.
+    cursor: Vec<usize>,
+    ends: Vec<u32>,
+}
+
+impl RowsBuilder {
+    fn new(nodes: usize) -> Self {
+        RowsBuilder {
+            cursor: vec![0; nodes + 1],
+            ends: Vec::new(),
+        }
+    }
+
+    fn count(&mut self, node: u32) {
+        self.cursor[node as usize + 1] += 1;
+    }
+
+    /// Turns the counts into each row's start.
+    fn start_fill(&mut self) {
+        let mut total = 0;
+        for slot in &mut self.cursor {
+            total += *slot;
+            *slot = total;
+        }
+        self.ends = vec![0; total];
+    }
+
+    fn fill(&mut self, node: u32, end: u32) {
+        let slot = &mut self.cursor[node as usize];
+        self.ends[*slot] = end;
+        *slot += 1;
+    }
+
+    /// The rows, given a `limit` past which offsets are kept wide (`u32::MAX` but in
+    /// tests).
+    fn finish(self, limit: usize) -> Rows {
+        let RowsBuilder {
+            mut cursor,
+            mut ends,
+        } = self;
+        // Each node's cursor now stands at the end of its row, the start of the next.
+        cursor.rotate_right(1);
+        cursor[0] = 0;
+        for window in cursor.windows(2) {
+            let row = &mut ends[window[0]..window[1]];
+            if !row.is_sorted() {
+                row.sort_unstable();
+            }
+        }
+        let offsets = if ends.len() <= limit {
+            // INVARIANT: every offset is at most `ends.len()`, which fits.
+            Offsets::Narrow(cursor.iter().map(|&offset| offset as u32).collect())
+        } else {
+            Offsets::Wide(cursor.into_boxed_slice())
+        };
+        Rows {
+            offsets,
+            ends: ends.into_boxed_slice(),
+        }
+    }
+}
 
 pub struct ReachGraph {
     forward: Rows,
     backward: Rows,
     entities: u32,
+    nodes: u32,
 }
 
 impl ReachGraph {
     pub fn build(model: &Model) -> ReachGraph {
+        Self::build_with_limit(model, u32::MAX as usize)
+    }
+
+    fn build_with_limit(model: &Model, limit: usize) -> ReachGraph {
         let entities = model.entities.len() as u32;
-        let nodes = 2 * entities as usize + model.flows.len();
+        let nodes = 2 * entities + model.flows.len() as u32;
         let in_node = |e: EntityId| 2 * e.0;
         let out_node = |e: EntityId| 2 * e.0 + 1;
         let flow_node = |f: FlowId| 2 * entities + f.0;
-        let mut edges: Vec<(u32, u32, Edge)> = Vec::with_capacity(nodes * 2);
-        for id in model.entity_ids() {
-            let entity = model.entity(id);
-            if let Some(parent) = entity.parent {
-                edges.push((in_node(parent), in_node(id), Edge::Contains));
-                edges.push((out_node(id), out_node(parent), Edge::Contains));
+        let mut forward = RowsBuilder::new(nodes as usize);
+        let mut backward = RowsBuilder::new(nodes as usize);
+        // Calls `edge` on every edge, each once: twice over, to count and then to fill.
+        let each_edge = |edge: &mut dyn FnMut(u32, u32)| {
+            for id in model.entity_ids() {
+                let entity = model.entity(id);
+                if let Some(parent) = entity.parent {
+                    edge(in_node(parent), in_node(id));
+                    edge(out_node(id), out_node(parent));
+                }
+                if entity.is_leaf() {
+                    edge(in_node(id), out_node(id));
+                }
             }
-            if entity.is_leaf() {
-                edges.push((in_node(id), out_node(id), Edge::Pivot));
+            for id in model.flow_ids() {
+                let flow = model.flow(id);
+                for &source in flow.from.roots() {
+                    edge(out_node(source), flow_node(id));
+                }
+                for &target in flow.to.roots() {
+                    edge(flow_node(id), in_node(target));
+                }
             }
-        }
-        for id in model.flow_ids() {
-            let flow = model.flow(id);
-            for &source in flow.from.roots() {
-                edges.push((out_node(source), flow_node(id), Edge::Enter(id)));
-            }
-            for &target in flow.to.roots() {
-                edges.push((flow_node(id), in_node(target), Edge::Exit));
-            }
-        }
-        let forward = rows(&mut edges, nodes);
-        for edge in &mut edges {
-            *edge = (edge.1, edge.0, edge.2);
-        }
-        let backward = rows(&mut edges, nodes);
+        };
+        each_edge(&mut |source, target| {
+            forward.count(source);
+            backward.count(target);
+        });
+        forward.start_fill();
+        backward.start_fill();
+        each_edge(&mut |source, target| {
+            forward.fill(source, target);
+            backward.fill(target, source);
+        });
         ReachGraph {
-            forward,
-            backward,
+            forward: forward.finish(limit),
+            backward: backward.finish(limit),
             entities,
+            nodes,
+        }
+    }
+
+    /// The kind of the edge `source → target`, which the kinds of its nodes decide:
+    /// into a flow is entering it, out of a flow is leaving it, `in → out` is the pivot
+    /// and the rest is containment.
+    fn edge(&self, source: u32, target: u32) -> Edge {
+        let first_flow = 2 * self.entities;
+        if target >= first_flow {
+            Edge::Enter(FlowId(target - first_flow))
+        } else if source >= first_flow {
+            Edge::Exit
+        } else if source.is_multiple_of(2) && !target.is_multiple_of(2) {
+            Edge::Pivot
+        } else {
+            Edge::Contains
         }
     }
 
     pub fn node_count(&self) -> usize {
-        self.forward.node_count()
+        self.nodes as usize
     }
 
     pub fn in_node(&self, entity: EntityId) -> NodeId {
@@ -121,19 +248,17 @@ impl ReachGraph {
     /// The edges leaving `node`, in a fixed order.
     pub fn successors(&self, node: NodeId) -> impl Iterator<Item = (NodeId, Edge)> + '_ {
         self.forward
-            .neighbors_slice(node.0)
+            .row(node.0)
             .iter()
-            .zip(self.forward.edges_slice(node.0))
-            .map(|(&target, &edge)| (NodeId(target), edge))
+            .map(move |&target| (NodeId(target), self.edge(node.0, target)))
     }
 
     /// The edges entering `node`, in a fixed order.
     pub fn predecessors(&self, node: NodeId) -> impl Iterator<Item = (NodeId, Edge)> + '_ {
         self.backward
-            .neighbors_slice(node.0)
+            .row(node.0)
             .iter()
-            .zip(self.backward.edges_slice(node.0))
-            .map(|(&source, &edge)| (NodeId(source), edge))
+            .map(move |&source| (NodeId(source), self.edge(source, node.0)))
     }
 
     /// Strongly connected components of the graph restricted to the edges `keep`
@@ -175,14 +300,13 @@ impl ReachGraph {
             discover!(root);
             while let Some(frame) = frames.last_mut() {
                 let (node, position) = *frame;
-                let targets = self.forward.neighbors_slice(node);
-                let weights = self.forward.edges_slice(node);
+                let targets = self.forward.row(node);
                 if position < targets.len() {
                     frame.1 += 1;
-                    if !keep(weights[position]) {
+                    let next = targets[position];
+                    if !keep(self.edge(node, next)) {
                         continue;
                     }
-                    let next = targets[position];
                     if order[next as usize] == UNSEEN {
                         discover!(next);
                     } else if on_stack[next as usize] {
@@ -313,17 +437,173 @@ impl ReachGraph {
     }
 }
 
-/// Compressed rows from an edge list, which this sorts.
-fn rows(edges: &mut [(u32, u32, Edge)], nodes: usize) -> Rows {
-    edges.sort_unstable_by_key(|&(source, target, _)| (source, target));
-    let mut rows = match Rows::from_sorted_edges(edges) {
-        Ok(rows) => rows,
-        // INVARIANT: the edges were just sorted and no two join the same pair of nodes
-        // (each is defined once per entity, flow root or parent link).
-        Err(_) => unreachable!("graph edges are sorted and distinct"),
-    };
-    while rows.node_count() < nodes {
-        rows.add_node(());
+#[cfg(test)]
+mod tests {
+    use petgraph::csr::Csr;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::policy::model_from_text;
+
+    type OldRows = Csr<(), Edge, petgraph::Directed, u32>;
+
+    /// The build before rows came straight from the model, kept as the oracle: every
+    /// edge in one list, sorted by its ends, once each way.
+    fn old_rows(model: &Model) -> (OldRows, OldRows) {
+        let entities = model.entities.len() as u32;
+        let nodes = 2 * entities as usize + model.flows.len();
+        let in_node = |e: EntityId| 2 * e.0;
+        let out_node = |e: EntityId| 2 * e.0 + 1;
+        let flow_node = |f: FlowId| 2 * entities + f.0;
+        let mut edges: Vec<(u32, u32, Edge)> = Vec::with_capacity(nodes * 2);
+        for id in model.entity_ids() {
+            let entity = model.entity(id);
+            if let Some(parent) = entity.parent {
+                edges.push((in_node(parent), in_node(id), Edge::Contains));
+                edges.push((out_node(id), out_node(parent), Edge::Contains));
+            }
+            if entity.is_leaf() {
+                edges.push((in_node(id), out_node(id), Edge::Pivot));
+            }
+        }
+        for id in model.flow_ids() {
+            let flow = model.flow(id);
+            for &source in flow.from.roots() {
+                edges.push((out_node(source), flow_node(id), Edge::Enter(id)));
+            }
+            for &target in flow.to.roots() {
+                edges.push((flow_node(id), in_node(target), Edge::Exit));
+            }
+        }
+        let forward = old_sorted_rows(&mut edges, nodes);
+        for edge in &mut edges {
+            *edge = (edge.1, edge.0, edge.2);
+        }
+        let backward = old_sorted_rows(&mut edges, nodes);
+        (forward, backward)
     }
-    rows
+
+    fn old_sorted_rows(edges: &mut [(u32, u32, Edge)], nodes: usize) -> OldRows {
+        edges.sort_unstable_by_key(|&(source, target, _)| (source, target));
+        let mut rows = OldRows::from_sorted_edges(edges).unwrap();
+        while rows.node_count() < nodes {
+            rows.add_node(());
+        }
+        rows
+    }
+
+    fn old_row(rows: &OldRows, node: u32) -> Vec<(NodeId, Edge)> {
+        rows.neighbors_slice(node)
+            .iter()
+            .zip(rows.edges_slice(node))
+            .map(|(&end, &edge)| (NodeId(end), edge))
+            .collect()
+    }
+
+    /// Asserts that `graph` has the oracle's rows, edge for edge and in its order.
+    fn assert_rows_match_oracle(model: &Model, graph: &ReachGraph) {
+        let (forward, backward) = old_rows(model);
+        assert_eq!(graph.node_count(), forward.node_count());
+        for node in 0..graph.node_count() as u32 {
+            let successors: Vec<_> = graph.successors(NodeId(node)).collect();
+            assert_eq!(successors, old_row(&forward, node), "successors of {node}");
+            let predecessors: Vec<_> = graph.predecessors(NodeId(node)).collect();
+            assert_eq!(
+                predecessors,
+                old_row(&backward, node),
+                "predecessors of {node}"
+            );
+        }
+    }
+
+    /// A random estate: segments nested at random (a parent always comes first), assets
+    /// in them, some tagged (and some segments), and flows between lists of names and tags, so that a
+    /// selection has many roots and rows arrive in every order.
+    fn estate(
+        segments: &[usize],
+        assets: &[(usize, bool)],
+        flows: &[(Vec<usize>, Vec<usize>)],
+    ) -> String {
+        let mut yaml = String::from("segments:\n");
+        for (index, &parent) in segments.iter().enumerate() {
+            yaml.push_str(&format!("  - name: s{index}\n"));
+            if index > 0 && parent % (index + 1) != index {
+                yaml.push_str(&format!("    in: s{}\n", parent % index));
+            }
+            if parent % 2 == 1 {
+                yaml.push_str("    tags: [hot]\n");
+            }
+        }
+        yaml.push_str("assets:\n");
+        for (index, &(segment, tagged)) in assets.iter().enumerate() {
+            yaml.push_str(&format!(
+                "  - name: a{index}\n    in: s{}\n",
+                segment % segments.len()
+            ));
+            // The first asset always carries the tag, so that `tag:hot` selects something.
+            if tagged || index == 0 {
+                yaml.push_str("    tags: [hot]\n");
+            }
+        }
+        let name = |choice: usize| match choice % (segments.len() + assets.len() + 2) {
+            n if n < segments.len() => format!("s{n}"),
+            n if n < segments.len() + assets.len() => format!("a{}", n - segments.len()),
+            n if n == segments.len() + assets.len() => "internet".to_owned(),
+            _ => "tag:hot".to_owned(),
+        };
+        let list = |choices: &[usize]| {
+            let names: Vec<String> = choices.iter().map(|&choice| name(choice)).collect();
+            format!("[{}]", names.join(", "))
+        };
+        if !flows.is_empty() {
+            yaml.push_str("flows:\n");
+            for (from, to) in flows {
+                yaml.push_str(&format!("  - {{from: {}, to: {}}}\n", list(from), list(to)));
+            }
+        }
+        yaml
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn rows_built_from_the_model_equal_the_sorted_edge_list(
+            segments in prop::collection::vec(0usize..64, 1..8),
+            assets in prop::collection::vec((0usize..64, any::<bool>()), 1..12),
+            flows in prop::collection::vec(
+                (
+                    prop::collection::vec(0usize..64, 1..4),
+                    prop::collection::vec(0usize..64, 1..4),
+                ),
+                0..16,
+            ),
+            wide in any::<bool>(),
+        ) {
+            let text = estate(&segments, &assets, &flows);
+            let model = model_from_text("p.yaml", &text).unwrap();
+            // Offsets kept wide past a limit of no edge at all, so both forms are tried.
+            let limit = if wide { 0 } else { u32::MAX as usize };
+            let graph = ReachGraph::build_with_limit(&model, limit);
+            let narrow = matches!(graph.forward.offsets, Offsets::Narrow(_));
+            prop_assert_eq!(narrow, !wide || graph.forward.ends.is_empty());
+            assert_rows_match_oracle(&model, &graph);
+        }
+    }
+
+    #[test]
+    fn rows_sort_far_ends_that_arrive_out_of_order() {
+        let mut builder = RowsBuilder::new(2);
+        for (node, end) in [(0, 5), (0, 3), (1, 9), (0, 4)] {
+            builder.count(node);
+            let _ = end;
+        }
+        builder.start_fill();
+        for (node, end) in [(0, 5), (0, 3), (1, 9), (0, 4)] {
+            builder.fill(node, end);
+        }
+        let rows = builder.finish(u32::MAX as usize);
+        assert_eq!(rows.row(0), &[3, 4, 5]);
+        assert_eq!(rows.row(1), &[9]);
+    }
 }
