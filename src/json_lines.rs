@@ -101,7 +101,8 @@ impl JsonLines {
 
 /// The index of the `"` that closes the string whose contents start at `start`, if it
 /// is closed. Strings are most of a policy file's bytes, so they are skipped with
-/// `memchr` to the next quote or backslash instead of byte by byte.
+/// `memchr` to the next quote or backslash instead of byte by byte. (Looking at a short
+/// string's first bytes one by one before `memchr` cost a third more instructions.)
 fn string_end(bytes: &[u8], mut start: usize) -> Option<usize> {
     loop {
         let rest = bytes.get(start..)?;
@@ -228,6 +229,8 @@ mod tests {
         // An escape as the very last byte, and a key with an escaped quote.
         "{\"fl\\\"ows\": [1], \"flows\": [\"\\",
         "{\"flows\": [\"\\\\\", \"\\\\\\\"\", 3]}\n",
+        // Strings longer than a vector search's block, escapes near and past 16 bytes.
+        "{\"flows\": [{\"description\": \"a long description, with [brackets] and {braces}\\\" and a quote\"},\n{\"x\": \"0123456789012345678901234\\\\\"}, \"01234567890123456789012\\\"x]\"],\n\"invariants\": [1]}",
     ];
 
     #[test]
@@ -250,5 +253,7 @@ mod tests {
         assert_eq!(full.exceptions, [12, 14]);
         assert!(full.invariants.is_empty());
         assert_eq!(JsonLines::scan(TRICKY[0].as_bytes()).flows, [1, 2, 3]);
+        let long = JsonLines::scan(TRICKY[5].as_bytes());
+        assert_eq!((long.flows, long.invariants), (vec![1, 2, 2], vec![3]));
     }
 }
