@@ -159,22 +159,48 @@ impl std::hash::Hash for Selection {
 impl Selection {
     /// Builds a selection from any entities; those inside another are dropped.
     pub fn from_entities(model: &Model, mut entities: Vec<EntityId>) -> Selection {
-        entities.sort_unstable();
-        entities.dedup();
-        if entities.len() > 1 {
-            // Selections are built once per selector of every flow, so this costs the
-            // selection's own size (and its logarithm), never the model's or its depth.
-            let mut spans: Vec<Span> = entities.iter().map(|&e| model.span(e)).collect();
-            spans.sort_unstable();
-            let mut outermost = Vec::with_capacity(spans.len());
-            for span in spans {
-                if outermost.last().is_none_or(|last: &Span| !last.holds(span)) {
-                    outermost.push(span);
-                }
-            }
-            entities.retain(|&entity| outermost.binary_search(&model.span(entity)).is_ok());
+        match entities[..] {
+            [] => return Selection::default(),
+            [entity] => return Selection::of_entity(model, entity),
+            _ => {}
         }
-        Selection::of_roots(model, entities)
+        // Selections are built once per selector of every flow, so this costs the
+        // selection's own size (and its logarithm), never the model's or its depth.
+        // Each entity's span is looked up once: sorted by span, an entity is outermost
+        // when the last outermost span before it does not hold it, and the spans kept
+        // are already the sorted spans the selection stores.
+        let mut by_span: Vec<(Span, EntityId)> = entities
+            .iter()
+            .map(|&entity| (model.span(entity), entity))
+            .collect();
+        by_span.sort_unstable();
+        by_span.dedup();
+        let mut spans: Vec<Span> = Vec::with_capacity(by_span.len());
+        entities.clear();
+        for (span, entity) in by_span {
+            if spans.last().is_none_or(|last| !last.holds(span)) {
+                spans.push(span);
+                entities.push(entity);
+            }
+        }
+        if let [entity] = entities[..] {
+            return Selection::of_entity(model, entity);
+        }
+        entities.sort_unstable();
+        Selection {
+            roots: Roots::Many(Box::new(ManyRoots {
+                roots: entities,
+                spans,
+            })),
+        }
+    }
+
+    /// The selection of one entity and everything inside it. Most selectors name one
+    /// entity, so this case allocates nothing.
+    pub fn of_entity(model: &Model, entity: EntityId) -> Selection {
+        Selection {
+            roots: Roots::One(entity, model.span(entity)),
+        }
     }
 
     /// A selection of roots that are known to be sorted, distinct and none inside another.
@@ -760,5 +786,78 @@ mod tests {
         assert_eq!(flow.description(), Some("backups"));
         assert_eq!(flow.owner(), Some("ops"));
         assert_eq!(flow.ticket(), Some("OPS-1"));
+    }
+
+    /// A model with groups three deep, for building selections over.
+    fn nested() -> Model {
+        let yaml = "
+environments:
+  - {name: prod}
+accounts:
+  - {name: acct, in: prod, cidrs: [10.0.0.0/16]}
+  - {name: other, cidrs: [10.1.0.0/16]}
+segments:
+  - {name: web, in: acct, cidrs: [10.0.1.0/24]}
+  - {name: db, in: acct, cidrs: [10.0.2.0/24]}
+assets:
+  - {name: web1, in: web, cidrs: [10.0.1.10/32]}
+  - {name: web2, in: web, cidrs: [10.0.1.11/32]}
+  - {name: db1, in: db, cidrs: [10.0.2.10/32]}
+  - {name: lone, cidrs: [10.2.0.1/32]}
+";
+        crate::policy::model_from_text("test.yaml", yaml).unwrap_or_else(|p| panic!("{p:#?}"))
+    }
+
+    /// The roots and spans a selection of `entities` must have, computed the plain way:
+    /// every entity no other selected entity holds, sorted, and their spans sorted.
+    fn naive(model: &Model, entities: &[EntityId]) -> (Vec<EntityId>, Vec<Span>) {
+        let mut roots: Vec<EntityId> = entities
+            .iter()
+            .copied()
+            .filter(|&e| !entities.iter().any(|&o| o != e && model.within(e, o)))
+            .collect();
+        roots.sort_unstable();
+        roots.dedup();
+        let mut spans: Vec<Span> = roots.iter().map(|&r| model.span(r)).collect();
+        spans.sort_unstable();
+        (roots, spans)
+    }
+
+    #[test]
+    fn a_selection_of_one_entity_equals_the_general_construction() {
+        let model = nested();
+        for id in model.entity_ids() {
+            let one = Selection::of_entity(&model, id);
+            assert_eq!(one, Selection::from_entities(&model, vec![id]));
+            assert_eq!(one, Selection::from_entities(&model, vec![id, id]));
+            assert_eq!(one.roots(), [id]);
+            assert_eq!(one.spans(), [model.span(id)]);
+            assert!(matches!(one.roots, Roots::One(..)));
+        }
+    }
+
+    #[test]
+    fn a_selection_keeps_the_outermost_entities_with_their_spans() {
+        let model = nested();
+        let ids: Vec<EntityId> = model.entity_ids().collect();
+        let mut cases: Vec<Vec<EntityId>> =
+            vec![vec![], ids.clone(), ids.iter().rev().copied().collect()];
+        for &a in &ids {
+            for &b in &ids {
+                cases.push(vec![a, b]);
+                for &c in &ids {
+                    cases.push(vec![c, a, b]);
+                }
+            }
+        }
+        for entities in cases {
+            let selection = Selection::from_entities(&model, entities.clone());
+            let (roots, spans) = naive(&model, &entities);
+            assert_eq!(selection.roots(), roots, "{entities:?}");
+            assert_eq!(selection.spans(), spans, "{entities:?}");
+            // One root is always kept inline, whatever the entities were.
+            assert_eq!(matches!(selection.roots, Roots::One(..)), roots.len() == 1);
+            assert_eq!(selection.is_empty(), roots.is_empty());
+        }
     }
 }

@@ -318,7 +318,7 @@ fn flows(
 }
 
 /// What a flow's selectors and `auth` are resolved against.
-type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver<'a>);
+type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver);
 
 /// One file's flows, resolved in order into `local`'s problems and warnings. A flow
 /// whose `claimed` is false (another took its name first) is checked but left out. With

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
-use rustc_hash::FxHashMap;
 
 use super::entities::parse_cidr;
 use crate::cidr_index::{PrefixTable, covers, meet};
@@ -12,8 +11,12 @@ use crate::diagnostic::Problem;
 use crate::model::{ANY, EntityId, Model, Selection};
 use crate::suggest::{closest, did_you_mean};
 
-pub(crate) struct SelectorResolver<'m> {
-    names: FxHashMap<&'m str, EntityId>,
+mod name_table;
+
+use name_table::NameTable;
+
+pub(crate) struct SelectorResolver {
+    names: NameTable,
     tags: BTreeMap<String, Vec<EntityId>>,
     /// Every range an entity declares itself.
     own: PrefixTable<EntityId>,
@@ -28,12 +31,16 @@ pub(crate) struct SelectorError {
     pub help: Option<String>,
 }
 
-impl<'m> SelectorResolver<'m> {
-    pub fn new(model: &'m Model) -> Self {
-        let names = model
-            .entity_ids()
-            .map(|id| (model.entity(id).name.as_str(), id))
-            .collect();
+impl SelectorResolver {
+    pub fn new(model: &Model) -> Self {
+        let names = NameTable::new(
+            model
+                .entities
+                .iter()
+                .enumerate()
+                // Ids are entity indices, as `Model::entity_ids` counts them.
+                .map(|(index, entity)| (entity.name.as_str(), EntityId(index as u32))),
+        );
         let mut tags: BTreeMap<String, Vec<EntityId>> = BTreeMap::new();
         for id in model.entity_ids() {
             for tag in &model.entity(id).tags {
@@ -79,7 +86,7 @@ impl<'m> SelectorResolver<'m> {
                 }),
             };
         }
-        if let Some(&id) = self.names.get(text) {
+        if let Some(id) = self.names.get(text) {
             return Ok(vec![id]);
         }
         if let Some(net) = parse_cidr(text) {
@@ -181,16 +188,16 @@ pub(crate) fn union<'t>(
         // Most selectors name one entity; that case allocates nothing but the result.
         if index == 0
             && texts.peek().is_none()
-            && let Some(&id) = resolver.names.get(text.trim())
+            && let Some(id) = resolver.names.get(text.trim())
         {
-            return Ok(Selection::from_entities(model, vec![id]));
+            return Ok(Selection::of_entity(model, id));
         }
         // A plain name (importers write long lists of them) skips the list `resolve`
         // allocates; `any` and tags keep their precedence over names.
         let trimmed = text.trim();
         if trimmed != ANY
             && !trimmed.starts_with("tag:")
-            && let Some(&id) = resolver.names.get(trimmed)
+            && let Some(id) = resolver.names.get(trimmed)
         {
             all.push(id);
             index += 1;
