@@ -55,9 +55,9 @@ pub struct ParsedFile {
     pub has_positions: bool,
     /// After the fast JSON path, the line of each flow, invariant and exception.
     pub json_lines: Option<JsonLines>,
-    /// A file of flows alone, not parsed yet: `bytes` holds its text and `raw` is empty
-    /// until resolution, once every entity is known, parses it with [`parse_deferred`]
-    /// and resolves its flows straight away.
+    /// A file of flows alone, not parsed yet: only its digest is kept, `bytes` and `raw`
+    /// are empty until resolution, once every entity is known, reads it again and
+    /// parses it with [`parse_deferred`], and resolves its flows straight away.
     pub deferred: bool,
 }
 
@@ -203,9 +203,12 @@ pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>>
         return parse(found, bytes);
     }
     let sha256 = hex_digest(&bytes);
+    // The text is read again when the file is parsed: held from now until then, the
+    // texts of every file of flows would sit beside the resolved model.
+    drop(bytes);
     Ok(FileContents::policy(ParsedFile {
         found,
-        bytes,
+        bytes: Vec::new(),
         sha256,
         raw: RawFile::default(),
         has_positions: true,
@@ -214,15 +217,29 @@ pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>>
     }))
 }
 
-/// Parses a file that [`read_deferring`] held back, in place; it keeps its digest.
-pub fn parse_deferred(file: &mut ParsedFile) -> Result<(), Vec<Diagnostic>> {
+/// Reads again and parses a file that [`read_deferring`] held back, in place, and gives
+/// the number of bytes read (none for a file that was not deferred). A file whose
+/// digest changed since it was first read is refused, so that the digests a report
+/// names are those of the text it checked; the caller then reads every file afresh.
+pub fn parse_deferred(file: &mut ParsedFile) -> Result<u64, Vec<Diagnostic>> {
     if !file.deferred {
-        return Ok(());
+        return Ok(0);
     }
-    let bytes = std::mem::take(&mut file.bytes);
+    let bytes = read_bytes(&file.found)?;
+    if hex_digest(&bytes) != file.sha256 {
+        return Err(vec![Diagnostic::new(
+            file.found.display.clone(),
+            0,
+            0,
+            Problem::Unreadable {
+                reason: "it changed while it was read".to_string(),
+            },
+        )]);
+    }
+    let size = bytes.len() as u64;
     let parsed = parse_digested(file.found.clone(), bytes, file.sha256.clone(), None)?;
     *file = parsed;
-    Ok(())
+    Ok(size)
 }
 
 /// A file's bytes, refused when it is too large; or why they cannot be had.
@@ -696,6 +713,38 @@ mod tests {
 
     fn yaml(text: &str) -> Result<RawFile, Diagnostic> {
         parse_yaml_once("p.yaml", text.as_bytes())
+    }
+
+    #[test]
+    fn a_file_of_flows_is_read_again_when_parsed_and_refused_if_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.yaml");
+        fs::write(&path, "flows:\n  - {from: a, to: b}\n").unwrap();
+        let found = FoundFile {
+            path: path.clone(),
+            display: "flows.yaml".to_owned(),
+            format: Format::Yaml,
+        };
+        let read = || match read_deferring(found.clone()) {
+            Ok(FileContents {
+                policy: Some(file), ..
+            }) => file,
+            _ => panic!("a file of flows alone is held back as a policy"),
+        };
+        // Held back without its text, then parsed from the disk.
+        let mut file = read();
+        assert!(file.deferred && file.bytes.is_empty());
+        assert_eq!(parse_deferred(&mut file).unwrap(), 28);
+        assert!(!file.deferred);
+        assert_eq!(file.raw.flows.as_ref().map(Vec::len), Some(1));
+        // Changed in between: the digest would not be of the text parsed.
+        let mut file = read();
+        fs::write(&path, "flows:\n  - {from: a, to: c}\n").unwrap();
+        let refused = parse_deferred(&mut file).unwrap_err();
+        assert_eq!(
+            refused[0].problem.to_string(),
+            "cannot read file: it changed while it was read"
+        );
     }
 
     #[test]

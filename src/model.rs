@@ -12,6 +12,10 @@ use crate::location::{Location, Sources};
 use crate::port_list::PortList;
 use crate::ports::PortSpec;
 
+mod flows;
+
+pub use flows::Flows;
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -550,7 +554,7 @@ impl PinStep {
 pub struct Model {
     /// In name order; `internet` among them.
     pub entities: Vec<Entity>,
-    pub flows: Vec<Flow>,
+    pub flows: Flows,
     pub credentials: Vec<Credential>,
     pub invariants: Vec<Invariant>,
     pub exceptions: Vec<Exception>,

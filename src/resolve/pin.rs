@@ -6,7 +6,7 @@
 use super::Context;
 use crate::diagnostic::Problem;
 use crate::location::{Location, SourceId};
-use crate::model::{EntityId, Flow, FlowId, Invariant, Model, PinStep, Rule, Selection};
+use crate::model::{EntityId, Flow, FlowId, Flows, Invariant, Model, PinStep, Rule, Selection};
 use crate::raw::At;
 use crate::suggest::did_you_mean;
 
@@ -34,7 +34,7 @@ pub(super) struct Written<'r> {
 pub(super) fn pinned_route(
     cx: &mut Context,
     model: &Model,
-    flows: &[Flow],
+    flows: &Flows,
     invariant: Option<&Invariant>,
     written: Written,
     check_route: bool,
@@ -112,7 +112,7 @@ fn single(model: &Model, entity: EntityId) -> Selection {
     Selection::from_entities(model, vec![entity])
 }
 
-fn flow_name(flows: &[Flow], id: FlowId) -> String {
+fn flow_name(flows: &Flows, id: FlowId) -> String {
     flows[id.index()].name().unwrap_or_default().to_owned()
 }
 
@@ -120,7 +120,7 @@ fn flow_name(flows: &[Flow], id: FlowId) -> String {
 fn elements(
     cx: &mut Context,
     model: &Model,
-    flows: &[Flow],
+    flows: &Flows,
     source: SourceId,
     raw: &[At<String>],
 ) -> Option<Vec<Element>> {
@@ -173,7 +173,7 @@ fn elements(
 fn steps(
     cx: &mut Context,
     model: &Model,
-    flows: &[Flow],
+    flows: &Flows,
     at: Location,
     elements: &[Element],
 ) -> Option<Vec<PinStep>> {

@@ -14,8 +14,8 @@ use crate::diagnostic::Problem;
 use crate::load::ParsedFile;
 use crate::location::{Location, SourceId};
 use crate::model::{
-    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, Invariant,
-    InvariantId, Model, Rule, Selection, Severity,
+    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, Flows,
+    Invariant, InvariantId, Model, Rule, Selection, Severity,
 };
 use crate::port_list::PortLists;
 use crate::ports::{self, PortSpec};
@@ -65,7 +65,7 @@ pub(super) fn resolve_rules(
 /// Everything in the policies that refers to entities, resolved.
 pub(super) struct Rules {
     pub credentials: Vec<Credential>,
-    pub flows: Vec<Flow>,
+    pub flows: Flows,
     pub invariants: Vec<Invariant>,
     pub exceptions: Vec<Exception>,
     /// False when streaming gave up ([`super::resolve_streaming`]): the rest is empty.
@@ -76,7 +76,7 @@ impl Rules {
     fn given_up(credentials: Vec<Credential>) -> Self {
         Rules {
             credentials,
-            flows: Vec::new(),
+            flows: Flows::default(),
             invariants: Vec::new(),
             exceptions: Vec::new(),
             whole: false,
@@ -287,9 +287,8 @@ fn flows(
     credentials: &[Credential],
     resolver: &SelectorResolver,
     consume: bool,
-) -> Vec<Flow> {
+) -> Flows {
     let claimed = claim_flow_names(cx, files);
-    let count = claimed.iter().map(Vec::len).sum();
     let sources = &cx.sources;
     let parts: Vec<(Vec<Flow>, Context)> = files
         .par_iter_mut()
@@ -309,12 +308,12 @@ fn flows(
             (resolved, local)
         })
         .collect();
-    let mut flows = Vec::with_capacity(count);
+    let mut flows = Vec::with_capacity(parts.len());
     for (part, local) in parts {
-        flows.extend(part);
+        flows.push(part);
         cx.absorb(local);
     }
-    flows
+    Flows::from_parts(flows)
 }
 
 /// What a flow's selectors and `auth` are resolved against.
@@ -340,11 +339,11 @@ fn file_flows(
     let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
     // Flows share port lists within their file: no lock between files.
     let mut port_lists = PortLists::default();
-    items
-        .iter()
-        .zip(claimed)
-        .enumerate()
-        .filter_map(|(index, (item, claimed))| {
+    // Sized exactly: a file's flows grown by doubling leave their abandoned buffers in
+    // the allocator's arenas, and a million flows' worth of them outlives the file.
+    let mut resolved = Vec::with_capacity(items.len());
+    resolved.extend(items.iter().zip(claimed).enumerate().filter_map(
+        |(index, (item, claimed))| {
             let at = item_start(local, source, item, lines, index);
             let flow = flow(
                 local,
@@ -356,8 +355,9 @@ fn file_flows(
                 &item.value,
             );
             flow.filter(|_| claimed)
-        })
-        .collect()
+        },
+    ));
+    resolved
 }
 
 /// Every file's flows, files in parallel, as [`flows`] resolves them, except that a
@@ -375,15 +375,14 @@ fn streamed_flows(
     files: &mut [ParsedFile],
     known: Known,
     parsed: &(dyn Fn(u64) + Sync),
-) -> (Vec<Flow>, bool) {
+) -> (Flows, bool) {
     let sources = &cx.sources;
     let parts: Option<Vec<StreamedFile>> = files
         .par_iter_mut()
         .enumerate()
         .map(|(index, file)| {
             let deferred = file.deferred;
-            let size = file.bytes.len() as u64;
-            crate::load::parse_deferred(file).ok()?;
+            let size = crate::load::parse_deferred(file).ok()?;
             if deferred {
                 parsed(size);
             }
@@ -419,7 +418,7 @@ fn streamed_flows(
         })
         .collect();
     let Some(parts) = parts else {
-        return (Vec::new(), false);
+        return (Flows::default(), false);
     };
     let mut names: Vec<u64> = parts
         .iter()
@@ -428,15 +427,15 @@ fn streamed_flows(
         .collect();
     names.sort_unstable();
     if names.windows(2).any(|pair| pair[0] == pair[1]) {
-        return (Vec::new(), false);
+        return (Flows::default(), false);
     }
     drop(names);
-    let mut flows = Vec::with_capacity(parts.iter().map(|(part, _, _)| part.len()).sum());
+    let mut flows = Vec::with_capacity(parts.len());
     for (part, local, _) in parts {
-        flows.extend(part);
+        flows.push(part);
         cx.absorb(local);
     }
-    (flows, true)
+    (Flows::from_parts(flows), true)
 }
 
 /// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a
@@ -823,7 +822,7 @@ fn exceptions(
     cx: &mut Context,
     files: &[ParsedFile],
     model: &Model,
-    flows: &[Flow],
+    flows: &Flows,
     flows_complete: bool,
     invariants: &[Invariant],
 ) -> Vec<Exception> {
