@@ -347,8 +347,8 @@ impl<'m> Engine<'m> {
         let mut opens = vec![Vec::new(); model.credentials.len()];
         let mut always_open = Vec::with_capacity(model.flows.len());
         let mut can_open = Vec::with_capacity(model.flows.len());
-        for id in model.flow_ids() {
-            let auth = model.flow(id).auth();
+        for (id, flow) in model.flow_ids().zip(&model.flows) {
+            let auth = flow.auth();
             for &credential in auth {
                 opens[credential.index()].push(id);
             }

@@ -175,8 +175,7 @@ impl ReachGraph {
                     edge(in_node(id), out_node(id));
                 }
             }
-            for id in model.flow_ids() {
-                let flow = model.flow(id);
+            for (id, flow) in model.flow_ids().zip(&model.flows) {
                 for &source in flow.from.roots() {
                     edge(out_node(source), flow_node(id));
                 }
