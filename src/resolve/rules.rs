@@ -308,12 +308,10 @@ fn flows(
             (resolved, local)
         })
         .collect();
-    let mut flows = Vec::with_capacity(parts.len());
-    for (part, local) in parts {
-        flows.push(part);
+    Flows::from_parts(parts.into_iter().map(|(part, local)| {
         cx.absorb(local);
-    }
-    Flows::from_parts(flows)
+        part
+    }))
 }
 
 /// What a flow's selectors and `auth` are resolved against.
@@ -430,12 +428,11 @@ fn streamed_flows(
         return (Flows::default(), false);
     }
     drop(names);
-    let mut flows = Vec::with_capacity(parts.len());
-    for (part, local, _) in parts {
-        flows.push(part);
+    let flows = Flows::from_parts(parts.into_iter().map(|(part, local, _)| {
         cx.absorb(local);
-    }
-    (Flows::from_parts(flows), true)
+        part
+    }));
+    (flows, true)
 }
 
 /// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a
