@@ -3,14 +3,15 @@
 //! expression references for links whose ids are unknown until apply, and the line of
 //! each resource in the file.
 //!
-//! The JSON is read as `serde_json::Value`: the format nests resources in modules and
-//! attribute values are whatever each provider says, so typed structs would mirror
-//! little. Only this file knows the shape of the document.
+//! `document.rs` parses the sections read; attribute values stay `serde_json::Value`,
+//! since they are whatever each provider says. Only these two files know the shape of
+//! the document.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::document::{self, ConfigModule, Document};
 use super::lines::ResourceLines;
 use crate::diagnostic::{Diagnostic, Problem};
 
@@ -132,7 +133,7 @@ fn supported(version: &str) -> bool {
 impl Plan {
     /// Reads one plan or state.
     pub fn read(display: &str, text: &str, side: Side) -> Result<Plan, Diagnostic> {
-        let document: Value = serde_json::from_str(text).map_err(|error| {
+        let document = Document::read(text, side).map_err(|error| {
             Diagnostic::new(
                 display,
                 u32::try_from(error.line()).unwrap_or(0),
@@ -146,10 +147,7 @@ impl Plan {
             ))
         })?;
         let lines = ResourceLines::scan(text);
-        let version = document
-            .get("format_version")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let version = document.format_version.as_deref().unwrap_or("");
         if !supported(version) {
             return Err(Diagnostic::new(
                 display,
@@ -164,15 +162,9 @@ impl Plan {
             )));
         }
         let (section, root) = match side {
-            Side::Planned if document.get("planned_values").is_some() => (
-                "planned_values",
-                document.pointer("/planned_values/root_module"),
-            ),
-            Side::Planned => ("values", document.pointer("/values/root_module")),
-            Side::Prior => (
-                "prior_state",
-                document.pointer("/prior_state/values/root_module"),
-            ),
+            Side::Planned if document.has_planned => ("planned_values", document.planned),
+            Side::Planned => ("values", document.values),
+            Side::Prior => ("prior_state", document.prior),
         };
         let mut plan = Plan {
             resources: Vec::new(),
@@ -181,12 +173,8 @@ impl Plan {
             by_id: HashMap::new(),
             unmodelled: BTreeMap::new(),
         };
-        if let Some(root) = root {
-            plan.walk_module(root, section, &lines);
-        }
-        if let Some(config) = document.pointer("/configuration/root_module") {
-            plan.walk_config(config, "");
-        }
+        plan.walk_module(root, section, &lines);
+        plan.walk_config(document.configuration, "");
         plan.resources.sort_by(|a, b| a.address.cmp(&b.address));
         for (index, resource) in plan.resources.iter().enumerate() {
             plan.by_config
@@ -200,55 +188,41 @@ impl Plan {
         Ok(plan)
     }
 
-    fn walk_module(&mut self, module: &Value, section: &str, lines: &ResourceLines) {
-        let prefix = module
-            .get("address")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        for resource in array(module.get("resources")) {
-            if resource.get("mode").and_then(Value::as_str) != Some("managed") {
+    /// Takes the managed resources of a module and of its children, in that order.
+    fn walk_module(&mut self, module: document::Module, section: &str, lines: &ResourceLines) {
+        let prefix = module.address.unwrap_or_default();
+        for resource in module.resources {
+            if !resource.managed {
                 continue;
             }
-            let (Some(address), Some(kind)) = (
-                resource.get("address").and_then(Value::as_str),
-                resource.get("type").and_then(Value::as_str),
-            ) else {
+            let (Some(address), Some(kind)) = (resource.address, resource.kind) else {
                 continue;
             };
-            if !MODELLED.contains(&kind) {
-                *self.unmodelled.entry(kind.to_owned()).or_default() += 1;
+            if !MODELLED.contains(&kind.as_str()) {
+                *self.unmodelled.entry(kind).or_default() += 1;
                 continue;
             }
             self.resources.push(Resource {
-                address: address.to_owned(),
-                kind: kind.to_owned(),
-                values: resource.get("values").cloned().unwrap_or(Value::Null),
-                line: lines.line(section, address),
+                line: lines.line(section, &address),
                 module: prefix.clone(),
-                config: strip_keys(address),
+                config: strip_keys(&address),
+                address,
+                kind,
+                values: resource.values,
             });
         }
-        for child in array(module.get("child_modules")) {
+        for child in module.children {
             self.walk_module(child, section, lines);
         }
     }
 
-    fn walk_config(&mut self, module: &Value, prefix: &str) {
-        for resource in array(module.get("resources")) {
-            if let (Some(address), Some(expressions)) = (
-                resource.get("address").and_then(Value::as_str),
-                resource.get("expressions"),
-            ) {
-                self.expressions
-                    .insert(join(prefix, address), expressions.clone());
-            }
+    fn walk_config(&mut self, module: ConfigModule, prefix: &str) {
+        for (address, expressions) in module.resources {
+            self.expressions.insert(join(prefix, &address), expressions);
         }
-        if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
-            for (name, call) in calls {
-                if let Some(child) = call.get("module") {
-                    self.walk_config(child, &join(prefix, &format!("module.{name}")));
-                }
+        for (name, call) in module.calls {
+            if let Some(child) = call {
+                self.walk_config(child, &join(prefix, &format!("module.{name}")));
             }
         }
     }
