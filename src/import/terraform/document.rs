@@ -55,6 +55,23 @@ pub struct Resource {
     pub managed: bool,
     /// Its attributes, `Null` when absent.
     pub values: Value,
+    /// Where its first key starts in memory, when the parser lent it from the text.
+    first_key: Option<usize>,
+}
+
+impl Resource {
+    /// The byte offset in `text` (the text parsed) of the brace that opens the
+    /// resource's object, found from its first key: only white space lies between
+    /// them. `None` when the key was not lent from the text (it held an escape).
+    pub fn start(&self, text: &str) -> Option<usize> {
+        let key = self.first_key?.checked_sub(text.as_ptr() as usize)?;
+        // The key's opening quote, then white space back to the brace.
+        let before = text.as_bytes().get(..key.checked_sub(1)?)?;
+        let brace = before
+            .iter()
+            .rposition(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))?;
+        (before.get(brace) == Some(&b'{')).then_some(brace)
+    }
 }
 
 /// A module of the configuration: its resources' expressions and its calls.
@@ -299,7 +316,12 @@ impl<'de> Shape<'de> for Module {
 
 impl<'de> Shape<'de> for Resource {
     fn map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self, A::Error> {
+        let mut first = true;
         while let Some(Key(key)) = map.next_key()? {
+            if first && let Cow::Borrowed(key) = key {
+                self.first_key = Some(key.as_ptr() as usize);
+            }
+            first = false;
             match &*key {
                 "address" => self.address = text(&mut map)?.map(Cow::into_owned),
                 "type" => self.kind = text(&mut map)?.map(Cow::into_owned),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::document::{self, ConfigModule, Document};
-use super::lines::ResourceLines;
+use super::lines::{ResourceLines, lines_at};
 use crate::diagnostic::{Diagnostic, Problem};
 
 /// Which state of the infrastructure to read from a plan.
@@ -39,6 +39,8 @@ pub struct Resource {
     module: String,
     /// Its configuration address: the address without any instance key.
     config: String,
+    /// The byte offset of its object in the text, when the parse could tell.
+    start: Option<usize>,
 }
 
 impl Resource {
@@ -146,7 +148,6 @@ impl Plan {
                 "write the plan with `terraform show -json PLANFILE > plan.json`".to_owned(),
             ))
         })?;
-        let lines = ResourceLines::scan(text);
         let version = document.format_version.as_deref().unwrap_or("");
         if !supported(version) {
             return Err(Diagnostic::new(
@@ -173,9 +174,17 @@ impl Plan {
             by_id: HashMap::new(),
             unmodelled: BTreeMap::new(),
         };
-        plan.walk_module(root, section, &lines);
+        plan.walk_module(root, text);
         plan.walk_config(document.configuration, "");
+        plan.locate(text, section);
         plan.resources.sort_by(|a, b| a.address.cmp(&b.address));
+        // An address given twice is located where it first appears, as the scan does.
+        for run in plan.resources.chunk_by_mut(|a, b| a.address == b.address) {
+            let first = run.iter().map(|resource| resource.line).min();
+            for resource in run {
+                resource.line = first.unwrap_or(resource.line);
+            }
+        }
         for (index, resource) in plan.resources.iter().enumerate() {
             plan.by_config
                 .entry(resource.config.clone())
@@ -188,13 +197,31 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Sets each resource's line: from where the parse found its object, or, for an
+    /// object whose place the parse could not tell, from a scan of the text.
+    fn locate(&mut self, text: &str, section: &str) {
+        let starts: Vec<usize> = (self.resources.iter())
+            .map(|resource| resource.start.unwrap_or(0))
+            .collect();
+        let mut scanned = None;
+        for (resource, line) in self.resources.iter_mut().zip(lines_at(text, &starts)) {
+            resource.line = match resource.start {
+                Some(_) => line,
+                None => scanned
+                    .get_or_insert_with(|| ResourceLines::scan(text))
+                    .line(section, &resource.address),
+            };
+        }
+    }
+
     /// Takes the managed resources of a module and of its children, in that order.
-    fn walk_module(&mut self, module: document::Module, section: &str, lines: &ResourceLines) {
+    fn walk_module(&mut self, module: document::Module, text: &str) {
         let prefix = module.address.unwrap_or_default();
         for resource in module.resources {
             if !resource.managed {
                 continue;
             }
+            let start = resource.start(text);
             let (Some(address), Some(kind)) = (resource.address, resource.kind) else {
                 continue;
             };
@@ -203,7 +230,8 @@ impl Plan {
                 continue;
             }
             self.resources.push(Resource {
-                line: lines.line(section, &address),
+                line: 0,
+                start,
                 module: prefix.clone(),
                 config: strip_keys(&address),
                 address,
@@ -212,7 +240,7 @@ impl Plan {
             });
         }
         for child in module.children {
-            self.walk_module(child, section, lines);
+            self.walk_module(child, text);
         }
     }
 
@@ -503,6 +531,41 @@ mod tests {
             strip_keys("module.a[\"x]\"].aws_b.c[0]"),
             "module.a.aws_b.c"
         );
+    }
+
+    /// Lines taken from the parse agree with the scan of the text, for modules, an
+    /// address given twice, and an object whose first key holds an escape.
+    #[test]
+    fn lines_agree_with_the_scan() {
+        let text = r#"{"format_version": "1.0", "values": {"root_module": {
+  "child_modules": [{"address": "module.m", "resources": [
+      {"address": "module.m.aws_vpc.a", "mode": "managed", "type": "aws_vpc"},
+    {
+      "\u006dode": "managed", "address": "aws_vpc.b", "mode": "managed", "type": "aws_vpc"}
+  ]}],
+  "resources": [
+
+      {"address": "aws_vpc.b", "mode": "managed", "type": "aws_vpc"},
+     {
+       "type": "aws_subnet", "address": "aws_subnet.c[\"x\"]", "mode": "managed"}
+  ]}}}"#;
+        let plan = Plan::read("plan.json", text, Side::Planned).unwrap();
+        let scan = ResourceLines::scan(text);
+        let lines: Vec<(&str, u32)> = (plan.resources.iter())
+            .map(|r| (r.address.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("aws_subnet.c[\"x\"]", 10),
+                ("aws_vpc.b", 4),
+                ("aws_vpc.b", 4),
+                ("module.m.aws_vpc.a", 3),
+            ]
+        );
+        for (address, line) in lines {
+            assert_eq!(scan.line("values", address), line, "{address}");
+        }
     }
 
     #[test]
