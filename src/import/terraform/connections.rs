@@ -374,17 +374,22 @@ fn push(
     if ports.is_empty() {
         return;
     }
-    let split = |ends: &[usize]| {
-        let (world, classes): (Vec<usize>, Vec<usize>) =
-            ends.iter().partition(|&&end| end == internet);
-        [classes, world]
+    // Ends are sorted and the internet's index is the last: it can only end a list.
+    debug_assert!(from.is_sorted() && to.is_sorted());
+    let split = |ends: &[usize]| -> [Vec<usize>; 2] {
+        match ends.split_last() {
+            Some((&last, classes)) if last == internet => [classes.to_vec(), vec![internet]],
+            _ => [ends.to_vec(), Vec::new()],
+        }
     };
+    let list = rects.entry(resource).or_default();
+    let targets = split(to);
     for from in split(from) {
-        for to in split(to) {
+        for to in &targets {
             if !from.is_empty() && !to.is_empty() {
-                rects.entry(resource).or_default().push(Rect {
+                list.push(Rect {
                     from: from.clone(),
-                    to,
+                    to: to.clone(),
                     ports: ports.clone(),
                 });
             }
@@ -396,6 +401,10 @@ fn push(
 /// sources and ports (targets joined), then the same targets and ports (sources
 /// joined), then the same ends (ports joined). The internet joins no class.
 fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
+    // One part joins nothing: its ends are sorted and distinct as they came.
+    if list.len() < 2 {
+        return list;
+    }
     let world = |ends: &[usize]| ends == [internet];
     let mut by_from: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
     for rect in list {
