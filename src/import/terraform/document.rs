@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::objects::Side;
@@ -105,12 +105,12 @@ trait Shape<'de>: Sized {
     }
 
     fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
         Ok(self)
     }
 
     fn seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element::<Skip>()?.is_some() {}
         Ok(self)
     }
 }
@@ -174,6 +174,19 @@ impl<'de, T: Shape<'de>> Visitor<'de> for Loose<T> {
     }
 }
 
+/// A value read for nothing, but parsed as a `Value` would parse it, so that the same
+/// texts fail with the same errors: `IgnoredAny` lets a number out of range or a lone
+/// surrogate escape through.
+struct Skip;
+
+impl<'de> Shape<'de> for Skip {}
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Loose(Skip).deserialize(deserializer)
+    }
+}
+
 /// A key, borrowed from the text unless it holds an escape.
 struct Key<'de>(Cow<'de, str>);
 
@@ -224,7 +237,7 @@ impl<'de, T: Shape<'de>> Shape<'de> for Under<T> {
             if key == self.key {
                 self.value = map.next_value_seed(Loose((self.fresh)()))?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(self)
@@ -264,7 +277,7 @@ impl<'de> Shape<'de> for Sides {
                 }
                 "planned_values" => {
                     document.has_planned = true;
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
                 "values" if planned => document.values = root(&mut map)?,
                 "prior_state" if !planned => {
@@ -281,7 +294,7 @@ impl<'de> Shape<'de> for Sides {
                         .value;
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -306,7 +319,7 @@ impl<'de> Shape<'de> for Module {
                     self.children = map.next_value_seed(Loose(List(Vec::new())))?.0;
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -328,7 +341,7 @@ impl<'de> Shape<'de> for Resource {
                 "mode" => self.managed = text(&mut map)?.is_some_and(|mode| mode == "managed"),
                 "values" => self.values = map.next_value()?,
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -353,7 +366,7 @@ impl<'de> Shape<'de> for ConfigModule {
                     self.calls = map.next_value_seed(Loose(Calls(BTreeMap::new())))?.0;
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -373,7 +386,7 @@ impl<'de> Shape<'de> for ConfigResource {
                 "address" => self.0 = text(&mut map)?.map(Cow::into_owned),
                 "expressions" => self.1 = Some(map.next_value()?),
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -403,7 +416,7 @@ impl<'de> Shape<'de> for Call {
             if key == "module" {
                 self.0 = Some(map.next_value_seed(Loose(ConfigModule::default()))?);
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(self)
@@ -529,6 +542,9 @@ mod tests {
             "{\"prior_state\": {\"values\": nul}}",
             "{\"configuration\": {\"root_module\": {\"module_calls\": {\"a\": {\"module\": [1 2]}}}}}",
             "{\"format_version\": \"1.0\"",
+            "{\"resource_changes\": [1e999]}",
+            "{\"resource_changes\": {\"a\": \"\\ud800\"}}",
+            "{\"values\": {\"root_module\": {\"resources\": [{\"x\": -1e400}]}}}",
         ] {
             let ours = Document::read(text, Side::Planned).unwrap_err();
             let value = serde_json::from_str::<Value>(text).unwrap_err();
