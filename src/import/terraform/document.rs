@@ -10,7 +10,8 @@
 //! Any field may hold any shape: where the importer expects a string, a list or an
 //! object and finds something else, it reads nothing there, as `Value::get` and
 //! `Value::as_str` would, and a key given twice keeps its last value, as a `Value` map
-//! does. Only a syntax error rejects the file.
+//! does. Only what a `Value` parse rejects (a syntax error, a number out of range)
+//! rejects the file, with the same message.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -3,9 +3,10 @@
 //! `serde_json` keeps no positions, and every imported flow is located at the line of
 //! the resource that allows it. The parse tells where most resources' objects start
 //! (`document.rs`), and `lines_at` counts the line breaks before them in one pass. For
-//! the others (an object whose first key holds an escape) the scanner records, for each top-level section
-//! (`planned_values`, `prior_state`, `values`), the line of the object that holds each
-//! `"address"` key, the first time that address appears in the section.
+//! the others (an object whose first key holds an escape) the scanner records, for
+//! each top-level section (`planned_values`, `prior_state`, `values`), the line of the
+//! object that holds each `"address"` key, the first time that address appears in the
+//! section.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
