@@ -197,9 +197,7 @@ pub fn read(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
 /// `deferred`, so that its raw flows are not held in memory beside every other file's.
 pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
     let bytes = read_bytes(&found)?;
-    let flows_alone = std::str::from_utf8(&bytes)
-        .is_ok_and(|text| classify::holds_only_flows(text, found.format == Format::Json));
-    if !flows_alone {
+    if !classify::holds_only_flows(&bytes, found.format == Format::Json) {
         return parse(found, bytes);
     }
     let sha256 = hex_digest(&bytes);
