@@ -56,8 +56,9 @@ pub struct ParsedFile {
     /// After the fast JSON path, the line of each flow, invariant and exception.
     pub json_lines: Option<JsonLines>,
     /// A file of flows alone, not parsed yet: only its digest is kept, `bytes` and `raw`
-    /// are empty until resolution, once every entity is known, reads it again and
-    /// parses it with [`parse_deferred`], and resolves its flows straight away.
+    /// are empty until resolution, once every entity is known, reads it again
+    /// ([`reread_deferred`]) and parses it ([`parse_deferred_bytes`]), or for JSON reads
+    /// its flows straight into the model, and resolves its flows straight away.
     pub deferred: bool,
 }
 
@@ -215,14 +216,10 @@ pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>>
     }))
 }
 
-/// Reads again and parses a file that [`read_deferring`] held back, in place, and gives
-/// the number of bytes read (none for a file that was not deferred). A file whose
-/// digest changed since it was first read is refused, so that the digests a report
-/// names are those of the text it checked; the caller then reads every file afresh.
-pub fn parse_deferred(file: &mut ParsedFile) -> Result<u64, Vec<Diagnostic>> {
-    if !file.deferred {
-        return Ok(0);
-    }
+/// Reads again a file that [`read_deferring`] held back. A file whose digest changed
+/// since it was first read is refused, so that the digests a report names are those of
+/// the text it checked; the caller then reads every file afresh.
+pub fn reread_deferred(file: &ParsedFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let bytes = read_bytes(&file.found)?;
     if hex_digest(&bytes) != file.sha256 {
         return Err(vec![Diagnostic::new(
@@ -234,10 +231,14 @@ pub fn parse_deferred(file: &mut ParsedFile) -> Result<u64, Vec<Diagnostic>> {
             },
         )]);
     }
-    let size = bytes.len() as u64;
-    let parsed = parse_digested(file.found.clone(), bytes, file.sha256.clone(), None)?;
-    *file = parsed;
-    Ok(size)
+    Ok(bytes)
+}
+
+/// Parses, in place, a file that [`read_deferring`] held back, from the `bytes` that
+/// [`reread_deferred`] gave.
+pub fn parse_deferred_bytes(file: &mut ParsedFile, bytes: Vec<u8>) -> Result<(), Vec<Diagnostic>> {
+    *file = parse_digested(file.found.clone(), bytes, file.sha256.clone(), None)?;
+    Ok(())
 }
 
 /// A file's bytes, refused when it is too large; or why they cannot be had.
@@ -732,13 +733,15 @@ mod tests {
         // Held back without its text, then parsed from the disk.
         let mut file = read();
         assert!(file.deferred && file.bytes.is_empty());
-        assert_eq!(parse_deferred(&mut file).unwrap(), 28);
+        let bytes = reread_deferred(&file).unwrap();
+        assert_eq!(bytes.len(), 28);
+        parse_deferred_bytes(&mut file, bytes).unwrap();
         assert!(!file.deferred);
         assert_eq!(file.raw.flows.as_ref().map(Vec::len), Some(1));
         // Changed in between: the digest would not be of the text parsed.
-        let mut file = read();
+        let file = read();
         fs::write(&path, "flows:\n  - {from: a, to: c}\n").unwrap();
-        let refused = parse_deferred(&mut file).unwrap_err();
+        let refused = reread_deferred(&file).unwrap_err();
         assert_eq!(
             refused[0].problem.to_string(),
             "cannot read file: it changed while it was read"
