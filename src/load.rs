@@ -55,8 +55,8 @@ pub struct ParsedFile {
     pub has_positions: bool,
     /// After the fast JSON path, the line of each flow, invariant and exception.
     pub json_lines: Option<JsonLines>,
-    /// A file of flows alone, not parsed yet: only its digest is kept, `bytes` and `raw`
-    /// are empty until resolution, once every entity is known, reads it again
+    /// A file of flows alone, not parsed yet: `bytes`, `raw` and `sha256` are empty
+    /// until resolution, once every entity is known, reads it again
     /// ([`reread_deferred`]) and parses it ([`parse_deferred_bytes`]), or for JSON reads
     /// its flows straight into the model, and resolves its flows straight away.
     pub deferred: bool,
@@ -201,14 +201,14 @@ pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>>
     if !classify::holds_only_flows(&bytes, found.format == Format::Json) {
         return parse(found, bytes);
     }
-    let sha256 = hex_digest(&bytes);
     // The text is read again when the file is parsed: held from now until then, the
-    // texts of every file of flows would sit beside the resolved model.
+    // texts of every file of flows would sit beside the resolved model. Its digest is
+    // taken then, of the text that is checked, whatever happens to the file in between.
     drop(bytes);
     Ok(FileContents::policy(ParsedFile {
         found,
         bytes: Vec::new(),
-        sha256,
+        sha256: String::new(),
         raw: RawFile::default(),
         has_positions: true,
         json_lines: None,
@@ -216,21 +216,10 @@ pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>>
     }))
 }
 
-/// Reads again a file that [`read_deferring`] held back. A file whose digest changed
-/// since it was first read is refused, so that the digests a report names are those of
-/// the text it checked; the caller then reads every file afresh.
-pub fn reread_deferred(file: &ParsedFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// Reads again a file that [`read_deferring`] held back, and takes its digest.
+pub fn reread_deferred(file: &mut ParsedFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let bytes = read_bytes(&file.found)?;
-    if hex_digest(&bytes) != file.sha256 {
-        return Err(vec![Diagnostic::new(
-            file.found.display.clone(),
-            0,
-            0,
-            Problem::Unreadable {
-                reason: "it changed while it was read".to_string(),
-            },
-        )]);
-    }
+    file.sha256 = hex_digest(&bytes);
     Ok(bytes)
 }
 
@@ -715,7 +704,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_of_flows_is_read_again_when_parsed_and_refused_if_it_changed() {
+    fn a_file_of_flows_is_read_again_when_parsed_and_digested_then() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flows.yaml");
         fs::write(&path, "flows:\n  - {from: a, to: b}\n").unwrap();
@@ -732,20 +721,19 @@ mod tests {
         };
         // Held back without its text, then parsed from the disk.
         let mut file = read();
-        assert!(file.deferred && file.bytes.is_empty());
-        let bytes = reread_deferred(&file).unwrap();
-        assert_eq!(bytes.len(), 28);
+        assert!(file.deferred && file.bytes.is_empty() && file.sha256.is_empty());
+        // Changed in between: the digest is of the text parsed.
+        let changed = "flows:\n  - {from: a, to: c}\n";
+        fs::write(&path, changed).unwrap();
+        let bytes = reread_deferred(&mut file).unwrap();
+        assert_eq!(bytes, changed.as_bytes());
+        assert_eq!(file.sha256, hex_digest(changed.as_bytes()));
         parse_deferred_bytes(&mut file, bytes).unwrap();
         assert!(!file.deferred);
-        assert_eq!(file.raw.flows.as_ref().map(Vec::len), Some(1));
-        // Changed in between: the digest would not be of the text parsed.
-        let file = read();
-        fs::write(&path, "flows:\n  - {from: a, to: c}\n").unwrap();
-        let refused = reread_deferred(&file).unwrap_err();
-        assert_eq!(
-            refused[0].problem.to_string(),
-            "cannot read file: it changed while it was read"
-        );
+        assert_eq!(file.sha256, hex_digest(changed.as_bytes()));
+        let flows = file.raw.flows.unwrap_or_default();
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].value.to.value.0[0].value, "c");
     }
 
     #[test]

@@ -114,7 +114,9 @@ fn resolve_with(
         warnings::model_warnings(&mut cx, &model, &imported);
         crate::diagnostic::sort(&mut cx.warnings);
         model.warnings = cx.warnings;
-        model.sources = cx.sources;
+        // The digests of deferred files are taken as they are parsed, after the
+        // sources were first listed.
+        model.sources = sources(files);
         Ok(model)
     } else {
         crate::diagnostic::sort(&mut cx.diagnostics);
