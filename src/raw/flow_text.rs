@@ -334,6 +334,8 @@ impl<'de> Visitor<'de> for ListSeed<'_, 'de> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     /// Every flow read, as (line, name, from, to, ports, auth, kind), or where it stopped.
@@ -426,6 +428,130 @@ mod tests {
             "{\"flows\": [{\"from\": \"a\", \"to\": \"b\", \"kind\": \"\\n\"}]}".to_owned(),
         ] {
             assert_eq!(read(&text), Err(Unusual), "{text}");
+        }
+    }
+
+    /// Keys and values to write flows from: the usual, and a few unusual.
+    const KEYS: &[&str] = &[
+        "name",
+        "from",
+        "to",
+        "ports",
+        "auth",
+        "kind",
+        "description",
+        "owner",
+        "ticket",
+    ];
+    const ODD_KEYS: &[&str] = &["prots", "fr\\u006fm", ""];
+    const VALUES: &[&str] = &[
+        "\"web\"",
+        "\" db \"",
+        "[\"a\", \"b\"]",
+        "[\"tcp/443\"]",
+        "[]",
+        "\"\"",
+        "\"ü\"",
+    ];
+    const ODD_VALUES: &[&str] = &["\"w\\u0065b\"", "1", "null", "[[\"a\"]]", "{}", "true"];
+    const BLANKS: &[&str] = &["", " ", "\n", "\r\n  ", "\t"];
+
+    fn flows_file() -> impl Strategy<Value = String> {
+        use proptest::sample::select;
+        let key = prop_oneof![9 => select(KEYS), 1 => select(ODD_KEYS)];
+        let value = prop_oneof![9 => select(VALUES), 1 => select(ODD_VALUES)];
+        let pair = (key, value, select(BLANKS));
+        // Most flows start usual, so that many files are read to the end.
+        let start = prop::bool::weighted(0.8).prop_map(|usual| {
+            let ends = [("from", "\"web\"", " "), ("to", "[\"db\"]", "\n")];
+            if usual { ends.to_vec() } else { Vec::new() }
+        });
+        let flow = (start, prop::collection::vec(pair, 0..3), select(BLANKS)).prop_map(
+            |(mut pairs, more, blank)| {
+                pairs.extend(more);
+                (pairs, blank)
+            },
+        );
+        let version = prop::option::of(prop_oneof![
+            4 => Just("\"1\""),
+            2 => Just("\" 1 \""),
+            1 => Just("\"2\""),
+            1 => Just("1"),
+        ]);
+        let extra = prop::option::weighted(0.1, select(&["\"assets\": []", "\"flows\": []"][..]));
+        (
+            prop::collection::vec(flow, 0..5),
+            version,
+            extra,
+            select(BLANKS),
+        )
+            .prop_map(|(flows, version, extra, blank)| {
+                let flows: Vec<String> = flows
+                    .into_iter()
+                    .map(|(pairs, blank)| {
+                        let pairs: Vec<String> = pairs
+                            .into_iter()
+                            .map(|(key, value, blank)| format!("{blank}\"{key}\":{blank}{value}"))
+                            .collect();
+                        format!("{blank}{{{}}}", pairs.join(","))
+                    })
+                    .collect();
+                let mut keys = vec![format!("\"flows\":{blank}[{}]", flows.join(",\n"))];
+                keys.extend(version.map(|v| format!("\"version\": {v}")));
+                keys.extend(extra.map(str::to_owned));
+                format!("{{{blank}{}\n}}\n", keys.join(&format!(",{blank}")))
+            })
+    }
+
+    /// A list as the raw types hold it: its items' texts.
+    fn texts(list: &super::super::RawList) -> Vec<String> {
+        list.0.iter().map(|item| item.value.to_string()).collect()
+    }
+
+    proptest::proptest! {
+        /// What the reader accepts, `serde_json` and the raw types accept too, as a file
+        /// of flows alone, with the same flows at the lines the line scan finds.
+        #[test]
+        fn accepts_only_what_the_usual_parse_reads_the_same(text in flows_file()) {
+            let mut read = Vec::new();
+            let fast = each_flow(text.as_bytes(), |flow| {
+                let owned = |list: &[&str]| list.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+                read.push((
+                    flow.line,
+                    flow.name.map(str::to_owned),
+                    owned(flow.from),
+                    owned(flow.to),
+                    flow.ports.map(owned),
+                    flow.auth.map(owned),
+                    [flow.kind, flow.description, flow.owner, flow.ticket]
+                        .map(|note| note.map(str::to_owned)),
+                ));
+                Ok(())
+            });
+            if fast.is_err() {
+                return Ok(());
+            }
+            let usual: super::super::RawFile = serde_json::from_slice(text.as_bytes())
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            prop_assert!(usual.version.as_ref().is_none_or(|v| v.value.trim() == "1"));
+            prop_assert!(usual.environments.is_none() && usual.assets.is_none());
+            let lines = crate::json_lines::JsonLines::scan(text.as_bytes()).flows;
+            let flows = usual.flows.unwrap_or_default();
+            prop_assert_eq!(flows.len(), read.len());
+            for ((index, flow), fast) in flows.iter().enumerate().zip(&read) {
+                let flow = &flow.value;
+                let note = |note: &Option<Box<str>>| note.as_deref().map(str::to_owned);
+                let usual = (
+                    lines[index],
+                    flow.name.as_ref().map(|name| name.value.to_string()),
+                    texts(&flow.from.value),
+                    texts(&flow.to.value),
+                    flow.ports.as_ref().map(|list| texts(&list.value)),
+                    flow.auth.as_ref().map(|list| texts(&list.value)),
+                    [&flow.kind, &flow.description, &flow.owner, &flow.ticket].map(note),
+                );
+                prop_assert_eq!(&usual, fast, "{}", text);
+            }
         }
     }
 
