@@ -672,18 +672,25 @@ impl<'m> Engine<'m> {
     /// only credentials of earlier rounds, which is the order a story of the attack must
     /// follow. Round `r + 1` opens the flows of the credentials that round `r` obtained,
     /// from every source reached so far; one pass over the graph in all.
+    ///
+    /// With nothing blocked, the passes walk components instead of nodes.
     pub fn rounds(
         &self,
         ws: &mut Workspace,
         start: &Selection,
         blocked: Option<&[bool]>,
     ) -> Vec<Option<u32>> {
-        ws.next_search();
         let mut rounds: Vec<Option<u32>> = self
             .leaked
             .iter()
             .map(|&leaked| leaked.then_some(0))
             .collect();
+        if blocked.is_none() {
+            let starts = self.start_components(start);
+            self.walk_from(ws, &starts, None, Some(&mut rounds));
+            return rounds;
+        }
+        ws.next_search();
         self.seed(ws, start, blocked);
         let mut round = 0;
         let mut obtained: Vec<CredentialId> = Vec::new();
@@ -1016,7 +1023,7 @@ impl<'m> Engine<'m> {
     /// [`Engine::shortest_in_fixpoint`] finds its paths, until the next search that is
     /// not one of those.
     pub fn walk_fixpoint(&self, ws: &mut Workspace, fixpoints: &[u32]) {
-        self.walk_from(ws, fixpoints, None);
+        self.walk_from(ws, fixpoints, None, None);
     }
 
     /// After [`Engine::walk_fixpoint`] of `origin`'s fixpoints, whether an attacker
@@ -1069,17 +1076,30 @@ impl<'m> Engine<'m> {
         start: &Selection,
         targets: Option<&Selection>,
     ) -> bool {
+        let starts = self.start_components(start);
+        self.walk_from(ws, &starts, targets, None)
+    }
+
+    /// The components of the `in` nodes of `start`'s outermost entities.
+    fn start_components(&self, start: &Selection) -> Vec<u32> {
         let components = self.components();
-        let starts: Vec<u32> = start
+        start
             .roots()
             .iter()
             .map(|&root| components.of_node[self.graph.in_node(root).index()])
-            .collect();
-        self.walk_from(ws, &starts, targets)
+            .collect()
     }
 
-    /// [`Engine::walk_components`] from the components `starts`.
-    fn walk_from(&self, ws: &mut Workspace, starts: &[u32], targets: Option<&Selection>) -> bool {
+    /// [`Engine::walk_components`] from the components `starts`. With `rounds`, obtains
+    /// credentials in rounds instead, as [`Engine::rounds`] does, and records each one's
+    /// round there: `ws.held` is then left as it was.
+    fn walk_from(
+        &self,
+        ws: &mut Workspace,
+        starts: &[u32],
+        targets: Option<&Selection>,
+        mut rounds: Option<&mut [Option<u32>]>,
+    ) -> bool {
         let components = self.components();
         let count = components.successor_starts.len() - 1;
         if ws.component_seen.len() != count {
@@ -1096,8 +1116,10 @@ impl<'m> Engine<'m> {
             let component = components.of_node[self.graph.in_node(member).index()];
             ws.component_seen[component as usize] = target_stamp;
         }
-        for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
-            *held = leaked.then_some(Holding::Leaked);
+        if rounds.is_none() {
+            for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+                *held = leaked.then_some(Holding::Leaked);
+            }
         }
         // Marks a component as visited, or says it holds a target.
         let visit = |ws: &mut Workspace, stack: &mut Vec<u32>, component: u32| -> bool {
@@ -1110,8 +1132,20 @@ impl<'m> Engine<'m> {
             }
             false
         };
-        let visited = |ws: &Workspace, node: NodeId| {
-            ws.component_seen[components.of_node[node.index()] as usize] == stamp
+        // Opens the flows of a credential just obtained, visiting those whose source
+        // was visited already; says whether one holds a target.
+        let open = |ws: &mut Workspace, stack: &mut Vec<u32>, credential: CredentialId| {
+            for flow in self.unlock(ws, credential) {
+                let source_reached = self.model.flow(flow).from.roots().iter().any(|&s| {
+                    let component = components.of_node[self.graph.out_node(s).index()];
+                    ws.component_seen[component as usize] == stamp
+                });
+                let hub = components.of_node[self.graph.flow_node(flow).index()];
+                if source_reached && visit(ws, stack, hub) {
+                    return true;
+                }
+            }
+            false
         };
         let mut stack: Vec<u32> = Vec::new();
         for &component in starts {
@@ -1119,47 +1153,57 @@ impl<'m> Engine<'m> {
                 return true;
             }
         }
-        while let Some(component) = stack.pop() {
-            let index = component as usize;
-            let held_here = slice(
-                &components.credentials,
-                &components.credential_starts,
-                index,
-            );
-            for &(credential, entity) in held_here {
-                if ws.held[credential.index()].is_some() {
-                    continue;
+        let mut round = 0;
+        let mut obtained: Vec<CredentialId> = Vec::new();
+        loop {
+            while let Some(component) = stack.pop() {
+                let index = component as usize;
+                let held_here = slice(
+                    &components.credentials,
+                    &components.credential_starts,
+                    index,
+                );
+                for &(credential, entity) in held_here {
+                    if let Some(rounds) = rounds.as_deref_mut() {
+                        // Its flows open in the next round.
+                        if rounds[credential.index()].is_none() {
+                            rounds[credential.index()] = Some(round + 1);
+                            obtained.push(credential);
+                        }
+                        continue;
+                    }
+                    if ws.held[credential.index()].is_some() {
+                        continue;
+                    }
+                    ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
+                    if open(ws, &mut stack, credential) {
+                        return true;
+                    }
                 }
-                ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
-                for flow in self.unlock(ws, credential) {
-                    let source_reached = self
-                        .model
-                        .flow(flow)
-                        .from
-                        .roots()
-                        .iter()
-                        .any(|&s| visited(ws, self.graph.out_node(s)));
-                    let hub = components.of_node[self.graph.flow_node(flow).index()];
-                    if source_reached && visit(ws, &mut stack, hub) {
+                for &flow in slice(&components.gated, &components.gated_starts, index) {
+                    if ws.flow_open[flow.index()] == stamp {
+                        let hub = components.of_node[self.graph.flow_node(flow).index()];
+                        if visit(ws, &mut stack, hub) {
+                            return true;
+                        }
+                    }
+                }
+                for &next in slice(&components.successors, &components.successor_starts, index) {
+                    if visit(ws, &mut stack, next) {
                         return true;
                     }
                 }
             }
-            for &flow in slice(&components.gated, &components.gated_starts, index) {
-                if ws.flow_open[flow.index()] == stamp {
-                    let hub = components.of_node[self.graph.flow_node(flow).index()];
-                    if visit(ws, &mut stack, hub) {
-                        return true;
-                    }
-                }
+            if obtained.is_empty() {
+                return false;
             }
-            for &next in slice(&components.successors, &components.successor_starts, index) {
-                if visit(ws, &mut stack, next) {
+            round += 1;
+            for credential in std::mem::take(&mut obtained) {
+                if open(ws, &mut stack, credential) {
                     return true;
                 }
             }
         }
-        false
     }
 
     /// The components, built on first use.
@@ -1452,5 +1496,9 @@ flows:
         let rounds = engine.rounds(&mut workspace, &selection(&model, "a"), None);
         // Credentials are in name order: first, free, never, second.
         assert_eq!(rounds, [Some(1), Some(0), None, Some(2)]);
+        // On nodes, as with something blocked, the rounds are the same.
+        let nothing = vec![false; model.entities.len()];
+        let on_nodes = engine.rounds(&mut workspace, &selection(&model, "a"), Some(&nothing));
+        assert_eq!(on_nodes, rounds);
     }
 }
