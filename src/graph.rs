@@ -285,33 +285,39 @@ impl ReachGraph {
         let mut next_open = 1u32;
         // The next finished component's mark, counting down.
         let mut done = nodes.wrapping_sub(1);
-        // Each frame is a node, how many of its edges have been looked at, and whether
-        // it is still the root of its component.
-        let mut frames: Vec<(u32, usize, bool)> = Vec::new();
+        // Each frame is a node, its edges not yet looked at, and whether it is still the
+        // root of its component.
+        let mut frames: Vec<(u32, &[u32], bool)> = Vec::new();
         for root in 0..nodes {
             if mark[root as usize] != UNSEEN {
                 continue;
             }
             mark[root as usize] = next_open;
             next_open += 1;
-            frames.push((root, 0, true));
+            frames.push((root, self.forward.row(root), true));
             while let Some(frame) = frames.last_mut() {
-                let (node, position, _) = *frame;
-                let targets = self.forward.row(node);
-                if position < targets.len() {
-                    frame.1 += 1;
-                    let next = targets[position];
+                let node = frame.0;
+                // The node's edges not yet looked at, up to the first into a node not
+                // seen yet, which the search enters next.
+                let mut unseen = None;
+                while let Some((&next, rest)) = frame.1.split_first() {
+                    frame.1 = rest;
                     if !keep(self.edge(node, next)) {
                         continue;
                     }
                     if mark[next as usize] == UNSEEN {
-                        mark[next as usize] = next_open;
-                        next_open += 1;
-                        frames.push((next, 0, true));
-                    } else if mark[next as usize] < mark[node as usize] {
+                        unseen = Some(next);
+                        break;
+                    }
+                    if mark[next as usize] < mark[node as usize] {
                         mark[node as usize] = mark[next as usize];
                         frame.2 = false;
                     }
+                }
+                if let Some(next) = unseen {
+                    mark[next as usize] = next_open;
+                    next_open += 1;
+                    frames.push((next, self.forward.row(next), true));
                     continue;
                 }
                 let Some((node, _, is_root)) = frames.pop() else {
