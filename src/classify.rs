@@ -116,7 +116,7 @@ pub fn yaml_documents(text: &str) -> Vec<Document> {
 
 /// The kind of a JSON document (or a YAML flow mapping) from its keys at depth one.
 pub fn json_kind(text: &str) -> DocumentKind {
-    match flow_keys(text, true) {
+    match flow_keys(text.as_bytes(), true) {
         Some(keys) => kind_of(keys.iter().map(String::as_str)),
         None if text.trim().is_empty() => DocumentKind::Empty,
         None => DocumentKind::Other,
@@ -154,14 +154,18 @@ pub fn keep_only(text: &str, documents: &[Document], wanted: &[DocumentKind]) ->
 /// soon as it is parsed. The answer errs towards `false`: a YAML stream of several
 /// documents, a flow mapping at the top, or any line at column 0 that is not one of the
 /// two keys make it so. A wrong `true` is caught after the parse, which sees every key.
-pub fn holds_only_flows(text: &str, json: bool) -> bool {
+pub fn holds_only_flows(bytes: &[u8], json: bool) -> bool {
     let allowed = |key: &str| key == "flows" || key == "version";
     let keys = if json {
-        match flow_keys(text, false) {
+        // Only the keys need be text: what is not is found when the file is parsed.
+        match flow_keys(bytes, false) {
             Some(keys) => keys,
             None => return false,
         }
     } else {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return false;
+        };
         let mut keys = Vec::new();
         for line in text.split('\n') {
             let line = line.strip_suffix('\r').unwrap_or(line);
@@ -274,8 +278,7 @@ fn block_key(line: &str) -> Option<String> {
 /// The keys at depth one of a JSON object or YAML flow mapping, or `None` when the text
 /// is not one. Values are skipped by counting brackets outside strings. With `settle`,
 /// the scan stops at the first cordon list key, which settles what a large policy is.
-fn flow_keys(text: &str, settle: bool) -> Option<Vec<String>> {
-    let bytes = text.as_bytes();
+fn flow_keys(bytes: &[u8], settle: bool) -> Option<Vec<String>> {
     let mut at = 0;
     // Past a byte-order mark, blanks and comments, to the opening brace.
     if bytes.starts_with("\u{feff}".as_bytes()) {
@@ -298,20 +301,30 @@ fn flow_keys(text: &str, settle: bool) -> Option<Vec<String>> {
     let mut depth = 1usize;
     let mut expecting_key = true;
     while let Some(&byte) = bytes.get(at) {
+        if depth > 1 {
+            // Inside a value, which is most of a file: only strings and brackets count,
+            // and the bytes between them are passed over by table.
+            match byte {
+                b'"' | b'\'' => at = string_end(bytes, at + 1, byte),
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth -= 1,
+                _ => {}
+            }
+            at += 1;
+            if depth > 1 {
+                at += bytes
+                    .get(at..)
+                    .and_then(|rest| rest.iter().position(|&b| STRUCTURE[usize::from(b)]))
+                    .unwrap_or(bytes.len().saturating_sub(at));
+            }
+            continue;
+        }
         match byte {
             b'"' | b'\'' => {
                 let start = at + 1;
-                at = start;
-                while let Some(&b) = bytes.get(at) {
-                    if b == b'\\' && byte == b'"' {
-                        at += 1;
-                    } else if b == byte {
-                        break;
-                    }
-                    at += 1;
-                }
-                if depth == 1 && expecting_key {
-                    keys.push(text.get(start..at.min(text.len()))?.to_owned());
+                at = string_end(bytes, start, byte);
+                if expecting_key {
+                    keys.push(key(bytes.get(start..at.min(bytes.len()))?)?);
                     expecting_key = false;
                 }
             }
@@ -322,9 +335,9 @@ fn flow_keys(text: &str, settle: bool) -> Option<Vec<String>> {
                     return Some(keys);
                 }
             }
-            b',' if depth == 1 => expecting_key = true,
-            b':' if depth == 1 => expecting_key = false,
-            b if depth == 1 && expecting_key && !b.is_ascii_whitespace() => {
+            b',' => expecting_key = true,
+            b':' => expecting_key = false,
+            b if expecting_key && !b.is_ascii_whitespace() => {
                 // An unquoted YAML key: up to the colon.
                 let start = at;
                 while bytes
@@ -333,7 +346,7 @@ fn flow_keys(text: &str, settle: bool) -> Option<Vec<String>> {
                 {
                     at += 1;
                 }
-                keys.push(text.get(start..at + 1)?.trim().to_owned());
+                keys.push(key(bytes.get(start..at + 1)?)?.trim().to_owned());
                 expecting_key = false;
             }
             _ => {}
@@ -348,6 +361,45 @@ fn flow_keys(text: &str, settle: bool) -> Option<Vec<String>> {
         at += 1;
     }
     Some(keys)
+}
+
+/// Where the string whose contents start at `start` ends: the index of its closing
+/// `quote`, or the end of `bytes`. A backslash escapes the next byte in a `"` string.
+/// Strings are most of a file's bytes and mostly short, too short for `memchr` to pay
+/// for its call: a loop over a table of the bytes that matter is inlined instead.
+fn string_end(bytes: &[u8], mut at: usize, quote: u8) -> usize {
+    let stops = if quote == b'"' { &DOUBLE } else { &SINGLE };
+    loop {
+        let Some(rest) = bytes.get(at..) else {
+            return bytes.len();
+        };
+        match rest.iter().position(|&b| stops[usize::from(b)]) {
+            None => return bytes.len(),
+            Some(offset) if rest[offset] == b'\\' => at += offset + 2,
+            Some(offset) => return at + offset,
+        }
+    }
+}
+
+/// A table of the bytes in `set`.
+const fn table(set: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < set.len() {
+        table[set[index] as usize] = true;
+        index += 1;
+    }
+    table
+}
+
+/// What ends a run of bytes inside a `"` string, a `'` string, and inside a value.
+static DOUBLE: [bool; 256] = table(b"\"\\");
+static SINGLE: [bool; 256] = table(b"'");
+static STRUCTURE: [bool; 256] = table(b"\"'{}[]");
+
+/// A key's text, when it is UTF-8.
+fn key(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -430,7 +482,7 @@ mod tests {
 
     #[test]
     fn files_of_flows_alone_are_told_apart() {
-        let yaml = |text| holds_only_flows(text, false);
+        let yaml = |text: &str| holds_only_flows(text.as_bytes(), false);
         assert!(yaml("version: 1\nflows:\n  - {from: a, to: b}\n"));
         assert!(yaml("# flows\r\nflows:\r\n  - from: a\r\n    to: b\r\n"));
         assert!(yaml("\"flows\": []\n"));
@@ -444,7 +496,7 @@ mod tests {
         assert!(!yaml("- flows\n"));
         assert!(!yaml("? flows\n: []\n"));
         assert!(!yaml("%YAML 1.2\n---\nflows: []\n"));
-        let json = |text| holds_only_flows(text, true);
+        let json = |text: &str| holds_only_flows(text.as_bytes(), true);
         assert!(json(
             "{\"version\": \"1\", \"flows\": [{\"from\": \"a\", \"assets\": 1}]}"
         ));
@@ -454,6 +506,18 @@ mod tests {
         assert!(!json("[{\"flows\": []}]"));
         assert!(!json(
             "{\"flows\": [], \"invariants\": [{\"name\": \"}\"}]}"
+        ));
+        // Keys after a value, strings with escaped quotes and brackets, single quotes.
+        assert!(!json(
+            "{\"flows\": [{\"from\": \"a\\\"]}\"}],\"assets\": []}"
+        ));
+        assert!(json(
+            "{\"flows\": [{\"from\": \"a\\\"]}\"}],\"version\": \"1\"}"
+        ));
+        assert!(!json("{\"flows\": [{'from': 'a\\'}], 'assets': 1}"));
+        assert!(json("{\"flows\": [{'from': 'a\\'}], 'version': '1'}"));
+        assert!(!json(
+            "{\"flows\": [{\"from\": \"a\"}], \"version\": \"1\", \"assets\""
         ));
     }
 

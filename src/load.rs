@@ -55,9 +55,10 @@ pub struct ParsedFile {
     pub has_positions: bool,
     /// After the fast JSON path, the line of each flow, invariant and exception.
     pub json_lines: Option<JsonLines>,
-    /// A file of flows alone, not parsed yet: only its digest is kept, `bytes` and `raw`
-    /// are empty until resolution, once every entity is known, reads it again and
-    /// parses it with [`parse_deferred`], and resolves its flows straight away.
+    /// A file of flows alone, not parsed yet: `bytes`, `raw` and `sha256` are empty
+    /// until resolution, once every entity is known, reads it again
+    /// ([`reread_deferred`]) and parses it ([`parse_deferred_bytes`]), or for JSON reads
+    /// its flows straight into the model, and resolves its flows straight away.
     pub deferred: bool,
 }
 
@@ -197,19 +198,17 @@ pub fn read(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
 /// `deferred`, so that its raw flows are not held in memory beside every other file's.
 pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>> {
     let bytes = read_bytes(&found)?;
-    let flows_alone = std::str::from_utf8(&bytes)
-        .is_ok_and(|text| classify::holds_only_flows(text, found.format == Format::Json));
-    if !flows_alone {
+    if !classify::holds_only_flows(&bytes, found.format == Format::Json) {
         return parse(found, bytes);
     }
-    let sha256 = hex_digest(&bytes);
     // The text is read again when the file is parsed: held from now until then, the
-    // texts of every file of flows would sit beside the resolved model.
+    // texts of every file of flows would sit beside the resolved model. Its digest is
+    // taken then, of the text that is checked, whatever happens to the file in between.
     drop(bytes);
     Ok(FileContents::policy(ParsedFile {
         found,
         bytes: Vec::new(),
-        sha256,
+        sha256: String::new(),
         raw: RawFile::default(),
         has_positions: true,
         json_lines: None,
@@ -217,29 +216,18 @@ pub fn read_deferring(found: FoundFile) -> Result<FileContents, Vec<Diagnostic>>
     }))
 }
 
-/// Reads again and parses a file that [`read_deferring`] held back, in place, and gives
-/// the number of bytes read (none for a file that was not deferred). A file whose
-/// digest changed since it was first read is refused, so that the digests a report
-/// names are those of the text it checked; the caller then reads every file afresh.
-pub fn parse_deferred(file: &mut ParsedFile) -> Result<u64, Vec<Diagnostic>> {
-    if !file.deferred {
-        return Ok(0);
-    }
+/// Reads again a file that [`read_deferring`] held back, and takes its digest.
+pub fn reread_deferred(file: &mut ParsedFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let bytes = read_bytes(&file.found)?;
-    if hex_digest(&bytes) != file.sha256 {
-        return Err(vec![Diagnostic::new(
-            file.found.display.clone(),
-            0,
-            0,
-            Problem::Unreadable {
-                reason: "it changed while it was read".to_string(),
-            },
-        )]);
-    }
-    let size = bytes.len() as u64;
-    let parsed = parse_digested(file.found.clone(), bytes, file.sha256.clone(), None)?;
-    *file = parsed;
-    Ok(size)
+    file.sha256 = hex_digest(&bytes);
+    Ok(bytes)
+}
+
+/// Parses, in place, a file that [`read_deferring`] held back, from the `bytes` that
+/// [`reread_deferred`] gave.
+pub fn parse_deferred_bytes(file: &mut ParsedFile, bytes: Vec<u8>) -> Result<(), Vec<Diagnostic>> {
+    *file = parse_digested(file.found.clone(), bytes, file.sha256.clone(), None)?;
+    Ok(())
 }
 
 /// A file's bytes, refused when it is too large; or why they cannot be had.
@@ -716,7 +704,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_of_flows_is_read_again_when_parsed_and_refused_if_it_changed() {
+    fn a_file_of_flows_is_read_again_when_parsed_and_digested_then() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flows.yaml");
         fs::write(&path, "flows:\n  - {from: a, to: b}\n").unwrap();
@@ -733,18 +721,19 @@ mod tests {
         };
         // Held back without its text, then parsed from the disk.
         let mut file = read();
-        assert!(file.deferred && file.bytes.is_empty());
-        assert_eq!(parse_deferred(&mut file).unwrap(), 28);
+        assert!(file.deferred && file.bytes.is_empty() && file.sha256.is_empty());
+        // Changed in between: the digest is of the text parsed.
+        let changed = "flows:\n  - {from: a, to: c}\n";
+        fs::write(&path, changed).unwrap();
+        let bytes = reread_deferred(&mut file).unwrap();
+        assert_eq!(bytes, changed.as_bytes());
+        assert_eq!(file.sha256, hex_digest(changed.as_bytes()));
+        parse_deferred_bytes(&mut file, bytes).unwrap();
         assert!(!file.deferred);
-        assert_eq!(file.raw.flows.as_ref().map(Vec::len), Some(1));
-        // Changed in between: the digest would not be of the text parsed.
-        let mut file = read();
-        fs::write(&path, "flows:\n  - {from: a, to: c}\n").unwrap();
-        let refused = parse_deferred(&mut file).unwrap_err();
-        assert_eq!(
-            refused[0].problem.to_string(),
-            "cannot read file: it changed while it was read"
-        );
+        assert_eq!(file.sha256, hex_digest(changed.as_bytes()));
+        let flows = file.raw.flows.unwrap_or_default();
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].value.to.value.0[0].value, "c");
     }
 
     #[test]

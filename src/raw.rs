@@ -12,6 +12,8 @@ use serde_saphyr::Spanned;
 
 use compact_str::CompactString;
 
+pub mod flow_text;
+
 /// A value and where it was written: line and column from 1, or 0 when unknown (as for
 /// JSON read by the fast path). serde-saphyr's `Spanned` carries two full locations;
 /// this keeps the one that messages show, so that a model of a million flows costs

@@ -2,6 +2,7 @@
 //! into entity sets, and collects every problem instead of stopping at the first.
 
 mod entities;
+mod fast_flows;
 mod pin;
 mod rules;
 mod selector;
@@ -70,16 +71,7 @@ fn resolve_with(
     mode: FlowMode,
     parsed: &(dyn Fn(u64) + Sync),
 ) -> Result<Model, Vec<Diagnostic>> {
-    let sources = Sources::new(
-        files
-            .iter()
-            .map(|file| Source {
-                path: file.found.display.clone(),
-                sha256: file.sha256.clone(),
-            })
-            .collect(),
-    );
-    let mut cx = Context::empty(sources);
+    let mut cx = Context::empty(sources(files));
     for (index, file) in files.iter().enumerate() {
         if let Some(version) = &file.raw.version
             && version.value.trim() != "1"
@@ -122,12 +114,27 @@ fn resolve_with(
         warnings::model_warnings(&mut cx, &model, &imported);
         crate::diagnostic::sort(&mut cx.warnings);
         model.warnings = cx.warnings;
-        model.sources = cx.sources;
+        // The digests of deferred files are taken as they are parsed, after the
+        // sources were first listed.
+        model.sources = sources(files);
         Ok(model)
     } else {
         crate::diagnostic::sort(&mut cx.diagnostics);
         Err(cx.diagnostics)
     }
+}
+
+/// The files as sources: their paths and digests.
+fn sources(files: &[ParsedFile]) -> Sources {
+    Sources::new(
+        files
+            .iter()
+            .map(|file| Source {
+                path: file.found.display.clone(),
+                sha256: file.sha256.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// Resolves selectors given outside the policy files, such as on the command line, into

@@ -6,6 +6,7 @@
 //! model.
 
 mod connections;
+mod document;
 mod endpoint;
 mod iam;
 mod lines;

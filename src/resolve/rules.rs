@@ -6,12 +6,13 @@ use rayon::prelude::*;
 
 use crate::raw::At;
 
+use super::fast_flows;
 use super::pin::{Written, pinned_route};
 use super::selector::{SelectorResolver, union};
 use super::{Context, FlowMode, NameTable};
 use crate::date::Date;
 use crate::diagnostic::Problem;
-use crate::load::ParsedFile;
+use crate::load::{Format, ParsedFile};
 use crate::location::{Location, SourceId};
 use crate::model::{
     ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, Flows,
@@ -268,7 +269,7 @@ fn credentials(
     credentials
 }
 
-fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialId> {
+pub(super) fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialId> {
     credentials
         .binary_search_by(|credential| credential.name.as_str().cmp(name))
         .ok()
@@ -315,7 +316,7 @@ fn flows(
 }
 
 /// What a flow's selectors and `auth` are resolved against.
-type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver);
+pub(super) type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver);
 
 /// One file's flows, resolved in order into `local`'s problems and warnings. A flow
 /// whose `claimed` is false (another took its name first) is checked but left out. With
@@ -360,7 +361,9 @@ fn file_flows(
 
 /// Every file's flows, files in parallel, as [`flows`] resolves them, except that a
 /// deferred file is parsed first by the thread that resolves it, and dropped (raw form,
-/// text and line table) before that thread takes another file. False beside them when
+/// text and line table) before that thread takes another file. A deferred JSON file is
+/// first read straight into resolved flows ([`fast_flows`]); only if that gives up is it
+/// parsed into raw flows, from the same bytes. False beside them when
 /// streaming must give up: a deferred file does not parse, holds more than flows or a
 /// `version` other than 1, or two flows anywhere may share a name.
 ///
@@ -379,40 +382,32 @@ fn streamed_flows(
         .par_iter_mut()
         .enumerate()
         .map(|(index, file)| {
-            let deferred = file.deferred;
-            let size = crate::load::parse_deferred(file).ok()?;
-            if deferred {
-                parsed(size);
+            let source = SourceId(index as u32);
+            let local = Context::empty(sources.clone());
+            if !file.deferred {
+                return Some(file_streamed(local, known, source, file));
             }
-            if deferred && !flows_alone(&file.raw) {
+            let bytes = crate::load::reread_deferred(file).ok()?;
+            parsed(bytes.len() as u64);
+            if file.found.format == Format::Json
+                && let Some((resolved, names)) = fast_flows::resolve_json(&bytes, known, source)
+            {
+                // As after a parse by `serde_json`: no positions, nothing left to parse.
+                file.has_positions = false;
+                file.deferred = false;
+                return Some((resolved, local, names));
+            }
+            crate::load::parse_deferred_bytes(file, bytes).ok()?;
+            if !flows_alone(&file.raw) {
                 return None;
             }
-            let names = file
-                .raw
-                .flows
-                .iter()
-                .flatten()
-                .filter_map(|item| item.value.name.as_ref())
-                .map(|name| rustc_hash::FxBuildHasher.hash_one(name.value.as_str()))
-                .collect();
-            let mut local = Context::empty(sources.clone());
-            let source = SourceId(index as u32);
-            let resolved = file_flows(
-                &mut local,
-                known,
-                source,
-                file,
-                true,
-                std::iter::repeat(true),
-            );
-            if deferred {
-                // The flows are all that the file held; its digest and whether it had
-                // positions stay, for the sources and the warnings.
-                file.raw = crate::raw::RawFile::default();
-                file.bytes = Vec::new();
-                file.json_lines = None;
-            }
-            Some((resolved, local, names))
+            let streamed = file_streamed(local, known, source, file);
+            // The flows are all that the file held; its digest and whether it had
+            // positions stay, for the sources and the warnings.
+            file.raw = crate::raw::RawFile::default();
+            file.bytes = Vec::new();
+            file.json_lines = None;
+            Some(streamed)
         })
         .collect();
     let Some(parts) = parts else {
@@ -433,6 +428,33 @@ fn streamed_flows(
         part
     }));
     (flows, true)
+}
+
+/// One parsed file's flows resolved as [`streamed_flows`] needs them, its raw flows
+/// dropped.
+fn file_streamed(
+    mut local: Context,
+    known: Known,
+    source: SourceId,
+    file: &mut ParsedFile,
+) -> StreamedFile {
+    let names = file
+        .raw
+        .flows
+        .iter()
+        .flatten()
+        .filter_map(|item| item.value.name.as_ref())
+        .map(|name| rustc_hash::FxBuildHasher.hash_one(name.value.as_str()))
+        .collect();
+    let resolved = file_flows(
+        &mut local,
+        known,
+        source,
+        file,
+        true,
+        std::iter::repeat(true),
+    );
+    (resolved, local, names)
 }
 
 /// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a

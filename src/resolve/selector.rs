@@ -66,6 +66,11 @@ impl SelectorResolver {
         }
     }
 
+    /// The entity named `name`, if any: what a selector that is a plain name selects.
+    pub fn entity(&self, name: &str) -> Option<EntityId> {
+        self.names.get(name)
+    }
+
     /// Resolves one selector. `any` selects everything, `internet` included.
     pub fn resolve(&self, model: &Model, text: &str) -> Result<Vec<EntityId>, SelectorError> {
         let text = text.trim();

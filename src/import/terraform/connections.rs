@@ -16,7 +16,7 @@ use super::network::{Asset, Network};
 use super::objects::Link;
 use super::port_set::PortSet;
 use super::routing::{Routing, Target};
-use super::security_groups::SecurityGroups;
+use super::security_groups::{Admits, SecurityGroups};
 
 mod egress;
 mod members;
@@ -131,6 +131,16 @@ struct Rect {
     ports: PortSet,
 }
 
+impl Rect {
+    fn new(from: &[usize], to: &[usize], ports: PortSet) -> Rect {
+        Rect {
+            from: from.to_vec(),
+            to: to.to_vec(),
+            ports,
+        }
+    }
+}
+
 impl Layers<'_> {
     /// Every grant between classes, and between classes and the internet. For a pair of
     /// classes, the union of the grants that join them is what the egress rules of one,
@@ -143,40 +153,73 @@ impl Layers<'_> {
         let egress_rules = self.groups.rules(true);
         let mut egress = Egress::new(&egress_rules, &mut members, classes);
         let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
+        // Rules of one group that admit the same ends on the same ports grant the same
+        // parts, wherever they are written (a plan repeats a rule per environment or
+        // per service): the parts are worked out once and pushed at each rule's place.
+        type Same<'r> = (Option<usize>, &'r Admits, &'r PortSet);
+        let mut same: BTreeMap<Same, Vec<Rect>> = BTreeMap::new();
         // Each ingress rule, from the ends it admits to the classes that hold it, on
         // what the sources' egress rules allow towards them.
         for rule in &ingress {
-            let targets = members.holders(rule.owner).to_vec();
-            if targets.is_empty() {
-                continue;
-            }
-            let sources = members.admitted(&rule.admits);
-            let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
-            let to = cells(&targets, |b| (egress.profile(b), zones.col(b)));
-            for ((key, row), sources) in &from {
-                for ((profile, col), targets) in &to {
-                    let ports = rule
-                        .ports
-                        .intersect(zones.mask(*row, *col))
-                        .intersect(&egress.allowed(*key, *profile));
-                    push(&mut rects, rule.resource, sources, targets, ports, internet);
-                }
+            let parts = same
+                .entry((rule.owner, &rule.admits, rule.ports))
+                .or_insert_with(|| {
+                    let targets = members.holders(rule.owner).to_vec();
+                    if targets.is_empty() {
+                        return Vec::new();
+                    }
+                    let sources = members.admitted(&rule.admits);
+                    let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
+                    let to = cells(&targets, |b| (egress.profile(b), zones.col(b)));
+                    let mut parts = Vec::new();
+                    for ((key, row), sources) in &from {
+                        for ((profile, col), targets) in &to {
+                            let ports = rule
+                                .ports
+                                .intersect(zones.mask(*row, *col))
+                                .intersect(&egress.allowed(*key, *profile));
+                            parts.push(Rect::new(sources, targets, ports));
+                        }
+                    }
+                    parts
+                });
+            for part in parts.iter() {
+                push(
+                    &mut rects,
+                    rule.resource,
+                    &part.from,
+                    &part.to,
+                    &part.ports,
+                    internet,
+                );
             }
         }
-        // Each egress rule, towards the ends that no ingress rule restricts.
+        // Each egress rule, towards the ends that no ingress rule restricts. Every
+        // group's egress rule admits much the same ends (often anywhere): those ends are
+        // found once per `Admits`.
+        let mut open: BTreeMap<&Admits, BTreeMap<usize, Vec<usize>>> = BTreeMap::new();
         for rule in &egress_rules {
-            let sources = members.holders(rule.owner).to_vec();
+            let sources = members.holders(rule.owner);
             if sources.is_empty() {
                 continue;
             }
-            let mut targets = members.admitted(&rule.admits);
-            targets.retain(|&end| !members.is_ruled(end));
-            let from = cells(&sources, |a| zones.row(a));
-            let to = cells(&targets, |b| zones.col(b));
+            let from = cells(sources, |a| zones.row(a));
+            let to = open.entry(&rule.admits).or_insert_with(|| {
+                let mut targets = members.admitted(&rule.admits);
+                targets.retain(|&end| !members.is_ruled(end));
+                cells(&targets, |b| zones.col(b))
+            });
             for (row, sources) in &from {
-                for (col, targets) in &to {
+                for (col, targets) in to.iter() {
                     let ports = rule.ports.intersect(zones.mask(*row, *col));
-                    push(&mut rects, rule.resource, sources, targets, ports, internet);
+                    push(
+                        &mut rects,
+                        rule.resource,
+                        sources,
+                        targets,
+                        &ports,
+                        internet,
+                    );
                 }
             }
         }
@@ -189,7 +232,7 @@ impl Layers<'_> {
                     let Some(&first) = classes.get(a).and_then(|class| class.assets.first()) else {
                         continue;
                     };
-                    let ports = zones.mask(zones.row(a), zones.col(b)).clone();
+                    let ports = zones.mask(zones.row(a), zones.col(b));
                     push(&mut rects, first, &[a], &[b], ports, internet);
                 }
                 continue;
@@ -198,7 +241,7 @@ impl Layers<'_> {
                 continue;
             };
             for (row, sources) in &from {
-                let ports = zones.mask(*row, zones.col(b)).clone();
+                let ports = zones.mask(*row, zones.col(b));
                 push(&mut rects, first, sources, &[b], ports, internet);
             }
         }
@@ -325,23 +368,28 @@ fn push(
     resource: usize,
     from: &[usize],
     to: &[usize],
-    ports: PortSet,
+    ports: &PortSet,
     internet: usize,
 ) {
     if ports.is_empty() {
         return;
     }
-    let split = |ends: &[usize]| {
-        let (world, classes): (Vec<usize>, Vec<usize>) =
-            ends.iter().partition(|&&end| end == internet);
-        [classes, world]
+    // Ends are sorted and the internet's index is the last: it can only end a list.
+    debug_assert!(from.is_sorted() && to.is_sorted());
+    let split = |ends: &[usize]| -> [Vec<usize>; 2] {
+        match ends.split_last() {
+            Some((&last, classes)) if last == internet => [classes.to_vec(), vec![internet]],
+            _ => [ends.to_vec(), Vec::new()],
+        }
     };
+    let list = rects.entry(resource).or_default();
+    let targets = split(to);
     for from in split(from) {
-        for to in split(to) {
+        for to in &targets {
             if !from.is_empty() && !to.is_empty() {
-                rects.entry(resource).or_default().push(Rect {
+                list.push(Rect {
                     from: from.clone(),
-                    to,
+                    to: to.clone(),
                     ports: ports.clone(),
                 });
             }
@@ -353,6 +401,10 @@ fn push(
 /// sources and ports (targets joined), then the same targets and ports (sources
 /// joined), then the same ends (ports joined). The internet joins no class.
 fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
+    // One part joins nothing: its ends are sorted and distinct as they came.
+    if list.len() < 2 {
+        return list;
+    }
     let world = |ends: &[usize]| ends == [internet];
     let mut by_from: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
     for rect in list {

@@ -1,9 +1,12 @@
-//! Line numbers for the resources of a plan, found by one pass over its bytes.
+//! Line numbers for the resources of a plan.
 //!
 //! `serde_json` keeps no positions, and every imported flow is located at the line of
-//! the resource that allows it. The scanner records, for each top-level section
-//! (`planned_values`, `prior_state`, `values`), the line of the object that holds each
-//! `"address"` key, the first time that address appears in the section.
+//! the resource that allows it. The parse tells where most resources' objects start
+//! (`document.rs`), and `lines_at` counts the line breaks before them in one pass. For
+//! the others (an object whose first key holds an escape) the scanner records, for
+//! each top-level section (`planned_values`, `prior_state`, `values`), the line of the
+//! object that holds each `"address"` key, the first time that address appears in the
+//! section.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -103,6 +106,26 @@ impl<'t> ResourceLines<'t> {
     }
 }
 
+/// The line (from 1) of each byte offset of `text`, in the order given: the line
+/// breaks are counted in one pass, whatever the order of the offsets.
+pub fn lines_at(text: &str, offsets: &[usize]) -> Vec<u32> {
+    let mut order: Vec<(usize, usize)> = offsets.iter().copied().zip(0..).collect();
+    order.sort_unstable();
+    let mut lines = vec![0; offsets.len()];
+    let (mut counted, mut line) = (0usize, 1u32);
+    for (offset, index) in order {
+        let offset = offset.min(text.len());
+        let breaks = (text.as_bytes().get(counted..offset))
+            .map_or(0, |between| memchr::memchr_iter(b'\n', between).count());
+        line = line.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
+        counted = counted.max(offset);
+        if let Some(slot) = lines.get_mut(index) {
+            *slot = line;
+        }
+    }
+    lines
+}
+
 /// Where the string whose body starts at `start` ends: the index of its closing quote,
 /// or the end of the text.
 fn string_end(bytes: &[u8], start: usize) -> usize {
@@ -154,6 +177,13 @@ mod tests {
         assert_eq!(lines.line("planned_values", "aws_subnet.private[\"a\"]"), 7);
         assert_eq!(lines.line("prior_state", "aws_vpc.main"), 10);
         assert_eq!(lines.line("prior_state", "nothing"), 0);
+    }
+
+    #[test]
+    fn counts_lines_in_any_order() {
+        let text = "a\nb\n\nc";
+        assert_eq!(lines_at(text, &[6, 0, 2, 1, 99, 5]), [4, 1, 2, 1, 4, 4]);
+        assert!(lines_at(text, &[]).is_empty());
     }
 
     #[test]

@@ -3,15 +3,16 @@
 //! expression references for links whose ids are unknown until apply, and the line of
 //! each resource in the file.
 //!
-//! The JSON is read as `serde_json::Value`: the format nests resources in modules and
-//! attribute values are whatever each provider says, so typed structs would mirror
-//! little. Only this file knows the shape of the document.
+//! `document.rs` parses the sections read; attribute values stay `serde_json::Value`,
+//! since they are whatever each provider says. Only these two files know the shape of
+//! the document.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::lines::ResourceLines;
+use super::document::{self, ConfigModule, Document};
+use super::lines::{ResourceLines, lines_at};
 use crate::diagnostic::{Diagnostic, Problem};
 
 /// Which state of the infrastructure to read from a plan.
@@ -38,6 +39,8 @@ pub struct Resource {
     module: String,
     /// Its configuration address: the address without any instance key.
     config: String,
+    /// The byte offset of its object in the text, when the parse could tell.
+    start: Option<usize>,
 }
 
 impl Resource {
@@ -132,7 +135,7 @@ fn supported(version: &str) -> bool {
 impl Plan {
     /// Reads one plan or state.
     pub fn read(display: &str, text: &str, side: Side) -> Result<Plan, Diagnostic> {
-        let document: Value = serde_json::from_str(text).map_err(|error| {
+        let document = Document::read(text, side).map_err(|error| {
             Diagnostic::new(
                 display,
                 u32::try_from(error.line()).unwrap_or(0),
@@ -145,11 +148,7 @@ impl Plan {
                 "write the plan with `terraform show -json PLANFILE > plan.json`".to_owned(),
             ))
         })?;
-        let lines = ResourceLines::scan(text);
-        let version = document
-            .get("format_version")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let version = document.format_version.as_deref().unwrap_or("");
         if !supported(version) {
             return Err(Diagnostic::new(
                 display,
@@ -164,15 +163,9 @@ impl Plan {
             )));
         }
         let (section, root) = match side {
-            Side::Planned if document.get("planned_values").is_some() => (
-                "planned_values",
-                document.pointer("/planned_values/root_module"),
-            ),
-            Side::Planned => ("values", document.pointer("/values/root_module")),
-            Side::Prior => (
-                "prior_state",
-                document.pointer("/prior_state/values/root_module"),
-            ),
+            Side::Planned if document.has_planned => ("planned_values", document.planned),
+            Side::Planned => ("values", document.values),
+            Side::Prior => ("prior_state", document.prior),
         };
         let mut plan = Plan {
             resources: Vec::new(),
@@ -181,13 +174,17 @@ impl Plan {
             by_id: HashMap::new(),
             unmodelled: BTreeMap::new(),
         };
-        if let Some(root) = root {
-            plan.walk_module(root, section, &lines);
-        }
-        if let Some(config) = document.pointer("/configuration/root_module") {
-            plan.walk_config(config, "");
-        }
+        plan.walk_module(root, text);
+        plan.walk_config(document.configuration, "");
+        plan.locate(text, section);
         plan.resources.sort_by(|a, b| a.address.cmp(&b.address));
+        // An address given twice is located where it first appears, as the scan does.
+        for run in plan.resources.chunk_by_mut(|a, b| a.address == b.address) {
+            let first = run.iter().map(|resource| resource.line).min();
+            for resource in run {
+                resource.line = first.unwrap_or(resource.line);
+            }
+        }
         for (index, resource) in plan.resources.iter().enumerate() {
             plan.by_config
                 .entry(resource.config.clone())
@@ -200,55 +197,60 @@ impl Plan {
         Ok(plan)
     }
 
-    fn walk_module(&mut self, module: &Value, section: &str, lines: &ResourceLines) {
-        let prefix = module
-            .get("address")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        for resource in array(module.get("resources")) {
-            if resource.get("mode").and_then(Value::as_str) != Some("managed") {
-                continue;
-            }
-            let (Some(address), Some(kind)) = (
-                resource.get("address").and_then(Value::as_str),
-                resource.get("type").and_then(Value::as_str),
-            ) else {
-                continue;
+    /// Sets each resource's line: from where the parse found its object, or, for an
+    /// object whose place the parse could not tell, from a scan of the text.
+    fn locate(&mut self, text: &str, section: &str) {
+        let starts: Vec<usize> = (self.resources.iter())
+            .map(|resource| resource.start.unwrap_or(0))
+            .collect();
+        let mut scanned = None;
+        for (resource, line) in self.resources.iter_mut().zip(lines_at(text, &starts)) {
+            resource.line = match resource.start {
+                Some(_) => line,
+                None => scanned
+                    .get_or_insert_with(|| ResourceLines::scan(text))
+                    .line(section, &resource.address),
             };
-            if !MODELLED.contains(&kind) {
-                *self.unmodelled.entry(kind.to_owned()).or_default() += 1;
-                continue;
-            }
-            self.resources.push(Resource {
-                address: address.to_owned(),
-                kind: kind.to_owned(),
-                values: resource.get("values").cloned().unwrap_or(Value::Null),
-                line: lines.line(section, address),
-                module: prefix.clone(),
-                config: strip_keys(address),
-            });
-        }
-        for child in array(module.get("child_modules")) {
-            self.walk_module(child, section, lines);
         }
     }
 
-    fn walk_config(&mut self, module: &Value, prefix: &str) {
-        for resource in array(module.get("resources")) {
-            if let (Some(address), Some(expressions)) = (
-                resource.get("address").and_then(Value::as_str),
-                resource.get("expressions"),
-            ) {
-                self.expressions
-                    .insert(join(prefix, address), expressions.clone());
+    /// Takes the managed resources of a module and of its children, in that order.
+    fn walk_module(&mut self, module: document::Module, text: &str) {
+        let prefix = module.address.unwrap_or_default();
+        for resource in module.resources {
+            if !resource.managed {
+                continue;
             }
+            let start = resource.start(text);
+            let (Some(address), Some(kind)) = (resource.address, resource.kind) else {
+                continue;
+            };
+            if !MODELLED.contains(&kind.as_str()) {
+                *self.unmodelled.entry(kind).or_default() += 1;
+                continue;
+            }
+            self.resources.push(Resource {
+                line: 0,
+                start,
+                module: prefix.clone(),
+                config: strip_keys(&address),
+                address,
+                kind,
+                values: resource.values,
+            });
         }
-        if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
-            for (name, call) in calls {
-                if let Some(child) = call.get("module") {
-                    self.walk_config(child, &join(prefix, &format!("module.{name}")));
-                }
+        for child in module.children {
+            self.walk_module(child, text);
+        }
+    }
+
+    fn walk_config(&mut self, module: ConfigModule, prefix: &str) {
+        for (address, expressions) in module.resources {
+            self.expressions.insert(join(prefix, &address), expressions);
+        }
+        for (name, call) in module.calls {
+            if let Some(child) = call {
+                self.walk_config(child, &join(prefix, &format!("module.{name}")));
             }
         }
     }
@@ -529,6 +531,41 @@ mod tests {
             strip_keys("module.a[\"x]\"].aws_b.c[0]"),
             "module.a.aws_b.c"
         );
+    }
+
+    /// Lines taken from the parse agree with the scan of the text, for modules, an
+    /// address given twice, and an object whose first key holds an escape.
+    #[test]
+    fn lines_agree_with_the_scan() {
+        let text = r#"{"format_version": "1.0", "values": {"root_module": {
+  "child_modules": [{"address": "module.m", "resources": [
+      {"address": "module.m.aws_vpc.a", "mode": "managed", "type": "aws_vpc"},
+    {
+      "\u006dode": "managed", "address": "aws_vpc.b", "mode": "managed", "type": "aws_vpc"}
+  ]}],
+  "resources": [
+
+      {"address": "aws_vpc.b", "mode": "managed", "type": "aws_vpc"},
+     {
+       "type": "aws_subnet", "address": "aws_subnet.c[\"x\"]", "mode": "managed"}
+  ]}}}"#;
+        let plan = Plan::read("plan.json", text, Side::Planned).unwrap();
+        let scan = ResourceLines::scan(text);
+        let lines: Vec<(&str, u32)> = (plan.resources.iter())
+            .map(|r| (r.address.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("aws_subnet.c[\"x\"]", 10),
+                ("aws_vpc.b", 4),
+                ("aws_vpc.b", 4),
+                ("module.m.aws_vpc.a", 3),
+            ]
+        );
+        for (address, line) in lines {
+            assert_eq!(scan.line("values", address), line, "{address}");
+        }
     }
 
     #[test]
