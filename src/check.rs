@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::date::Date;
-use crate::engine::{Engine, Goal, Step, Workspace};
+use crate::engine::{Arrival, Engine, Goal, Step, Workspace};
 use crate::graph::ReachGraph;
 use crate::model::{
     End, Exception, Invariant, InvariantId, Model, PinStep, Rule, Selection, Severity,
@@ -16,9 +16,11 @@ use crate::report::{
     Acquisition, CheckReport, ExceptionNote, ExceptionState, Hop, InvariantResult, Status, Unused,
 };
 use crate::resolve::FLOW_PREFIX;
-use crate::story;
+use crate::story::{self, Rounds};
 use crate::timings::Timings;
 use crate::waiver::{Question, takes_route, uncovered_path};
+
+mod shared;
 
 /// Checks every invariant of `model` as of `today`.
 pub fn check(model: &Model, today: Date) -> CheckReport {
@@ -30,22 +32,55 @@ pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckRe
     let graph = ReachGraph::build(model);
     let engine = Engine::new(model, &graph);
     timings.lap("graph");
-    // Invariants are independent searches over one read-only graph, so they run in
-    // parallel, each job with a workspace borrowed from the pool (one per thread at
-    // most); `collect` keeps them in model order.
+    // Invariants whose starts share a credential fixpoint are answered together, with
+    // one walk for the lot (`shared.rs`); jobs are independent searches over one
+    // read-only graph, so they run in parallel, each with a workspace borrowed from the
+    // pool (one per thread at most). Each job says which invariants it answered.
+    let piece = shared::piece(model.invariants.len(), rayon::current_num_threads());
+    let jobs = shared::plan(&engine, piece);
     let pool = engine.workspace_pool();
-    let evaluated: Vec<_> = model
-        .invariants
+    let answered: Vec<Vec<(usize, Evaluated)>> = jobs
         .par_iter()
-        .enumerate()
         .map_init(
             || pool.lend(),
-            |workspace, (index, invariant)| {
-                let id = InvariantId(index as u32);
-                evaluate(&engine, workspace, id, invariant, today)
-            },
+            |workspace, job| job.run(&engine, workspace, today),
         )
         .collect();
+    let mut evaluated: Vec<Option<Evaluated>> = Vec::new();
+    evaluated.resize_with(model.invariants.len(), || None);
+    for (index, result) in answered.into_iter().flatten() {
+        evaluated[index] = Some(result);
+    }
+    let report = report(model, today, evaluated.into_iter().flatten());
+    timings.lap("check");
+    report
+}
+
+/// [`check`] with every invariant searched alone, as before invariants were grouped:
+/// the oracle that the grouped check is tested against.
+#[doc(hidden)]
+pub fn check_each_alone(model: &Model, today: Date) -> CheckReport {
+    let graph = ReachGraph::build(model);
+    let engine = Engine::new(model, &graph);
+    let mut workspace = engine.workspace();
+    let evaluated = model
+        .invariants
+        .iter()
+        .enumerate()
+        .map(|(index, _)| evaluate(&engine, &mut workspace, InvariantId(index as u32), today))
+        .collect::<Vec<_>>();
+    report(model, today, evaluated)
+}
+
+/// The result of one invariant, and how each of its exceptions shows, by index.
+type Evaluated = (InvariantResult, Vec<(usize, ExceptionNote)>);
+
+/// The report of `evaluated`, every invariant's result in model order.
+fn report(
+    model: &Model,
+    today: Date,
+    evaluated: impl IntoIterator<Item = Evaluated>,
+) -> CheckReport {
     let mut results = Vec::with_capacity(model.invariants.len());
     let mut notes = Vec::with_capacity(model.exceptions.len());
     for (result, more) in evaluated {
@@ -56,7 +91,6 @@ pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckRe
         results.push(result);
     }
     notes.sort_by_key(|(index, _)| *index);
-    timings.lap("check");
     CheckReport {
         inputs: model.sources.inputs(),
         today,
@@ -82,10 +116,19 @@ fn find_path(engine: &Engine, workspace: &mut Workspace, question: &Question) ->
         targets: question.to,
         ports: question.ports,
     };
-    let arrival = engine.arrive(workspace, question.from, question.blocked, &goal)?;
-    if question.direct && arrival.hops != 1 {
-        return None;
-    }
+    let arrival = engine.arrive(workspace, question.from, question.blocked, &goal);
+    path_of(engine, workspace, arrival, question.direct)
+}
+
+/// The witness of `arrival` when the question takes it: with `direct`, only a path of
+/// one flow.
+fn path_of(
+    engine: &Engine,
+    workspace: &Workspace,
+    arrival: Option<Arrival>,
+    direct: bool,
+) -> Option<Vec<Step>> {
+    let arrival = arrival.filter(|arrival| !direct || arrival.hops == 1)?;
     Some(engine.witness(workspace, arrival))
 }
 
@@ -99,6 +142,17 @@ struct Ends<'a> {
 }
 
 impl<'a> Ends<'a> {
+    /// The question these ends ask, avoiding `blocked`.
+    fn question(&self, blocked: Option<&'a [bool]>) -> Question<'a> {
+        Question {
+            from: &self.from.selection,
+            to: &self.to.selection,
+            ports: self.ports,
+            direct: self.direct,
+            blocked,
+        }
+    }
+
     fn of(invariant: &'a Invariant) -> Self {
         match &invariant.rule {
             Rule::Forbid {
@@ -202,32 +256,46 @@ pub fn reached_targets(
     reached
 }
 
-/// The result of one invariant, and how each of its exceptions shows, by index.
-fn evaluate(
+/// Evaluates the invariant `id` with searches of its own.
+fn evaluate(engine: &Engine, workspace: &mut Workspace, id: InvariantId, today: Date) -> Evaluated {
+    let invariant = &engine.model.invariants[id.index()];
+    let ends = Ends::of(invariant);
+    let blocked = ends.via.map(|via| blocked_by(engine.model, &via.selection));
+    let question = ends.question(blocked.as_deref());
+    let found = find_path(engine, workspace, &question);
+    conclude(
+        engine,
+        workspace,
+        id,
+        &question,
+        found,
+        today,
+        &mut Rounds::default(),
+    )
+}
+
+/// The result of the invariant `id` asking `question`, given the path its search found
+/// (not yet told), and how each of its exceptions shows, by index. `rounds` holds the
+/// rounds of `question`'s start, for its stories.
+fn conclude(
     engine: &Engine,
     workspace: &mut Workspace,
     id: InvariantId,
-    invariant: &Invariant,
+    question: &Question,
+    found: Option<Vec<Step>>,
     today: Date,
-) -> (InvariantResult, Vec<(usize, ExceptionNote)>) {
+    rounds: &mut Rounds,
+) -> Evaluated {
     let model = engine.model;
+    let invariant = &model.invariants[id.index()];
     let Ends {
         from,
         to,
         ports,
         direct,
-        via,
+        ..
     } = Ends::of(invariant);
-    let blocked = via.map(|via| blocked_by(model, &via.selection));
-    let question = Question {
-        from: &from.selection,
-        to: &to.selection,
-        ports,
-        direct,
-        blocked: blocked.as_deref(),
-    };
-    let found = find_path(engine, workspace, &question)
-        .map(|steps| told(engine, workspace, &question, steps));
+    let found = found.map(|steps| told(engine, workspace, question, steps, rounds));
     let (witness, acquisitions) = match found {
         Some((witness, acquisitions)) => (Some(witness), acquisitions),
         None => (None, Vec::new()),
@@ -268,7 +336,7 @@ fn evaluate(
         expired: Vec::new(),
         unused: Vec::new(),
     };
-    let notes = apply_exceptions(engine, workspace, &question, id, &mut result, today);
+    let notes = apply_exceptions(engine, workspace, question, id, &mut result, today, rounds);
     (result, notes)
 }
 
@@ -278,13 +346,15 @@ fn told(
     workspace: &mut Workspace,
     question: &Question,
     mut steps: Vec<Step>,
+    rounds: &mut Rounds,
 ) -> (Vec<Hop>, Vec<Acquisition>) {
-    let story = story::tell(
+    let story = story::tell_sharing(
         engine,
         workspace,
         question.from,
         question.blocked,
         &mut steps,
+        rounds,
     );
     (
         Hop::from_steps(engine.model, &steps),
@@ -356,6 +426,7 @@ fn apply_exceptions(
     invariant: InvariantId,
     result: &mut InvariantResult,
     today: Date,
+    rounds: &mut Rounds,
 ) -> Vec<(usize, ExceptionNote)> {
     let model = engine.model;
     let mut notes = Vec::new();
@@ -409,7 +480,8 @@ fn apply_exceptions(
         };
         match other {
             Some(other) => {
-                (result.witness, result.acquisitions) = told(engine, workspace, question, other);
+                (result.witness, result.acquisitions) =
+                    told(engine, workspace, question, other, rounds);
                 result.message = format!(
                     "{} by a route that no exception covers",
                     reaches(&result.witness)

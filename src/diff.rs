@@ -318,8 +318,8 @@ fn flows(model: &Model) -> Inventory {
                 }
             );
             // An unnamed flow is known by what it allows, since its line moves.
-            let key = flow
-                .name()
+            let key = model
+                .flow_name(id)
                 .map_or_else(|| description.clone(), str::to_owned);
             let location = model.sources.file_line(flow.location).to_string();
             (key, (description, location))

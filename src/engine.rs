@@ -80,6 +80,9 @@ pub struct Step {
 /// `u32`s per node.
 pub struct Workspace {
     stamp: u32,
+    /// The stamp that marks a flow open in `flow_open`: the current search's, or that of
+    /// the fixpoint that [`Engine::shortest_in_fixpoint`] searches again.
+    open_stamp: u32,
     /// Node count of the graph, to size the per-node parts when a search needs them.
     nodes: usize,
     /// Per node, for [`Engine::explore`] and [`Engine::rounds`].
@@ -108,6 +111,7 @@ impl Workspace {
     fn empty() -> Workspace {
         Workspace {
             stamp: 0,
+            open_stamp: 0,
             nodes: 0,
             seen: Vec::new(),
             settled: Vec::new(),
@@ -123,19 +127,34 @@ impl Workspace {
         }
     }
 
+    /// Starts a new search: fresh marks, and no flow open but those open from the start.
     fn next_search(&mut self) {
+        self.advance();
+        self.open_stamp = self.stamp;
+    }
+
+    /// Starts a new search over the flows the last fixpoint opened: fresh marks for
+    /// nodes, while the flows stay open and the components that the fixpoint's walk
+    /// visited stay marked.
+    fn next_marks(&mut self) {
+        self.advance();
+    }
+
+    fn advance(&mut self) {
         self.stamp += 1;
         if self.stamp == MAX_STAMP {
-            // After two billion searches the stamps run out; start from clean marks.
-            for marks in [
-                &mut self.seen,
-                &mut self.settled,
-                &mut self.flow_open,
-                &mut self.component_seen,
-            ] {
+            // After two billion searches the stamps run out; start from clean marks,
+            // keeping only what the open fixpoint marked, now with stamp 1.
+            for marks in [&mut self.seen, &mut self.settled] {
                 marks.fill(0);
             }
-            self.stamp = 1;
+            for marks in [&mut self.flow_open, &mut self.component_seen] {
+                for mark in marks.iter_mut() {
+                    *mark = u32::from(*mark == self.open_stamp);
+                }
+            }
+            self.open_stamp = 1;
+            self.stamp = 2;
         }
         self.stack.clear();
         self.queue.clear();
@@ -266,6 +285,20 @@ struct Components {
     credentials: Vec<(CredentialId, EntityId)>,
     gated_starts: Vec<u32>,
     gated: Vec<FlowId>,
+}
+
+/// Where an attacker's walk on components goes first from a start, nothing blocked: the
+/// components its outermost entities' `in` nodes lead to through chains of components
+/// that hold nothing and gate nothing ([`Engine::fixpoint_component`]), and those
+/// chains. Starts with the same `fixpoints` obtain the same credentials and open the
+/// same flows, so one walk serves them all; each reaches what that walk reaches, and its
+/// own chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The components the chains end at, sorted.
+    pub fixpoints: Vec<u32>,
+    /// The components passed on the way, sorted.
+    chain: Vec<u32>,
 }
 
 /// Groups `(key, value)` pairs by key into one list, with where each key's values
@@ -589,7 +622,7 @@ impl<'m> Engine<'m> {
     /// Marks open, in this search, the flows that `credential` opens and that were shut
     /// until now, and returns them.
     fn unlock(&self, ws: &mut Workspace, credential: CredentialId) -> Vec<FlowId> {
-        let stamp = ws.stamp;
+        let stamp = ws.open_stamp;
         self.opens[credential.index()]
             .iter()
             .copied()
@@ -608,7 +641,7 @@ impl<'m> Engine<'m> {
 
     /// Whether the last fixpoint opened `flow`.
     pub fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
-        self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.stamp
+        self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.open_stamp
     }
 
     /// The closest arrival at `goal` from `start`, avoiding `blocked`: a reachability
@@ -639,18 +672,25 @@ impl<'m> Engine<'m> {
     /// only credentials of earlier rounds, which is the order a story of the attack must
     /// follow. Round `r + 1` opens the flows of the credentials that round `r` obtained,
     /// from every source reached so far; one pass over the graph in all.
+    ///
+    /// With nothing blocked, the passes walk components instead of nodes.
     pub fn rounds(
         &self,
         ws: &mut Workspace,
         start: &Selection,
         blocked: Option<&[bool]>,
     ) -> Vec<Option<u32>> {
-        ws.next_search();
         let mut rounds: Vec<Option<u32>> = self
             .leaked
             .iter()
             .map(|&leaked| leaked.then_some(0))
             .collect();
+        if blocked.is_none() {
+            let starts = self.start_components(start);
+            self.walk_from(ws, &starts, None, Some(&mut rounds));
+            return rounds;
+        }
+        ws.next_search();
         self.seed(ws, start, blocked);
         let mut round = 0;
         let mut obtained: Vec<CredentialId> = Vec::new();
@@ -917,9 +957,7 @@ impl<'m> Engine<'m> {
     /// The component of the always-open graph that `node` belongs to. Entities whose
     /// `in` nodes share a component reach exactly the same things.
     pub fn component(&self, node: NodeId) -> u32 {
-        self.components
-            .get_or_init(|| self.build_components())
-            .of_node[node.index()]
+        self.components().of_node[node.index()]
     }
 
     /// A component whose credential fixpoint is the one of `node`'s component. A walk
@@ -928,8 +966,19 @@ impl<'m> Engine<'m> {
     /// the `in` node of an account usually leads to one component only, that of its
     /// segments, and all the accounts that share it share one fixpoint.
     pub fn fixpoint_component(&self, node: NodeId) -> u32 {
-        let components = self.components.get_or_init(|| self.build_components());
-        let mut component = components.of_node[node.index()];
+        let components = self.components();
+        self.follow_chain(components, components.of_node[node.index()], |_| {})
+    }
+
+    /// From `component`, the chain of components that hold nothing, gate nothing and
+    /// lead to a single component, each given to `passed`; returns the component the
+    /// chain ends at, whose fixpoint is that of every component on it.
+    fn follow_chain(
+        &self,
+        components: &Components,
+        mut component: u32,
+        mut passed: impl FnMut(u32),
+    ) -> u32 {
         loop {
             let index = component as usize;
             let holds_nothing = slice(
@@ -940,10 +989,74 @@ impl<'m> Engine<'m> {
             .is_empty()
                 && slice(&components.gated, &components.gated_starts, index).is_empty();
             match slice(&components.successors, &components.successor_starts, index) {
-                [only] if holds_nothing => component = *only,
+                [only] if holds_nothing => {
+                    passed(component);
+                    component = *only;
+                }
                 _ => return component,
             }
         }
+    }
+
+    /// Where the walk of an attacker controlling `start` (nothing blocked) goes first:
+    /// see [`Origin`].
+    pub fn origin(&self, start: &Selection) -> Origin {
+        let components = self.components();
+        let mut origin = Origin::default();
+        for &root in start.roots() {
+            let component = components.of_node[self.graph.in_node(root).index()];
+            let end = self.follow_chain(components, component, |passed| {
+                origin.chain.push(passed);
+            });
+            origin.fixpoints.push(end);
+        }
+        for list in [&mut origin.fixpoints, &mut origin.chain] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        origin
+    }
+
+    /// The credential fixpoint of every start whose [`Origin`] has these `fixpoints`,
+    /// walked once for all of them: afterwards [`Engine::reached_in_fixpoint`] answers
+    /// each start's "is a target reached" without a walk, and
+    /// [`Engine::shortest_in_fixpoint`] finds its paths, until the next search that is
+    /// not one of those.
+    pub fn walk_fixpoint(&self, ws: &mut Workspace, fixpoints: &[u32]) {
+        self.walk_from(ws, fixpoints, None, None);
+    }
+
+    /// After [`Engine::walk_fixpoint`] of `origin`'s fixpoints, whether an attacker
+    /// controlling the start of `origin` lands in `targets`, as [`Engine::reaches`]
+    /// says. What the start reaches is its chain and what its fixpoints reach: the chain
+    /// holds nothing, so it obtains no credential, and it gates nothing, so no flow it
+    /// could open starts on it.
+    pub fn reached_in_fixpoint(
+        &self,
+        ws: &Workspace,
+        origin: &Origin,
+        targets: &Selection,
+    ) -> bool {
+        let components = self.components();
+        targets.members(self.model).into_iter().any(|member| {
+            let component = components.of_node[self.graph.in_node(member).index()];
+            ws.component_seen.get(component as usize) == Some(&ws.open_stamp)
+                || origin.chain.binary_search(&component).is_ok()
+        })
+    }
+
+    /// After [`Engine::walk_fixpoint`] of the fixpoints of `start`'s [`Origin`], the
+    /// closest arrival at `goal` from `start`, as [`Engine::arrive`] finds it with
+    /// nothing blocked: the flows the fixpoint opened are those that `start`'s own
+    /// fixpoint opens, so only the shortest path is searched anew.
+    pub fn shortest_in_fixpoint(
+        &self,
+        ws: &mut Workspace,
+        start: &Selection,
+        goal: &Goal,
+    ) -> Option<Arrival> {
+        ws.next_marks();
+        self.shortest(ws, start, None, Some(goal))
     }
 
     /// The credentials the last fixpoint obtained, in id order.
@@ -963,7 +1076,31 @@ impl<'m> Engine<'m> {
         start: &Selection,
         targets: Option<&Selection>,
     ) -> bool {
-        let components = self.components.get_or_init(|| self.build_components());
+        let starts = self.start_components(start);
+        self.walk_from(ws, &starts, targets, None)
+    }
+
+    /// The components of the `in` nodes of `start`'s outermost entities.
+    fn start_components(&self, start: &Selection) -> Vec<u32> {
+        let components = self.components();
+        start
+            .roots()
+            .iter()
+            .map(|&root| components.of_node[self.graph.in_node(root).index()])
+            .collect()
+    }
+
+    /// [`Engine::walk_components`] from the components `starts`. With `rounds`, obtains
+    /// credentials in rounds instead, as [`Engine::rounds`] does, and records each one's
+    /// round there: `ws.held` is then left as it was.
+    fn walk_from(
+        &self,
+        ws: &mut Workspace,
+        starts: &[u32],
+        targets: Option<&Selection>,
+        mut rounds: Option<&mut [Option<u32>]>,
+    ) -> bool {
+        let components = self.components();
         let count = components.successor_starts.len() - 1;
         if ws.component_seen.len() != count {
             ws.component_seen = vec![0; count];
@@ -979,8 +1116,10 @@ impl<'m> Engine<'m> {
             let component = components.of_node[self.graph.in_node(member).index()];
             ws.component_seen[component as usize] = target_stamp;
         }
-        for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
-            *held = leaked.then_some(Holding::Leaked);
+        if rounds.is_none() {
+            for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+                *held = leaked.then_some(Holding::Leaked);
+            }
         }
         // Marks a component as visited, or says it holds a target.
         let visit = |ws: &mut Workspace, stack: &mut Vec<u32>, component: u32| -> bool {
@@ -993,57 +1132,83 @@ impl<'m> Engine<'m> {
             }
             false
         };
-        let visited = |ws: &Workspace, node: NodeId| {
-            ws.component_seen[components.of_node[node.index()] as usize] == stamp
+        // Opens the flows of a credential just obtained, visiting those whose source
+        // was visited already; says whether one holds a target.
+        let open = |ws: &mut Workspace, stack: &mut Vec<u32>, credential: CredentialId| {
+            for flow in self.unlock(ws, credential) {
+                let source_reached = self.model.flow(flow).from.roots().iter().any(|&s| {
+                    let component = components.of_node[self.graph.out_node(s).index()];
+                    ws.component_seen[component as usize] == stamp
+                });
+                let hub = components.of_node[self.graph.flow_node(flow).index()];
+                if source_reached && visit(ws, stack, hub) {
+                    return true;
+                }
+            }
+            false
         };
         let mut stack: Vec<u32> = Vec::new();
-        for &root in start.roots() {
-            let component = components.of_node[self.graph.in_node(root).index()];
+        for &component in starts {
             if visit(ws, &mut stack, component) {
                 return true;
             }
         }
-        while let Some(component) = stack.pop() {
-            let index = component as usize;
-            let held_here = slice(
-                &components.credentials,
-                &components.credential_starts,
-                index,
-            );
-            for &(credential, entity) in held_here {
-                if ws.held[credential.index()].is_some() {
-                    continue;
+        let mut round = 0;
+        let mut obtained: Vec<CredentialId> = Vec::new();
+        loop {
+            while let Some(component) = stack.pop() {
+                let index = component as usize;
+                let held_here = slice(
+                    &components.credentials,
+                    &components.credential_starts,
+                    index,
+                );
+                for &(credential, entity) in held_here {
+                    if let Some(rounds) = rounds.as_deref_mut() {
+                        // Its flows open in the next round.
+                        if rounds[credential.index()].is_none() {
+                            rounds[credential.index()] = Some(round + 1);
+                            obtained.push(credential);
+                        }
+                        continue;
+                    }
+                    if ws.held[credential.index()].is_some() {
+                        continue;
+                    }
+                    ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
+                    if open(ws, &mut stack, credential) {
+                        return true;
+                    }
                 }
-                ws.held[credential.index()] = Some(Holding::From { entity, hops: 0 });
-                for flow in self.unlock(ws, credential) {
-                    let source_reached = self
-                        .model
-                        .flow(flow)
-                        .from
-                        .roots()
-                        .iter()
-                        .any(|&s| visited(ws, self.graph.out_node(s)));
-                    let hub = components.of_node[self.graph.flow_node(flow).index()];
-                    if source_reached && visit(ws, &mut stack, hub) {
+                for &flow in slice(&components.gated, &components.gated_starts, index) {
+                    if ws.flow_open[flow.index()] == stamp {
+                        let hub = components.of_node[self.graph.flow_node(flow).index()];
+                        if visit(ws, &mut stack, hub) {
+                            return true;
+                        }
+                    }
+                }
+                for &next in slice(&components.successors, &components.successor_starts, index) {
+                    if visit(ws, &mut stack, next) {
                         return true;
                     }
                 }
             }
-            for &flow in slice(&components.gated, &components.gated_starts, index) {
-                if ws.flow_open[flow.index()] == stamp {
-                    let hub = components.of_node[self.graph.flow_node(flow).index()];
-                    if visit(ws, &mut stack, hub) {
-                        return true;
-                    }
-                }
+            if obtained.is_empty() {
+                return false;
             }
-            for &next in slice(&components.successors, &components.successor_starts, index) {
-                if visit(ws, &mut stack, next) {
+            round += 1;
+            for credential in std::mem::take(&mut obtained) {
+                if open(ws, &mut stack, credential) {
                     return true;
                 }
             }
         }
-        false
+    }
+
+    /// The components, built on first use.
+    fn components(&self) -> &Components {
+        self.components.get_or_init(|| self.build_components())
     }
 
     fn build_components(&self) -> Components {
@@ -1331,5 +1496,9 @@ flows:
         let rounds = engine.rounds(&mut workspace, &selection(&model, "a"), None);
         // Credentials are in name order: first, free, never, second.
         assert_eq!(rounds, [Some(1), Some(0), None, Some(2)]);
+        // On nodes, as with something blocked, the rounds are the same.
+        let nothing = vec![false; model.entities.len()];
+        let on_nodes = engine.rounds(&mut workspace, &selection(&model, "a"), Some(&nothing));
+        assert_eq!(on_nodes, rounds);
     }
 }

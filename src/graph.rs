@@ -264,72 +264,94 @@ impl ReachGraph {
     /// accepts: each node's component, numbered so that every edge between two
     /// components goes from a higher number to a lower one. Returns the count too.
     pub fn components(&self, keep: impl Fn(Edge) -> bool) -> (Vec<u32>, u32) {
-        // Tarjan's algorithm, with an explicit stack of frames instead of recursion:
-        // petgraph's `tarjan_scc` recurses once per node on a path, and a chain of
-        // nested segments from the input would overflow the thread's stack. It finishes
-        // components in reverse topological order: a component comes before every
-        // component that reaches it.
-        const UNSEEN: u32 = u32::MAX;
-        let nodes = self.node_count();
-        let mut order = vec![UNSEEN; nodes];
-        let mut low = vec![0u32; nodes];
-        let mut on_stack = vec![false; nodes];
-        let mut stack: Vec<u32> = Vec::new();
-        let mut component = vec![0; nodes];
-        let mut count = 0u32;
-        let mut next_order = 0u32;
-        // Each frame is a node and how many of its edges have been looked at.
-        let mut frames: Vec<(u32, usize)> = Vec::new();
-        // What the recursive version does on entering a node.
-        macro_rules! discover {
-            ($node:expr) => {{
-                let node: u32 = $node;
-                order[node as usize] = next_order;
-                low[node as usize] = next_order;
-                next_order += 1;
-                stack.push(node);
-                on_stack[node as usize] = true;
-                frames.push((node, 0));
-            }};
-        }
-        for root in 0..nodes as u32 {
-            if order[root as usize] != UNSEEN {
+        // Pearce's variant of Tarjan's algorithm ("A space-efficient algorithm for
+        // finding strongly connected components", 2016), with an explicit stack of
+        // frames instead of recursion: petgraph's `tarjan_scc` recurses once per node
+        // on a path, and a chain of nested segments from the input would overflow the
+        // thread's stack. One number per node does the work of Tarjan's four arrays
+        // (order, low link, on the stack, component): while a node is open it holds its
+        // low link, and once its component is done, that component's number counted
+        // down from the top, above every open node's. A million nodes' marks then take
+        // 4 MB instead of 13, and the random reads of the search stay in cache more
+        // often. Components finish in the same order as Tarjan's, and are numbered in
+        // it: a component comes before every component that reaches it.
+        const UNSEEN: u32 = 0;
+        let nodes = self.node_count() as u32;
+        let mut mark = vec![UNSEEN; nodes as usize];
+        // Open nodes that are not the root of their component, waiting for it.
+        let mut waiting: Vec<u32> = Vec::new();
+        // The next open node's number, from 1; it goes down again as nodes are done,
+        // so open numbers stay below `done`.
+        let mut next_open = 1u32;
+        // The next finished component's mark, counting down.
+        let mut done = nodes.wrapping_sub(1);
+        // Each frame is a node, its edges not yet looked at, and whether it is still the
+        // root of its component.
+        let mut frames: Vec<(u32, &[u32], bool)> = Vec::new();
+        for root in 0..nodes {
+            if mark[root as usize] != UNSEEN {
                 continue;
             }
-            discover!(root);
+            mark[root as usize] = next_open;
+            next_open += 1;
+            frames.push((root, self.forward.row(root), true));
             while let Some(frame) = frames.last_mut() {
-                let (node, position) = *frame;
-                let targets = self.forward.row(node);
-                if position < targets.len() {
-                    frame.1 += 1;
-                    let next = targets[position];
+                let node = frame.0;
+                // The node's edges not yet looked at, up to the first into a node not
+                // seen yet, which the search enters next.
+                let mut unseen = None;
+                while let Some((&next, rest)) = frame.1.split_first() {
+                    frame.1 = rest;
                     if !keep(self.edge(node, next)) {
                         continue;
                     }
-                    if order[next as usize] == UNSEEN {
-                        discover!(next);
-                    } else if on_stack[next as usize] {
-                        low[node as usize] = low[node as usize].min(order[next as usize]);
+                    if mark[next as usize] == UNSEEN {
+                        unseen = Some(next);
+                        break;
                     }
+                    if mark[next as usize] < mark[node as usize] {
+                        mark[node as usize] = mark[next as usize];
+                        frame.2 = false;
+                    }
+                }
+                if let Some(next) = unseen {
+                    mark[next as usize] = next_open;
+                    next_open += 1;
+                    frames.push((next, self.forward.row(next), true));
                     continue;
                 }
-                frames.pop();
-                if low[node as usize] == order[node as usize] {
-                    while let Some(member) = stack.pop() {
-                        on_stack[member as usize] = false;
-                        component[member as usize] = count;
-                        if member == node {
+                let Some((node, _, is_root)) = frames.pop() else {
+                    break;
+                };
+                if is_root {
+                    next_open -= 1;
+                    while let Some(&member) = waiting.last() {
+                        if mark[node as usize] > mark[member as usize] {
                             break;
                         }
+                        waiting.pop();
+                        mark[member as usize] = done;
+                        next_open -= 1;
                     }
-                    count += 1;
+                    mark[node as usize] = done;
+                    done = done.wrapping_sub(1);
+                } else {
+                    waiting.push(node);
                 }
-                if let Some(&(parent, _)) = frames.last() {
-                    low[parent as usize] = low[parent as usize].min(low[node as usize]);
+                if let Some(parent) = frames.last_mut()
+                    && mark[node as usize] < mark[parent.0 as usize]
+                {
+                    mark[parent.0 as usize] = mark[node as usize];
+                    parent.2 = false;
                 }
             }
         }
-        (component, count)
+        // Marks counted down from `nodes - 1`; number components up from 0 instead.
+        let last = nodes.wrapping_sub(1);
+        for value in &mut mark {
+            *value = last - *value;
+        }
+        (mark, last.wrapping_sub(done))
     }
 }
 
@@ -563,8 +585,96 @@ mod tests {
         yaml
     }
 
+    /// Tarjan's algorithm as `components` ran it before Pearce's variant, kept as the
+    /// oracle: the same components, numbered the same.
+    fn old_components(graph: &ReachGraph, keep: impl Fn(Edge) -> bool) -> (Vec<u32>, u32) {
+        const UNSEEN: u32 = u32::MAX;
+        let nodes = graph.node_count();
+        let mut order = vec![UNSEEN; nodes];
+        let mut low = vec![0u32; nodes];
+        let mut on_stack = vec![false; nodes];
+        let mut stack: Vec<u32> = Vec::new();
+        let mut component = vec![0; nodes];
+        let mut count = 0u32;
+        let mut next_order = 0u32;
+        let mut frames: Vec<(u32, usize)> = Vec::new();
+        for root in 0..nodes as u32 {
+            if order[root as usize] != UNSEEN {
+                continue;
+            }
+            macro_rules! discover {
+                ($node:expr) => {{
+                    let node: u32 = $node;
+                    order[node as usize] = next_order;
+                    low[node as usize] = next_order;
+                    next_order += 1;
+                    stack.push(node);
+                    on_stack[node as usize] = true;
+                    frames.push((node, 0));
+                }};
+            }
+            discover!(root);
+            while let Some(frame) = frames.last_mut() {
+                let (node, position) = *frame;
+                let targets = graph.forward.row(node);
+                if position < targets.len() {
+                    frame.1 += 1;
+                    let next = targets[position];
+                    if !keep(graph.edge(node, next)) {
+                        continue;
+                    }
+                    if order[next as usize] == UNSEEN {
+                        discover!(next);
+                    } else if on_stack[next as usize] {
+                        low[node as usize] = low[node as usize].min(order[next as usize]);
+                    }
+                    continue;
+                }
+                frames.pop();
+                if low[node as usize] == order[node as usize] {
+                    while let Some(member) = stack.pop() {
+                        on_stack[member as usize] = false;
+                        component[member as usize] = count;
+                        if member == node {
+                            break;
+                        }
+                    }
+                    count += 1;
+                }
+                if let Some(&(parent, _)) = frames.last() {
+                    low[parent as usize] = low[parent as usize].min(low[node as usize]);
+                }
+            }
+        }
+        (component, count)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn components_equal_tarjan_s_numbered_alike(
+            segments in prop::collection::vec(0usize..64, 1..8),
+            assets in prop::collection::vec((0usize..64, any::<bool>()), 1..12),
+            flows in prop::collection::vec(
+                (
+                    prop::collection::vec(0usize..64, 1..4),
+                    prop::collection::vec(0usize..64, 1..4),
+                ),
+                0..24,
+            ),
+            shut in 0u32..4,
+        ) {
+            let text = estate(&segments, &assets, &flows);
+            let model = model_from_text("p.yaml", &text).unwrap();
+            let graph = ReachGraph::build(&model);
+            // Every flow open, or every so many shut, as credentials shut them.
+            let keep = |edge: Edge| match edge {
+                Edge::Enter(flow) => shut == 0 || flow.0 % (shut + 1) != 0,
+                _ => true,
+            };
+            prop_assert_eq!(graph.components(keep), old_components(&graph, keep));
+        }
 
         #[test]
         fn rows_built_from_the_model_equal_the_sorted_edge_list(

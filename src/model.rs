@@ -5,8 +5,6 @@ use std::fmt;
 
 use ipnet::IpNet;
 
-use compact_str::CompactString;
-
 use crate::date::Date;
 use crate::location::{Location, Sources};
 use crate::port_list::PortList;
@@ -14,7 +12,7 @@ use crate::ports::PortSpec;
 
 mod flows;
 
-pub use flows::Flows;
+pub use flows::{FlowPart, Flows};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -355,13 +353,16 @@ impl Credential {
 }
 
 /// One allowed connection. A model holds up to a million, so a flow keeps inline only
-/// what every flow has: its ends, a short name without an allocation of its own, a
-/// shared port list, and its position. What few flows write sits behind one pointer.
-#[derive(Clone, Debug)]
+/// what every flow has: its ends, where its name starts in its part of [`Flows`]
+/// ([`Flows::name`] reads it), a shared port list, and its position. What few flows
+/// write sits behind one pointer.
+#[derive(Clone)]
 pub struct Flow {
     pub from: Selection,
     pub to: Selection,
-    name: Option<CompactString>,
+    /// Where the name starts in its part's arena, or `flows::NO_NAME`; set as the flow
+    /// is added to a [`FlowPart`].
+    name: u32,
     /// Never empty: a flow without `ports` allows `any`.
     ports: PortList,
     /// `None` when the flow has no credential and no note.
@@ -370,7 +371,14 @@ pub struct Flow {
 }
 
 // A million flows: every byte here is a megabyte of the peak.
-const _: () = assert!(size_of::<Flow>() <= 88);
+const _: () = assert!(size_of::<Flow>() <= 64);
+
+// Without the name, which only its part knows: [`Flows`] shows it.
+impl fmt::Debug for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.debug(f, None)
+    }
+}
 
 /// The parts of a flow that most flows leave out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -384,8 +392,8 @@ pub struct FlowNotes {
 }
 
 impl Flow {
+    /// A flow without its name, which it is given as it is added to a [`FlowPart`].
     pub fn new(
-        name: Option<CompactString>,
         from: Selection,
         to: Selection,
         ports: PortList,
@@ -396,15 +404,11 @@ impl Flow {
         Flow {
             from,
             to,
-            name,
+            name: flows::NO_NAME,
             ports,
             notes,
             location,
         }
-    }
-
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
     }
 
     /// The ports it allows, as written; never empty.
@@ -432,6 +436,20 @@ impl Flow {
 
     pub fn ticket(&self) -> Option<&str> {
         self.note(|notes| &notes.ticket)
+    }
+
+    /// The flow as `Debug` shows it, with `name` when its part gives it.
+    fn debug(&self, f: &mut fmt::Formatter<'_>, name: Option<Option<&str>>) -> fmt::Result {
+        let mut out = f.debug_struct("Flow");
+        if let Some(name) = name {
+            out.field("name", &name);
+        }
+        out.field("from", &self.from)
+            .field("to", &self.to)
+            .field("ports", &self.ports)
+            .field("notes", &self.notes)
+            .field("location", &self.location)
+            .finish()
     }
 
     fn note(&self, field: impl Fn(&FlowNotes) -> &Option<Box<str>>) -> Option<&str> {
@@ -593,6 +611,11 @@ impl Model {
         &self.flows[id.index()]
     }
 
+    /// The flow's `name`, if it has one.
+    pub fn flow_name(&self, id: FlowId) -> Option<&str> {
+        self.flows.name(id.index())
+    }
+
     pub fn credential(&self, id: CredentialId) -> &Credential {
         &self.credentials[id.index()]
     }
@@ -715,10 +738,9 @@ impl Model {
 
     /// What a witness calls a flow: its name, or `FILE:LINE` when it has none.
     pub fn flow_label(&self, id: FlowId) -> String {
-        let flow = self.flow(id);
-        match flow.name() {
+        match self.flow_name(id) {
             Some(name) => name.to_string(),
-            None => self.sources.file_line(flow.location).to_string(),
+            None => self.sources.file_line(self.flow(id).location).to_string(),
         }
     }
 }
@@ -751,22 +773,13 @@ mod tests {
             column: 5,
         };
         let ports = PortLists::default().intern(&[PortSpec::ANY]);
-        let name = Some(CompactString::from("web-to-db"));
-        Flow::new(
-            name,
-            Selection::default(),
-            Selection::default(),
-            ports,
-            notes,
-            at,
-        )
+        Flow::new(Selection::default(), Selection::default(), ports, notes, at)
     }
 
     #[test]
     fn a_flow_without_notes_reads_as_the_defaults_and_holds_no_box() {
         let flow = flow(FlowNotes::default());
         assert!(flow.notes.is_none());
-        assert_eq!(flow.name(), Some("web-to-db"));
         assert_eq!(flow.ports(), [PortSpec::ANY]);
         assert_eq!(flow.auth(), [] as [CredentialId; 0]);
         assert_eq!(flow.kind(), "network");

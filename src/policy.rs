@@ -545,7 +545,7 @@ mod tests {
             ),
         ]);
         let streamed = streams_as_eager(&found);
-        let names: Vec<Option<&str>> = streamed.flows.iter().map(|f| f.name()).collect();
+        let names: Vec<Option<&str>> = streamed.flows.names().collect();
         assert_eq!(
             names,
             [Some("in"), None, Some("j"), Some("cache-in"), None],

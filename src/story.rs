@@ -38,10 +38,37 @@ pub fn tell(
     blocked: Option<&[bool]>,
     witness: &mut Vec<Step>,
 ) -> Vec<Acquired> {
-    tell_each(engine, ws, start, blocked, std::slice::from_mut(witness))
-        .pop()
-        .unwrap_or_default()
+    tell_sharing(engine, ws, start, blocked, witness, &mut Rounds::default())
 }
+
+/// [`tell`], with the fixpoint's rounds kept in `rounds` for the next story from a start
+/// with the same rounds: the same start and `blocked`, or, with nothing blocked, a start
+/// of the same [`crate::engine::Origin`] fixpoints.
+pub fn tell_sharing(
+    engine: &Engine,
+    ws: &mut Workspace,
+    start: &Selection,
+    blocked: Option<&[bool]>,
+    witness: &mut Vec<Step>,
+    rounds: &mut Rounds,
+) -> Vec<Acquired> {
+    tell_each_sharing(
+        engine,
+        ws,
+        start,
+        blocked,
+        std::slice::from_mut(witness),
+        rounds,
+    )
+    .pop()
+    .unwrap_or_default()
+}
+
+/// [`Engine::rounds`] for a start, computed when a story first needs them. Two starts
+/// whose walks differ only by components that hold nothing and gate nothing obtain each
+/// credential in the same round, so their stories may share them.
+#[derive(Debug, Default)]
+pub struct Rounds(Option<Vec<Option<u32>>>);
 
 /// The stories of several witnesses from one start, each with its witness rewritten as
 /// [`tell`] does. The fixpoint's rounds are computed once, and only if some witness uses
@@ -53,7 +80,24 @@ pub fn tell_each(
     blocked: Option<&[bool]>,
     witnesses: &mut [Vec<Step>],
 ) -> Vec<Vec<Acquired>> {
-    let mut rounds: Option<Vec<Option<u32>>> = None;
+    tell_each_sharing(
+        engine,
+        ws,
+        start,
+        blocked,
+        witnesses,
+        &mut Rounds::default(),
+    )
+}
+
+fn tell_each_sharing(
+    engine: &Engine,
+    ws: &mut Workspace,
+    start: &Selection,
+    blocked: Option<&[bool]>,
+    witnesses: &mut [Vec<Step>],
+    rounds: &mut Rounds,
+) -> Vec<Vec<Acquired>> {
     let mut at_start: Option<Vec<Option<Holding>>> = None;
     witnesses
         .iter_mut()
@@ -72,7 +116,7 @@ pub fn tell_each(
                 ws,
                 start,
                 blocked,
-                rounds: &mut rounds,
+                rounds: &mut rounds.0,
                 controlled: start.roots().to_vec(),
                 held,
                 told: Vec::new(),

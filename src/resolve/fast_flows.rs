@@ -9,13 +9,12 @@
 
 use std::hash::BuildHasher;
 
-use compact_str::CompactString;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::rules::{Known, find_credential};
 use super::selector::SelectorResolver;
 use crate::location::{Location, SourceId};
-use crate::model::{ANY, Flow, FlowNotes, Model, Selection};
+use crate::model::{ANY, Flow, FlowNotes, FlowPart, Model, Selection};
 use crate::port_list::{PortList, PortLists};
 use crate::ports::PortSpec;
 use crate::raw::flow_text::{Unusual, each_flow};
@@ -27,12 +26,12 @@ pub(super) fn resolve_json(
     bytes: &[u8],
     (model, credentials, resolver): Known,
     source: SourceId,
-) -> Option<(Vec<Flow>, Vec<u64>)> {
+) -> Option<(FlowPart, Vec<u64>)> {
     // Every flow is an object, and nothing else in a usual file is but the file itself:
     // the braces bound the number of flows, so that the flows are allocated once and not
     // grown by doubling, which would leave the abandoned buffers in the allocator.
     let objects = memchr::memchr_iter(b'{', bytes).count();
-    let mut flows = Vec::with_capacity(objects.saturating_sub(1));
+    let mut flows = FlowPart::with_capacity(objects.saturating_sub(1));
     let mut names = Vec::new();
     let mut ports = Ports::default();
     each_flow(bytes, |text| {
@@ -67,8 +66,7 @@ pub(super) fn resolve_json(
         if let Some(name) = text.name {
             names.push(FxBuildHasher.hash_one(name));
         }
-        let name = text.name.map(CompactString::from);
-        flows.push(Flow::new(name, from, to, ports, notes, at));
+        flows.push(text.name, Flow::new(from, to, ports, notes, at));
         Ok(())
     })
     .ok()?;
@@ -259,13 +257,14 @@ mod tests {
                 }
                 let source = SourceId(index as u32);
                 let (flows, names) = resolve_json(bytes, known, source).expect("a usual file");
-                let usual: Vec<&Flow> = model
-                    .flows
-                    .iter()
-                    .filter(|flow| flow.location.source == source)
-                    .collect();
+                let mut usual = FlowPart::default();
+                for (flow, name) in model.flows.iter().zip(model.flows.names()) {
+                    if flow.location.source == source {
+                        usual.push(name, flow.clone());
+                    }
+                }
                 prop_assert_eq!(format!("{flows:?}"), format!("{usual:?}"));
-                prop_assert_eq!(names.len(), flows.iter().filter(|f| f.name().is_some()).count());
+                prop_assert_eq!(names.len(), flows.iter().filter(|(name, _)| name.is_some()).count());
                 prop_assert_eq!(flows.capacity(), flows.len());
                 read += flows.len();
             }

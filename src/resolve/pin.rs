@@ -113,7 +113,7 @@ fn single(model: &Model, entity: EntityId) -> Selection {
 }
 
 fn flow_name(flows: &Flows, id: FlowId) -> String {
-    flows[id.index()].name().unwrap_or_default().to_owned()
+    flows.name(id.index()).unwrap_or_default().to_owned()
 }
 
 /// Each element as an entity or a named flow, every unknown name reported.
@@ -135,11 +135,11 @@ fn elements(
         }
         let step_at = cx.location(source, item);
         if let Some(name) = text.strip_prefix(FLOW_PREFIX) {
-            match flows.iter().position(|flow| flow.name() == Some(name)) {
+            match flows.names().position(|flow| flow == Some(name)) {
                 Some(index) => elements.push(Element::Flow(FlowId(index as u32))),
                 None => {
                     ok = false;
-                    let help = did_you_mean(name, flows.iter().filter_map(|f| f.name()))
+                    let help = did_you_mean(name, flows.names().flatten())
                         .unwrap_or_else(|| {
                             "pin a flow by its `name`, as `flow:NAME`; a flow without one cannot be pinned".to_owned()
                         });

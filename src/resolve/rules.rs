@@ -15,8 +15,8 @@ use crate::diagnostic::Problem;
 use crate::load::{Format, ParsedFile};
 use crate::location::{Location, SourceId};
 use crate::model::{
-    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, Flows,
-    Invariant, InvariantId, Model, Rule, Selection, Severity,
+    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, FlowPart,
+    Flows, Invariant, InvariantId, Model, Rule, Selection, Severity,
 };
 use crate::port_list::PortLists;
 use crate::ports::{self, PortSpec};
@@ -321,7 +321,7 @@ fn flows(
 ) -> Flows {
     let claimed = claim_flow_names(cx, files);
     let sources = &cx.sources;
-    let parts: Vec<(Vec<Flow>, Context)> = files
+    let parts: Vec<(FlowPart, Context)> = files
         .par_iter_mut()
         .zip(claimed)
         .enumerate()
@@ -359,7 +359,7 @@ fn file_flows(
     file: &mut ParsedFile,
     consume: bool,
     claimed: impl IntoIterator<Item = bool>,
-) -> Vec<Flow> {
+) -> FlowPart {
     let taken = if consume { file.raw.flows.take() } else { None };
     let items = taken
         .as_deref()
@@ -371,22 +371,23 @@ fn file_flows(
     let mut shared = SharedSelections::default();
     // Sized exactly: a file's flows grown by doubling leave their abandoned buffers in
     // the allocator's arenas, and a million flows' worth of them outlives the file.
-    let mut resolved = Vec::with_capacity(items.len());
-    resolved.extend(items.iter().zip(claimed).enumerate().filter_map(
-        |(index, (item, claimed))| {
-            let at = item_start(local, source, item, lines, index);
-            let flow = flow(
-                local,
-                model,
-                credentials,
-                resolver,
-                (&mut port_lists, &mut shared),
-                at,
-                &item.value,
-            );
-            flow.filter(|_| claimed)
-        },
-    ));
+    let mut resolved = FlowPart::with_capacity(items.len());
+    for (index, (item, claimed)) in items.iter().zip(claimed).enumerate() {
+        let at = item_start(local, source, item, lines, index);
+        let flow = flow(
+            local,
+            model,
+            credentials,
+            resolver,
+            (&mut port_lists, &mut shared),
+            at,
+            &item.value,
+        );
+        if let Some(flow) = flow.filter(|_| claimed) {
+            let name = item.value.name.as_ref().map(|name| name.value.as_str());
+            resolved.push(name, flow);
+        }
+    }
     resolved
 }
 
@@ -490,7 +491,7 @@ fn file_streamed(
 
 /// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a
 /// hash of each flow name.
-type StreamedFile = (Vec<Flow>, Context, Vec<u64>);
+type StreamedFile = (FlowPart, Context, Vec<u64>);
 
 /// Whether a deferred file, once parsed, holds flows and a `version` of 1 alone, as the
 /// scan that deferred it judged.
@@ -569,8 +570,7 @@ fn flow(
             owner: raw.owner.clone(),
             ticket: raw.ticket.clone(),
         };
-        let name = raw.name.as_ref().map(|name| name.value.clone());
-        Flow::new(name, from, to, port_lists.intern(&ports), notes, at)
+        Flow::new(from, to, port_lists.intern(&ports), notes, at)
     })
 }
 

@@ -28,6 +28,8 @@ mod evidence;
 mod exceptions;
 // Every file under `policies/` and `examples/`, checked and snapshotted.
 mod examples;
+// The grouped check against every invariant searched alone, on random models.
+mod grouped;
 // The CI gate's formats (SARIF, JUnit, GitHub) and `--fail-on`.
 mod gate;
 // Hostile input: bombs, deep nesting, bad bytes, wrong shapes; never a panic.
