@@ -116,7 +116,9 @@ pub fn yaml_documents(text: &str) -> Vec<Document> {
 
 /// The kind of a JSON document (or a YAML flow mapping) from its keys at depth one.
 pub fn json_kind(text: &str) -> DocumentKind {
-    match flow_keys(text.as_bytes(), true) {
+    // The first cordon list key settles what a large policy is.
+    let settles = |key: &str| key != "version" && TOP_LEVEL_KEYS.contains(&key);
+    match flow_keys(text.as_bytes(), settles) {
         Some(keys) => kind_of(keys.iter().map(String::as_str)),
         None if text.trim().is_empty() => DocumentKind::Empty,
         None => DocumentKind::Other,
@@ -157,8 +159,10 @@ pub fn keep_only(text: &str, documents: &[Document], wanted: &[DocumentKind]) ->
 pub fn holds_only_flows(bytes: &[u8], json: bool) -> bool {
     let allowed = |key: &str| key == "flows" || key == "version";
     let keys = if json {
-        // Only the keys need be text: what is not is found when the file is parsed.
-        match flow_keys(bytes, false) {
+        // Only the keys need be text: what is not is found when the file is parsed. The
+        // first key that is neither settles it: a plan or a file of entities is not
+        // walked to its end.
+        match flow_keys(bytes, |key| !allowed(key)) {
             Some(keys) => keys,
             None => return false,
         }
@@ -276,9 +280,9 @@ fn block_key(line: &str) -> Option<String> {
 }
 
 /// The keys at depth one of a JSON object or YAML flow mapping, or `None` when the text
-/// is not one. Values are skipped by counting brackets outside strings. With `settle`,
-/// the scan stops at the first cordon list key, which settles what a large policy is.
-fn flow_keys(bytes: &[u8], settle: bool) -> Option<Vec<String>> {
+/// is not one. Values are skipped by counting brackets outside strings. The scan stops
+/// after the first key that `settles` what the caller wants to know.
+fn flow_keys(bytes: &[u8], settles: impl Fn(&str) -> bool) -> Option<Vec<String>> {
     let mut at = 0;
     // Past a byte-order mark, blanks and comments, to the opening brace.
     if bytes.starts_with("\u{feff}".as_bytes()) {
@@ -300,10 +304,14 @@ fn flow_keys(bytes: &[u8], settle: bool) -> Option<Vec<String>> {
     let mut keys = Vec::new();
     let mut depth = 1usize;
     let mut expecting_key = true;
+    // How many keys `settles` has been asked about.
+    let mut settled = 0;
     while let Some(&byte) = bytes.get(at) {
         if depth > 1 {
             // Inside a value, which is most of a file: only strings and brackets count,
-            // and the bytes between them are passed over by table.
+            // and the bytes between them are passed over by table. (`memchr` to the next
+            // quote, the brackets before it counted, costs more on a plan written by
+            // `terraform show -json`: the runs between its strings are short.)
             match byte {
                 b'"' | b'\'' => at = string_end(bytes, at + 1, byte),
                 b'{' | b'[' => depth += 1,
@@ -351,12 +359,11 @@ fn flow_keys(bytes: &[u8], settle: bool) -> Option<Vec<String>> {
             }
             _ => {}
         }
-        if settle
-            && keys
-                .last()
-                .is_some_and(|key| key != "version" && TOP_LEVEL_KEYS.contains(&key.as_str()))
-        {
-            return Some(keys);
+        if keys.len() > settled {
+            settled = keys.len();
+            if keys.last().is_some_and(|key| settles(key)) {
+                return Some(keys);
+            }
         }
         at += 1;
     }
@@ -519,6 +526,50 @@ mod tests {
         assert!(!json(
             "{\"flows\": [{\"from\": \"a\"}], \"version\": \"1\", \"assets\""
         ));
+    }
+
+    #[test]
+    fn the_scan_stops_at_the_key_that_settles_it() {
+        let keys = |text: &str, settles: fn(&str) -> bool| flow_keys(text.as_bytes(), settles);
+        // What follows the settling key is never looked at, not even when it is broken.
+        let plan = "{\"format_version\": \"1.0\", \"flows\": [\u{1}, \"values\": {";
+        assert_eq!(
+            keys(plan, |key| key != "flows" && key != "version"),
+            Some(vec!["format_version".to_owned()])
+        );
+        assert_eq!(
+            keys(plan, |_| false),
+            Some(vec!["format_version".to_owned(), "flows".to_owned()])
+        );
+        // A plan is no file of flows, whatever comes after its first key.
+        let json = |text: &str| holds_only_flows(text.as_bytes(), true);
+        assert!(!json(plan));
+        assert!(!json("{\"assets\": [], \"flows\": []}"));
+        assert!(!json("{\"version\": \"1\", \"assets\": [], \"flows\": []}"));
+        let state = "{\n  \"format_version\": \"1.0\",\n  \"terraform_version\": \"1.6.6\",\n  \"values\": {\"flows\": []}\n}\n";
+        assert_eq!(json_kind(state), Terraform);
+        assert!(!json(state));
+    }
+
+    #[test]
+    fn values_are_skipped_to_their_end_whatever_they_nest() {
+        let json = |text: &str| holds_only_flows(text.as_bytes(), true);
+        // A value that ends between two strings, with brackets before and after.
+        assert!(!json("{\"flows\": [[{}], [\n  ]], \"assets\": 1}"));
+        assert!(json("{\"flows\": [[{}], [\n  ]], \"version\": \"1\"}"));
+        // Closing brackets that do not end the value, then a string.
+        assert!(json("{\"flows\": [[[]] [] \"a\" ]], \"version\": \"1\"}"));
+        // Brackets and quotes of the other kind inside strings count for nothing.
+        assert!(!json("{\"flows\": [\"]]'\", ']]\\\"'], \"assets\": 1}"));
+        // Deep nesting with no strings at all, which ends at the last byte.
+        let deep = format!(
+            "{{\"flows\": {}{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        assert!(json(&deep));
+        let unclosed = format!("{{\"flows\": {}, \"assets\": 1}}", "[".repeat(100));
+        assert!(json(&unclosed));
     }
 
     #[test]

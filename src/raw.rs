@@ -5,6 +5,7 @@
 //! witness must point at is wrapped in [`At`], so that it keeps its line and column.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -191,11 +192,26 @@ pub struct RawList(pub Items);
 /// The items of a [`RawList`]. Nearly every list a policy writes holds one item (a
 /// flow's `from`, `to` and `ports`), so one item is kept inline: a million flows then
 /// parse without three small allocations each, which is most of what parsing leaves
-/// behind at scale.
+/// behind at scale. An importer that writes one long list into many flows (the
+/// Terraform importer's ends: every asset of a class, in each grant that admits it)
+/// hands them one `Shared` list, which resolve then resolves once.
 #[derive(Debug)]
 pub enum Items {
     One(At<CompactString>),
     Many(Vec<At<CompactString>>),
+    /// One list held by several flows; each item keeps its own location.
+    Shared(Arc<[At<CompactString>]>),
+}
+
+impl Items {
+    /// The list's identity when it is shared: equal for every flow that holds it, and
+    /// valid while any of them is, so that what it resolves to can be kept by it.
+    pub fn shared_id(&self) -> Option<usize> {
+        match self {
+            Items::Shared(items) => Some(Arc::as_ptr(items).cast::<()>() as usize),
+            Items::One(_) | Items::Many(_) => None,
+        }
+    }
 }
 
 impl Default for Items {
@@ -211,6 +227,7 @@ impl std::ops::Deref for Items {
         match self {
             Items::One(item) => std::slice::from_ref(item),
             Items::Many(items) => items,
+            Items::Shared(items) => items,
         }
     }
 }
@@ -335,6 +352,28 @@ mod tests {
         let texts: Vec<&str> = many.iter().map(|i| i.value.as_str()).collect();
         assert_eq!(texts, ["a", "b"]);
         assert!(Items::default().is_empty());
+    }
+
+    #[test]
+    fn a_shared_list_reads_as_its_items_and_is_known_by_its_identity() {
+        let items: Arc<[At<CompactString>]> = ["a", "b"]
+            .into_iter()
+            .map(|v| At {
+                value: CompactString::from(v),
+                line: 7,
+                column: 2,
+            })
+            .collect();
+        let one = Items::Shared(Arc::clone(&items));
+        let two = Items::Shared(Arc::clone(&items));
+        assert_eq!(one.len(), 2);
+        assert_eq!((one[1].value.as_str(), one[1].line), ("b", 7));
+        assert!(one.shared_id().is_some());
+        assert_eq!(one.shared_id(), two.shared_id());
+        let copy = Items::Shared(items.iter().cloned().collect());
+        assert_ne!(copy.shared_id(), one.shared_id());
+        let many: Items = items.to_vec().into();
+        assert_eq!(many.shared_id(), None);
     }
 
     #[test]

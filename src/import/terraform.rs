@@ -18,6 +18,7 @@ mod routing;
 mod security_groups;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use compact_str::CompactString;
 use connections::{End, Layers};
@@ -29,7 +30,7 @@ use routing::Routing;
 use security_groups::SecurityGroups;
 
 use crate::diagnostic::{Diagnostic, Problem};
-use crate::raw::{At, RawAccount, RawCredential, RawEntity, RawFile, RawFlow, RawList};
+use crate::raw::{At, Items, RawAccount, RawCredential, RawEntity, RawFile, RawFlow, RawList};
 
 /// The account that a plan lands in when no policy file places it.
 pub const DEFAULT_ACCOUNT: &str = "aws";
@@ -426,10 +427,13 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
                 .collect()
         })
         .collect();
+    // Many grants share an end (every rule of a group admits the same classes): such
+    // an end's list is built once and shared, and resolve resolves it once.
+    let mut lists = EndLists::default();
     for grant in layers.grants(&classes) {
         let resource = plan.resource(grant.resource);
-        let from = end_list(&selectors, &grant.from);
-        let to = end_list(&selectors, &grant.to);
+        let from = lists.list(&selectors, &grant.from);
+        let to = lists.list(&selectors, &grant.to);
         // Named by the rule's resource and the first asset at each end, so that a
         // change elsewhere in the plan does not rename it and `diff` shows only what
         // changed; a rule whose grants share those gets them numbered.
@@ -485,31 +489,74 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     }
 }
 
-/// The assets of some ends, in order, from each class's `selectors`; `internet` for
-/// the internet.
-fn end_list(selectors: &[Vec<At<CompactString>>], ends: &[End]) -> RawList {
-    let size = ends
-        .iter()
-        .map(|end| match end {
-            End::Class(index) => selectors.get(*index).map_or(0, Vec::len),
-            End::Internet => 1,
-        })
-        .sum();
-    let mut list = Vec::with_capacity(size);
-    for end in ends {
-        match end {
-            End::Internet => list.push(at(CompactString::const_new(crate::model::INTERNET), 0)),
-            End::Class(index) => {
-                list.extend_from_slice(selectors.get(*index).map_or(&[], Vec::as_slice))
+/// The lists of assets that grants' ends name, each built once: a list of two or
+/// more is shared between the grants with the same ends.
+#[derive(Default)]
+struct EndLists {
+    shared: BTreeMap<Vec<End>, Arc<[At<CompactString>]>>,
+}
+
+impl EndLists {
+    /// The assets of `ends`, in order, from each class's `selectors`; `internet` for
+    /// the internet.
+    fn list(&mut self, selectors: &[Vec<At<CompactString>>], ends: &[End]) -> RawList {
+        if let Some(items) = self.shared.get(ends) {
+            return RawList(Items::Shared(Arc::clone(items)));
+        }
+        let size = ends
+            .iter()
+            .map(|end| match end {
+                End::Class(index) => selectors.get(*index).map_or(0, Vec::len),
+                End::Internet => 1,
+            })
+            .sum();
+        let mut list = Vec::with_capacity(size);
+        for end in ends {
+            match end {
+                End::Internet => list.push(at(CompactString::const_new(crate::model::INTERNET), 0)),
+                End::Class(index) => {
+                    list.extend_from_slice(selectors.get(*index).map_or(&[], Vec::as_slice))
+                }
             }
         }
+        if list.len() < 2 {
+            // One item is kept inline, which sharing would not save.
+            return RawList(list.into());
+        }
+        let items: Arc<[At<CompactString>]> = list.into();
+        self.shared.insert(ends.to_vec(), Arc::clone(&items));
+        RawList(Items::Shared(items))
     }
-    RawList(list.into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grants_with_the_same_ends_share_one_list() {
+        let selectors = vec![
+            vec![
+                at(CompactString::from("a"), 3),
+                at(CompactString::from("b"), 4),
+            ],
+            vec![at(CompactString::from("c"), 5)],
+        ];
+        let mut lists = EndLists::default();
+        let ends = [End::Class(0), End::Internet];
+        let first = lists.list(&selectors, &ends);
+        let again = lists.list(&selectors, &ends);
+        assert!(first.0.shared_id().is_some());
+        assert_eq!(first.0.shared_id(), again.0.shared_id());
+        // Each item keeps its own line, as an unshared list's would.
+        let items: Vec<(&str, u32)> = again.0.iter().map(|i| (i.value.as_str(), i.line)).collect();
+        assert_eq!(items, [("a", 3), ("b", 4), ("internet", 0)]);
+        let other = lists.list(&selectors, &[End::Class(0), End::Class(1)]);
+        assert_ne!(other.0.shared_id(), first.0.shared_id());
+        // One item stays inline.
+        let single = lists.list(&selectors, &[End::Class(1)]);
+        assert!(matches!(single.0, Items::One(_)));
+    }
 
     /// Every attribute of every resource of the scenarios replaced by values of the
     /// wrong shape: the importer gives a model or errors, never a panic.

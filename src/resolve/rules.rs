@@ -120,6 +120,36 @@ fn selection(
     }
 }
 
+/// What the shared selector lists of one file's flows resolved to, by
+/// [`Items::shared_id`](crate::raw::Items::shared_id). Only lists that resolved are kept:
+/// a list with a bad name is resolved again by every flow that holds it, so that each
+/// reports its problems as if the list were its own. Valid while the file's raw flows
+/// are, which keep the lists, and so their ids, alive.
+#[derive(Default)]
+struct SharedSelections(rustc_hash::FxHashMap<usize, Selection>);
+
+impl SharedSelections {
+    /// [`selection`], resolved once per shared list.
+    fn selection(
+        &mut self,
+        cx: &mut Context,
+        model: &Model,
+        resolver: &SelectorResolver,
+        source: SourceId,
+        list: &At<RawList>,
+    ) -> Option<Selection> {
+        let Some(id) = list.value.0.shared_id() else {
+            return selection(cx, model, resolver, source, list);
+        };
+        if let Some(resolved) = self.0.get(&id) {
+            return Some(resolved.clone());
+        }
+        let resolved = selection(cx, model, resolver, source, list)?;
+        self.0.insert(id, resolved.clone());
+        Some(resolved)
+    }
+}
+
 /// Where a list item starts: its span, or after the fast JSON path, the line the
 /// scanner found for it.
 fn item_start<T>(
@@ -338,6 +368,7 @@ fn file_flows(
     let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
     // Flows share port lists within their file: no lock between files.
     let mut port_lists = PortLists::default();
+    let mut shared = SharedSelections::default();
     // Sized exactly: a file's flows grown by doubling leave their abandoned buffers in
     // the allocator's arenas, and a million flows' worth of them outlives the file.
     let mut resolved = FlowPart::with_capacity(items.len());
@@ -348,7 +379,7 @@ fn file_flows(
             model,
             credentials,
             resolver,
-            &mut port_lists,
+            (&mut port_lists, &mut shared),
             at,
             &item.value,
         );
@@ -487,13 +518,13 @@ fn flow(
     model: &Model,
     credentials: &[Credential],
     resolver: &SelectorResolver,
-    port_lists: &mut PortLists,
+    (port_lists, shared): (&mut PortLists, &mut SharedSelections),
     at: Location,
     raw: &RawFlow,
 ) -> Option<Flow> {
     let source = at.source;
-    let from = selection(cx, model, resolver, source, &raw.from);
-    let to = selection(cx, model, resolver, source, &raw.to);
+    let from = shared.selection(cx, model, resolver, source, &raw.from);
+    let to = shared.selection(cx, model, resolver, source, &raw.to);
     let errors_before = cx.diagnostics.len();
     let mut ports = port_list(cx, source, raw.ports.as_ref());
     if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
@@ -904,4 +935,86 @@ fn exceptions(
         }
     }
     exceptions
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::load::{self, Format, FoundFile, ParsedFile};
+    use crate::raw::Items;
+
+    const ASSETS: &str = "assets:\n  - {name: a}\n  - {name: b}\n  - {name: c}\nflows:\n";
+
+    /// `text` parsed, with the `to` list of its first flow given to every flow, shared
+    /// as an importer shares it.
+    fn parsed(text: &str, share: bool) -> ParsedFile {
+        let found = FoundFile {
+            path: PathBuf::from("p.yaml"),
+            display: "p.yaml".to_owned(),
+            format: Format::Yaml,
+        };
+        let mut file = load::parse(found, text.as_bytes().to_vec())
+            .ok()
+            .and_then(|contents| contents.policy)
+            .unwrap();
+        if share {
+            let flows = file.raw.flows.as_mut().unwrap();
+            let items: Arc<[_]> = flows[0].value.to.value.0.to_vec().into();
+            for flow in flows.iter_mut() {
+                flow.value.to.value.0 = Items::Shared(Arc::clone(&items));
+            }
+        }
+        file
+    }
+
+    #[test]
+    fn a_shared_list_resolves_as_the_list_it_is() {
+        let text = format!(
+            "{ASSETS}  - {{from: a, to: [b, c]}}\n  - {{from: b, to: c}}\n  - {{from: c, to: a}}\n"
+        );
+        let model = crate::resolve::resolve(&mut [parsed(&text, true)], false).unwrap();
+        let names = |selection: &crate::model::Selection| -> Vec<String> {
+            let mut names: Vec<String> = (selection.roots().iter())
+                .map(|id| model.entity(*id).name.clone())
+                .collect();
+            names.sort();
+            names
+        };
+        let ends: Vec<(Vec<String>, Vec<String>)> = model
+            .flows
+            .iter()
+            .map(|flow| (names(&flow.from), names(&flow.to)))
+            .collect();
+        let to = vec!["b".to_owned(), "c".to_owned()];
+        assert_eq!(
+            ends,
+            [
+                (vec!["a".to_owned()], to.clone()),
+                (vec!["b".to_owned()], to.clone()),
+                (vec!["c".to_owned()], to),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_name_in_a_shared_list_is_reported_by_every_flow_at_its_own_place() {
+        let text = format!("{ASSETS}  - {{from: a, to: [b, nope]}}\n  - {{from: b, to: c}}\n");
+        let problems = |share| {
+            let Err(diagnostics) = crate::resolve::resolve(&mut [parsed(&text, share)], false)
+            else {
+                panic!("`nope` resolved");
+            };
+            diagnostics
+                .iter()
+                .map(|d| (d.line, d.column, d.problem.to_string(), d.help.clone()))
+                .collect::<Vec<_>>()
+        };
+        let alone = problems(false);
+        assert_eq!(alone.len(), 1);
+        assert_eq!((alone[0].0, alone[0].1), (6, 23));
+        // Not remembered as resolved: the second flow reports it again, at the item.
+        assert_eq!(problems(true), [alone[0].clone(), alone[0].clone()]);
+    }
 }
