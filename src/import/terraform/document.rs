@@ -5,7 +5,8 @@
 //!
 //! A `serde_json::Value` of the whole document, from which the importer cloned each
 //! resource's values, cost a tree of the document, the clones and the tree's drop; this
-//! reads each resource's values once, where they are, and nothing else.
+//! reads each resource's values once, where they are, and nothing else, into the
+//! compact [`Value`] of `document/value.rs`.
 //!
 //! Any field may hold any shape: where the importer expects a string, a list or an
 //! object and finds something else, it reads nothing there, as `Value::get` and
@@ -17,9 +18,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 
 use super::objects::Side;
+
+mod value;
+
+pub use value::Value;
 
 /// A document, read for one side.
 #[derive(Debug, Default)]
@@ -461,7 +465,7 @@ mod tests {
             [r#"Some("aws_vpc.new") Some("aws_vpc") true"#]
         );
         assert_eq!(
-            planned.planned.resources[0].values,
+            planned.planned.resources[0].values.to_json(),
             serde_json::json!({"cidr_block": "10.0.0.0/16", "tags": {"a": "b"}})
         );
         assert!(addresses(&planned.prior).is_empty());
@@ -518,7 +522,7 @@ mod tests {
                 r#"Some("aws_vpc.d") Some("aws_vpc") false"#,
             ]
         );
-        assert_eq!(module.resources[3].values, serde_json::json!([1]));
+        assert_eq!(module.resources[3].values.to_json(), serde_json::json!([1]));
         let config = &document.configuration;
         assert_eq!(config.resources, [("aws_vpc.c".to_owned(), Value::Null)]);
         let calls: Vec<(&str, bool)> = (config.calls.iter())

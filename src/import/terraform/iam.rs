@@ -12,6 +12,7 @@
 
 use serde_json::Value;
 
+use super::document::Value as Attribute;
 use super::objects::{Link, Plan, array};
 
 /// One role of one plan.
@@ -50,7 +51,7 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
                     plan.resource(attached)
                         .values
                         .get("policy")
-                        .unwrap_or(&Value::Null),
+                        .unwrap_or(&Attribute::Null),
                 ));
             }
         }
@@ -69,7 +70,7 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
                             plan.resource(policy)
                                 .values
                                 .get("policy")
-                                .unwrap_or(&Value::Null),
+                                .unwrap_or(&Attribute::Null),
                         ));
                     }
                 }
@@ -102,7 +103,11 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
             name: r.str("name").map(str::to_owned),
             arn: r.str("arn").map(str::to_owned),
             policies,
-            trust: document(r.values.get("assume_role_policy").unwrap_or(&Value::Null)),
+            trust: document(
+                r.values
+                    .get("assume_role_policy")
+                    .unwrap_or(&Attribute::Null),
+            ),
             holders,
         });
     }
@@ -135,7 +140,7 @@ pub fn malformed(plan: &Plan) -> Vec<(usize, &'static str, String)> {
     let kinds = ["aws_iam_role", "aws_iam_role_policy", "aws_iam_policy"];
     for resource in plan.of_kind(&kinds) {
         let values = &plan.resource(resource).values;
-        let mut texts: Vec<(&'static str, &Value)> = Vec::new();
+        let mut texts: Vec<(&'static str, &Attribute)> = Vec::new();
         for key in ["assume_role_policy", "policy"] {
             if let Some(value) = values.get(key) {
                 texts.push((key, value));
@@ -147,7 +152,7 @@ pub fn malformed(plan: &Plan) -> Vec<(usize, &'static str, String)> {
             }
         }
         for (key, value) in texts {
-            let Value::String(text) = value else {
+            let Attribute::String(text) = value else {
                 continue;
             };
             if text.is_empty() {
@@ -163,11 +168,12 @@ pub fn malformed(plan: &Plan) -> Vec<(usize, &'static str, String)> {
     out
 }
 
-/// A policy document given as JSON text; `None` when unknown or unreadable.
-fn document(value: &Value) -> Option<Value> {
+/// A policy document given as JSON text, or as an object; `None` when unknown or
+/// unreadable.
+fn document(value: &Attribute) -> Option<Value> {
     match value {
-        Value::String(text) => serde_json::from_str(text).ok(),
-        Value::Object(_) => Some(value.clone()),
+        Attribute::String(text) => serde_json::from_str(text).ok(),
+        Attribute::Object(_) => Some(value.to_json()),
         _ => None,
     }
 }

@@ -2,11 +2,12 @@
 //! where traffic crosses a subnet's boundary, in and out. NACLs are stateless, so the
 //! answer to a connection must be allowed back on ephemeral ports 1024-65535.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
-use serde_json::Value;
 
+use super::document::Value;
 use super::endpoint::Endpoint;
 use super::network::{Network, parse};
 use super::objects::{Link, Plan, array};
@@ -151,14 +152,14 @@ impl Acls {
 
 fn rule(values: &Value, number_key: &str, action_key: &str) -> Rule {
     let protocol = match values.get("protocol") {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Number(number)) => number.to_string(),
-        _ => "-1".to_owned(),
+        Some(Value::String(text)) => Cow::Borrowed(text.as_str()),
+        Some(Value::Number(number)) => Cow::Owned(number.to_string()),
+        _ => Cow::Borrowed("-1"),
     };
     let port = |key: &str| values.get(key).and_then(Value::as_i64).unwrap_or(-1);
     let prefix = ["cidr_block", "ipv6_cidr_block"]
         .iter()
-        .filter_map(|key| values.get(*key)?.as_str())
+        .filter_map(|key| values.get(key)?.as_str())
         .find(|text| !text.is_empty())
         .and_then(parse);
     Rule {

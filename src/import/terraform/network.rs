@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use ipnet::IpNet;
-use serde_json::Value;
 
+use super::document::Value;
 use super::objects::{Link, Plan, array};
 
 /// Asset types that sit in subnets.
@@ -213,7 +213,7 @@ fn asset(
 pub fn cidrs(values: &Value) -> Vec<IpNet> {
     ["cidr_block", "ipv6_cidr_block"]
         .iter()
-        .filter_map(|key| values.get(*key)?.as_str())
+        .filter_map(|key| values.get(key)?.as_str())
         .filter_map(parse)
         .collect()
 }
@@ -222,7 +222,7 @@ pub fn cidrs(values: &Value) -> Vec<IpNet> {
 pub fn prefixes(values: &Value, keys: &[&str]) -> Vec<IpNet> {
     let mut list = Vec::new();
     for key in keys {
-        match values.get(*key) {
+        match values.get(key) {
             Some(Value::String(text)) => list.extend(parse(text)),
             Some(items @ Value::Array(_)) => {
                 list.extend(

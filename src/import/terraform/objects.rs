@@ -3,15 +3,13 @@
 //! expression references for links whose ids are unknown until apply, and the line of
 //! each resource in the file.
 //!
-//! `document.rs` parses the sections read; attribute values stay `serde_json::Value`,
-//! since they are whatever each provider says. Only these two files know the shape of
+//! `document.rs` parses the sections read; attribute values stay JSON values
+//! (`document::Value`), since they are whatever each provider says. Only these two files know the shape of
 //! the document.
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
-
-use super::document::{self, ConfigModule, Document};
+use super::document::{self, ConfigModule, Document, Value};
 use super::lines::{ResourceLines, lines_at};
 use crate::diagnostic::{Diagnostic, Problem};
 
@@ -415,7 +413,7 @@ impl Plan {
 fn collect_references<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
     match value {
         Value::Object(map) => {
-            for (key, inner) in map {
+            for (key, inner) in map.iter() {
                 if key == "references" {
                     out.extend(array(Some(inner)).filter_map(Value::as_str));
                 } else {

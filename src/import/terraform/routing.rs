@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
-use serde_json::Value;
 
+use super::document::Value;
 use super::endpoint::Endpoint;
 use super::network::parse;
 use super::objects::{Link, Plan, array, step_into};
@@ -163,7 +163,7 @@ impl Routing {
 
 fn prefix(values: &Value, keys: &[&str]) -> Option<IpNet> {
     keys.iter()
-        .filter_map(|key| values.get(*key)?.as_str())
+        .filter_map(|key| values.get(key)?.as_str())
         .find(|text| !text.is_empty())
         .and_then(parse)
 }

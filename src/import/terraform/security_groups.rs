@@ -3,11 +3,12 @@
 //! groups or `self`. Security groups are stateful, so only the opening direction is
 //! checked: the answer is always allowed back.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
-use serde_json::Value;
 
+use super::document::Value;
 #[cfg(test)]
 use super::endpoint::Endpoint;
 use super::endpoint::{any_v4, any_v6};
@@ -307,10 +308,10 @@ impl SecurityGroups {
 
 fn ports(values: &Value, protocol_key: &str) -> PortSet {
     let protocol = match values.get(protocol_key) {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Number(number)) => number.to_string(),
+        Some(Value::String(text)) => Cow::Borrowed(text.as_str()),
+        Some(Value::Number(number)) => Cow::Owned(number.to_string()),
         // Unknown until apply: any protocol.
-        _ => "-1".to_owned(),
+        _ => Cow::Borrowed("-1"),
     };
     let port = |key: &str| values.get(key).and_then(Value::as_i64).unwrap_or(-1);
     PortSet::from_rule(&protocol, port("from_port"), port("to_port"))
@@ -322,7 +323,7 @@ fn prefixes(values: &Value, keys: &[&str]) -> Vec<Peer> {
     let prefix_list =
         ["prefix_list_ids", "prefix_list_id"]
             .iter()
-            .any(|key| match values.get(*key) {
+            .any(|key| match values.get(key) {
                 Some(Value::Array(items)) => !items.is_empty(),
                 Some(Value::String(text)) => !text.is_empty(),
                 _ => false,

@@ -1,0 +1,392 @@
+//! The attribute values of a plan's resources and its configuration's expressions, in
+//! a compact form that reads as `serde_json::Value` reads: the same shapes, the same
+//! `get`, `as_str`, `as_i64`…, the same numbers, objects sorted by key with the last of
+//! a key given twice kept.
+//!
+//! A `Value` of a 20,000-resource state cost a `BTreeMap` node and a `String` for
+//! every key, and a `String` for every string, each allocated and freed one by one.
+//! Here an object is one sorted vector, and a key or a string of up to 24 bytes (ids,
+//! CIDR blocks, ports' protocols, nearly every key) lives inline in a `CompactString`.
+//! IAM policies, which the importer evaluates as `serde_json::Value` documents, are
+//! converted with [`Value::to_json`].
+
+use std::fmt;
+
+use compact_str::CompactString;
+use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use serde_json::Number;
+
+/// One JSON value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(CompactString),
+    Array(Vec<Value>),
+    Object(Object),
+}
+
+/// An object's members, sorted by key, each key once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Object(Vec<(CompactString, Value)>);
+
+impl Object {
+    /// Takes members in the order the text gives them: sorted, and of a key given
+    /// twice the last kept, as a `serde_json::Map` keeps it.
+    fn new(mut members: Vec<(CompactString, Value)>) -> Object {
+        if !members.is_sorted_by(|a, b| a.0 < b.0) {
+            // Stable, so that members of one key stay in the text's order.
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            members.dedup_by(|later, earlier| {
+                let same = later.0 == earlier.0;
+                if same {
+                    std::mem::swap(later, earlier);
+                }
+                same
+            });
+        }
+        Object(members)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        let found = self.0.binary_search_by(|(name, _)| name.as_str().cmp(key));
+        found.ok().map(|index| &self.0[index].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The members in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Object {
+    type Item = (&'a str, &'a Value);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (CompactString, Value)>,
+        fn(&'a (CompactString, Value)) -> (&'a str, &'a Value),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(key, value)| (key.as_str(), value))
+    }
+}
+
+impl Value {
+    /// The member `key` of an object; `None` for any other shape.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(object) => object.get(key),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(value) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// A number that is an integer within `i64`, as `serde_json::Value::as_i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(number) => number.as_i64(),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&Vec<Value>> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Value::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The same value as a `serde_json::Value`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(value) => serde_json::Value::Bool(*value),
+            Value::Number(number) => serde_json::Value::Number(number.clone()),
+            Value::String(text) => serde_json::Value::String(text.to_string()),
+            Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Object(object) => serde_json::Value::Object(
+                (object.iter())
+                    .map(|(key, value)| (key.to_owned(), value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+/// Builds a value as `serde_json::Value`'s own visitor does, shape for shape, so that
+/// the same texts parse to the same values and fail with the same errors.
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E: Error>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E: Error>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E: Error>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E: Error>(self, value: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: Error>(self, text: &str) -> Result<Value, E> {
+        Ok(Value::String(CompactString::from(text)))
+    }
+
+    fn visit_string<E: Error>(self, text: String) -> Result<Value, E> {
+        Ok(Value::String(CompactString::from(text)))
+    }
+
+    fn visit_none<E: Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Deserialize::deserialize(deserializer)
+    }
+
+    fn visit_unit<E: Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<Key>()? {
+            members.push((key.0, map.next_value()?));
+        }
+        Ok(Value::Object(Object::new(members)))
+    }
+}
+
+/// A key, read as a string only, as `serde_json::Value` reads its keys.
+struct Key(CompactString);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a string key")
+            }
+
+            fn visit_str<E: Error>(self, text: &str) -> Result<Key, E> {
+                Ok(Key(CompactString::from(text)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Reads `text` both ways and checks that they agree in every reading.
+    #[track_caller]
+    fn agree(text: &str) {
+        let ours = serde_json::from_str::<Value>(text);
+        let theirs = serde_json::from_str::<serde_json::Value>(text);
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => {
+                assert_eq!(ours.to_json(), theirs, "{text}");
+                same_reads(&ours, &theirs);
+            }
+            (Err(ours), Err(theirs)) => assert_eq!(ours.to_string(), theirs.to_string()),
+            (ours, theirs) => panic!("{text}: ours {ours:?}, serde_json's {theirs:?}"),
+        }
+    }
+
+    /// Every accessor the importer uses answers alike, at every depth.
+    fn same_reads(ours: &Value, theirs: &serde_json::Value) {
+        assert_eq!(ours.as_str(), theirs.as_str());
+        assert_eq!(ours.as_bool(), theirs.as_bool());
+        assert_eq!(ours.as_i64(), theirs.as_i64());
+        assert_eq!(ours.is_null(), theirs.is_null());
+        assert_eq!(
+            ours.as_array().map(Vec::len),
+            theirs.as_array().map(Vec::len)
+        );
+        if let (Value::Number(ours), serde_json::Value::Number(theirs)) = (ours, theirs) {
+            assert_eq!(ours.to_string(), theirs.to_string());
+        }
+        if let (Some(ours), Some(theirs)) = (ours.as_array(), theirs.as_array()) {
+            ours.iter().zip(theirs).for_each(|(o, t)| same_reads(o, t));
+        }
+        assert_eq!(ours.as_object().is_some(), theirs.as_object().is_some());
+        if let (Some(ours), Some(theirs)) = (ours.as_object(), theirs.as_object()) {
+            let keys: Vec<&str> = ours.iter().map(|(key, _)| key).collect();
+            let expected: Vec<&str> = theirs.keys().map(String::as_str).collect();
+            assert_eq!(keys, expected);
+            assert_eq!(ours.is_empty(), theirs.is_empty());
+            for (key, value) in theirs {
+                let mine = ours.get(key).expect("every key is found");
+                same_reads(mine, value);
+            }
+            for absent in ["", "id", "zz", "cidr_blocks"] {
+                if !theirs.contains_key(absent) {
+                    assert!(ours.get(absent).is_none());
+                }
+            }
+        }
+        for key in ["id", "a", "type", "ingress", ""] {
+            assert_eq!(ours.get(key).is_some(), theirs.get(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn reads_what_serde_json_reads() {
+        for text in [
+            r#"{"b": 1, "a": [true, null, "x"], "b": "twice", "c": {"d": -2, "e": 1.5}}"#,
+            r#"{"id": "sg-0123456789abcdef0123456789", "from_port": 18446744073709551615}"#,
+            r#"{"n": [1e3, -0.0, 9223372036854775807, -9223372036854775808, 2.0]}"#,
+            r#"{"z": 1, "y": 2, "x": 3, "y": 4, "z": 5, "\u0061": "escaped key"}"#,
+            r#"{"tags": {"Name": "web", "Env": "prod\n\"quoted\"", "": ""}}"#,
+            r#"[{}, [], "", 0]"#,
+            "null",
+        ] {
+            agree(text);
+        }
+    }
+
+    /// Every text a `serde_json::Value` parse rejects is rejected with its message.
+    #[test]
+    fn rejects_what_serde_json_rejects() {
+        for text in [
+            "[1e999]",
+            "{\"a\": -1e400}",
+            "{\"a\": \"\\ud800\"}",
+            "{\"\\udc00\": 1}",
+            "{\"a\": [1 2]}",
+            "{\"a\": 1,}",
+            "{1: 2}",
+            "[\"\\x\"]",
+            "",
+        ] {
+            let ours = serde_json::from_str::<Value>(text).unwrap_err();
+            let theirs = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+            assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+        }
+    }
+
+    /// JSON texts shaped like a resource's values: the keys the importer reads and a
+    /// few more, repeated keys, nested blocks, and any scalar anywhere.
+    fn json() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "id",
+            "type",
+            "self",
+            "egress",
+            "ingress",
+            "protocol",
+            "from_port",
+            "to_port",
+            "cidr_blocks",
+            "tags",
+            "tags_all",
+            "a\\u0062",
+            "Name",
+            "",
+            "zz",
+            "route",
+        ])
+        .prop_map(|key| format!("\"{key}\""));
+        let scalar = prop_oneof![
+            Just("null".to_owned()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| format!("{f:e}")),
+            "[a-z0-9./:-]{0,30}".prop_map(|s| format!("\"{s}\"")),
+            Just("\"\\u00e9\\n\"".to_owned()),
+        ];
+        scalar.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|items| format!("[{}]", items.join(", "))),
+                prop::collection::vec((key.clone(), inner), 0..8).prop_map(|members| {
+                    let members: Vec<String> = (members.into_iter())
+                        .map(|(key, value)| format!("{key}: {value}"))
+                        .collect();
+                    format!("{{{}}}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn reads_generated_values_as_serde_json_does(text in json()) {
+            agree(&text);
+        }
+
+        /// A text cut anywhere fails, or reads, as a `serde_json::Value` parse does.
+        #[test]
+        fn reads_cut_values_as_serde_json_does(text in json(), cut in any::<prop::sample::Index>()) {
+            // The texts are ASCII: any byte is a place to cut.
+            agree(&text[..cut.index(text.len() + 1)]);
+        }
+    }
+}
