@@ -251,7 +251,7 @@ pub fn tags(values: &Value) -> Vec<String> {
         .or_else(|| values.get("tags").and_then(Value::as_object));
     let mut tags: Vec<String> = map
         .into_iter()
-        .flatten()
+        .flat_map(|map| map.iter())
         .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
         .collect();
     tags.sort();

@@ -17,7 +17,7 @@ use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor}
 use serde_json::Number;
 
 /// One JSON value.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]
     Null,
@@ -28,52 +28,39 @@ pub enum Value {
     Object(Object),
 }
 
-/// An object's members, sorted by key, each key once.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// An object's members in the text's order, a key given twice included: `get` finds
+/// the last, and `iter` gives them as a `serde_json::Map` would, sorted, each key once.
+/// Sorting each object as it is read cost more than all the lookups; only tags are
+/// walked in order.
+#[derive(Clone, Debug, Default)]
 pub struct Object(Vec<(CompactString, Value)>);
 
 impl Object {
-    /// Takes members in the order the text gives them: sorted, and of a key given
-    /// twice the last kept, as a `serde_json::Map` keeps it.
-    fn new(mut members: Vec<(CompactString, Value)>) -> Object {
-        if !members.is_sorted_by(|a, b| a.0 < b.0) {
-            // Stable, so that members of one key stay in the text's order.
-            members.sort_by(|a, b| a.0.cmp(&b.0));
-            members.dedup_by(|later, earlier| {
-                let same = later.0 == earlier.0;
-                if same {
-                    std::mem::swap(later, earlier);
-                }
-                same
-            });
-        }
-        Object(members)
-    }
-
+    /// The value of the last member `key`, as a `serde_json::Map` keeps it.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let found = self.0.binary_search_by(|(name, _)| name.as_str().cmp(key));
-        found.ok().map(|index| &self.0[index].1)
+        let found = self.0.iter().rev().find(|(name, _)| name == key);
+        found.map(|(_, value)| value)
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    /// The members in key order.
+    /// The members in key order, of a key given twice the last.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.into_iter()
-    }
-}
-
-impl<'a> IntoIterator for &'a Object {
-    type Item = (&'a str, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (CompactString, Value)>,
-        fn(&'a (CompactString, Value)) -> (&'a str, &'a Value),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(key, value)| (key.as_str(), value))
+        let mut members: Vec<(&str, &Value)> = (self.0.iter())
+            .map(|(key, value)| (key.as_str(), value))
+            .collect();
+        // Stable, so that members of one key stay in the text's order: keep the last.
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        members.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
+        members.into_iter()
     }
 }
 
@@ -211,7 +198,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             members.push((key.0, map.next_value()?));
         }
-        Ok(Value::Object(Object::new(members)))
+        Ok(Value::Object(Object(members)))
     }
 }
 
