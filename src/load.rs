@@ -25,6 +25,9 @@ use crate::suggest::did_you_mean;
 /// Files larger than this are refused before they are read.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
+/// Files from this size on are digested on one core while they are sorted on another.
+const SIDE_BY_SIDE_BYTES: usize = 1 << 20;
+
 /// How a file is parsed, chosen by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -258,26 +261,47 @@ fn read_bytes(found: &FoundFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
 pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagnostic>> {
     // Text that is not UTF-8 is no manifest or plan either; the policy parser says
     // where it goes wrong.
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return parse_policy(found, bytes, None).map(FileContents::policy);
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            return parse_policy(found, error.into_bytes(), None).map(FileContents::policy);
+        }
     };
-    let documents = match found.format {
+    let sort = || match found.format {
         Format::Json => vec![Document {
-            kind: classify::json_kind(text),
+            kind: classify::json_kind(&text),
             first_line: 1,
-            last_line: line_count(text),
+            last_line: line_count(&text),
         }],
-        Format::Yaml => classify::yaml_documents(text),
+        Format::Yaml => classify::yaml_documents(&text),
+    };
+    // The digest and the sorting are two passes over the same bytes: for a plan of
+    // megabytes, whose keys are found only at its end, each costs milliseconds, so
+    // they run on two cores. A small file is not worth the handing over.
+    let (sha256, documents) = if text.len() >= SIDE_BY_SIDE_BYTES {
+        rayon::join(|| hex_digest(text.as_bytes()), sort)
+    } else {
+        (hex_digest(text.as_bytes()), sort())
     };
     let mut contents = FileContents::default();
     let has = |kind| documents.iter().any(|document| document.kind == kind);
     for kind in [DocumentKind::Kubernetes, DocumentKind::Terraform] {
+        if documents.iter().all(|document| document.kind == kind) && has(kind) {
+            // The whole file goes to one importer: its text moves there, uncopied.
+            contents.imports.push(ImportFile {
+                found,
+                kind,
+                text,
+                sha256,
+            });
+            return Ok(contents);
+        }
         if has(kind) {
             contents.imports.push(ImportFile {
                 found: found.clone(),
                 kind,
-                text: only(text, &documents, kind),
-                sha256: hex_digest(&bytes),
+                text: only(&text, &documents, kind),
+                sha256: sha256.clone(),
             });
         }
     }
@@ -285,8 +309,13 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
         let mixed = documents
             .iter()
             .any(|document| document.kind != DocumentKind::Policy);
-        let policy_text = mixed.then(|| only(text, &documents, DocumentKind::Policy));
-        contents.policy = Some(parse_policy(found, bytes, policy_text)?);
+        let policy_text = mixed.then(|| only(&text, &documents, DocumentKind::Policy));
+        contents.policy = Some(parse_digested(
+            found,
+            text.into_bytes(),
+            sha256,
+            policy_text,
+        )?);
     } else if contents.imports.is_empty() && has(DocumentKind::Other) {
         contents.skipped = Some(SkippedFile {
             display: found.display,
