@@ -7,7 +7,10 @@
 //! (`document::Value`), since they are whatever each provider says. Only these two files know the shape of
 //! the document.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
 
 use super::document::{self, ConfigModule, Document, Value};
 use super::lines::{ResourceLines, lines_at};
@@ -60,11 +63,13 @@ impl Resource {
 #[derive(Debug)]
 pub struct Plan {
     pub resources: Vec<Resource>,
-    /// Configuration expressions by configuration address.
-    expressions: HashMap<String, Value>,
+    /// Configuration expressions by configuration address. These maps are only looked
+    /// up, never walked, so their order is not observable: hashed with Fx, ids kept
+    /// inline, for the lookups of every link of every rule.
+    expressions: FxHashMap<String, Value>,
     /// Resource indexes by configuration address, and by id.
-    by_config: HashMap<String, Vec<usize>>,
-    by_id: HashMap<String, usize>,
+    by_config: FxHashMap<String, Vec<usize>>,
+    by_id: FxHashMap<CompactString, usize>,
     /// Managed resource types that no part of the importer models, counted.
     pub unmodelled: BTreeMap<String, usize>,
 }
@@ -167,9 +172,9 @@ impl Plan {
         };
         let mut plan = Plan {
             resources: Vec::new(),
-            expressions: HashMap::new(),
-            by_config: HashMap::new(),
-            by_id: HashMap::new(),
+            expressions: FxHashMap::default(),
+            by_config: FxHashMap::default(),
+            by_id: FxHashMap::default(),
             unmodelled: BTreeMap::new(),
         };
         plan.walk_module(root, text);
@@ -184,12 +189,16 @@ impl Plan {
             }
         }
         for (index, resource) in plan.resources.iter().enumerate() {
-            plan.by_config
-                .entry(resource.config.clone())
-                .or_default()
-                .push(index);
+            // Looked up before inserted: most resources share their configuration
+            // address with others (`count`, `for_each`), and the key is cloned once.
+            match plan.by_config.get_mut(&resource.config) {
+                Some(list) => list.push(index),
+                None => {
+                    plan.by_config.insert(resource.config.clone(), vec![index]);
+                }
+            }
             if let Some(id) = resource.id() {
-                plan.by_id.insert(id.to_owned(), index);
+                plan.by_id.insert(CompactString::from(id), index);
             }
         }
         Ok(plan)
@@ -277,19 +286,21 @@ impl Plan {
             value = step_into(value, step);
         }
         let value = value.get(key).unwrap_or(&Value::Null);
-        let ids: Vec<Option<&str>> = match value {
-            Value::String(id) if !id.is_empty() => vec![Some(id.as_str())],
-            Value::Array(items) => items.iter().map(Value::as_str).collect(),
-            _ => Vec::new(),
+        // The ids given, and the resources of those found in the plan, in order.
+        let mut ids = 0;
+        let mut known = Vec::new();
+        let mut find = |id: Option<&str>| {
+            ids += 1;
+            known.extend(id.and_then(|id| self.by_id.get(id).copied()));
         };
-        let found: Vec<Option<usize>> = ids
-            .iter()
-            .map(|id| id.and_then(|id| self.by_id.get(id).copied()))
-            .collect();
-        if !found.is_empty() && found.iter().all(Option::is_some) {
-            return Link::Known(found.into_iter().flatten().collect());
+        match value {
+            Value::String(id) if !id.is_empty() => find(Some(id)),
+            Value::Array(items) => items.iter().for_each(|item| find(item.as_str())),
+            _ => {}
         }
-        let known: Vec<usize> = found.iter().flatten().copied().collect();
+        if ids > 0 && known.len() == ids {
+            return Link::Known(known);
+        }
         match self.references(resource, path, key) {
             Some(references) if !references.is_empty() => {
                 let mut all = known;
@@ -305,7 +316,7 @@ impl Plan {
             }
             // Not set at all: no link. Ids that name nothing in the plan are resources
             // managed elsewhere, which the plan cannot describe.
-            _ if ids.is_empty() && is_empty(value) => Link::Known(Vec::new()),
+            _ if ids == 0 && is_empty(value) => Link::Known(Vec::new()),
             _ => Link::Unknown,
         }
     }
