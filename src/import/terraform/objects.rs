@@ -3,9 +3,9 @@
 //! expression references for links whose ids are unknown until apply, and the line of
 //! each resource in the file.
 //!
-//! `document.rs` parses the sections read; attribute values stay JSON values
-//! (`document::Value`), since they are whatever each provider says. Only these two files know the shape of
-//! the document.
+//! `document.rs` parses the sections read; attribute values stay JSON values (its
+//! compact `Value`), since they are whatever each provider says. Only these files know
+//! the shape of the document.
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,11 @@
 //! The attribute values of a plan's resources and its configuration's expressions, in
 //! a compact form that reads as `serde_json::Value` reads: the same shapes, the same
-//! `get`, `as_str`, `as_i64`…, the same numbers, objects sorted by key with the last of
-//! a key given twice kept.
+//! `get`, `as_str`, `as_i64`…, the same numbers, an object's members walked in key
+//! order, and of a key given twice the last kept.
 //!
 //! A `Value` of a 20,000-resource state cost a `BTreeMap` node and a `String` for
 //! every key, and a `String` for every string, each allocated and freed one by one.
-//! Here an object is one sorted vector, and a key or a string of up to 24 bytes (ids,
+//! Here an object is one vector of members, and a key or a string of up to 24 bytes (ids,
 //! CIDR blocks, ports' protocols, nearly every key) lives inline in a `CompactString`.
 //! IAM policies, which the importer evaluates as `serde_json::Value` documents, are
 //! converted with [`Value::to_json`].
