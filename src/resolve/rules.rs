@@ -996,6 +996,10 @@ mod tests {
                 (vec!["c".to_owned()], to),
             ]
         );
+        // Resolved once and held once: every flow's end points at the same roots.
+        let flows: Vec<_> = model.flows.iter().collect();
+        assert!(std::ptr::eq(flows[0].to.roots(), flows[1].to.roots()));
+        assert!(std::ptr::eq(flows[0].to.roots(), flows[2].to.roots()));
     }
 
     #[test]
