@@ -139,10 +139,19 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         return Err(problems);
     }
     identity(&mut read);
+    let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()
-        .map(|(index, _, _, raw)| (index, raw))
+        .map(|(index, plan, _, raw)| {
+            plans.push(plan);
+            (index, raw)
+        })
         .collect();
+    // A plan's attribute values are a tree of small allocations: freeing those of
+    // 20,000 resources costs about as much as building every flow's name. Nothing
+    // needs them any more, so they are freed on the thread pool, beside the resolve
+    // that the caller runs next, not before it.
+    rayon::spawn(move || drop(plans));
     Ok(imported)
 }
 
@@ -352,10 +361,56 @@ fn entity(resource: &Resource, parent: &str, cidrs: Vec<String>) -> At<RawEntity
     )
 }
 
+/// The plan's VPCs and subnets as segments, and its assets, each placed in its one
+/// subnet, else its VPC, else the account.
+fn entities(
+    plan: &Plan,
+    network: &Network,
+    account: &str,
+) -> (Vec<At<RawEntity>>, Vec<At<RawEntity>>) {
+    let address = |index: usize| plan.resource(index).address.clone();
+    let mut segments = Vec::new();
+    for vpc in &network.vpcs {
+        let cidrs = vpc.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(vpc.resource), account, cidrs));
+    }
+    for subnet in &network.subnets {
+        let parent = subnet
+            .vpc
+            .filter(|vpc| network.vpc(*vpc).is_some())
+            .map_or_else(|| account.to_owned(), address);
+        let cidrs = subnet.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(subnet.resource), &parent, cidrs));
+    }
+    let mut assets = Vec::new();
+    for asset in &network.assets {
+        let parent = match (asset.subnets.as_slice(), asset.vpc) {
+            ([one], _) => address(*one),
+            (_, Some(vpc)) if network.vpc(vpc).is_some() => address(vpc),
+            _ => account.to_owned(),
+        };
+        let cidrs = asset.addresses.iter().map(ToString::to_string).collect();
+        assets.push(entity(plan.resource(asset.resource), &parent, cidrs));
+    }
+    (segments, assets)
+}
+
 /// The entities and flows of one plan.
 fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
-    let network = Network::read(plan);
-    let groups = SecurityGroups::read(plan);
+    // The security groups (the costliest layer to read: every rule of the plan) are
+    // read on the thread pool while this thread reads everything else the grants
+    // need; neither side reads what the other builds.
+    let (groups, (network, acls, routing, segments, assets, classes)) = rayon::join(
+        || SecurityGroups::read(plan),
+        || {
+            let network = Network::read(plan);
+            let acls = Acls::read(plan, &network);
+            let routing = Routing::read(plan);
+            let (segments, assets) = entities(plan, &network, account);
+            let classes = connections::classes(&network);
+            (network, acls, routing, segments, assets, classes)
+        },
+    );
     let mut warn = |resource: usize, what: &str| {
         let resource = plan.resource(resource);
         warnings.push(format!(
@@ -383,35 +438,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
             "the security group it belongs to is unknown until apply; assumed to be every group",
         );
     }
-    let acls = Acls::read(plan, &network);
-    let routing = Routing::read(plan);
-    let address = |index: usize| plan.resource(index).address.clone();
 
-    let mut segments = Vec::new();
-    for vpc in &network.vpcs {
-        let cidrs = vpc.cidrs.iter().map(ToString::to_string).collect();
-        segments.push(entity(plan.resource(vpc.resource), account, cidrs));
-    }
-    for subnet in &network.subnets {
-        let parent = subnet
-            .vpc
-            .filter(|vpc| network.vpc(*vpc).is_some())
-            .map_or_else(|| account.to_owned(), address);
-        let cidrs = subnet.cidrs.iter().map(ToString::to_string).collect();
-        segments.push(entity(plan.resource(subnet.resource), &parent, cidrs));
-    }
-    let mut assets = Vec::new();
-    for asset in &network.assets {
-        let parent = match (asset.subnets.as_slice(), asset.vpc) {
-            ([one], _) => address(*one),
-            (_, Some(vpc)) if network.vpc(vpc).is_some() => address(vpc),
-            _ => account.to_owned(),
-        };
-        let cidrs = asset.addresses.iter().map(ToString::to_string).collect();
-        assets.push(entity(plan.resource(asset.resource), &parent, cidrs));
-    }
-
-    let classes = connections::classes(&network);
     let layers = Layers {
         groups: &groups,
         acls: &acls,

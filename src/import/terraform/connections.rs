@@ -381,22 +381,19 @@ fn push(
     }
     // Ends are sorted and the internet's index is the last: it can only end a list.
     debug_assert!(from.is_sorted() && to.is_sorted());
-    let split = |ends: &[usize]| -> [Vec<usize>; 2] {
+    // Borrowed halves: only the parts pushed are copied.
+    fn split(ends: &[usize], internet: usize) -> [&[usize]; 2] {
         match ends.split_last() {
-            Some((&last, classes)) if last == internet => [classes.to_vec(), vec![internet]],
-            _ => [ends.to_vec(), Vec::new()],
+            Some((&last, classes)) if last == internet => [classes, &ends[classes.len()..]],
+            _ => [ends, &[]],
         }
-    };
+    }
     let list = rects.entry(resource).or_default();
-    let targets = split(to);
-    for from in split(from) {
-        for to in &targets {
+    let targets = split(to, internet);
+    for from in split(from, internet) {
+        for to in targets {
             if !from.is_empty() && !to.is_empty() {
-                list.push(Rect {
-                    from: from.clone(),
-                    to: to.clone(),
-                    ports: ports.clone(),
-                });
+                list.push(Rect::new(from, to, ports.clone()));
             }
         }
     }
