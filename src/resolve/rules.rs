@@ -144,7 +144,8 @@ impl SharedSelections {
         if let Some(resolved) = self.0.get(&id) {
             return Some(resolved.clone());
         }
-        let resolved = selection(cx, model, resolver, source, list)?;
+        // Shared, so that each flow's copy is a count, not its roots.
+        let resolved = selection(cx, model, resolver, source, list)?.into_shared();
         self.0.insert(id, resolved.clone());
         Some(resolved)
     }
