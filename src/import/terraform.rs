@@ -18,6 +18,7 @@ mod routing;
 mod security_groups;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -26,7 +27,9 @@ use nacls::Acls;
 use network::Network;
 pub use objects::Side;
 use objects::{Plan, Resource};
+use port_set::PortSet;
 use routing::Routing;
+use rustc_hash::FxHashMap;
 use security_groups::SecurityGroups;
 
 use crate::diagnostic::{Diagnostic, Problem};
@@ -136,10 +139,19 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         return Err(problems);
     }
     identity(&mut read);
+    let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()
-        .map(|(index, _, _, raw)| (index, raw))
+        .map(|(index, plan, _, raw)| {
+            plans.push(plan);
+            (index, raw)
+        })
         .collect();
+    // A plan's attribute values are a tree of small allocations: freeing those of
+    // 20,000 resources costs about as much as building every flow's name. Nothing
+    // needs them any more, so they are freed on the thread pool, beside the resolve
+    // that the caller runs next, not before it.
+    rayon::spawn(move || drop(plans));
     Ok(imported)
 }
 
@@ -349,10 +361,56 @@ fn entity(resource: &Resource, parent: &str, cidrs: Vec<String>) -> At<RawEntity
     )
 }
 
+/// The plan's VPCs and subnets as segments, and its assets, each placed in its one
+/// subnet, else its VPC, else the account.
+fn entities(
+    plan: &Plan,
+    network: &Network,
+    account: &str,
+) -> (Vec<At<RawEntity>>, Vec<At<RawEntity>>) {
+    let address = |index: usize| plan.resource(index).address.clone();
+    let mut segments = Vec::new();
+    for vpc in &network.vpcs {
+        let cidrs = vpc.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(vpc.resource), account, cidrs));
+    }
+    for subnet in &network.subnets {
+        let parent = subnet
+            .vpc
+            .filter(|vpc| network.vpc(*vpc).is_some())
+            .map_or_else(|| account.to_owned(), address);
+        let cidrs = subnet.cidrs.iter().map(ToString::to_string).collect();
+        segments.push(entity(plan.resource(subnet.resource), &parent, cidrs));
+    }
+    let mut assets = Vec::new();
+    for asset in &network.assets {
+        let parent = match (asset.subnets.as_slice(), asset.vpc) {
+            ([one], _) => address(*one),
+            (_, Some(vpc)) if network.vpc(vpc).is_some() => address(vpc),
+            _ => account.to_owned(),
+        };
+        let cidrs = asset.addresses.iter().map(ToString::to_string).collect();
+        assets.push(entity(plan.resource(asset.resource), &parent, cidrs));
+    }
+    (segments, assets)
+}
+
 /// The entities and flows of one plan.
 fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
-    let network = Network::read(plan);
-    let groups = SecurityGroups::read(plan);
+    // The security groups (the costliest layer to read: every rule of the plan) are
+    // read on the thread pool while this thread reads everything else the grants
+    // need; neither side reads what the other builds.
+    let (groups, (network, acls, routing, segments, assets, classes)) = rayon::join(
+        || SecurityGroups::read(plan),
+        || {
+            let network = Network::read(plan);
+            let acls = Acls::read(plan, &network);
+            let routing = Routing::read(plan);
+            let (segments, assets) = entities(plan, &network, account);
+            let classes = connections::classes(&network);
+            (network, acls, routing, segments, assets, classes)
+        },
+    );
     let mut warn = |resource: usize, what: &str| {
         let resource = plan.resource(resource);
         warnings.push(format!(
@@ -380,42 +438,14 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
             "the security group it belongs to is unknown until apply; assumed to be every group",
         );
     }
-    let acls = Acls::read(plan, &network);
-    let routing = Routing::read(plan);
-    let address = |index: usize| plan.resource(index).address.clone();
 
-    let mut segments = Vec::new();
-    for vpc in &network.vpcs {
-        let cidrs = vpc.cidrs.iter().map(ToString::to_string).collect();
-        segments.push(entity(plan.resource(vpc.resource), account, cidrs));
-    }
-    for subnet in &network.subnets {
-        let parent = subnet
-            .vpc
-            .filter(|vpc| network.vpc(*vpc).is_some())
-            .map_or_else(|| account.to_owned(), address);
-        let cidrs = subnet.cidrs.iter().map(ToString::to_string).collect();
-        segments.push(entity(plan.resource(subnet.resource), &parent, cidrs));
-    }
-    let mut assets = Vec::new();
-    for asset in &network.assets {
-        let parent = match (asset.subnets.as_slice(), asset.vpc) {
-            ([one], _) => address(*one),
-            (_, Some(vpc)) if network.vpc(vpc).is_some() => address(vpc),
-            _ => account.to_owned(),
-        };
-        let cidrs = asset.addresses.iter().map(ToString::to_string).collect();
-        assets.push(entity(plan.resource(asset.resource), &parent, cidrs));
-    }
-
-    let classes = connections::classes(&network);
     let layers = Layers {
         groups: &groups,
         acls: &acls,
         routing: &routing,
     };
     let mut flows = Vec::new();
-    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut names: FxHashMap<CompactString, u32> = FxHashMap::default();
     // Each class's assets as selectors, written once: a class sits in many grants.
     // Compact strings, so that copying an address of up to 24 bytes into each grant's
     // list allocates nothing.
@@ -430,49 +460,50 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     // Many grants share an end (every rule of a group admits the same classes): such
     // an end's list is built once and shared, and resolve resolves it once.
     let mut lists = EndLists::default();
+    // A plan's rules open a handful of distinct port sets: each is written once.
+    let mut port_specs: FxHashMap<PortSet, Vec<CompactString>> = FxHashMap::default();
     for grant in layers.grants(&classes) {
         let resource = plan.resource(grant.resource);
         let from = lists.list(&selectors, &grant.from);
         let to = lists.list(&selectors, &grant.to);
-        // Named by the rule's resource and the first asset at each end, so that a
-        // change elsewhere in the plan does not rename it and `diff` shows only what
-        // changed; a rule whose grants share those gets them numbered.
-        let label = |list: &RawList| match (list.0.first(), list.0.len()) {
-            (Some(first), 1) => first.value.to_string(),
-            (Some(first), n) => format!("{} +{}", first.value, n - 1),
-            (None, _) => String::new(),
-        };
-        let mut name = format!("{}: {} -> {}", resource.address, label(&from), label(&to));
+        let mut name = flow_name(&resource.address, &from, &to);
         let seen = names.entry(name.clone()).or_default();
         *seen += 1;
         if *seen > 1 {
-            name = format!("{name} #{seen}");
+            // The name is a handful of words; writing to a string cannot fail.
+            let _ = write!(name, " #{seen}");
+        }
+        let specs = port_specs.entry(grant.ports).or_insert_with_key(|ports| {
+            ports.specs().into_iter().map(CompactString::from).collect()
+        });
+        let ports = match specs.as_slice() {
+            [one] => Items::One(at(one.clone(), resource.line)),
+            many => many
+                .iter()
+                .map(|spec| at(spec.clone(), resource.line))
+                .collect(),
+        };
+        let mut description = String::with_capacity(
+            "allowed by Terraform  ``".len() + resource.kind.len() + resource.address.len(),
+        );
+        for part in [
+            "allowed by Terraform ",
+            &resource.kind,
+            " `",
+            &resource.address,
+            "`",
+        ] {
+            description.push_str(part);
         }
         flows.push(at(
             RawFlow {
-                name: Some(at(name.into(), resource.line)),
+                name: Some(at(name, resource.line)),
                 from: at(from, resource.line),
                 to: at(to, resource.line),
-                ports: Some(at(
-                    RawList(
-                        grant
-                            .ports
-                            .specs()
-                            .into_iter()
-                            .map(|spec| at(spec, resource.line))
-                            .collect(),
-                    ),
-                    resource.line,
-                )),
+                ports: Some(at(RawList(ports), resource.line)),
                 auth: None,
                 kind: Some("network".into()),
-                description: Some(
-                    format!(
-                        "allowed by Terraform {} `{}`",
-                        resource.kind, resource.address
-                    )
-                    .into(),
-                ),
+                description: Some(description.into()),
                 owner: None,
                 ticket: None,
             },
@@ -489,11 +520,39 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     }
 }
 
+/// A grant's flow name: the rule's resource and the first asset at each end, so that a
+/// change elsewhere in the plan does not rename it and `diff` shows only what changed
+/// (`aws_security_group.b: aws_instance.a +1 -> aws_instance.b`). Written into one
+/// string, not through `format!`: a plan gives one per grant.
+fn flow_name(address: &str, from: &RawList, to: &RawList) -> CompactString {
+    let label_len = |list: &RawList| list.0.first().map_or(0, |first| first.value.len() + 8);
+    let mut name =
+        CompactString::with_capacity(address.len() + 6 + label_len(from) + label_len(to));
+    name.push_str(address);
+    name.push_str(": ");
+    push_label(&mut name, from);
+    name.push_str(" -> ");
+    push_label(&mut name, to);
+    name
+}
+
+/// A list's first item, and how many follow it when any do (`aws_instance.a +3`).
+fn push_label(name: &mut CompactString, list: &RawList) {
+    let Some(first) = list.0.first() else {
+        return;
+    };
+    name.push_str(&first.value);
+    if list.0.len() > 1 {
+        // Writing to a string cannot fail.
+        let _ = write!(name, " +{}", list.0.len() - 1);
+    }
+}
+
 /// The lists of assets that grants' ends name, each built once: a list of two or
 /// more is shared between the grants with the same ends.
 #[derive(Default)]
 struct EndLists {
-    shared: BTreeMap<Vec<End>, Arc<[At<CompactString>]>>,
+    shared: FxHashMap<Vec<End>, Arc<[At<CompactString>]>>,
 }
 
 impl EndLists {

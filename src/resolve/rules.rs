@@ -144,7 +144,8 @@ impl SharedSelections {
         if let Some(resolved) = self.0.get(&id) {
             return Some(resolved.clone());
         }
-        let resolved = selection(cx, model, resolver, source, list)?;
+        // Shared, so that each flow's copy is a count, not its roots.
+        let resolved = selection(cx, model, resolver, source, list)?.into_shared();
         self.0.insert(id, resolved.clone());
         Some(resolved)
     }
@@ -996,6 +997,10 @@ mod tests {
                 (vec!["c".to_owned()], to),
             ]
         );
+        // Resolved once and held once: every flow's end points at the same roots.
+        let flows: Vec<_> = model.flows.iter().collect();
+        assert!(std::ptr::eq(flows[0].to.roots(), flows[1].to.roots()));
+        assert!(std::ptr::eq(flows[0].to.roots(), flows[2].to.roots()));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub struct Class {
 }
 
 /// One end of a connection: a class, or the internet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum End {
     Class(usize),
     Internet,
@@ -252,22 +252,27 @@ impl Layers<'_> {
                 End::Class(index)
             }
         };
-        let mut grants: Vec<Grant> = rects
+        let mut joined: Vec<(usize, Rect)> = rects
             .into_iter()
             .flat_map(|(resource, list)| {
                 join(list, internet)
                     .into_iter()
                     .map(move |rect| (resource, rect))
             })
+            .collect();
+        // Sorted as indexes, which order as their ends do (the internet's is the last),
+        // and compare faster. `join` leaves one part per ends at each location, so no
+        // two keys are equal and an unstable sort gives the one order.
+        joined.sort_unstable_by(|(r, x), (s, y)| (&x.from, &x.to, r).cmp(&(&y.from, &y.to, s)));
+        joined
+            .into_iter()
             .map(|(resource, rect)| Grant {
                 from: rect.from.into_iter().map(end).collect(),
                 to: rect.to.into_iter().map(end).collect(),
                 ports: rect.ports,
                 resource,
             })
-            .collect();
-        grants.sort_by(|x, y| (&x.from, &x.to, x.resource).cmp(&(&y.from, &y.to, y.resource)));
-        grants
+            .collect()
     }
 
     /// Whether packets from subnet `a` reach subnet `b` and answers come back: within a
@@ -376,22 +381,19 @@ fn push(
     }
     // Ends are sorted and the internet's index is the last: it can only end a list.
     debug_assert!(from.is_sorted() && to.is_sorted());
-    let split = |ends: &[usize]| -> [Vec<usize>; 2] {
+    // Borrowed halves: only the parts pushed are copied.
+    fn split(ends: &[usize], internet: usize) -> [&[usize]; 2] {
         match ends.split_last() {
-            Some((&last, classes)) if last == internet => [classes.to_vec(), vec![internet]],
-            _ => [ends.to_vec(), Vec::new()],
+            Some((&last, classes)) if last == internet => [classes, &ends[classes.len()..]],
+            _ => [ends, &[]],
         }
-    };
+    }
     let list = rects.entry(resource).or_default();
-    let targets = split(to);
-    for from in split(from) {
-        for to in &targets {
+    let targets = split(to, internet);
+    for from in split(from, internet) {
+        for to in targets {
             if !from.is_empty() && !to.is_empty() {
-                list.push(Rect {
-                    from: from.clone(),
-                    to: to.clone(),
-                    ports: ports.clone(),
-                });
+                list.push(Rect::new(from, to, ports.clone()));
             }
         }
     }

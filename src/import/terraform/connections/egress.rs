@@ -2,7 +2,9 @@
 //! pair by pair: ends whose egress rules are alike share a key, ends that every egress
 //! rule admits alike share a profile, and the ports depend on the two alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use super::super::port_set::PortSet;
 use super::super::security_groups::{Admits, RuleView};
@@ -18,7 +20,7 @@ pub struct Egress {
     keys: Vec<Vec<(usize, PortSet)>>,
     /// Per profile: the `Admits` ids that admit its ends, sorted.
     profiles: Vec<Vec<usize>>,
-    cache: HashMap<(usize, usize), PortSet>,
+    cache: FxHashMap<(usize, usize), PortSet>,
 }
 
 impl Egress {
@@ -41,7 +43,7 @@ impl Egress {
             }
         }
         let mut profiles = Vec::new();
-        let mut profile_ids: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut profile_ids: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
         let profile = met
             .into_iter()
             .map(|list| {
@@ -62,7 +64,7 @@ impl Egress {
         }
         let loose = by_owner.get(&None).cloned().unwrap_or_default();
         let mut keys = Vec::new();
-        let mut key_ids: HashMap<Vec<(usize, PortSet)>, usize> = HashMap::new();
+        let mut key_ids: FxHashMap<Vec<(usize, PortSet)>, usize> = FxHashMap::default();
         let key = (0..ends)
             .map(|end| {
                 if !members.is_ruled(end) {
@@ -91,7 +93,7 @@ impl Egress {
             profile,
             keys,
             profiles,
-            cache: HashMap::new(),
+            cache: FxHashMap::default(),
         }
     }
 

@@ -2,9 +2,10 @@
 //! carry each security group (and so hold its rules), those that no rule restricts, and
 //! every end (classes, then the internet) that a rule admits.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::super::endpoint::Endpoint;
 use super::super::objects::Link;
@@ -25,7 +26,7 @@ pub struct Members<'c> {
     /// Classes whose groups are unknown until apply: they may carry any group.
     unknown: Vec<usize>,
     /// The ends whose addresses meet a prefix, per prefix asked about.
-    by_prefix: HashMap<IpNet, Vec<usize>>,
+    by_prefix: FxHashMap<IpNet, Vec<usize>>,
 }
 
 impl<'c> Members<'c> {
@@ -65,7 +66,7 @@ impl<'c> Members<'c> {
             is_ruled,
             unruled,
             unknown,
-            by_prefix: HashMap::new(),
+            by_prefix: FxHashMap::default(),
         }
     }
 
