@@ -13,9 +13,26 @@ use crate::model::{EntityId, Model, Rule, Selection};
 
 /// `imported` tells, per source, whether an importer wrote it.
 pub(super) fn model_warnings(cx: &mut Context, model: &Model, imported: &[bool]) {
-    shared_addresses(cx, model);
-    outside_parent(cx, model);
-    unmentioned(cx, model, imported);
+    // The three passes only read the model: each runs with a context of its own, and
+    // their warnings are taken in the order that running them one after another gives.
+    let sources = &cx.sources;
+    let alone = |pass: &(dyn Fn(&mut Context) + Sync)| {
+        let mut local = Context::empty(sources.clone());
+        pass(&mut local);
+        local
+    };
+    let (shared, (outside, unused)) = rayon::join(
+        || alone(&|cx| shared_addresses(cx, model)),
+        || {
+            rayon::join(
+                || alone(&|cx| outside_parent(cx, model)),
+                || alone(&|cx| unmentioned(cx, model, imported)),
+            )
+        },
+    );
+    cx.absorb(shared);
+    cx.absorb(outside);
+    cx.absorb(unused);
 }
 
 /// Two entities that declare the same address or prefix: reported at the later one.
