@@ -364,12 +364,17 @@ fn check_entity_name(cx: &mut Context, name: &str, at: Location, imported: bool)
 }
 
 fn link_parents(cx: &mut Context, model: &mut Model, parents: Vec<Option<(&str, Location)>>) {
-    for (index, parent) in parents.into_iter().enumerate() {
+    // Every name is looked up on every core; what the answers mean is settled in order.
+    let found: Vec<Option<EntityId>> = parents
+        .par_iter()
+        .map(|parent| parent.and_then(|(name, _)| model.find_entity(name)))
+        .collect();
+    for (index, (parent, found)) in parents.into_iter().zip(found).enumerate() {
         let Some((parent_name, at)) = parent else {
             continue;
         };
         let child = EntityId(index as u32);
-        let Some(parent) = model.find_entity(parent_name) else {
+        let Some(parent) = found else {
             let help = did_you_mean(
                 parent_name,
                 model.entities.iter().map(|entity| entity.name.as_str()),
