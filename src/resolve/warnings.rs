@@ -3,9 +3,8 @@
 //! that nothing mentions). Warnings about a single value (ports) are raised where it is
 //! parsed, in `rules.rs`.
 
-use std::collections::BTreeMap;
-
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::Context;
 use crate::diagnostic::Problem;
@@ -37,7 +36,8 @@ pub(super) fn model_warnings(cx: &mut Context, model: &Model, imported: &[bool])
 
 /// Two entities that declare the same address or prefix: reported at the later one.
 fn shared_addresses(cx: &mut Context, model: &Model) {
-    let mut first: BTreeMap<IpNet, EntityId> = BTreeMap::new();
+    // Only looked up, never walked in order: a hash map.
+    let mut first: FxHashMap<IpNet, EntityId> = FxHashMap::default();
     let mut by_position: Vec<EntityId> = model
         .entity_ids()
         .filter(|&id| model.entity(id).location.is_some() && !model.entity(id).cidrs.is_empty())
