@@ -39,7 +39,8 @@ impl<T: Copy> PrefixTable<T> {
         }
         let mut sorted: Vec<(Bounds, IpNet)> =
             by_net.keys().map(|net| (bounds(net), *net)).collect();
-        sorted.sort_unstable();
+        // A prefix is its bounds: no two entries tie, and the ranges alone order them.
+        sorted.sort_unstable_by_key(|&(bounds, _)| bounds);
         PrefixTable { by_net, sorted }
     }
 
