@@ -39,8 +39,7 @@ impl<T: Copy> PrefixTable<T> {
         }
         let mut sorted: Vec<(Bounds, IpNet)> =
             by_net.keys().map(|net| (bounds(net), *net)).collect();
-        // A prefix is its bounds: no two entries tie, and the ranges alone order them.
-        sorted.sort_unstable_by_key(|&(bounds, _)| bounds);
+        sorted.sort_unstable();
         PrefixTable { by_net, sorted }
     }
 
