@@ -5,9 +5,8 @@
 //! supernets, found by one hash look-up per shorter prefix length, and the ranges that
 //! start inside it, found by binary search in a list sorted by start address.
 
-use std::collections::HashMap;
-
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 /// Address family and inclusive bounds of a range, with IPv4 widened to `u128`.
 pub type Bounds = (u8, u128, u128);
@@ -26,13 +25,15 @@ pub fn bounds(net: &IpNet) -> Bounds {
 /// Ranges with a value each, as many values per range as were inserted.
 #[derive(Debug)]
 pub struct PrefixTable<T> {
-    by_net: HashMap<IpNet, Vec<T>>,
+    /// A fast hash: the keys are the policy's own ranges, looked up by every address
+    /// selector, and no adversary picks them to collide.
+    by_net: FxHashMap<IpNet, Vec<T>>,
     sorted: Vec<(Bounds, IpNet)>,
 }
 
 impl<T: Copy> PrefixTable<T> {
     pub fn new(entries: impl IntoIterator<Item = (IpNet, T)>) -> Self {
-        let mut by_net: HashMap<IpNet, Vec<T>> = HashMap::new();
+        let mut by_net: FxHashMap<IpNet, Vec<T>> = FxHashMap::default();
         for (net, value) in entries {
             by_net.entry(net.trunc()).or_default().push(value);
         }

@@ -252,16 +252,7 @@ impl<'f> NameTable<'f> {
     pub fn claim(&mut self, cx: &mut Context, name: &'f str, at: Location) -> bool {
         match self.first.entry(name) {
             Entry::Occupied(first) => {
-                let first = cx.display(*first.get());
-                cx.error(
-                    at,
-                    Problem::DuplicateName {
-                        what: self.what,
-                        name: name.to_owned(),
-                        first,
-                    },
-                )
-                .help("names must be unique: rename one of them");
+                report_duplicate(cx, self.what, name, at, *first.get());
                 false
             }
             Entry::Vacant(slot) => {
@@ -270,4 +261,24 @@ impl<'f> NameTable<'f> {
             }
         }
     }
+}
+
+/// Reports `name`, declared at `at`, as a duplicate of the `what` declared at `first`.
+pub(crate) fn report_duplicate(
+    cx: &mut Context,
+    what: &'static str,
+    name: &str,
+    at: Location,
+    first: Location,
+) {
+    let first = cx.display(first);
+    cx.error(
+        at,
+        Problem::DuplicateName {
+            what,
+            name: name.to_owned(),
+            first,
+        },
+    )
+    .help("names must be unique: rename one of them");
 }

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use super::entities::parse_cidr;
 use crate::cidr_index::{PrefixTable, covers, meet};
 use crate::diagnostic::Problem;
-use crate::model::{ANY, EntityId, Model, Selection};
+use crate::model::{ANY, Entity, EntityId, Model, Selection};
 use crate::suggest::{closest, did_you_mean};
 
 mod name_table;
@@ -33,29 +33,15 @@ pub(crate) struct SelectorError {
 
 impl SelectorResolver {
     pub fn new(model: &Model) -> Self {
-        let names = NameTable::new(
-            model
-                .entities
-                .iter()
-                .enumerate()
-                // Ids are entity indices, as `Model::entity_ids` counts them.
-                .map(|(index, entity)| (entity.name.as_str(), EntityId(index as u32))),
-        );
-        let mut tags: BTreeMap<String, Vec<EntityId>> = BTreeMap::new();
-        for id in model.entity_ids() {
-            for tag in &model.entity(id).tags {
-                tags.entry(tag.clone()).or_default().push(id);
-            }
-        }
-        let own = PrefixTable::new(
-            model
-                .entity_ids()
-                .flat_map(|id| model.entity(id).cidrs.iter().map(move |net| (*net, id))),
-        );
-        let leaves = PrefixTable::new(
-            model
-                .entity_ids()
-                .flat_map(|id| model.entity(id).ranges.iter().map(move |net| (*net, id))),
+        // The four tables are independent of one another: built side by side.
+        let ((names, tags), (own, leaves)) = rayon::join(
+            || rayon::join(|| names(model), || tags(model)),
+            || {
+                rayon::join(
+                    || ranges(model, |entity| &entity.cidrs),
+                    || ranges(model, |entity| &entity.ranges),
+                )
+            },
         );
         SelectorResolver {
             names,
@@ -177,6 +163,42 @@ impl SelectorResolver {
         selected.dedup();
         selected
     }
+}
+
+fn names(model: &Model) -> NameTable {
+    NameTable::new(
+        model
+            .entities
+            .iter()
+            .enumerate()
+            // Ids are entity indices, as `Model::entity_ids` counts them.
+            .map(|(index, entity)| (entity.name.as_str(), EntityId(index as u32))),
+    )
+}
+
+fn tags(model: &Model) -> BTreeMap<String, Vec<EntityId>> {
+    let mut tags: BTreeMap<String, Vec<EntityId>> = BTreeMap::new();
+    for id in model.entity_ids() {
+        for tag in &model.entity(id).tags {
+            // Most tags are shared by many entities: the key is copied once.
+            match tags.get_mut(tag.as_str()) {
+                Some(entities) => entities.push(id),
+                None => {
+                    tags.insert(tag.clone(), vec![id]);
+                }
+            }
+        }
+    }
+    tags
+}
+
+/// Every range of every entity that `of` gives, with the entity.
+fn ranges(model: &Model, of: impl Fn(&Entity) -> &Vec<IpNet>) -> PrefixTable<EntityId> {
+    PrefixTable::new(
+        model
+            .entity_ids()
+            .flat_map(|id| of(model.entity(id)).iter().map(move |net| (*net, id))),
+    )
 }
 
 /// Resolves a list of selectors into their union.

@@ -3,9 +3,8 @@
 //! that nothing mentions). Warnings about a single value (ports) are raised where it is
 //! parsed, in `rules.rs`.
 
-use std::collections::BTreeMap;
-
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::Context;
 use crate::diagnostic::Problem;
@@ -13,14 +12,32 @@ use crate::model::{EntityId, Model, Rule, Selection};
 
 /// `imported` tells, per source, whether an importer wrote it.
 pub(super) fn model_warnings(cx: &mut Context, model: &Model, imported: &[bool]) {
-    shared_addresses(cx, model);
-    outside_parent(cx, model);
-    unmentioned(cx, model, imported);
+    // The three passes only read the model: each runs with a context of its own, and
+    // their warnings are taken in the order that running them one after another gives.
+    let sources = &cx.sources;
+    let alone = |pass: &(dyn Fn(&mut Context) + Sync)| {
+        let mut local = Context::empty(sources.clone());
+        pass(&mut local);
+        local
+    };
+    let (shared, (outside, unused)) = rayon::join(
+        || alone(&|cx| shared_addresses(cx, model)),
+        || {
+            rayon::join(
+                || alone(&|cx| outside_parent(cx, model)),
+                || alone(&|cx| unmentioned(cx, model, imported)),
+            )
+        },
+    );
+    cx.absorb(shared);
+    cx.absorb(outside);
+    cx.absorb(unused);
 }
 
 /// Two entities that declare the same address or prefix: reported at the later one.
 fn shared_addresses(cx: &mut Context, model: &Model) {
-    let mut first: BTreeMap<IpNet, EntityId> = BTreeMap::new();
+    // Only looked up, never walked in order: a hash map.
+    let mut first: FxHashMap<IpNet, EntityId> = FxHashMap::default();
     let mut by_position: Vec<EntityId> = model
         .entity_ids()
         .filter(|&id| model.entity(id).location.is_some() && !model.entity(id).cidrs.is_empty())
