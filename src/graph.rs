@@ -11,9 +11,13 @@
 //! Edges are stored in compressed sparse rows, forwards and backwards, so that a search
 //! reads each node's edges from one contiguous slice. A row holds only the far ends, in
 //! increasing order: an edge's kind follows from the kinds of its two nodes, so storing
-//! it would double the rows' size for nothing. Both directions are built straight from
+//! it would double the rows' size for nothing. The forward rows are built straight from
 //! the model, counting then filling, so that no list of all edges is ever alive beside
-//! them (at a million flows that list alone was 35 MB).
+//! them (at a million flows that list alone was 35 MB). The backward rows are the
+//! forward ones turned round, on first use: `check` never walks an edge backwards, and
+//! building them took half of the graph's time.
+
+use std::sync::OnceLock;
 
 use petgraph::Direction;
 use petgraph::visit::EdgeRef;
@@ -72,6 +76,22 @@ impl Rows {
             Offsets::Wide(offsets) => (offsets[node], offsets[node + 1]),
         };
         &self.ends[start..end]
+    }
+
+    /// The same edges the other way round. Rows are filled in the order of their far
+    /// ends, so each comes out sorted.
+    fn transposed(&self, nodes: u32, limit: usize) -> Rows {
+        let mut builder = RowsBuilder::new(nodes as usize);
+        for &end in &self.ends {
+            builder.count(end);
+        }
+        builder.start_fill();
+        for node in 0..nodes {
+            for &end in self.row(node) {
+                builder.fill(end, node);
+            }
+        }
+        builder.finish(limit)
     }
 }
 
@@ -145,9 +165,12 @@ impl RowsBuilder {
 
 pub struct ReachGraph {
     forward: Rows,
-    backward: Rows,
+    /// `forward` turned round, on first use.
+    backward: OnceLock<Rows>,
     entities: u32,
     nodes: u32,
+    /// The edge count past which offsets are kept wide: `u32::MAX` but in tests.
+    limit: usize,
 }
 
 impl ReachGraph {
@@ -162,7 +185,6 @@ impl ReachGraph {
         let out_node = |e: EntityId| 2 * e.0 + 1;
         let flow_node = |f: FlowId| 2 * entities + f.0;
         let mut forward = RowsBuilder::new(nodes as usize);
-        let mut backward = RowsBuilder::new(nodes as usize);
         // Calls `edge` on every edge, each once: twice over, to count and then to fill.
         let each_edge = |edge: &mut dyn FnMut(u32, u32)| {
             for id in model.entity_ids() {
@@ -184,22 +206,21 @@ impl ReachGraph {
                 }
             }
         };
-        each_edge(&mut |source, target| {
-            forward.count(source);
-            backward.count(target);
-        });
+        each_edge(&mut |source, _| forward.count(source));
         forward.start_fill();
-        backward.start_fill();
-        each_edge(&mut |source, target| {
-            forward.fill(source, target);
-            backward.fill(target, source);
-        });
+        each_edge(&mut |source, target| forward.fill(source, target));
         ReachGraph {
             forward: forward.finish(limit),
-            backward: backward.finish(limit),
+            backward: OnceLock::new(),
             entities,
             nodes,
+            limit,
         }
+    }
+
+    fn backward(&self) -> &Rows {
+        self.backward
+            .get_or_init(|| self.forward.transposed(self.nodes, self.limit))
     }
 
     /// The kind of the edge `source → target`, which the kinds of its nodes decide:
@@ -254,7 +275,7 @@ impl ReachGraph {
 
     /// The edges entering `node`, in a fixed order.
     pub fn predecessors(&self, node: NodeId) -> impl Iterator<Item = (NodeId, Edge)> + '_ {
-        self.backward
+        self.backward()
             .row(node.0)
             .iter()
             .map(move |&source| (NodeId(source), self.edge(source, node.0)))
