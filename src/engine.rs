@@ -1213,10 +1213,7 @@ impl<'m> Engine<'m> {
 
     fn build_components(&self) -> Components {
         let always_open = &self.always_open;
-        let (of_node, count) = self.graph.components(|edge| match edge {
-            Edge::Enter(flow) => always_open[flow.index()],
-            Edge::Contains | Edge::Pivot | Edge::Exit => true,
-        });
+        let (of_node, count) = self.graph.components(|flow| always_open[flow.index()]);
         let count = count as usize;
         // Each component's edges are read together, its members found by a counting
         // sort of the nodes, so that its successors and gated flows are sorted and
