@@ -337,6 +337,13 @@ fn slice<'v, T>(values: &'v [T], starts: &[u32], index: usize) -> &'v [T] {
 pub struct Engine<'m> {
     pub model: &'m Model,
     pub graph: &'m ReachGraph,
+    known: Prepared,
+    components: OnceLock<Components>,
+}
+
+/// What an [`Engine`] works out from the model alone, before it has a graph, so that
+/// `check` can work it out on one core while the other builds the graph.
+pub struct Prepared {
     /// Per entity, the credentials whose holders have this entity as an outermost member.
     holder_roots: Vec<Vec<CredentialId>>,
     /// Per entity: its nearest ancestor (not itself) that holds a credential, so that
@@ -352,22 +359,15 @@ pub struct Engine<'m> {
     top_down: Vec<EntityId>,
     /// Per credential: held from the start (active, not revoked here, and leaked).
     leaked: Vec<bool>,
-    components: OnceLock<Components>,
 }
 
-impl<'m> Engine<'m> {
-    pub fn new(model: &'m Model, graph: &'m ReachGraph) -> Self {
-        Self::with_changes(model, graph, &[], &[])
+impl Prepared {
+    pub fn new(model: &Model) -> Self {
+        Self::with_changes(model, &[], &[])
     }
 
-    /// An engine for the model as if `removed` flows did not exist and `revoked`
-    /// credentials were revoked: what-if questions without rebuilding the graph.
-    pub fn with_changes(
-        model: &'m Model,
-        graph: &'m ReachGraph,
-        removed: &[FlowId],
-        revoked: &[CredentialId],
-    ) -> Self {
+    /// See [`Engine::with_changes`].
+    fn with_changes(model: &Model, removed: &[FlowId], revoked: &[CredentialId]) -> Self {
         let active = |id: CredentialId| model.credential(id).is_active() && !revoked.contains(&id);
         let mut holder_roots = vec![Vec::new(); model.entities.len()];
         for id in model.credential_ids() {
@@ -413,9 +413,7 @@ impl<'m> Engine<'m> {
             .credential_ids()
             .map(|id| active(id) && model.credential(id).leaked)
             .collect();
-        Engine {
-            model,
-            graph,
+        Prepared {
             holder_roots,
             holding_above,
             opens,
@@ -423,8 +421,34 @@ impl<'m> Engine<'m> {
             can_open,
             top_down,
             leaked,
+        }
+    }
+
+    /// The engine over `graph`, the graph of `model`, which this was prepared from.
+    pub fn engine<'m>(self, model: &'m Model, graph: &'m ReachGraph) -> Engine<'m> {
+        Engine {
+            model,
+            graph,
+            known: self,
             components: OnceLock::new(),
         }
+    }
+}
+
+impl<'m> Engine<'m> {
+    pub fn new(model: &'m Model, graph: &'m ReachGraph) -> Self {
+        Prepared::new(model).engine(model, graph)
+    }
+
+    /// An engine for the model as if `removed` flows did not exist and `revoked`
+    /// credentials were revoked: what-if questions without rebuilding the graph.
+    pub fn with_changes(
+        model: &'m Model,
+        graph: &'m ReachGraph,
+        removed: &[FlowId],
+        revoked: &[CredentialId],
+    ) -> Self {
+        Prepared::with_changes(model, removed, revoked).engine(model, graph)
     }
 
     pub fn workspace(&self) -> Workspace {
@@ -447,23 +471,23 @@ impl<'m> Engine<'m> {
 
     /// Whether a flow is open from the start: it needs no credential, or a leaked one.
     pub fn open_from_start(&self, flow: FlowId) -> bool {
-        self.always_open[flow.index()]
+        self.known.always_open[flow.index()]
     }
 
     /// Whether a credential is held from the start: active, not revoked here, and leaked.
     pub fn leaked(&self, credential: CredentialId) -> bool {
-        self.leaked[credential.index()]
+        self.known.leaked[credential.index()]
     }
 
     /// Whether a flow can ever open: it needs no credential, or one that is active.
     pub fn can_open(&self, flow: FlowId) -> bool {
-        self.can_open[flow.index()]
+        self.known.can_open[flow.index()]
     }
 
     /// Credentials that `entity` holds: those whose holders include it or an ancestor.
     pub fn credentials_at(&self, entity: EntityId) -> impl Iterator<Item = CredentialId> + '_ {
-        std::iter::successors(Some(entity), |&e| self.holding_above[e.index()])
-            .flat_map(|holder| self.holder_roots[holder.index()].iter().copied())
+        std::iter::successors(Some(entity), |&e| self.known.holding_above[e.index()])
+            .flat_map(|holder| self.known.holder_roots[holder.index()].iter().copied())
     }
 
     fn start_nodes(&self, start: &Selection, blocked: Option<&[bool]>) -> Vec<NodeId> {
@@ -550,7 +574,7 @@ impl<'m> Engine<'m> {
         goal: Option<&Goal>,
     ) -> bool {
         ws.next_search();
-        for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+        for (held, &leaked) in ws.held.iter_mut().zip(&self.known.leaked) {
             *held = leaked.then_some(Holding::Leaked);
         }
         self.seed(ws, start, blocked);
@@ -623,12 +647,12 @@ impl<'m> Engine<'m> {
     /// until now, and returns them.
     fn unlock(&self, ws: &mut Workspace, credential: CredentialId) -> Vec<FlowId> {
         let stamp = ws.open_stamp;
-        self.opens[credential.index()]
+        self.known.opens[credential.index()]
             .iter()
             .copied()
             .filter(|&flow| {
-                !self.always_open[flow.index()]
-                    && self.can_open[flow.index()]
+                !self.known.always_open[flow.index()]
+                    && self.known.can_open[flow.index()]
                     && Workspace::mark(&mut ws.flow_open, stamp, flow.index())
             })
             .collect()
@@ -636,12 +660,12 @@ impl<'m> Engine<'m> {
 
     /// Entities from the top of the tree down, parents before children.
     pub fn top_down(&self) -> &[EntityId] {
-        &self.top_down
+        &self.known.top_down
     }
 
     /// Whether the last fixpoint opened `flow`.
     pub fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
-        self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.open_stamp
+        self.known.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.open_stamp
     }
 
     /// The closest arrival at `goal` from `start`, avoiding `blocked`: a reachability
@@ -681,6 +705,7 @@ impl<'m> Engine<'m> {
         blocked: Option<&[bool]>,
     ) -> Vec<Option<u32>> {
         let mut rounds: Vec<Option<u32>> = self
+            .known
             .leaked
             .iter()
             .map(|&leaked| leaked.then_some(0))
@@ -856,7 +881,7 @@ impl<'m> Engine<'m> {
                 }
             }
         }
-        for &entity in &self.top_down {
+        for &entity in &self.known.top_down {
             let Some(parent) = model.entity(entity).parent else {
                 continue;
             };
@@ -1117,7 +1142,7 @@ impl<'m> Engine<'m> {
             ws.component_seen[component as usize] = target_stamp;
         }
         if rounds.is_none() {
-            for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+            for (held, &leaked) in ws.held.iter_mut().zip(&self.known.leaked) {
                 *held = leaked.then_some(Holding::Leaked);
             }
         }
@@ -1212,7 +1237,7 @@ impl<'m> Engine<'m> {
     }
 
     fn build_components(&self) -> Components {
-        let always_open = &self.always_open;
+        let always_open = &self.known.always_open;
         let (of_node, count) = self.graph.components(|flow| always_open[flow.index()]);
         let count = count as usize;
         // Each component's edges are read together, its members found by a counting
@@ -1246,7 +1271,7 @@ impl<'m> Engine<'m> {
                 for (next, edge) in self.graph.successors(NodeId(node)) {
                     match edge {
                         Edge::Enter(flow) if !always_open[flow.index()] => {
-                            if self.can_open[flow.index()] {
+                            if self.known.can_open[flow.index()] {
                                 gated.push(flow);
                             }
                         }
