@@ -18,6 +18,8 @@ use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use rayon::prelude::*;
+
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
 use crate::ports::{self, PortSpec};
@@ -1237,8 +1239,9 @@ impl<'m> Engine<'m> {
     }
 
     fn build_components(&self) -> Components {
-        let always_open = &self.known.always_open;
-        let (of_node, count) = self.graph.components(|flow| always_open[flow.index()]);
+        let (of_node, count) = self
+            .graph
+            .components(|flow| self.known.always_open[flow.index()]);
         let count = count as usize;
         // Each component's edges are read together, its members found by a counting
         // sort of the nodes, so that its successors and gated flows are sorted and
@@ -1259,46 +1262,41 @@ impl<'m> Engine<'m> {
             *slot += 1;
         }
         drop(next_slot);
+        // The components' successors and gated flows in ranges of about equal numbers of
+        // nodes, in parallel, beside what each component holds: each range's lists
+        // follow the previous range's, so joining them keeps every list sorted by
+        // component.
+        let pieces = 4 * rayon::current_num_threads();
+        let nodes = of_node.len();
+        let mut bounds: Vec<usize> = (0..=pieces)
+            .map(|piece| starts.partition_point(|&start| (start as usize) < nodes * piece / pieces))
+            .map(|bound| bound.min(count))
+            .collect();
+        bounds[pieces] = count;
+        bounds.dedup();
+        let (parts, credentials) = rayon::join(
+            || {
+                bounds
+                    .par_windows(2)
+                    .map(|range| self.condense(&of_node, &starts, &members, range[0]..range[1]))
+                    .collect::<Vec<_>>()
+            },
+            || self.held_in_components(&of_node),
+        );
         let mut successor_starts = Vec::with_capacity(count + 1);
         successor_starts.push(0);
         let mut successors = Vec::new();
         let mut gated_starts = Vec::with_capacity(count + 1);
         gated_starts.push(0);
         let mut gated = Vec::new();
-        for (from, window) in starts.windows(2).enumerate() {
-            let (successors_start, gated_start) = (successors.len(), gated.len());
-            for &node in &members[window[0] as usize..window[1] as usize] {
-                for (next, edge) in self.graph.successors(NodeId(node)) {
-                    match edge {
-                        Edge::Enter(flow) if !always_open[flow.index()] => {
-                            if self.known.can_open[flow.index()] {
-                                gated.push(flow);
-                            }
-                        }
-                        _ => {
-                            let to = of_node[next.index()];
-                            if to as usize != from {
-                                successors.push(to);
-                            }
-                        }
-                    }
-                }
-            }
-            sort_tail(&mut successors, successors_start);
-            successor_starts.push(successors.len() as u32);
-            sort_tail(&mut gated, gated_start);
-            gated_starts.push(gated.len() as u32);
+        for part in parts {
+            let (base_successors, base_gated) = (successors.len() as u32, gated.len() as u32);
+            successor_starts.extend(part.successor_ends.iter().map(|end| base_successors + end));
+            gated_starts.extend(part.gated_ends.iter().map(|end| base_gated + end));
+            successors.extend(part.successors);
+            gated.extend(part.gated);
         }
         drop(members);
-        let mut credentials = Vec::new();
-        for entity in self.model.entity_ids() {
-            let component = of_node[self.graph.in_node(entity).index()];
-            for credential in self.credentials_at(entity) {
-                credentials.push((component, (credential, entity)));
-            }
-        }
-        credentials.sort_unstable();
-        credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
         let (credential_starts, credentials) = pooled(count, credentials);
         Components {
             of_node,
@@ -1310,6 +1308,69 @@ impl<'m> Engine<'m> {
             gated,
         }
     }
+
+    /// The successors and gated flows of the components in `range`, given each node's
+    /// component and the nodes sorted by component (`members`, where component `c`'s
+    /// start at `starts[c]`).
+    fn condense(
+        &self,
+        of_node: &[u32],
+        starts: &[u32],
+        members: &[u32],
+        range: std::ops::Range<usize>,
+    ) -> CondensedRange {
+        let mut part = CondensedRange::default();
+        for from in range {
+            let (successors_start, gated_start) = (part.successors.len(), part.gated.len());
+            for &node in &members[starts[from] as usize..starts[from + 1] as usize] {
+                for (next, edge) in self.graph.successors(NodeId(node)) {
+                    match edge {
+                        Edge::Enter(flow) if !self.known.always_open[flow.index()] => {
+                            if self.known.can_open[flow.index()] {
+                                part.gated.push(flow);
+                            }
+                        }
+                        _ => {
+                            let to = of_node[next.index()];
+                            if to as usize != from {
+                                part.successors.push(to);
+                            }
+                        }
+                    }
+                }
+            }
+            sort_tail(&mut part.successors, successors_start);
+            part.successor_ends.push(part.successors.len() as u32);
+            sort_tail(&mut part.gated, gated_start);
+            part.gated_ends.push(part.gated.len() as u32);
+        }
+        part
+    }
+
+    /// Per component, the credentials held inside it, each with the first entity there
+    /// that holds it, sorted.
+    fn held_in_components(&self, of_node: &[u32]) -> Vec<(u32, (CredentialId, EntityId))> {
+        let mut credentials = Vec::new();
+        for entity in self.model.entity_ids() {
+            let component = of_node[self.graph.in_node(entity).index()];
+            for credential in self.credentials_at(entity) {
+                credentials.push((component, (credential, entity)));
+            }
+        }
+        credentials.sort_unstable();
+        credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
+        credentials
+    }
+}
+
+/// The successors and gated flows of a range of components, as [`Components`] holds
+/// them, each component's ends counted from the range's start.
+#[derive(Default)]
+struct CondensedRange {
+    successor_ends: Vec<u32>,
+    successors: Vec<u32>,
+    gated_ends: Vec<u32>,
+    gated: Vec<FlowId>,
 }
 
 #[cfg(test)]
