@@ -1274,15 +1274,21 @@ impl<'m> Engine<'m> {
             .collect();
         bounds[pieces] = count;
         bounds.dedup();
-        let (parts, credentials) = rayon::join(
-            || {
-                bounds
-                    .par_windows(2)
-                    .map(|range| self.condense(&of_node, &starts, &members, range[0]..range[1]))
-                    .collect::<Vec<_>>()
-            },
-            || self.held_in_components(&of_node),
-        );
+        let condense =
+            |range: &[usize]| self.condense(&of_node, &starts, &members, range[0]..range[1]);
+        // Called from a rayon job (a query whose parallel jobs ask for the components
+        // first), the work stays on this thread: a worker waiting for its own jobs may
+        // take up another job that asks for the components, and initialising them again
+        // from the thread that is initialising them would deadlock.
+        let (parts, credentials) = if rayon::current_thread_index().is_some() {
+            let parts: Vec<_> = bounds.windows(2).map(condense).collect();
+            (parts, self.held_in_components(&of_node))
+        } else {
+            rayon::join(
+                || bounds.par_windows(2).map(condense).collect(),
+                || self.held_in_components(&of_node),
+            )
+        };
         let mut successor_starts = Vec::with_capacity(count + 1);
         successor_starts.push(0);
         let mut successors = Vec::new();
