@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use crate::date::Date;
-use crate::engine::{Arrival, Engine, Goal, Step, Workspace};
+use crate::engine::{Arrival, Engine, Goal, Prepared, Step, Workspace};
 use crate::graph::ReachGraph;
 use crate::model::{
     End, Exception, Invariant, InvariantId, Model, PinStep, Rule, Selection, Severity,
@@ -29,8 +29,10 @@ pub fn check(model: &Model, today: Date) -> CheckReport {
 
 /// [`check`], recording the time spent building the graph and checking.
 pub fn check_timed(model: &Model, today: Date, timings: &mut Timings) -> CheckReport {
-    let graph = ReachGraph::build(model);
-    let engine = Engine::new(model, &graph);
+    // What the engine learns from the model alone does not need the graph: one core
+    // works it out while the other builds the graph.
+    let (graph, prepared) = rayon::join(|| ReachGraph::build(model), || Prepared::new(model));
+    let engine = prepared.engine(model, &graph);
     timings.lap("graph");
     // Invariants whose starts share a credential fixpoint are answered together, with
     // one walk for the lot (`shared.rs`); jobs are independent searches over one

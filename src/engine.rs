@@ -18,6 +18,8 @@ use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use rayon::prelude::*;
+
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
 use crate::ports::{self, PortSpec};
@@ -337,6 +339,13 @@ fn slice<'v, T>(values: &'v [T], starts: &[u32], index: usize) -> &'v [T] {
 pub struct Engine<'m> {
     pub model: &'m Model,
     pub graph: &'m ReachGraph,
+    known: Prepared,
+    components: OnceLock<Components>,
+}
+
+/// What an [`Engine`] works out from the model alone, before it has a graph, so that
+/// `check` can work it out on one core while the other builds the graph.
+pub struct Prepared {
     /// Per entity, the credentials whose holders have this entity as an outermost member.
     holder_roots: Vec<Vec<CredentialId>>,
     /// Per entity: its nearest ancestor (not itself) that holds a credential, so that
@@ -352,22 +361,15 @@ pub struct Engine<'m> {
     top_down: Vec<EntityId>,
     /// Per credential: held from the start (active, not revoked here, and leaked).
     leaked: Vec<bool>,
-    components: OnceLock<Components>,
 }
 
-impl<'m> Engine<'m> {
-    pub fn new(model: &'m Model, graph: &'m ReachGraph) -> Self {
-        Self::with_changes(model, graph, &[], &[])
+impl Prepared {
+    pub fn new(model: &Model) -> Self {
+        Self::with_changes(model, &[], &[])
     }
 
-    /// An engine for the model as if `removed` flows did not exist and `revoked`
-    /// credentials were revoked: what-if questions without rebuilding the graph.
-    pub fn with_changes(
-        model: &'m Model,
-        graph: &'m ReachGraph,
-        removed: &[FlowId],
-        revoked: &[CredentialId],
-    ) -> Self {
+    /// See [`Engine::with_changes`].
+    fn with_changes(model: &Model, removed: &[FlowId], revoked: &[CredentialId]) -> Self {
         let active = |id: CredentialId| model.credential(id).is_active() && !revoked.contains(&id);
         let mut holder_roots = vec![Vec::new(); model.entities.len()];
         for id in model.credential_ids() {
@@ -413,9 +415,7 @@ impl<'m> Engine<'m> {
             .credential_ids()
             .map(|id| active(id) && model.credential(id).leaked)
             .collect();
-        Engine {
-            model,
-            graph,
+        Prepared {
             holder_roots,
             holding_above,
             opens,
@@ -423,8 +423,34 @@ impl<'m> Engine<'m> {
             can_open,
             top_down,
             leaked,
+        }
+    }
+
+    /// The engine over `graph`, the graph of `model`, which this was prepared from.
+    pub fn engine<'m>(self, model: &'m Model, graph: &'m ReachGraph) -> Engine<'m> {
+        Engine {
+            model,
+            graph,
+            known: self,
             components: OnceLock::new(),
         }
+    }
+}
+
+impl<'m> Engine<'m> {
+    pub fn new(model: &'m Model, graph: &'m ReachGraph) -> Self {
+        Prepared::new(model).engine(model, graph)
+    }
+
+    /// An engine for the model as if `removed` flows did not exist and `revoked`
+    /// credentials were revoked: what-if questions without rebuilding the graph.
+    pub fn with_changes(
+        model: &'m Model,
+        graph: &'m ReachGraph,
+        removed: &[FlowId],
+        revoked: &[CredentialId],
+    ) -> Self {
+        Prepared::with_changes(model, removed, revoked).engine(model, graph)
     }
 
     pub fn workspace(&self) -> Workspace {
@@ -447,23 +473,23 @@ impl<'m> Engine<'m> {
 
     /// Whether a flow is open from the start: it needs no credential, or a leaked one.
     pub fn open_from_start(&self, flow: FlowId) -> bool {
-        self.always_open[flow.index()]
+        self.known.always_open[flow.index()]
     }
 
     /// Whether a credential is held from the start: active, not revoked here, and leaked.
     pub fn leaked(&self, credential: CredentialId) -> bool {
-        self.leaked[credential.index()]
+        self.known.leaked[credential.index()]
     }
 
     /// Whether a flow can ever open: it needs no credential, or one that is active.
     pub fn can_open(&self, flow: FlowId) -> bool {
-        self.can_open[flow.index()]
+        self.known.can_open[flow.index()]
     }
 
     /// Credentials that `entity` holds: those whose holders include it or an ancestor.
     pub fn credentials_at(&self, entity: EntityId) -> impl Iterator<Item = CredentialId> + '_ {
-        std::iter::successors(Some(entity), |&e| self.holding_above[e.index()])
-            .flat_map(|holder| self.holder_roots[holder.index()].iter().copied())
+        std::iter::successors(Some(entity), |&e| self.known.holding_above[e.index()])
+            .flat_map(|holder| self.known.holder_roots[holder.index()].iter().copied())
     }
 
     fn start_nodes(&self, start: &Selection, blocked: Option<&[bool]>) -> Vec<NodeId> {
@@ -550,7 +576,7 @@ impl<'m> Engine<'m> {
         goal: Option<&Goal>,
     ) -> bool {
         ws.next_search();
-        for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+        for (held, &leaked) in ws.held.iter_mut().zip(&self.known.leaked) {
             *held = leaked.then_some(Holding::Leaked);
         }
         self.seed(ws, start, blocked);
@@ -623,12 +649,12 @@ impl<'m> Engine<'m> {
     /// until now, and returns them.
     fn unlock(&self, ws: &mut Workspace, credential: CredentialId) -> Vec<FlowId> {
         let stamp = ws.open_stamp;
-        self.opens[credential.index()]
+        self.known.opens[credential.index()]
             .iter()
             .copied()
             .filter(|&flow| {
-                !self.always_open[flow.index()]
-                    && self.can_open[flow.index()]
+                !self.known.always_open[flow.index()]
+                    && self.known.can_open[flow.index()]
                     && Workspace::mark(&mut ws.flow_open, stamp, flow.index())
             })
             .collect()
@@ -636,12 +662,12 @@ impl<'m> Engine<'m> {
 
     /// Entities from the top of the tree down, parents before children.
     pub fn top_down(&self) -> &[EntityId] {
-        &self.top_down
+        &self.known.top_down
     }
 
     /// Whether the last fixpoint opened `flow`.
     pub fn is_open(&self, ws: &Workspace, flow: FlowId) -> bool {
-        self.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.open_stamp
+        self.known.always_open[flow.index()] || ws.flow_open[flow.index()] == ws.open_stamp
     }
 
     /// The closest arrival at `goal` from `start`, avoiding `blocked`: a reachability
@@ -681,6 +707,7 @@ impl<'m> Engine<'m> {
         blocked: Option<&[bool]>,
     ) -> Vec<Option<u32>> {
         let mut rounds: Vec<Option<u32>> = self
+            .known
             .leaked
             .iter()
             .map(|&leaked| leaked.then_some(0))
@@ -856,7 +883,7 @@ impl<'m> Engine<'m> {
                 }
             }
         }
-        for &entity in &self.top_down {
+        for &entity in &self.known.top_down {
             let Some(parent) = model.entity(entity).parent else {
                 continue;
             };
@@ -1117,7 +1144,7 @@ impl<'m> Engine<'m> {
             ws.component_seen[component as usize] = target_stamp;
         }
         if rounds.is_none() {
-            for (held, &leaked) in ws.held.iter_mut().zip(&self.leaked) {
+            for (held, &leaked) in ws.held.iter_mut().zip(&self.known.leaked) {
                 *held = leaked.then_some(Holding::Leaked);
             }
         }
@@ -1212,11 +1239,9 @@ impl<'m> Engine<'m> {
     }
 
     fn build_components(&self) -> Components {
-        let always_open = &self.always_open;
-        let (of_node, count) = self.graph.components(|edge| match edge {
-            Edge::Enter(flow) => always_open[flow.index()],
-            Edge::Contains | Edge::Pivot | Edge::Exit => true,
-        });
+        let (of_node, count) = self
+            .graph
+            .components(|flow| self.known.always_open[flow.index()]);
         let count = count as usize;
         // Each component's edges are read together, its members found by a counting
         // sort of the nodes, so that its successors and gated flows are sorted and
@@ -1237,46 +1262,47 @@ impl<'m> Engine<'m> {
             *slot += 1;
         }
         drop(next_slot);
+        // The components' successors and gated flows in ranges of about equal numbers of
+        // nodes, in parallel, beside what each component holds: each range's lists
+        // follow the previous range's, so joining them keeps every list sorted by
+        // component.
+        let pieces = 4 * rayon::current_num_threads();
+        let nodes = of_node.len();
+        let mut bounds: Vec<usize> = (0..=pieces)
+            .map(|piece| starts.partition_point(|&start| (start as usize) < nodes * piece / pieces))
+            .map(|bound| bound.min(count))
+            .collect();
+        bounds[pieces] = count;
+        bounds.dedup();
+        let condense =
+            |range: &[usize]| self.condense(&of_node, &starts, &members, range[0]..range[1]);
+        // Called from a rayon job (a query whose parallel jobs ask for the components
+        // first), the work stays on this thread: a worker waiting for its own jobs may
+        // take up another job that asks for the components, and initialising them again
+        // from the thread that is initialising them would deadlock.
+        let (parts, credentials) = if rayon::current_thread_index().is_some() {
+            let parts: Vec<_> = bounds.windows(2).map(condense).collect();
+            (parts, self.held_in_components(&of_node))
+        } else {
+            rayon::join(
+                || bounds.par_windows(2).map(condense).collect(),
+                || self.held_in_components(&of_node),
+            )
+        };
         let mut successor_starts = Vec::with_capacity(count + 1);
         successor_starts.push(0);
         let mut successors = Vec::new();
         let mut gated_starts = Vec::with_capacity(count + 1);
         gated_starts.push(0);
         let mut gated = Vec::new();
-        for (from, window) in starts.windows(2).enumerate() {
-            let (successors_start, gated_start) = (successors.len(), gated.len());
-            for &node in &members[window[0] as usize..window[1] as usize] {
-                for (next, edge) in self.graph.successors(NodeId(node)) {
-                    match edge {
-                        Edge::Enter(flow) if !always_open[flow.index()] => {
-                            if self.can_open[flow.index()] {
-                                gated.push(flow);
-                            }
-                        }
-                        _ => {
-                            let to = of_node[next.index()];
-                            if to as usize != from {
-                                successors.push(to);
-                            }
-                        }
-                    }
-                }
-            }
-            sort_tail(&mut successors, successors_start);
-            successor_starts.push(successors.len() as u32);
-            sort_tail(&mut gated, gated_start);
-            gated_starts.push(gated.len() as u32);
+        for part in parts {
+            let (base_successors, base_gated) = (successors.len() as u32, gated.len() as u32);
+            successor_starts.extend(part.successor_ends.iter().map(|end| base_successors + end));
+            gated_starts.extend(part.gated_ends.iter().map(|end| base_gated + end));
+            successors.extend(part.successors);
+            gated.extend(part.gated);
         }
         drop(members);
-        let mut credentials = Vec::new();
-        for entity in self.model.entity_ids() {
-            let component = of_node[self.graph.in_node(entity).index()];
-            for credential in self.credentials_at(entity) {
-                credentials.push((component, (credential, entity)));
-            }
-        }
-        credentials.sort_unstable();
-        credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
         let (credential_starts, credentials) = pooled(count, credentials);
         Components {
             of_node,
@@ -1288,6 +1314,69 @@ impl<'m> Engine<'m> {
             gated,
         }
     }
+
+    /// The successors and gated flows of the components in `range`, given each node's
+    /// component and the nodes sorted by component (`members`, where component `c`'s
+    /// start at `starts[c]`).
+    fn condense(
+        &self,
+        of_node: &[u32],
+        starts: &[u32],
+        members: &[u32],
+        range: std::ops::Range<usize>,
+    ) -> CondensedRange {
+        let mut part = CondensedRange::default();
+        for from in range {
+            let (successors_start, gated_start) = (part.successors.len(), part.gated.len());
+            for &node in &members[starts[from] as usize..starts[from + 1] as usize] {
+                for (next, edge) in self.graph.successors(NodeId(node)) {
+                    match edge {
+                        Edge::Enter(flow) if !self.known.always_open[flow.index()] => {
+                            if self.known.can_open[flow.index()] {
+                                part.gated.push(flow);
+                            }
+                        }
+                        _ => {
+                            let to = of_node[next.index()];
+                            if to as usize != from {
+                                part.successors.push(to);
+                            }
+                        }
+                    }
+                }
+            }
+            sort_tail(&mut part.successors, successors_start);
+            part.successor_ends.push(part.successors.len() as u32);
+            sort_tail(&mut part.gated, gated_start);
+            part.gated_ends.push(part.gated.len() as u32);
+        }
+        part
+    }
+
+    /// Per component, the credentials held inside it, each with the first entity there
+    /// that holds it, sorted.
+    fn held_in_components(&self, of_node: &[u32]) -> Vec<(u32, (CredentialId, EntityId))> {
+        let mut credentials = Vec::new();
+        for entity in self.model.entity_ids() {
+            let component = of_node[self.graph.in_node(entity).index()];
+            for credential in self.credentials_at(entity) {
+                credentials.push((component, (credential, entity)));
+            }
+        }
+        credentials.sort_unstable();
+        credentials.dedup_by_key(|&mut (component, (credential, _))| (component, credential));
+        credentials
+    }
+}
+
+/// The successors and gated flows of a range of components, as [`Components`] holds
+/// them, each component's ends counted from the range's start.
+#[derive(Default)]
+struct CondensedRange {
+    successor_ends: Vec<u32>,
+    successors: Vec<u32>,
+    gated_ends: Vec<u32>,
+    gated: Vec<FlowId>,
 }
 
 #[cfg(test)]
