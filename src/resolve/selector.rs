@@ -33,16 +33,13 @@ pub(crate) struct SelectorError {
 
 impl SelectorResolver {
     pub fn new(model: &Model) -> Self {
-        // The four tables are independent of one another: built side by side.
-        let ((names, tags), (own, leaves)) = rayon::join(
-            || rayon::join(|| names(model), || tags(model)),
-            || {
-                rayon::join(
-                    || ranges(model, |entity| &entity.cidrs),
-                    || ranges(model, |entity| &entity.ranges),
-                )
-            },
-        );
+        // Built one after another: side by side, their transient maps lived at once and
+        // raised the peak of a million-flow run by about 30 MB (3.6 → 4.0 × the input),
+        // for a few tens of milliseconds.
+        let names = names(model);
+        let tags = tags(model);
+        let own = ranges(model, |entity| &entity.cidrs);
+        let leaves = ranges(model, |entity| &entity.ranges);
         SelectorResolver {
             names,
             tags,
