@@ -33,9 +33,9 @@ pub(crate) struct SelectorError {
 
 impl SelectorResolver {
     pub fn new(model: &Model) -> Self {
-        // Built one after another: side by side, their transient maps lived at once and
-        // raised the peak of a million-flow run by about 30 MB (3.6 → 4.0 × the input),
-        // for a few tens of milliseconds.
+        // Built one after another: side by side, their transient maps lived at once, on
+        // the workers' arenas, and raised the peak of a million-flow run from 270–286 MB
+        // to 296–344 MB (up to 4.27 × the input), to save about 50 ms.
         let names = names(model);
         let tags = tags(model);
         let own = ranges(model, |entity| &entity.cidrs);
