@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use cordon::load::{self, Format};
 
+// The binary's allocator, so that the figure is what `cordon check` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let runs = 3;

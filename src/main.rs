@@ -6,6 +6,12 @@ use clap::Parser;
 use cordon::cli::{Cli, Command};
 use cordon::commands;
 
+// mimalloc, not glibc's malloc: a run makes millions of small allocations, which glibc
+// spends a fifth of the Terraform import on; version 2 keeps the scale-10 peak at glibc's,
+// where version 3 raised it by a fifth (BENCHMARKS.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
