@@ -23,8 +23,9 @@
 //! rejects the file, with the same message.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
 
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
@@ -73,20 +74,14 @@ impl<R> Default for Module<R> {
 }
 
 impl Module {
-    /// The module with each resource turned into what `each` makes of it, given the
-    /// address of the module that holds it.
-    fn map<R>(self, each: &impl Fn(Option<&str>, Resource) -> R) -> Module<R> {
-        let address = self.address;
-        let resources = (self.resources.into_iter())
-            .map(|resource| each(address.as_deref(), resource))
-            .collect();
-        let children = (self.children.into_iter())
-            .map(|child| child.map(each))
-            .collect();
+    /// The module with each resource turned into what `each` makes of it.
+    fn map<R>(self, each: &impl Fn(Resource) -> R) -> Module<R> {
         Module {
-            address,
-            resources,
-            children,
+            address: self.address,
+            resources: self.resources.into_iter().map(each).collect(),
+            children: (self.children.into_iter())
+                .map(|child| child.map(each))
+                .collect(),
         }
     }
 }
@@ -130,13 +125,12 @@ pub struct ConfigModule {
 }
 
 impl<R: Send> Document<Module<R>> {
-    /// Parses a document, each resource read into what `each` makes of it (given the
-    /// address of its module), on every core; the error is serde_json's, for the
-    /// caller to locate.
+    /// Parses a document, each resource read into what `each` makes of it, on every
+    /// core; the error is serde_json's, for the caller to locate.
     pub fn read_each(
         text: &str,
         side: Side,
-        each: impl Fn(Option<&str>, Resource) -> R + Sync,
+        each: impl Fn(Resource) -> R + Sync,
     ) -> Result<Self, serde_json::Error> {
         match read_in_parts(text, side, &each) {
             Some(document) => Ok(document),
@@ -149,11 +143,11 @@ impl Document {
     /// Parses a document, its resources as they are.
     #[cfg(test)]
     pub fn read(text: &str, side: Side) -> Result<Document, serde_json::Error> {
-        Document::read_each(text, side, |_, resource| resource)
+        Document::read_each(text, side, |resource| resource)
     }
 
     /// The document with each resource turned into what `each` makes of it.
-    pub(super) fn map<R>(self, each: &impl Fn(Option<&str>, Resource) -> R) -> Document<Module<R>> {
+    pub(super) fn map<R>(self, each: &impl Fn(Resource) -> R) -> Document<Module<R>> {
         Document {
             format_version: self.format_version,
             has_planned: self.has_planned,
@@ -177,57 +171,50 @@ pub(super) fn read_whole(text: &str, side: Side) -> Result<Document, serde_json:
     Ok(document.document)
 }
 
-/// Parses a document in two passes: its frame, which finds each resource's text, then
-/// the resources from their texts on every core. `None` when anything fails, or when a
-/// resource might nest too deep for the whole document: [`read_whole`] then says what.
+/// Parses a document in two passes: its frame, which finds each resource's text, and
+/// the resources from their texts, read on the other core as the frame's pass finds
+/// them, and on both once it is over. `None` when anything fails, or when a resource
+/// might nest too deep for the whole document: [`read_whole`] then says what.
 pub(super) fn read_in_parts<R: Send>(
     text: &str,
     side: Side,
-    each: &(impl Fn(Option<&str>, Resource) -> R + Sync),
+    each: &(impl Fn(Resource) -> R + Sync),
 ) -> Option<Document<Module<R>>> {
-    FOUND.set(0);
-    let mut parser = serde_json::Deserializer::from_str(text);
-    let frame = Loose(Sides {
-        side,
-        document: Document::<Outline>::default(),
-    })
-    .deserialize(&mut parser)
-    .ok()?
-    .document;
-    parser.end().ok()?;
-    let mut parts = Vec::new();
-    for module in [&frame.planned, &frame.values, &frame.prior] {
-        module.parts(0, &mut parts);
-    }
-    // A text found but not kept (under a key given twice) is never read in the second
-    // pass, so it is left unchecked: the whole read checks it.
-    if parts.len() != FOUND.get() {
-        return None;
-    }
-    let read: Vec<R> = parts
-        .into_par_iter()
-        .map(|part| {
-            // serde_json refuses a value nested 128 deep; a resource read alone starts
-            // at the top. Its brackets bound its depth, and the frame's is bounded by
-            // its module's: below the limit together, neither read can reach it.
-            let brackets = memchr::memchr2_iter(b'{', b'[', part.text.as_bytes()).count();
-            if brackets + FRAME_DEPTH + 2 * part.level >= NESTING_LIMIT {
-                return None;
-            }
-            let mut parser = serde_json::Deserializer::from_str(part.text);
-            let resource = Loose(Resource::default()).deserialize(&mut parser).ok()?;
-            Some(each(part.module, resource))
-        })
-        .collect::<Option<_>>()?;
-    let mut read = read.into_iter();
-    Some(Document {
+    let found = Arc::new(Found::default());
+    let (frame, read) = rayon::join(
+        || {
+            let _sink = Sink::open(text, &found);
+            let mut parser = serde_json::Deserializer::from_str(text);
+            let frame = Loose(Sides {
+                side,
+                document: Document::<Outline>::default(),
+            })
+            .deserialize(&mut parser)
+            .ok()?
+            .document;
+            parser.end().ok()?;
+            Some(frame)
+        },
+        || found.read(text, each),
+    );
+    let frame = frame?;
+    let mut read = read;
+    let document = Document {
         format_version: frame.format_version,
         has_planned: frame.has_planned,
-        planned: frame.planned.fill(&mut read),
-        values: frame.values.fill(&mut read),
-        prior: frame.prior.fill(&mut read),
+        planned: frame.planned.fill(&mut read, 0)?,
+        values: frame.values.fill(&mut read, 0)?,
+        prior: frame.prior.fill(&mut read, 0)?,
         configuration: frame.configuration,
-    })
+    };
+    // A text found but not kept (under a key given twice) is not in the document,
+    // but the whole read would have failed where it fails: only all of them kept, each
+    // read, will do.
+    let kept = [&document.planned, &document.values, &document.prior]
+        .iter()
+        .map(|module| module.count())
+        .sum::<usize>();
+    (kept == read.len()).then_some(document)
 }
 
 /// The depth at which serde_json refuses to go deeper: it reads 127 nested lists and
@@ -239,48 +226,165 @@ const NESTING_LIMIT: usize = 128;
 /// child modules adds two (`child_modules` and the module).
 const FRAME_DEPTH: usize = 5;
 
-thread_local! {
-    /// How many resource texts the frame's pass found, kept or not.
-    static FOUND: Cell<usize> = const { Cell::new(0) };
+/// How many texts the frame's pass finds before it hands them over.
+const BATCH: usize = 256;
+
+/// A module of the frame: the index of each of its resources' texts among those
+/// found, not read yet.
+type Outline = Module<usize>;
+
+/// A resource read from its text, with how many lists and objects its text opens.
+type Read<R> = Option<(R, usize)>;
+
+/// The resource texts that the frame's pass has found so far (as offsets and
+/// lengths in the text), and whether it is over, for the other core to read them as
+/// they come.
+#[derive(Default)]
+struct Found {
+    state: Mutex<FoundSoFar>,
+    more: Condvar,
 }
 
-/// A module of the frame: its resources' texts, not read yet.
-type Outline<'t> = Module<&'t str>;
-
-/// One resource's text, and where it sits.
-struct Part<'o, 't> {
-    text: &'t str,
-    /// The address of its module.
-    module: Option<&'o str>,
-    /// How deep its module is in child modules.
-    level: usize,
+#[derive(Default)]
+struct FoundSoFar {
+    texts: Vec<(usize, usize)>,
+    over: bool,
 }
 
-impl<'t> Module<&'t str> {
-    /// The texts of its resources and of its children's, in the order `fill` takes
-    /// them back.
-    fn parts<'o>(&'o self, level: usize, out: &mut Vec<Part<'o, 't>>) {
-        out.extend(self.resources.iter().map(|text| Part {
-            text,
-            module: self.address.as_deref(),
-            level,
-        }));
-        for child in &self.children {
-            child.parts(level + 1, out);
+impl Found {
+    /// Every text found, each read into what `each` makes of it, in the order found:
+    /// one after another while the frame's pass goes on, the rest on every core once
+    /// it is over. `None` for a text that does not read.
+    fn read<R: Send>(&self, text: &str, each: &(impl Fn(Resource) -> R + Sync)) -> Vec<Read<R>> {
+        let one = |&(start, length): &(usize, usize)| -> Read<R> {
+            let part = text.get(start..start.checked_add(length)?)?;
+            let brackets = memchr::memchr2_iter(b'{', b'[', part.as_bytes()).count();
+            let mut parser = serde_json::Deserializer::from_str(part);
+            let resource = Loose(Resource::default()).deserialize(&mut parser).ok()?;
+            Some((each(resource), brackets))
+        };
+        let mut read = Vec::new();
+        loop {
+            let (texts, over) = {
+                // A poisoned lock means the frame's pass panicked: nothing more comes.
+                let Ok(mut state) = self.state.lock() else {
+                    return read;
+                };
+                while state.texts.len() == read.len() && !state.over {
+                    state = match self.more.wait(state) {
+                        Ok(state) => state,
+                        Err(_) => return read,
+                    };
+                }
+                (state.texts[read.len()..].to_vec(), state.over)
+            };
+            if over {
+                read.par_extend(texts.par_iter().map(one));
+                return read;
+            }
+            read.extend(texts.iter().map(one));
         }
     }
 
-    /// The module, its resources taken from `read` in the order of `parts`.
-    fn fill<R>(self, read: &mut impl Iterator<Item = R>) -> Module<R> {
-        let resources = read.take(self.resources.len()).collect();
+    fn hand_over(&self, texts: &mut Vec<(usize, usize)>, over: bool) {
+        if let Ok(mut state) = self.state.lock() {
+            state.texts.append(texts);
+            state.over |= over;
+        }
+        self.more.notify_all();
+    }
+}
+
+/// Where the frame's pass hands the texts it finds.
+struct Open {
+    /// The address of the text, from which each found text's offset is taken.
+    base: usize,
+    /// Texts found and not handed over yet.
+    batch: Vec<(usize, usize)>,
+    /// How many texts were found.
+    count: usize,
+    found: Arc<Found>,
+}
+
+thread_local! {
+    /// The sink of the frame's pass on this thread, while one runs: the serde
+    /// visitors that find the texts are built from nothing, so they find it here.
+    static SINK: RefCell<Option<Open>> = const { RefCell::new(None) };
+}
+
+/// The frame's pass's sink on this thread, for as long as it lives: dropped, it hands
+/// over what is left and says the pass is over, whatever ended it, so that the reader
+/// never waits for nothing.
+struct Sink;
+
+impl Sink {
+    fn open(text: &str, found: &Arc<Found>) -> Sink {
+        SINK.set(Some(Open {
+            base: text.as_ptr() as usize,
+            batch: Vec::new(),
+            count: 0,
+            found: Arc::clone(found),
+        }));
+        Sink
+    }
+
+    /// Records one text found, and gives its index among those found; `usize::MAX`
+    /// when no pass is open, which no read fills.
+    fn found(part: &str) -> usize {
+        SINK.with_borrow_mut(|sink| {
+            let Some(open) = sink else {
+                return usize::MAX;
+            };
+            let offset = (part.as_ptr() as usize).wrapping_sub(open.base);
+            open.batch.push((offset, part.len()));
+            if open.batch.len() == BATCH {
+                open.found.hand_over(&mut open.batch, false);
+            }
+            open.count += 1;
+            open.count - 1
+        })
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Some(mut open) = SINK.take() {
+            open.found.hand_over(&mut open.batch, true);
+        }
+    }
+}
+
+impl<R> Module<R> {
+    /// How many resources it and its children hold.
+    fn count(&self) -> usize {
+        self.resources.len() + self.children.iter().map(Module::count).sum::<usize>()
+    }
+}
+
+impl Module<usize> {
+    /// The module, each resource taken from `read` by its index, its depth checked
+    /// against the document's limit from `level`, the module's depth in child
+    /// modules; `None` when one did not read or might be too deep.
+    fn fill<R>(self, read: &mut [Read<R>], level: usize) -> Option<Module<R>> {
+        let mut resources = Vec::with_capacity(self.resources.len());
+        for index in self.resources {
+            let (resource, brackets) = read.get_mut(index)?.take()?;
+            // serde_json refuses a value nested 128 deep; a resource read alone starts
+            // at the top. Its brackets bound its depth, and the frame's is bounded by
+            // its module's: below the limit together, neither read can reach it.
+            if brackets + FRAME_DEPTH + 2 * level >= NESTING_LIMIT {
+                return None;
+            }
+            resources.push(resource);
+        }
         let children = (self.children.into_iter())
-            .map(|child| child.fill(read))
-            .collect();
-        Module {
+            .map(|child| child.fill(read, level + 1))
+            .collect::<Option<_>>()?;
+        Some(Module {
             address: self.address,
             resources,
             children,
-        }
+        })
     }
 }
 
@@ -525,22 +629,21 @@ impl<'de> Resources<'de> for Resource {
     }
 }
 
-impl<'de> Resources<'de> for &'de str {
+impl<'de> Resources<'de> for usize {
     fn list<A: MapAccess<'de>>(map: &mut A) -> Result<Vec<Self>, A::Error> {
         Ok(map.next_value_seed(Loose(Texts(Vec::new())))?.0)
     }
 }
 
-/// The text of each item of a list, found but not read; any other shape is an empty
-/// list.
-struct Texts<'t>(Vec<&'t str>);
+/// Each item of a list, found but not read: the index of its text among those that
+/// the frame's pass found ([`Sink::found`]); any other shape is an empty list.
+struct Texts(Vec<usize>);
 
-impl<'de> Shape<'de> for Texts<'de> {
+impl<'de> Shape<'de> for Texts {
     fn seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self, A::Error> {
         while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            self.0.push(item.get());
+            self.0.push(Sink::found(item.get()));
         }
-        FOUND.set(FOUND.get() + self.0.len());
         Ok(self)
     }
 }
@@ -777,11 +880,12 @@ mod tests {
 
     /// Each resource as the importer would see it: its module, address, type, mode,
     /// values and where its object starts, module by module.
-    fn outline(text: &str, module: &Module<(Option<String>, Resource)>) -> Vec<String> {
+    fn outline(text: &str, module: &Module) -> Vec<String> {
         let mut out = vec![format!("module {:?}", module.address)];
-        for (within, r) in &module.resources {
+        for r in &module.resources {
             out.push(format!(
-                "{within:?} {:?} {:?} {} {} {:?}",
+                "{:?} {:?} {:?} {} {} {:?}",
+                module.address,
                 r.address,
                 r.kind,
                 r.managed,
@@ -798,8 +902,8 @@ mod tests {
     /// The document read in parts and read whole, each resource with its module's
     /// address, described for comparison.
     fn both_ways(text: &str, side: Side) -> (Option<Vec<String>>, Result<Vec<String>, String>) {
-        let each = |module: Option<&str>, resource| (module.map(str::to_owned), resource);
-        let describe = |document: Document<Module<(Option<String>, Resource)>>| {
+        let each = |resource| resource;
+        let describe = |document: Document| {
             let mut out = vec![format!(
                 "{:?} {} config {}",
                 document.format_version,
@@ -828,7 +932,7 @@ mod tests {
                 assert_eq!(Ok(parts), whole, "{text}");
                 read = true;
             }
-            let each = Document::read_each(text, side, |_, resource| resource);
+            let each = Document::read_each(text, side, |resource| resource);
             assert_eq!(
                 each.map(|_| ()).map_err(|error| error.to_string()),
                 whole.map(|_| ()),
@@ -937,7 +1041,7 @@ mod tests {
         for depth in [100, 118, 121, 122, 123, 124, 130] {
             let text = nested(depth);
             let whole = read_whole(&text, Side::Planned);
-            let each = Document::read_each(&text, Side::Planned, |_, resource| resource);
+            let each = Document::read_each(&text, Side::Planned, |resource| resource);
             assert_eq!(
                 each.map(|_| ()).map_err(|error| error.to_string()),
                 whole.map(|_| ()).map_err(|error| error.to_string()),

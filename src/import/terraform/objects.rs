@@ -145,9 +145,9 @@ enum Taken {
     Skipped,
 }
 
-/// Reads one resource of module `module` (its address). Each resource is read on its
-/// own, on whichever core reads its text (`Document::read_each`).
-fn take(text: &str, module: Option<&str>, resource: document::Resource) -> Taken {
+/// Reads one resource, its module left for `walk_module` to say. Each resource is
+/// read on its own, on whichever core reads its text (`Document::read_each`).
+fn take(text: &str, resource: document::Resource) -> Taken {
     if !resource.managed {
         return Taken::Skipped;
     }
@@ -161,7 +161,7 @@ fn take(text: &str, module: Option<&str>, resource: document::Resource) -> Taken
     Taken::Modelled(Resource {
         line: 0,
         start,
-        module: module.unwrap_or_default().to_owned(),
+        module: String::new(),
         config: strip_keys(&address),
         address,
         kind,
@@ -172,8 +172,7 @@ fn take(text: &str, module: Option<&str>, resource: document::Resource) -> Taken
 impl Plan {
     /// Reads one plan or state.
     pub fn read(display: &str, text: &str, side: Side) -> Result<Plan, Diagnostic> {
-        let document =
-            Document::read_each(text, side, |module, resource| take(text, module, resource));
+        let document = Document::read_each(text, side, |resource| take(text, resource));
         Plan::from_document(display, text, side, document)
     }
 
@@ -269,9 +268,13 @@ impl Plan {
 
     /// Takes the managed resources of a module and of its children, in that order.
     fn walk_module(&mut self, module: document::Module<Taken>) {
+        let prefix = module.address.unwrap_or_default();
         for taken in module.resources {
             match taken {
-                Taken::Modelled(resource) => self.resources.push(resource),
+                Taken::Modelled(mut resource) => {
+                    resource.module.clone_from(&prefix);
+                    self.resources.push(resource);
+                }
                 Taken::Unmodelled(kind) => *self.unmodelled.entry(kind).or_default() += 1,
                 Taken::Skipped => {}
             }
@@ -654,7 +657,7 @@ mod tests {
         };
         for text in [PLAN, nested.as_str()] {
             for side in [Side::Planned, Side::Prior] {
-                let each = |module: Option<&str>, resource| take(text, module, resource);
+                let each = |resource| take(text, resource);
                 let parts = document::read_in_parts(text, side, &each);
                 assert!(parts.is_some());
                 let parts = Plan::from_document("plan.json", text, side, Ok(parts.unwrap()));
@@ -681,7 +684,7 @@ mod tests {
         // Broken in the middle: the same diagnostic as read whole, at the same place.
         let broken = nested.replacen("\"vpc-9\"", "\"vpc-9\" 1", 1);
         let error = Plan::read("plan.json", &broken, Side::Planned).unwrap_err();
-        let each = |module: Option<&str>, resource| take(&broken, module, resource);
+        let each = |resource| take(&broken, resource);
         let whole = document::read_whole(&broken, Side::Planned).map(|d| d.map(&each));
         let whole = Plan::from_document("plan.json", &broken, Side::Planned, whole).unwrap_err();
         assert_eq!(error.to_string(), whole.to_string());
