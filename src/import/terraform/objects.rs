@@ -136,55 +136,10 @@ fn supported(version: &str) -> bool {
     matches!(version.split('.').next(), Some("0" | "1"))
 }
 
-/// What the plan makes of one resource of the document.
-enum Taken {
-    /// A managed resource of a modelled type.
-    Modelled(Resource),
-    /// A managed resource of a type that nothing models: its type.
-    Unmodelled(String),
-    /// Data sources, and resources without an address or a type.
-    Skipped,
-}
-
-/// Reads one resource, its module left for `walk_module` to say. Each resource is
-/// read on its own, on whichever core reads its text (`Document::read_each`).
-fn take(text: &str, resource: document::Resource) -> Taken {
-    if !resource.managed {
-        return Taken::Skipped;
-    }
-    let start = resource.start(text);
-    let (Some(address), Some(kind)) = (resource.address, resource.kind) else {
-        return Taken::Skipped;
-    };
-    if !MODELLED.contains(&kind.as_str()) {
-        return Taken::Unmodelled(kind);
-    }
-    Taken::Modelled(Resource {
-        line: 0,
-        start,
-        module: String::new(),
-        config: strip_keys(&address),
-        address,
-        kind,
-        values: resource.values,
-    })
-}
-
 impl Plan {
     /// Reads one plan or state.
     pub fn read(display: &str, text: &str, side: Side) -> Result<Plan, Diagnostic> {
-        let document = Document::read_each(text, side, |resource| take(text, resource));
-        Plan::from_document(display, text, side, document)
-    }
-
-    /// The plan of a document read, or where it failed.
-    fn from_document(
-        display: &str,
-        text: &str,
-        side: Side,
-        document: Result<Document<document::Module<Taken>>, serde_json::Error>,
-    ) -> Result<Plan, Diagnostic> {
-        let document = document.map_err(|error| {
+        let document = Document::read(text, side).map_err(|error| {
             Diagnostic::new(
                 display,
                 u32::try_from(error.line()).unwrap_or(0),
@@ -223,7 +178,7 @@ impl Plan {
             by_id: FxHashMap::default(),
             unmodelled: BTreeMap::new(),
         };
-        plan.walk_module(root);
+        plan.walk_module(root, text);
         plan.walk_config(document.configuration, "");
         plan.locate(text, section);
         // Stable, as before: resources of one address keep the document's order.
@@ -269,20 +224,32 @@ impl Plan {
     }
 
     /// Takes the managed resources of a module and of its children, in that order.
-    fn walk_module(&mut self, module: document::Module<Taken>) {
+    fn walk_module(&mut self, module: document::Module, text: &str) {
         let prefix = module.address.unwrap_or_default();
-        for taken in module.resources {
-            match taken {
-                Taken::Modelled(mut resource) => {
-                    resource.module.clone_from(&prefix);
-                    self.resources.push(resource);
-                }
-                Taken::Unmodelled(kind) => *self.unmodelled.entry(kind).or_default() += 1,
-                Taken::Skipped => {}
+        for resource in module.resources {
+            if !resource.managed {
+                continue;
             }
+            let start = resource.start(text);
+            let (Some(address), Some(kind)) = (resource.address, resource.kind) else {
+                continue;
+            };
+            if !MODELLED.contains(&kind.as_str()) {
+                *self.unmodelled.entry(kind).or_default() += 1;
+                continue;
+            }
+            self.resources.push(Resource {
+                line: 0,
+                start,
+                module: prefix.clone(),
+                config: strip_keys(&address),
+                address,
+                kind,
+                values: resource.values,
+            });
         }
         for child in module.children {
-            self.walk_module(child);
+            self.walk_module(child, text);
         }
     }
 
@@ -631,73 +598,6 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.line, 2);
-    }
-
-    /// A plan read in parts (`Document::read_each`) is the plan read whole: every
-    /// resource's address, type, line, module, values and links, and the types counted.
-    #[test]
-    fn a_plan_read_in_parts_is_the_plan_read_whole() {
-        let nested = PLAN.replacen(
-            "\"values\": {}}",
-            "\"values\": {}},\n      {\"\\u0061ddress\": \"module.net.aws_vpc.x\", \"mode\": \"managed\", \"type\": \"aws_vpc\"}\n    ], \"child_modules\": [{\"address\": \"module.net.module.in\", \"resources\": [\n      {\"address\": \"module.net.module.in.aws_vpc.y[0]\", \"mode\": \"managed\", \"type\": \"aws_vpc\", \"values\": {\"id\": \"vpc-9\"}}",
-            1,
-        ).replacen("]}]\n  }}", "]}]}]\n  }}", 1);
-        assert_ne!(nested, PLAN);
-        let describe = |plan: &Plan| {
-            let mut out: Vec<String> = (plan.resources.iter())
-                .map(|r| {
-                    format!(
-                        "{} {} {} {} {} {}",
-                        r.address,
-                        r.kind,
-                        r.line,
-                        r.module,
-                        r.config,
-                        r.values.to_json()
-                    )
-                })
-                .collect();
-            out.push(format!("{:?}", plan.unmodelled));
-            out.extend(
-                (0..plan.resources.len()).map(|i| format!("{:?}", plan.link(i, &[], "vpc_id"))),
-            );
-            out
-        };
-        for text in [PLAN, nested.as_str()] {
-            for side in [Side::Planned, Side::Prior] {
-                let each = |resource| take(text, resource);
-                let parts = document::read_in_parts(text, side, &each);
-                assert!(parts.is_some());
-                let parts = Plan::from_document("plan.json", text, side, Ok(parts.unwrap()));
-                let whole = document::read_whole(text, side).map(|d| d.map(&each));
-                let whole = Plan::from_document("plan.json", text, side, whole);
-                assert_eq!(describe(&parts.unwrap()), describe(&whole.unwrap()));
-            }
-        }
-        let plan = Plan::read("plan.json", &nested, Side::Planned).unwrap();
-        let lines: Vec<(&str, u32)> = (plan.resources.iter())
-            .map(|r| (r.address.as_str(), r.line))
-            .collect();
-        assert_eq!(
-            lines,
-            [
-                ("aws_vpc.main", 6),
-                ("module.net.aws_subnet.private[\"a\"]", 10),
-                // An escaped `address` key: neither the parse nor the scan can place
-                // it, read in parts or whole.
-                ("module.net.aws_vpc.x", 0),
-                ("module.net.module.in.aws_vpc.y[0]", 16),
-            ]
-        );
-        // Broken in the middle: the same diagnostic as read whole, at the same place.
-        let broken = nested.replacen("\"vpc-9\"", "\"vpc-9\" 1", 1);
-        let error = Plan::read("plan.json", &broken, Side::Planned).unwrap_err();
-        let each = |resource| take(&broken, resource);
-        let whole = document::read_whole(&broken, Side::Planned).map(|d| d.map(&each));
-        let whole = Plan::from_document("plan.json", &broken, Side::Planned, whole).unwrap_err();
-        assert_eq!(error.to_string(), whole.to_string());
-        assert_eq!((error.line, error.column), (whole.line, whole.column));
-        assert_eq!((error.line, error.column), (16, 119));
     }
 
     /// `strip_keys` walks from the first bracket on; the whole walk gives the same.

@@ -47,21 +47,6 @@ pub struct SecurityGroups {
     loose: Group,
 }
 
-impl Drop for SecurityGroups {
-    /// A plan's rules are thousands of small allocations (ports, peers, prefixes): freed
-    /// one by one on the thread that built the flows they cost 16 M instructions there
-    /// (callgrind, the 20,000-resource state), while the pool idled beside the resolve
-    /// that follows. Nothing reads them any more, so they are freed on the pool, as the
-    /// plans are.
-    fn drop(&mut self) {
-        let groups = std::mem::take(&mut self.groups);
-        let loose = std::mem::take(&mut self.loose);
-        if !groups.is_empty() || !loose.ingress.is_empty() || !loose.egress.is_empty() {
-            rayon::spawn(move || drop((groups, loose)));
-        }
-    }
-}
-
 /// Whom one rule admits, as a test on the other end: by the groups it carries, or by
 /// its addresses. `allowed` asks it of one end; `connections` finds every end it admits
 /// at once.
