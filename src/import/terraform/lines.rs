@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 /// The line (from 1) of each resource object, by top-level section and address. The
@@ -107,18 +108,29 @@ impl<'t> ResourceLines<'t> {
 }
 
 /// The line (from 1) of each byte offset of `text`, in the order given: the line
-/// breaks are counted in one pass, whatever the order of the offsets.
+/// breaks between each offset and the one before it in the text are counted on every
+/// core, then added up in one pass, whatever the order of the offsets.
 pub fn lines_at(text: &str, offsets: &[usize]) -> Vec<u32> {
-    let mut order: Vec<(usize, usize)> = offsets.iter().copied().zip(0..).collect();
-    order.sort_unstable();
+    let mut order: Vec<(usize, usize)> = (offsets.iter())
+        .map(|offset| (*offset).min(text.len()))
+        .zip(0..)
+        .collect();
+    order.par_sort_unstable();
+    let bytes = text.as_bytes();
+    let breaks: Vec<usize> = (order.par_iter().enumerate())
+        .map(|(at, (offset, _))| {
+            let from = at
+                .checked_sub(1)
+                .and_then(|before| order.get(before))
+                .map_or(0, |(before, _)| *before);
+            (bytes.get(from..*offset))
+                .map_or(0, |between| memchr::memchr_iter(b'\n', between).count())
+        })
+        .collect();
     let mut lines = vec![0; offsets.len()];
-    let (mut counted, mut line) = (0usize, 1u32);
-    for (offset, index) in order {
-        let offset = offset.min(text.len());
-        let breaks = (text.as_bytes().get(counted..offset))
-            .map_or(0, |between| memchr::memchr_iter(b'\n', between).count());
+    let mut line = 1u32;
+    for ((_, index), breaks) in order.into_iter().zip(breaks) {
         line = line.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
-        counted = counted.max(offset);
         if let Some(slot) = lines.get_mut(index) {
             *slot = line;
         }
@@ -184,6 +196,16 @@ mod tests {
         let text = "a\nb\n\nc";
         assert_eq!(lines_at(text, &[6, 0, 2, 1, 99, 5]), [4, 1, 2, 1, 4, 4]);
         assert!(lines_at(text, &[]).is_empty());
+        // Many offsets, repeated and past the end, against a count from the start.
+        let text = "x\n".repeat(500) + "\n\nend";
+        let offsets: Vec<usize> = (0..3000).map(|i| (i * 7919) % (text.len() + 40)).collect();
+        let counted: Vec<u32> = (offsets.iter())
+            .map(|&offset| {
+                let before = &text.as_bytes()[..offset.min(text.len())];
+                1 + before.iter().filter(|&&byte| byte == b'\n').count() as u32
+            })
+            .collect();
+        assert_eq!(lines_at(&text, &offsets), counted);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use compact_str::CompactString;
+use rayon::slice::ParallelSliceMut;
 use rustc_hash::FxHashMap;
 
 use super::document::{self, ConfigModule, Document, Value};
@@ -180,7 +181,8 @@ impl Plan {
         plan.walk_module(root, text);
         plan.walk_config(document.configuration, "");
         plan.locate(text, section);
-        plan.resources.sort_by(|a, b| a.address.cmp(&b.address));
+        // Stable, as before: resources of one address keep the document's order.
+        plan.resources.par_sort_by(|a, b| a.address.cmp(&b.address));
         // An address given twice is located where it first appears, as the scan does.
         for run in plan.resources.chunk_by_mut(|a, b| a.address == b.address) {
             let first = run.iter().map(|resource| resource.line).min();
@@ -474,10 +476,16 @@ fn join(prefix: &str, rest: &str) -> String {
 /// An address without its instance keys: `module.a["x"].aws_subnet.b[0]` to
 /// `module.a.aws_subnet.b`.
 fn strip_keys(address: &str) -> String {
+    // Most addresses have no key (or one at the end, `aws_instance.i[7]`): up to the
+    // first bracket, the walk below keeps every character and starts as it began.
+    let Some(bracket) = memchr::memchr2(b'[', b']', address.as_bytes()) else {
+        return address.to_owned();
+    };
     let mut out = String::with_capacity(address.len());
+    out.push_str(&address[..bracket]);
     let mut depth = 0usize;
     let mut in_string = false;
-    for c in address.chars() {
+    for c in address[bracket..].chars() {
         match c {
             '"' if depth > 0 => in_string = !in_string,
             '[' if !in_string => depth += 1,
@@ -590,5 +598,34 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.line, 2);
+    }
+
+    /// `strip_keys` walks from the first bracket on; the whole walk gives the same.
+    #[test]
+    fn keys_are_stripped_as_a_walk_of_the_whole_address_strips_them() {
+        fn walked(address: &str) -> String {
+            let mut out = String::new();
+            let (mut depth, mut in_string) = (0usize, false);
+            for c in address.chars() {
+                match c {
+                    '"' if depth > 0 => in_string = !in_string,
+                    '[' if !in_string => depth += 1,
+                    ']' if !in_string => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => out.push(c),
+                    _ => {}
+                }
+            }
+            out
+        }
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&"[a.\"\\[\\]é]{0,12}", |address| {
+                proptest::prop_assert_eq!(strip_keys(&address), walked(&address));
+                Ok(())
+            })
+            .unwrap();
+        for address in ["a]b[c]d", "\"a[\"x\"]", "aws_instance.i[7]", "plain", ""] {
+            assert_eq!(strip_keys(address), walked(address), "{address}");
+        }
     }
 }
