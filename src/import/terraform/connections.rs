@@ -146,12 +146,12 @@ impl Layers<'_> {
     /// classes, the union of the grants that join them is what the egress rules of one,
     /// the ingress rules of the other, routing and the NACLs all allow together.
     pub fn grants(&self, classes: &[Class]) -> Vec<Grant> {
-        let mut members = Members::new(classes);
+        let members = Members::new(classes);
         let internet = members.internet();
         let zones = Zones::new(self, classes);
         let ingress = self.groups.rules(false);
         let egress_rules = self.groups.rules(true);
-        let mut egress = Egress::new(&egress_rules, &mut members, classes);
+        let mut egress = Egress::new(&egress_rules, &members, classes);
         let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
         // Rules of one group that admit the same ends on the same ports grant the same
         // parts, wherever they are written (a plan repeats a rule per environment or

@@ -24,7 +24,7 @@ pub struct Egress {
 }
 
 impl Egress {
-    pub fn new(rules: &[RuleView], members: &mut Members, classes: &[Class]) -> Egress {
+    pub fn new(rules: &[RuleView], members: &Members, classes: &[Class]) -> Egress {
         let ends = classes.len() + 1;
         let mut ids: BTreeMap<&Admits, usize> = BTreeMap::new();
         for rule in rules {
