@@ -9,6 +9,10 @@
 //! as the tests' oracle.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::endpoint::Endpoint;
 use super::nacls::Acls;
@@ -124,21 +128,14 @@ pub fn classes(network: &Network) -> Vec<Class> {
         .collect()
 }
 
-/// Part of a grant, before grants with the same location are joined.
+/// Part of a grant, before grants with the same location are joined. Its ends are
+/// shared: the parts of one ingress rule are pushed at every rule alike, and an end
+/// list is copied only when parts are joined.
+#[derive(Clone)]
 struct Rect {
-    from: Vec<usize>,
-    to: Vec<usize>,
+    from: Arc<[usize]>,
+    to: Arc<[usize]>,
     ports: PortSet,
-}
-
-impl Rect {
-    fn new(from: &[usize], to: &[usize], ports: PortSet) -> Rect {
-        Rect {
-            from: from.to_vec(),
-            to: to.to_vec(),
-            ports,
-        }
-    }
 }
 
 impl Layers<'_> {
@@ -151,47 +148,55 @@ impl Layers<'_> {
         let zones = Zones::new(self, classes);
         let ingress = self.groups.rules(false);
         let egress_rules = self.groups.rules(true);
-        let mut egress = Egress::new(&egress_rules, &members, classes);
+        let egress = Egress::new(&egress_rules, &members, classes);
         let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
         // Rules of one group that admit the same ends on the same ports grant the same
         // parts, wherever they are written (a plan repeats a rule per environment or
-        // per service): the parts are worked out once and pushed at each rule's place.
+        // per service): the parts are worked out once per distinct rule, on both cores,
+        // and pushed at each rule's place, in rule order.
         type Same<'r> = (Option<usize>, &'r Admits, &'r PortSet);
-        let mut same: BTreeMap<Same, Vec<Rect>> = BTreeMap::new();
+        let mut ids: FxHashMap<Same, usize> = FxHashMap::default();
+        let mut distinct: Vec<Same> = Vec::new();
+        let which: Vec<usize> = (ingress.iter())
+            .map(|rule| {
+                let same = (rule.owner, &rule.admits, rule.ports);
+                *ids.entry(same).or_insert_with(|| {
+                    distinct.push(same);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
         // Each ingress rule, from the ends it admits to the classes that hold it, on
         // what the sources' egress rules allow towards them.
-        for rule in &ingress {
-            let parts = same
-                .entry((rule.owner, &rule.admits, rule.ports))
-                .or_insert_with(|| {
-                    let targets = members.holders(rule.owner).to_vec();
-                    if targets.is_empty() {
-                        return Vec::new();
+        let parts: Vec<Vec<Rect>> = distinct
+            .par_iter()
+            .map(|&(owner, admits, ports)| {
+                let targets = members.holders(owner);
+                if targets.is_empty() {
+                    return Vec::new();
+                }
+                let sources = members.admitted(admits);
+                let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
+                let to = cells(targets, |b| (egress.profile(b), zones.col(b)));
+                let mut parts = Vec::new();
+                for ((key, row), sources) in &from {
+                    for ((profile, col), targets) in &to {
+                        let ports = ports
+                            .intersect(zones.mask(*row, *col))
+                            .intersect(&egress.allowed(*key, *profile));
+                        split(&mut parts, sources, targets, &ports, internet);
                     }
-                    let sources = members.admitted(&rule.admits);
-                    let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
-                    let to = cells(&targets, |b| (egress.profile(b), zones.col(b)));
-                    let mut parts = Vec::new();
-                    for ((key, row), sources) in &from {
-                        for ((profile, col), targets) in &to {
-                            let ports = rule
-                                .ports
-                                .intersect(zones.mask(*row, *col))
-                                .intersect(&egress.allowed(*key, *profile));
-                            parts.push(Rect::new(sources, targets, ports));
-                        }
-                    }
-                    parts
-                });
-            for part in parts.iter() {
-                push(
-                    &mut rects,
-                    rule.resource,
-                    &part.from,
-                    &part.to,
-                    &part.ports,
-                    internet,
-                );
+                }
+                parts
+            })
+            .collect();
+        for (rule, id) in ingress.iter().zip(which) {
+            let parts = parts.get(id).map_or(&[][..], Vec::as_slice);
+            if !parts.is_empty() {
+                rects
+                    .entry(rule.resource)
+                    .or_default()
+                    .extend_from_slice(parts);
             }
         }
         // Each egress rule, towards the ends that no ingress rule restricts. Every
@@ -245,16 +250,18 @@ impl Layers<'_> {
                 push(&mut rects, first, sources, &[b], ports, internet);
             }
         }
-        let end = |index: usize| {
-            if index == internet {
+        let end = |index: &usize| {
+            if *index == internet {
                 End::Internet
             } else {
-                End::Class(index)
+                End::Class(*index)
             }
         };
+        // Locations join their parts apart from each other, so both cores share them.
+        let rects: Vec<(usize, Vec<Rect>)> = rects.into_iter().collect();
         let mut joined: Vec<(usize, Rect)> = rects
-            .into_iter()
-            .flat_map(|(resource, list)| {
+            .into_par_iter()
+            .flat_map_iter(|(resource, list)| {
                 join(list, internet)
                     .into_iter()
                     .map(move |rect| (resource, rect))
@@ -263,12 +270,14 @@ impl Layers<'_> {
         // Sorted as indexes, which order as their ends do (the internet's is the last),
         // and compare faster. `join` leaves one part per ends at each location, so no
         // two keys are equal and an unstable sort gives the one order.
-        joined.sort_unstable_by(|(r, x), (s, y)| (&x.from, &x.to, r).cmp(&(&y.from, &y.to, s)));
+        joined.par_sort_unstable_by(|(r, x), (s, y)| {
+            (&*x.from, &*x.to, r).cmp(&(&*y.from, &*y.to, s))
+        });
         joined
-            .into_iter()
+            .into_par_iter()
             .map(|(resource, rect)| Grant {
-                from: rect.from.into_iter().map(end).collect(),
-                to: rect.to.into_iter().map(end).collect(),
+                from: rect.from.iter().map(end).collect(),
+                to: rect.to.iter().map(end).collect(),
                 ports: rect.ports,
                 resource,
             })
@@ -366,8 +375,7 @@ fn cells<K: Ord>(ends: &[usize], key: impl Fn(usize) -> K) -> BTreeMap<K, Vec<us
     out
 }
 
-/// Adds a part of a grant, the internet kept apart from classes at either end so that
-/// flows to and from it stay flows of their own (named after it, as before).
+/// Adds a part of a grant at `resource`: see `split`.
 fn push(
     rects: &mut BTreeMap<usize, Vec<Rect>>,
     resource: usize,
@@ -379,21 +387,41 @@ fn push(
     if ports.is_empty() {
         return;
     }
+    // Only a location that gets a part is entered.
+    split(
+        rects.entry(resource).or_default(),
+        from,
+        to,
+        ports,
+        internet,
+    );
+}
+
+/// Adds a part of a grant to `list`, the internet kept apart from classes at either
+/// end so that flows to and from it stay flows of their own (named after it, as
+/// before). Nothing when `ports` is empty.
+fn split(list: &mut Vec<Rect>, from: &[usize], to: &[usize], ports: &PortSet, internet: usize) {
+    if ports.is_empty() {
+        return;
+    }
     // Ends are sorted and the internet's index is the last: it can only end a list.
     debug_assert!(from.is_sorted() && to.is_sorted());
-    // Borrowed halves: only the parts pushed are copied.
-    fn split(ends: &[usize], internet: usize) -> [&[usize]; 2] {
+    // Borrowed halves: only the parts kept are copied.
+    fn halves(ends: &[usize], internet: usize) -> [&[usize]; 2] {
         match ends.split_last() {
             Some((&last, classes)) if last == internet => [classes, &ends[classes.len()..]],
             _ => [ends, &[]],
         }
     }
-    let list = rects.entry(resource).or_default();
-    let targets = split(to, internet);
-    for from in split(from, internet) {
+    let targets = halves(to, internet);
+    for from in halves(from, internet) {
         for to in targets {
             if !from.is_empty() && !to.is_empty() {
-                list.push(Rect::new(from, to, ports.clone()));
+                list.push(Rect {
+                    from: from.into(),
+                    to: to.into(),
+                    ports: ports.clone(),
+                });
             }
         }
     }
@@ -408,17 +436,19 @@ fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
         return list;
     }
     let world = |ends: &[usize]| ends == [internet];
-    let mut by_from: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
+    // One end, the ports, and whether the other end is the internet: the other ends.
+    type By<E> = BTreeMap<(E, PortSet, bool), Vec<usize>>;
+    let mut by_from: By<Arc<[usize]>> = BTreeMap::new();
     for rect in list {
         let key = (rect.from, rect.ports, world(&rect.to));
-        by_from.entry(key).or_default().extend(rect.to);
+        by_from.entry(key).or_default().extend_from_slice(&rect.to);
     }
-    let mut by_to: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
+    let mut by_to: By<Vec<usize>> = BTreeMap::new();
     for ((from, ports, _), mut to) in by_from {
         to.sort_unstable();
         to.dedup();
         let key = (to, ports, world(&from));
-        by_to.entry(key).or_default().extend(from);
+        by_to.entry(key).or_default().extend_from_slice(&from);
     }
     let mut by_ends: BTreeMap<(Vec<usize>, Vec<usize>), PortSet> = BTreeMap::new();
     for ((to, ports, _), mut from) in by_to {
@@ -429,7 +459,11 @@ fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
     }
     by_ends
         .into_iter()
-        .map(|((from, to), ports)| Rect { from, to, ports })
+        .map(|((from, to), ports)| Rect {
+            from: from.into(),
+            to: to.into(),
+            ports,
+        })
         .collect()
 }
 

@@ -20,7 +20,6 @@ pub struct Egress {
     keys: Vec<Vec<(usize, PortSet)>>,
     /// Per profile: the `Admits` ids that admit its ends, sorted.
     profiles: Vec<Vec<usize>>,
-    cache: FxHashMap<(usize, usize), PortSet>,
 }
 
 impl Egress {
@@ -93,7 +92,6 @@ impl Egress {
             profile,
             keys,
             profiles,
-            cache: FxHashMap::default(),
         }
     }
 
@@ -105,14 +103,12 @@ impl Egress {
         self.profile.get(end).copied().unwrap_or_default()
     }
 
-    /// What an end of `key` may send to an end of `profile`.
-    pub fn allowed(&mut self, key: Option<usize>, profile: usize) -> PortSet {
+    /// What an end of `key` may send to an end of `profile`. Not cached: a key holds a
+    /// group's few egress rules, and the ingress rules' parts ask it from both cores.
+    pub fn allowed(&self, key: Option<usize>, profile: usize) -> PortSet {
         let Some(key) = key else {
             return PortSet::all();
         };
-        if let Some(ports) = self.cache.get(&(key, profile)) {
-            return ports.clone();
-        }
         let admitted = self.profiles.get(profile).map_or(&[][..], Vec::as_slice);
         let mut ports = PortSet::empty();
         for (admits, rule_ports) in self.keys.get(key).into_iter().flatten() {
@@ -120,7 +116,6 @@ impl Egress {
                 ports = ports.union(rule_ports);
             }
         }
-        self.cache.insert((key, profile), ports.clone());
         ports
     }
 }
