@@ -143,12 +143,18 @@ impl Layers<'_> {
     /// classes, the union of the grants that join them is what the egress rules of one,
     /// the ingress rules of the other, routing and the NACLs all allow together.
     pub fn grants(&self, classes: &[Class]) -> Vec<Grant> {
-        let members = Members::new(classes);
+        // What routing and the NACLs let through, and who the rules concern: built side
+        // by side, neither reads the other.
+        let ((zones, ingress), (members, egress_rules, egress)) = rayon::join(
+            || (Zones::new(self, classes), self.groups.rules(false)),
+            || {
+                let members = Members::new(classes);
+                let egress_rules = self.groups.rules(true);
+                let egress = Egress::new(&egress_rules, &members, classes);
+                (members, egress_rules, egress)
+            },
+        );
         let internet = members.internet();
-        let zones = Zones::new(self, classes);
-        let ingress = self.groups.rules(false);
-        let egress_rules = self.groups.rules(true);
-        let egress = Egress::new(&egress_rules, &members, classes);
         let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
         // Rules of one group that admit the same ends on the same ports grant the same
         // parts, wherever they are written (a plan repeats a rule per environment or
