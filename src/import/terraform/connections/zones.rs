@@ -68,8 +68,10 @@ impl Zones {
         zone.push(spots.len());
         spots.push(Spot::Internet);
         let internet = Endpoint::internet();
+        // One mask per pair of zones (each asks routing and the NACLs of every pair of
+        // their subnets): rows on both cores.
         let table: Vec<Vec<PortSet>> = spots
-            .iter()
+            .par_iter()
             .map(|from| {
                 let to = spots.iter().map(|to| mask(layers, &internet, *from, *to));
                 to.collect()
