@@ -6,7 +6,8 @@
 //! class that holds it, cut only where the other end's rules (`egress.rs`) or routing
 //! and the NACLs (`zones.rs`) answer differently. So the work and the flows grow with
 //! the rules, not with pairs of classes; `pairwise.rs` keeps the pair-by-pair reading
-//! as the tests' oracle.
+//! as the tests' oracle. The parts of distinct rules and the joins of each location are
+//! worked out on the thread pool; what comes out is sorted, whatever the threads did.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use super::network::{Asset, Network};
 use super::objects::Link;
 use super::port_set::PortSet;
 use super::routing::{Routing, Target};
-use super::security_groups::{Admits, SecurityGroups};
+use super::security_groups::{Admits, RuleView, SecurityGroups};
 
 mod egress;
 mod members;
@@ -145,8 +146,13 @@ impl Layers<'_> {
     pub fn grants(&self, classes: &[Class]) -> Vec<Grant> {
         // What routing and the NACLs let through, and who the rules concern: built side
         // by side, neither reads the other.
-        let ((zones, ingress), (members, egress_rules, egress)) = rayon::join(
-            || (Zones::new(self, classes), self.groups.rules(false)),
+        let ((zones, ingress, which, firsts), (members, egress_rules, egress)) = rayon::join(
+            || {
+                let zones = Zones::new(self, classes);
+                let ingress = self.groups.rules(false);
+                let (which, firsts) = alike(&ingress);
+                (zones, ingress, which, firsts)
+            },
             || {
                 let members = Members::new(classes);
                 let egress_rules = self.groups.rules(true);
@@ -156,38 +162,25 @@ impl Layers<'_> {
         );
         let internet = members.internet();
         let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
-        // Rules of one group that admit the same ends on the same ports grant the same
-        // parts, wherever they are written (a plan repeats a rule per environment or
-        // per service): the parts are worked out once per distinct rule, on both cores,
-        // and pushed at each rule's place, in rule order.
-        type Same<'r> = (Option<usize>, &'r Admits, &'r PortSet);
-        let mut ids: FxHashMap<Same, usize> = FxHashMap::default();
-        let mut distinct: Vec<Same> = Vec::new();
-        let which: Vec<usize> = (ingress.iter())
-            .map(|rule| {
-                let same = (rule.owner, &rule.admits, rule.ports);
-                *ids.entry(same).or_insert_with(|| {
-                    distinct.push(same);
-                    distinct.len() - 1
-                })
-            })
-            .collect();
         // Each ingress rule, from the ends it admits to the classes that hold it, on
         // what the sources' egress rules allow towards them.
-        let parts: Vec<Vec<Rect>> = distinct
+        let parts: Vec<Vec<Rect>> = firsts
             .par_iter()
-            .map(|&(owner, admits, ports)| {
-                let targets = members.holders(owner);
+            .map(|&first| {
+                let Some(rule) = ingress.get(first) else {
+                    return Vec::new();
+                };
+                let targets = members.holders(rule.owner);
                 if targets.is_empty() {
                     return Vec::new();
                 }
-                let sources = members.admitted(admits);
+                let sources = members.admitted(&rule.admits);
                 let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
                 let to = cells(targets, |b| (egress.profile(b), zones.col(b)));
                 let mut parts = Vec::new();
                 for ((key, row), sources) in &from {
                     for ((profile, col), targets) in &to {
-                        let ports = ports
+                        let ports = (rule.ports)
                             .intersect(zones.mask(*row, *col))
                             .intersect(&egress.allowed(*key, *profile));
                         split(&mut parts, sources, targets, &ports, internet);
@@ -370,6 +363,27 @@ pub(super) fn for_pairs(
             visit(x, y);
         }
     }
+}
+
+/// Rules of one group that admit the same ends on the same ports grant the same parts,
+/// wherever they are written (a plan repeats a rule per environment or per service), so
+/// the parts are worked out once per distinct rule and pushed at each rule's place, in
+/// rule order. For each rule, the index of its kind; for each kind, its first rule.
+fn alike(rules: &[RuleView]) -> (Vec<usize>, Vec<usize>) {
+    type Same<'r> = (Option<usize>, &'r Admits, &'r PortSet);
+    let mut ids: FxHashMap<Same, usize> = FxHashMap::default();
+    let mut firsts = Vec::new();
+    let which = (rules.iter().enumerate())
+        .map(|(index, rule)| {
+            let next = firsts.len();
+            *ids.entry((rule.owner, &rule.admits, rule.ports))
+                .or_insert_with(|| {
+                    firsts.push(index);
+                    next
+                })
+        })
+        .collect();
+    (which, firsts)
 }
 
 /// Ends grouped by `key`, each group in the order given.
