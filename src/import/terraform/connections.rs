@@ -161,7 +161,6 @@ impl Layers<'_> {
             },
         );
         let internet = members.internet();
-        let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
         // Each ingress rule, from the ends it admits to the classes that hold it, on
         // what the sources' egress rules allow towards them.
         let parts: Vec<Vec<Rect>> = firsts
@@ -189,15 +188,8 @@ impl Layers<'_> {
                 parts
             })
             .collect();
-        for (rule, id) in ingress.iter().zip(which) {
-            let parts = parts.get(id).map_or(&[][..], Vec::as_slice);
-            if !parts.is_empty() {
-                rects
-                    .entry(rule.resource)
-                    .or_default()
-                    .extend_from_slice(parts);
-            }
-        }
+        // The egress rules' and the unruled ends' parts, by location.
+        let mut own: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
         // Each egress rule, towards the ends that no ingress rule restricts. Every
         // group's egress rule admits much the same ends (often anywhere): those ends are
         // found once per `Admits`.
@@ -216,14 +208,7 @@ impl Layers<'_> {
             for (row, sources) in &from {
                 for (col, targets) in to.iter() {
                     let ports = rule.ports.intersect(zones.mask(*row, *col));
-                    push(
-                        &mut rects,
-                        rule.resource,
-                        sources,
-                        targets,
-                        &ports,
-                        internet,
-                    );
+                    push(&mut own, rule.resource, sources, targets, &ports, internet);
                 }
             }
         }
@@ -237,7 +222,7 @@ impl Layers<'_> {
                         continue;
                     };
                     let ports = zones.mask(zones.row(a), zones.col(b));
-                    push(&mut rects, first, &[a], &[b], ports, internet);
+                    push(&mut own, first, &[a], &[b], ports, internet);
                 }
                 continue;
             }
@@ -246,7 +231,7 @@ impl Layers<'_> {
             };
             for (row, sources) in &from {
                 let ports = zones.mask(*row, zones.col(b));
-                push(&mut rects, first, sources, &[b], ports, internet);
+                push(&mut own, first, sources, &[b], ports, internet);
             }
         }
         let end = |index: &usize| {
@@ -257,7 +242,20 @@ impl Layers<'_> {
             }
         };
         // Locations join their parts apart from each other, so both cores share them.
-        let rects: Vec<(usize, Vec<Rect>)> = rects.into_iter().collect();
+        // Every location's parts, borrowed: the ingress rules' first, in rule order, then
+        // the others, in the order they were pushed. A part is copied only by `join`,
+        // on the thread pool.
+        let mut rects: BTreeMap<usize, Vec<&Rect>> = BTreeMap::new();
+        for (rule, id) in ingress.iter().zip(which) {
+            let parts = parts.get(id).map_or(&[][..], Vec::as_slice);
+            if !parts.is_empty() {
+                rects.entry(rule.resource).or_default().extend(parts);
+            }
+        }
+        for (resource, list) in &own {
+            rects.entry(*resource).or_default().extend(list);
+        }
+        let rects: Vec<(usize, Vec<&Rect>)> = rects.into_iter().collect();
         let mut joined: Vec<(usize, Rect)> = rects
             .into_par_iter()
             .flat_map_iter(|(resource, list)| {
@@ -450,17 +448,17 @@ fn split(list: &mut Vec<Rect>, from: &[usize], to: &[usize], ports: &PortSet, in
 /// Joins the parts of one location's grants where that changes nothing: the same
 /// sources and ports (targets joined), then the same targets and ports (sources
 /// joined), then the same ends (ports joined). The internet joins no class.
-fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
+fn join(list: Vec<&Rect>, internet: usize) -> Vec<Rect> {
     // One part joins nothing: its ends are sorted and distinct as they came.
     if list.len() < 2 {
-        return list;
+        return list.into_iter().cloned().collect();
     }
     let world = |ends: &[usize]| ends == [internet];
     // One end, the ports, and whether the other end is the internet: the other ends.
     type By<E> = BTreeMap<(E, PortSet, bool), Vec<usize>>;
     let mut by_from: By<Arc<[usize]>> = BTreeMap::new();
     for rect in list {
-        let key = (rect.from, rect.ports, world(&rect.to));
+        let key = (Arc::clone(&rect.from), rect.ports.clone(), world(&rect.to));
         by_from.entry(key).or_default().extend_from_slice(&rect.to);
     }
     let mut by_to: By<Vec<usize>> = BTreeMap::new();
