@@ -6,9 +6,14 @@
 //! class that holds it, cut only where the other end's rules (`egress.rs`) or routing
 //! and the NACLs (`zones.rs`) answer differently. So the work and the flows grow with
 //! the rules, not with pairs of classes; `pairwise.rs` keeps the pair-by-pair reading
-//! as the tests' oracle.
+//! as the tests' oracle. The parts of distinct rules and the joins of each location are
+//! worked out on the thread pool; what comes out is sorted, whatever the threads did.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::endpoint::Endpoint;
 use super::nacls::Acls;
@@ -16,7 +21,7 @@ use super::network::{Asset, Network};
 use super::objects::Link;
 use super::port_set::PortSet;
 use super::routing::{Routing, Target};
-use super::security_groups::{Admits, SecurityGroups};
+use super::security_groups::{Admits, RuleView, SecurityGroups};
 
 mod egress;
 mod members;
@@ -124,21 +129,14 @@ pub fn classes(network: &Network) -> Vec<Class> {
         .collect()
 }
 
-/// Part of a grant, before grants with the same location are joined.
+/// Part of a grant, before grants with the same location are joined. Its ends are
+/// shared: the parts of one ingress rule are pushed at every rule alike, and an end
+/// list is copied only when parts are joined.
+#[derive(Clone)]
 struct Rect {
-    from: Vec<usize>,
-    to: Vec<usize>,
+    from: Arc<[usize]>,
+    to: Arc<[usize]>,
     ports: PortSet,
-}
-
-impl Rect {
-    fn new(from: &[usize], to: &[usize], ports: PortSet) -> Rect {
-        Rect {
-            from: from.to_vec(),
-            to: to.to_vec(),
-            ports,
-        }
-    }
 }
 
 impl Layers<'_> {
@@ -146,54 +144,52 @@ impl Layers<'_> {
     /// classes, the union of the grants that join them is what the egress rules of one,
     /// the ingress rules of the other, routing and the NACLs all allow together.
     pub fn grants(&self, classes: &[Class]) -> Vec<Grant> {
-        let mut members = Members::new(classes);
+        // What routing and the NACLs let through, and who the rules concern: built side
+        // by side, neither reads the other.
+        let ((zones, ingress, which, firsts), (members, egress_rules, egress)) = rayon::join(
+            || {
+                let zones = Zones::new(self, classes);
+                let ingress = self.groups.rules(false);
+                let (which, firsts) = alike(&ingress);
+                (zones, ingress, which, firsts)
+            },
+            || {
+                let members = Members::new(classes);
+                let egress_rules = self.groups.rules(true);
+                let egress = Egress::new(&egress_rules, &members, classes);
+                (members, egress_rules, egress)
+            },
+        );
         let internet = members.internet();
-        let zones = Zones::new(self, classes);
-        let ingress = self.groups.rules(false);
-        let egress_rules = self.groups.rules(true);
-        let mut egress = Egress::new(&egress_rules, &mut members, classes);
-        let mut rects: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
-        // Rules of one group that admit the same ends on the same ports grant the same
-        // parts, wherever they are written (a plan repeats a rule per environment or
-        // per service): the parts are worked out once and pushed at each rule's place.
-        type Same<'r> = (Option<usize>, &'r Admits, &'r PortSet);
-        let mut same: BTreeMap<Same, Vec<Rect>> = BTreeMap::new();
         // Each ingress rule, from the ends it admits to the classes that hold it, on
         // what the sources' egress rules allow towards them.
-        for rule in &ingress {
-            let parts = same
-                .entry((rule.owner, &rule.admits, rule.ports))
-                .or_insert_with(|| {
-                    let targets = members.holders(rule.owner).to_vec();
-                    if targets.is_empty() {
-                        return Vec::new();
+        let parts: Vec<Vec<Rect>> = firsts
+            .par_iter()
+            .map(|&first| {
+                let Some(rule) = ingress.get(first) else {
+                    return Vec::new();
+                };
+                let targets = members.holders(rule.owner);
+                if targets.is_empty() {
+                    return Vec::new();
+                }
+                let sources = members.admitted(&rule.admits);
+                let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
+                let to = cells(targets, |b| (egress.profile(b), zones.col(b)));
+                let mut parts = Vec::new();
+                for ((key, row), sources) in &from {
+                    for ((profile, col), targets) in &to {
+                        let ports = (rule.ports)
+                            .intersect(zones.mask(*row, *col))
+                            .intersect(&egress.allowed(*key, *profile));
+                        split(&mut parts, sources, targets, &ports, internet);
                     }
-                    let sources = members.admitted(&rule.admits);
-                    let from = cells(&sources, |a| (egress.key(a), zones.row(a)));
-                    let to = cells(&targets, |b| (egress.profile(b), zones.col(b)));
-                    let mut parts = Vec::new();
-                    for ((key, row), sources) in &from {
-                        for ((profile, col), targets) in &to {
-                            let ports = rule
-                                .ports
-                                .intersect(zones.mask(*row, *col))
-                                .intersect(&egress.allowed(*key, *profile));
-                            parts.push(Rect::new(sources, targets, ports));
-                        }
-                    }
-                    parts
-                });
-            for part in parts.iter() {
-                push(
-                    &mut rects,
-                    rule.resource,
-                    &part.from,
-                    &part.to,
-                    &part.ports,
-                    internet,
-                );
-            }
-        }
+                }
+                parts
+            })
+            .collect();
+        // The egress rules' and the unruled ends' parts, by location.
+        let mut own: BTreeMap<usize, Vec<Rect>> = BTreeMap::new();
         // Each egress rule, towards the ends that no ingress rule restricts. Every
         // group's egress rule admits much the same ends (often anywhere): those ends are
         // found once per `Admits`.
@@ -212,14 +208,7 @@ impl Layers<'_> {
             for (row, sources) in &from {
                 for (col, targets) in to.iter() {
                     let ports = rule.ports.intersect(zones.mask(*row, *col));
-                    push(
-                        &mut rects,
-                        rule.resource,
-                        sources,
-                        targets,
-                        &ports,
-                        internet,
-                    );
+                    push(&mut own, rule.resource, sources, targets, &ports, internet);
                 }
             }
         }
@@ -233,7 +222,7 @@ impl Layers<'_> {
                         continue;
                     };
                     let ports = zones.mask(zones.row(a), zones.col(b));
-                    push(&mut rects, first, &[a], &[b], ports, internet);
+                    push(&mut own, first, &[a], &[b], ports, internet);
                 }
                 continue;
             }
@@ -242,19 +231,34 @@ impl Layers<'_> {
             };
             for (row, sources) in &from {
                 let ports = zones.mask(*row, zones.col(b));
-                push(&mut rects, first, sources, &[b], ports, internet);
+                push(&mut own, first, sources, &[b], ports, internet);
             }
         }
-        let end = |index: usize| {
-            if index == internet {
+        let end = |index: &usize| {
+            if *index == internet {
                 End::Internet
             } else {
-                End::Class(index)
+                End::Class(*index)
             }
         };
+        // Locations join their parts apart from each other, so both cores share them.
+        // Every location's parts, borrowed: the ingress rules' first, in rule order, then
+        // the others, in the order they were pushed. A part is copied only by `join`,
+        // on the thread pool.
+        let mut rects: BTreeMap<usize, Vec<&Rect>> = BTreeMap::new();
+        for (rule, id) in ingress.iter().zip(which) {
+            let parts = parts.get(id).map_or(&[][..], Vec::as_slice);
+            if !parts.is_empty() {
+                rects.entry(rule.resource).or_default().extend(parts);
+            }
+        }
+        for (resource, list) in &own {
+            rects.entry(*resource).or_default().extend(list);
+        }
+        let rects: Vec<(usize, Vec<&Rect>)> = rects.into_iter().collect();
         let mut joined: Vec<(usize, Rect)> = rects
-            .into_iter()
-            .flat_map(|(resource, list)| {
+            .into_par_iter()
+            .flat_map_iter(|(resource, list)| {
                 join(list, internet)
                     .into_iter()
                     .map(move |rect| (resource, rect))
@@ -263,12 +267,14 @@ impl Layers<'_> {
         // Sorted as indexes, which order as their ends do (the internet's is the last),
         // and compare faster. `join` leaves one part per ends at each location, so no
         // two keys are equal and an unstable sort gives the one order.
-        joined.sort_unstable_by(|(r, x), (s, y)| (&x.from, &x.to, r).cmp(&(&y.from, &y.to, s)));
+        joined.par_sort_unstable_by(|(r, x), (s, y)| {
+            (&*x.from, &*x.to, r).cmp(&(&*y.from, &*y.to, s))
+        });
         joined
-            .into_iter()
+            .into_par_iter()
             .map(|(resource, rect)| Grant {
-                from: rect.from.into_iter().map(end).collect(),
-                to: rect.to.into_iter().map(end).collect(),
+                from: rect.from.iter().map(end).collect(),
+                to: rect.to.iter().map(end).collect(),
                 ports: rect.ports,
                 resource,
             })
@@ -357,6 +363,27 @@ pub(super) fn for_pairs(
     }
 }
 
+/// Rules of one group that admit the same ends on the same ports grant the same parts,
+/// wherever they are written (a plan repeats a rule per environment or per service), so
+/// the parts are worked out once per distinct rule and pushed at each rule's place, in
+/// rule order. For each rule, the index of its kind; for each kind, its first rule.
+fn alike(rules: &[RuleView]) -> (Vec<usize>, Vec<usize>) {
+    type Same<'r> = (Option<usize>, &'r Admits, &'r PortSet);
+    let mut ids: FxHashMap<Same, usize> = FxHashMap::default();
+    let mut firsts = Vec::new();
+    let which = (rules.iter().enumerate())
+        .map(|(index, rule)| {
+            let next = firsts.len();
+            *ids.entry((rule.owner, &rule.admits, rule.ports))
+                .or_insert_with(|| {
+                    firsts.push(index);
+                    next
+                })
+        })
+        .collect();
+    (which, firsts)
+}
+
 /// Ends grouped by `key`, each group in the order given.
 fn cells<K: Ord>(ends: &[usize], key: impl Fn(usize) -> K) -> BTreeMap<K, Vec<usize>> {
     let mut out: BTreeMap<K, Vec<usize>> = BTreeMap::new();
@@ -366,8 +393,7 @@ fn cells<K: Ord>(ends: &[usize], key: impl Fn(usize) -> K) -> BTreeMap<K, Vec<us
     out
 }
 
-/// Adds a part of a grant, the internet kept apart from classes at either end so that
-/// flows to and from it stay flows of their own (named after it, as before).
+/// Adds a part of a grant at `resource`: see `split`.
 fn push(
     rects: &mut BTreeMap<usize, Vec<Rect>>,
     resource: usize,
@@ -379,21 +405,41 @@ fn push(
     if ports.is_empty() {
         return;
     }
+    // Only a location that gets a part is entered.
+    split(
+        rects.entry(resource).or_default(),
+        from,
+        to,
+        ports,
+        internet,
+    );
+}
+
+/// Adds a part of a grant to `list`, the internet kept apart from classes at either
+/// end so that flows to and from it stay flows of their own (named after it, as
+/// before). Nothing when `ports` is empty.
+fn split(list: &mut Vec<Rect>, from: &[usize], to: &[usize], ports: &PortSet, internet: usize) {
+    if ports.is_empty() {
+        return;
+    }
     // Ends are sorted and the internet's index is the last: it can only end a list.
     debug_assert!(from.is_sorted() && to.is_sorted());
-    // Borrowed halves: only the parts pushed are copied.
-    fn split(ends: &[usize], internet: usize) -> [&[usize]; 2] {
+    // Borrowed halves: only the parts kept are copied.
+    fn halves(ends: &[usize], internet: usize) -> [&[usize]; 2] {
         match ends.split_last() {
             Some((&last, classes)) if last == internet => [classes, &ends[classes.len()..]],
             _ => [ends, &[]],
         }
     }
-    let list = rects.entry(resource).or_default();
-    let targets = split(to, internet);
-    for from in split(from, internet) {
+    let targets = halves(to, internet);
+    for from in halves(from, internet) {
         for to in targets {
             if !from.is_empty() && !to.is_empty() {
-                list.push(Rect::new(from, to, ports.clone()));
+                list.push(Rect {
+                    from: from.into(),
+                    to: to.into(),
+                    ports: ports.clone(),
+                });
             }
         }
     }
@@ -402,23 +448,25 @@ fn push(
 /// Joins the parts of one location's grants where that changes nothing: the same
 /// sources and ports (targets joined), then the same targets and ports (sources
 /// joined), then the same ends (ports joined). The internet joins no class.
-fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
+fn join(list: Vec<&Rect>, internet: usize) -> Vec<Rect> {
     // One part joins nothing: its ends are sorted and distinct as they came.
     if list.len() < 2 {
-        return list;
+        return list.into_iter().cloned().collect();
     }
     let world = |ends: &[usize]| ends == [internet];
-    let mut by_from: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
+    // One end, the ports, and whether the other end is the internet: the other ends.
+    type By<E> = BTreeMap<(E, PortSet, bool), Vec<usize>>;
+    let mut by_from: By<Arc<[usize]>> = BTreeMap::new();
     for rect in list {
-        let key = (rect.from, rect.ports, world(&rect.to));
-        by_from.entry(key).or_default().extend(rect.to);
+        let key = (Arc::clone(&rect.from), rect.ports.clone(), world(&rect.to));
+        by_from.entry(key).or_default().extend_from_slice(&rect.to);
     }
-    let mut by_to: BTreeMap<(Vec<usize>, PortSet, bool), Vec<usize>> = BTreeMap::new();
+    let mut by_to: By<Vec<usize>> = BTreeMap::new();
     for ((from, ports, _), mut to) in by_from {
         to.sort_unstable();
         to.dedup();
         let key = (to, ports, world(&from));
-        by_to.entry(key).or_default().extend(from);
+        by_to.entry(key).or_default().extend_from_slice(&from);
     }
     let mut by_ends: BTreeMap<(Vec<usize>, Vec<usize>), PortSet> = BTreeMap::new();
     for ((to, ports, _), mut from) in by_to {
@@ -429,7 +477,11 @@ fn join(list: Vec<Rect>, internet: usize) -> Vec<Rect> {
     }
     by_ends
         .into_iter()
-        .map(|((from, to), ports)| Rect { from, to, ports })
+        .map(|((from, to), ports)| Rect {
+            from: from.into(),
+            to: to.into(),
+            ports,
+        })
         .collect()
 }
 

@@ -16,15 +16,16 @@ pub struct Egress {
     key: Vec<Option<usize>>,
     /// Per end: its profile.
     profile: Vec<usize>,
-    /// Per key: (the rule's `Admits`, by id, and its ports), sorted.
-    keys: Vec<Vec<(usize, PortSet)>>,
+    /// Per key: (the rule's `Admits`, by id, and its ports, by id), sorted.
+    keys: Vec<Vec<(usize, usize)>>,
     /// Per profile: the `Admits` ids that admit its ends, sorted.
     profiles: Vec<Vec<usize>>,
-    cache: FxHashMap<(usize, usize), PortSet>,
+    /// The rules' distinct port sets, by id.
+    ports: Vec<PortSet>,
 }
 
 impl Egress {
-    pub fn new(rules: &[RuleView], members: &mut Members, classes: &[Class]) -> Egress {
+    pub fn new(rules: &[RuleView], members: &Members, classes: &[Class]) -> Egress {
         let ends = classes.len() + 1;
         let mut ids: BTreeMap<&Admits, usize> = BTreeMap::new();
         for rule in rules {
@@ -42,29 +43,30 @@ impl Egress {
                 }
             }
         }
-        let mut profiles = Vec::new();
+        // Ends share a list as often as not: a list is copied only when it is new.
+        let mut profiles: Vec<Vec<usize>> = Vec::new();
         let mut profile_ids: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
         let profile = met
             .into_iter()
-            .map(|list| {
-                let next = profile_ids.len();
-                *profile_ids.entry(list.clone()).or_insert_with(|| {
-                    profiles.push(list);
-                    next
-                })
-            })
+            .map(|list| intern(&mut profile_ids, &mut profiles, list))
             .collect();
-        let mut by_owner: BTreeMap<Option<usize>, Vec<(usize, PortSet)>> = BTreeMap::new();
+        // Each distinct port set once, by id: a key names its rules' ports by id, so that
+        // building a key per end copies no port set.
+        let mut port_ids: FxHashMap<&PortSet, usize> = FxHashMap::default();
+        let mut ports: Vec<PortSet> = Vec::new();
+        let mut by_owner: BTreeMap<Option<usize>, Vec<(usize, usize)>> = BTreeMap::new();
         for rule in rules {
             let id = ids.get(&rule.admits).copied().unwrap_or_default();
-            by_owner
-                .entry(rule.owner)
-                .or_default()
-                .push((id, rule.ports.clone()));
+            let next = ports.len();
+            let port = *port_ids.entry(rule.ports).or_insert_with(|| {
+                ports.push(rule.ports.clone());
+                next
+            });
+            by_owner.entry(rule.owner).or_default().push((id, port));
         }
-        let loose = by_owner.get(&None).cloned().unwrap_or_default();
+        let loose = by_owner.get(&None).map_or(&[][..], Vec::as_slice);
         let mut keys = Vec::new();
-        let mut key_ids: FxHashMap<Vec<(usize, PortSet)>, usize> = FxHashMap::default();
+        let mut key_ids: FxHashMap<Vec<(usize, usize)>, usize> = FxHashMap::default();
         let key = (0..ends)
             .map(|end| {
                 if !members.is_ruled(end) {
@@ -73,19 +75,15 @@ impl Egress {
                 let groups = classes
                     .get(end)
                     .map_or(&[][..], |class| class.groups.known());
-                let mut entries: Vec<(usize, PortSet)> = groups
+                let mut entries: Vec<(usize, usize)> = groups
                     .iter()
                     .flat_map(|group| by_owner.get(&Some(*group)).into_iter().flatten())
-                    .chain(&loose)
-                    .cloned()
+                    .chain(loose)
+                    .copied()
                     .collect();
                 entries.sort_unstable();
                 entries.dedup();
-                let next = key_ids.len();
-                Some(*key_ids.entry(entries.clone()).or_insert_with(|| {
-                    keys.push(entries);
-                    next
-                }))
+                Some(intern(&mut key_ids, &mut keys, entries))
             })
             .collect();
         Egress {
@@ -93,7 +91,7 @@ impl Egress {
             profile,
             keys,
             profiles,
-            cache: FxHashMap::default(),
+            ports,
         }
     }
 
@@ -105,22 +103,37 @@ impl Egress {
         self.profile.get(end).copied().unwrap_or_default()
     }
 
-    /// What an end of `key` may send to an end of `profile`.
-    pub fn allowed(&mut self, key: Option<usize>, profile: usize) -> PortSet {
+    /// What an end of `key` may send to an end of `profile`. Not cached: a key holds a
+    /// group's few egress rules, and the ingress rules' parts ask it from both cores.
+    pub fn allowed(&self, key: Option<usize>, profile: usize) -> PortSet {
         let Some(key) = key else {
             return PortSet::all();
         };
-        if let Some(ports) = self.cache.get(&(key, profile)) {
-            return ports.clone();
-        }
         let admitted = self.profiles.get(profile).map_or(&[][..], Vec::as_slice);
         let mut ports = PortSet::empty();
         for (admits, rule_ports) in self.keys.get(key).into_iter().flatten() {
-            if admitted.binary_search(admits).is_ok() {
+            if admitted.binary_search(admits).is_ok()
+                && let Some(rule_ports) = self.ports.get(*rule_ports)
+            {
                 ports = ports.union(rule_ports);
             }
         }
-        self.cache.insert((key, profile), ports.clone());
         ports
     }
+}
+
+/// The id of `list` among `lists`, which it joins when it is new: ids are handed out in
+/// the order lists are first seen.
+fn intern<T: std::hash::Hash + Eq + Clone>(
+    ids: &mut FxHashMap<T, usize>,
+    lists: &mut Vec<T>,
+    list: T,
+) -> usize {
+    if let Some(id) = ids.get(&list) {
+        return *id;
+    }
+    let id = lists.len();
+    ids.insert(list.clone(), id);
+    lists.push(list);
+    id
 }

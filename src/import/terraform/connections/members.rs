@@ -1,16 +1,17 @@
 //! Which ends a rule concerns, found at once instead of end by end: the classes that
 //! carry each security group (and so hold its rules), those that no rule restricts, and
-//! every end (classes, then the internet) that a rule admits.
+//! every end (classes, then the internet) that a rule admits. The ends a prefix admits
+//! come from an index of the classes' ranges, not from asking every end.
 
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
-use rustc_hash::FxHashMap;
 
 use super::super::endpoint::Endpoint;
 use super::super::objects::Link;
 use super::super::security_groups::Admits;
 use super::Class;
+use crate::cidr_index::PrefixTable;
 
 pub struct Members<'c> {
     classes: &'c [Class],
@@ -25,8 +26,13 @@ pub struct Members<'c> {
     unruled: Vec<usize>,
     /// Classes whose groups are unknown until apply: they may carry any group.
     unknown: Vec<usize>,
-    /// The ends whose addresses meet a prefix, per prefix asked about.
-    by_prefix: FxHashMap<IpNet, Vec<usize>>,
+    /// Each class's ranges, so that a prefix finds the classes it meets (those whose
+    /// ranges it contains or lies in, which is what `Endpoint::meets` asks) without a
+    /// scan of every class.
+    ranges: PrefixTable<usize>,
+    /// Classes without known addresses: they could be anywhere, so every prefix meets
+    /// them.
+    anywhere: Vec<usize>,
 }
 
 impl<'c> Members<'c> {
@@ -58,6 +64,13 @@ impl<'c> Members<'c> {
         for &index in &ruled {
             is_ruled[index] = true;
         }
+        let ranges = PrefixTable::new(classes.iter().enumerate().flat_map(|(index, class)| {
+            (class.endpoint.ranges.iter()).map(move |range| (*range, index))
+        }));
+        let anywhere = (classes.iter().enumerate())
+            .filter(|(_, class)| class.endpoint.ranges.is_empty())
+            .map(|(index, _)| index)
+            .collect();
         Members {
             classes,
             internet: Endpoint::internet(),
@@ -66,19 +79,14 @@ impl<'c> Members<'c> {
             is_ruled,
             unruled,
             unknown,
-            by_prefix: FxHashMap::default(),
+            ranges,
+            anywhere,
         }
     }
 
     /// The internet's index among the ends: after every class.
     pub fn internet(&self) -> usize {
         self.classes.len()
-    }
-
-    pub fn endpoint(&self, end: usize) -> &Endpoint {
-        self.classes
-            .get(end)
-            .map_or(&self.internet, |class| &class.endpoint)
     }
 
     /// The classes that hold the rules of `owner`; every ruled class for a rule whose
@@ -101,7 +109,7 @@ impl<'c> Members<'c> {
 
     /// Every end that `admits` lets in, sorted: what `Admits::by_group` and
     /// `Admits::by_prefix` say of each end, found through the indexes.
-    pub fn admitted(&mut self, admits: &Admits) -> Vec<usize> {
+    pub fn admitted(&self, admits: &Admits) -> Vec<usize> {
         let mut out = Vec::new();
         if admits.by_group {
             if admits.any_group {
@@ -114,16 +122,85 @@ impl<'c> Members<'c> {
             }
         }
         for prefix in &admits.prefixes {
-            if !self.by_prefix.contains_key(prefix) {
-                let list = (0..=self.classes.len())
-                    .filter(|&end| self.endpoint(end).meets(prefix))
-                    .collect();
-                self.by_prefix.insert(*prefix, list);
-            }
-            out.extend(self.by_prefix.get(prefix).into_iter().flatten());
+            self.meeting(prefix, &mut out);
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Adds the ends whose addresses `prefix` meets (`Endpoint::meets`), unsorted and
+    /// perhaps more than once.
+    fn meeting(&self, prefix: &IpNet, out: &mut Vec<usize>) {
+        out.extend((self.ranges.overlapping(prefix).into_iter()).map(|(_, class)| class));
+        out.extend(&self.anywhere);
+        if self.internet.meets(prefix) {
+            out.push(self.internet());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A range in a small space, so that ranges nest and overlap often; host bits may be
+    /// set, as a plan may write them.
+    fn net() -> impl Strategy<Value = IpNet> {
+        prop_oneof![
+            4 => (0u8..4, 0u8..4, 0u8..=255, 0u8..=32).prop_map(|(a, b, c, len)| {
+                // 10.x, and 8.8.x (public: the internet meets it).
+                let first = if a < 3 { [10, a, b, c] } else { [8, 8, b, c] };
+                IpNet::new(IpAddr::V4(Ipv4Addr::from(first)), len).unwrap()
+            }),
+            1 => (0u16..4, 0u8..=128).prop_map(|(a, len)| {
+                IpNet::new(IpAddr::V6(Ipv6Addr::new(0xfd00, a, 0, 0, 0, 0, 0, 1)), len).unwrap()
+            }),
+        ]
+    }
+
+    fn class(ranges: Vec<IpNet>) -> Class {
+        Class {
+            assets: vec![0],
+            subnets: Vec::new(),
+            vpc: None,
+            groups: Link::Known(Vec::new()),
+            public: false,
+            endpoint: Endpoint {
+                ranges,
+                internet: false,
+            },
+        }
+    }
+
+    proptest! {
+        /// The index admits exactly the ends that asking each end's `Endpoint::meets`
+        /// admits: classes with ranges, classes without (anywhere), and the internet.
+        #[test]
+        fn the_ranges_index_admits_what_a_scan_admits(
+            ranges in proptest::collection::vec(proptest::collection::vec(net(), 0..3), 0..12),
+            prefixes in proptest::collection::vec(net(), 1..4),
+        ) {
+            let classes: Vec<Class> = ranges.into_iter().map(class).collect();
+            let members = Members::new(&classes);
+            let admits = Admits {
+                by_group: false,
+                any_group: false,
+                groups: Vec::new(),
+                prefixes,
+            };
+            let internet = Endpoint::internet();
+            let scan: Vec<usize> = (0..=classes.len())
+                .filter(|&end| {
+                    let endpoint = classes.get(end).map_or(&internet, |class| &class.endpoint);
+                    admits.prefixes.iter().any(|prefix| endpoint.meets(prefix))
+                })
+                .collect();
+            prop_assert_eq!(members.admitted(&admits), scan);
+        }
     }
 }

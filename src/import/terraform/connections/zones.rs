@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
+use rayon::prelude::*;
 
 use super::super::endpoint::Endpoint;
 use super::super::port_set::PortSet;
@@ -44,13 +45,18 @@ impl Zones {
         type Key<'k> = (&'k [usize], Option<usize>, bool, Vec<(bool, bool)>);
         let mut ids: BTreeMap<Key, usize> = BTreeMap::new();
         let mut spots: Vec<Spot> = Vec::new();
-        let mut zone: Vec<usize> = classes
-            .iter()
+        // Each class's profile, on both cores (every class asks every prefix); the ids
+        // are handed out after, in class order.
+        let profiles: Vec<Vec<(bool, bool)>> = classes
+            .par_iter()
             .map(|class| {
-                let profile = prefixes
-                    .iter()
+                (prefixes.iter())
                     .map(|p| (class.endpoint.meets(p), class.endpoint.within(p)))
-                    .collect();
+                    .collect()
+            })
+            .collect();
+        let mut zone: Vec<usize> = (classes.iter().zip(profiles))
+            .map(|(class, profile)| {
                 let key = (class.subnets.as_slice(), class.vpc, class.public, profile);
                 let next = ids.len();
                 *ids.entry(key).or_insert_with(|| {
@@ -62,8 +68,10 @@ impl Zones {
         zone.push(spots.len());
         spots.push(Spot::Internet);
         let internet = Endpoint::internet();
+        // One mask per pair of zones (each asks routing and the NACLs of every pair of
+        // their subnets): rows on both cores.
         let table: Vec<Vec<PortSet>> = spots
-            .iter()
+            .par_iter()
             .map(|from| {
                 let to = spots.iter().map(|to| mask(layers, &internet, *from, *to));
                 to.collect()
