@@ -129,25 +129,65 @@ fn selection(
 struct SharedSelections(rustc_hash::FxHashMap<usize, Selection>);
 
 impl SharedSelections {
-    /// [`selection`], resolved once per shared list.
+    /// Every shared list that `items` hold, each resolved once before any flow is, side
+    /// by side when `parallel`; so that the parts of a file that is cut into parts
+    /// (see [`file_flows`]) read the same selections without resolving them again each.
+    /// What a list that does not resolve would report is dropped here: each flow that
+    /// holds it reports it in its turn.
+    fn resolve(
+        cx: &Context,
+        (model, _, resolver): Known,
+        source: SourceId,
+        items: &[At<RawFlow>],
+        parallel: bool,
+    ) -> Self {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut lists = Vec::new();
+        for item in items {
+            for list in [&item.value.from, &item.value.to] {
+                if let Some(id) = list.value.0.shared_id()
+                    && seen.insert(id)
+                {
+                    lists.push((id, list));
+                }
+            }
+        }
+        let resolve = |scratch: &mut Context, &(id, list): &(usize, &At<RawList>)| {
+            let resolved = selection(scratch, model, resolver, source, list);
+            scratch.diagnostics.clear();
+            // Shared, so that each flow's copy is a count, not its roots.
+            resolved.map(|selection| (id, selection.into_shared()))
+        };
+        let scratch = || Context::empty(cx.sources.clone());
+        let resolved = if parallel {
+            (lists.par_iter())
+                .map_init(scratch, resolve)
+                .flatten()
+                .collect()
+        } else {
+            let mut scratch = scratch();
+            (lists.iter())
+                .filter_map(|list| resolve(&mut scratch, list))
+                .collect()
+        };
+        SharedSelections(resolved)
+    }
+
+    /// [`selection`], or what the shared list resolved to.
     fn selection(
-        &mut self,
+        &self,
         cx: &mut Context,
         model: &Model,
         resolver: &SelectorResolver,
         source: SourceId,
         list: &At<RawList>,
     ) -> Option<Selection> {
-        let Some(id) = list.value.0.shared_id() else {
-            return selection(cx, model, resolver, source, list);
-        };
-        if let Some(resolved) = self.0.get(&id) {
+        if let Some(id) = list.value.0.shared_id()
+            && let Some(resolved) = self.0.get(&id)
+        {
             return Some(resolved.clone());
         }
-        // Shared, so that each flow's copy is a count, not its roots.
-        let resolved = selection(cx, model, resolver, source, list)?.into_shared();
-        self.0.insert(id, resolved.clone());
-        Some(resolved)
+        selection(cx, model, resolver, source, list)
     }
 }
 
@@ -322,68 +362,138 @@ fn flows(
 ) -> Flows {
     let claimed = claim_flow_names(cx, files);
     let sources = &cx.sources;
-    let parts: Vec<(FlowPart, Context)> = files
+    let files: Vec<(Vec<FlowPart>, Context)> = files
         .par_iter_mut()
         .zip(claimed)
         .enumerate()
         .map(|(index, (file, claimed))| {
             let mut local = Context::empty(sources.clone());
             let source = SourceId(index as u32);
+            let flows = file.raw.flows.as_ref().map_or(0, Vec::len);
             let resolved = file_flows(
                 &mut local,
                 (model, credentials, resolver),
                 source,
                 file,
                 consume,
-                claimed,
+                (Some(&claimed), part_len(flows)),
             );
             (resolved, local)
         })
         .collect();
-    Flows::from_parts(parts.into_iter().map(|(part, local)| {
+    let mut parts = Vec::new();
+    for (resolved, local) in files {
         cx.absorb(local);
-        part
-    }))
+        parts.extend(resolved);
+    }
+    Flows::from_parts(parts)
 }
 
 /// What a flow's selectors and `auth` are resolved against.
 pub(super) type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver);
 
-/// One file's flows, resolved in order into `local`'s problems and warnings. A flow
-/// whose `claimed` is false (another took its name first) is checked but left out. With
-/// `consume`, the file's raw flows are dropped here, by the thread that allocates the
-/// resolved ones, so that the allocator reuses that memory instead of asking for more.
+/// A file's flows are resolved in one part below this many. A larger file parsed up
+/// front (an imported plan, a large policy) is cut into parts of at least this many,
+/// which every core takes from; the files of flows alone that streaming defers are
+/// resolved one per core already, and are not cut.
+const MIN_PART: usize = 1024;
+
+/// How many flows of a file of `flows` go into one part: a few parts per core, so that
+/// a core that finishes early takes another, none smaller than [`MIN_PART`].
+fn part_len(flows: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    flows.div_ceil(threads * 2).max(MIN_PART)
+}
+
+/// One file's flows, resolved in order into `local`'s problems and warnings, in parts
+/// of `part_len` flows resolved side by side, joined in order: the flows, their names,
+/// problems and warnings are those of the file resolved whole. A flow whose `claimed`
+/// is false (another took its name first) is checked but left out; `None` claims all.
+/// With `consume`, the file's raw flows are dropped here, by the thread that allocates
+/// the resolved ones, so that the allocator reuses that memory instead of asking for
+/// more.
 fn file_flows(
     local: &mut Context,
-    (model, credentials, resolver): Known,
+    known: Known,
     source: SourceId,
     file: &mut ParsedFile,
     consume: bool,
-    claimed: impl IntoIterator<Item = bool>,
-) -> FlowPart {
+    (claimed, part_len): (Option<&[bool]>, usize),
+) -> Vec<FlowPart> {
     let taken = if consume { file.raw.flows.take() } else { None };
     let items = taken
         .as_deref()
         .or(file.raw.flows.as_deref())
         .unwrap_or_default();
     let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
-    // Flows share port lists within their file: no lock between files.
+    let part_len = part_len.max(1);
+    let parted = items.len() > part_len;
+    let shared = SharedSelections::resolve(local, known, source, items, parted);
+    let written = FileFlows {
+        source,
+        lines,
+        claimed,
+        shared: &shared,
+    };
+    if !parted {
+        return vec![flows_part(local, known, &written, items, 0)];
+    }
+    let sources = &local.sources;
+    let parts: Vec<(FlowPart, Context)> = items
+        .par_chunks(part_len)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let mut cx = Context::empty(sources.clone());
+            let part = flows_part(&mut cx, known, &written, chunk, index * part_len);
+            (part, cx)
+        })
+        .collect();
+    parts
+        .into_iter()
+        .map(|(part, cx)| {
+            local.absorb(cx);
+            part
+        })
+        .collect()
+}
+
+/// What every part of one file's flows reads: where the file's flows are, which of
+/// them claimed their names, and its shared lists resolved.
+struct FileFlows<'a> {
+    source: SourceId,
+    /// Each flow's line, when the file was read without positions.
+    lines: Option<&'a [u32]>,
+    claimed: Option<&'a [bool]>,
+    shared: &'a SharedSelections,
+}
+
+/// The flows `items`, the file's from its `first`, resolved in order into `cx`.
+fn flows_part(
+    cx: &mut Context,
+    (model, credentials, resolver): Known,
+    written: &FileFlows,
+    items: &[At<RawFlow>],
+    first: usize,
+) -> FlowPart {
+    // Flows share port lists within their part: no lock between parts.
     let mut port_lists = PortLists::default();
-    let mut shared = SharedSelections::default();
     // Sized exactly: a file's flows grown by doubling leave their abandoned buffers in
     // the allocator's arenas, and a million flows' worth of them outlives the file.
     let mut resolved = FlowPart::with_capacity(items.len());
-    for (index, (item, claimed)) in items.iter().zip(claimed).enumerate() {
-        let at = item_start(local, source, item, lines, index);
+    for (index, item) in (first..).zip(items) {
+        let at = item_start(cx, written.source, item, written.lines, index);
         let flow = flow(
-            local,
+            cx,
             model,
             credentials,
             resolver,
-            (&mut port_lists, &mut shared),
+            (&mut port_lists, written.shared),
             at,
             &item.value,
         );
+        let claimed = written
+            .claimed
+            .is_none_or(|claimed| claimed.get(index).copied().unwrap_or(true));
         if let Some(flow) = flow.filter(|_| claimed) {
             let name = item.value.name.as_ref().map(|name| name.value.as_str());
             resolved.push(name, flow);
@@ -418,7 +528,11 @@ fn streamed_flows(
             let source = SourceId(index as u32);
             let local = Context::empty(sources.clone());
             if !file.deferred {
-                return Some(file_streamed(local, known, source, file));
+                // A file parsed up front (a plan an importer read, a policy with more
+                // than flows) may be large: it is cut into parts. Deferred files are
+                // many and resolved side by side already, one per core.
+                let flows = file.raw.flows.as_ref().map_or(0, Vec::len);
+                return Some(file_streamed(local, known, source, file, part_len(flows)));
             }
             let bytes = crate::load::reread_deferred(file).ok()?;
             parsed(bytes.len() as u64);
@@ -428,13 +542,13 @@ fn streamed_flows(
                 // As after a parse by `serde_json`: no positions, nothing left to parse.
                 file.has_positions = false;
                 file.deferred = false;
-                return Some((resolved, local, names));
+                return Some((vec![resolved], local, names));
             }
             crate::load::parse_deferred_bytes(file, bytes).ok()?;
             if !flows_alone(&file.raw) {
                 return None;
             }
-            let streamed = file_streamed(local, known, source, file);
+            let streamed = file_streamed(local, known, source, file, usize::MAX);
             // The flows are all that the file held; its digest and whether it had
             // positions stay, for the sources and the warnings.
             file.raw = crate::raw::RawFile::default();
@@ -456,20 +570,22 @@ fn streamed_flows(
         return (Flows::default(), false);
     }
     drop(names);
-    let flows = Flows::from_parts(parts.into_iter().map(|(part, local, _)| {
+    let mut flows = Vec::new();
+    for (resolved, local, _) in parts {
         cx.absorb(local);
-        part
-    }));
-    (flows, true)
+        flows.extend(resolved);
+    }
+    (Flows::from_parts(flows), true)
 }
 
-/// One parsed file's flows resolved as [`streamed_flows`] needs them, its raw flows
-/// dropped.
+/// One parsed file's flows resolved as [`streamed_flows`] needs them, in parts of
+/// `part_len`, its raw flows dropped.
 fn file_streamed(
     mut local: Context,
     known: Known,
     source: SourceId,
     file: &mut ParsedFile,
+    part_len: usize,
 ) -> StreamedFile {
     let names = file
         .raw
@@ -479,20 +595,13 @@ fn file_streamed(
         .filter_map(|item| item.value.name.as_ref())
         .map(|name| rustc_hash::FxBuildHasher.hash_one(name.value.as_str()))
         .collect();
-    let resolved = file_flows(
-        &mut local,
-        known,
-        source,
-        file,
-        true,
-        std::iter::repeat(true),
-    );
+    let resolved = file_flows(&mut local, known, source, file, true, (None, part_len));
     (resolved, local, names)
 }
 
 /// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a
 /// hash of each flow name.
-type StreamedFile = (FlowPart, Context, Vec<u64>);
+type StreamedFile = (Vec<FlowPart>, Context, Vec<u64>);
 
 /// Whether a deferred file, once parsed, holds flows and a `version` of 1 alone, as the
 /// scan that deferred it judged.
@@ -519,7 +628,7 @@ fn flow(
     model: &Model,
     credentials: &[Credential],
     resolver: &SelectorResolver,
-    (port_lists, shared): (&mut PortLists, &mut SharedSelections),
+    (port_lists, shared): (&mut PortLists, &SharedSelections),
     at: Location,
     raw: &RawFlow,
 ) -> Option<Flow> {
@@ -968,6 +1077,118 @@ mod tests {
             }
         }
         file
+    }
+
+    /// `text` parsed, with the `to` list of its first flow given to each flow that
+    /// `share` marks, shared as an importer shares it.
+    fn parsed_sharing(text: &str, share: &[bool]) -> ParsedFile {
+        let mut file = parsed(text, false);
+        let flows = file.raw.flows.as_mut().unwrap();
+        let items: Arc<[_]> = flows[0].value.to.value.0.to_vec().into();
+        for (flow, _) in flows.iter_mut().zip(share).filter(|(_, share)| **share) {
+            flow.value.to.value.0 = Items::Shared(Arc::clone(&items));
+        }
+        file
+    }
+
+    /// What resolving `file`'s flows in parts of `part_len` gives: the flows with their
+    /// names, the problems and the warnings, each as `Debug` shows them; and how many
+    /// parts there were.
+    fn resolved_in_parts(mut file: ParsedFile, part_len: usize) -> (String, String, String, usize) {
+        let files = std::slice::from_mut(&mut file);
+        let mut cx = super::Context::empty(crate::resolve::sources(files));
+        let model = crate::resolve::entities::resolve_entities(&mut cx, files);
+        let resolver = super::SelectorResolver::new(&model);
+        let credentials = super::credentials(&mut cx, files, &model, &resolver);
+        let claimed = super::claim_flow_names(&mut cx, files);
+        let parts = super::file_flows(
+            &mut cx,
+            (&model, &credentials, &resolver),
+            super::SourceId(0),
+            &mut files[0],
+            true,
+            (Some(&claimed[0]), part_len),
+        );
+        let count = parts.len();
+        let flows = super::Flows::from_parts(parts);
+        (
+            format!("{flows:?}"),
+            format!("{:?}", cx.diagnostics),
+            format!("{:?}", cx.warnings),
+            count,
+        )
+    }
+
+    #[test]
+    fn a_file_resolved_in_parts_is_the_file_resolved_whole() {
+        // A problem in the first flow and in the last, a warning between them, a name
+        // taken twice, and a shared list with a bad name held in every part.
+        let text = "assets:\n  - {name: a}\n  - {name: b}\n  - {name: c}\n\
+            credentials:\n  - {name: key, held_by: a}\n\
+            flows:\n\
+            \x20 - {name: f1, from: nope, to: [b, bad]}\n\
+            \x20 - {name: f2, from: a, to: b, ports: [tcp/0]}\n\
+            \x20 - {name: f1, from: b, to: c}\n\
+            \x20 - {from: c, to: a, auth: [key]}\n\
+            \x20 - {name: f5, from: a, to: c, ports: [tcp/443, udp/53]}\n\
+            \x20 - {name: f6, from: b, to: a, ports: [tcp/443, udp/53]}\n\
+            \x20 - {name: f7, from: c, to: b, auth: [nokey], ports: [http]}\n";
+        let share = [true, false, false, true, false, true, true];
+        let whole = resolved_in_parts(parsed_sharing(text, &share), usize::MAX);
+        assert_eq!(whole.3, 1);
+        for needle in ["\"nope\"", "\"bad\"", "\"nokey\"", "\"http\"", "\"f1\""] {
+            assert!(whole.1.contains(needle), "{needle} not in {}", whole.1);
+        }
+        // The bad name of the shared list, once per flow that holds it.
+        assert_eq!(whole.1.matches("name: \"bad\"").count(), 4);
+        assert!(whole.2.contains("PortZero"), "{}", whole.2);
+        for part_len in 1..=7 {
+            let parted = resolved_in_parts(parsed_sharing(text, &share), part_len);
+            assert_eq!(parted.3, 7usize.div_ceil(part_len));
+            assert_eq!(parted.0, whole.0, "flows in parts of {part_len}");
+            assert_eq!(parted.1, whole.1, "problems in parts of {part_len}");
+            assert_eq!(parted.2, whole.2, "warnings in parts of {part_len}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Small files of flows that name good and bad entities, credentials and ports,
+        /// repeat names and share lists: resolved in parts of any size, each gives what
+        /// it gives whole.
+        #[test]
+        fn parts_of_any_size_resolve_as_the_whole(
+            flows in proptest::collection::vec(
+                (0..5usize, 0..5usize, 0..5usize, 0..4usize, 0..4usize, proptest::bool::ANY),
+                1..12,
+            ),
+            part_len in 1..6usize,
+        ) {
+            let ends = ["a", "b", "c", "[a, b]", "nope"];
+            let ports = ["", ", ports: [tcp/443]", ", ports: [tcp/0, udp/53]", ", ports: [http]"];
+            let auth = ["", ", auth: [key]", ", auth: [nokey]", ", auth: [key, key]"];
+            let mut text = String::from(
+                "assets:\n  - {name: a}\n  - {name: b}\n  - {name: c}\n\
+                 credentials:\n  - {name: key, held_by: a}\nflows:\n",
+            );
+            let mut share = Vec::new();
+            for (from, to, name, port, key, shared) in &flows {
+                let name = match name {
+                    0 => String::new(),
+                    n => format!("name: f{n}, "),
+                };
+                text.push_str(&format!(
+                    "  - {{{name}from: {}, to: {}{}{}}}\n",
+                    ends[*from], ends[*to], ports[*port], auth[*key]
+                ));
+                share.push(*shared);
+            }
+            let whole = resolved_in_parts(parsed_sharing(&text, &share), usize::MAX);
+            let parted = resolved_in_parts(parsed_sharing(&text, &share), part_len);
+            proptest::prop_assert_eq!(parted.3, flows.len().div_ceil(part_len));
+            proptest::prop_assert_eq!(parted.0, whole.0);
+            proptest::prop_assert_eq!(parted.1, whole.1);
+            proptest::prop_assert_eq!(parted.2, whole.2);
+        }
     }
 
     #[test]
