@@ -18,16 +18,16 @@ mod routing;
 mod security_groups;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use compact_str::CompactString;
-use connections::{End, Layers};
+use connections::{End, Grant, Layers};
 use nacls::Acls;
 use network::Network;
 pub use objects::Side;
 use objects::{Plan, Resource};
 use port_set::PortSet;
+use rayon::prelude::*;
 use routing::Routing;
 use rustc_hash::FxHashMap;
 use security_groups::SecurityGroups;
@@ -444,8 +444,25 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         acls: &acls,
         routing: &routing,
     };
-    let mut flows = Vec::new();
-    let mut names: FxHashMap<CompactString, u32> = FxHashMap::default();
+    let grants = layers.grants(&classes);
+    let flows = grant_flows(plan, &classes, &grants);
+    // What the grants were worked out from is thousands of small allocations that
+    // nothing reads any more: freed on the thread pool, beside what the caller does
+    // next.
+    rayon::spawn(move || drop((grants, classes, groups, acls, routing, network)));
+
+    RawFile {
+        segments: (!segments.is_empty()).then_some(segments),
+        assets: (!assets.is_empty()).then_some(assets),
+        flows: (!flows.is_empty()).then_some(flows),
+        imported: true,
+        ..RawFile::default()
+    }
+}
+
+/// One flow for each grant, in order, located at the resource that allows it and named
+/// by [`flow_name`], a name given twice numbered from its second (`… #2`).
+fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) -> Vec<At<RawFlow>> {
     // Each class's assets as selectors, written once: a class sits in many grants.
     // Compact strings, so that copying an address of up to 24 bytes into each grant's
     // list allocates nothing.
@@ -458,66 +475,109 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         })
         .collect();
     // Many grants share an end (every rule of a group admits the same classes): such
-    // an end's list is built once and shared, and resolve resolves it once.
+    // an end's list is built once and shared, and resolve resolves it once. A plan's
+    // rules open a handful of distinct port sets: each is written once. Both are
+    // looked up in grant order, on one thread.
     let mut lists = EndLists::default();
-    // A plan's rules open a handful of distinct port sets: each is written once.
-    let mut port_specs: FxHashMap<PortSet, Vec<CompactString>> = FxHashMap::default();
-    for grant in layers.grants(&classes) {
-        let resource = plan.resource(grant.resource);
-        let from = lists.list(&selectors, &grant.from);
-        let to = lists.list(&selectors, &grant.to);
-        let mut name = flow_name(&resource.address, &from, &to);
-        let seen = names.entry(name.clone()).or_default();
-        *seen += 1;
-        if *seen > 1 {
-            // The name is a handful of words; writing to a string cannot fail.
-            let _ = write!(name, " #{seen}");
-        }
-        let specs = port_specs.entry(grant.ports).or_insert_with_key(|ports| {
-            ports.specs().into_iter().map(CompactString::from).collect()
-        });
-        let ports = match specs.as_slice() {
-            [one] => Items::One(at(one.clone(), resource.line)),
-            many => many
-                .iter()
-                .map(|spec| at(spec.clone(), resource.line))
-                .collect(),
-        };
-        let mut description = String::with_capacity(
-            "allowed by Terraform  ``".len() + resource.kind.len() + resource.address.len(),
-        );
-        for part in [
-            "allowed by Terraform ",
-            &resource.kind,
-            " `",
-            &resource.address,
-            "`",
-        ] {
-            description.push_str(part);
-        }
-        flows.push(at(
-            RawFlow {
-                name: Some(at(name, resource.line)),
-                from: at(from, resource.line),
-                to: at(to, resource.line),
-                ports: Some(at(RawList(ports), resource.line)),
-                auth: None,
-                kind: Some("network".into()),
-                description: Some(description.into()),
-                owner: None,
-                ticket: None,
-            },
-            resource.line,
-        ));
-    }
+    let mut port_sets: FxHashMap<PortSet, usize> = FxHashMap::default();
+    let mut port_specs: Vec<Vec<CompactString>> = Vec::new();
+    let ends: Vec<(RawList, RawList, usize)> = grants
+        .iter()
+        .map(|grant| {
+            let from = lists.list(&selectors, &grant.from);
+            let to = lists.list(&selectors, &grant.to);
+            let ports = match port_sets.get(&grant.ports) {
+                Some(&known) => known,
+                None => {
+                    let specs = grant.ports.specs().into_iter();
+                    port_specs.push(specs.map(CompactString::from).collect());
+                    port_sets.insert(grant.ports.clone(), port_specs.len() - 1);
+                    port_specs.len() - 1
+                }
+            };
+            (from, to, ports)
+        })
+        .collect();
+    // The rest of each flow, its name, ports and description, needs nothing from the
+    // others: written on every core.
+    let mut flows: Vec<At<RawFlow>> = grants
+        .par_iter()
+        .zip(ends)
+        .map(|(grant, (from, to, ports))| {
+            let resource = plan.resource(grant.resource);
+            let specs = port_specs.get(ports).map_or(&[][..], Vec::as_slice);
+            grant_flow(resource, from, to, specs)
+        })
+        .collect();
+    number_repeats(&mut flows);
+    flows
+}
 
-    RawFile {
-        segments: (!segments.is_empty()).then_some(segments),
-        assets: (!assets.is_empty()).then_some(assets),
-        flows: (!flows.is_empty()).then_some(flows),
-        imported: true,
-        ..RawFile::default()
+/// Numbers each name that an earlier flow already has, in order, counting the names
+/// as written, before any number: the second `n` becomes `n #2`, the third `n #3`.
+fn number_repeats(flows: &mut [At<RawFlow>]) {
+    // Counted first, the names borrowed, so that no name is copied into the map.
+    let seen: Vec<u32> = {
+        let mut names: FxHashMap<&str, u32> =
+            FxHashMap::with_capacity_and_hasher(flows.len(), Default::default());
+        (flows.iter())
+            .map(|flow| {
+                let name = (flow.value.name.as_ref()).map_or("", |name| name.value.as_str());
+                let seen = names.entry(name).or_default();
+                *seen += 1;
+                *seen
+            })
+            .collect()
+    };
+    for (flow, seen) in flows.iter_mut().zip(seen) {
+        if let Some(name) = flow.value.name.as_mut().filter(|_| seen > 1) {
+            name.value.push_str(" #");
+            push_count(&mut name.value, seen as usize);
+        }
     }
+}
+
+/// The flow of one grant of `resource`, between `from` and `to`, on `ports`.
+fn grant_flow(
+    resource: &Resource,
+    from: RawList,
+    to: RawList,
+    ports: &[CompactString],
+) -> At<RawFlow> {
+    let line = resource.line;
+    let name = flow_name(&resource.address, &from, &to);
+    let ports = match ports {
+        [one] => Items::One(at(one.clone(), line)),
+        many => many.iter().map(|spec| at(spec.clone(), line)).collect(),
+    };
+    let mut description = String::with_capacity(
+        "allowed by Terraform  ``".len() + resource.kind.len() + resource.address.len(),
+    );
+    for part in [
+        "allowed by Terraform ",
+        &resource.kind,
+        " `",
+        &resource.address,
+        "`",
+    ] {
+        description.push_str(part);
+    }
+    at(
+        RawFlow {
+            name: Some(at(name, line)),
+            from: at(from, line),
+            to: at(to, line),
+            ports: Some(at(RawList(ports), line)),
+            auth: None,
+            // `network`, the kind a flow without one has: left out, so that no flow
+            // allocates it.
+            kind: None,
+            description: Some(description.into()),
+            owner: None,
+            ticket: None,
+        },
+        line,
+    )
 }
 
 /// A grant's flow name: the rule's resource and the first asset at each end, so that a
@@ -543,8 +603,27 @@ fn push_label(name: &mut CompactString, list: &RawList) {
     };
     name.push_str(&first.value);
     if list.0.len() > 1 {
-        // Writing to a string cannot fail.
-        let _ = write!(name, " +{}", list.0.len() - 1);
+        name.push_str(" +");
+        push_count(name, list.0.len() - 1);
+    }
+}
+
+/// `count` in decimal digits, written without `fmt`'s machinery: a plan names
+/// thousands of flows.
+fn push_count(name: &mut CompactString, count: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = count;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        name.push(char::from(digit));
     }
 }
 
@@ -615,6 +694,44 @@ mod tests {
         // One item stays inline.
         let single = lists.list(&selectors, &[End::Class(1)]);
         assert!(matches!(single.0, Items::One(_)));
+    }
+
+    #[test]
+    fn a_name_given_again_is_numbered_in_order() {
+        let flow = |name: &str| {
+            at(
+                RawFlow {
+                    name: Some(at(CompactString::from(name), 1)),
+                    from: at(RawList::default(), 1),
+                    to: at(RawList::default(), 1),
+                    ports: None,
+                    auth: None,
+                    kind: None,
+                    description: None,
+                    owner: None,
+                    ticket: None,
+                },
+                1,
+            )
+        };
+        // `a #2` as written is a name of its own, counted apart from `a`'s repeats.
+        let written = ["a", "b", "a", "a #2", "a", "b"];
+        let mut flows: Vec<At<RawFlow>> = written.into_iter().map(flow).collect();
+        number_repeats(&mut flows);
+        let names: Vec<&str> = (flows.iter())
+            .filter_map(|flow| flow.value.name.as_ref())
+            .map(|name| name.value.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "a #2", "a #2", "a #3", "b #2"]);
+    }
+
+    #[test]
+    fn counts_are_written_in_decimal() {
+        for count in [0, 7, 10, 99, 1234, usize::MAX] {
+            let mut text = CompactString::from("x +");
+            push_count(&mut text, count);
+            assert_eq!(text, format!("x +{count}"));
+        }
     }
 
     /// Every attribute of every resource of the scenarios replaced by values of the
