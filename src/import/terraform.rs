@@ -476,11 +476,11 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
         .collect();
     // Many grants share an end (every rule of a group admits the same classes): such
     // an end's list is built once and shared, and resolve resolves it once. A plan's
-    // rules open a handful of distinct port sets: each is written once. Both are
-    // looked up in grant order, on one thread.
+    // rules open a handful of distinct port sets: each is written once and shared too,
+    // and resolve parses it once. Both are looked up in grant order, on one thread.
     let mut lists = EndLists::default();
     let mut port_sets: FxHashMap<PortSet, usize> = FxHashMap::default();
-    let mut port_specs: Vec<Vec<CompactString>> = Vec::new();
+    let mut port_specs: Vec<Arc<[At<CompactString>]>> = Vec::new();
     let ends: Vec<(RawList, RawList, usize)> = grants
         .iter()
         .map(|grant| {
@@ -489,8 +489,10 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
             let ports = match port_sets.get(&grant.ports) {
                 Some(&known) => known,
                 None => {
+                    // Without a line of their own: a problem with one is reported at
+                    // the list's, the line of the flow's rule.
                     let specs = grant.ports.specs().into_iter();
-                    port_specs.push(specs.map(CompactString::from).collect());
+                    port_specs.push(specs.map(|spec| at(spec.into(), 0)).collect());
                     port_sets.insert(grant.ports.clone(), port_specs.len() - 1);
                     port_specs.len() - 1
                 }
@@ -505,7 +507,7 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
         .zip(ends)
         .map(|(grant, (from, to, ports))| {
             let resource = plan.resource(grant.resource);
-            let specs = port_specs.get(ports).map_or(&[][..], Vec::as_slice);
+            let specs = (port_specs.get(ports)).map_or_else(|| Arc::from([]), Arc::clone);
             grant_flow(resource, from, to, specs)
         })
         .collect();
@@ -542,14 +544,10 @@ fn grant_flow(
     resource: &Resource,
     from: RawList,
     to: RawList,
-    ports: &[CompactString],
+    ports: Arc<[At<CompactString>]>,
 ) -> At<RawFlow> {
     let line = resource.line;
     let name = flow_name(&resource.address, &from, &to);
-    let ports = match ports {
-        [one] => Items::One(at(one.clone(), line)),
-        many => many.iter().map(|spec| at(spec.clone(), line)).collect(),
-    };
     let mut description = String::with_capacity(
         "allowed by Terraform  ``".len() + resource.kind.len() + resource.address.len(),
     );
@@ -567,7 +565,7 @@ fn grant_flow(
             name: Some(at(name, line)),
             from: at(from, line),
             to: at(to, line),
-            ports: Some(at(RawList(ports), line)),
+            ports: Some(at(RawList(Items::Shared(ports)), line)),
             auth: None,
             // `network`, the kind a flow without one has: left out, so that no flow
             // allocates it.

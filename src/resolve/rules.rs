@@ -18,7 +18,7 @@ use crate::model::{
     ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, FlowPart,
     Flows, Invariant, InvariantId, Model, Rule, Selection, Severity,
 };
-use crate::port_list::PortLists;
+use crate::port_list::{PortList, PortLists};
 use crate::ports::{self, PortSpec};
 use crate::raw::{RawEnds, RawFlow, RawList, RawThrough};
 use crate::suggest::did_you_mean;
@@ -622,6 +622,34 @@ fn flows_alone(raw: &crate::raw::RawFile) -> bool {
         && raw.imports.is_none()
 }
 
+/// A flow's `ports`, `any` when it has none, from `port_lists`. A shared list (an
+/// importer's) is parsed once, and what it parsed to reused by every flow that holds
+/// it, unless it gave a problem or a warning: then each flow parses it again, so that
+/// each reports it at its own place.
+fn flow_ports(
+    cx: &mut Context,
+    source: SourceId,
+    port_lists: &mut PortLists,
+    list: Option<&At<RawList>>,
+) -> PortList {
+    let shared = list.and_then(|list| list.value.0.shared_id());
+    if let Some(known) = shared.and_then(|id| port_lists.parsed(id)) {
+        return known;
+    }
+    let reported = (cx.diagnostics.len(), cx.warnings.len());
+    let mut ports = port_list(cx, source, list);
+    if list.is_none() {
+        ports.push(PortSpec::ANY);
+    }
+    let ports = port_lists.intern(&ports);
+    if let Some(id) = shared
+        && reported == (cx.diagnostics.len(), cx.warnings.len())
+    {
+        port_lists.remember(id, ports.clone());
+    }
+    ports
+}
+
 /// One flow, or `None` after reporting what is wrong with it.
 fn flow(
     cx: &mut Context,
@@ -636,16 +664,13 @@ fn flow(
     let from = shared.selection(cx, model, resolver, source, &raw.from);
     let to = shared.selection(cx, model, resolver, source, &raw.to);
     let errors_before = cx.diagnostics.len();
-    let mut ports = port_list(cx, source, raw.ports.as_ref());
+    let ports = flow_ports(cx, source, port_lists, raw.ports.as_ref());
     if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
         // JSON read by the fast path has no positions but the flow's line.
         let own = cx.location(source, list);
         let at = if own.is_known() { own } else { at };
         cx.warn(at, Problem::NoPorts)
             .help("leave `ports` out to allow every port, or list the ports it allows");
-    }
-    if raw.ports.is_none() {
-        ports.push(PortSpec::ANY);
     }
     let mut auth = Vec::new();
     if let Some(list) = &raw.auth {
@@ -680,7 +705,7 @@ fn flow(
             owner: raw.owner.clone(),
             ticket: raw.ticket.clone(),
         };
-        Flow::new(from, to, port_lists.intern(&ports), notes, at)
+        Flow::new(from, to, ports, notes, at)
     })
 }
 
@@ -1148,6 +1173,58 @@ mod tests {
             assert_eq!(parted.0, whole.0, "flows in parts of {part_len}");
             assert_eq!(parted.1, whole.1, "problems in parts of {part_len}");
             assert_eq!(parted.2, whole.2, "warnings in parts of {part_len}");
+        }
+    }
+
+    /// `text` parsed, the `ports` of its first flow given to every flow, shared or each
+    /// a copy; its items without a place of their own, as the Terraform importer writes
+    /// them, so that what is reported is at each flow's line either way.
+    fn parsed_sharing_ports(text: &str, share: bool) -> ParsedFile {
+        let mut file = parsed(text, false);
+        let flows = file.raw.flows.as_mut().unwrap();
+        let first = flows[0].value.ports.as_ref().unwrap();
+        let items: Arc<[_]> = (first.value.0.iter())
+            .map(|item| crate::raw::At {
+                value: item.value.clone(),
+                line: 0,
+                column: 0,
+            })
+            .collect();
+        for flow in flows.iter_mut() {
+            let list = match share {
+                true => Items::Shared(Arc::clone(&items)),
+                false => Items::Many(items.to_vec()),
+            };
+            flow.value.ports = Some(crate::raw::At {
+                value: crate::raw::RawList(list),
+                line: flow.line,
+                column: 0,
+            });
+        }
+        file
+    }
+
+    #[test]
+    fn a_shared_port_list_is_parsed_once_unless_it_reports() {
+        let cases = [
+            ("[tcp/443, udp/53]", 0, 0),
+            ("[tcp/0]", 0, 3),
+            ("[tcp/443, nonsense]", 3, 0),
+            ("[]", 0, 3),
+        ];
+        for (ports, problems, warnings) in cases {
+            let text = format!(
+                "{ASSETS}  - {{from: a, to: b, ports: {ports}}}\n  - {{from: b, to: c}}\n  - {{from: c, to: a}}\n"
+            );
+            let copies = resolved_in_parts(parsed_sharing_ports(&text, false), usize::MAX);
+            let shared = resolved_in_parts(parsed_sharing_ports(&text, true), usize::MAX);
+            assert_eq!(shared, copies, "{ports}");
+            // Reported by each flow that holds the list, at its own line.
+            assert_eq!(shared.1.matches("line: ").count(), problems, "{ports}");
+            assert_eq!(shared.2.matches("line: ").count(), warnings, "{ports}");
+            for line in [6, 7, 8].iter().filter(|_| problems + warnings > 0) {
+                assert!(format!("{}{}", shared.1, shared.2).contains(&format!("line: {line},")));
+            }
         }
     }
 
