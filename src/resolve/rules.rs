@@ -411,7 +411,7 @@ fn part_len(flows: usize) -> usize {
 /// is false (another took its name first) is checked but left out; `None` claims all.
 /// With `consume`, the file's raw flows are dropped here, by the thread that allocates
 /// the resolved ones, so that the allocator reuses that memory instead of asking for
-/// more.
+/// more; or, when it was cut into parts, on the thread pool.
 fn file_flows(
     local: &mut Context,
     known: Known,
@@ -448,6 +448,11 @@ fn file_flows(
             (part, cx)
         })
         .collect();
+    if let Some(taken) = taken {
+        // Resolved on every thread, not by one that would reuse their memory: freed on
+        // the pool, beside what comes next.
+        rayon::spawn(move || drop(taken));
+    }
     parts
         .into_iter()
         .map(|(part, cx)| {
