@@ -18,6 +18,7 @@ mod routing;
 mod security_groups;
 
 use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use compact_str::CompactString;
@@ -481,11 +482,15 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
     let mut lists = EndLists::default();
     let mut port_sets: FxHashMap<PortSet, usize> = FxHashMap::default();
     let mut port_specs: Vec<Arc<[At<CompactString>]>> = Vec::new();
+    let hashed: Vec<(Ends, Ends)> = (grants.par_iter())
+        .map(|grant| (Ends::new(&grant.from), Ends::new(&grant.to)))
+        .collect();
     let ends: Vec<(RawList, RawList, usize)> = grants
         .iter()
-        .map(|grant| {
-            let from = lists.list(&selectors, &grant.from);
-            let to = lists.list(&selectors, &grant.to);
+        .zip(hashed)
+        .map(|(grant, (from, to))| {
+            let from = lists.list(&selectors, from);
+            let to = lists.list(&selectors, to);
             let ports = match port_sets.get(&grant.ports) {
                 Some(&known) => known,
                 None => {
@@ -628,17 +633,41 @@ fn push_count(name: &mut CompactString, count: usize) {
 /// The lists of assets that grants' ends name, each built once: a list of two or
 /// more is shared between the grants with the same ends.
 #[derive(Default)]
-struct EndLists {
-    shared: FxHashMap<Vec<End>, Arc<[At<CompactString>]>>,
+struct EndLists<'g> {
+    shared: FxHashMap<Ends<'g>, Arc<[At<CompactString>]>>,
 }
 
-impl EndLists {
+/// A grant's ends and their hash, taken once ([`Ends::new`]): hashed on every core, so
+/// that the one thread that hands out the lists, in grant order, only compares them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Ends<'g> {
+    hash: u64,
+    ends: &'g [End],
+}
+
+impl<'g> Ends<'g> {
+    fn new(ends: &'g [End]) -> Self {
+        Ends {
+            hash: rustc_hash::FxBuildHasher.hash_one(ends),
+            ends,
+        }
+    }
+}
+
+impl Hash for Ends<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl<'g> EndLists<'g> {
     /// The assets of `ends`, in order, from each class's `selectors`; `internet` for
     /// the internet.
-    fn list(&mut self, selectors: &[Vec<At<CompactString>>], ends: &[End]) -> RawList {
-        if let Some(items) = self.shared.get(ends) {
+    fn list(&mut self, selectors: &[Vec<At<CompactString>>], key: Ends<'g>) -> RawList {
+        if let Some(items) = self.shared.get(&key) {
             return RawList(Items::Shared(Arc::clone(items)));
         }
+        let ends = key.ends;
         let size = ends
             .iter()
             .map(|end| match end {
@@ -660,7 +689,7 @@ impl EndLists {
             return RawList(list.into());
         }
         let items: Arc<[At<CompactString>]> = list.into();
-        self.shared.insert(ends.to_vec(), Arc::clone(&items));
+        self.shared.insert(key, Arc::clone(&items));
         RawList(Items::Shared(items))
     }
 }
@@ -680,17 +709,17 @@ mod tests {
         ];
         let mut lists = EndLists::default();
         let ends = [End::Class(0), End::Internet];
-        let first = lists.list(&selectors, &ends);
-        let again = lists.list(&selectors, &ends);
+        let first = lists.list(&selectors, Ends::new(&ends));
+        let again = lists.list(&selectors, Ends::new(&ends));
         assert!(first.0.shared_id().is_some());
         assert_eq!(first.0.shared_id(), again.0.shared_id());
         // Each item keeps its own line, as an unshared list's would.
         let items: Vec<(&str, u32)> = again.0.iter().map(|i| (i.value.as_str(), i.line)).collect();
         assert_eq!(items, [("a", 3), ("b", 4), ("internet", 0)]);
-        let other = lists.list(&selectors, &[End::Class(0), End::Class(1)]);
+        let other = lists.list(&selectors, Ends::new(&[End::Class(0), End::Class(1)]));
         assert_ne!(other.0.shared_id(), first.0.shared_id());
         // One item stays inline.
-        let single = lists.list(&selectors, &[End::Class(1)]);
+        let single = lists.list(&selectors, Ends::new(&[End::Class(1)]));
         assert!(matches!(single.0, Items::One(_)));
     }
 
