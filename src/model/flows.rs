@@ -219,21 +219,6 @@ impl Flows {
     }
 }
 
-/// Flows past this many are freed on the thread pool.
-const FREE_ASIDE: usize = 4096;
-
-// A model is dropped when its answer is written: freeing thousands of flows' selections,
-// port lists and notes then only delays the end of the run. Many flows are freed on the
-// thread pool instead; a run that ends first leaves the freeing to the process's exit.
-impl Drop for Flows {
-    fn drop(&mut self) {
-        if self.len >= FREE_ASIDE {
-            let parts = std::mem::take(&mut self.parts);
-            rayon::spawn(move || drop(parts));
-        }
-    }
-}
-
 impl Index<usize> for Flows {
     type Output = Flow;
 
