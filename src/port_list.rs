@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ports::PortSpec;
 
@@ -63,6 +63,10 @@ impl fmt::Debug for PortList {
 #[derive(Debug, Default)]
 pub struct PortLists {
     known: FxHashSet<PortList>,
+    /// What shared raw lists parsed to, by their
+    /// [`Items::shared_id`](crate::raw::Items::shared_id): an importer gives thousands
+    /// of flows the same few lists, each then parsed once.
+    parsed: FxHashMap<usize, PortList>,
 }
 
 impl PortLists {
@@ -74,6 +78,18 @@ impl PortLists {
         let list = PortList(Arc::new(specs.into()));
         self.known.insert(list.clone());
         list
+    }
+
+    /// What the shared raw list `id` parsed to, when [`PortLists::remember`] was told.
+    pub fn parsed(&self, id: usize) -> Option<PortList> {
+        self.parsed.get(&id).cloned()
+    }
+
+    /// Remembers that the shared raw list `id` parsed to `list`, without a problem or a
+    /// warning. The caller keeps the raw list alive while it asks, so that the id is not
+    /// reused.
+    pub fn remember(&mut self, id: usize, list: PortList) {
+        self.parsed.insert(id, list);
     }
 }
 

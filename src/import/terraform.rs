@@ -18,16 +18,17 @@ mod routing;
 mod security_groups;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use compact_str::CompactString;
-use connections::{End, Layers};
+use connections::{End, Grant, Layers};
 use nacls::Acls;
 use network::Network;
 pub use objects::Side;
 use objects::{Plan, Resource};
 use port_set::PortSet;
+use rayon::prelude::*;
 use routing::Routing;
 use rustc_hash::FxHashMap;
 use security_groups::SecurityGroups;
@@ -444,8 +445,25 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         acls: &acls,
         routing: &routing,
     };
-    let mut flows = Vec::new();
-    let mut names: FxHashMap<CompactString, u32> = FxHashMap::default();
+    let grants = layers.grants(&classes);
+    let flows = grant_flows(plan, &classes, &grants);
+    // What the grants were worked out from is thousands of small allocations that
+    // nothing reads any more: freed on the thread pool, beside what the caller does
+    // next.
+    rayon::spawn(move || drop((grants, classes, groups, acls, routing, network)));
+
+    RawFile {
+        segments: (!segments.is_empty()).then_some(segments),
+        assets: (!assets.is_empty()).then_some(assets),
+        flows: (!flows.is_empty()).then_some(flows),
+        imported: true,
+        ..RawFile::default()
+    }
+}
+
+/// One flow for each grant, in order, located at the resource that allows it and named
+/// by [`flow_name`], a name given twice numbered from its second (`… #2`).
+fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) -> Vec<At<RawFlow>> {
     // Each class's assets as selectors, written once: a class sits in many grants.
     // Compact strings, so that copying an address of up to 24 bytes into each grant's
     // list allocates nothing.
@@ -458,66 +476,111 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         })
         .collect();
     // Many grants share an end (every rule of a group admits the same classes): such
-    // an end's list is built once and shared, and resolve resolves it once.
+    // an end's list is built once and shared, and resolve resolves it once. A plan's
+    // rules open a handful of distinct port sets: each is written once and shared too,
+    // and resolve parses it once. Both are looked up in grant order, on one thread.
     let mut lists = EndLists::default();
-    // A plan's rules open a handful of distinct port sets: each is written once.
-    let mut port_specs: FxHashMap<PortSet, Vec<CompactString>> = FxHashMap::default();
-    for grant in layers.grants(&classes) {
-        let resource = plan.resource(grant.resource);
-        let from = lists.list(&selectors, &grant.from);
-        let to = lists.list(&selectors, &grant.to);
-        let mut name = flow_name(&resource.address, &from, &to);
-        let seen = names.entry(name.clone()).or_default();
-        *seen += 1;
-        if *seen > 1 {
-            // The name is a handful of words; writing to a string cannot fail.
-            let _ = write!(name, " #{seen}");
-        }
-        let specs = port_specs.entry(grant.ports).or_insert_with_key(|ports| {
-            ports.specs().into_iter().map(CompactString::from).collect()
-        });
-        let ports = match specs.as_slice() {
-            [one] => Items::One(at(one.clone(), resource.line)),
-            many => many
-                .iter()
-                .map(|spec| at(spec.clone(), resource.line))
-                .collect(),
-        };
-        let mut description = String::with_capacity(
-            "allowed by Terraform  ``".len() + resource.kind.len() + resource.address.len(),
-        );
-        for part in [
-            "allowed by Terraform ",
-            &resource.kind,
-            " `",
-            &resource.address,
-            "`",
-        ] {
-            description.push_str(part);
-        }
-        flows.push(at(
-            RawFlow {
-                name: Some(at(name, resource.line)),
-                from: at(from, resource.line),
-                to: at(to, resource.line),
-                ports: Some(at(RawList(ports), resource.line)),
-                auth: None,
-                kind: Some("network".into()),
-                description: Some(description.into()),
-                owner: None,
-                ticket: None,
-            },
-            resource.line,
-        ));
-    }
+    let mut port_sets: FxHashMap<PortSet, usize> = FxHashMap::default();
+    let mut port_specs: Vec<Arc<[At<CompactString>]>> = Vec::new();
+    let hashed: Vec<(Ends, Ends)> = (grants.par_iter())
+        .map(|grant| (Ends::new(&grant.from), Ends::new(&grant.to)))
+        .collect();
+    let ends: Vec<(RawList, RawList, usize)> = grants
+        .iter()
+        .zip(hashed)
+        .map(|(grant, (from, to))| {
+            let from = lists.list(&selectors, from);
+            let to = lists.list(&selectors, to);
+            let ports = match port_sets.get(&grant.ports) {
+                Some(&known) => known,
+                None => {
+                    // Without a line of their own: a problem with one is reported at
+                    // the list's, the line of the flow's rule.
+                    let specs = grant.ports.specs().into_iter();
+                    port_specs.push(specs.map(|spec| at(spec.into(), 0)).collect());
+                    port_sets.insert(grant.ports.clone(), port_specs.len() - 1);
+                    port_specs.len() - 1
+                }
+            };
+            (from, to, ports)
+        })
+        .collect();
+    // The rest of each flow, its name, ports and description, needs nothing from the
+    // others: written on every core.
+    let mut flows: Vec<At<RawFlow>> = grants
+        .par_iter()
+        .zip(ends)
+        .map(|(grant, (from, to, ports))| {
+            let resource = plan.resource(grant.resource);
+            let specs = (port_specs.get(ports)).map_or_else(|| Arc::from([]), Arc::clone);
+            grant_flow(resource, from, to, specs)
+        })
+        .collect();
+    number_repeats(&mut flows);
+    flows
+}
 
-    RawFile {
-        segments: (!segments.is_empty()).then_some(segments),
-        assets: (!assets.is_empty()).then_some(assets),
-        flows: (!flows.is_empty()).then_some(flows),
-        imported: true,
-        ..RawFile::default()
+/// Numbers each name that an earlier flow already has, in order, counting the names
+/// as written, before any number: the second `n` becomes `n #2`, the third `n #3`.
+fn number_repeats(flows: &mut [At<RawFlow>]) {
+    // Counted first, the names borrowed, so that no name is copied into the map.
+    let seen: Vec<u32> = {
+        let mut names: FxHashMap<&str, u32> =
+            FxHashMap::with_capacity_and_hasher(flows.len(), Default::default());
+        (flows.iter())
+            .map(|flow| {
+                let name = (flow.value.name.as_ref()).map_or("", |name| name.value.as_str());
+                let seen = names.entry(name).or_default();
+                *seen += 1;
+                *seen
+            })
+            .collect()
+    };
+    for (flow, seen) in flows.iter_mut().zip(seen) {
+        if let Some(name) = flow.value.name.as_mut().filter(|_| seen > 1) {
+            name.value.push_str(" #");
+            push_count(&mut name.value, seen as usize);
+        }
     }
+}
+
+/// The flow of one grant of `resource`, between `from` and `to`, on `ports`.
+fn grant_flow(
+    resource: &Resource,
+    from: RawList,
+    to: RawList,
+    ports: Arc<[At<CompactString>]>,
+) -> At<RawFlow> {
+    let line = resource.line;
+    let name = flow_name(&resource.address, &from, &to);
+    let mut description = String::with_capacity(
+        "allowed by Terraform  ``".len() + resource.kind.len() + resource.address.len(),
+    );
+    for part in [
+        "allowed by Terraform ",
+        &resource.kind,
+        " `",
+        &resource.address,
+        "`",
+    ] {
+        description.push_str(part);
+    }
+    at(
+        RawFlow {
+            name: Some(at(name, line)),
+            from: at(from, line),
+            to: at(to, line),
+            ports: Some(at(RawList(Items::Shared(ports)), line)),
+            auth: None,
+            // `network`, the kind a flow without one has: left out, so that no flow
+            // allocates it.
+            kind: None,
+            description: Some(description.into()),
+            owner: None,
+            ticket: None,
+        },
+        line,
+    )
 }
 
 /// A grant's flow name: the rule's resource and the first asset at each end, so that a
@@ -543,25 +606,68 @@ fn push_label(name: &mut CompactString, list: &RawList) {
     };
     name.push_str(&first.value);
     if list.0.len() > 1 {
-        // Writing to a string cannot fail.
-        let _ = write!(name, " +{}", list.0.len() - 1);
+        name.push_str(" +");
+        push_count(name, list.0.len() - 1);
+    }
+}
+
+/// `count` in decimal digits, written without `fmt`'s machinery: a plan names
+/// thousands of flows.
+fn push_count(name: &mut CompactString, count: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = count;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        name.push(char::from(digit));
     }
 }
 
 /// The lists of assets that grants' ends name, each built once: a list of two or
 /// more is shared between the grants with the same ends.
 #[derive(Default)]
-struct EndLists {
-    shared: FxHashMap<Vec<End>, Arc<[At<CompactString>]>>,
+struct EndLists<'g> {
+    shared: FxHashMap<Ends<'g>, Arc<[At<CompactString>]>>,
 }
 
-impl EndLists {
+/// A grant's ends and their hash, taken once ([`Ends::new`]): hashed on every core, so
+/// that the one thread that hands out the lists, in grant order, only compares them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Ends<'g> {
+    hash: u64,
+    ends: &'g [End],
+}
+
+impl<'g> Ends<'g> {
+    fn new(ends: &'g [End]) -> Self {
+        Ends {
+            hash: rustc_hash::FxBuildHasher.hash_one(ends),
+            ends,
+        }
+    }
+}
+
+impl Hash for Ends<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl<'g> EndLists<'g> {
     /// The assets of `ends`, in order, from each class's `selectors`; `internet` for
     /// the internet.
-    fn list(&mut self, selectors: &[Vec<At<CompactString>>], ends: &[End]) -> RawList {
-        if let Some(items) = self.shared.get(ends) {
+    fn list(&mut self, selectors: &[Vec<At<CompactString>>], key: Ends<'g>) -> RawList {
+        if let Some(items) = self.shared.get(&key) {
             return RawList(Items::Shared(Arc::clone(items)));
         }
+        let ends = key.ends;
         let size = ends
             .iter()
             .map(|end| match end {
@@ -583,7 +689,7 @@ impl EndLists {
             return RawList(list.into());
         }
         let items: Arc<[At<CompactString>]> = list.into();
-        self.shared.insert(ends.to_vec(), Arc::clone(&items));
+        self.shared.insert(key, Arc::clone(&items));
         RawList(Items::Shared(items))
     }
 }
@@ -603,18 +709,56 @@ mod tests {
         ];
         let mut lists = EndLists::default();
         let ends = [End::Class(0), End::Internet];
-        let first = lists.list(&selectors, &ends);
-        let again = lists.list(&selectors, &ends);
+        let first = lists.list(&selectors, Ends::new(&ends));
+        let again = lists.list(&selectors, Ends::new(&ends));
         assert!(first.0.shared_id().is_some());
         assert_eq!(first.0.shared_id(), again.0.shared_id());
         // Each item keeps its own line, as an unshared list's would.
         let items: Vec<(&str, u32)> = again.0.iter().map(|i| (i.value.as_str(), i.line)).collect();
         assert_eq!(items, [("a", 3), ("b", 4), ("internet", 0)]);
-        let other = lists.list(&selectors, &[End::Class(0), End::Class(1)]);
+        let other = lists.list(&selectors, Ends::new(&[End::Class(0), End::Class(1)]));
         assert_ne!(other.0.shared_id(), first.0.shared_id());
         // One item stays inline.
-        let single = lists.list(&selectors, &[End::Class(1)]);
+        let single = lists.list(&selectors, Ends::new(&[End::Class(1)]));
         assert!(matches!(single.0, Items::One(_)));
+    }
+
+    #[test]
+    fn a_name_given_again_is_numbered_in_order() {
+        let flow = |name: &str| {
+            at(
+                RawFlow {
+                    name: Some(at(CompactString::from(name), 1)),
+                    from: at(RawList::default(), 1),
+                    to: at(RawList::default(), 1),
+                    ports: None,
+                    auth: None,
+                    kind: None,
+                    description: None,
+                    owner: None,
+                    ticket: None,
+                },
+                1,
+            )
+        };
+        // `a #2` as written is a name of its own, counted apart from `a`'s repeats.
+        let written = ["a", "b", "a", "a #2", "a", "b"];
+        let mut flows: Vec<At<RawFlow>> = written.into_iter().map(flow).collect();
+        number_repeats(&mut flows);
+        let names: Vec<&str> = (flows.iter())
+            .filter_map(|flow| flow.value.name.as_ref())
+            .map(|name| name.value.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "a #2", "a #2", "a #3", "b #2"]);
+    }
+
+    #[test]
+    fn counts_are_written_in_decimal() {
+        for count in [0, 7, 10, 99, 1234, usize::MAX] {
+            let mut text = CompactString::from("x +");
+            push_count(&mut text, count);
+            assert_eq!(text, format!("x +{count}"));
+        }
     }
 
     /// Every attribute of every resource of the scenarios replaced by values of the

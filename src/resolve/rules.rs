@@ -18,7 +18,7 @@ use crate::model::{
     ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, FlowPart,
     Flows, Invariant, InvariantId, Model, Rule, Selection, Severity,
 };
-use crate::port_list::PortLists;
+use crate::port_list::{PortList, PortLists};
 use crate::ports::{self, PortSpec};
 use crate::raw::{RawEnds, RawFlow, RawList, RawThrough};
 use crate::suggest::did_you_mean;
@@ -129,25 +129,65 @@ fn selection(
 struct SharedSelections(rustc_hash::FxHashMap<usize, Selection>);
 
 impl SharedSelections {
-    /// [`selection`], resolved once per shared list.
+    /// Every shared list that `items` hold, each resolved once before any flow is, side
+    /// by side when `parallel`; so that the parts of a file that is cut into parts
+    /// (see [`file_flows`]) read the same selections without resolving them again each.
+    /// What a list that does not resolve would report is dropped here: each flow that
+    /// holds it reports it in its turn.
+    fn resolve(
+        cx: &Context,
+        (model, _, resolver): Known,
+        source: SourceId,
+        items: &[At<RawFlow>],
+        parallel: bool,
+    ) -> Self {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut lists = Vec::new();
+        for item in items {
+            for list in [&item.value.from, &item.value.to] {
+                if let Some(id) = list.value.0.shared_id()
+                    && seen.insert(id)
+                {
+                    lists.push((id, list));
+                }
+            }
+        }
+        let resolve = |scratch: &mut Context, &(id, list): &(usize, &At<RawList>)| {
+            let resolved = selection(scratch, model, resolver, source, list);
+            scratch.diagnostics.clear();
+            // Shared, so that each flow's copy is a count, not its roots.
+            resolved.map(|selection| (id, selection.into_shared()))
+        };
+        let scratch = || Context::empty(cx.sources.clone());
+        let resolved = if parallel {
+            (lists.par_iter())
+                .map_init(scratch, resolve)
+                .flatten()
+                .collect()
+        } else {
+            let mut scratch = scratch();
+            (lists.iter())
+                .filter_map(|list| resolve(&mut scratch, list))
+                .collect()
+        };
+        SharedSelections(resolved)
+    }
+
+    /// [`selection`], or what the shared list resolved to.
     fn selection(
-        &mut self,
+        &self,
         cx: &mut Context,
         model: &Model,
         resolver: &SelectorResolver,
         source: SourceId,
         list: &At<RawList>,
     ) -> Option<Selection> {
-        let Some(id) = list.value.0.shared_id() else {
-            return selection(cx, model, resolver, source, list);
-        };
-        if let Some(resolved) = self.0.get(&id) {
+        if let Some(id) = list.value.0.shared_id()
+            && let Some(resolved) = self.0.get(&id)
+        {
             return Some(resolved.clone());
         }
-        // Shared, so that each flow's copy is a count, not its roots.
-        let resolved = selection(cx, model, resolver, source, list)?.into_shared();
-        self.0.insert(id, resolved.clone());
-        Some(resolved)
+        selection(cx, model, resolver, source, list)
     }
 }
 
@@ -322,68 +362,143 @@ fn flows(
 ) -> Flows {
     let claimed = claim_flow_names(cx, files);
     let sources = &cx.sources;
-    let parts: Vec<(FlowPart, Context)> = files
+    let files: Vec<(Vec<FlowPart>, Context)> = files
         .par_iter_mut()
         .zip(claimed)
         .enumerate()
         .map(|(index, (file, claimed))| {
             let mut local = Context::empty(sources.clone());
             let source = SourceId(index as u32);
+            let flows = file.raw.flows.as_ref().map_or(0, Vec::len);
             let resolved = file_flows(
                 &mut local,
                 (model, credentials, resolver),
                 source,
                 file,
                 consume,
-                claimed,
+                (Some(&claimed), part_len(flows)),
             );
             (resolved, local)
         })
         .collect();
-    Flows::from_parts(parts.into_iter().map(|(part, local)| {
+    let mut parts = Vec::new();
+    for (resolved, local) in files {
         cx.absorb(local);
-        part
-    }))
+        parts.extend(resolved);
+    }
+    Flows::from_parts(parts)
 }
 
 /// What a flow's selectors and `auth` are resolved against.
 pub(super) type Known<'a> = (&'a Model, &'a [Credential], &'a SelectorResolver);
 
-/// One file's flows, resolved in order into `local`'s problems and warnings. A flow
-/// whose `claimed` is false (another took its name first) is checked but left out. With
-/// `consume`, the file's raw flows are dropped here, by the thread that allocates the
-/// resolved ones, so that the allocator reuses that memory instead of asking for more.
+/// A file's flows are resolved in one part below this many. A larger file parsed up
+/// front (an imported plan, a large policy) is cut into parts of at least this many,
+/// which every core takes from; the files of flows alone that streaming defers are
+/// resolved one per core already, and are not cut.
+const MIN_PART: usize = 1024;
+
+/// How many flows of a file of `flows` go into one part: a few parts per core, so that
+/// a core that finishes early takes another, none smaller than [`MIN_PART`].
+fn part_len(flows: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    flows.div_ceil(threads * 2).max(MIN_PART)
+}
+
+/// One file's flows, resolved in order into `local`'s problems and warnings, in parts
+/// of `part_len` flows resolved side by side, joined in order: the flows, their names,
+/// problems and warnings are those of the file resolved whole. A flow whose `claimed`
+/// is false (another took its name first) is checked but left out; `None` claims all.
+/// With `consume`, the file's raw flows are dropped here, by the thread that allocates
+/// the resolved ones, so that the allocator reuses that memory instead of asking for
+/// more; or, when it was cut into parts, on the thread pool.
 fn file_flows(
     local: &mut Context,
-    (model, credentials, resolver): Known,
+    known: Known,
     source: SourceId,
     file: &mut ParsedFile,
     consume: bool,
-    claimed: impl IntoIterator<Item = bool>,
-) -> FlowPart {
+    (claimed, part_len): (Option<&[bool]>, usize),
+) -> Vec<FlowPart> {
     let taken = if consume { file.raw.flows.take() } else { None };
     let items = taken
         .as_deref()
         .or(file.raw.flows.as_deref())
         .unwrap_or_default();
     let lines = file.json_lines.as_ref().map(|lines| lines.flows.as_slice());
-    // Flows share port lists within their file: no lock between files.
+    let part_len = part_len.max(1);
+    let parted = items.len() > part_len;
+    let shared = SharedSelections::resolve(local, known, source, items, parted);
+    let written = FileFlows {
+        source,
+        lines,
+        claimed,
+        shared: &shared,
+    };
+    if !parted {
+        return vec![flows_part(local, known, &written, items, 0)];
+    }
+    let sources = &local.sources;
+    let parts: Vec<(FlowPart, Context)> = items
+        .par_chunks(part_len)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let mut cx = Context::empty(sources.clone());
+            let part = flows_part(&mut cx, known, &written, chunk, index * part_len);
+            (part, cx)
+        })
+        .collect();
+    if let Some(taken) = taken {
+        // Resolved on every thread, not by one that would reuse their memory: freed on
+        // the pool, beside what comes next.
+        rayon::spawn(move || drop(taken));
+    }
+    parts
+        .into_iter()
+        .map(|(part, cx)| {
+            local.absorb(cx);
+            part
+        })
+        .collect()
+}
+
+/// What every part of one file's flows reads: where the file's flows are, which of
+/// them claimed their names, and its shared lists resolved.
+struct FileFlows<'a> {
+    source: SourceId,
+    /// Each flow's line, when the file was read without positions.
+    lines: Option<&'a [u32]>,
+    claimed: Option<&'a [bool]>,
+    shared: &'a SharedSelections,
+}
+
+/// The flows `items`, the file's from its `first`, resolved in order into `cx`.
+fn flows_part(
+    cx: &mut Context,
+    (model, credentials, resolver): Known,
+    written: &FileFlows,
+    items: &[At<RawFlow>],
+    first: usize,
+) -> FlowPart {
+    // Flows share port lists within their part: no lock between parts.
     let mut port_lists = PortLists::default();
-    let mut shared = SharedSelections::default();
     // Sized exactly: a file's flows grown by doubling leave their abandoned buffers in
     // the allocator's arenas, and a million flows' worth of them outlives the file.
     let mut resolved = FlowPart::with_capacity(items.len());
-    for (index, (item, claimed)) in items.iter().zip(claimed).enumerate() {
-        let at = item_start(local, source, item, lines, index);
+    for (index, item) in (first..).zip(items) {
+        let at = item_start(cx, written.source, item, written.lines, index);
         let flow = flow(
-            local,
+            cx,
             model,
             credentials,
             resolver,
-            (&mut port_lists, &mut shared),
+            (&mut port_lists, written.shared),
             at,
             &item.value,
         );
+        let claimed = written
+            .claimed
+            .is_none_or(|claimed| claimed.get(index).copied().unwrap_or(true));
         if let Some(flow) = flow.filter(|_| claimed) {
             let name = item.value.name.as_ref().map(|name| name.value.as_str());
             resolved.push(name, flow);
@@ -418,7 +533,11 @@ fn streamed_flows(
             let source = SourceId(index as u32);
             let local = Context::empty(sources.clone());
             if !file.deferred {
-                return Some(file_streamed(local, known, source, file));
+                // A file parsed up front (a plan an importer read, a policy with more
+                // than flows) may be large: it is cut into parts. Deferred files are
+                // many and resolved side by side already, one per core.
+                let flows = file.raw.flows.as_ref().map_or(0, Vec::len);
+                return Some(file_streamed(local, known, source, file, part_len(flows)));
             }
             let bytes = crate::load::reread_deferred(file).ok()?;
             parsed(bytes.len() as u64);
@@ -428,13 +547,13 @@ fn streamed_flows(
                 // As after a parse by `serde_json`: no positions, nothing left to parse.
                 file.has_positions = false;
                 file.deferred = false;
-                return Some((resolved, local, names));
+                return Some((vec![resolved], local, names));
             }
             crate::load::parse_deferred_bytes(file, bytes).ok()?;
             if !flows_alone(&file.raw) {
                 return None;
             }
-            let streamed = file_streamed(local, known, source, file);
+            let streamed = file_streamed(local, known, source, file, usize::MAX);
             // The flows are all that the file held; its digest and whether it had
             // positions stay, for the sources and the warnings.
             file.raw = crate::raw::RawFile::default();
@@ -456,20 +575,22 @@ fn streamed_flows(
         return (Flows::default(), false);
     }
     drop(names);
-    let flows = Flows::from_parts(parts.into_iter().map(|(part, local, _)| {
+    let mut flows = Vec::new();
+    for (resolved, local, _) in parts {
         cx.absorb(local);
-        part
-    }));
-    (flows, true)
+        flows.extend(resolved);
+    }
+    (Flows::from_parts(flows), true)
 }
 
-/// One parsed file's flows resolved as [`streamed_flows`] needs them, its raw flows
-/// dropped.
+/// One parsed file's flows resolved as [`streamed_flows`] needs them, in parts of
+/// `part_len`, its raw flows dropped.
 fn file_streamed(
     mut local: Context,
     known: Known,
     source: SourceId,
     file: &mut ParsedFile,
+    part_len: usize,
 ) -> StreamedFile {
     let names = file
         .raw
@@ -479,20 +600,13 @@ fn file_streamed(
         .filter_map(|item| item.value.name.as_ref())
         .map(|name| rustc_hash::FxBuildHasher.hash_one(name.value.as_str()))
         .collect();
-    let resolved = file_flows(
-        &mut local,
-        known,
-        source,
-        file,
-        true,
-        std::iter::repeat(true),
-    );
+    let resolved = file_flows(&mut local, known, source, file, true, (None, part_len));
     (resolved, local, names)
 }
 
 /// One file's share of [`streamed_flows`]: its flows, its problems and warnings, and a
 /// hash of each flow name.
-type StreamedFile = (FlowPart, Context, Vec<u64>);
+type StreamedFile = (Vec<FlowPart>, Context, Vec<u64>);
 
 /// Whether a deferred file, once parsed, holds flows and a `version` of 1 alone, as the
 /// scan that deferred it judged.
@@ -513,13 +627,41 @@ fn flows_alone(raw: &crate::raw::RawFile) -> bool {
         && raw.imports.is_none()
 }
 
+/// A flow's `ports`, `any` when it has none, from `port_lists`. A shared list (an
+/// importer's) is parsed once, and what it parsed to reused by every flow that holds
+/// it, unless it gave a problem or a warning: then each flow parses it again, so that
+/// each reports it at its own place.
+fn flow_ports(
+    cx: &mut Context,
+    source: SourceId,
+    port_lists: &mut PortLists,
+    list: Option<&At<RawList>>,
+) -> PortList {
+    let shared = list.and_then(|list| list.value.0.shared_id());
+    if let Some(known) = shared.and_then(|id| port_lists.parsed(id)) {
+        return known;
+    }
+    let reported = (cx.diagnostics.len(), cx.warnings.len());
+    let mut ports = port_list(cx, source, list);
+    if list.is_none() {
+        ports.push(PortSpec::ANY);
+    }
+    let ports = port_lists.intern(&ports);
+    if let Some(id) = shared
+        && reported == (cx.diagnostics.len(), cx.warnings.len())
+    {
+        port_lists.remember(id, ports.clone());
+    }
+    ports
+}
+
 /// One flow, or `None` after reporting what is wrong with it.
 fn flow(
     cx: &mut Context,
     model: &Model,
     credentials: &[Credential],
     resolver: &SelectorResolver,
-    (port_lists, shared): (&mut PortLists, &mut SharedSelections),
+    (port_lists, shared): (&mut PortLists, &SharedSelections),
     at: Location,
     raw: &RawFlow,
 ) -> Option<Flow> {
@@ -527,16 +669,13 @@ fn flow(
     let from = shared.selection(cx, model, resolver, source, &raw.from);
     let to = shared.selection(cx, model, resolver, source, &raw.to);
     let errors_before = cx.diagnostics.len();
-    let mut ports = port_list(cx, source, raw.ports.as_ref());
+    let ports = flow_ports(cx, source, port_lists, raw.ports.as_ref());
     if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
         // JSON read by the fast path has no positions but the flow's line.
         let own = cx.location(source, list);
         let at = if own.is_known() { own } else { at };
         cx.warn(at, Problem::NoPorts)
             .help("leave `ports` out to allow every port, or list the ports it allows");
-    }
-    if raw.ports.is_none() {
-        ports.push(PortSpec::ANY);
     }
     let mut auth = Vec::new();
     if let Some(list) = &raw.auth {
@@ -571,7 +710,7 @@ fn flow(
             owner: raw.owner.clone(),
             ticket: raw.ticket.clone(),
         };
-        Flow::new(from, to, port_lists.intern(&ports), notes, at)
+        Flow::new(from, to, ports, notes, at)
     })
 }
 
@@ -968,6 +1107,170 @@ mod tests {
             }
         }
         file
+    }
+
+    /// `text` parsed, with the `to` list of its first flow given to each flow that
+    /// `share` marks, shared as an importer shares it.
+    fn parsed_sharing(text: &str, share: &[bool]) -> ParsedFile {
+        let mut file = parsed(text, false);
+        let flows = file.raw.flows.as_mut().unwrap();
+        let items: Arc<[_]> = flows[0].value.to.value.0.to_vec().into();
+        for (flow, _) in flows.iter_mut().zip(share).filter(|(_, share)| **share) {
+            flow.value.to.value.0 = Items::Shared(Arc::clone(&items));
+        }
+        file
+    }
+
+    /// What resolving `file`'s flows in parts of `part_len` gives: the flows with their
+    /// names, the problems and the warnings, each as `Debug` shows them; and how many
+    /// parts there were.
+    fn resolved_in_parts(mut file: ParsedFile, part_len: usize) -> (String, String, String, usize) {
+        let files = std::slice::from_mut(&mut file);
+        let mut cx = super::Context::empty(crate::resolve::sources(files));
+        let model = crate::resolve::entities::resolve_entities(&mut cx, files);
+        let resolver = super::SelectorResolver::new(&model);
+        let credentials = super::credentials(&mut cx, files, &model, &resolver);
+        let claimed = super::claim_flow_names(&mut cx, files);
+        let parts = super::file_flows(
+            &mut cx,
+            (&model, &credentials, &resolver),
+            super::SourceId(0),
+            &mut files[0],
+            true,
+            (Some(&claimed[0]), part_len),
+        );
+        let count = parts.len();
+        let flows = super::Flows::from_parts(parts);
+        (
+            format!("{flows:?}"),
+            format!("{:?}", cx.diagnostics),
+            format!("{:?}", cx.warnings),
+            count,
+        )
+    }
+
+    #[test]
+    fn a_file_resolved_in_parts_is_the_file_resolved_whole() {
+        // A problem in the first flow and in the last, a warning between them, a name
+        // taken twice, and a shared list with a bad name held in every part.
+        let text = "assets:\n  - {name: a}\n  - {name: b}\n  - {name: c}\n\
+            credentials:\n  - {name: key, held_by: a}\n\
+            flows:\n\
+            \x20 - {name: f1, from: nope, to: [b, bad]}\n\
+            \x20 - {name: f2, from: a, to: b, ports: [tcp/0]}\n\
+            \x20 - {name: f1, from: b, to: c}\n\
+            \x20 - {from: c, to: a, auth: [key]}\n\
+            \x20 - {name: f5, from: a, to: c, ports: [tcp/443, udp/53]}\n\
+            \x20 - {name: f6, from: b, to: a, ports: [tcp/443, udp/53]}\n\
+            \x20 - {name: f7, from: c, to: b, auth: [nokey], ports: [http]}\n";
+        let share = [true, false, false, true, false, true, true];
+        let whole = resolved_in_parts(parsed_sharing(text, &share), usize::MAX);
+        assert_eq!(whole.3, 1);
+        for needle in ["\"nope\"", "\"bad\"", "\"nokey\"", "\"http\"", "\"f1\""] {
+            assert!(whole.1.contains(needle), "{needle} not in {}", whole.1);
+        }
+        // The bad name of the shared list, once per flow that holds it.
+        assert_eq!(whole.1.matches("name: \"bad\"").count(), 4);
+        assert!(whole.2.contains("PortZero"), "{}", whole.2);
+        for part_len in 1..=7 {
+            let parted = resolved_in_parts(parsed_sharing(text, &share), part_len);
+            assert_eq!(parted.3, 7usize.div_ceil(part_len));
+            assert_eq!(parted.0, whole.0, "flows in parts of {part_len}");
+            assert_eq!(parted.1, whole.1, "problems in parts of {part_len}");
+            assert_eq!(parted.2, whole.2, "warnings in parts of {part_len}");
+        }
+    }
+
+    /// `text` parsed, the `ports` of its first flow given to every flow, shared or each
+    /// a copy; its items without a place of their own, as the Terraform importer writes
+    /// them, so that what is reported is at each flow's line either way.
+    fn parsed_sharing_ports(text: &str, share: bool) -> ParsedFile {
+        let mut file = parsed(text, false);
+        let flows = file.raw.flows.as_mut().unwrap();
+        let first = flows[0].value.ports.as_ref().unwrap();
+        let items: Arc<[_]> = (first.value.0.iter())
+            .map(|item| crate::raw::At {
+                value: item.value.clone(),
+                line: 0,
+                column: 0,
+            })
+            .collect();
+        for flow in flows.iter_mut() {
+            let list = match share {
+                true => Items::Shared(Arc::clone(&items)),
+                false => Items::Many(items.to_vec()),
+            };
+            flow.value.ports = Some(crate::raw::At {
+                value: crate::raw::RawList(list),
+                line: flow.line,
+                column: 0,
+            });
+        }
+        file
+    }
+
+    #[test]
+    fn a_shared_port_list_is_parsed_once_unless_it_reports() {
+        let cases = [
+            ("[tcp/443, udp/53]", 0, 0),
+            ("[tcp/0]", 0, 3),
+            ("[tcp/443, nonsense]", 3, 0),
+            ("[]", 0, 3),
+        ];
+        for (ports, problems, warnings) in cases {
+            let text = format!(
+                "{ASSETS}  - {{from: a, to: b, ports: {ports}}}\n  - {{from: b, to: c}}\n  - {{from: c, to: a}}\n"
+            );
+            let copies = resolved_in_parts(parsed_sharing_ports(&text, false), usize::MAX);
+            let shared = resolved_in_parts(parsed_sharing_ports(&text, true), usize::MAX);
+            assert_eq!(shared, copies, "{ports}");
+            // Reported by each flow that holds the list, at its own line.
+            assert_eq!(shared.1.matches("line: ").count(), problems, "{ports}");
+            assert_eq!(shared.2.matches("line: ").count(), warnings, "{ports}");
+            for line in [6, 7, 8].iter().filter(|_| problems + warnings > 0) {
+                assert!(format!("{}{}", shared.1, shared.2).contains(&format!("line: {line},")));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Small files of flows that name good and bad entities, credentials and ports,
+        /// repeat names and share lists: resolved in parts of any size, each gives what
+        /// it gives whole.
+        #[test]
+        fn parts_of_any_size_resolve_as_the_whole(
+            flows in proptest::collection::vec(
+                (0..5usize, 0..5usize, 0..5usize, 0..4usize, 0..4usize, proptest::bool::ANY),
+                1..12,
+            ),
+            part_len in 1..6usize,
+        ) {
+            let ends = ["a", "b", "c", "[a, b]", "nope"];
+            let ports = ["", ", ports: [tcp/443]", ", ports: [tcp/0, udp/53]", ", ports: [http]"];
+            let auth = ["", ", auth: [key]", ", auth: [nokey]", ", auth: [key, key]"];
+            let mut text = String::from(
+                "assets:\n  - {name: a}\n  - {name: b}\n  - {name: c}\n\
+                 credentials:\n  - {name: key, held_by: a}\nflows:\n",
+            );
+            let mut share = Vec::new();
+            for (from, to, name, port, key, shared) in &flows {
+                let name = match name {
+                    0 => String::new(),
+                    n => format!("name: f{n}, "),
+                };
+                text.push_str(&format!(
+                    "  - {{{name}from: {}, to: {}{}{}}}\n",
+                    ends[*from], ends[*to], ports[*port], auth[*key]
+                ));
+                share.push(*shared);
+            }
+            let whole = resolved_in_parts(parsed_sharing(&text, &share), usize::MAX);
+            let parted = resolved_in_parts(parsed_sharing(&text, &share), part_len);
+            proptest::prop_assert_eq!(parted.3, flows.len().div_ceil(part_len));
+            proptest::prop_assert_eq!(parted.0, whole.0);
+            proptest::prop_assert_eq!(parted.1, whole.1);
+            proptest::prop_assert_eq!(parted.2, whole.2);
+        }
     }
 
     #[test]
