@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use compact_str::CompactString;
+use compact_str::{CompactString, ToCompactString};
 use connections::{End, Grant, Layers};
 use nacls::Acls;
 use network::Network;
@@ -611,23 +611,10 @@ fn push_label(name: &mut CompactString, list: &RawList) {
     }
 }
 
-/// `count` in decimal digits, written without `fmt`'s machinery: a plan names
-/// thousands of flows.
+/// `count` in decimal digits, written without `fmt`'s machinery (`compact_str` writes
+/// integers straight into an inline string): a plan names thousands of flows.
 fn push_count(name: &mut CompactString, count: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = count;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[at..] {
-        name.push(char::from(digit));
-    }
+    name.push_str(&count.to_compact_string());
 }
 
 /// The lists of assets that grants' ends name, each built once: a list of two or
