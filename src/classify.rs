@@ -116,8 +116,19 @@ pub fn yaml_documents(text: &str) -> Vec<Document> {
 
 /// The kind of a JSON document (or a YAML flow mapping) from its keys at depth one.
 pub fn json_kind(text: &str) -> DocumentKind {
-    // The first cordon list key settles what a large policy is.
-    let settles = |key: &str| key != "version" && TOP_LEVEL_KEYS.contains(&key);
+    // A text that never spells `apiVersion` has no such key (keys are compared as
+    // written, escapes and all), so it is no Kubernetes object: once its keys say
+    // Terraform, nothing after them can change that. A plan's first two keys say so,
+    // and the rest of its megabytes, which `memmem` passes over many times faster than
+    // the scan walks them, need not be walked.
+    let kubernetes = memchr::memmem::find(text.as_bytes(), b"apiVersion").is_some();
+    let has = |keys: &[String], wanted: &str| keys.iter().any(|key| key == wanted);
+    let settles = |keys: &[String]| {
+        // The first cordon list key settles what a large policy is.
+        keys.last()
+            .is_some_and(|key| key != "version" && TOP_LEVEL_KEYS.contains(&key.as_str()))
+            || (!kubernetes && has(keys, "format_version") && has(keys, "terraform_version"))
+    };
     match flow_keys(text.as_bytes(), settles) {
         Some(keys) => kind_of(keys.iter().map(String::as_str)),
         None if text.trim().is_empty() => DocumentKind::Empty,
@@ -162,7 +173,7 @@ pub fn holds_only_flows(bytes: &[u8], json: bool) -> bool {
         // Only the keys need be text: what is not is found when the file is parsed. The
         // first key that is neither settles it: a plan or a file of entities is not
         // walked to its end.
-        match flow_keys(bytes, |key| !allowed(key)) {
+        match flow_keys(bytes, |keys| keys.last().is_some_and(|key| !allowed(key))) {
             Some(keys) => keys,
             None => return false,
         }
@@ -281,8 +292,8 @@ fn block_key(line: &str) -> Option<String> {
 
 /// The keys at depth one of a JSON object or YAML flow mapping, or `None` when the text
 /// is not one. Values are skipped by counting brackets outside strings. The scan stops
-/// after the first key that `settles` what the caller wants to know.
-fn flow_keys(bytes: &[u8], settles: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+/// as soon as the keys found so far settle what the caller wants to know.
+fn flow_keys(bytes: &[u8], settles: impl Fn(&[String]) -> bool) -> Option<Vec<String>> {
     let mut at = 0;
     // Past a byte-order mark, blanks and comments, to the opening brace.
     if bytes.starts_with("\u{feff}".as_bytes()) {
@@ -361,7 +372,7 @@ fn flow_keys(bytes: &[u8], settles: impl Fn(&str) -> bool) -> Option<Vec<String>
         }
         if keys.len() > settled {
             settled = keys.len();
-            if keys.last().is_some_and(|key| settles(key)) {
+            if settles(&keys) {
                 return Some(keys);
             }
         }
@@ -530,7 +541,11 @@ mod tests {
 
     #[test]
     fn the_scan_stops_at_the_key_that_settles_it() {
-        let keys = |text: &str, settles: fn(&str) -> bool| flow_keys(text.as_bytes(), settles);
+        let keys = |text: &str, settles: fn(&str) -> bool| {
+            flow_keys(text.as_bytes(), |keys| {
+                keys.last().is_some_and(|key| settles(key))
+            })
+        };
         // What follows the settling key is never looked at, not even when it is broken.
         let plan = "{\"format_version\": \"1.0\", \"flows\": [\u{1}, \"values\": {";
         assert_eq!(
@@ -549,6 +564,24 @@ mod tests {
         let state = "{\n  \"format_version\": \"1.0\",\n  \"terraform_version\": \"1.6.6\",\n  \"values\": {\"flows\": []}\n}\n";
         assert_eq!(json_kind(state), Terraform);
         assert!(!json(state));
+    }
+
+    #[test]
+    fn a_plan_is_known_from_its_first_keys_unless_it_spells_api_version() {
+        // No `apiVersion` in it: its first two keys settle it, whatever follows.
+        let plan =
+            "{\"format_version\": \"1.2\", \"terraform_version\": \"1.6.0\", \"values\": [\u{1}";
+        assert_eq!(json_kind(plan), Terraform);
+        // `apiVersion` and `kind` later at depth one make it a Kubernetes object, as
+        // before: such a text is walked to its end.
+        let object = "{\"format_version\": \"1\", \"terraform_version\": \"1\", \"values\": {}, \"apiVersion\": \"v1\", \"kind\": \"Pod\"}";
+        assert_eq!(json_kind(object), Kubernetes);
+        // Spelt only inside a value, it changes nothing.
+        let nested = "{\"format_version\": \"1\", \"terraform_version\": \"1\", \"values\": {\"apiVersion\": \"v1\", \"kind\": \"Pod\"}}";
+        assert_eq!(json_kind(nested), Terraform);
+        // An escaped key is another key, as before.
+        let escaped = "{\"format_version\": \"1\", \"terraform_version\": \"1\", \"api\\u0056ersion\": \"v1\", \"kind\": \"Pod\"}";
+        assert_eq!(json_kind(escaped), Terraform);
     }
 
     #[test]
