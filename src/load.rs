@@ -25,7 +25,8 @@ use crate::suggest::did_you_mean;
 /// Files larger than this are refused before they are read.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 
-/// Files from this size on are digested on one core while they are sorted on another.
+/// YAML files from this size on are digested on one core while they are sorted on
+/// another.
 const SIDE_BY_SIDE_BYTES: usize = 1 << 20;
 
 /// How a file is parsed, chosen by its extension.
@@ -72,7 +73,17 @@ pub struct ImportFile {
     pub found: FoundFile,
     pub kind: DocumentKind,
     pub text: String,
-    pub sha256: String,
+    /// The digest of the file's bytes; `None` when `text` is all of them, undigested
+    /// yet, for the importer's caller to digest beside the import ([`ImportFile::digest`]).
+    pub sha256: Option<String>,
+}
+
+impl ImportFile {
+    /// The digest of the file's bytes: the one taken when it was sorted, else that of
+    /// its text, which is then the whole file.
+    pub fn digest(&self) -> String {
+        (self.sha256.clone()).unwrap_or_else(|| hex_digest(self.text.as_bytes()))
+    }
 }
 
 /// A file that held nothing cordon reads.
@@ -275,13 +286,19 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
         }],
         Format::Yaml => classify::yaml_documents(&text),
     };
-    // The digest and the sorting are two passes over the same bytes: for a plan of
-    // megabytes, whose keys are found only at its end, each costs milliseconds, so
-    // they run on two cores. A small file is not worth the handing over.
-    let (sha256, documents) = if text.len() >= SIDE_BY_SIDE_BYTES {
-        rayon::join(|| hex_digest(text.as_bytes()), sort)
-    } else {
-        (hex_digest(text.as_bytes()), sort())
+    // The digest and the sorting are two passes over the same bytes. A JSON file is
+    // sorted from its first keys (a plan's first two, a policy's first list) and
+    // digested after, and only if it is no import of its own: a plan of megabytes is
+    // digested by the import's caller, beside the plan's read, which leaves a core
+    // free. A YAML file is sorted by a scan of every line: for one of megabytes the two
+    // passes run on two cores, while a small file is not worth the handing over.
+    let (taken, documents) = match found.format {
+        Format::Json => (None, sort()),
+        Format::Yaml if text.len() >= SIDE_BY_SIDE_BYTES => {
+            let (sha256, documents) = rayon::join(|| hex_digest(text.as_bytes()), sort);
+            (Some(sha256), documents)
+        }
+        Format::Yaml => (Some(hex_digest(text.as_bytes())), sort()),
     };
     let mut contents = FileContents::default();
     let has = |kind| documents.iter().any(|document| document.kind == kind);
@@ -292,7 +309,7 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
                 found,
                 kind,
                 text,
-                sha256,
+                sha256: taken,
             });
             return Ok(contents);
         }
@@ -301,7 +318,8 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
                 found: found.clone(),
                 kind,
                 text: only(&text, &documents, kind),
-                sha256: sha256.clone(),
+                // Of the file, not of the text the importer is given.
+                sha256: Some((taken.clone()).unwrap_or_else(|| hex_digest(text.as_bytes()))),
             });
         }
     }
@@ -310,6 +328,7 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
             .iter()
             .any(|document| document.kind != DocumentKind::Policy);
         let policy_text = mixed.then(|| only(&text, &documents, DocumentKind::Policy));
+        let sha256 = taken.unwrap_or_else(|| hex_digest(text.as_bytes()));
         contents.policy = Some(parse_digested(
             found,
             text.into_bytes(),

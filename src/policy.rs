@@ -319,9 +319,9 @@ fn as_sources(
         .filter_map(|(index, raw)| {
             let file = files.get_mut(index)?.take()?;
             Some(ParsedFile {
+                sha256: file.digest(),
                 found: file.found,
                 bytes: Vec::new(),
-                sha256: file.sha256,
                 raw,
                 has_positions: true,
                 json_lines: None,
@@ -353,9 +353,25 @@ fn import_terraform(
             account: account.as_deref(),
         })
         .collect();
-    let imported = terraform::import(&plans, side)?;
+    // A plan's read is one core's work: the other digests the plans meanwhile.
+    let (imported, digests) = std::thread::scope(|scope| {
+        let digests = scope.spawn(|| files.iter().map(|(file, _)| file.digest()).collect());
+        let imported = terraform::import(&plans, side);
+        // A digest cannot fail; were its thread to, the digests are taken here.
+        let digests: Vec<String> = (digests.join())
+            .unwrap_or_else(|_| files.iter().map(|(file, _)| file.digest()).collect());
+        (imported, digests)
+    });
+    let imported = imported?;
     drop(plans);
-    let parsed = as_sources(files.into_iter().map(|(file, _)| file), imported.files);
+    let files = files
+        .into_iter()
+        .zip(digests)
+        .map(|((mut file, _), digest)| {
+            file.sha256 = Some(digest);
+            file
+        });
+    let parsed = as_sources(files, imported.files);
     Ok((
         parsed,
         (imported.unmodelled.into_iter().collect(), imported.warnings),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::harness::{repo, run_repo};
+use crate::harness::{Cordon, repo, run_repo};
 
 const BEFORE: &str = "examples/thanksgiving-2023/before";
 const AFTER: &str = "examples/thanksgiving-2023/after";
@@ -142,6 +142,49 @@ fn inputs_carry_the_sha256_of_each_file() {
             .collect();
         assert_eq!(input["sha256"], digest);
     }
+}
+
+/// Plans and manifests are digested where they are imported, not where they are read:
+/// a JSON plan, a JSON manifest, a YAML manifest, and a YAML file that mixes a policy
+/// with a manifest each carry the digest of the file's bytes.
+#[test]
+fn inputs_carry_the_sha256_of_each_imported_file() {
+    let read = |path: &str| std::fs::read_to_string(repo().join(path)).unwrap();
+    let pod = r#"{"apiVersion": "v1", "kind": "Pod",
+      "metadata": {"name": "json-pod", "namespace": "shop", "labels": {"app": "json"}},
+      "spec": {"containers": [{"name": "c", "image": "nginx"}]}}"#;
+    let mixed = format!(
+        "{}---\nassets:\n  - name: mixed-asset\n    in: mixed\nsegments:\n  - name: mixed\n",
+        read("examples/kubernetes/before/rbac.yaml")
+    );
+    let cordon = Cordon::new()
+        .file("plan.json", read("examples/aws/web-tier/plan.json"))
+        .file("pod.json", pod)
+        .file(
+            "cluster.yaml",
+            read("examples/kubernetes/before/cluster.yaml"),
+        )
+        .file("mixed.yaml", mixed)
+        .args(["check", ".", "--allow-empty", "--format", "json"]);
+    let out = cordon.run();
+    out.code(0);
+    let value = out.json();
+    let mut paths = Vec::new();
+    for input in value["inputs"].as_array().unwrap() {
+        let path = input["path"].as_str().unwrap();
+        let bytes = std::fs::read(cordon.dir().join(path)).unwrap();
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(input["sha256"], digest, "{path}");
+        paths.push(path.trim_start_matches("./").to_owned());
+    }
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["cluster.yaml", "mixed.yaml", "plan.json", "pod.json"]
+    );
 }
 
 #[test]
