@@ -353,13 +353,19 @@ fn import_terraform(
             account: account.as_deref(),
         })
         .collect();
-    // A plan's read is one core's work: the other digests the plans meanwhile.
+    // A plan's read is one core's work: the other digests the plans meanwhile. Where
+    // no thread can be had, or it fails, the digests are taken here, after the import.
+    let digest_all = || {
+        files
+            .iter()
+            .map(|(file, _)| file.digest())
+            .collect::<Vec<_>>()
+    };
     let (imported, digests) = std::thread::scope(|scope| {
-        let digests = scope.spawn(|| files.iter().map(|(file, _)| file.digest()).collect());
+        let digests = std::thread::Builder::new().spawn_scoped(scope, digest_all);
         let imported = terraform::import(&plans, side);
-        // A digest cannot fail; were its thread to, the digests are taken here.
-        let digests: Vec<String> = (digests.join())
-            .unwrap_or_else(|_| files.iter().map(|(file, _)| file.digest()).collect());
+        let digests =
+            (digests.ok().and_then(|thread| thread.join().ok())).unwrap_or_else(digest_all);
         (imported, digests)
     });
     let imported = imported?;
