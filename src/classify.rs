@@ -584,6 +584,51 @@ mod tests {
         assert_eq!(json_kind(escaped), Terraform);
     }
 
+    /// JSON objects whose depth-one keys mix a plan's, a Kubernetes object's and
+    /// cordon's, with `apiVersion` also spelt in values and nested keys.
+    fn objects() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop::sample::select(vec![
+            "format_version",
+            "terraform_version",
+            "apiVersion",
+            "kind",
+            "version",
+            "assets",
+            "flows",
+            "values",
+            "metadata",
+        ]);
+        let value = prop_oneof![
+            Just("1".to_owned()),
+            Just("\"apiVersion\"".to_owned()),
+            Just("{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}".to_owned()),
+            Just("[{\"format_version\": 1}, \"}\"]".to_owned()),
+            Just("[]".to_owned()),
+        ];
+        prop::collection::vec((key, value), 0..7).prop_map(|members| {
+            let members: Vec<String> = (members.into_iter())
+                .map(|(key, value)| format!("\"{key}\": {value}"))
+                .collect();
+            format!("{{{}}}", members.join(", "))
+        })
+    }
+
+    proptest::proptest! {
+        /// Settling early never changes the answer: the kind is that of the depth-one
+        /// keys up to the first cordon list key (which settles a policy), or of all.
+        #[test]
+        fn json_kind_is_the_kind_of_the_keys_it_reads(text in objects()) {
+            let mut keys = flow_keys(text.as_bytes(), |_| false).unwrap_or_default();
+            let list = |key: &String| key != "version" && TOP_LEVEL_KEYS.contains(&key.as_str());
+            if let Some(first) = keys.iter().position(list) {
+                keys.truncate(first + 1);
+            }
+            let expected = kind_of(keys.iter().map(String::as_str));
+            proptest::prop_assert_eq!(json_kind(&text), expected, "{}", text);
+        }
+    }
+
     #[test]
     fn values_are_skipped_to_their_end_whatever_they_nest() {
         let json = |text: &str| holds_only_flows(text.as_bytes(), true);
