@@ -51,6 +51,13 @@ pub struct Module {
     pub children: Vec<Module>,
 }
 
+impl Module {
+    /// How many resources it and its children hold.
+    pub fn count(&self) -> usize {
+        self.resources.len() + self.children.iter().map(Module::count).sum::<usize>()
+    }
+}
+
 /// A resource as the document gives it; the importer keeps only managed ones whose
 /// address and type are strings.
 #[derive(Debug, Default)]
