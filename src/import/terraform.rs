@@ -480,25 +480,28 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
     // rules open a handful of distinct port sets: each is written once and shared too,
     // and resolve parses it once. Both are looked up in grant order, on one thread.
     let mut lists = EndLists::default();
-    let mut port_sets: FxHashMap<PortSet, usize> = FxHashMap::default();
+    let mut port_sets: FxHashMap<Hashed<PortSet>, usize> = FxHashMap::default();
     let mut port_specs: Vec<Arc<[At<CompactString>]>> = Vec::new();
-    let hashed: Vec<(Ends, Ends)> = (grants.par_iter())
-        .map(|grant| (Ends::new(&grant.from), Ends::new(&grant.to)))
+    let hashed: Vec<(Ends, Ends, Hashed<PortSet>)> = (grants.par_iter())
+        .map(|grant| {
+            let ports = Hashed::new(&grant.ports);
+            (Ends::new(&grant.from), Ends::new(&grant.to), ports)
+        })
         .collect();
     let ends: Vec<(RawList, RawList, usize)> = grants
         .iter()
         .zip(hashed)
-        .map(|(grant, (from, to))| {
+        .map(|(grant, (from, to, ports))| {
             let from = lists.list(&selectors, from);
             let to = lists.list(&selectors, to);
-            let ports = match port_sets.get(&grant.ports) {
+            let ports = match port_sets.get(&ports) {
                 Some(&known) => known,
                 None => {
                     // Without a line of their own: a problem with one is reported at
                     // the list's, the line of the flow's rule.
                     let specs = grant.ports.specs().into_iter();
                     port_specs.push(specs.map(|spec| at(spec.into(), 0)).collect());
-                    port_sets.insert(grant.ports.clone(), port_specs.len() - 1);
+                    port_sets.insert(ports, port_specs.len() - 1);
                     port_specs.len() - 1
                 }
             };
@@ -624,24 +627,43 @@ struct EndLists<'g> {
     shared: FxHashMap<Ends<'g>, Arc<[At<CompactString>]>>,
 }
 
-/// A grant's ends and their hash, taken once ([`Ends::new`]): hashed on every core, so
-/// that the one thread that hands out the lists, in grant order, only compares them.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Ends<'g> {
+/// A grant's ends and their hash.
+type Ends<'g> = Hashed<'g, [End]>;
+
+/// A key and its hash, taken once ([`Hashed::new`]): a grant's ends and ports are hashed
+/// on every core, so that the one thread that hands out the lists, in grant order, only
+/// compares them.
+struct Hashed<'g, T: ?Sized> {
     hash: u64,
-    ends: &'g [End],
+    value: &'g T,
 }
 
-impl<'g> Ends<'g> {
-    fn new(ends: &'g [End]) -> Self {
-        Ends {
-            hash: rustc_hash::FxBuildHasher.hash_one(ends),
-            ends,
+impl<'g, T: Hash + ?Sized> Hashed<'g, T> {
+    fn new(value: &'g T) -> Self {
+        Hashed {
+            hash: rustc_hash::FxBuildHasher.hash_one(value),
+            value,
         }
     }
 }
 
-impl Hash for Ends<'_> {
+impl<T: ?Sized> Clone for Hashed<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Hashed<'_, T> {}
+
+impl<T: PartialEq + ?Sized> PartialEq for Hashed<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.value == other.value
+    }
+}
+
+impl<T: Eq + ?Sized> Eq for Hashed<'_, T> {}
+
+impl<T: ?Sized> Hash for Hashed<'_, T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.hash);
     }
@@ -654,7 +676,7 @@ impl<'g> EndLists<'g> {
         if let Some(items) = self.shared.get(&key) {
             return RawList(Items::Shared(Arc::clone(items)));
         }
-        let ends = key.ends;
+        let ends = key.value;
         let size = ends
             .iter()
             .map(|end| match end {
