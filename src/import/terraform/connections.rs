@@ -242,23 +242,30 @@ impl Layers<'_> {
             }
         };
         // Locations join their parts apart from each other, so both cores share them.
-        // Every location's parts, borrowed: the ingress rules' first, in rule order, then
-        // the others, in the order they were pushed. A part is copied only by `join`,
-        // on the thread pool.
-        let mut rects: BTreeMap<usize, Vec<&Rect>> = BTreeMap::new();
+        // Every location's parts, borrowed a rule's or a location's at a time: the
+        // ingress rules' first, in rule order, then the others, in the order they were
+        // pushed. A stable sort gathers each location's, and they are listed part by
+        // part, and a part copied only by `join`, on the thread pool.
+        let mut slices: Vec<(usize, &[Rect])> = Vec::with_capacity(which.len() + own.len());
         for (rule, id) in ingress.iter().zip(which) {
             let parts = parts.get(id).map_or(&[][..], Vec::as_slice);
             if !parts.is_empty() {
-                rects.entry(rule.resource).or_default().extend(parts);
+                slices.push((rule.resource, parts));
             }
         }
-        for (resource, list) in &own {
-            rects.entry(*resource).or_default().extend(list);
-        }
-        let rects: Vec<(usize, Vec<&Rect>)> = rects.into_iter().collect();
-        let mut joined: Vec<(usize, Rect)> = rects
+        slices.extend(
+            own.iter()
+                .map(|(resource, list)| (*resource, list.as_slice())),
+        );
+        slices.par_sort_by_key(|(resource, _)| *resource);
+        let locations: Vec<&[(usize, &[Rect])]> = slices.chunk_by(|a, b| a.0 == b.0).collect();
+        let mut joined: Vec<(usize, Rect)> = locations
             .into_par_iter()
-            .flat_map_iter(|(resource, list)| {
+            .flat_map_iter(|location| {
+                let resource = location.first().map_or(0, |(resource, _)| *resource);
+                let list: Vec<&Rect> = (location.iter())
+                    .flat_map(|(_, parts)| parts.iter())
+                    .collect();
                 join(list, internet)
                     .into_iter()
                     .map(move |rect| (resource, rect))
