@@ -244,8 +244,8 @@ impl Layers<'_> {
         // Locations join their parts apart from each other, so both cores share them.
         // Every location's parts, borrowed a rule's or a location's at a time: the
         // ingress rules' first, in rule order, then the others, in the order they were
-        // pushed. A stable sort gathers each location's, and they are listed part by
-        // part, and a part copied only by `join`, on the thread pool.
+        // pushed. A stable sort by location gathers each location's slices; listing
+        // their parts, and copying a part (only `join` does), happen on the thread pool.
         let mut slices: Vec<(usize, &[Rect])> = Vec::with_capacity(which.len() + own.len());
         for (rule, id) in ingress.iter().zip(which) {
             let parts = parts.get(id).map_or(&[][..], Vec::as_slice);
