@@ -679,17 +679,17 @@ impl<'g> EndLists<'g> {
         let ends = key.value;
         let size = ends
             .iter()
-            .map(|end| match end {
-                End::Class(index) => selectors.get(*index).map_or(0, Vec::len),
-                End::Internet => 1,
+            .map(|end| match end.index() {
+                Some(index) => selectors.get(index).map_or(0, Vec::len),
+                None => 1,
             })
             .sum();
         let mut list = Vec::with_capacity(size);
         for end in ends {
-            match end {
-                End::Internet => list.push(at(CompactString::const_new(crate::model::INTERNET), 0)),
-                End::Class(index) => {
-                    list.extend_from_slice(selectors.get(*index).map_or(&[], Vec::as_slice))
+            match end.index() {
+                None => list.push(at(CompactString::const_new(crate::model::INTERNET), 0)),
+                Some(index) => {
+                    list.extend_from_slice(selectors.get(index).map_or(&[], Vec::as_slice))
                 }
             }
         }
@@ -717,7 +717,7 @@ mod tests {
             vec![at(CompactString::from("c"), 5)],
         ];
         let mut lists = EndLists::default();
-        let ends = [End::Class(0), End::Internet];
+        let ends = [End::class(0), End::INTERNET];
         let first = lists.list(&selectors, Ends::new(&ends));
         let again = lists.list(&selectors, Ends::new(&ends));
         assert!(first.0.shared_id().is_some());
@@ -725,10 +725,12 @@ mod tests {
         // Each item keeps its own line, as an unshared list's would.
         let items: Vec<(&str, u32)> = again.0.iter().map(|i| (i.value.as_str(), i.line)).collect();
         assert_eq!(items, [("a", 3), ("b", 4), ("internet", 0)]);
-        let other = lists.list(&selectors, Ends::new(&[End::Class(0), End::Class(1)]));
+        let both = [End::class(0), End::class(1)];
+        let other = lists.list(&selectors, Ends::new(&both));
         assert_ne!(other.0.shared_id(), first.0.shared_id());
         // One item stays inline.
-        let single = lists.list(&selectors, Ends::new(&[End::Class(1)]));
+        let one = [End::class(1)];
+        let single = lists.list(&selectors, Ends::new(&one));
         assert!(matches!(single.0, Items::One(_)));
     }
 

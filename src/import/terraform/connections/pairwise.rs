@@ -20,17 +20,17 @@ pub fn connections(layers: &Layers, classes: &[Class]) -> BTreeMap<(End, End), P
         if to.public
             && let Some(ports) = inbound(layers, to, &internet)
         {
-            out.insert((End::Internet, End::Class(b)), ports);
+            out.insert((End::INTERNET, End::class(b)), ports);
         }
         if let Some(ports) = outbound(layers, to, &internet) {
-            out.insert((End::Class(b), End::Internet), ports);
+            out.insert((End::class(b), End::INTERNET), ports);
         }
         for (a, from) in classes.iter().enumerate() {
             if a == b && from.assets.len() < 2 {
                 continue;
             }
             if let Some(ports) = between(layers, from, to) {
-                out.insert((End::Class(a), End::Class(b)), ports);
+                out.insert((End::class(a), End::class(b)), ports);
             }
         }
     }
