@@ -69,8 +69,8 @@ impl End {
 /// `to` on `ports`. Ends are sorted; a class may sit at both ends.
 #[derive(Debug)]
 pub struct Grant {
-    pub from: Vec<End>,
-    pub to: Vec<End>,
+    pub from: Arc<[End]>,
+    pub to: Arc<[End]>,
     pub ports: PortSet,
     /// The resource to locate the flow at: the rule that allows it, else the class
     /// end's first asset when no rule restricts either end.
@@ -150,8 +150,8 @@ pub fn classes(network: &Network) -> Vec<Class> {
 /// list is copied only when parts are joined.
 #[derive(Clone)]
 struct Rect {
-    from: Arc<[usize]>,
-    to: Arc<[usize]>,
+    from: Arc<[End]>,
+    to: Arc<[End]>,
     ports: PortSet,
 }
 
@@ -250,13 +250,6 @@ impl Layers<'_> {
                 push(&mut own, first, sources, &[b], ports, internet);
             }
         }
-        let end = |index: &usize| {
-            if *index == internet {
-                End::INTERNET
-            } else {
-                End::class(*index)
-            }
-        };
         // Locations join their parts apart from each other, so both cores share them.
         // Every location's parts, borrowed a rule's or a location's at a time: the
         // ingress rules' first, in rule order, then the others, in the order they were
@@ -282,22 +275,19 @@ impl Layers<'_> {
                 let list: Vec<&Rect> = (location.iter())
                     .flat_map(|(_, parts)| parts.iter())
                     .collect();
-                join(list, internet)
-                    .into_iter()
-                    .map(move |rect| (resource, rect))
+                join(list).into_iter().map(move |rect| (resource, rect))
             })
             .collect();
-        // Sorted as indexes, which order as their ends do (the internet's is the last),
-        // and compare faster. `join` leaves one part per ends at each location, so no
-        // two keys are equal and an unstable sort gives the one order.
+        // `join` leaves one part per ends at each location, so no two keys are equal
+        // and an unstable sort gives the one order.
         joined.par_sort_unstable_by(|(r, x), (s, y)| {
             (&*x.from, &*x.to, r).cmp(&(&*y.from, &*y.to, s))
         });
         joined
             .into_par_iter()
             .map(|(resource, rect)| Grant {
-                from: rect.from.iter().map(end).collect(),
-                to: rect.to.iter().map(end).collect(),
+                from: rect.from,
+                to: rect.to,
                 ports: rect.ports,
                 resource,
             })
@@ -454,13 +444,24 @@ fn split(list: &mut Vec<Rect>, from: &[usize], to: &[usize], ports: &PortSet, in
             _ => [ends, &[]],
         }
     }
+    let ends = |indexes: &[usize]| -> Arc<[End]> {
+        (indexes.iter())
+            .map(|&index| {
+                if index == internet {
+                    End::INTERNET
+                } else {
+                    End::class(index)
+                }
+            })
+            .collect()
+    };
     let targets = halves(to, internet);
     for from in halves(from, internet) {
         for to in targets {
             if !from.is_empty() && !to.is_empty() {
                 list.push(Rect {
-                    from: from.into(),
-                    to: to.into(),
+                    from: ends(from),
+                    to: ends(to),
                     ports: ports.clone(),
                 });
             }
@@ -471,27 +472,27 @@ fn split(list: &mut Vec<Rect>, from: &[usize], to: &[usize], ports: &PortSet, in
 /// Joins the parts of one location's grants where that changes nothing: the same
 /// sources and ports (targets joined), then the same targets and ports (sources
 /// joined), then the same ends (ports joined). The internet joins no class.
-fn join(list: Vec<&Rect>, internet: usize) -> Vec<Rect> {
+fn join(list: Vec<&Rect>) -> Vec<Rect> {
     // One part joins nothing: its ends are sorted and distinct as they came.
     if list.len() < 2 {
         return list.into_iter().cloned().collect();
     }
-    let world = |ends: &[usize]| ends == [internet];
+    let world = |ends: &[End]| ends == [End::INTERNET];
     // One end, the ports, and whether the other end is the internet: the other ends.
-    type By<E> = BTreeMap<(E, PortSet, bool), Vec<usize>>;
-    let mut by_from: By<Arc<[usize]>> = BTreeMap::new();
+    type By<E> = BTreeMap<(E, PortSet, bool), Vec<End>>;
+    let mut by_from: By<Arc<[End]>> = BTreeMap::new();
     for rect in list {
         let key = (Arc::clone(&rect.from), rect.ports.clone(), world(&rect.to));
         by_from.entry(key).or_default().extend_from_slice(&rect.to);
     }
-    let mut by_to: By<Vec<usize>> = BTreeMap::new();
+    let mut by_to: By<Vec<End>> = BTreeMap::new();
     for ((from, ports, _), mut to) in by_from {
         to.sort_unstable();
         to.dedup();
         let key = (to, ports, world(&from));
         by_to.entry(key).or_default().extend_from_slice(&from);
     }
-    let mut by_ends: BTreeMap<(Vec<usize>, Vec<usize>), PortSet> = BTreeMap::new();
+    let mut by_ends: BTreeMap<(Vec<End>, Vec<End>), PortSet> = BTreeMap::new();
     for ((to, ports, _), mut from) in by_to {
         from.sort_unstable();
         from.dedup();
@@ -517,8 +518,8 @@ mod reference;
 mod tests {
     use super::End;
 
-    /// Grants are sorted by their class indexes, which must order as the ends do: by
-    /// index, the internet last.
+    /// Ends are made from indexes that put the internet after every class (`split`
+    /// relies on it to find the internet at a list's end), and must order alike.
     #[test]
     fn ends_order_as_their_indexes_with_the_internet_last() {
         let mut ends = [End::INTERNET, End::class(7), End::class(0), End::class(3)];

@@ -417,8 +417,8 @@ proptest! {
         let mut joined: std::collections::BTreeMap<(End, End), PortSet> = Default::default();
         for grant in layers.grants(&classes) {
             prop_assert!(!grant.ports.is_empty());
-            for from in &grant.from {
-                for to in &grant.to {
+            for from in grant.from.iter() {
+                for to in grant.to.iter() {
                     // A class granted to itself says something only with two assets.
                     if from == to && from.index().is_some_and(|k| classes[k].assets.len() < 2) {
                         continue;
