@@ -1003,6 +1003,35 @@ exceptions:
     }
 
     #[test]
+    fn a_way_in_on_the_invariants_port_beside_the_pinned_route_fails() {
+        // laptop reaches db1 on 443 straight, and on 22 too: the pin covers neither,
+        // whichever flow a search meets first.
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: db1, ports: [tcp/443]}}
+  - {{from: laptop, to: db1, ports: [tcp/22]}}
+  - {{name: straight, from: laptop, to: db1, ports: [tcp/443]}}
+invariants:
+  - {{name: t, forbid: {{from: laptop, to: db1, ports: [tcp/443]}}}}
+exceptions:
+  - {{invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, web1, db1]}}
+"
+        );
+        let report = report(&yaml);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Fail);
+        assert_eq!(result.witness.len(), 1);
+        assert_eq!(result.witness[0].flow, "straight");
+        let without = yaml.replace(
+            "  - {name: straight, from: laptop, to: db1, ports: [tcp/443]}\n",
+            "",
+        );
+        assert_eq!(status_of(&without, "t"), "waived");
+    }
+
+    #[test]
     fn results_repeat_and_ties_go_to_the_lowest_leaf() {
         let one = format!(
             "{ESTATE}

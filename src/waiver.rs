@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use crate::engine::{Engine, Step, Workspace};
-use crate::model::{EntityId, FlowId, PinStep, Selection};
+use crate::model::{EntityId, FlowId, Model, PinStep, Selection};
 use crate::ports::{self, PortSpec};
 
 /// What the invariant asks, as the search needs it.
@@ -26,28 +26,6 @@ pub struct Question<'a> {
     pub blocked: Option<&'a [bool]>,
 }
 
-/// A leaf, how many hops led to it, and the routes (by index) that the path still
-/// follows; a path off every route has no hop count and no routes, so that all such
-/// paths to one leaf share a state.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct State {
-    leaf: EntityId,
-    position: u32,
-    routes: Vec<u16>,
-}
-
-/// How each state was first reached: from which state, over which flow.
-type Parents = FxHashMap<State, Option<(State, FlowId)>>;
-
-/// What a search is after.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Seek {
-    /// A path that follows none of the routes to its end.
-    Uncovered,
-    /// A path that follows one of the routes to its end.
-    Along,
-}
-
 /// A shortest path for `question` that no route in `routes` covers, if any.
 pub fn uncovered_path(
     engine: &Engine,
@@ -55,7 +33,8 @@ pub fn uncovered_path(
     question: &Question,
     routes: &[&[PinStep]],
 ) -> Option<Vec<Step>> {
-    search(engine, workspace, question, routes, Seek::Uncovered)
+    let hops = Hops::new(engine, workspace, question);
+    search(engine, workspace, question, &hops, routes, Seek::Uncovered)
 }
 
 /// Whether the attacker can take `route` all the way to the target: a path for
@@ -66,105 +45,200 @@ pub fn takes_route(
     question: &Question,
     route: &[PinStep],
 ) -> bool {
-    search(engine, workspace, question, &[route], Seek::Along).is_some()
+    let hops = Hops::new(engine, workspace, question);
+    search(engine, workspace, question, &hops, &[route], Seek::Along).is_some()
 }
 
+/// The hops the attacker can take, once the fixpoint is known: the open flows that each
+/// leaf can use (those whose `from` covers it), and the leaves that each flow enters.
+struct Hops {
+    flows: FxHashMap<EntityId, Vec<FlowId>>,
+    enters: FxHashMap<FlowId, Vec<EntityId>>,
+}
+
+impl Hops {
+    fn new(engine: &Engine, workspace: &mut Workspace, question: &Question) -> Hops {
+        let model = engine.model;
+        engine.fixpoint(workspace, question.from, question.blocked);
+        let mut hops = Hops {
+            flows: FxHashMap::default(),
+            enters: FxHashMap::default(),
+        };
+        for flow in model.flow_ids() {
+            if engine.is_open(workspace, flow) {
+                for leaf in model.flow(flow).from.leaves(model) {
+                    hops.flows.entry(leaf).or_default().push(flow);
+                }
+                hops.enters.insert(flow, model.flow(flow).to.leaves(model));
+            }
+        }
+        hops
+    }
+
+    /// Each hop out of `leaf`: the flow, and the leaf it enters; by flow, then leaf.
+    fn from(&self, leaf: EntityId) -> impl Iterator<Item = (FlowId, EntityId)> + '_ {
+        let flows = self.flows.get(&leaf).map_or(&[][..], Vec::as_slice);
+        flows.iter().flat_map(move |&flow| {
+            let leaves = self.enters.get(&flow).map_or(&[][..], Vec::as_slice);
+            leaves.iter().map(move |&next| (flow, next))
+        })
+    }
+}
+
+/// The routes among `alive` whose step `position` admits entering `leaf` over `flow`.
+fn follow(
+    model: &Model,
+    routes: &[&[PinStep]],
+    alive: &[u16],
+    position: usize,
+    leaf: EntityId,
+    flow: Option<FlowId>,
+) -> Vec<u16> {
+    alive
+        .iter()
+        .copied()
+        .filter(|&r| {
+            routes[usize::from(r)]
+                .get(position)
+                .is_some_and(|step| step.admits(model, leaf, flow))
+        })
+        .collect()
+}
+
+/// Whether one of the routes `alive` at `position` ends there.
+fn ends(routes: &[&[PinStep]], alive: &[u16], position: usize) -> bool {
+    alive
+        .iter()
+        .any(|&r| routes[usize::from(r)].len() == position + 1)
+}
+
+/// Every route, by index. At most a handful of exceptions pin routes of one invariant.
+fn every(routes: &[&[PinStep]]) -> Vec<u16> {
+    (0..routes.len().min(usize::from(u16::MAX)) as u16).collect()
+}
+
+/// Whether a hop over `flow` into `leaf` arrives: the leaf is in the target, and the
+/// flow allows one of the invariant's ports.
+fn arrives(model: &Model, question: &Question, leaf: EntityId, flow: FlowId) -> bool {
+    question.to.contains(model, leaf)
+        && ports::any_overlap(model.flow(flow).ports(), question.ports)
+}
+
+fn is_blocked(question: &Question, leaf: EntityId) -> bool {
+    question
+        .blocked
+        .is_some_and(|blocked| blocked[leaf.index()])
+}
+
+/// A leaf, how many hops led to it, and the routes (by index) that the walk still
+/// follows; a walk off every route has no hop count and no routes, so that all such
+/// walks to one leaf share a state.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct State {
+    leaf: EntityId,
+    position: u32,
+    routes: Vec<u16>,
+}
+
+impl State {
+    fn new(leaf: EntityId, position: usize, routes: Vec<u16>) -> State {
+        let position = if routes.is_empty() {
+            u32::MAX
+        } else {
+            position as u32
+        };
+        State {
+            leaf,
+            position,
+            routes,
+        }
+    }
+}
+
+/// How each state was first reached: from which state, over which flow.
+type Parents = FxHashMap<State, Option<(State, FlowId)>>;
+
+/// What a search is after.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seek {
+    /// A walk that follows none of the routes to its end.
+    Uncovered,
+    /// A walk that follows one of the routes to its end.
+    Along,
+}
+
+/// A shortest walk for `question` that `seek` asks for.
 fn search(
     engine: &Engine,
-    workspace: &mut Workspace,
+    workspace: &Workspace,
     question: &Question,
+    hops: &Hops,
     routes: &[&[PinStep]],
     seek: Seek,
 ) -> Option<Vec<Step>> {
     let model = engine.model;
-    engine.fixpoint(workspace, question.from, question.blocked);
-    let blocked = |entity: EntityId| question.blocked.is_some_and(|b| b[entity.index()]);
-    // The routes among `alive` whose step `position` admits entering `leaf` over `flow`.
-    let follow = |alive: &[u16], position: usize, leaf: EntityId, flow: Option<FlowId>| {
-        let routes: Vec<u16> = alive
-            .iter()
-            .copied()
-            .filter(|&r| {
-                routes[usize::from(r)]
-                    .get(position)
-                    .is_some_and(|step| step.admits(model, leaf, flow))
-            })
-            .collect();
-        State {
-            leaf,
-            position: if routes.is_empty() {
-                u32::MAX
-            } else {
-                position as u32
-            },
-            routes,
-        }
-    };
-    let covered = |state: &State| {
-        state
-            .routes
-            .iter()
-            .any(|&r| routes[usize::from(r)].len() == state.position as usize + 1)
-    };
-    // The flows each leaf can use: those whose `from` covers it, if open.
-    let mut usable: FxHashMap<EntityId, Vec<FlowId>> = FxHashMap::default();
-    for flow in model.flow_ids() {
-        if engine.is_open(workspace, flow) {
-            for leaf in model.flow(flow).from.leaves(model) {
-                usable.entry(leaf).or_default().push(flow);
-            }
-        }
-    }
-    // At most a handful of exceptions pin routes of one invariant.
-    let every: Vec<u16> = (0..routes.len().min(usize::from(u16::MAX)) as u16).collect();
     let mut parent: Parents = FxHashMap::default();
     let mut queue: VecDeque<(State, u32)> = VecDeque::new();
+    let every = every(routes);
     for leaf in question.from.leaves(model) {
-        let state = follow(&every, 0, leaf, None);
-        if blocked(leaf) || (seek == Seek::Along && state.routes.is_empty()) {
+        let state = State::new(leaf, 0, follow(model, routes, &every, 0, leaf, None));
+        if is_blocked(question, leaf) || (seek == Seek::Along && state.routes.is_empty()) {
             continue;
         }
         if parent.insert(state.clone(), None).is_none() {
             queue.push_back((state, 0));
         }
     }
-    while let Some((state, hops)) = queue.pop_front() {
-        if question.direct && hops >= 1 {
+    while let Some((state, hops_so_far)) = queue.pop_front() {
+        if question.direct && hops_so_far >= 1 {
             continue;
         }
         let position = state.position.wrapping_add(1) as usize;
-        for &flow in usable.get(&state.leaf).map_or(&[][..], Vec::as_slice) {
-            for next in model.flow(flow).to.leaves(model) {
-                if blocked(next) {
-                    continue;
-                }
-                let next_state = follow(&state.routes, position, next, Some(flow));
-                if parent.contains_key(&next_state)
-                    || (seek == Seek::Along && next_state.routes.is_empty())
-                {
-                    continue;
-                }
-                parent.insert(next_state.clone(), Some((state.clone(), flow)));
-                let arrives = question.to.contains(model, next)
-                    && ports::any_overlap(model.flow(flow).ports(), question.ports);
-                if arrives && covered(&next_state) == (seek == Seek::Along) {
-                    return Some(steps(engine, workspace, &parent, next_state));
-                }
-                queue.push_back((next_state, hops + 1));
+        for (flow, next) in hops.from(state.leaf) {
+            if is_blocked(question, next) {
+                continue;
             }
+            let routes_on = follow(model, routes, &state.routes, position, next, Some(flow));
+            if seek == Seek::Along && routes_on.is_empty() {
+                continue;
+            }
+            // Whether a hop arrives depends on its flow, so each is asked, even into a
+            // state that an earlier flow reached.
+            if arrives(model, question, next, flow)
+                && ends(routes, &routes_on, position) == (seek == Seek::Along)
+            {
+                let mut path = walk_to(&parent, &state);
+                path.push((state.leaf, next, flow));
+                return Some(steps(engine, workspace, path));
+            }
+            let next_state = State::new(next, position, routes_on);
+            if parent.contains_key(&next_state) {
+                continue;
+            }
+            parent.insert(next_state.clone(), Some((state.clone(), flow)));
+            queue.push_back((next_state, hops_so_far + 1));
         }
     }
     None
 }
 
-fn steps(engine: &Engine, workspace: &Workspace, parent: &Parents, end: State) -> Vec<Step> {
+/// The hops of the walk that first reached `end`, as (from, to, flow).
+fn walk_to(parent: &Parents, end: &State) -> Vec<(EntityId, EntityId, FlowId)> {
     let mut hops = Vec::new();
     let mut current = end;
-    while let Some(Some((previous, flow))) = parent.get(&current) {
+    while let Some(Some((previous, flow))) = parent.get(current) {
         hops.push((previous.leaf, current.leaf, *flow));
-        current = previous.clone();
+        current = previous;
     }
     hops.reverse();
+    hops
+}
+
+fn steps(
+    engine: &Engine,
+    workspace: &Workspace,
+    hops: Vec<(EntityId, EntityId, FlowId)>,
+) -> Vec<Step> {
     hops.into_iter()
         .map(|(from, to, flow)| engine.step(workspace, from, to, flow))
         .collect()
