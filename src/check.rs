@@ -1003,6 +1003,39 @@ exceptions:
     }
 
     #[test]
+    fn walks_that_go_around_a_pinned_route_are_no_new_way_in() {
+        // A flow back along the route, and one between the target's own leaves: the
+        // walks they add (laptop, web1, laptop, web1, db1; laptop, web1, db1, db2) hold
+        // the pinned route, and the attacker gets nothing the exception did not accept.
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: laptop}}
+  - {{from: web1, to: db1}}
+  - {{from: db, to: db}}
+invariants:
+  - {{name: t, forbid: {{from: laptop, to: db}}}}
+exceptions:
+  - {{invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, web1, db1]}}
+"
+        );
+        let report = report(&yaml);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Waived, "{}", result.message);
+        // A way to db2 that does not pass db1 first is a new way in.
+        let around = yaml.replace(
+            "  - {from: db, to: db}\n",
+            "  - {from: db, to: db}\n  - {from: web1, to: web2}\n  - {from: web2, to: db2}\n",
+        );
+        let report = super::tests::report(&around);
+        let result = &report.results[0];
+        assert_eq!(result.status, Status::Fail);
+        let leaves: Vec<&str> = result.witness.iter().map(|hop| hop.to.as_str()).collect();
+        assert_eq!(leaves, ["web1", "web2", "db2"]);
+    }
+
+    #[test]
     fn a_way_in_on_the_invariants_port_beside_the_pinned_route_fails() {
         // laptop reaches db1 on 443 straight, and on 22 too: the pin covers neither,
         // whichever flow a search meets first.
