@@ -94,6 +94,8 @@ pub enum Problem {
         end: &'static str,
         invariant: String,
     },
+    #[error("`ports: []` names no port, so no flow could allow one of them")]
+    NoInvariantPorts,
     #[error("exception for `require` invariant `{invariant}` pins a path")]
     PinOnRequire { invariant: String },
     #[error("`{field}` should be {expected}, not {found}")]

@@ -36,7 +36,7 @@ pub fn schema() -> Value {
         "properties": {
             "from": {"$ref": "#/$defs/selectors"},
             "to": {"$ref": "#/$defs/selectors"},
-            "ports": {"$ref": "#/$defs/ports"},
+            "ports": {"$ref": "#/$defs/ports", "minItems": 1},
             "direct": {"type": "boolean"}
         }
     });

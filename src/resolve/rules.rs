@@ -946,6 +946,12 @@ fn ends_rule(
     let from = end(cx, model, resolver, source, &raw.from);
     let to = end(cx, model, resolver, source, &raw.to);
     let ports = port_list(cx, source, raw.ports.as_ref());
+    if let Some(list) = raw.ports.as_ref().filter(|list| list.value.0.is_empty()) {
+        // The last flow must allow one of the ports listed, and none is: read literally,
+        // nothing arrives, so a `forbid` would hold whatever the flows.
+        cx.error(cx.location(source, list), Problem::NoInvariantPorts)
+            .help("leave `ports` out to ask about every port, or list the ports to ask about");
+    }
     let (Ok(from), Ok(to)) = (from, to) else {
         return None;
     };
