@@ -706,6 +706,17 @@ fn yaml_diagnostic(display: &str, error: &serde_saphyr::Error) -> Diagnostic {
             key: key.clone().unwrap_or_default(),
         }),
         E::InvalidUtf8Input => diagnostic(Problem::NotUtf8),
+        // serde-saphyr's own words for these two speak to the Rust programmer
+        // ("use Option<String>", "strict mode"), not to whoever wrote the policy.
+        E::NullIntoString { .. } => diagnostic(Problem::Syntax {
+            message: "expected a string, found null".to_owned(),
+        })
+        .with_help(Some(
+            "write the value, or quote it (`\"null\"`) if you mean that text".to_owned(),
+        )),
+        E::InvalidBooleanStrict { .. } => diagnostic(Problem::Syntax {
+            message: "expected `true` or `false`".to_owned(),
+        }),
         inner @ (E::Budget { .. }
         | E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
