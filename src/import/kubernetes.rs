@@ -74,7 +74,11 @@ pub fn import(
     if !problems.is_empty() {
         return Err(problems);
     }
-    fold_owned(&mut objects);
+    problems.extend(duplicate_namespaces(&objects, manifests));
+    problems.extend(fold_owned(&mut objects, manifests));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let cluster = Cluster::new(&objects);
     let mut grants = cluster.network_grants();
     grants.extend(cluster.ingress_grants());
@@ -89,28 +93,150 @@ pub fn import(
     })
 }
 
+/// Where `pos` is, as `FILE:LINE:COLUMN`, for a message that names a second place.
+fn place(manifests: &[Manifest], pos: Pos) -> String {
+    let file = manifests.get(pos.file as usize).map_or("?", |m| m.display);
+    format!("{file}:{}:{}", pos.line, pos.column)
+}
+
+/// Reports `name`, declared at each of `places` (sorted), as declared twice: every place
+/// after the first names the first. Reporting at the later place, by input position,
+/// names the same two places whichever file holds which object.
+fn report_twice(
+    manifests: &[Manifest],
+    what: &'static str,
+    name: &str,
+    places: &[Pos],
+    help: &str,
+) -> Vec<Diagnostic> {
+    let Some((&first, rest)) = places.split_first() else {
+        return Vec::new();
+    };
+    rest.iter()
+        .map(|&pos| {
+            let display = manifests.get(pos.file as usize).map_or("?", |m| m.display);
+            Diagnostic::new(
+                display,
+                pos.line,
+                pos.column,
+                crate::diagnostic::Problem::DuplicateName {
+                    what,
+                    name: name.to_owned(),
+                    first: place(manifests, first),
+                },
+            )
+            .with_help(Some(help.to_owned()))
+        })
+        .collect()
+}
+
+/// Two Namespace objects of one name would be one segment with whichever labels came
+/// first, so namespace selectors (and so the result) would depend on the order of the
+/// files: an error naming both places, even when the two agree.
+fn duplicate_namespaces(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
+    let mut places: BTreeMap<&str, Vec<Pos>> = BTreeMap::new();
+    for namespace in &objects.namespaces {
+        places
+            .entry(&namespace.name)
+            .or_default()
+            .push(namespace.at);
+    }
+    let mut problems = Vec::new();
+    for (name, mut at) in places {
+        at.sort();
+        problems.extend(report_twice(
+            manifests,
+            "Kubernetes namespace",
+            name,
+            &at,
+            "a cluster has one Namespace of each name: remove one of them",
+        ));
+    }
+    problems
+}
+
 /// Folds pods (and other workloads) owned by a listed workload into it, and names the
-/// rest after their owner; a name taken twice keeps its first object.
-fn fold_owned(objects: &mut Objects) {
-    let listed: BTreeSet<(String, String)> = objects
+/// rest after their owner. Two listed workloads of one namespace and name (a Deployment
+/// `web` and a StatefulSet `web`) would be one asset, so they are an error naming both
+/// places: keeping either would drop the other's pods, and which one depended on the
+/// order of the files. Pods of one owner that is not listed are one asset; the one kept
+/// is chosen by content, not by position, so that the order of files does not matter.
+fn fold_owned(objects: &mut Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
+    let mut listed: BTreeMap<(String, String), Vec<(Pos, String)>> = BTreeMap::new();
+    for workload in objects
         .workloads
         .iter()
         .filter(|w| !w.kind.starts_with("owned:"))
-        .map(|w| (w.namespace.clone(), w.name.clone()))
-        .collect();
-    let mut seen = BTreeSet::new();
+    {
+        listed
+            .entry((workload.namespace.clone(), workload.name.clone()))
+            .or_default()
+            .push((workload.at, workload.kind.clone()));
+    }
+    let mut problems = Vec::new();
+    for ((namespace, name), mut places) in listed.iter().map(|(k, v)| (k, v.clone())) {
+        places.sort();
+        let kinds: Vec<String> = places.iter().map(|(_, kind)| kind.clone()).collect();
+        let at: Vec<Pos> = places.iter().map(|(pos, _)| *pos).collect();
+        problems.extend(report_twice(
+            manifests,
+            "Kubernetes workload",
+            &format!("{namespace}/{name}"),
+            &at,
+            &format!(
+                "{} `{name}` in namespace `{namespace}` would be one asset: rename one of them",
+                kinds.join(" and ")
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    let mut kept: BTreeMap<(String, String), Workload> = BTreeMap::new();
     let workloads = std::mem::take(&mut objects.workloads);
     for mut workload in workloads {
-        if let Some(kind) = workload.kind.strip_prefix("owned:") {
-            if listed.contains(&(workload.namespace.clone(), workload.name.clone())) {
-                continue;
+        let key = (workload.namespace.clone(), workload.name.clone());
+        match workload.kind.strip_prefix("owned:") {
+            Some(kind) => {
+                if listed.contains_key(&key) {
+                    continue;
+                }
+                workload.kind = kind.to_owned();
+                match kept.get(&key) {
+                    Some(other) if content(other) <= content(&workload) => {}
+                    _ => {
+                        kept.insert(key, workload);
+                    }
+                }
             }
-            workload.kind = kind.to_owned();
-        }
-        if seen.insert((workload.namespace.clone(), workload.name.clone())) {
-            objects.workloads.push(workload);
+            None => objects.workloads.push(workload),
         }
     }
+    objects.workloads.extend(kept.into_values());
+    objects.workloads.sort_by_key(|w| w.at);
+    Vec::new()
+}
+
+/// What tells two pods of one owner apart, to choose between them by content.
+#[allow(clippy::type_complexity)]
+fn content(
+    workload: &Workload,
+) -> (
+    &str,
+    &objects::Labels,
+    &[objects::ContainerPort],
+    &str,
+    Option<bool>,
+    &[String],
+) {
+    (
+        &workload.kind,
+        &workload.labels,
+        &workload.ports,
+        &workload.service_account,
+        workload.automount,
+        &workload.secrets,
+    )
 }
 
 /// Builds the raw files, one per manifest that holds something they point at.

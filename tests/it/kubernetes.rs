@@ -274,6 +274,40 @@ fn a_name_declared_twice_names_both_places() {
 }
 
 #[test]
+fn two_objects_of_one_cordon_name_are_an_error_in_either_order() {
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {template: {metadata: {labels: {app: locked}}, spec: {containers: [{name: c}]}}}\n";
+    let stateful = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web, namespace: shop}\nspec: {template: {metadata: {labels: {app: open}}, spec: {containers: [{name: c}]}}}\n";
+    let red = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: red}}\n";
+    let blue = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: blue}}\n";
+    for (first, second, message) in [
+        (
+            deployment,
+            stateful,
+            "duplicate Kubernetes workload name `shop/web`",
+        ),
+        (
+            stateful,
+            deployment,
+            "duplicate Kubernetes workload name `shop/web`",
+        ),
+        (red, blue, "duplicate Kubernetes namespace name `shop`"),
+        (blue, red, "duplicate Kubernetes namespace name `shop`"),
+        // The same object twice is still two declarations of one name.
+        (red, red, "duplicate Kubernetes namespace name `shop`"),
+    ] {
+        let out = Cordon::new()
+            .file("k8s/a.yaml", first)
+            .file("k8s/b.yaml", second)
+            .args(["connections", "k8s"])
+            .run();
+        out.code(2);
+        assert!(out.stderr.contains(message), "{}", out.stderr);
+        assert!(out.stderr.contains("k8s/b.yaml:3:"), "{}", out.stderr);
+        assert!(out.stderr.contains("k8s/a.yaml:3:"), "{}", out.stderr);
+    }
+}
+
+#[test]
 fn bad_manifests_are_located_errors() {
     let cases = [
         (
