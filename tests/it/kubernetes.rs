@@ -576,6 +576,89 @@ spec: {podSelector: {}}
     assert_eq!(value["summary"]["passed"], 2, "{value}");
 }
 
+/// `web/frontend` is open to the internet; `payments/ledger` takes no connection.
+const LEDGER: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: web}
+spec:
+  template:
+    metadata: {labels: {app: frontend}}
+    spec: {serviceAccountName: frontend, containers: [{name: c}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ledger, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: ledger}}
+    spec: {serviceAccountName: ledger, containers: [{name: c}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: payments}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+";
+
+/// A Role `exec` that may exec into the pods of `payments`.
+const EXEC_IN_PAYMENTS: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec, namespace: payments}
+rules: [{apiGroups: [''], resources: [pods/exec], verbs: [create]}]
+---
+";
+
+/// Whether the internet reaches `payments/ledger` with `rbac` next to [`LEDGER`]; the
+/// only way in is through the API server.
+#[track_caller]
+fn ledger_reached(rbac: &str, policy: &str) -> bool {
+    let invariants =
+        "invariants:\n  - {name: ledger, forbid: {from: internet, to: payments/ledger}}\n";
+    let out = Cordon::new()
+        .file("k8s/cluster.yaml", LEDGER)
+        .file("k8s/rbac.yaml", rbac)
+        .file("policies/i.yaml", format!("{policy}{invariants}"))
+        .args(["check", "k8s", "policies"])
+        .run();
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    out.code == 1
+}
+
+#[test]
+fn group_and_user_subjects_bind_the_service_accounts_they_cover() {
+    let binding = |subject: &str| {
+        format!(
+            "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{subject}]\n"
+        )
+    };
+    let cases = [
+        (
+            "{kind: ServiceAccount, name: frontend, namespace: web}",
+            true,
+        ),
+        ("{kind: Group, name: 'system:serviceaccounts'}", true),
+        ("{kind: Group, name: 'system:serviceaccounts:web'}", true),
+        ("{kind: Group, name: 'system:authenticated'}", true),
+        (
+            "{kind: User, name: 'system:serviceaccount:web:frontend'}",
+            true,
+        ),
+        ("{kind: Group, name: 'system:serviceaccounts:ops'}", false),
+        (
+            "{kind: User, name: 'system:serviceaccount:ops:frontend'}",
+            false,
+        ),
+        ("{kind: User, name: alice}", false),
+    ];
+    for (subject, reached) in cases {
+        assert_eq!(ledger_reached(&binding(subject), ""), reached, "{subject}");
+    }
+    // A ClusterRoleBinding to a namespace's group.
+    let cluster_wide = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: exec}\nrules: [{apiGroups: [''], resources: [pods/exec], verbs: [create]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\nroleRef: {kind: ClusterRole, name: exec}\nsubjects: [{kind: Group, name: 'system:serviceaccounts:web'}]\n";
+    assert!(ledger_reached(cluster_wide, ""));
+}
+
 #[test]
 fn kinds_not_modelled_are_counted_with_verbose() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::objects::{Objects, PolicyRule, Pos, Role};
+use super::objects::{Objects, PolicyRule, Pos, Role, Subject};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
 use crate::raw::{RawCredential, RawEntity};
 
@@ -106,6 +106,14 @@ impl Emitter {
                 secret.holders.insert(holder.clone());
             }
         }
+        // The accounts a group subject covers: those the inputs declare or run pods as.
+        let mut known: BTreeSet<(String, String)> = tokens.keys().cloned().collect();
+        known.extend(
+            objects
+                .workloads
+                .iter()
+                .map(|w| (w.namespace.clone(), w.service_account.clone())),
+        );
         let namespaces: Vec<String> = self.per_namespace.keys().cloned().collect();
         let mut stores: BTreeMap<String, Pos> = BTreeMap::new();
         for binding in &objects.bindings {
@@ -124,11 +132,26 @@ impl Emitter {
             let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
             let control = allows(&rules, "create", "pods") || allows(&rules, "create", "pods/exec");
             let read = allows(&rules, "get", "secrets") || allows(&rules, "list", "secrets");
-            if (!control && !read) || binding.subjects.is_empty() {
+            if !control && !read {
+                continue;
+            }
+            let mut accounts = BTreeSet::new();
+            for subject in &binding.subjects {
+                match subject {
+                    Subject::Account(namespace, account) => {
+                        accounts.insert((namespace.clone(), account.clone()));
+                    }
+                    Subject::Namespace(namespace) => {
+                        accounts.extend(known.iter().filter(|(n, _)| n == namespace).cloned())
+                    }
+                    Subject::Every => accounts.extend(known.iter().cloned()),
+                }
+            }
+            if accounts.is_empty() {
                 continue;
             }
             let mut auth = Vec::new();
-            for (namespace, account) in &binding.subjects {
+            for (namespace, account) in &accounts {
                 tokens
                     .entry((namespace.clone(), account.clone()))
                     .or_default()

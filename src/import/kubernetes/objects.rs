@@ -88,9 +88,22 @@ pub struct Binding {
     pub name: String,
     pub role_kind: String,
     pub role: String,
-    /// The service accounts it binds, as (namespace, name).
-    pub subjects: Vec<(String, String)>,
+    /// The service accounts it binds.
+    pub subjects: Vec<Subject>,
     pub at: Pos,
+}
+
+/// Service accounts a binding's subject covers.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Subject {
+    /// One account, as (namespace, name): a `ServiceAccount` subject, or the `User`
+    /// `system:serviceaccount:NAMESPACE:NAME` that is its username.
+    Account(String, String),
+    /// Every account of a namespace: the `Group` `system:serviceaccounts:NAMESPACE`.
+    Namespace(String),
+    /// Every account of the cluster: the `Group` `system:serviceaccounts`, or
+    /// `system:authenticated`, which every account's token authenticates into.
+    Every,
 }
 
 #[derive(Clone, Debug)]
@@ -641,17 +654,50 @@ impl Reader<'_> {
             .get("subjects")
             .map_or(&[][..], |s| s.value.as_seq())
         {
-            if self.string(subject, "kind").as_deref() != Some("ServiceAccount") {
-                continue;
-            }
-            let Some(account) = self.string(subject, "name") else {
+            let kind = self.string(subject, "kind");
+            let Some(name) = self.string(subject, "name") else {
                 continue;
             };
-            let account_namespace = self
-                .string(subject, "namespace")
-                .or_else(|| namespace.clone())
-                .unwrap_or_else(|| "default".to_owned());
-            subjects.push((account_namespace, account));
+            // A token authenticates as user `system:serviceaccount:NS:NAME` in groups
+            // `system:serviceaccounts`, `system:serviceaccounts:NS` and
+            // `system:authenticated`, so a binding to any of them binds the account.
+            // Other users and groups are people or certificates, which cordon does not
+            // model.
+            match kind.as_deref() {
+                Some("ServiceAccount") => {
+                    let account_namespace = self
+                        .string(subject, "namespace")
+                        .or_else(|| namespace.clone())
+                        .unwrap_or_else(|| "default".to_owned());
+                    subjects.push(Subject::Account(account_namespace, name));
+                }
+                Some("User") => {
+                    if let Some((account_namespace, account)) = name
+                        .strip_prefix("system:serviceaccount:")
+                        .and_then(|rest| rest.split_once(':'))
+                        .filter(|(n, a)| !n.is_empty() && !a.is_empty() && !a.contains(':'))
+                    {
+                        subjects.push(Subject::Account(
+                            account_namespace.to_owned(),
+                            account.to_owned(),
+                        ));
+                    }
+                }
+                Some("Group") => match name.as_str() {
+                    "system:serviceaccounts" | "system:authenticated" => {
+                        subjects.push(Subject::Every)
+                    }
+                    _ => {
+                        if let Some(group_namespace) = name
+                            .strip_prefix("system:serviceaccounts:")
+                            .filter(|n| !n.is_empty())
+                        {
+                            subjects.push(Subject::Namespace(group_namespace.to_owned()));
+                        }
+                    }
+                },
+                _ => {}
+            }
         }
         let at = self.pos(role_ref);
         self.objects.bindings.push(Binding {
