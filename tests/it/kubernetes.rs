@@ -660,6 +660,19 @@ fn group_and_user_subjects_bind_the_service_accounts_they_cover() {
 }
 
 #[test]
+fn a_star_subresource_matches_that_subresource_of_every_resource() {
+    let rbac = |resources: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: exec, namespace: payments}}\nrules: [{{apiGroups: [''], resources: {resources}, verbs: [create]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+        )
+    };
+    assert!(ledger_reached(&rbac("['*/exec']"), ""));
+    assert!(ledger_reached(&rbac("['*']"), ""));
+    assert!(!ledger_reached(&rbac("['*/log']"), ""));
+    assert!(!ledger_reached(&rbac("['pods/log']"), ""));
+}
+
+#[test]
 fn kinds_not_modelled_are_counted_with_verbose() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";
     let cordon = Cordon::new()

@@ -20,8 +20,20 @@ pub const API_SERVER: &str = "kubernetes-api";
 fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
     rules.iter().any(|rule| {
         let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
-        any(&rule.api_groups, "") && any(&rule.resources, resource) && any(&rule.verbs, verb)
+        any(&rule.api_groups, "")
+            && rule.resources.iter().any(|r| resource_matches(r, resource))
+            && any(&rule.verbs, verb)
     })
+}
+
+/// Kubernetes' `ResourceMatches`: `*` matches every resource and subresource, and
+/// `*/SUB` matches subresource `SUB` of every resource (`*/exec` covers `pods/exec`).
+fn resource_matches(rule: &str, resource: &str) -> bool {
+    rule == "*"
+        || rule == resource
+        || resource
+            .split_once('/')
+            .is_some_and(|(_, sub)| rule.strip_prefix("*/") == Some(sub))
 }
 
 /// A role's rules, with those of the ClusterRoles its aggregation selects.
