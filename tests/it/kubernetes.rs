@@ -673,6 +673,29 @@ fn a_star_subresource_matches_that_subresource_of_every_resource() {
 }
 
 #[test]
+fn a_cluster_role_binding_reads_secrets_in_namespaces_without_workloads() {
+    let rbac = "\
+apiVersion: v1
+kind: Secret
+metadata: {name: db-creds, namespace: vault}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: [{apiGroups: [''], resources: [secrets], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+roleRef: {kind: ClusterRole, name: reader}
+subjects: [{kind: ServiceAccount, name: frontend, namespace: web}]
+";
+    // `payments/ledger` takes connections from whoever holds `vault`'s Secret.
+    let policy = "flows:\n  - {from: any, to: payments/ledger, auth: ['secret:vault/db-creds']}\n";
+    assert!(ledger_reached(rbac, policy));
+}
+
+#[test]
 fn kinds_not_modelled_are_counted_with_verbose() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";
     let cordon = Cordon::new()

@@ -126,7 +126,12 @@ impl Emitter {
                 .iter()
                 .map(|w| (w.namespace.clone(), w.service_account.clone())),
         );
-        let namespaces: Vec<String> = self.per_namespace.keys().cloned().collect();
+        // Every namespace the inputs name: a ClusterRoleBinding applies in each, those
+        // without workloads included, where it still reaches Secrets and tokens.
+        let mut namespaces: BTreeSet<String> = self.per_namespace.keys().cloned().collect();
+        namespaces.extend(objects.namespaces.iter().map(|n| n.name.clone()));
+        namespaces.extend(tokens.keys().map(|(namespace, _)| namespace.clone()));
+        namespaces.extend(secrets.keys().map(|(namespace, _)| namespace.clone()));
         let mut stores: BTreeMap<String, Pos> = BTreeMap::new();
         for binding in &objects.bindings {
             let role = objects.roles.iter().find(|role| {
@@ -175,7 +180,7 @@ impl Emitter {
             // A ClusterRoleBinding applies in every namespace.
             let scope: Vec<String> = match &binding.namespace {
                 Some(namespace) => vec![namespace.clone()],
-                None => namespaces.clone(),
+                None => namespaces.iter().cloned().collect(),
             };
             let mut targets = Vec::new();
             for namespace in &scope {
