@@ -696,6 +696,20 @@ subjects: [{kind: ServiceAccount, name: frontend, namespace: web}]
 }
 
 #[test]
+fn get_list_and_watch_on_secrets_each_read_them() {
+    let rbac = |verb: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: reader, namespace: vault}}\nrules: [{{apiGroups: [''], resources: [secrets], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: vault}}\nroleRef: {{kind: Role, name: reader}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: key, namespace: vault}}\n"
+        )
+    };
+    let policy = "flows:\n  - {from: any, to: payments/ledger, auth: ['secret:vault/key']}\n";
+    for verb in ["get", "list", "watch"] {
+        assert!(ledger_reached(&rbac(verb), policy), "{verb}");
+    }
+    assert!(!ledger_reached(&rbac("delete"), policy));
+}
+
+#[test]
 fn kinds_not_modelled_are_counted_with_verbose() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";
     let cordon = Cordon::new()

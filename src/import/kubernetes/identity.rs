@@ -148,7 +148,11 @@ impl Emitter {
             };
             let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
             let control = allows(&rules, "create", "pods") || allows(&rules, "create", "pods/exec");
-            let read = allows(&rules, "get", "secrets") || allows(&rules, "list", "secrets");
+            // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
+            // practices count all three as reading Secrets.
+            let read = ["get", "list", "watch"]
+                .iter()
+                .any(|verb| allows(&rules, verb, "secrets"));
             if !control && !read {
                 continue;
             }
