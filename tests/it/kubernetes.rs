@@ -161,6 +161,44 @@ spec:
 }
 
 #[test]
+fn a_null_namespace_selector_is_the_policys_own_namespace() {
+    let manifests = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: prod, labels: {app: web}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: dev, labels: {app: web}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{namespaceSelector: null, podSelector: {matchLabels: {app: web}}}]
+";
+    let found = pairs(&[("k8s/m.yaml", manifests)], &[]);
+    assert!(
+        found.contains(&"prod/web -> prod/db any".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|p| p.starts_with("dev/web -> prod/db")),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn policies_add_up_and_flows_point_at_the_rule() {
     let policy = "\
 apiVersion: networking.k8s.io/v1

@@ -1076,9 +1076,12 @@ impl Reader<'_> {
                 except,
             });
         }
+        // `namespaceSelector: null` is no selector, as the API server decodes it: the
+        // policy's own namespace, not every namespace as `{}` would be.
         let namespaces = peer
             .value
             .get("namespaceSelector")
+            .filter(|s| !s.value.is_null())
             .map(|s| self.selector(Some(s), "namespaceSelector"));
         let pods = self.selector(peer.value.get("podSelector"), "podSelector");
         Some(Peer::Pods { namespaces, pods })
