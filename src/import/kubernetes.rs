@@ -156,25 +156,25 @@ fn duplicate_namespaces(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagno
 }
 
 /// Folds pods (and other workloads) owned by a listed workload into it, and names the
-/// rest after their owner. Two listed workloads of one namespace and name (a Deployment
-/// `web` and a StatefulSet `web`) would be one asset, so they are an error naming both
-/// places: keeping either would drop the other's pods, and which one depended on the
-/// order of the files. Pods of one owner that is not listed are one asset; the one kept
-/// is chosen by content, not by position, so that the order of files does not matter.
+/// rest after their owner. Ownership is followed to its top (a Pod to its ReplicaSet to
+/// its Deployment, a Pod to its Job to its CronJob), so that the pods of one Deployment
+/// are one asset whether or not the inputs hold the ReplicaSets between them. Two listed
+/// workloads of one namespace and name (a Deployment `web` and a StatefulSet `web`) would
+/// be one asset, so they are an error naming both places: keeping either would drop the
+/// other's pods, and which one depended on the order of the files. Pods of one owner that
+/// is not listed are one asset; the one kept is chosen by content, not by position, so
+/// that the order of files does not matter.
 fn fold_owned(objects: &mut Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
     let mut listed: BTreeMap<(String, String), Vec<(Pos, String)>> = BTreeMap::new();
-    for workload in objects
-        .workloads
-        .iter()
-        .filter(|w| !w.kind.starts_with("owned:"))
-    {
+    for workload in objects.workloads.iter().filter(|w| w.owner.is_none()) {
         listed
             .entry((workload.namespace.clone(), workload.name.clone()))
             .or_default()
             .push((workload.at, workload.kind.clone()));
     }
     let mut problems = Vec::new();
-    for ((namespace, name), mut places) in listed.iter().map(|(k, v)| (k, v.clone())) {
+    for ((namespace, name), places) in &listed {
+        let mut places = places.clone();
         places.sort();
         let kinds: Vec<String> = places.iter().map(|(_, kind)| kind.clone()).collect();
         let at: Vec<Pos> = places.iter().map(|(pos, _)| *pos).collect();
@@ -192,24 +192,39 @@ fn fold_owned(objects: &mut Objects, manifests: &[Manifest]) -> Vec<Diagnostic> 
     if !problems.is_empty() {
         return problems;
     }
+    // Each owned object's own owner, by (namespace, kind, name).
+    let owners: BTreeMap<(String, String, String), (String, String)> = objects
+        .workloads
+        .iter()
+        .filter_map(|w| {
+            let owner = w.owner.clone()?;
+            Some(((w.namespace.clone(), w.kind.clone(), w.name.clone()), owner))
+        })
+        .collect();
     let mut kept: BTreeMap<(String, String), Workload> = BTreeMap::new();
     let workloads = std::mem::take(&mut objects.workloads);
     for mut workload in workloads {
-        let key = (workload.namespace.clone(), workload.name.clone());
-        match workload.kind.strip_prefix("owned:") {
-            Some(kind) => {
-                if listed.contains_key(&key) {
-                    continue;
-                }
-                workload.kind = kind.to_owned();
-                match kept.get(&key) {
-                    Some(other) if content(other) <= content(&workload) => {}
-                    _ => {
-                        kept.insert(key, workload);
-                    }
-                }
+        let Some(mut top) = workload.owner.take() else {
+            objects.workloads.push(workload);
+            continue;
+        };
+        // Bounded, so that a cycle of references ends.
+        for _ in 0..owners.len() {
+            match owners.get(&(workload.namespace.clone(), top.0.clone(), top.1.clone())) {
+                Some(next) => top = next.clone(),
+                None => break,
             }
-            None => objects.workloads.push(workload),
+        }
+        let key = (workload.namespace.clone(), top.1.clone());
+        if listed.contains_key(&key) {
+            continue;
+        }
+        (workload.kind, workload.name) = top;
+        match kept.get(&key) {
+            Some(other) if content(other) <= content(&workload) => {}
+            _ => {
+                kept.insert(key, workload);
+            }
         }
     }
     objects.workloads.extend(kept.into_values());

@@ -199,6 +199,56 @@ spec:
 }
 
 #[test]
+fn pods_fold_into_the_top_of_their_chain_of_owners() {
+    let owned = |kind: &str, name: &str, owner_kind: &str, owner: &str, ns: &str| {
+        format!(
+            "apiVersion: {}\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels: {{app: x}}\n  ownerReferences: [{{kind: {owner_kind}, name: {owner}, controller: true}}]\nspec: {{template: {{metadata: {{labels: {{app: x}}}}, spec: {{containers: [{{name: c}}]}}}}, containers: [{{name: c}}]}}\n---\n",
+            if kind == "Pod" {
+                "v1"
+            } else if kind == "Job" {
+                "batch/v1"
+            } else {
+                "apps/v1"
+            }
+        )
+    };
+    let deployment = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: ns1}}\nspec: {{template: {{metadata: {{labels: {{app: x}}}}, spec: {{containers: [{{name: c}}]}}}}}}\n---\n{}{}",
+        owned("ReplicaSet", "web-5d4f", "Deployment", "web", "ns1"),
+        owned("Pod", "web-5d4f-abcde", "ReplicaSet", "web-5d4f", "ns1"),
+    );
+    // A CronJob that is not among the inputs: its Job and the Job's pod are one asset.
+    let cron = format!(
+        "{}{}",
+        owned("Job", "backup-28900000", "CronJob", "backup", "ops"),
+        owned(
+            "Pod",
+            "backup-28900000-x7k2p",
+            "Job",
+            "backup-28900000",
+            "ops"
+        ),
+    );
+    for manifests in [format!("{deployment}{cron}"), format!("{cron}{deployment}")] {
+        let found = pairs(&[("k8s/m.yaml", &manifests)], &[]);
+        assert!(
+            found.contains(&"internet -> ns1/web any".to_owned()),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&"internet -> ops/backup any".to_owned()),
+            "{found:?}"
+        );
+        assert!(
+            !found
+                .iter()
+                .any(|p| p.contains("5d4f") || p.contains("28900000")),
+            "{found:?}"
+        );
+    }
+}
+
+#[test]
 fn policies_add_up_and_flows_point_at_the_rule() {
     let policy = "\
 apiVersion: networking.k8s.io/v1

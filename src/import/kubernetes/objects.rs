@@ -43,6 +43,9 @@ pub struct Workload {
     pub automount: Option<bool>,
     /// Secrets mounted as volumes or read into the environment.
     pub secrets: Vec<String>,
+    /// The controller that created it, as (kind, name): a Pod's ReplicaSet, a
+    /// ReplicaSet's Deployment, a Job's CronJob. `None` for an object of its own.
+    pub owner: Option<(String, String)>,
     pub at: Pos,
 }
 
@@ -512,11 +515,24 @@ impl Reader<'_> {
         }
         secrets.sort();
         secrets.dedup();
-        // A pod created by a controller folds into it, even when the controller is not
-        // among the inputs; a pod owned by a Node (a static pod) keeps its own name.
-        let owner = metadata
+        // A pod created by a controller folds into it (see `fold_owned`), even when the
+        // controller is not among the inputs; a pod owned by a Node (a static pod) keeps
+        // its own name. The managing controller is the reference marked `controller`.
+        let references = metadata
             .and_then(|m| m.value.get("ownerReferences"))
-            .and_then(|refs| refs.value.as_seq().first())
+            .map_or(&[][..], |refs| refs.value.as_seq());
+        let owner = references
+            .iter()
+            .find(|r| {
+                matches!(
+                    r.value.get("controller"),
+                    Some(At {
+                        value: Node::Bool(true),
+                        ..
+                    })
+                )
+            })
+            .or_else(|| references.first())
             .and_then(|owner| {
                 let kind = owner.value.get("kind").and_then(|k| k.value.scalar_text());
                 let name = owner.value.get("name").and_then(|k| k.value.scalar_text());
@@ -525,19 +541,16 @@ impl Reader<'_> {
                     _ => None,
                 }
             });
-        let (kind, name, owned) = match owner {
-            Some((owner_kind, owner_name)) => (owner_kind, owner_name, true),
-            None => (kind, name, false),
-        };
         self.objects.workloads.push(Workload {
             namespace,
             name,
-            kind: if owned { format!("owned:{kind}") } else { kind },
+            kind,
             labels,
             ports,
             service_account,
             automount,
             secrets,
+            owner,
             at,
         });
     }
