@@ -603,6 +603,12 @@ fn the_api_server_is_a_way_round_network_segmentation() {
                 "token:ci/runner",
                 "examples/kubernetes/before/rbac.yaml:29"
             ),
+            // A pod created in `ci` may run as any account there and mount any Secret.
+            (
+                "secrets:ci",
+                "token:web/frontend",
+                "examples/kubernetes/before/rbac.yaml:14"
+            ),
         ]
     );
 }
@@ -795,6 +801,39 @@ fn get_list_and_watch_on_secrets_each_read_them() {
         assert!(ledger_reached(&rbac(verb), policy), "{verb}");
     }
     assert!(!ledger_reached(&rbac("delete"), policy));
+}
+
+#[test]
+fn starting_pods_controls_the_namespace_and_yields_its_tokens() {
+    let role = |group: &str, resource: &str, verb: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: starter, namespace: payments}}\nrules: [{{apiGroups: ['{group}'], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: payments}}\nroleRef: {{kind: Role, name: starter}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+        )
+    };
+    for (group, resource, verb) in [
+        ("", "pods", "create"),
+        ("apps", "deployments", "create"),
+        ("apps", "statefulsets", "create"),
+        ("apps", "daemonsets", "create"),
+        ("apps", "replicasets", "create"),
+        ("apps", "deployments", "patch"),
+        ("batch", "jobs", "create"),
+        ("batch", "cronjobs", "create"),
+        ("", "replicationcontrollers", "create"),
+    ] {
+        assert!(
+            ledger_reached(&role(group, resource, verb), ""),
+            "{verb} {group}/{resource}"
+        );
+    }
+    assert!(!ledger_reached(&role("apps", "deployments", "get"), ""));
+    assert!(!ledger_reached(&role("", "deployments", "create"), ""));
+    // Creating pods in `ops`, where no pod runs as `deployer`, still yields its token,
+    // which may exec into `payments`.
+    let rbac = format!(
+        "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: deployer-exec, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{{kind: ServiceAccount, name: deployer, namespace: ops}}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: deployer, namespace: ops}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: creator, namespace: ops}}\nrules: [{{apiGroups: [''], resources: [pods], verbs: [create]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-creates, namespace: ops}}\nroleRef: {{kind: Role, name: creator}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+    );
+    assert!(ledger_reached(&rbac, ""));
 }
 
 #[test]

@@ -1,11 +1,16 @@
 //! The identity plane: service-account tokens and Secrets as credentials, and RBAC as
 //! flows from the cluster's API server. A workload holds its ServiceAccount's token
 //! (unless automounting is off: the pod's setting wins over its ServiceAccount's) and the
-//! Secrets it mounts or reads into its environment. A binding whose role may create pods
-//! (or `pods/exec`) in a namespace opens a flow from the API server to that namespace's
-//! workloads; one whose role may get or list Secrets opens a flow to the namespace's
-//! secret store, which holds its Secrets and tokens. Each flow takes the bound accounts'
-//! tokens as `auth` and points at the binding's `roleRef`.
+//! Secrets it mounts or reads into its environment. A binding whose role may start pods
+//! in a namespace (create Pods or a controller of pods, or update a controller's
+//! template) opens a flow from the API server to that namespace's workloads and to its
+//! secret store, which holds its Secrets and tokens: such a pod may run as any account
+//! and mount any Secret there. One that may create `pods/exec` opens a flow to the
+//! workloads only; one that may get, list or watch Secrets, to the secret store only.
+//! Subjects are service accounts, named directly, as users
+//! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
+//! `system:serviceaccounts:NS` and `system:authenticated`. Each flow takes the bound
+//! accounts' tokens as `auth` and points at the binding's `roleRef`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,11 +23,46 @@ pub const API_SERVER: &str = "kubernetes-api";
 
 /// Whether some rule lets `verb` act on `resource` in the core API group.
 fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
+    allows_in(rules, verb, "", resource)
+}
+
+/// Whether some rule lets `verb` act on `resource` in API group `group`.
+fn allows_in(rules: &[PolicyRule], verb: &str, group: &str, resource: &str) -> bool {
     rules.iter().any(|rule| {
         let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
-        any(&rule.api_groups, "")
+        any(&rule.api_groups, group)
             && rule.resources.iter().any(|r| resource_matches(r, resource))
             && any(&rule.verbs, verb)
+    })
+}
+
+/// What starts pods from a template the writer chooses, by API group: such a pod may run
+/// as any service account of its namespace and mount any of its Secrets, so writing one
+/// controls the namespace's pods and reads its tokens and Secrets, as creating a Pod does
+/// (Kubernetes' RBAC good practices, "workload creation").
+const POD_STARTERS: [(&str, &str); 11] = [
+    ("", "pods"),
+    ("", "replicationcontrollers"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("extensions", "deployments"),
+    ("extensions", "replicasets"),
+    ("extensions", "daemonsets"),
+];
+
+/// Whether some rule lets its subject start pods of its choosing: create any of
+/// [`POD_STARTERS`], or update or patch a controller's pod template.
+fn starts_pods(rules: &[PolicyRule]) -> bool {
+    POD_STARTERS.iter().any(|&(group, resource)| {
+        allows_in(rules, "create", group, resource)
+            || (resource != "pods"
+                && ["update", "patch"]
+                    .iter()
+                    .any(|verb| allows_in(rules, verb, group, resource)))
     })
 }
 
@@ -147,12 +187,14 @@ impl Emitter {
                 continue;
             };
             let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
-            let control = allows(&rules, "create", "pods") || allows(&rules, "create", "pods/exec");
+            let starts = starts_pods(&rules);
+            let control = starts || allows(&rules, "create", "pods/exec");
             // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
             // practices count all three as reading Secrets.
-            let read = ["get", "list", "watch"]
-                .iter()
-                .any(|verb| allows(&rules, verb, "secrets"));
+            let read = starts
+                || ["get", "list", "watch"]
+                    .iter()
+                    .any(|verb| allows(&rules, verb, "secrets"));
             if !control && !read {
                 continue;
             }
