@@ -51,3 +51,5 @@ mod stories;
 mod scale;
 // Terraform plans: the AWS scenarios, each layer, bad plans.
 mod terraform;
+// Terraform plans where a network path was once missed: one test per bug.
+mod terraform_soundness;

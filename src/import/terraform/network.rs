@@ -29,6 +29,9 @@ pub struct Subnet {
     /// The VPC's resource index, when the plan says which.
     pub vpc: Option<usize>,
     pub cidrs: Vec<IpNet>,
+    /// Whether instances launched in it may get a public address without asking for
+    /// one: `map_public_ip_on_launch` true, or unknown until apply.
+    pub maps_public_ip: bool,
 }
 
 pub struct Asset {
@@ -76,6 +79,7 @@ impl Network {
                     Link::Unknown => only_vpc,
                 },
                 cidrs: cidrs(&plan.resource(resource).values),
+                maps_public_ip: maps_public_ip(plan, resource),
             })
             .collect();
         let eips = public_by_eip(plan);
@@ -100,6 +104,17 @@ impl Network {
 
     pub fn vpc(&self, resource: usize) -> Option<&Vpc> {
         self.vpcs.iter().find(|vpc| vpc.resource == resource)
+    }
+}
+
+/// Whether a subnet gives its instances a public address by default. The provider's
+/// default is false and Terraform writes it into the plan, so an absent value is false,
+/// unless the configuration sets it to something only known at apply: then it may be
+/// true.
+fn maps_public_ip(plan: &Plan, subnet: usize) -> bool {
+    match plan.resource(subnet).bool("map_public_ip_on_launch") {
+        Some(maps) => maps,
+        None => plan.configured(subnet, "map_public_ip_on_launch"),
     }
 }
 
@@ -128,12 +143,32 @@ fn asset(
     let r = plan.resource(resource);
     let values = &r.values;
     let (subnet_link, groups, public) = match r.kind.as_str() {
-        "aws_instance" => (
-            plan.link(resource, &[], "subnet_id"),
-            plan.link(resource, &[], "vpc_security_group_ids"),
-            r.bool("associate_public_ip_address").unwrap_or(false)
-                || r.str("public_ip").is_some_and(|ip| !ip.is_empty()),
-        ),
+        "aws_instance" => {
+            let subnet_link = plan.link(resource, &[], "subnet_id");
+            // `associate_public_ip_address` left out (computed, so unknown in a plan)
+            // follows the subnet's `map_public_ip_on_launch`; a subnet the plan cannot
+            // name may be any subnet that maps public addresses.
+            let asks = r.bool("associate_public_ip_address");
+            let by_subnet = asks.is_none() && {
+                let maps = |index: &usize| {
+                    subnets
+                        .iter()
+                        .any(|subnet| subnet.resource == *index && subnet.maps_public_ip)
+                };
+                match &subnet_link {
+                    Link::Known(list) => list.iter().any(maps),
+                    Link::Unknown => subnets.iter().any(|subnet| subnet.maps_public_ip),
+                }
+            };
+            let public = asks == Some(true)
+                || by_subnet
+                || r.str("public_ip").is_some_and(|ip| !ip.is_empty());
+            (
+                subnet_link,
+                plan.link(resource, &[], "vpc_security_group_ids"),
+                public,
+            )
+        }
         "aws_network_interface" => (
             plan.link(resource, &[], "subnet_id"),
             plan.link(resource, &[], "security_groups"),

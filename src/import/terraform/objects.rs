@@ -345,6 +345,18 @@ impl Plan {
         }
     }
 
+    /// Whether the configuration gives an expression for attribute `key` of resource
+    /// `index`: an attribute absent from the values but configured is unknown until
+    /// apply, not unset.
+    pub fn configured(&self, index: usize, key: &str) -> bool {
+        let resource = self.resource(index);
+        (self.expressions.get(&resource.config)).is_some_and(|expressions| {
+            expressions
+                .get(key)
+                .is_some_and(|expression| !expression.is_null())
+        })
+    }
+
     /// The references that the configuration gives for an attribute: for each, the
     /// resources it names (`None` when it names something outside the plan's
     /// resources: a variable, a local, a module output). `None` overall when the

@@ -1,0 +1,66 @@
+//! One test per way the Terraform network reading once said `pass` where AWS lets a
+//! connection through: each plan under `tests/fixtures/terraform-soundness/` holds the
+//! path, and `check` must find it (exit 1). Sound means over-approximating, never under.
+
+use crate::harness::{Cordon, repo};
+
+/// `check` of `forbid: {from, to, ports}` on the plan `fixture`: the exit code.
+#[track_caller]
+fn forbid(fixture: &str, from: &str, to: &str, ports: &str) -> i32 {
+    let plan = std::fs::read_to_string(
+        repo()
+            .join("tests/fixtures/terraform-soundness")
+            .join(fixture),
+    )
+    .unwrap();
+    let ports = if ports.is_empty() {
+        String::new()
+    } else {
+        format!("\n      ports: [{ports}]")
+    };
+    let policy = format!(
+        "\
+imports:
+  - terraform: plan.json
+    in: prod
+accounts:
+  - name: prod
+invariants:
+  - name: must-not-reach
+    forbid:
+      from: \"{from}\"
+      to: \"{to}\"{ports}
+"
+    );
+    let out = Cordon::new()
+        .file("plan.json", plan)
+        .file("invariants.yaml", policy)
+        .args(["check", "invariants.yaml"])
+        .run();
+    assert!(
+        matches!(out.code, 0 | 1),
+        "{fixture}: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    out.code
+}
+
+/// Exit code of `check` when the path is found: the invariant is violated.
+const FOUND: i32 = 1;
+
+#[test]
+fn a_subnet_that_maps_public_addresses_makes_its_instances_public() {
+    // `associate_public_ip_address` left out of the plan (computed) follows the subnet.
+    let case = "03-map-public-ip-on-launch.json";
+    assert_eq!(
+        forbid(case, "internet", "aws_instance.web", "tcp/22"),
+        FOUND
+    );
+    // The control asks for the address itself.
+    assert_eq!(
+        forbid("ctl03.json", "internet", "aws_instance.web", "tcp/22"),
+        FOUND
+    );
+}
+
