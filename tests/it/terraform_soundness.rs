@@ -64,3 +64,13 @@ fn a_subnet_that_maps_public_addresses_makes_its_instances_public() {
     );
 }
 
+#[test]
+fn a_load_balancer_is_internet_facing_unless_it_says_internal() {
+    // `internal` left out: the provider's default, false, is internet-facing.
+    let case = "04-lb-internal-unset.json";
+    assert_eq!(forbid(case, "internet", "aws_lb.web", "tcp/443"), FOUND);
+    assert_eq!(
+        forbid("ctl04.json", "internet", "aws_lb.web", "tcp/443"),
+        FOUND
+    );
+}

@@ -203,7 +203,9 @@ fn asset(
         "aws_lb" | "aws_alb" => (
             plan.link(resource, &[], "subnets"),
             plan.link(resource, &[], "security_groups"),
-            r.bool("internal") == Some(false),
+            // The provider's default is internet-facing: only `internal = true` keeps a
+            // load balancer off the internet, and an unknown one may be either.
+            r.bool("internal") != Some(true),
         ),
         "aws_lambda_function" => {
             // A Lambda function outside a VPC has no network position to model.
