@@ -74,3 +74,29 @@ fn a_load_balancer_is_internet_facing_unless_it_says_internal() {
         FOUND
     );
 }
+
+#[test]
+fn a_route_on_the_main_table_serves_subnets_without_an_association() {
+    // A state: the route's table id is the VPC's `main_route_table_id`.
+    let case = "01-aws-route-on-main-table-state.json";
+    assert_eq!(
+        forbid(case, "internet", "aws_instance.web", "tcp/22"),
+        FOUND
+    );
+    // A plan: the configuration refers to `aws_vpc.main.main_route_table_id`.
+    let case = "02-aws-route-on-main-table-plan.json";
+    assert_eq!(
+        forbid(case, "internet", "aws_instance.web", "tcp/22"),
+        FOUND
+    );
+}
+
+#[test]
+fn the_default_route_table_of_a_state_is_its_vpcs_main_table() {
+    // In a state, `default_route_table_id` is the table's own id, not a reference.
+    let case = "15-default-route-table-in-state.json";
+    assert_eq!(
+        forbid(case, "internet", "aws_instance.web", "tcp/22"),
+        FOUND
+    );
+}

@@ -1,9 +1,13 @@
 //! Routing: each subnet's route table (its association, else its VPC's main table),
 //! the local route, internet and NAT gateways and VPC peering, longest prefix first.
+//! A VPC's main table is an `aws_default_route_table`, the table of an
+//! `aws_main_route_table_association`, or, when the plan describes neither, the
+//! `aws_route`s that name the VPC's `main_route_table_id`.
 
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use super::document::Value;
 use super::endpoint::Endpoint;
@@ -33,6 +37,8 @@ struct Route {
 /// Every route table of a plan and which subnets use it.
 #[derive(Debug, Default)]
 pub struct Routing {
+    /// Routes by table: a route table's resource index, or a VPC's for its main table
+    /// when only `aws_route`s describe it.
     tables: BTreeMap<usize, Vec<Route>>,
     /// Subnet to route table; `None` when the plan cannot say which.
     by_subnet: BTreeMap<usize, Option<usize>>,
@@ -56,9 +62,10 @@ impl Routing {
             }
             routing.tables.insert(resource, routes);
         }
+        let main_tables = MainTables::read(plan);
         for resource in plan.of_kind(&["aws_default_route_table"]) {
-            for vpc in plan.link(resource, &[], "default_route_table_id").known() {
-                routing.main.insert(*vpc, resource);
+            for vpc in main_tables.vpcs_of_default(plan, resource) {
+                routing.main.insert(vpc, resource);
             }
         }
         for resource in plan.of_kind(&["aws_main_route_table_association"]) {
@@ -76,8 +83,23 @@ impl Routing {
                 &["destination_cidr_block", "destination_ipv6_cidr_block"],
             );
             let route_target = target(plan, resource, &[]);
-            for table in plan.link(resource, &[], "route_table_id").known() {
-                if let Some(routes) = routing.tables.get_mut(table) {
+            let linked = plan.link(resource, &[], "route_table_id");
+            let mut tables: Vec<usize> = (linked.known().iter().copied())
+                .filter(|&table| routing.tables.contains_key(&table))
+                .collect();
+            // A route on a VPC's main table: the table's id is the VPC's
+            // `main_route_table_id` (a state), or the configuration refers to that
+            // attribute of the VPC (a plan). Where the plan does not describe the table,
+            // the route starts it, keyed by the VPC.
+            for vpc in main_tables.vpcs_of_route(plan, resource, linked.known()) {
+                let table = *routing.main.entry(vpc).or_insert(vpc);
+                routing.tables.entry(table).or_default();
+                tables.push(table);
+            }
+            tables.sort_unstable();
+            tables.dedup();
+            for table in tables {
+                if let Some(routes) = routing.tables.get_mut(&table) {
                     routes.push(Route {
                         prefix: route_prefix,
                         target: route_target.clone(),
@@ -158,6 +180,63 @@ impl Routing {
             Link::Unknown => true,
         };
         (has(one, a) && has(two, b)) || (has(one, b) && has(two, a))
+    }
+}
+
+/// The ids of every VPC's main route table, as a state gives them: a VPC's
+/// `main_route_table_id` and `default_route_table_id` (the table AWS made with it,
+/// main unless an association replaced it). A table the plan does not describe is
+/// keyed in `Routing::tables` by its VPC's resource index, which no table shares.
+struct MainTables<'p> {
+    by_id: FxHashMap<&'p str, usize>,
+}
+
+impl<'p> MainTables<'p> {
+    fn read(plan: &'p Plan) -> MainTables<'p> {
+        let mut by_id = FxHashMap::default();
+        for vpc in plan.of_kind(&["aws_vpc"]) {
+            for key in ["main_route_table_id", "default_route_table_id"] {
+                if let Some(id) = plan.resource(vpc).str(key).filter(|id| !id.is_empty()) {
+                    by_id.insert(id, vpc);
+                }
+            }
+        }
+        MainTables { by_id }
+    }
+
+    /// The VPCs whose main table an `aws_default_route_table` is. Its
+    /// `default_route_table_id` names the VPC's attribute in a plan's configuration,
+    /// but in a state it is the table's own id, which only the VPCs' ids lead back to;
+    /// its `vpc_id`, computed, says the same in a state.
+    fn vpcs_of_default(&self, plan: &Plan, table: usize) -> Vec<usize> {
+        let mut vpcs: Vec<usize> = (plan.link(table, &[], "default_route_table_id").known())
+            .iter()
+            .chain(plan.link(table, &[], "vpc_id").known())
+            .copied()
+            .filter(|&index| plan.resource(index).kind == "aws_vpc")
+            .collect();
+        let resource = plan.resource(table);
+        for id in [resource.str("default_route_table_id"), resource.id()] {
+            vpcs.extend(id.and_then(|id| self.by_id.get(id)));
+        }
+        vpcs.sort_unstable();
+        vpcs.dedup();
+        vpcs
+    }
+
+    /// The VPCs on whose main table an `aws_route` is, when the plan does not describe
+    /// that table: `linked` holds a VPC when the configuration refers to its
+    /// `main_route_table_id`; an id no table has may be a VPC's main table's.
+    fn vpcs_of_route(&self, plan: &Plan, route: usize, linked: &[usize]) -> Vec<usize> {
+        let mut vpcs: Vec<usize> = (linked.iter().copied())
+            .filter(|&index| plan.resource(index).kind == "aws_vpc")
+            .collect();
+        if let Some(id) = plan.resource(route).str("route_table_id") {
+            vpcs.extend(self.by_id.get(id));
+        }
+        vpcs.sort_unstable();
+        vpcs.dedup();
+        vpcs
     }
 }
 
