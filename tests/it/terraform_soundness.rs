@@ -100,3 +100,14 @@ fn the_default_route_table_of_a_state_is_its_vpcs_main_table() {
         FOUND
     );
 }
+
+#[test]
+fn a_security_group_rule_whose_addresses_are_unknown_admits_anyone() {
+    // `cidr_blocks` from another resource's address: `[null]` in the plan.
+    let case = "17-sg-rule-cidr-unknown-until-apply.json";
+    let (from, to) = ("aws_instance.bastion", "aws_instance.db");
+    assert_eq!(forbid(case, from, to, "tcp/5432"), FOUND);
+    // The same left out of the values, with the configuration's expression.
+    assert_eq!(forbid("var17b.json", from, to, "tcp/5432"), FOUND);
+    assert_eq!(forbid("ctl17.json", from, to, "tcp/5432"), FOUND);
+}

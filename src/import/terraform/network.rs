@@ -114,7 +114,7 @@ impl Network {
 fn maps_public_ip(plan: &Plan, subnet: usize) -> bool {
     match plan.resource(subnet).bool("map_public_ip_on_launch") {
         Some(maps) => maps,
-        None => plan.configured(subnet, "map_public_ip_on_launch"),
+        None => plan.configured(subnet, &[], "map_public_ip_on_launch"),
     }
 }
 

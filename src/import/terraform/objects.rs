@@ -348,13 +348,16 @@ impl Plan {
     /// Whether the configuration gives an expression for attribute `key` of resource
     /// `index`: an attribute absent from the values but configured is unknown until
     /// apply, not unset.
-    pub fn configured(&self, index: usize, key: &str) -> bool {
+    /// `path` leads to the attribute inside nested blocks, as for `link`.
+    pub fn configured(&self, index: usize, path: &[&str], key: &str) -> bool {
         let resource = self.resource(index);
-        (self.expressions.get(&resource.config)).is_some_and(|expressions| {
-            expressions
-                .get(key)
-                .is_some_and(|expression| !expression.is_null())
-        })
+        let Some(mut expression) = self.expressions.get(&resource.config) else {
+            return false;
+        };
+        for step in path {
+            expression = step_into(expression, step);
+        }
+        expression.get(key).is_some_and(|value| !value.is_null())
     }
 
     /// The references that the configuration gives for an attribute: for each, the

@@ -13,7 +13,7 @@ use super::document::Value;
 use super::endpoint::Endpoint;
 use super::endpoint::{any_v4, any_v6};
 use super::network;
-use super::objects::{Link, Plan, array};
+use super::objects::{Link, Plan, array, step_into};
 use super::port_set::PortSet;
 
 /// Who a rule admits.
@@ -183,7 +183,8 @@ impl SecurityGroups {
                 for (index, block) in array(blocks).enumerate() {
                     let index = index.to_string();
                     let path = [direction, index.as_str()];
-                    let mut peers = prefixes(block, &["cidr_blocks", "ipv6_cidr_blocks"]);
+                    let keys = ["cidr_blocks", "ipv6_cidr_blocks"];
+                    let mut peers = prefixes(plan, resource, &path, &keys);
                     let referenced = plan.link(resource, &path, "security_groups");
                     if referenced != Link::Known(Vec::new()) {
                         peers.push(Peer::Groups(referenced));
@@ -202,7 +203,7 @@ impl SecurityGroups {
         }
         for resource in plan.of_kind(&["aws_security_group_rule"]) {
             let values = &plan.resource(resource).values;
-            let mut peers = prefixes(values, &["cidr_blocks", "ipv6_cidr_blocks"]);
+            let mut peers = prefixes(plan, resource, &[], &["cidr_blocks", "ipv6_cidr_blocks"]);
             let referenced = plan.link(resource, &[], "source_security_group_id");
             if referenced != Link::Known(Vec::new()) {
                 peers.push(Peer::Groups(referenced));
@@ -227,7 +228,7 @@ impl SecurityGroups {
         ] {
             for resource in plan.of_kind(&[kind]) {
                 let values = &plan.resource(resource).values;
-                let mut peers = prefixes(values, &["cidr_ipv4", "cidr_ipv6"]);
+                let mut peers = prefixes(plan, resource, &[], &["cidr_ipv4", "cidr_ipv6"]);
                 let referenced = plan.link(resource, &[], "referenced_security_group_id");
                 if referenced != Link::Known(Vec::new()) {
                     peers.push(Peer::Groups(referenced));
@@ -317,7 +318,13 @@ fn ports(values: &Value, protocol_key: &str) -> PortSet {
     PortSet::from_rule(&protocol, port("from_port"), port("to_port"))
 }
 
-fn prefixes(values: &Value, keys: &[&str]) -> Vec<Peer> {
+/// The prefixes a rule (or the block at `path` of resource `resource`) names under
+/// `keys`.
+fn prefixes(plan: &Plan, resource: usize, path: &[&str], keys: &[&str]) -> Vec<Peer> {
+    let mut values = &plan.resource(resource).values;
+    for step in path {
+        values = step_into(values, step);
+    }
     let mut list = network::prefixes(values, keys);
     // A prefix list names prefixes the plan does not hold: any address.
     let prefix_list =
@@ -328,7 +335,15 @@ fn prefixes(values: &Value, keys: &[&str]) -> Vec<Peer> {
                 Some(Value::String(text)) => !text.is_empty(),
                 _ => false,
             });
-    if prefix_list {
+    // A prefix unknown until apply (a plan writes it as `null`, in a list or alone,
+    // or leaves a configured attribute out) may be any address: the rule admits
+    // everyone, as an unknown source group matches every group.
+    let unknown = keys.iter().any(|key| match values.get(key) {
+        Some(Value::Array(items)) => items.iter().any(|item| item.as_str().is_none()),
+        None | Some(Value::Null) => plan.configured(resource, path, key),
+        _ => false,
+    });
+    if prefix_list || unknown {
         list.extend([any_v4(), any_v6()]);
     }
     if list.is_empty() {
