@@ -111,3 +111,12 @@ fn a_security_group_rule_whose_addresses_are_unknown_admits_anyone() {
     assert_eq!(forbid("var17b.json", from, to, "tcp/5432"), FOUND);
     assert_eq!(forbid("ctl17.json", from, to, "tcp/5432"), FOUND);
 }
+
+#[test]
+fn an_instances_ipv6_addresses_are_among_its_addresses() {
+    // The database admits the app's subnet's IPv6 range, where the app has an address.
+    let case = "08-sg-ipv6-cidr-source-instance.json";
+    let (from, to) = ("aws_instance.app", "aws_instance.db");
+    assert_eq!(forbid(case, from, to, "tcp/5432"), FOUND);
+    assert_eq!(forbid("ctl08.json", from, to, "tcp/5432"), FOUND);
+}

@@ -232,7 +232,22 @@ fn asset(
     let vpc = subnet_list
         .iter()
         .find_map(|index| subnets.iter().find(|s| s.resource == *index)?.vpc);
-    let mut addresses = prefixes(values, &["private_ip", "private_ips"]);
+    // IPv6 addresses are as much the asset's as its private IPv4 ones: a rule that
+    // admits an IPv6 prefix admits the assets with addresses in it.
+    let mut addresses = prefixes(values, &["private_ip", "private_ips", "ipv6_addresses"]);
+    let ipv6_count = values.get("ipv6_address_count").and_then(Value::as_i64);
+    let ipv6_known = addresses
+        .iter()
+        .any(|address| matches!(address, IpNet::V6(_)));
+    if !addresses.is_empty() && !ipv6_known && ipv6_count.is_some_and(|count| count > 0) {
+        // Addresses still to be assigned come from the subnets' IPv6 ranges.
+        addresses.extend(
+            (subnets.iter())
+                .filter(|subnet| subnet_list.contains(&subnet.resource))
+                .flat_map(|subnet| subnet.cidrs.iter().copied())
+                .filter(|cidr| matches!(cidr, IpNet::V6(_))),
+        );
+    }
     addresses.sort_unstable();
     addresses.dedup();
     Some(Asset {
