@@ -120,3 +120,12 @@ fn an_instances_ipv6_addresses_are_among_its_addresses() {
     assert_eq!(forbid(case, from, to, "tcp/5432"), FOUND);
     assert_eq!(forbid("ctl08.json", from, to, "tcp/5432"), FOUND);
 }
+
+#[test]
+fn an_ipv4_nacl_rule_says_nothing_of_ipv6_traffic() {
+    // The NACL denies `0.0.0.0/0` first and allows `::/0` after: IPv6 gets through.
+    let case = "07-nacl-ipv4-deny-shadows-ipv6-allow.json";
+    let (from, to) = ("internet", "aws_instance.web");
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    assert_eq!(forbid("ctl07.json", from, to, "tcp/22"), FOUND);
+}

@@ -20,15 +20,27 @@ impl Endpoint {
         }
     }
 
+    /// The internet one address family at a time (IPv4, then IPv6): a NACL's IPv4 rule
+    /// never matches IPv6 traffic, nor the reverse, so each family meets its own rules.
+    pub fn internet_families() -> [Endpoint; 2] {
+        [any_v4(), any_v6()].map(|range| Endpoint {
+            ranges: vec![range],
+            internet: true,
+        })
+    }
+
     /// Whether a rule's prefix covers some address of this endpoint. The internet is
-    /// every address outside private space, so a rule for `10.0.0.0/8` does not admit it.
+    /// every address outside private space, so a rule for `10.0.0.0/8` does not admit it;
+    /// in the families it holds.
     pub fn meets(&self, prefix: &IpNet) -> bool {
         if self.internet {
-            return !PRIVATE.iter().any(|private| {
-                private
-                    .parse::<IpNet>()
-                    .is_ok_and(|private| private.contains(prefix))
-            });
+            let family = (self.ranges.iter()).any(|range| same_family(range, prefix));
+            return family
+                && !PRIVATE.iter().any(|private| {
+                    private
+                        .parse::<IpNet>()
+                        .is_ok_and(|private| private.contains(prefix))
+                });
         }
         // An endpoint without known addresses could be anywhere in private space.
         self.ranges.is_empty()
@@ -42,10 +54,18 @@ impl Endpoint {
     /// decides for all of it (NACL rules are ordered: a partial match decides nothing).
     pub fn within(&self, prefix: &IpNet) -> bool {
         if self.internet {
-            return prefix.prefix_len() == 0;
+            return prefix.prefix_len() == 0
+                && (self.ranges.iter()).all(|range| same_family(range, prefix));
         }
         !self.ranges.is_empty() && self.ranges.iter().all(|range| prefix.contains(range))
     }
+}
+
+fn same_family(a: &IpNet, b: &IpNet) -> bool {
+    matches!(
+        (a, b),
+        (IpNet::V4(_), IpNet::V4(_)) | (IpNet::V6(_), IpNet::V6(_))
+    )
 }
 
 /// Address space that is never the internet's.

@@ -125,29 +125,42 @@ impl Acls {
             return wanted.clone();
         };
         let rules = if egress { &acl.egress } else { &acl.ingress };
-        let mut remaining = wanted.clone();
-        let mut allowed = PortSet::empty();
-        for rule in rules {
-            let meets = rule.prefix.as_ref().is_none_or(|prefix| peer.meets(prefix));
-            if !meets {
-                continue;
-            }
-            let matched = remaining.intersect(&rule.ports);
-            if rule.allow {
-                allowed = allowed.union(&matched);
-            }
-            // A rule decides only for traffic it matches whole: one that covers part of
-            // the peer's addresses lets the rest fall through to later rules.
-            if rule
-                .prefix
-                .as_ref()
-                .is_some_and(|prefix| peer.within(prefix))
-            {
-                remaining = remaining.subtract(&rule.ports);
-            }
+        if peer.internet {
+            // The internet speaks both families, each decided by its own rules (an
+            // IPv4 deny of `0.0.0.0/0` says nothing of IPv6 traffic): what either
+            // family gets through crosses.
+            let [v4, v6] = Endpoint::internet_families();
+            return evaluate(rules, &v4, wanted).union(&evaluate(rules, &v6, wanted));
         }
-        allowed
+        evaluate(rules, peer, wanted)
     }
+}
+
+/// What numbered `rules` let through for `wanted` to or from `peer`: the first rule
+/// that matches a port decides it.
+fn evaluate(rules: &[Rule], peer: &Endpoint, wanted: &PortSet) -> PortSet {
+    let mut remaining = wanted.clone();
+    let mut allowed = PortSet::empty();
+    for rule in rules {
+        let meets = rule.prefix.as_ref().is_none_or(|prefix| peer.meets(prefix));
+        if !meets {
+            continue;
+        }
+        let matched = remaining.intersect(&rule.ports);
+        if rule.allow {
+            allowed = allowed.union(&matched);
+        }
+        // A rule decides only for traffic it matches whole: one that covers part of
+        // the peer's addresses lets the rest fall through to later rules.
+        if rule
+            .prefix
+            .as_ref()
+            .is_some_and(|prefix| peer.within(prefix))
+        {
+            remaining = remaining.subtract(&rule.ports);
+        }
+    }
+    allowed
 }
 
 fn rule(values: &Value, number_key: &str, action_key: &str) -> Rule {
