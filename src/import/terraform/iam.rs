@@ -268,7 +268,10 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
 }
 
 /// Whether `target`'s trust policy lets `role` assume it: a principal that is `*`, the
-/// role's ARN or name, or an account root (which delegates to every role in it).
+/// role's ARN or name, or an account (which delegates to every role in it). An account
+/// is written as its root's ARN or, in the short form IAM takes as the same, as its
+/// bare 12-digit id. The role's account is often unknown until apply, so any account
+/// is taken to be the role's.
 fn trusts(target: &Role, role: &Role) -> bool {
     let Some(trust) = &target.trust else {
         return true;
@@ -279,6 +282,7 @@ fn trusts(target: &Role, role: &Role) -> bool {
             && principals(statement).iter().any(|principal| {
                 principal == "*"
                     || principal.ends_with(":root")
+                    || is_account_id(principal)
                     || role.arn.as_deref() == Some(principal.as_str())
                     || role.name.as_deref().is_some_and(|name| {
                         principal
@@ -287,6 +291,11 @@ fn trusts(target: &Role, role: &Role) -> bool {
                     })
             })
     })
+}
+
+/// Whether a principal is an account in IAM's short form: its 12-digit id alone.
+fn is_account_id(principal: &str) -> bool {
+    principal.len() == 12 && principal.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 /// A policy's statements: `Statement` is a list or a single object.
@@ -361,6 +370,42 @@ mod tests {
             "arn:aws:iam::*:role/ops-?",
             "arn:aws:iam::1:role/ops-a"
         ));
+    }
+
+    /// A role of no plan, for the trust and resource tests.
+    fn role(name: &str, arn: Option<&str>, trust: Option<Value>) -> Role {
+        Role {
+            plan: 0,
+            resource: 0,
+            name: Some(name.to_owned()),
+            arn: arn.map(str::to_owned),
+            policies: Vec::new(),
+            trust,
+            holders: Vec::new(),
+        }
+    }
+
+    /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both
+    /// delegate to every identity of the account.
+    #[test]
+    fn trust_in_a_bare_account_id_admits_its_roles() {
+        let trusting = |principal: &str| {
+            serde_json::json!({"Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": principal},
+                "Action": "sts:AssumeRole"
+            }]})
+        };
+        let ci = role("ci", Some("arn:aws:iam::111111111111:role/ci"), None);
+        for principal in ["111111111111", "arn:aws:iam::111111111111:root"] {
+            let target = role("vault-admin", None, Some(trusting(principal)));
+            assert!(trusts(&target, &ci), "{principal}");
+        }
+        // Not an account id: a service, or a role's name that happens to be digits only.
+        for principal in ["ec2.amazonaws.com", "11111111111", "1111111111112"] {
+            let target = role("vault-admin", None, Some(trusting(principal)));
+            assert!(!trusts(&target, &ci), "{principal}");
+        }
     }
 
     #[test]
