@@ -56,32 +56,15 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
             }
         }
         for attachment in plan.of_kind(&["aws_iam_role_policy_attachment"]) {
-            if !plan
+            if plan
                 .link(attachment, &[], "role")
                 .known()
                 .contains(&resource)
             {
-                continue;
-            }
-            match plan.link(attachment, &[], "policy_arn") {
-                Link::Known(list) if !list.is_empty() => {
-                    for policy in list {
-                        policies.push(document(
-                            plan.resource(policy)
-                                .values
-                                .get("policy")
-                                .unwrap_or(&Attribute::Null),
-                        ));
-                    }
-                }
-                // An AWS managed policy, or one the plan cannot name.
-                _ => policies.push(managed(
-                    plan.resource(attachment)
-                        .str("policy_arn")
-                        .unwrap_or_default(),
-                )),
+                policies.extend(attached(plan, attachment));
             }
         }
+        policies.extend(managed_policy_arns(plan, resource));
         let mut holders = Vec::new();
         for profile in plan.of_kind(&["aws_iam_instance_profile"]) {
             if !plan.link(profile, &[], "role").known().contains(&resource) {
@@ -112,6 +95,72 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
         });
     }
     roles
+}
+
+/// The documents of the policy that an attachment names in `policy_arn`.
+fn attached(plan: &Plan, attachment: usize) -> Vec<Option<Value>> {
+    match plan.link(attachment, &[], "policy_arn") {
+        Link::Known(list) if !list.is_empty() => list
+            .into_iter()
+            .map(|policy| policy_document(plan, policy))
+            .collect(),
+        // An AWS managed policy, or one the plan cannot name.
+        _ => vec![managed(
+            plan.resource(attachment)
+                .str("policy_arn")
+                .unwrap_or_default(),
+        )],
+    }
+}
+
+/// The documents of the policies a role lists in `managed_policy_arns`, which attaches
+/// them as exclusively as `aws_iam_role_policy_attachment` attaches one. An ARN is the
+/// plan's own `aws_iam_policy` when one has it, else a managed policy. When the list
+/// is unknown until apply, or holds an ARN that is, the configuration's references
+/// name the policies; a reference to anything else allows everything.
+fn managed_policy_arns(plan: &Plan, role: usize) -> Vec<Option<Value>> {
+    let value = plan.resource(role).values.get("managed_policy_arns");
+    let items: Vec<&Attribute> = array(value).collect();
+    let mut out: Vec<Option<Value>> = (items.iter())
+        .filter_map(|item| item.as_str())
+        .map(|arn| by_arn(plan, arn))
+        .collect();
+    let unknown = match value {
+        None | Some(Attribute::Null) => true,
+        Some(Attribute::Array(_)) => items.iter().any(|item| item.as_str().is_none()),
+        Some(_) => true,
+    };
+    if unknown {
+        match plan.link(role, &[], "managed_policy_arns") {
+            Link::Known(list) => {
+                out.extend(list.into_iter().map(|policy| policy_document(plan, policy)));
+            }
+            Link::Unknown => out.push(None),
+        }
+    }
+    out
+}
+
+/// The plan's `aws_iam_policy` of this ARN, or else the managed policy.
+fn by_arn(plan: &Plan, arn: &str) -> Option<Value> {
+    let mut policies = plan.of_kind(&["aws_iam_policy"]);
+    match policies.find(|&policy| {
+        let resource = plan.resource(policy);
+        resource.str("arn") == Some(arn) || resource.id() == Some(arn)
+    }) {
+        Some(policy) => policy_document(plan, policy),
+        None => managed(arn),
+    }
+}
+
+/// The document of a resource's `policy` attribute.
+fn policy_document(plan: &Plan, resource: usize) -> Option<Value> {
+    document(
+        plan.resource(resource)
+            .values
+            .get("policy")
+            .unwrap_or(&Attribute::Null),
+    )
 }
 
 /// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`,
@@ -383,6 +432,66 @@ mod tests {
             trust,
             holders: Vec::new(),
         }
+    }
+
+    /// A state holding these resources (`[kind, name, values]`), read.
+    fn state(resources: &[(&str, &str, Value)]) -> Plan {
+        let resources: Vec<Value> = (resources.iter())
+            .map(|(kind, name, values)| {
+                serde_json::json!({
+                    "address": format!("{kind}.{name}"), "mode": "managed",
+                    "type": kind, "name": name, "values": values
+                })
+            })
+            .collect();
+        let text = serde_json::json!({
+            "format_version": "1.0",
+            "values": {"root_module": {"resources": resources}}
+        });
+        Plan::read("state.json", &text.to_string(), super::super::Side::Planned).unwrap()
+    }
+
+    /// Whether the role of this state may start sessions on instances.
+    fn starts_sessions(plan: &Plan) -> bool {
+        let roles = roles(0, plan);
+        assert_eq!(roles.len(), 1);
+        allows(&roles[0].policies, "ssm:StartSession", &Target::Instance)
+    }
+
+    /// `managed_policy_arns` attaches its policies to the role, as an attachment does:
+    /// an AWS managed policy by what cordon knows of it, one of the plan by its text.
+    #[test]
+    fn managed_policy_arns_attach_their_policies() {
+        let role = |arns: Value| {
+            (
+                "aws_iam_role",
+                "ci",
+                serde_json::json!({"name": "ci", "inline_policy": [], "managed_policy_arns": arns}),
+            )
+        };
+        let own = |action: &str| {
+            let document = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": "*"}
+            ]});
+            (
+                "aws_iam_policy",
+                "own",
+                serde_json::json!({
+                    "id": "arn:aws:iam::1:policy/own", "arn": "arn:aws:iam::1:policy/own",
+                    "policy": document.to_string()
+                }),
+            )
+        };
+        let admin = serde_json::json!(["arn:aws:iam::aws:policy/AdministratorAccess"]);
+        assert!(starts_sessions(&state(&[role(admin)])));
+        let core = serde_json::json!(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+        assert!(!starts_sessions(&state(&[role(core)])));
+        let mine = serde_json::json!(["arn:aws:iam::1:policy/own"]);
+        assert!(starts_sessions(&state(&[role(mine.clone()), own("ssm:*")])));
+        assert!(!starts_sessions(&state(&[role(mine), own("s3:*")])));
+        assert!(!starts_sessions(&state(&[role(serde_json::json!([]))])));
+        // An ARN unknown until apply, with nothing in the configuration to say which.
+        assert!(starts_sessions(&state(&[role(serde_json::json!([null]))])));
     }
 
     /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both
