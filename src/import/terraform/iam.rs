@@ -64,6 +64,29 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
                 policies.extend(attached(plan, attachment));
             }
         }
+        // `aws_iam_policy_attachment` attaches one policy to a list of roles (and users
+        // and groups), by name. A name the plan does not hold is a role managed
+        // elsewhere; one unknown until apply may be this role, as may any name when this
+        // role's own is unknown.
+        for attachment in plan.of_kind(&["aws_iam_policy_attachment"]) {
+            let named = match plan.link(attachment, &[], "roles") {
+                Link::Known(list) => list.contains(&resource),
+                Link::Unknown => {
+                    let names: Vec<Option<&str>> =
+                        (array(plan.resource(attachment).values.get("roles")))
+                            .map(Attribute::as_str)
+                            .collect();
+                    let name = r.str("name");
+                    names.is_empty()
+                        || names
+                            .iter()
+                            .any(|listed| listed.is_none() || name.is_none() || *listed == name)
+                }
+            };
+            if named {
+                policies.extend(attached(plan, attachment));
+            }
+        }
         policies.extend(managed_policy_arns(plan, resource));
         let mut holders = Vec::new();
         for profile in plan.of_kind(&["aws_iam_instance_profile"]) {
@@ -492,6 +515,36 @@ mod tests {
         assert!(!starts_sessions(&state(&[role(serde_json::json!([]))])));
         // An ARN unknown until apply, with nothing in the configuration to say which.
         assert!(starts_sessions(&state(&[role(serde_json::json!([null]))])));
+    }
+
+    /// `aws_iam_policy_attachment` attaches its policy to every role it lists.
+    #[test]
+    fn policy_attachments_attach_to_their_roles() {
+        let role = (
+            "aws_iam_role",
+            "ci",
+            serde_json::json!({"id": "ci", "name": "ci", "inline_policy": []}),
+        );
+        let attachment = |roles: Value| {
+            (
+                "aws_iam_policy_attachment",
+                "admin",
+                serde_json::json!({
+                    "name": "admin",
+                    "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess",
+                    "roles": roles, "users": [], "groups": []
+                }),
+            )
+        };
+        let listed = attachment(serde_json::json!(["ci"]));
+        assert!(starts_sessions(&state(&[role.clone(), listed])));
+        // A role the plan does not hold is not this one; a name unknown until apply may be.
+        let other = attachment(serde_json::json!(["someone-else"]));
+        assert!(!starts_sessions(&state(&[role.clone(), other])));
+        let unknown = attachment(serde_json::json!(["someone-else", null]));
+        assert!(starts_sessions(&state(&[role.clone(), unknown])));
+        let none = attachment(serde_json::json!([]));
+        assert!(!starts_sessions(&state(&[role, none])));
     }
 
     /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both

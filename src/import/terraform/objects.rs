@@ -128,6 +128,7 @@ const MODELLED: &[&str] = &[
     "aws_iam_role_policy",
     "aws_iam_policy",
     "aws_iam_role_policy_attachment",
+    "aws_iam_policy_attachment",
     "aws_iam_instance_profile",
 ];
 
