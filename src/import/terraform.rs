@@ -5,6 +5,7 @@
 //! of the resource that allows it. Resolve and everything after it see only the raw
 //! model.
 
+mod arn;
 mod connections;
 mod document;
 mod endpoint;
@@ -190,9 +191,13 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
         .enumerate()
         .flat_map(|(index, (_, plan, _, _))| iam::roles(index, plan))
         .collect();
-    let instances: Vec<Vec<usize>> = read
+    let instances: Vec<Vec<(usize, iam::Arn)>> = read
         .iter()
-        .map(|(_, plan, _, _)| plan.of_kind(&["aws_instance"]).collect())
+        .map(|(_, plan, _, _)| {
+            (plan.of_kind(&["aws_instance"]))
+                .map(|instance| (instance, iam::instance_arn(plan.resource(instance))))
+                .collect()
+        })
         .collect();
     let grants = iam::grants(&roles, &instances);
     let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();

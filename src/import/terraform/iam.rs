@@ -12,8 +12,9 @@
 
 use serde_json::Value;
 
+pub use super::arn::Arn;
 use super::document::Value as Attribute;
-use super::objects::{Link, Plan, array};
+use super::objects::{Link, Plan, Resource, array};
 
 /// One role of one plan.
 pub struct Role {
@@ -250,9 +251,27 @@ fn document(value: &Attribute) -> Option<Value> {
     }
 }
 
+/// An instance's ARN as the plan knows it: given, or built from its id with the
+/// partition, region and account unknown (and the id too, before apply).
+pub fn instance_arn(instance: &Resource) -> Arn {
+    match instance.str("arn").filter(|arn| !arn.is_empty()) {
+        Some(arn) => Arn::known(arn),
+        None => Arn::from_parts(&[
+            Some("arn:"),
+            None,
+            Some(":ec2:"),
+            None,
+            Some(":"),
+            None,
+            Some(":instance/"),
+            instance.id(),
+        ]),
+    }
+}
+
 /// Who may assume which role and who controls which instances, across every plan.
-/// `instances` lists, per plan, its instances' resource indexes.
-pub fn grants(roles: &[Role], instances: &[Vec<usize>]) -> Grants {
+/// `instances` lists, per plan, its instances' resource indexes and ARNs.
+pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
     let mut assumes = Vec::new();
     let mut controls = Vec::new();
     for (a, role) in roles.iter().enumerate() {
@@ -265,11 +284,16 @@ pub fn grants(roles: &[Role], instances: &[Vec<usize>]) -> Grants {
             }
         }
         for (plan, list) in instances.iter().enumerate() {
-            let session = ["ssm:StartSession", "ec2-instance-connect:SendSSHPublicKey"]
-                .iter()
-                .any(|action| allows(&role.policies, action, &Target::Instance));
-            if session && !list.is_empty() {
-                controls.push((a, plan, list.clone()));
+            let controlled: Vec<usize> = (list.iter())
+                .filter(|(_, arn)| {
+                    ["ssm:StartSession", "ec2-instance-connect:SendSSHPublicKey"]
+                        .iter()
+                        .any(|action| allows(&role.policies, action, &Target::Instance(arn)))
+                })
+                .map(|(instance, _)| *instance)
+                .collect();
+            if !controlled.is_empty() {
+                controls.push((a, plan, controlled));
             }
         }
     }
@@ -278,7 +302,7 @@ pub fn grants(roles: &[Role], instances: &[Vec<usize>]) -> Grants {
 
 enum Target<'r> {
     Role(&'r Role),
-    Instance,
+    Instance(&'r Arn),
 }
 
 /// Whether some statement allows `action` on `target`, and no unconditional deny on
@@ -318,7 +342,10 @@ fn matches_action(statement: &Value, action: &str) -> bool {
 }
 
 /// Resource patterns are matched on the part that the plan knows: a role's name (its
-/// account and path may be unknown until apply), and for instances any instance.
+/// account and path may be unknown until apply), and an instance's ARN with its
+/// unknown parts taken as any text. `Resource` admits a target that a pattern may
+/// match; `NotResource` (every resource but those listed) excludes an instance only
+/// when a pattern surely matches it, whatever its unknown parts turn out to be.
 fn matches_resource(statement: &Value, target: &Target) -> bool {
     let matches = |pattern: &str| match target {
         _ if pattern == "*" => true,
@@ -329,10 +356,14 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
                 .is_some_and(|(_, rest)| glob(rest.rsplit('/').next().unwrap_or(rest), name)),
             _ => true,
         },
-        Target::Instance => pattern.contains(":instance/") || pattern.ends_with(":*"),
+        Target::Instance(arn) => arn.may_match(pattern),
     };
     if let Some(not) = statement.get("NotResource") {
-        return !strings(Some(not)).iter().all(|pattern| matches(pattern));
+        let not = strings(Some(not));
+        return match target {
+            Target::Role(_) => !not.iter().all(|pattern| matches(pattern)),
+            Target::Instance(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
+        };
     }
     strings(statement.get("Resource"))
         .iter()
@@ -444,6 +475,61 @@ mod tests {
         ));
     }
 
+    /// An instance whose ARN is unknown until apply.
+    fn any_instance() -> Arn {
+        Arn::from_parts(&[None])
+    }
+
+    /// `NotResource` matches every resource but those listed: naming one instance
+    /// leaves every other instance, and `Resource` patterns are globs over the whole
+    /// ARN, unknown parts matching anything.
+    #[test]
+    fn instance_resources_are_globs_over_the_arn() {
+        let session = |element: &str, patterns: Value| {
+            let policy = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": "ssm:StartSession", element: patterns}
+            ]});
+            move |arn: &Arn| {
+                allows(
+                    &[Some(policy.clone())],
+                    "ssm:StartSession",
+                    &Target::Instance(arn),
+                )
+            }
+        };
+        let planned = Arn::from_parts(&[
+            Some("arn:"),
+            None,
+            Some(":ec2:"),
+            None,
+            Some(":"),
+            None,
+            Some(":instance/"),
+            None,
+        ]);
+        let dead = Arn::known("arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000dead");
+        let other = Arn::known("arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000beef");
+        let but_dead = session(
+            "NotResource",
+            serde_json::json!("arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000dead"),
+        );
+        assert!(but_dead(&planned));
+        assert!(but_dead(&other));
+        assert!(!but_dead(&dead));
+        let but_all = session("NotResource", serde_json::json!(["arn:aws:s3:::b", "*"]));
+        assert!(!but_all(&planned));
+        let star = session(
+            "Resource",
+            serde_json::json!("arn:aws:ec2:*:111111111111:instance*"),
+        );
+        assert!(star(&planned));
+        assert!(star(&dead));
+        let elsewhere = Arn::known("arn:aws:ec2:us-east-1:222222222222:instance/i-1");
+        assert!(!star(&elsewhere));
+        let volumes = session("Resource", serde_json::json!("arn:aws:ec2:*:*:volume/*"));
+        assert!(!volumes(&planned));
+    }
+
     /// A role of no plan, for the trust and resource tests.
     fn role(name: &str, arn: Option<&str>, trust: Option<Value>) -> Role {
         Role {
@@ -478,7 +564,11 @@ mod tests {
     fn starts_sessions(plan: &Plan) -> bool {
         let roles = roles(0, plan);
         assert_eq!(roles.len(), 1);
-        allows(&roles[0].policies, "ssm:StartSession", &Target::Instance)
+        allows(
+            &roles[0].policies,
+            "ssm:StartSession",
+            &Target::Instance(&any_instance()),
+        )
     }
 
     /// `managed_policy_arns` attaches its policies to the role, as an attachment does:
@@ -578,15 +668,31 @@ mod tests {
         assert!(allows(
             &[Some(policy.clone())],
             "sts:AssumeRole",
-            &Target::Instance
+            &Target::Instance(&any_instance())
         ));
-        assert!(!allows(&[Some(policy)], "iam:PassRole", &Target::Instance));
+        assert!(!allows(
+            &[Some(policy)],
+            "iam:PassRole",
+            &Target::Instance(&any_instance())
+        ));
         // A policy the plan cannot show allows everything; a few managed ones are known.
-        assert!(allows(&[None], "ssm:StartSession", &Target::Instance));
+        assert!(allows(
+            &[None],
+            "ssm:StartSession",
+            &Target::Instance(&any_instance())
+        ));
         let core = managed("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
-        assert!(!allows(&[core], "ssm:StartSession", &Target::Instance));
+        assert!(!allows(
+            &[core],
+            "ssm:StartSession",
+            &Target::Instance(&any_instance())
+        ));
         let admin = managed("arn:aws:iam::aws:policy/AdministratorAccess");
-        assert!(allows(&[admin], "sts:AssumeRole", &Target::Instance));
+        assert!(allows(
+            &[admin],
+            "sts:AssumeRole",
+            &Target::Instance(&any_instance())
+        ));
         assert!(managed("arn:aws:iam::aws:policy/service-role/SomethingElse").is_none());
         let deny: Value = serde_json::json!({"Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
@@ -595,7 +701,7 @@ mod tests {
         assert!(!allows(
             &[Some(deny)],
             "ssm:StartSession",
-            &Target::Instance
+            &Target::Instance(&any_instance())
         ));
     }
 }
