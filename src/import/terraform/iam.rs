@@ -22,6 +22,8 @@ pub struct Role {
     pub resource: usize,
     name: Option<String>,
     arn: Option<String>,
+    /// Its ARN with what the plan does not know left unknown, for `NotResource`.
+    full_arn: Arn,
     /// Its permission policies, parsed; `None` for one the plan cannot show.
     policies: Vec<Option<Value>>,
     /// Its trust policy; `None` when unknown.
@@ -109,6 +111,7 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
             resource,
             name: r.str("name").map(str::to_owned),
             arn: r.str("arn").map(str::to_owned),
+            full_arn: role_arn(r),
             policies,
             trust: document(
                 r.values
@@ -251,6 +254,30 @@ fn document(value: &Attribute) -> Option<Value> {
     }
 }
 
+/// A role's ARN as the plan knows it: given, or built from its path and name, with the
+/// partition and account unknown, and the name too when only its prefix is given (or
+/// nothing).
+fn role_arn(role: &Resource) -> Arn {
+    if let Some(arn) = role.str("arn").filter(|arn| !arn.is_empty()) {
+        return Arn::known(arn);
+    }
+    let (name, rest) = match (role.str("name"), role.str("name_prefix")) {
+        (Some(name), _) => (Some(name), Some("")),
+        (None, Some(prefix)) => (Some(prefix), None),
+        (None, None) => (None, None),
+    };
+    Arn::from_parts(&[
+        Some("arn:"),
+        None,
+        Some(":iam::"),
+        None,
+        Some(":role"),
+        role.str("path"),
+        name,
+        rest,
+    ])
+}
+
 /// An instance's ARN as the plan knows it: given, or built from its id with the
 /// partition, region and account unknown (and the id too, before apply).
 pub fn instance_arn(instance: &Resource) -> Arn {
@@ -344,8 +371,9 @@ fn matches_action(statement: &Value, action: &str) -> bool {
 /// Resource patterns are matched on the part that the plan knows: a role's name (its
 /// account and path may be unknown until apply), and an instance's ARN with its
 /// unknown parts taken as any text. `Resource` admits a target that a pattern may
-/// match; `NotResource` (every resource but those listed) excludes an instance only
-/// when a pattern surely matches it, whatever its unknown parts turn out to be.
+/// match; `NotResource` (every resource but those listed) excludes a role or an
+/// instance only when a pattern surely matches it, whatever its unknown parts (a
+/// role's name given as a prefix, say) turn out to be.
 fn matches_resource(statement: &Value, target: &Target) -> bool {
     let matches = |pattern: &str| match target {
         _ if pattern == "*" => true,
@@ -361,7 +389,9 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
     if let Some(not) = statement.get("NotResource") {
         let not = strings(Some(not));
         return match target {
-            Target::Role(_) => !not.iter().all(|pattern| matches(pattern)),
+            Target::Role(role) => !not
+                .iter()
+                .any(|pattern| role.full_arn.surely_matches(pattern)),
             Target::Instance(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
         };
     }
@@ -537,6 +567,17 @@ mod tests {
             resource: 0,
             name: Some(name.to_owned()),
             arn: arn.map(str::to_owned),
+            full_arn: match arn {
+                Some(arn) => Arn::known(arn),
+                None => Arn::from_parts(&[
+                    Some("arn:"),
+                    None,
+                    Some(":iam::"),
+                    None,
+                    Some(":role/"),
+                    Some(name),
+                ]),
+            },
             policies: Vec::new(),
             trust,
             holders: Vec::new(),
@@ -635,6 +676,38 @@ mod tests {
         assert!(starts_sessions(&state(&[role.clone(), unknown])));
         let none = attachment(serde_json::json!([]));
         assert!(!starts_sessions(&state(&[role, none])));
+    }
+
+    /// Under `NotResource`, a role is excluded only when a pattern matches whatever the
+    /// plan does not know of its ARN: a role named by a prefix may fall outside.
+    #[test]
+    fn not_resource_excludes_only_roles_it_surely_names() {
+        let policy = serde_json::json!({"Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "NotResource": ["arn:aws:iam::*:role/billing-*", "arn:*:iam::*:role/audit"]
+        }]});
+        let assumes = |target: &Role| {
+            allows(
+                &[Some(policy.clone())],
+                "sts:AssumeRole",
+                &Target::Role(target),
+            )
+        };
+        let prefixed = state(&[(
+            "aws_iam_role",
+            "vault_admin",
+            serde_json::json!({"name_prefix": "vault-admin-", "path": "/"}),
+        )]);
+        assert!(assumes(&roles(0, &prefixed)[0]));
+        let unnamed = state(&[("aws_iam_role", "x", serde_json::json!({}))]);
+        assert!(assumes(&roles(0, &unnamed)[0]));
+        assert!(!assumes(&role(
+            "billing-1",
+            Some("arn:aws:iam::1:role/billing-1"),
+            None
+        )));
+        assert!(!assumes(&role("audit", None, None)));
+        assert!(assumes(&role("vault", None, None)));
     }
 
     /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both
