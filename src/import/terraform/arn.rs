@@ -36,6 +36,21 @@ impl Arn {
         Arn { pieces }
     }
 
+    /// An EC2 instance's ARN built from its id (`None` before apply), with the
+    /// partition, region and account unknown.
+    pub fn instance(id: Option<&str>) -> Arn {
+        Arn::from_parts(&[
+            Some("arn:"),
+            None,
+            Some(":ec2:"),
+            None,
+            Some(":"),
+            None,
+            Some(":instance/"),
+            id,
+        ])
+    }
+
     /// An ARN that the plan knows in full.
     pub fn known(text: &str) -> Arn {
         Arn::from_parts(&[Some(text)])
@@ -123,20 +138,6 @@ impl Arn {
 mod tests {
     use super::*;
 
-    /// An instance whose region, account and id are unknown until apply.
-    fn planned_instance() -> Arn {
-        Arn::from_parts(&[
-            Some("arn:"),
-            None,
-            Some(":ec2:"),
-            None,
-            Some(":"),
-            None,
-            Some(":instance/"),
-            None,
-        ])
-    }
-
     #[test]
     fn known_arns_match_as_iam_globs() {
         let arn = Arn::known("arn:aws:ec2:us-east-1:111111111111:instance/i-0abc");
@@ -166,7 +167,7 @@ mod tests {
 
     #[test]
     fn unknown_parts_may_be_anything_and_surely_only_under_a_star() {
-        let arn = planned_instance();
+        let arn = Arn::instance(None);
         for pattern in [
             "arn:aws:ec2:*:111111111111:instance*",
             "arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000dead",

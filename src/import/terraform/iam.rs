@@ -283,16 +283,7 @@ fn role_arn(role: &Resource) -> Arn {
 pub fn instance_arn(instance: &Resource) -> Arn {
     match instance.str("arn").filter(|arn| !arn.is_empty()) {
         Some(arn) => Arn::known(arn),
-        None => Arn::from_parts(&[
-            Some("arn:"),
-            None,
-            Some(":ec2:"),
-            None,
-            Some(":"),
-            None,
-            Some(":instance/"),
-            instance.id(),
-        ]),
+        None => Arn::instance(instance.id()),
     }
 }
 
@@ -527,16 +518,7 @@ mod tests {
                 )
             }
         };
-        let planned = Arn::from_parts(&[
-            Some("arn:"),
-            None,
-            Some(":ec2:"),
-            None,
-            Some(":"),
-            None,
-            Some(":instance/"),
-            None,
-        ]);
+        let planned = Arn::instance(None);
         let dead = Arn::known("arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000dead");
         let other = Arn::known("arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000beef");
         let but_dead = session(
