@@ -18,7 +18,7 @@ use crate::report::{
 use crate::resolve::FLOW_PREFIX;
 use crate::story::{self, Rounds};
 use crate::timings::Timings;
-use crate::waiver::{Question, takes_route, uncovered_path};
+use crate::waiver::{Hops, Question, takes_route, uncovered_path};
 
 mod shared;
 
@@ -447,18 +447,23 @@ fn apply_exceptions(
         }
     }
     let failing = result.status == Status::Fail;
-    // Each exception in force, and whether it waives something real.
+    // Each exception in force, and whether it waives something real. The hops that the
+    // pinned routes are searched over are gathered once, when the first needs them.
+    let mut hops: Option<Hops> = None;
     let mut used = Vec::new();
     for &index in &in_force {
         let exception = &model.exceptions[index];
         let state = if !failing {
             ExceptionState::Unused(Unused::InvariantHolds)
-        } else if exception.path.is_empty()
-            || takes_route(engine, workspace, question, &exception.path)
-        {
+        } else if exception.path.is_empty() {
             ExceptionState::Active
         } else {
-            ExceptionState::Unused(Unused::RouteNotTaken)
+            let hops = hops.get_or_insert_with(|| Hops::new(engine, workspace, question));
+            if takes_route(engine, workspace, question, hops, &exception.path) {
+                ExceptionState::Active
+            } else {
+                ExceptionState::Unused(Unused::RouteNotTaken)
+            }
         };
         if state == ExceptionState::Active {
             used.push(index);
@@ -478,7 +483,8 @@ fn apply_exceptions(
         let other = if unpinned {
             None
         } else {
-            uncovered_path(engine, workspace, question, &routes)
+            let hops = hops.get_or_insert_with(|| Hops::new(engine, workspace, question));
+            uncovered_path(engine, workspace, question, hops, &routes)
         };
         match other {
             Some(other) => {

@@ -46,22 +46,23 @@ pub struct Question<'a> {
 /// A count, never a time, so that one model always gives one report.
 const WAYS_IN_BUDGET: usize = 20_000_000;
 
-/// A shortest path for `question` that no route in `routes` covers, if any.
+/// A shortest path for `question` that no route in `routes` covers, if any, over the
+/// `hops` of the same question.
 pub fn uncovered_path(
     engine: &Engine,
-    workspace: &mut Workspace,
+    workspace: &Workspace,
     question: &Question,
+    hops: &Hops,
     routes: &[&[PinStep]],
 ) -> Option<Vec<Step>> {
-    let hops = Hops::new(engine, workspace, question);
-    let walk = search(engine, workspace, question, &hops, routes, Seek::Uncovered)?;
+    let walk = search(engine, workspace, question, hops, routes, Seek::Uncovered)?;
     let start = starts(engine.model, question);
     let ways = WaysIn {
         model: engine.model,
         question,
         routes,
-        hops: &hops,
-        fewest: fewest_hops(engine.model, question, &hops, &start),
+        hops,
+        fewest: fewest_hops(engine.model, question, hops, &start),
         start,
         best: None,
         work: 0,
@@ -73,26 +74,29 @@ pub fn uncovered_path(
 }
 
 /// Whether the attacker can take `route` all the way to the target: a path for
-/// `question` that follows it step by step.
+/// `question` over its `hops` that follows it step by step.
 pub fn takes_route(
     engine: &Engine,
-    workspace: &mut Workspace,
+    workspace: &Workspace,
     question: &Question,
+    hops: &Hops,
     route: &[PinStep],
 ) -> bool {
-    let hops = Hops::new(engine, workspace, question);
-    search(engine, workspace, question, &hops, &[route], Seek::Along).is_some()
+    search(engine, workspace, question, hops, &[route], Seek::Along).is_some()
 }
 
 /// The hops the attacker can take, once the fixpoint is known: the open flows that each
 /// leaf can use (those whose `from` covers it), and the leaves that each flow enters.
-struct Hops {
+/// One question's exceptions all search over the same hops, so they are gathered once.
+pub struct Hops {
     flows: FxHashMap<EntityId, Vec<FlowId>>,
     enters: FxHashMap<FlowId, Vec<EntityId>>,
 }
 
 impl Hops {
-    fn new(engine: &Engine, workspace: &mut Workspace, question: &Question) -> Hops {
+    /// Computes the fixpoint of `question` in `workspace`, which the searches and the
+    /// steps they return read, then gathers the hops.
+    pub fn new(engine: &Engine, workspace: &mut Workspace, question: &Question) -> Hops {
         let model = engine.model;
         engine.fixpoint(workspace, question.from, question.blocked);
         let mut hops = Hops {
