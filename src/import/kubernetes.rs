@@ -20,7 +20,7 @@ use classes::{Cluster, End};
 use netpol::Grant;
 use objects::{Objects, Pos, Reader, Workload};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Problem};
 use crate::port_set::PortSet;
 use crate::raw::{At, RawEntity, RawFile, RawFlow, RawList};
 
@@ -93,10 +93,21 @@ pub fn import(
     })
 }
 
+/// The file that `pos` is in, as the user named it.
+fn file_of<'m>(manifests: &[Manifest<'m>], pos: Pos) -> &'m str {
+    manifests
+        .get(pos.file as usize)
+        .map_or("<unknown>", |m| m.display)
+}
+
+/// A problem at `pos`.
+fn diagnostic_at(manifests: &[Manifest], pos: Pos, problem: Problem) -> Diagnostic {
+    Diagnostic::new(file_of(manifests, pos), pos.line, pos.column, problem)
+}
+
 /// Where `pos` is, as `FILE:LINE:COLUMN`, for a message that names a second place.
 fn place(manifests: &[Manifest], pos: Pos) -> String {
-    let file = manifests.get(pos.file as usize).map_or("?", |m| m.display);
-    format!("{file}:{}:{}", pos.line, pos.column)
+    format!("{}:{}:{}", file_of(manifests, pos), pos.line, pos.column)
 }
 
 /// Reports `name`, declared at each of `places` (sorted), as declared twice: every place
@@ -114,18 +125,12 @@ fn report_twice(
     };
     rest.iter()
         .map(|&pos| {
-            let display = manifests.get(pos.file as usize).map_or("?", |m| m.display);
-            Diagnostic::new(
-                display,
-                pos.line,
-                pos.column,
-                crate::diagnostic::Problem::DuplicateName {
-                    what,
-                    name: name.to_owned(),
-                    first: place(manifests, first),
-                },
-            )
-            .with_help(Some(help.to_owned()))
+            let problem = Problem::DuplicateName {
+                what,
+                name: name.to_owned(),
+                first: place(manifests, first),
+            };
+            diagnostic_at(manifests, pos, problem).with_help(Some(help.to_owned()))
         })
         .collect()
 }

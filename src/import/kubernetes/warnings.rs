@@ -4,16 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Manifest;
 use super::objects::{Objects, PortRef, Pos, RulePort};
+use super::{Manifest, diagnostic_at as at};
 use crate::diagnostic::{Diagnostic, Problem};
-
-fn at(manifests: &[Manifest], pos: Pos, problem: Problem) -> Diagnostic {
-    let file = manifests
-        .get(pos.file as usize)
-        .map_or("<unknown>", |m| m.display);
-    Diagnostic::new(file, pos.line, pos.column, problem)
-}
 
 pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
