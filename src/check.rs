@@ -1071,6 +1071,36 @@ exceptions:
     }
 
     #[test]
+    fn a_pinned_route_that_loops_is_not_taken() {
+        // laptop -> web1 -> web2 -> web1 -> db1 is a walk, but the attacker goes
+        // laptop -> web1 -> db1: the pin covers no way in, so it is not in use.
+        let yaml = format!(
+            "{ESTATE}
+flows:
+  - {{from: laptop, to: web1}}
+  - {{from: web1, to: web2}}
+  - {{from: web2, to: web1}}
+  - {{from: web1, to: db1, ports: [tcp/443]}}
+invariants:
+  - {{name: t, forbid: {{from: laptop, to: db1, ports: [tcp/443]}}}}
+exceptions:
+  - {{invariant: t, reason: r, owner: dana, expires: 2030-01-01, path: [laptop, web1, web2, web1, db1]}}
+"
+        );
+        let report = report(&yaml);
+        assert_eq!(report.results[0].status, Status::Fail);
+        assert_eq!(
+            report.exceptions[0].1.state,
+            ExceptionState::Unused(Unused::RouteNotTaken)
+        );
+        let straight = yaml.replace(
+            "path: [laptop, web1, web2, web1, db1]",
+            "path: [laptop, web1, db1]",
+        );
+        assert_eq!(status_of(&straight, "t"), "waived");
+    }
+
+    #[test]
     fn results_repeat_and_ties_go_to_the_lowest_leaf() {
         let one = format!(
             "{ESTATE}
