@@ -19,8 +19,14 @@ pub fn run(args: &CheckArgs) -> Outcome {
     if args.list_exceptions {
         let report = check_timed(&model, today, &mut timings);
         let text = match args.format {
+            CheckFormat::Text => render::text::exceptions(&report.exceptions),
             CheckFormat::Json => render::json::exceptions(&report.exceptions),
-            _ => render::text::exceptions(&report.exceptions),
+            CheckFormat::Sarif | CheckFormat::Junit | CheckFormat::Github => {
+                return super::usage_error(
+                    &args.common,
+                    "`--list-exceptions` writes `text` or `json`, not results for a CI system",
+                );
+            }
         };
         return super::emit(&args.common, &text);
     }

@@ -180,6 +180,17 @@ fn list_exceptions_gives_each_state() {
     );
     out.code(0);
     insta::assert_snapshot!("list-exceptions-states", out.stdout);
+    // A list of exceptions is no CI result: a format that promises one is refused.
+    for format in ["sarif", "junit", "github"] {
+        let out = check(&[WEB1_BACKUP], &["--list-exceptions", "--format", format]);
+        out.code(2);
+        assert!(
+            out.stderr
+                .contains("`--list-exceptions` writes `text` or `json`"),
+            "{format}: {}",
+            out.stderr
+        );
+    }
     let json = check(
         &[WEB1_BACKUP, expired, holds],
         &["--list-exceptions", "--format", "json"],
