@@ -11,6 +11,12 @@ use std::fmt;
 pub enum Problem {
     #[error("path `{path}` does not exist")]
     PathNotFound { path: String },
+    #[error("import names nothing to read")]
+    ImportReadsNothing,
+    #[error("import names both `kubernetes` and `terraform`")]
+    ImportReadsBoth,
+    #[error("`{kind}` import has no `in`")]
+    ImportPlacedNowhere { kind: &'static str },
     #[error("no policy files (`*.yaml`, `*.yml`, `*.json`) found under `{path}`")]
     NoPolicyFiles { path: String },
     #[error("cannot read file: {reason}")]

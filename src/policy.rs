@@ -232,6 +232,7 @@ fn resolve_files(
         skipped,
     } = gathered;
     let mut notes = ImportNotes::default();
+    check_imports(&files)?;
     files.extend(import_kubernetes(kubernetes, None, &mut notes)?);
     for (cluster, manifests) in placed(&files, DocumentKind::Kubernetes)? {
         files.extend(import_kubernetes(manifests, Some(&cluster), &mut notes)?);
@@ -382,6 +383,46 @@ fn import_terraform(
         parsed,
         (imported.unmodelled.into_iter().collect(), imported.warnings),
     ))
+}
+
+/// Refuses an import that reads nothing, reads both kinds, or places what it reads
+/// nowhere: each reads one path of one kind into one entity.
+fn check_imports(files: &[ParsedFile]) -> Result<(), Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    for file in files {
+        for item in file.raw.imports.iter().flatten() {
+            let import = &item.value;
+            let (problem, help) = match (&import.kubernetes, &import.terraform) {
+                (None, None) => (
+                    diagnostic::Problem::ImportReadsNothing,
+                    "give `kubernetes: PATH` or `terraform: PATH`",
+                ),
+                (Some(_), Some(_)) => (
+                    diagnostic::Problem::ImportReadsBoth,
+                    "give each its own import",
+                ),
+                (Some(_), None) if import.parent.is_none() => (
+                    diagnostic::Problem::ImportPlacedNowhere { kind: "kubernetes" },
+                    "add `in: ENTITY`, the entity that holds the cluster",
+                ),
+                (None, Some(_)) if import.parent.is_none() => (
+                    diagnostic::Problem::ImportPlacedNowhere { kind: "terraform" },
+                    "add `in: ACCOUNT`, the account that holds the plan",
+                ),
+                _ => continue,
+            };
+            diagnostics.push(
+                Diagnostic::new(file.found.display.clone(), item.line, item.column, problem)
+                    .with_help(Some(help.to_owned())),
+            );
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        diagnostic::sort(&mut diagnostics);
+        Err(diagnostics)
+    }
 }
 
 /// What policy files place with `imports:`: for each `{kubernetes: PATH, in: ENTITY}`

@@ -61,12 +61,18 @@ pub fn schema() -> Value {
         "$defs": {
             "import": {
                 "type": "object",
-                "description": "Infrastructure read into the model: a directory or file of Kubernetes manifests, relative to this file, placed in an entity (its names then start with that entity's name and `/`).",
+                "description": "Infrastructure read into the model, the path relative to this file: a directory or file of Kubernetes manifests placed in an entity (`kubernetes`; its names then start with that entity's name and `/`), or a Terraform plan or state placed in an account (`terraform`). Exactly one of the two.",
                 "additionalProperties": false,
+                "required": ["in"],
                 "properties": {
-                    "kubernetes": {"type": "string"},
-                    "in": {"type": "string"}
-                }
+                    "kubernetes": {"type": "string", "description": "A directory or file of Kubernetes manifests."},
+                    "terraform": {"type": "string", "description": "A Terraform plan or state, as `terraform show -json` writes it."},
+                    "in": {"type": "string", "description": "The entity (for `kubernetes`) or account (for `terraform`) that holds what is read."}
+                },
+                "oneOf": [
+                    {"required": ["kubernetes"], "not": {"required": ["terraform"]}},
+                    {"required": ["terraform"], "not": {"required": ["kubernetes"]}}
+                ]
             },
             "selectors": selectors,
             "ports": ports,

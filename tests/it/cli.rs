@@ -437,10 +437,16 @@ fn a_real_validator_accepts_the_schema_and_every_policy_file() {
         eprintln!("python3 with jsonschema and pyyaml not found: .ci/run validates the schema");
         return;
     }
-    let run = Cordon::new().args(["schema", "-o", "schema.json"]);
+    // Both kinds of import that SPEC's section 3b places, beside the repository's files.
+    let run = Cordon::new()
+        .file(
+            "imports.yaml",
+            "imports:\n  - {terraform: plan.json, in: aws-prod}\n  - {kubernetes: k8s, in: cluster}\n",
+        )
+        .args(["schema", "-o", "schema.json"]);
     run.run().code(0);
     let repo = crate::harness::repo();
-    let mut files = Vec::new();
+    let mut files = vec![run.dir().join("imports.yaml")];
     for dir in [
         "policies",
         "examples/thanksgiving-2023/before",
