@@ -137,7 +137,9 @@ pub struct RunArgs {
     pub deny_warnings: bool,
 }
 
-/// `--today`, for the commands whose results depend on the date (exception expiry).
+/// `--today`, one of the common options. Only `check`, `diff` and `evidence` give results
+/// that depend on the date (exception expiry); the queries take it too, and check it, so
+/// that one set of options runs every command.
 #[derive(Clone, Debug, Args)]
 pub struct TodayArgs {
     /// The date that exceptions expire against, for reproducible results
@@ -225,6 +227,9 @@ pub struct ReachArgs {
     pub format: ReachFormat,
 
     #[command(flatten)]
+    pub today: TodayArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -265,6 +270,9 @@ pub struct PathArgs {
 
     #[arg(long, value_enum, default_value_t = PathFormat::Text)]
     pub format: PathFormat,
+
+    #[command(flatten)]
+    pub today: TodayArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -320,6 +328,9 @@ pub struct MatrixArgs {
     pub format: MatrixFormat,
 
     #[command(flatten)]
+    pub today: TodayArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -346,6 +357,9 @@ pub struct ConnectionsArgs {
 
     #[arg(long, value_enum, default_value_t = ConnectionsFormat::Text)]
     pub format: ConnectionsFormat,
+
+    #[command(flatten)]
+    pub today: TodayArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -387,6 +401,9 @@ pub struct GraphArgs {
     /// ... to this one
     #[arg(long, value_name = "SEL", requires = "highlight_from")]
     pub highlight_to: Option<String>,
+
+    #[command(flatten)]
+    pub today: TodayArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

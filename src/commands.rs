@@ -295,6 +295,14 @@ pub fn select(
     })
 }
 
+/// Refuses a `--today` that is no date, for the queries, whose results do not depend
+/// on it: the same options must mean the same on every command.
+pub fn check_today(common: &CommonArgs, args: &TodayArgs) -> Result<(), Outcome> {
+    today(args)
+        .map(drop)
+        .map_err(|message| usage_error(common, &message))
+}
+
 /// Prints phase timings to standard error when `--timings` asks for them.
 pub fn report_timings(common: &CommonArgs, timings: &Timings) {
     if common.run.timings {
@@ -305,9 +313,14 @@ pub fn report_timings(common: &CommonArgs, timings: &Timings) {
 /// Today's date: `--today`, else `SOURCE_DATE_EPOCH`'s date, else the system clock.
 pub fn today(args: &TodayArgs) -> Result<Date, String> {
     if let Some(text) = &args.today {
-        return text
-            .parse()
-            .map_err(|()| format!("invalid `--today` date `{text}`: use YYYY-MM-DD"));
+        return text.parse().map_err(|()| {
+            let why = if crate::date::written_as_date(text) {
+                crate::date::why_not(text)
+            } else {
+                "use YYYY-MM-DD".to_owned()
+            };
+            format!("invalid `--today` date `{text}`: {why}")
+        });
     }
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
         return epoch

@@ -12,6 +12,9 @@ use crate::timings::Timings;
 pub const SVG_LIMIT: usize = 500;
 
 pub fn run(args: &GraphArgs) -> Outcome {
+    if let Err(outcome) = super::check_today(&args.common, &args.today) {
+        return outcome;
+    }
     let mut timings = Timings::new();
     let model = match super::load(&args.common, &args.paths, &mut timings) {
         Ok(model) => model,

@@ -7,6 +7,9 @@ use crate::render;
 use crate::timings::Timings;
 
 pub fn run(args: &MatrixArgs) -> Outcome {
+    if let Err(outcome) = super::check_today(&args.common, &args.today) {
+        return outcome;
+    }
     let mut timings = Timings::new();
     let model = match super::load(&args.common, &args.paths, &mut timings) {
         Ok(model) => model,

@@ -10,6 +10,9 @@ use crate::render;
 use crate::timings::Timings;
 
 pub fn run(args: &PathArgs) -> Outcome {
+    if let Err(outcome) = super::check_today(&args.common, &args.today) {
+        return outcome;
+    }
     let ports = match super::ports(&args.common, &args.ports) {
         Ok(ports) => ports,
         Err(outcome) => return outcome,

@@ -8,6 +8,9 @@ use crate::report::Direction;
 use crate::timings::Timings;
 
 pub fn run(args: &ReachArgs) -> Outcome {
+    if let Err(outcome) = super::check_today(&args.common, &args.today) {
+        return outcome;
+    }
     let (direction, selectors) = if args.from.is_empty() {
         (Direction::To, &args.to)
     } else {

@@ -353,10 +353,29 @@ fn options_appear_only_where_they_mean_something() {
         .args(["schema", "--today", "2024-01-01"])
         .run()
         .code(2);
-    Cordon::new()
-        .args(["matrix", "--today", "2024-01-01"])
-        .run()
-        .code(2);
+    // `--today` is a common option: the queries take it, and refuse a day that is none.
+    let run = Cordon::new().file("policies/a.yaml", ESTATE);
+    for query in [
+        &["matrix"][..],
+        &["reach", "--from", "web"],
+        &["path", "--from", "web", "--to", "db"],
+        &["connections"],
+        &["graph"],
+    ] {
+        let mut args = query.to_vec();
+        args.extend(["--today", "2024-01-01"]);
+        run_args(&run, &args).code(0);
+        args.pop();
+        args.push("2024-02-30");
+        let out = run_args(&run, &args);
+        out.code(2);
+        assert!(
+            out.stderr
+                .contains("invalid `--today` date `2024-02-30`: February 2024 has 29 days"),
+            "{query:?}: {}",
+            out.stderr
+        );
+    }
     Cordon::new()
         .args(["evidence", "-o", "x", "--out", "y"])
         .run()
