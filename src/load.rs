@@ -270,13 +270,9 @@ fn read_bytes(found: &FoundFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
 /// Sorts a file's documents by kind and parses its policy documents, from bytes read
 /// from disk or given directly.
 pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagnostic>> {
-    // Text that is not UTF-8 is no manifest or plan either; the policy parser says
-    // where it goes wrong.
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
-        Err(error) => {
-            return parse_policy(found, error.into_bytes(), None).map(FileContents::policy);
-        }
+        Err(error) => return Err(vec![not_utf8(&found.display, &error)]),
     };
     let sort = || match found.format {
         Format::Json => vec![Document {
@@ -362,18 +358,8 @@ impl FileContents {
     }
 }
 
-/// Parses the policy documents of a file: `blanked`, when given, is the file's text with
-/// its other documents blanked out.
-fn parse_policy(
-    found: FoundFile,
-    bytes: Vec<u8>,
-    blanked: Option<String>,
-) -> Result<ParsedFile, Vec<Diagnostic>> {
-    let sha256 = hex_digest(&bytes);
-    parse_digested(found, bytes, sha256, blanked)
-}
-
-/// [`parse_policy`] with the digest of `bytes` already taken.
+/// Parses the policy documents of a file whose digest is taken: `blanked`, when given,
+/// is the file's text with its other documents blanked out.
 fn parse_digested(
     found: FoundFile,
     bytes: Vec<u8>,
@@ -657,6 +643,34 @@ fn parse_json(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
         },
         Err(error) => Err(json_diagnostic(display, &error)),
     }
+}
+
+/// Where a file stops being UTF-8: the line and column of the first byte that is not.
+/// Policies, manifests and plans are all UTF-8 text, so none of them is read further.
+fn not_utf8(display: &str, error: &std::string::FromUtf8Error) -> Diagnostic {
+    let bytes = error.as_bytes();
+    let valid = &bytes[..error.utf8_error().valid_up_to()];
+    let line_start = valid
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |at| at + 1);
+    let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+    // The bytes before the error are UTF-8, so the column counts characters.
+    let column = String::from_utf8_lossy(&valid[line_start..])
+        .chars()
+        .count()
+        + 1;
+    let help = match bytes {
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => "the file is UTF-16: save it as UTF-8",
+        _ => "save the file as UTF-8",
+    };
+    Diagnostic::new(
+        display,
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+        Problem::NotUtf8,
+    )
+    .with_help(Some(help.to_owned()))
 }
 
 fn json_diagnostic(display: &str, error: &serde_json::Error) -> Diagnostic {
