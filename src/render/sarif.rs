@@ -1,6 +1,7 @@
 //! SARIF 2.1.0, as GitHub code scanning reads it: one rule per invariant, one result per
 //! failing (or waived) invariant, the witness as a code flow.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use crate::load::hex_digest;
@@ -27,10 +28,26 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// What a path keeps as it is in a URI reference: RFC 3986's unreserved characters and
+/// the `/` between segments. Everything else, a space, `#`, `%`, `:` or `?` among them,
+/// is percent-encoded, so that `my pol#icies/flows.yaml` names that file and not a
+/// fragment of another.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// A file's path as SARIF's `uri`, a URI reference relative to where cordon ran.
+fn uri(file: &str) -> String {
+    utf8_percent_encode(file, PATH).to_string()
+}
+
 fn location(file: &str, line: u32, message: Option<String>) -> Value {
     let mut location = json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": file},
+            "artifactLocation": {"uri": uri(file)},
             "region": {"startLine": line.max(1)}
         }
     });
@@ -103,7 +120,7 @@ fn result(index: usize, result: &InvariantResult, fail_on: Severity) -> Value {
         "relatedLocations": [{
             "id": 0,
             "physicalLocation": {
-                "artifactLocation": {"uri": result.file},
+                "artifactLocation": {"uri": uri(&result.file)},
                 "region": {"startLine": result.line.max(1)}
             },
             "message": {"text": format!("invariant `{}` is defined here", result.name)}
@@ -139,7 +156,7 @@ fn result(index: usize, result: &InvariantResult, fail_on: Severity) -> Value {
                     ),
                     "location": {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file)},
+                            "artifactLocation": {"uri": uri(waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file))},
                         }
                     }
                 })
@@ -166,7 +183,7 @@ pub fn check(report: &CheckReport) -> String {
     let artifacts: Vec<Value> = report
         .inputs
         .iter()
-        .map(|input| json!({"location": {"uri": input.path}, "hashes": {"sha-256": input.sha256}}))
+        .map(|input| json!({"location": {"uri": uri(&input.path)}, "hashes": {"sha-256": input.sha256}}))
         .collect();
     let document = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -31,6 +31,34 @@ fn gate_formats_on_the_incident() {
 }
 
 #[test]
+fn sarif_uris_are_percent_encoded() {
+    // A space and `#` in a path are no URI reference as they stand: `#` would start a
+    // fragment, and code scanning would place the result in another file.
+    let out = Cordon::new()
+        .file("my pol#icies/p.yaml", WAIVED)
+        .args([
+            "check",
+            "my pol#icies",
+            "--format",
+            "sarif",
+            "--today",
+            "2024-01-01",
+        ])
+        .run();
+    out.code(1);
+    let sarif = out.json();
+    let run = &sarif["runs"][0];
+    let encoded = "my%20pol%23icies/p.yaml";
+    assert_eq!(run["artifacts"][0]["location"]["uri"], encoded);
+    for result in run["results"].as_array().unwrap() {
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert_eq!(uri, encoded);
+        let defined = &result["relatedLocations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(defined["uri"], encoded);
+    }
+}
+
+#[test]
 fn sarif_has_rules_code_flows_fingerprints_and_suppressions() {
     let out = Cordon::new()
         .file("policies/p.yaml", WAIVED)
