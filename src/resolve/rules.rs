@@ -1035,7 +1035,15 @@ fn exceptions(
                 .iter()
                 .position(|invariant| invariant.name == raw.invariant.value)
                 .map(|index| InvariantId(index as u32));
-            if invariant.is_none() {
+            // An invariant that is written but did not resolve has had its own error;
+            // its exceptions are not unknown as well.
+            let written = || {
+                files.iter().any(|file| {
+                    (file.raw.invariants.iter().flatten())
+                        .any(|written| written.value.name.value == raw.invariant.value)
+                })
+            };
+            if invariant.is_none() && !written() {
                 let invariant_at = cx.location(source, &raw.invariant);
                 let help = did_you_mean(
                     &raw.invariant.value,
