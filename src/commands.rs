@@ -242,9 +242,10 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
     }
     if common.run.verbose {
         for file in skipped {
+            let line = file.line.map(|line| format!(":{line}")).unwrap_or_default();
             let _ = writeln!(
                 stream,
-                "{}note:{} skipped `{}`: {}",
+                "{}note:{} skipped `{}{line}`: {}",
                 note.render(),
                 note.render_reset(),
                 file.path,
@@ -252,17 +253,20 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
             );
         }
     } else {
-        let files = if skipped.len() == 1 {
-            "file that holds"
-        } else {
-            "files that hold"
-        };
+        let files = skipped.iter().filter(|file| file.line.is_none()).count();
+        let documents = skipped.len() - files;
+        let counted: Vec<String> = [(files, "file"), (documents, "document")]
+            .into_iter()
+            .filter(|&(count, _)| count > 0)
+            .map(|(count, what)| format!("{count} {what}{}", if count == 1 { "" } else { "s" }))
+            .collect();
+        let hold = if skipped.len() == 1 { "holds" } else { "hold" };
         let _ = writeln!(
             stream,
-            "{}note:{} skipped {} {files} no cordon policy (`--verbose` lists them)",
+            "{}note:{} skipped {} that {hold} no cordon policy (`--verbose` lists them)",
             note.render(),
             note.render_reset(),
-            skipped.len()
+            counted.join(" and ")
         );
     }
 }

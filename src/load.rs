@@ -86,10 +86,12 @@ impl ImportFile {
     }
 }
 
-/// A file that held nothing cordon reads.
+/// A file that held nothing cordon reads, or a document of a file that held something.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedFile {
     pub display: String,
+    /// The document's first line, when the rest of the file is read.
+    pub line: Option<usize>,
     /// What its documents were.
     pub kind: DocumentKind,
 }
@@ -101,8 +103,9 @@ pub struct FileContents {
     pub policy: Option<ParsedFile>,
     /// Its Kubernetes objects or Terraform plan, one entry per kind.
     pub imports: Vec<ImportFile>,
-    /// Set when the file held nothing that cordon reads (comments alone do not count).
-    pub skipped: Option<SkippedFile>,
+    /// The whole file, when it held nothing that cordon reads (comments alone do not
+    /// count); else each of its documents that cordon does not read.
+    pub skipped: Vec<SkippedFile>,
 }
 
 /// Finds every YAML and JSON file under `paths`, sorted by display path and without
@@ -298,6 +301,20 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
     };
     let mut contents = FileContents::default();
     let has = |kind| documents.iter().any(|document| document.kind == kind);
+    // A file read in part says which of its documents it skips: a stray `values.yaml`
+    // document after `---` is noted as a whole file of them would be.
+    let read_in_part =
+        has(DocumentKind::Policy) || has(DocumentKind::Kubernetes) || has(DocumentKind::Terraform);
+    if read_in_part {
+        contents.skipped = (documents.iter())
+            .filter(|document| document.kind == DocumentKind::Other)
+            .map(|document| SkippedFile {
+                display: found.display.clone(),
+                line: Some(document.first_line),
+                kind: DocumentKind::Other,
+            })
+            .collect();
+    }
     for kind in [DocumentKind::Kubernetes, DocumentKind::Terraform] {
         if documents.iter().all(|document| document.kind == kind) && has(kind) {
             // The whole file goes to one importer: its text moves there, uncopied.
@@ -332,10 +349,11 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
             policy_text,
         )?);
     } else if contents.imports.is_empty() && has(DocumentKind::Other) {
-        contents.skipped = Some(SkippedFile {
+        contents.skipped = vec![SkippedFile {
             display: found.display,
+            line: None,
             kind: DocumentKind::Other,
-        });
+        }];
     }
     Ok(contents)
 }

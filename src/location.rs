@@ -28,10 +28,13 @@ pub struct Source {
     pub sha256: String,
 }
 
-/// A file that was found but not read as a policy, and what it held instead.
+/// A file that was found but not read as a policy, or a document of a file that was,
+/// and what it held instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skipped {
     pub path: String,
+    /// The document's first line, when the rest of the file was read.
+    pub line: Option<usize>,
     /// What it held, in words: "not a cordon policy", "Kubernetes manifest".
     pub what: &'static str,
 }
@@ -100,7 +103,7 @@ impl Sources {
     }
 
     pub fn set_skipped(&mut self, mut skipped: Vec<Skipped>) {
-        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        skipped.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         self.skipped = skipped;
     }
 

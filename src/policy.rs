@@ -155,8 +155,9 @@ impl Gathered {
                     gathered.policies.extend(contents.policy);
                     gathered
                         .skipped
-                        .extend(contents.skipped.map(|file| Skipped {
+                        .extend(contents.skipped.into_iter().map(|file| Skipped {
                             path: file.display,
+                            line: file.line,
                             what: file.kind.describe(),
                         }));
                     for file in contents.imports {
@@ -165,6 +166,7 @@ impl Gathered {
                             DocumentKind::Terraform => gathered.terraform.push(file),
                             _ => gathered.skipped.push(Skipped {
                                 path: file.found.display,
+                                line: None,
                                 what: file.kind.describe(),
                             }),
                         }

@@ -65,6 +65,26 @@ fn verbose_lists_every_skipped_file_and_quiet_none() {
 }
 
 #[test]
+fn a_document_that_is_no_policy_in_a_file_that_holds_one_is_noted_too() {
+    let stream = format!("{POLICY}---\nreplicaCount: 3\nimage: nginx\n");
+    let run = repository()
+        .file("security/policy.yaml", stream)
+        .args(["check", "."]);
+    let out = run.run();
+    out.code(0);
+    assert_eq!(
+        out.stderr,
+        "note: skipped 3 files and 1 document that hold no cordon policy (`--verbose` lists them)\n"
+    );
+    let args = ["check", "security", "--verbose"].map(str::to_owned);
+    let out = crate::harness::run_in(run.dir(), &args, &[]);
+    assert_eq!(
+        out.stderr,
+        "note: skipped `security/policy.yaml:9`: not a cordon policy\n"
+    );
+}
+
+#[test]
 fn a_misspelt_policy_is_an_error_not_skipped() {
     let out = Cordon::new()
         .file("policy.yaml", "asets:\n  - name: a\n")
