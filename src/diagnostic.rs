@@ -145,6 +145,24 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// Whether what a file that could not be read declares might undo this problem:
+    /// a name it defines, the entities a selector would match among its own, the
+    /// flows that would make a pinned path a route. Such problems are left out when
+    /// a file could not be read, since they may be that file's problem told again.
+    pub fn may_come_of_an_unread_file(&self) -> bool {
+        matches!(
+            self,
+            Problem::UnknownName { .. }
+                | Problem::EmptySelector { .. }
+                | Problem::NoFlowOnPin { .. }
+                | Problem::PinnedFlowMisses { .. }
+                | Problem::PinnedFlowPlacement { .. }
+                | Problem::PinOutsideEnd { .. }
+        )
+    }
+}
+
 /// Whether a diagnostic stops the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {

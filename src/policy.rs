@@ -116,7 +116,7 @@ fn load_eagerly(
 ) -> Result<Model, Vec<Diagnostic>> {
     let parsed: Vec<Result<FileContents, Vec<Diagnostic>>> =
         found.into_par_iter().map(load::read).collect();
-    Gathered::from(parsed, diagnostics)
+    Gathered::with_every_problem(parsed, diagnostics)
         .and_then(|gathered| resolve_files(gathered, side, Resolution::Eager))
 }
 
@@ -146,8 +146,46 @@ impl Gathered {
     /// Gathers what files held, or every problem found reading them.
     fn from(
         results: impl IntoIterator<Item = Result<FileContents, Vec<Diagnostic>>>,
-        mut diagnostics: Vec<Diagnostic>,
+        diagnostics: Vec<Diagnostic>,
     ) -> Result<Gathered, Vec<Diagnostic>> {
+        let (gathered, mut diagnostics) = Gathered::collect(results, diagnostics);
+        if diagnostics.is_empty() {
+            Ok(gathered)
+        } else {
+            diagnostic::sort(&mut diagnostics);
+            Err(diagnostics)
+        }
+    }
+
+    /// [`Gathered::from`], and where a file could not be read, the problems that
+    /// resolving the files that could be read finds, so that one run names them all.
+    /// Only those that the unread files cannot explain are kept: a name one of them
+    /// might declare is not reported as unknown.
+    fn with_every_problem(
+        results: impl IntoIterator<Item = Result<FileContents, Vec<Diagnostic>>>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Result<Gathered, Vec<Diagnostic>> {
+        let (gathered, mut diagnostics) = Gathered::collect(results, diagnostics);
+        if diagnostics.is_empty() {
+            return Ok(gathered);
+        }
+        let mut files = gathered.policies;
+        if let Err(found) = resolve_policies(&mut files) {
+            let unexplained = |found: &Diagnostic| {
+                found.level == diagnostic::Level::Error
+                    && !found.problem.may_come_of_an_unread_file()
+            };
+            diagnostics.extend(found.into_iter().filter(unexplained));
+        }
+        diagnostic::sort(&mut diagnostics);
+        Err(diagnostics)
+    }
+
+    /// What files held, and the problems of those that could not be read.
+    fn collect(
+        results: impl IntoIterator<Item = Result<FileContents, Vec<Diagnostic>>>,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> (Gathered, Vec<Diagnostic>) {
         let mut gathered = Gathered::default();
         for result in results {
             match result {
@@ -175,12 +213,7 @@ impl Gathered {
                 Err(found) => diagnostics.extend(found),
             }
         }
-        if diagnostics.is_empty() {
-            Ok(gathered)
-        } else {
-            diagnostic::sort(&mut diagnostics);
-            Err(diagnostics)
-        }
+        (gathered, diagnostics)
     }
 }
 
@@ -202,7 +235,7 @@ pub fn model_from_files(files: Vec<(String, Vec<u8>)>) -> Result<Model, Vec<Diag
         };
         parsed.push(load::parse(found, bytes));
     }
-    Gathered::from(parsed, Vec::new())
+    Gathered::with_every_problem(parsed, Vec::new())
         .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned, Resolution::Eager))
 }
 
@@ -218,7 +251,7 @@ pub fn model_from_text(display: &str, text: &str) -> Result<Model, Vec<Diagnosti
         display: display.to_owned(),
         format,
     };
-    Gathered::from([load::parse(found, text.as_bytes().to_vec())], Vec::new())
+    Gathered::with_every_problem([load::parse(found, text.as_bytes().to_vec())], Vec::new())
         .and_then(|gathered| resolve_files(gathered, terraform::Side::Planned, Resolution::Eager))
 }
 

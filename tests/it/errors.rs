@@ -49,6 +49,30 @@ fn problems_in_several_files_are_all_reported() {
 }
 
 #[test]
+fn a_file_that_cannot_be_read_hides_no_problem_of_the_others() {
+    // a.yaml stops at its unknown key; b.yaml's own problems are still named, but not
+    // the names it uses that a.yaml might declare (`dbb`, `nokey`).
+    let out = Cordon::new()
+        .file("a.yaml", "assets:\n  - {name: web}\n  - {name: db, tgas: [x]}\n")
+        .file(
+            "b.yaml",
+            "flows:\n  - {from: web, to: dbb, ports: [tcp/70000]}\n  - {from: web, to: db, auth: [nokey]}\ninvariants:\n  - {name: j, forbid: {from: web, to: db}, require: {from: web, to: db}}\n",
+        )
+        .args(["check", "."])
+        .run();
+    out.code(2);
+    insta::assert_snapshot!(out.stderr, @r"
+    a.yaml:3:16: error: unknown key `tgas`
+      help: did you mean `tags`?
+    b.yaml:2:34: error: invalid port `tcp/70000`
+      help: use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`
+    b.yaml:5:12: error: invariant `j` has more than one kind: `forbid`, `require`
+      help: split it into one invariant per kind
+    cordon: 3 problems in the policies; nothing was checked
+    ");
+}
+
+#[test]
 fn warnings_name_their_place_and_leave_the_exit_code_alone() {
     let policy = "\
 segments:
