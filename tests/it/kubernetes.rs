@@ -830,10 +830,45 @@ fn starting_pods_controls_the_namespace_and_yields_its_tokens() {
     assert!(!ledger_reached(&role("", "deployments", "create"), ""));
     // Creating pods in `ops`, where no pod runs as `deployer`, still yields its token,
     // which may exec into `payments`.
+    assert!(ledger_reached(&frontend_in_ops("''", "pods", "create"), ""));
+}
+
+/// `ops/deployer`, an account no pod runs as, may exec into `payments`; `web/frontend`
+/// may do `verb` on `resource` of API group `group` in `ops`.
+fn frontend_in_ops(group: &str, resource: &str, verb: &str) -> String {
+    format!(
+        "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: deployer-exec, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{{kind: ServiceAccount, name: deployer, namespace: ops}}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: deployer, namespace: ops}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: granted, namespace: ops}}\nrules: [{{apiGroups: [{group}], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-granted, namespace: ops}}\nroleRef: {{kind: Role, name: granted}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+    )
+}
+
+#[test]
+fn requesting_a_token_yields_the_namespaces_tokens() {
+    // The TokenRequest API mints a token for any account of `ops`, `deployer` included.
+    assert!(ledger_reached(
+        &frontend_in_ops("''", "serviceaccounts/token", "create"),
+        ""
+    ));
+    assert!(ledger_reached(
+        &frontend_in_ops("''", "'*/token'", "create"),
+        ""
+    ));
+    assert!(!ledger_reached(
+        &frontend_in_ops("''", "serviceaccounts/token", "get"),
+        ""
+    ));
+    assert!(!ledger_reached(
+        &frontend_in_ops("''", "serviceaccounts", "create"),
+        ""
+    ));
+    // A minted token is no Secret: `ops`' Secrets stay out of reach.
+    let secret = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: key, namespace: ops}\n";
     let rbac = format!(
-        "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: deployer-exec, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{{kind: ServiceAccount, name: deployer, namespace: ops}}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: deployer, namespace: ops}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: creator, namespace: ops}}\nrules: [{{apiGroups: [''], resources: [pods], verbs: [create]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-creates, namespace: ops}}\nroleRef: {{kind: Role, name: creator}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+        "{}{secret}",
+        frontend_in_ops("''", "serviceaccounts/token", "create")
     );
-    assert!(ledger_reached(&rbac, ""));
+    let policy = "flows:\n  - {from: any, to: payments/ledger, auth: ['secret:ops/key']}\n";
+    let without_exec = rbac.replace("name: exec}", "name: none}");
+    assert!(!ledger_reached(&without_exec, policy));
 }
 
 #[test]

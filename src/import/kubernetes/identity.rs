@@ -6,7 +6,9 @@
 //! template) opens a flow from the API server to that namespace's workloads and to its
 //! secret store, which holds its Secrets and tokens: such a pod may run as any account
 //! and mount any Secret there. One that may create `pods/exec` opens a flow to the
-//! workloads only; one that may get, list or watch Secrets, to the secret store only.
+//! workloads only; one that may get, list or watch Secrets, to the secret store only;
+//! one that may request tokens (`create` on `serviceaccounts/token`), to the token store,
+//! which holds the namespace's tokens and no Secret.
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated`. Each flow takes the bound
@@ -64,6 +66,79 @@ fn starts_pods(rules: &[PolicyRule]) -> bool {
                     .iter()
                     .any(|verb| allows_in(rules, verb, group, resource)))
     })
+}
+
+/// What a binding's role lets its subjects take in each namespace it applies in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Powers {
+    /// Running code in the namespace's pods: the namespace's workloads.
+    control: bool,
+    /// Reading its Secrets, and so its tokens: its secret store.
+    secrets: bool,
+    /// Its accounts' tokens alone: its token store.
+    tokens: bool,
+}
+
+impl Powers {
+    fn of(rules: &[PolicyRule]) -> Powers {
+        let starts = starts_pods(rules);
+        // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
+        // practices count all three as reading Secrets.
+        let secrets = starts
+            || ["get", "list", "watch"]
+                .iter()
+                .any(|verb| allows(rules, verb, "secrets"));
+        Powers {
+            control: starts || allows(rules, "create", "pods/exec"),
+            secrets,
+            // The TokenRequest API issues a token for any existing account of the
+            // namespace (RBAC good practices, "token request").
+            tokens: allows(rules, "create", "serviceaccounts/token"),
+        }
+    }
+
+    fn any(self) -> bool {
+        self.control || self.secrets || self.tokens
+    }
+
+    /// What the flow's description says it grants.
+    fn describe(self) -> String {
+        [
+            (self.control, "control of pods"),
+            (self.secrets, "reading Secrets"),
+            (self.tokens && !self.secrets, "requesting tokens"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, what)| *what)
+        .collect::<Vec<_>>()
+        .join(" and ")
+    }
+}
+
+/// A namespace's store of credentials, an asset that a flow reaches to take them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Store {
+    /// Its Secrets and its accounts' tokens.
+    Secrets,
+    /// Its accounts' tokens only.
+    Tokens,
+}
+
+impl Store {
+    fn name(self, namespace: &str) -> String {
+        match self {
+            Store::Secrets => format!("secrets:{namespace}"),
+            Store::Tokens => format!("tokens:{namespace}"),
+        }
+    }
+
+    fn description(self, namespace: &str) -> String {
+        match self {
+            Store::Secrets => format!("the Secrets of namespace `{namespace}`"),
+            Store::Tokens => format!("the service-account tokens of namespace `{namespace}`"),
+        }
+    }
 }
 
 /// Kubernetes' `ResourceMatches`: `*` matches every resource and subresource, and
@@ -172,7 +247,7 @@ impl Emitter {
         namespaces.extend(objects.namespaces.iter().map(|n| n.name.clone()));
         namespaces.extend(tokens.keys().map(|(namespace, _)| namespace.clone()));
         namespaces.extend(secrets.keys().map(|(namespace, _)| namespace.clone()));
-        let mut stores: BTreeMap<String, Pos> = BTreeMap::new();
+        let mut stores: BTreeMap<(Store, String), Pos> = BTreeMap::new();
         for binding in &objects.bindings {
             let role = objects.roles.iter().find(|role| {
                 role.name == binding.role
@@ -187,15 +262,8 @@ impl Emitter {
                 continue;
             };
             let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
-            let starts = starts_pods(&rules);
-            let control = starts || allows(&rules, "create", "pods/exec");
-            // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
-            // practices count all three as reading Secrets.
-            let read = starts
-                || ["get", "list", "watch"]
-                    .iter()
-                    .any(|verb| allows(&rules, verb, "secrets"));
-            if !control && !read {
+            let powers = Powers::of(&rules);
+            if !powers.any() {
                 continue;
             }
             let mut accounts = BTreeSet::new();
@@ -228,14 +296,22 @@ impl Emitter {
                 Some(namespace) => vec![namespace.clone()],
                 None => namespaces.iter().cloned().collect(),
             };
+            // The secret store holds the tokens too, so it stands for the token store.
+            let store = match powers {
+                Powers { secrets: true, .. } => Some(Store::Secrets),
+                Powers { tokens: true, .. } => Some(Store::Tokens),
+                _ => None,
+            };
             let mut targets = Vec::new();
             for namespace in &scope {
-                if control && self.per_namespace.contains_key(namespace) {
+                if powers.control && self.per_namespace.contains_key(namespace) {
                     targets.push(self.scoped(namespace));
                 }
-                if read {
-                    stores.entry(namespace.clone()).or_insert(binding.at);
-                    targets.push(self.scoped(&format!("secrets:{namespace}")));
+                if let Some(store) = store {
+                    stores
+                        .entry((store, namespace.clone()))
+                        .or_insert(binding.at);
+                    targets.push(self.scoped(&store.name(namespace)));
                 }
             }
             if targets.is_empty() {
@@ -249,12 +325,7 @@ impl Emitter {
                     "ClusterRoleBinding"
                 },
                 binding.name,
-                [(control, "control of pods"), (read, "reading Secrets")]
-                    .iter()
-                    .filter(|(on, _)| *on)
-                    .map(|(_, what)| *what)
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                powers.describe()
             );
             self.push_flow(
                 binding.at,
@@ -268,10 +339,14 @@ impl Emitter {
                 },
             );
         }
-        // A namespace's secret store holds its Secrets and its accounts' tokens.
-        for (namespace, pos) in &stores {
-            let store = self.scoped(&format!("secrets:{namespace}"));
-            for ((owner, _), gathering) in tokens.iter_mut().chain(secrets.iter_mut()) {
+        // A namespace's secret store holds its Secrets and its accounts' tokens; its token
+        // store, the tokens only.
+        for ((kind, namespace), pos) in &stores {
+            let store = self.scoped(&kind.name(namespace));
+            let held = tokens
+                .iter_mut()
+                .chain(secrets.iter_mut().filter(|_| *kind == Store::Secrets));
+            for ((owner, _), gathering) in held {
                 if owner == namespace {
                     gathering.holders.insert(store.clone());
                 }
@@ -281,7 +356,7 @@ impl Emitter {
                 parent: self.cluster.clone().map(|cluster| at(cluster, *pos)),
                 cidrs: None,
                 tags: None,
-                description: Some(format!("the Secrets of namespace `{namespace}`")),
+                description: Some(kind.description(namespace)),
                 owner: None,
             };
             self.file(*pos)
@@ -329,5 +404,34 @@ impl Emitter {
                     .push(at(credential, pos));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule letting `verb` act on `resource` of API group `group`.
+    fn rule(group: &str, resource: &str, verb: &str) -> PolicyRule {
+        PolicyRule {
+            api_groups: vec![group.to_owned()],
+            resources: vec![resource.to_owned()],
+            verbs: vec![verb.to_owned()],
+        }
+    }
+
+    #[test]
+    fn requesting_tokens_yields_tokens_and_no_secret() {
+        let powers = Powers::of(&[rule("", "serviceaccounts/token", "create")]);
+        assert_eq!(
+            powers,
+            Powers {
+                tokens: true,
+                ..Powers::default()
+            }
+        );
+        assert_eq!(powers.describe(), "requesting tokens");
+        assert!(!Powers::of(&[rule("", "serviceaccounts/token", "get")]).any());
+        assert!(!Powers::of(&[rule("", "serviceaccounts", "create")]).any());
     }
 }
