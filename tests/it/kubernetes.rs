@@ -833,11 +833,25 @@ fn starting_pods_controls_the_namespace_and_yields_its_tokens() {
     assert!(ledger_reached(&frontend_in_ops("''", "pods", "create"), ""));
 }
 
-/// `ops/deployer`, an account no pod runs as, may exec into `payments`; `web/frontend`
-/// may do `verb` on `resource` of API group `group` in `ops`.
+/// `ops/deployer`, an account no pod runs as, may exec into `payments`.
+const DEPLOYER_EXECS_IN_PAYMENTS: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer-exec, namespace: payments}
+roleRef: {kind: Role, name: exec}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ops}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: ops}
+---
+";
+
+/// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API
+/// group `group` in `ops`.
 fn frontend_in_ops(group: &str, resource: &str, verb: &str) -> String {
     format!(
-        "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: deployer-exec, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{{kind: ServiceAccount, name: deployer, namespace: ops}}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: deployer, namespace: ops}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: granted, namespace: ops}}\nrules: [{{apiGroups: [{group}], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-granted, namespace: ops}}\nroleRef: {{kind: Role, name: granted}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+        "{EXEC_IN_PAYMENTS}{DEPLOYER_EXECS_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: granted, namespace: ops}}\nrules: [{{apiGroups: [{group}], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-granted, namespace: ops}}\nroleRef: {{kind: Role, name: granted}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
     )
 }
 
@@ -869,6 +883,55 @@ fn requesting_a_token_yields_the_namespaces_tokens() {
     let policy = "flows:\n  - {from: any, to: payments/ledger, auth: ['secret:ops/key']}\n";
     let without_exec = rbac.replace("name: exec}", "name: none}");
     assert!(!ledger_reached(&without_exec, policy));
+}
+
+/// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API
+/// group `group` in every namespace, through a ClusterRoleBinding.
+fn frontend_everywhere(group: &str, resource: &str, verb: &str) -> String {
+    format!(
+        "{EXEC_IN_PAYMENTS}{DEPLOYER_EXECS_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: granted}}\nrules: [{{apiGroups: [{group}], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: frontend-granted}}\nroleRef: {{kind: ClusterRole, name: granted}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+    )
+}
+
+#[test]
+fn impersonation_yields_the_identities_it_covers() {
+    // Impersonating `ops`' accounts acts as `deployer`, which may exec into `payments`.
+    assert!(ledger_reached(
+        &frontend_in_ops("''", "serviceaccounts", "impersonate"),
+        ""
+    ));
+    assert!(ledger_reached(
+        &frontend_everywhere("''", "serviceaccounts", "impersonate"),
+        ""
+    ));
+    // Users and groups are cluster-wide: a ClusterRoleBinding may impersonate the group
+    // `system:masters` or the user `system:kube-controller-manager`, and so do anything.
+    for resource in ["users", "groups", "'*'"] {
+        assert!(
+            ledger_reached(&frontend_everywhere("''", resource, "impersonate"), ""),
+            "{resource}"
+        );
+    }
+    // A RoleBinding grants nothing on what has no namespace.
+    for resource in ["users", "groups"] {
+        assert!(
+            !ledger_reached(&frontend_in_ops("''", resource, "impersonate"), ""),
+            "{resource}"
+        );
+    }
+    // Extras and UIDs come with a user, whose impersonation needs its own permission.
+    assert!(!ledger_reached(
+        &frontend_everywhere(
+            "authentication.k8s.io",
+            "'userextras/scopes'",
+            "impersonate"
+        ),
+        ""
+    ));
+    assert!(!ledger_reached(
+        &frontend_everywhere("''", "serviceaccounts", "get"),
+        ""
+    ));
 }
 
 #[test]

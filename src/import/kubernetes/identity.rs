@@ -7,8 +7,9 @@
 //! secret store, which holds its Secrets and tokens: such a pod may run as any account
 //! and mount any Secret there. One that may create `pods/exec` opens a flow to the
 //! workloads only; one that may get, list or watch Secrets, to the secret store only;
-//! one that may request tokens (`create` on `serviceaccounts/token`), to the token store,
-//! which holds the namespace's tokens and no Secret.
+//! one that may request tokens (`create` on `serviceaccounts/token`) or impersonate
+//! service accounts, to the token store, which holds the namespace's tokens and no
+//! Secret. A ClusterRoleBinding that may impersonate users or groups gives everything.
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated`. Each flow takes the bound
@@ -80,7 +81,28 @@ struct Powers {
 }
 
 impl Powers {
-    fn of(rules: &[PolicyRule]) -> Powers {
+    const EVERYTHING: Powers = Powers {
+        control: true,
+        secrets: true,
+        tokens: true,
+    };
+
+    /// The powers of `rules` bound by a ClusterRoleBinding (`cluster_wide`) or a
+    /// RoleBinding. A RoleBinding's rules apply only to requests in its namespace, so
+    /// never to what has none: users, groups, nodes, ClusterRoles.
+    fn of(rules: &[PolicyRule], cluster_wide: bool) -> Powers {
+        // Impersonating a group may name `system:masters`, which bypasses RBAC; a user,
+        // `system:kube-controller-manager`, which every cluster's bootstrap policy lets
+        // list every Secret (RBAC good practices, "impersonate verb"). Either is
+        // everything the cluster holds. The user that a group's impersonation also needs
+        // is granted elsewhere or not at all: counting it as granted over-approximates.
+        if cluster_wide
+            && ["users", "groups"]
+                .iter()
+                .any(|resource| allows(rules, "impersonate", resource))
+        {
+            return Powers::EVERYTHING;
+        }
         let starts = starts_pods(rules);
         // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
         // practices count all three as reading Secrets.
@@ -92,8 +114,10 @@ impl Powers {
             control: starts || allows(rules, "create", "pods/exec"),
             secrets,
             // The TokenRequest API issues a token for any existing account of the
-            // namespace (RBAC good practices, "token request").
-            tokens: allows(rules, "create", "serviceaccounts/token"),
+            // namespace (RBAC good practices, "token request"); impersonating one acts
+            // with its token's rights, its groups included.
+            tokens: allows(rules, "create", "serviceaccounts/token")
+                || allows(rules, "impersonate", "serviceaccounts"),
         }
     }
 
@@ -262,7 +286,7 @@ impl Emitter {
                 continue;
             };
             let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
-            let powers = Powers::of(&rules);
+            let powers = Powers::of(&rules, binding.namespace.is_none());
             if !powers.any() {
                 continue;
             }
@@ -422,7 +446,7 @@ mod tests {
 
     #[test]
     fn requesting_tokens_yields_tokens_and_no_secret() {
-        let powers = Powers::of(&[rule("", "serviceaccounts/token", "create")]);
+        let powers = Powers::of(&[rule("", "serviceaccounts/token", "create")], false);
         assert_eq!(
             powers,
             Powers {
@@ -431,7 +455,24 @@ mod tests {
             }
         );
         assert_eq!(powers.describe(), "requesting tokens");
-        assert!(!Powers::of(&[rule("", "serviceaccounts/token", "get")]).any());
-        assert!(!Powers::of(&[rule("", "serviceaccounts", "create")]).any());
+        assert!(!Powers::of(&[rule("", "serviceaccounts/token", "get")], false).any());
+        assert!(!Powers::of(&[rule("", "serviceaccounts", "create")], false).any());
+    }
+
+    #[test]
+    fn impersonating_users_or_groups_is_everything_only_cluster_wide() {
+        for resource in ["users", "groups", "*"] {
+            let rules = [rule("", resource, "impersonate")];
+            assert_eq!(Powers::of(&rules, true), Powers::EVERYTHING, "{resource}");
+        }
+        for resource in ["users", "groups"] {
+            let rules = [rule("", resource, "impersonate")];
+            assert!(!Powers::of(&rules, false).any(), "{resource}");
+        }
+        let accounts = [rule("", "serviceaccounts", "impersonate")];
+        for cluster_wide in [false, true] {
+            let powers = Powers::of(&accounts, cluster_wide);
+            assert!(powers.tokens && !powers.secrets && !powers.control);
+        }
     }
 }
