@@ -935,6 +935,47 @@ fn impersonation_yields_the_identities_it_covers() {
 }
 
 #[test]
+fn escalate_and_bind_are_everything_where_they_apply() {
+    let rbac = "'rbac.authorization.k8s.io'";
+    // In `ops`, a role may be written with any rule, or any role bound: `ops`' Secrets,
+    // and so `deployer`'s token, are within reach.
+    for (resource, verb) in [
+        ("roles", "escalate"),
+        ("roles", "bind"),
+        ("clusterroles", "bind"),
+        ("roles", "'*'"),
+    ] {
+        assert!(
+            ledger_reached(&frontend_in_ops(rbac, resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+    // Through a ClusterRoleBinding, ClusterRoles too, in every namespace.
+    assert!(ledger_reached(
+        &frontend_everywhere(rbac, "clusterroles", "escalate"),
+        ""
+    ));
+    // ClusterRoles have no namespace: a RoleBinding does not let them be escalated.
+    assert!(!ledger_reached(
+        &frontend_in_ops(rbac, "clusterroles", "escalate"),
+        ""
+    ));
+    // Writing roles or bindings without `escalate` or `bind` grants only what the
+    // writer already holds (RBAC's privilege-escalation prevention).
+    for (resource, verb) in [
+        ("roles", "create"),
+        ("roles", "update"),
+        ("rolebindings", "create"),
+        ("rolebindings", "patch"),
+    ] {
+        assert!(
+            !ledger_reached(&frontend_in_ops(rbac, resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+}
+
+#[test]
 fn kinds_not_modelled_are_counted_with_verbose() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";
     let cordon = Cordon::new()

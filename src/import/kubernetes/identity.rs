@@ -9,7 +9,9 @@
 //! workloads only; one that may get, list or watch Secrets, to the secret store only;
 //! one that may request tokens (`create` on `serviceaccounts/token`) or impersonate
 //! service accounts, to the token store, which holds the namespace's tokens and no
-//! Secret. A ClusterRoleBinding that may impersonate users or groups gives everything.
+//! Secret. A binding that may grant itself any permission (`escalate` or `bind` roles;
+//! through a ClusterRoleBinding, impersonate users or groups) gives everything in its
+//! scope: its namespace's workloads and secret store, or every namespace's.
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated`. Each flow takes the bound
@@ -91,16 +93,7 @@ impl Powers {
     /// RoleBinding. A RoleBinding's rules apply only to requests in its namespace, so
     /// never to what has none: users, groups, nodes, ClusterRoles.
     fn of(rules: &[PolicyRule], cluster_wide: bool) -> Powers {
-        // Impersonating a group may name `system:masters`, which bypasses RBAC; a user,
-        // `system:kube-controller-manager`, which every cluster's bootstrap policy lets
-        // list every Secret (RBAC good practices, "impersonate verb"). Either is
-        // everything the cluster holds. The user that a group's impersonation also needs
-        // is granted elsewhere or not at all: counting it as granted over-approximates.
-        if cluster_wide
-            && ["users", "groups"]
-                .iter()
-                .any(|resource| allows(rules, "impersonate", resource))
-        {
+        if grants_itself_anything(rules, cluster_wide) {
             return Powers::EVERYTHING;
         }
         let starts = starts_pods(rules);
@@ -138,6 +131,36 @@ impl Powers {
         .collect::<Vec<_>>()
         .join(" and ")
     }
+}
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// Whether `rules`, bound cluster-wide or in one namespace, let their subjects act with
+/// any permission there: everything the scope holds.
+fn grants_itself_anything(rules: &[PolicyRule], cluster_wide: bool) -> bool {
+    // RBAC lets a role be written, or bound, only by someone who holds its permissions,
+    // unless they may `escalate` it or `bind` it (RBAC, "privilege escalation
+    // prevention"). The other verbs needed, writing the role or the binding, may come
+    // from another binding of the same holder, so they are not asked for: counting them
+    // as granted over-approximates. Without either verb, writing roles or bindings grants
+    // nothing new. The API server checks `bind` in the binding's namespace, so a
+    // RoleBinding may bind ClusterRoles there; `escalate` on a ClusterRole, which has no
+    // namespace, only cluster-wide.
+    let escalates = allows_in(rules, "escalate", RBAC_GROUP, "roles")
+        || (cluster_wide && allows_in(rules, "escalate", RBAC_GROUP, "clusterroles"));
+    let binds = ["roles", "clusterroles"]
+        .iter()
+        .any(|resource| allows_in(rules, "bind", RBAC_GROUP, resource));
+    // Impersonating a group may name `system:masters`, which bypasses RBAC; a user,
+    // `system:kube-controller-manager`, which every cluster's bootstrap policy lets list
+    // every Secret (RBAC good practices, "impersonate verb"). The user that a group's
+    // impersonation also needs is not asked for, as above. Users and groups have no
+    // namespace, so only a ClusterRoleBinding grants their impersonation.
+    let impersonates = cluster_wide
+        && ["users", "groups"]
+            .iter()
+            .any(|resource| allows(rules, "impersonate", resource));
+    escalates || binds || impersonates
 }
 
 /// A namespace's store of credentials, an asset that a flow reaches to take them.
@@ -474,5 +497,30 @@ mod tests {
             let powers = Powers::of(&accounts, cluster_wide);
             assert!(powers.tokens && !powers.secrets && !powers.control);
         }
+    }
+
+    #[test]
+    fn escalate_and_bind_are_everything_where_the_api_server_checks_them() {
+        let everything = |resource: &str, verb: &str, cluster_wide: bool| {
+            Powers::of(&[rule(RBAC_GROUP, resource, verb)], cluster_wide) == Powers::EVERYTHING
+        };
+        for cluster_wide in [false, true] {
+            assert!(everything("roles", "escalate", cluster_wide));
+            assert!(everything("roles", "bind", cluster_wide));
+            assert!(everything("clusterroles", "bind", cluster_wide));
+            assert!(everything("*", "*", cluster_wide));
+            for resource in ["roles", "rolebindings", "clusterrolebindings"] {
+                for verb in ["create", "update", "patch"] {
+                    assert!(
+                        !everything(resource, verb, cluster_wide),
+                        "{verb} {resource}"
+                    );
+                }
+            }
+            let core = Powers::of(&[rule("", "roles", "escalate")], cluster_wide);
+            assert!(!core.any(), "roles of the core API group are no RBAC roles");
+        }
+        assert!(everything("clusterroles", "escalate", true));
+        assert!(!everything("clusterroles", "escalate", false));
     }
 }
