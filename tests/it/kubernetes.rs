@@ -803,13 +803,16 @@ fn get_list_and_watch_on_secrets_each_read_them() {
     assert!(!ledger_reached(&rbac("delete"), policy));
 }
 
+/// `web/frontend` may do `verb` on `resource` of API group `group` in `payments`.
+fn frontend_in_payments(group: &str, resource: &str, verb: &str) -> String {
+    format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: granted, namespace: payments}}\nrules: [{{apiGroups: ['{group}'], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: payments}}\nroleRef: {{kind: Role, name: granted}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+    )
+}
+
 #[test]
 fn starting_pods_controls_the_namespace_and_yields_its_tokens() {
-    let role = |group: &str, resource: &str, verb: &str| {
-        format!(
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: starter, namespace: payments}}\nrules: [{{apiGroups: ['{group}'], resources: [{resource}], verbs: [{verb}]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: payments}}\nroleRef: {{kind: Role, name: starter}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
-        )
-    };
+    let role = frontend_in_payments;
     for (group, resource, verb) in [
         ("", "pods", "create"),
         ("apps", "deployments", "create"),
@@ -846,6 +849,41 @@ kind: ServiceAccount
 metadata: {name: deployer, namespace: ops}
 ---
 ";
+
+#[test]
+fn running_code_in_pods_controls_them() {
+    for (resource, verb) in [
+        ("pods/exec", "create"),
+        // A WebSocket's upgrade is a `GET`: before Kubernetes 1.35, or with the
+        // `AuthorizePodWebsocketUpgradeCreatePermission` gate off, `get` is enough.
+        ("pods/exec", "get"),
+        ("pods/attach", "create"),
+        ("pods/attach", "get"),
+        // An ephemeral container runs an image of the writer's choosing in the pod.
+        ("pods/ephemeralcontainers", "update"),
+        ("pods/ephemeralcontainers", "patch"),
+        // So does a new image for a running container.
+        ("pods", "update"),
+        ("pods", "patch"),
+    ] {
+        assert!(
+            ledger_reached(&frontend_in_payments("", resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+    for (resource, verb) in [
+        ("pods/log", "get"),
+        ("pods/status", "patch"),
+        ("pods/ephemeralcontainers", "get"),
+        ("pods", "get"),
+        ("pods", "delete"),
+    ] {
+        assert!(
+            !ledger_reached(&frontend_in_payments("", resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+}
 
 /// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API
 /// group `group` in `ops`.

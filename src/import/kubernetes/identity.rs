@@ -5,8 +5,8 @@
 //! in a namespace (create Pods or a controller of pods, or update a controller's
 //! template) opens a flow from the API server to that namespace's workloads and to its
 //! secret store, which holds its Secrets and tokens: such a pod may run as any account
-//! and mount any Secret there. One that may create `pods/exec` opens a flow to the
-//! workloads only; one that may get, list or watch Secrets, to the secret store only;
+//! and mount any Secret there. One that may run code in running pods (exec, attach,
+//! ephemeral containers, a new image) opens a flow to the workloads only; one that may get, list or watch Secrets, to the secret store only;
 //! one that may request tokens (`create` on `serviceaccounts/token`) or impersonate
 //! service accounts, to the token store, which holds the namespace's tokens and no
 //! Secret. A binding that may grant itself any permission (`escalate` or `bind` roles;
@@ -104,7 +104,7 @@ impl Powers {
                 .iter()
                 .any(|verb| allows(rules, verb, "secrets"));
         Powers {
-            control: starts || allows(rules, "create", "pods/exec"),
+            control: starts || enters_pods(rules),
             secrets,
             // The TokenRequest API issues a token for any existing account of the
             // namespace (RBAC good practices, "token request"); impersonating one acts
@@ -186,6 +186,25 @@ impl Store {
             Store::Tokens => format!("the service-account tokens of namespace `{namespace}`"),
         }
     }
+}
+
+/// What runs code of its writer's choosing in running pods, with the verbs that reach
+/// it: a command or the terminal of a container (a WebSocket asks for `get`, which is
+/// enough before Kubernetes 1.35 or with the `AuthorizePodWebsocketUpgradeCreatePermission`
+/// gate off), an ephemeral container, or a new image for a container.
+const POD_ENTRIES: [(&str, [&str; 2]); 4] = [
+    ("pods/exec", ["create", "get"]),
+    ("pods/attach", ["create", "get"]),
+    ("pods/ephemeralcontainers", ["update", "patch"]),
+    ("pods", ["update", "patch"]),
+];
+
+/// Whether some rule lets its subject run code in the pods it covers, as the pods'
+/// service accounts.
+fn enters_pods(rules: &[PolicyRule]) -> bool {
+    POD_ENTRIES
+        .iter()
+        .any(|(resource, verbs)| verbs.iter().any(|verb| allows(rules, verb, resource)))
 }
 
 /// Kubernetes' `ResourceMatches`: `*` matches every resource and subresource, and
