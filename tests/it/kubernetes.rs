@@ -885,6 +885,31 @@ fn running_code_in_pods_controls_them() {
     }
 }
 
+#[test]
+fn the_kubelet_api_controls_every_pod() {
+    // `nodes/proxy` reaches the kubelets, which exec in every pod of their nodes; cordon
+    // does not know which node runs which pod.
+    for (resource, verb) in [
+        ("nodes/proxy", "get"),
+        ("nodes/proxy", "create"),
+        ("'*/proxy'", "get"),
+    ] {
+        assert!(
+            ledger_reached(&frontend_everywhere("''", resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+    assert!(!ledger_reached(
+        &frontend_everywhere("''", "nodes", "get"),
+        ""
+    ));
+    // Nodes have no namespace: a RoleBinding grants nothing on them.
+    assert!(!ledger_reached(
+        &frontend_in_payments("", "nodes/proxy", "get"),
+        ""
+    ));
+}
+
 /// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API
 /// group `group` in `ops`.
 fn frontend_in_ops(group: &str, resource: &str, verb: &str) -> String {

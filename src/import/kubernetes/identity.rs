@@ -6,12 +6,14 @@
 //! template) opens a flow from the API server to that namespace's workloads and to its
 //! secret store, which holds its Secrets and tokens: such a pod may run as any account
 //! and mount any Secret there. One that may run code in running pods (exec, attach,
-//! ephemeral containers, a new image) opens a flow to the workloads only; one that may get, list or watch Secrets, to the secret store only;
-//! one that may request tokens (`create` on `serviceaccounts/token`) or impersonate
-//! service accounts, to the token store, which holds the namespace's tokens and no
-//! Secret. A binding that may grant itself any permission (`escalate` or `bind` roles;
-//! through a ClusterRoleBinding, impersonate users or groups) gives everything in its
-//! scope: its namespace's workloads and secret store, or every namespace's.
+//! ephemeral containers, a new image) opens a flow to the workloads only, as one that
+//! may reach the kubelets (`nodes/proxy`, cluster-wide) does in every namespace; one
+//! that may get, list or watch Secrets, to the secret store only; one that may request
+//! tokens (`create` on `serviceaccounts/token`) or impersonate service accounts, to the
+//! token store, which holds the namespace's tokens and no Secret. A binding that may
+//! grant itself any permission (`escalate` or `bind` roles; through a
+//! ClusterRoleBinding, impersonate users or groups) gives everything in its scope: its
+//! namespace's workloads and secret store, or every namespace's.
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated`. Each flow takes the bound
@@ -103,8 +105,16 @@ impl Powers {
             || ["get", "list", "watch"]
                 .iter()
                 .any(|verb| allows(rules, verb, "secrets"));
+        // The kubelet API runs commands in every pod of its node (RBAC good practices,
+        // "access to proxy subresource of Nodes"), a WebSocket's `get` enough. Which
+        // node runs which pod is not in the inputs: every pod of the cluster, which is
+        // the scope of the ClusterRoleBinding that alone grants anything on nodes.
+        let kubelet = cluster_wide
+            && ["get", "create"]
+                .iter()
+                .any(|verb| allows(rules, verb, "nodes/proxy"));
         Powers {
-            control: starts || enters_pods(rules),
+            control: starts || kubelet || enters_pods(rules),
             secrets,
             // The TokenRequest API issues a token for any existing account of the
             // namespace (RBAC good practices, "token request"); impersonating one acts
