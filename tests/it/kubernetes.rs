@@ -820,6 +820,13 @@ fn starting_pods_controls_the_namespace_and_yields_its_tokens() {
         ("apps", "daemonsets", "create"),
         ("apps", "replicasets", "create"),
         ("apps", "deployments", "patch"),
+        // A controller's new template starts pods of the writer's choosing.
+        ("apps", "statefulsets", "update"),
+        ("apps", "daemonsets", "patch"),
+        ("apps", "replicasets", "update"),
+        ("batch", "jobs", "patch"),
+        ("batch", "cronjobs", "update"),
+        ("", "replicationcontrollers", "patch"),
         ("batch", "jobs", "create"),
         ("batch", "cronjobs", "create"),
         ("", "replicationcontrollers", "create"),
