@@ -167,8 +167,9 @@ fn duplicate_namespaces(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagno
 /// workloads of one namespace and name (a Deployment `web` and a StatefulSet `web`) would
 /// be one asset, so they are an error naming both places: keeping either would drop the
 /// other's pods, and which one depended on the order of the files. Pods of one owner that
-/// is not listed are one asset; the one kept is chosen by content, not by position, so
-/// that the order of files does not matter.
+/// is not listed are one asset when they agree (see `fold_orphans`); the one kept is
+/// chosen by content and name, not by position, so that the order of files does not
+/// matter.
 fn fold_owned(objects: &mut Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
     let mut listed: BTreeMap<(String, String), Vec<(Pos, String)>> = BTreeMap::new();
     for workload in objects.workloads.iter().filter(|w| w.owner.is_none()) {
@@ -206,7 +207,9 @@ fn fold_owned(objects: &mut Objects, manifests: &[Manifest]) -> Vec<Diagnostic> 
             Some(((w.namespace.clone(), w.kind.clone(), w.name.clone()), owner))
         })
         .collect();
-    let mut kept: BTreeMap<(String, String), Workload> = BTreeMap::new();
+    // The objects under each owner that is not listed, by (namespace, owner's name), with
+    // the owner's kind.
+    let mut orphans: BTreeMap<(String, String), (String, Vec<Workload>)> = BTreeMap::new();
     let workloads = std::mem::take(&mut objects.workloads);
     for mut workload in workloads {
         let Some(mut top) = workload.owner.take() else {
@@ -220,29 +223,53 @@ fn fold_owned(objects: &mut Objects, manifests: &[Manifest]) -> Vec<Diagnostic> 
                 None => break,
             }
         }
-        let key = (workload.namespace.clone(), top.1.clone());
+        let key = (workload.namespace.clone(), top.1);
         if listed.contains_key(&key) {
             continue;
         }
-        (workload.kind, workload.name) = top;
-        match kept.get(&key) {
-            Some(other) if content(other) <= content(&workload) => {}
-            _ => {
-                kept.insert(key, workload);
-            }
-        }
+        orphans
+            .entry(key)
+            .or_insert_with(|| (top.0, Vec::new()))
+            .1
+            .push(workload);
     }
-    objects.workloads.extend(kept.into_values());
+    for ((_, owner), (kind, members)) in orphans {
+        objects.workloads.extend(fold_orphans(owner, kind, members));
+    }
     objects.workloads.sort_by_key(|w| w.at);
     Vec::new()
 }
 
-/// What tells two pods of one owner apart, to choose between them by content.
+/// The assets that the objects under one owner missing from the inputs become. Objects
+/// that agree on all that cordon reads of them are one asset: all of them when all
+/// agree, named after the owner. Else each group of alike objects is one asset, named
+/// after its first object by name: one asset with one object's labels could hide from a
+/// NetworkPolicy's selector the others, which it selects or leaves open.
+fn fold_orphans(owner: String, kind: String, mut members: Vec<Workload>) -> Vec<Workload> {
+    members.sort_by(|a, b| {
+        content(a)
+            .cmp(&content(b))
+            .then_with(|| (&a.name, a.at).cmp(&(&b.name, b.at)))
+    });
+    let mut kept: Vec<Workload> = Vec::new();
+    for member in members {
+        match kept.last() {
+            Some(first) if content(first) == content(&member) => {}
+            _ => kept.push(member),
+        }
+    }
+    if let [only] = kept.as_mut_slice() {
+        (only.kind, only.name) = (kind, owner);
+    }
+    kept
+}
+
+/// What tells two objects of one owner apart: all that cordon reads of them but their
+/// names and kinds.
 #[allow(clippy::type_complexity)]
 fn content(
     workload: &Workload,
 ) -> (
-    &str,
     &objects::Labels,
     &[objects::ContainerPort],
     &str,
@@ -250,7 +277,6 @@ fn content(
     &[String],
 ) {
     (
-        &workload.kind,
         &workload.labels,
         &workload.ports,
         &workload.service_account,

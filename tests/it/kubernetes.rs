@@ -249,6 +249,48 @@ fn pods_fold_into_the_top_of_their_chain_of_owners() {
 }
 
 #[test]
+fn pods_of_a_missing_owner_fold_only_when_they_agree() {
+    let pod = |name: &str, track: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {{app: web, track: {track}}}\n  ownerReferences: [{{kind: ReplicaSet, name: web-5d4f, controller: true}}]\nspec: {{containers: [{{name: c}}]}}\n---\n"
+        )
+    };
+    // The canary is isolated; the stable pod, which no policy selects, is open.
+    let isolate_canary = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: canary, namespace: shop}\nspec: {podSelector: {matchLabels: {track: canary}}, policyTypes: [Ingress]}\n";
+    let pods = format!(
+        "{}{}",
+        pod("web-5d4f-a", "stable"),
+        pod("web-5d4f-b", "canary")
+    );
+    for manifests in [
+        format!("{pods}{isolate_canary}"),
+        format!(
+            "{}{}{isolate_canary}",
+            pod("web-5d4f-b", "canary"),
+            pod("web-5d4f-a", "stable")
+        ),
+    ] {
+        let found = pairs(&[("k8s/m.yaml", &manifests)], &["--to", "shop"]);
+        assert_eq!(
+            found,
+            [
+                "internet -> shop/web-5d4f-a any",
+                "shop/web-5d4f-b -> shop/web-5d4f-a any"
+            ],
+            "{manifests}"
+        );
+    }
+    // Pods that agree on everything cordon reads are one asset, named after the owner.
+    let agreeing = format!(
+        "{}{}",
+        pod("web-5d4f-a", "stable"),
+        pod("web-5d4f-b", "stable")
+    );
+    let found = pairs(&[("k8s/m.yaml", &agreeing)], &["--to", "shop"]);
+    assert_eq!(found, ["internet -> shop/web-5d4f any"]);
+}
+
+#[test]
 fn policies_add_up_and_flows_point_at_the_rule() {
     let policy = "\
 apiVersion: networking.k8s.io/v1
