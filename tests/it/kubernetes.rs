@@ -935,6 +935,31 @@ fn running_code_in_pods_controls_them() {
 }
 
 #[test]
+fn the_api_servers_tunnels_reach_pods_past_network_policies() {
+    // `payments` takes no connection, but the API server forwards ports to its pods and
+    // proxies requests to them and to its Services, whatever the HTTP method.
+    for (resource, verb) in [
+        ("pods/portforward", "create"),
+        ("pods/portforward", "get"),
+        ("pods/proxy", "get"),
+        ("pods/proxy", "create"),
+        ("services/proxy", "get"),
+        ("services/proxy", "delete"),
+    ] {
+        assert!(
+            ledger_reached(&frontend_in_payments("", resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+    for (resource, verb) in [("services", "get"), ("pods/portforward", "list")] {
+        assert!(
+            !ledger_reached(&frontend_in_payments("", resource, verb), ""),
+            "{verb} {resource}"
+        );
+    }
+}
+
+#[test]
 fn the_kubelet_api_controls_every_pod() {
     // `nodes/proxy` reaches the kubelets, which exec in every pod of their nodes; cordon
     // does not know which node runs which pod.

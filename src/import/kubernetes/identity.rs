@@ -6,9 +6,10 @@
 //! template) opens a flow from the API server to that namespace's workloads and to its
 //! secret store, which holds its Secrets and tokens: such a pod may run as any account
 //! and mount any Secret there. One that may run code in running pods (exec, attach,
-//! ephemeral containers, a new image) opens a flow to the workloads only, as one that
-//! may reach the kubelets (`nodes/proxy`, cluster-wide) does in every namespace; one
-//! that may get, list or watch Secrets, to the secret store only; one that may request
+//! ephemeral containers, a new image) or connect to them through the API server (port
+//! forwarding, proxies) opens a flow to the workloads only, as one that may reach the
+//! kubelets (`nodes/proxy`, cluster-wide) does in every namespace; one that may get,
+//! list or watch Secrets, to the secret store only; one that may request
 //! tokens (`create` on `serviceaccounts/token`) or impersonate service accounts, to the
 //! token store, which holds the namespace's tokens and no Secret. A binding that may
 //! grant itself any permission (`escalate` or `bind` roles; through a
@@ -76,7 +77,7 @@ fn starts_pods(rules: &[PolicyRule]) -> bool {
 /// What a binding's role lets its subjects take in each namespace it applies in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Powers {
-    /// Running code in the namespace's pods: the namespace's workloads.
+    /// Running code in, or connecting to, the namespace's pods: its workloads.
     control: bool,
     /// Reading its Secrets, and so its tokens: its secret store.
     secrets: bool,
@@ -198,19 +199,26 @@ impl Store {
     }
 }
 
-/// What runs code of its writer's choosing in running pods, with the verbs that reach
-/// it: a command or the terminal of a container (a WebSocket asks for `get`, which is
-/// enough before Kubernetes 1.35 or with the `AuthorizePodWebsocketUpgradeCreatePermission`
-/// gate off), an ephemeral container, or a new image for a container.
-const POD_ENTRIES: [(&str, [&str; 2]); 4] = [
-    ("pods/exec", ["create", "get"]),
-    ("pods/attach", ["create", "get"]),
-    ("pods/ephemeralcontainers", ["update", "patch"]),
-    ("pods", ["update", "patch"]),
+/// The verbs that the API server's proxies authorise, one for each HTTP method.
+const PROXY_VERBS: &[&str] = &["get", "create", "update", "patch", "delete"];
+
+/// What runs code of its writer's choosing in running pods, or connects to them past
+/// every NetworkPolicy (which cordon counts as control), with the verbs that reach it: a
+/// command or the terminal of a container, or a forwarded port (a WebSocket asks for
+/// `get`, which is enough before Kubernetes 1.35 or with the
+/// `AuthorizePodWebsocketUpgradeCreatePermission` gate off); an ephemeral container; a
+/// new image for a container; a request proxied to a pod or to a Service's pods.
+const POD_ENTRIES: [(&str, &[&str]); 7] = [
+    ("pods/exec", &["create", "get"]),
+    ("pods/attach", &["create", "get"]),
+    ("pods/portforward", &["create", "get"]),
+    ("pods/ephemeralcontainers", &["update", "patch"]),
+    ("pods", &["update", "patch"]),
+    ("pods/proxy", PROXY_VERBS),
+    ("services/proxy", PROXY_VERBS),
 ];
 
-/// Whether some rule lets its subject run code in the pods it covers, as the pods'
-/// service accounts.
+/// Whether some rule lets its subject run code in, or connect to, the pods it covers.
 fn enters_pods(rules: &[PolicyRule]) -> bool {
     POD_ENTRIES
         .iter()
