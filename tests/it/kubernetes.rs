@@ -796,6 +796,17 @@ fn group_and_user_subjects_bind_the_service_accounts_they_cover() {
 }
 
 #[test]
+fn every_namespace_has_a_default_account() {
+    // Every account of `ops` may exec into `payments`, and the frontend may start pods in
+    // `ops`, where no account is declared and no pod runs: a pod started there runs as
+    // `default`, which the ServiceAccount controller keeps in every namespace.
+    let rbac = format!(
+        "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: ops-exec, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{{kind: Group, name: 'system:serviceaccounts:ops'}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: starter, namespace: ops}}\nrules: [{{apiGroups: [''], resources: [pods], verbs: [create]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-starts, namespace: ops}}\nroleRef: {{kind: Role, name: starter}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+    );
+    assert!(ledger_reached(&rbac, ""));
+}
+
+#[test]
 fn a_star_subresource_matches_that_subresource_of_every_resource() {
     let rbac = |resources: &str| {
         format!(

@@ -17,8 +17,9 @@
 //! namespace's workloads and secret store, or every namespace's.
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
-//! `system:serviceaccounts:NS` and `system:authenticated`. Each flow takes the bound
-//! accounts' tokens as `auth` and points at the binding's `roleRef`.
+//! `system:serviceaccounts:NS` and `system:authenticated` (the accounts the inputs name,
+//! and every namespace's `default`). Each flow takes the bound accounts' tokens as `auth`
+//! and points at the binding's `roleRef`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -317,7 +318,16 @@ impl Emitter {
                 secret.holders.insert(holder.clone());
             }
         }
-        // The accounts a group subject covers: those the inputs declare or run pods as.
+        // Every namespace the inputs name: a ClusterRoleBinding applies in each, those
+        // without workloads included, where it still reaches Secrets and tokens.
+        let mut namespaces: BTreeSet<String> = self.per_namespace.keys().cloned().collect();
+        namespaces.extend(objects.namespaces.iter().map(|n| n.name.clone()));
+        namespaces.extend(tokens.keys().map(|(namespace, _)| namespace.clone()));
+        namespaces.extend(secrets.keys().map(|(namespace, _)| namespace.clone()));
+        namespaces.extend(objects.bindings.iter().filter_map(|b| b.namespace.clone()));
+        // The accounts a group subject covers: those the inputs declare or run pods as,
+        // and each namespace's `default`, which the ServiceAccount controller keeps in
+        // every namespace and a pod runs as when it names none.
         let mut known: BTreeSet<(String, String)> = tokens.keys().cloned().collect();
         known.extend(
             objects
@@ -325,12 +335,11 @@ impl Emitter {
                 .iter()
                 .map(|w| (w.namespace.clone(), w.service_account.clone())),
         );
-        // Every namespace the inputs name: a ClusterRoleBinding applies in each, those
-        // without workloads included, where it still reaches Secrets and tokens.
-        let mut namespaces: BTreeSet<String> = self.per_namespace.keys().cloned().collect();
-        namespaces.extend(objects.namespaces.iter().map(|n| n.name.clone()));
-        namespaces.extend(tokens.keys().map(|(namespace, _)| namespace.clone()));
-        namespaces.extend(secrets.keys().map(|(namespace, _)| namespace.clone()));
+        known.extend(
+            namespaces
+                .iter()
+                .map(|namespace| (namespace.clone(), "default".to_owned())),
+        );
         let mut stores: BTreeMap<(Store, String), Pos> = BTreeMap::new();
         for binding in &objects.bindings {
             let role = objects.roles.iter().find(|role| {
