@@ -971,6 +971,37 @@ fn the_api_servers_tunnels_reach_pods_past_network_policies() {
 }
 
 #[test]
+fn admission_webhooks_see_and_rewrite_what_is_admitted() {
+    let admission = "admissionregistration.k8s.io";
+    // A mutating webhook may rewrite every pod created from then on: any image, account
+    // and Secret, in every namespace.
+    for verb in ["create", "update", "patch"] {
+        assert!(
+            ledger_reached(
+                &frontend_everywhere(admission, "mutatingwebhookconfigurations", verb),
+                ""
+            ),
+            "{verb}"
+        );
+    }
+    // A validating webhook is sent every Secret written from then on.
+    let secret = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: key, namespace: vault}\n";
+    let policy = "flows:\n  - {from: any, to: payments/ledger, auth: ['secret:vault/key']}\n";
+    let validating = format!(
+        "{}{secret}",
+        frontend_everywhere(admission, "validatingwebhookconfigurations", "create")
+    )
+    .replace("name: exec}", "name: none}");
+    assert!(ledger_reached(&validating, policy));
+    assert!(!ledger_reached(&validating, ""));
+    // The configurations have no namespace: a RoleBinding grants nothing on them.
+    assert!(!ledger_reached(
+        &frontend_in_payments(admission, "mutatingwebhookconfigurations", "create"),
+        ""
+    ));
+}
+
+#[test]
 fn the_kubelet_api_controls_every_pod() {
     // `nodes/proxy` reaches the kubelets, which exec in every pod of their nodes; cordon
     // does not know which node runs which pod.

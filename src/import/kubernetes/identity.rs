@@ -13,8 +13,9 @@
 //! tokens (`create` on `serviceaccounts/token`) or impersonate service accounts, to the
 //! token store, which holds the namespace's tokens and no Secret. A binding that may
 //! grant itself any permission (`escalate` or `bind` roles; through a
-//! ClusterRoleBinding, impersonate users or groups) gives everything in its scope: its
-//! namespace's workloads and secret store, or every namespace's.
+//! ClusterRoleBinding, impersonate users or groups, or write mutating admission
+//! webhooks) gives everything in its scope: its namespace's workloads and secret store,
+//! or every namespace's. Writing validating webhooks reads every namespace's Secrets.
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated` (the accounts the inputs name,
@@ -106,7 +107,10 @@ impl Powers {
         let secrets = starts
             || ["get", "list", "watch"]
                 .iter()
-                .any(|verb| allows(rules, verb, "secrets"));
+                .any(|verb| allows(rules, verb, "secrets"))
+            // A validating webhook is sent every object admitted from then on, Secrets
+            // included.
+            || (cluster_wide && writes_webhooks(rules, "validatingwebhookconfigurations"));
         // The kubelet API runs commands in every pod of its node (RBAC good practices,
         // "access to proxy subresource of Nodes"), a WebSocket's `get` enough. Which
         // node runs which pod is not in the inputs: every pod of the cluster, which is
@@ -172,7 +176,21 @@ fn grants_itself_anything(rules: &[PolicyRule], cluster_wide: bool) -> bool {
         && ["users", "groups"]
             .iter()
             .any(|resource| allows(rules, "impersonate", resource));
-    escalates || binds || impersonates
+    // A mutating webhook, at an address its writer chooses, may rewrite every pod
+    // admitted from then on: any image, account and Secret, in every namespace (RBAC
+    // good practices, "control admission webhooks"). Its configuration has no namespace.
+    let mutates = cluster_wide && writes_webhooks(rules, "mutatingwebhookconfigurations");
+    escalates || binds || impersonates || mutates
+}
+
+const ADMISSION_GROUP: &str = "admissionregistration.k8s.io";
+
+/// Whether some rule lets its subject write admission webhook configurations of the kind
+/// `resource`.
+fn writes_webhooks(rules: &[PolicyRule], resource: &str) -> bool {
+    ["create", "update", "patch"]
+        .iter()
+        .any(|verb| allows_in(rules, verb, ADMISSION_GROUP, resource))
 }
 
 /// A namespace's store of credentials, an asset that a flow reaches to take them.
