@@ -11,6 +11,7 @@ mod ingress;
 mod netpol;
 mod node;
 mod objects;
+mod rbac;
 mod selectors;
 mod warnings;
 

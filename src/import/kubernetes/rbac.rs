@@ -1,0 +1,293 @@
+//! What RBAC grants: whether a role's rules, bound in one namespace or cluster-wide, let
+//! their subjects control pods (start them, run code in them, or connect to them
+//! through the API server or the kubelets), read Secrets, obtain tokens (request or
+//! impersonate them), or grant themselves anything (`escalate`, `bind`, impersonating
+//! users or groups, mutating webhooks), as `Powers`. Which accounts a binding covers,
+//! and the flows its powers become, are the identity plane's (`identity.rs`). Each power
+//! cites the Kubernetes behaviour it stands for; where Kubernetes asks for two
+//! permissions together that two bindings may grant, one alone counts, which
+//! over-approximates.
+
+use super::objects::{Objects, PolicyRule, Role};
+
+/// Whether some rule lets `verb` act on `resource` in the core API group.
+fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
+    allows_in(rules, verb, "", resource)
+}
+
+/// Whether some rule lets `verb` act on `resource` in API group `group`.
+fn allows_in(rules: &[PolicyRule], verb: &str, group: &str, resource: &str) -> bool {
+    rules.iter().any(|rule| {
+        let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
+        any(&rule.api_groups, group)
+            && rule.resources.iter().any(|r| resource_matches(r, resource))
+            && any(&rule.verbs, verb)
+    })
+}
+
+/// What starts pods from a template the writer chooses, by API group: such a pod may run
+/// as any service account of its namespace and mount any of its Secrets, so writing one
+/// controls the namespace's pods and reads its tokens and Secrets, as creating a Pod does
+/// (Kubernetes' RBAC good practices, "workload creation").
+const POD_STARTERS: [(&str, &str); 11] = [
+    ("", "pods"),
+    ("", "replicationcontrollers"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("extensions", "deployments"),
+    ("extensions", "replicasets"),
+    ("extensions", "daemonsets"),
+];
+
+/// Whether some rule lets its subject start pods of its choosing: create any of
+/// [`POD_STARTERS`], or update or patch a controller's pod template.
+fn starts_pods(rules: &[PolicyRule]) -> bool {
+    POD_STARTERS.iter().any(|&(group, resource)| {
+        allows_in(rules, "create", group, resource)
+            || (resource != "pods"
+                && ["update", "patch"]
+                    .iter()
+                    .any(|verb| allows_in(rules, verb, group, resource)))
+    })
+}
+
+/// What a binding's role lets its subjects take in each namespace it applies in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Powers {
+    /// Running code in, or connecting to, the namespace's pods: its workloads.
+    pub control: bool,
+    /// Reading its Secrets, and so its tokens: its secret store.
+    pub secrets: bool,
+    /// Its accounts' tokens alone: its token store.
+    pub tokens: bool,
+}
+
+impl Powers {
+    pub const EVERYTHING: Powers = Powers {
+        control: true,
+        secrets: true,
+        tokens: true,
+    };
+
+    /// The powers of `rules` bound by a ClusterRoleBinding (`cluster_wide`) or a
+    /// RoleBinding. A RoleBinding's rules apply only to requests in its namespace, so
+    /// never to what has none: users, groups, nodes, ClusterRoles.
+    pub fn of(rules: &[PolicyRule], cluster_wide: bool) -> Powers {
+        if grants_itself_anything(rules, cluster_wide) {
+            return Powers::EVERYTHING;
+        }
+        let starts = starts_pods(rules);
+        // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
+        // practices count all three as reading Secrets.
+        let secrets = starts
+            || ["get", "list", "watch"]
+                .iter()
+                .any(|verb| allows(rules, verb, "secrets"))
+            // A validating webhook is sent every object admitted from then on, Secrets
+            // included.
+            || (cluster_wide && writes_webhooks(rules, "validatingwebhookconfigurations"));
+        // The kubelet API runs commands in every pod of its node (RBAC good practices,
+        // "access to proxy subresource of Nodes"), a WebSocket's `get` enough. Which
+        // node runs which pod is not in the inputs: every pod of the cluster, which is
+        // the scope of the ClusterRoleBinding that alone grants anything on nodes.
+        let kubelet = cluster_wide
+            && ["get", "create"]
+                .iter()
+                .any(|verb| allows(rules, verb, "nodes/proxy"));
+        Powers {
+            control: starts || kubelet || enters_pods(rules),
+            secrets,
+            // The TokenRequest API issues a token for any existing account of the
+            // namespace (RBAC good practices, "token request"); impersonating one acts
+            // with its token's rights, its groups included.
+            tokens: allows(rules, "create", "serviceaccounts/token")
+                || allows(rules, "impersonate", "serviceaccounts"),
+        }
+    }
+
+    pub fn any(self) -> bool {
+        self.control || self.secrets || self.tokens
+    }
+
+    /// What the flow's description says it grants.
+    pub fn describe(self) -> String {
+        [
+            (self.control, "control of pods"),
+            (self.secrets, "reading Secrets"),
+            (self.tokens && !self.secrets, "requesting tokens"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, what)| *what)
+        .collect::<Vec<_>>()
+        .join(" and ")
+    }
+}
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// Whether `rules`, bound cluster-wide or in one namespace, let their subjects act with
+/// any permission there: everything the scope holds.
+fn grants_itself_anything(rules: &[PolicyRule], cluster_wide: bool) -> bool {
+    // RBAC lets a role be written, or bound, only by someone who holds its permissions,
+    // unless they may `escalate` it or `bind` it (RBAC, "privilege escalation
+    // prevention"). The other verbs needed, writing the role or the binding, may come
+    // from another binding of the same holder, so they are not asked for: counting them
+    // as granted over-approximates. Without either verb, writing roles or bindings grants
+    // nothing new. The API server checks `bind` in the binding's namespace, so a
+    // RoleBinding may bind ClusterRoles there; `escalate` on a ClusterRole, which has no
+    // namespace, only cluster-wide.
+    let escalates = allows_in(rules, "escalate", RBAC_GROUP, "roles")
+        || (cluster_wide && allows_in(rules, "escalate", RBAC_GROUP, "clusterroles"));
+    let binds = ["roles", "clusterroles"]
+        .iter()
+        .any(|resource| allows_in(rules, "bind", RBAC_GROUP, resource));
+    // Impersonating a group may name `system:masters`, which bypasses RBAC; a user,
+    // `system:kube-controller-manager`, which every cluster's bootstrap policy lets list
+    // every Secret (RBAC good practices, "impersonate verb"). The user that a group's
+    // impersonation also needs is not asked for, as above. Users and groups have no
+    // namespace, so only a ClusterRoleBinding grants their impersonation.
+    let impersonates = cluster_wide
+        && ["users", "groups"]
+            .iter()
+            .any(|resource| allows(rules, "impersonate", resource));
+    // A mutating webhook, at an address its writer chooses, may rewrite every pod
+    // admitted from then on: any image, account and Secret, in every namespace (RBAC
+    // good practices, "control admission webhooks"). Its configuration has no namespace.
+    let mutates = cluster_wide && writes_webhooks(rules, "mutatingwebhookconfigurations");
+    escalates || binds || impersonates || mutates
+}
+
+const ADMISSION_GROUP: &str = "admissionregistration.k8s.io";
+
+/// Whether some rule lets its subject write admission webhook configurations of the kind
+/// `resource`.
+fn writes_webhooks(rules: &[PolicyRule], resource: &str) -> bool {
+    ["create", "update", "patch"]
+        .iter()
+        .any(|verb| allows_in(rules, verb, ADMISSION_GROUP, resource))
+}
+
+/// The verbs that the API server's proxies authorise, one for each HTTP method.
+const PROXY_VERBS: &[&str] = &["get", "create", "update", "patch", "delete"];
+
+/// What runs code of its writer's choosing in running pods, or connects to them past
+/// every NetworkPolicy (which cordon counts as control), with the verbs that reach it: a
+/// command or the terminal of a container, or a forwarded port (a WebSocket asks for
+/// `get`, which is enough before Kubernetes 1.35 or with the
+/// `AuthorizePodWebsocketUpgradeCreatePermission` gate off); an ephemeral container; a
+/// new image for a container; a request proxied to a pod or to a Service's pods.
+const POD_ENTRIES: [(&str, &[&str]); 7] = [
+    ("pods/exec", &["create", "get"]),
+    ("pods/attach", &["create", "get"]),
+    ("pods/portforward", &["create", "get"]),
+    ("pods/ephemeralcontainers", &["update", "patch"]),
+    ("pods", &["update", "patch"]),
+    ("pods/proxy", PROXY_VERBS),
+    ("services/proxy", PROXY_VERBS),
+];
+
+/// Whether some rule lets its subject run code in, or connect to, the pods it covers.
+fn enters_pods(rules: &[PolicyRule]) -> bool {
+    POD_ENTRIES
+        .iter()
+        .any(|(resource, verbs)| verbs.iter().any(|verb| allows(rules, verb, resource)))
+}
+
+/// Kubernetes' `ResourceMatches`: `*` matches every resource and subresource, and
+/// `*/SUB` matches subresource `SUB` of every resource (`*/exec` covers `pods/exec`).
+fn resource_matches(rule: &str, resource: &str) -> bool {
+    rule == "*"
+        || rule == resource
+        || resource
+            .split_once('/')
+            .is_some_and(|(_, sub)| rule.strip_prefix("*/") == Some(sub))
+}
+
+/// A role's rules, with those of the ClusterRoles its aggregation selects.
+pub fn rules_of<'o>(objects: &'o Objects, role: &'o Role) -> Vec<&'o PolicyRule> {
+    let mut rules: Vec<&PolicyRule> = role.rules.iter().collect();
+    if !role.aggregation.is_empty() {
+        for other in objects.roles.iter().filter(|r| r.namespace.is_none()) {
+            if role.aggregation.iter().any(|s| s.matches(&other.labels)) {
+                rules.extend(other.rules.iter());
+            }
+        }
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule letting `verb` act on `resource` of API group `group`.
+    fn rule(group: &str, resource: &str, verb: &str) -> PolicyRule {
+        PolicyRule {
+            api_groups: vec![group.to_owned()],
+            resources: vec![resource.to_owned()],
+            verbs: vec![verb.to_owned()],
+        }
+    }
+
+    #[test]
+    fn requesting_tokens_yields_tokens_and_no_secret() {
+        let powers = Powers::of(&[rule("", "serviceaccounts/token", "create")], false);
+        assert_eq!(
+            powers,
+            Powers {
+                tokens: true,
+                ..Powers::default()
+            }
+        );
+        assert_eq!(powers.describe(), "requesting tokens");
+        assert!(!Powers::of(&[rule("", "serviceaccounts/token", "get")], false).any());
+        assert!(!Powers::of(&[rule("", "serviceaccounts", "create")], false).any());
+    }
+
+    #[test]
+    fn impersonating_users_or_groups_is_everything_only_cluster_wide() {
+        for resource in ["users", "groups", "*"] {
+            let rules = [rule("", resource, "impersonate")];
+            assert_eq!(Powers::of(&rules, true), Powers::EVERYTHING, "{resource}");
+        }
+        for resource in ["users", "groups"] {
+            let rules = [rule("", resource, "impersonate")];
+            assert!(!Powers::of(&rules, false).any(), "{resource}");
+        }
+        let accounts = [rule("", "serviceaccounts", "impersonate")];
+        for cluster_wide in [false, true] {
+            let powers = Powers::of(&accounts, cluster_wide);
+            assert!(powers.tokens && !powers.secrets && !powers.control);
+        }
+    }
+
+    #[test]
+    fn escalate_and_bind_are_everything_where_the_api_server_checks_them() {
+        let everything = |resource: &str, verb: &str, cluster_wide: bool| {
+            Powers::of(&[rule(RBAC_GROUP, resource, verb)], cluster_wide) == Powers::EVERYTHING
+        };
+        for cluster_wide in [false, true] {
+            assert!(everything("roles", "escalate", cluster_wide));
+            assert!(everything("roles", "bind", cluster_wide));
+            assert!(everything("clusterroles", "bind", cluster_wide));
+            assert!(everything("*", "*", cluster_wide));
+            for resource in ["roles", "rolebindings", "clusterrolebindings"] {
+                for verb in ["create", "update", "patch"] {
+                    assert!(
+                        !everything(resource, verb, cluster_wide),
+                        "{verb} {resource}"
+                    );
+                }
+            }
+            let core = Powers::of(&[rule("", "roles", "escalate")], cluster_wide);
+            assert!(!core.any(), "roles of the core API group are no RBAC roles");
+        }
+        assert!(everything("clusterroles", "escalate", true));
+        assert!(!everything("clusterroles", "escalate", false));
+    }
+}
