@@ -249,9 +249,9 @@ pub fn report(evidence: &Evidence) -> String {
         escape(&inventory.revoked.join(", "))
     );
     let coverage = &evidence.coverage;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<section id=\"coverage\"><h2>Coverage</h2><p>Environments and accounts no invariant mentions: {}.</p><p>{} of {} ordered pairs of accounts are constrained by no invariant.</p></section>\n</body>\n</html>\n",
+        "<section id=\"coverage\"><h2>Coverage</h2><p>Environments and accounts no invariant mentions: {}.</p><p>{} of {} ordered pairs of accounts are constrained by no invariant.</p></section>",
         if coverage.unmentioned.is_empty() {
             "none".to_owned()
         } else {
@@ -260,5 +260,15 @@ pub fn report(evidence: &Evidence) -> String {
         coverage.unconstrained_pairs.len(),
         coverage.account_pairs
     );
+    out.push_str("<section id=\"inputs\"><h2>Inputs</h2><table class=\"plain\"><tr><th>file</th><th>SHA-256</th></tr>");
+    for input in &evidence.check.inputs {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            escape(&input.path),
+            input.sha256
+        );
+    }
+    out.push_str("</table><p>The inputs digest is the SHA-256 of these lines as <code>sha256sum</code> prints them (<code>DIGEST  FILE</code>, in this order): <code>sha256sum FILE... | sha256sum</code> gives it again, run where cordon ran, or in the bundle's <code>inputs/</code> folder, which holds a copy of each file under the same name (a name that starts at the root or climbs out with <code>..</code> loses those parts there).</p></section>\n</body>\n</html>\n");
     out
 }

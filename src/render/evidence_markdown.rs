@@ -114,5 +114,13 @@ pub fn report(evidence: &Evidence) -> String {
         coverage.unconstrained_pairs.len(),
         coverage.account_pairs
     );
+    out.push_str("\n## Inputs\n\n| file | SHA-256 |\n|---|---|\n");
+    for input in &evidence.check.inputs {
+        let _ = writeln!(out, "| `{}` | `{}` |", cell(&input.path), input.sha256);
+    }
+    out.push_str(INPUTS_DIGEST);
     out
 }
+
+/// How to compute the inputs digest again, for an auditor who holds the files.
+const INPUTS_DIGEST: &str = "\nThe inputs digest is the SHA-256 of these lines as `sha256sum` prints them (`DIGEST  FILE`, in this order): `sha256sum FILE... | sha256sum` gives it again, run where cordon ran, or in the bundle's `inputs/` folder, which holds a copy of each file under the same name (a name that starts at the root or climbs out with `..` loses those parts there).\n";

@@ -85,8 +85,31 @@ fn the_bundle_holds_reports_inputs_and_digests() {
         "matrix",
         "inventory",
         "coverage",
+        "inputs",
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    // The inputs digest, as the reports say to compute it, from the bundle's copies.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let paths: Vec<&str> = (report["inputs"].as_array().unwrap().iter())
+        .map(|input| input["path"].as_str().unwrap())
+        .collect();
+    let script = format!("sha256sum {} | sha256sum", paths.join(" "));
+    let digest = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir.path().join("inputs"))
+        .output()
+        .unwrap();
+    let digest = String::from_utf8_lossy(&digest.stdout);
+    assert_eq!(
+        digest.split_whitespace().next(),
+        report["inputs_digest"].as_str()
+    );
+    let markdown = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    for path in paths {
+        assert!(markdown.contains(&format!("| `{path}` |")), "{path}");
+        assert!(html.contains(&format!("<code>{path}</code>")), "{path}");
     }
 }
 
