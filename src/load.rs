@@ -167,6 +167,7 @@ fn walk(dir: &Path, found: &mut Vec<FoundFile>) {
         .follow_links(false)
         .add_custom_ignore_filename(".cordonignore")
         .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|entry| !is_evidence_bundle(entry.path()))
         .build();
     for entry in walker.flatten() {
         let path = entry.path();
@@ -180,6 +181,15 @@ fn walk(dir: &Path, found: &mut Vec<FoundFile>) {
             });
         }
     }
+}
+
+/// Whether `dir` holds an evidence bundle that `cordon evidence` wrote: its reports and
+/// the copies of its inputs are cordon's own output, and the copies, read beside the
+/// policies they copy, would declare every name twice.
+fn is_evidence_bundle(dir: &Path) -> bool {
+    dir.join("SHA256SUMS").is_file()
+        && dir.join("report.json").is_file()
+        && dir.join("inputs").is_dir()
 }
 
 fn format_of(path: &Path) -> Option<Format> {

@@ -85,6 +85,18 @@ fn a_document_that_is_no_policy_in_a_file_that_holds_one_is_noted_too() {
 }
 
 #[test]
+fn an_evidence_bundle_in_the_tree_is_not_read_as_policies() {
+    // Its report.json has cordon keys, and its inputs/ copies would declare every name
+    // of the policies they copy a second time.
+    let run = repository().args(["check", "."]);
+    let evidence = ["evidence", "security", "--out", "security/evidence", "-q"].map(str::to_owned);
+    crate::harness::run_in(run.dir(), &evidence, &[]).code(0);
+    let out = run.run();
+    out.code(0);
+    assert!(out.stdout.contains("db-cannot-reach-web"), "{}", out.stdout);
+}
+
+#[test]
 fn a_misspelt_policy_is_an_error_not_skipped() {
     let out = Cordon::new()
         .file("policy.yaml", "asets:\n  - name: a\n")
