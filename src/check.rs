@@ -99,6 +99,7 @@ fn report(
         results,
         fail_on: Severity::Low,
         exceptions: notes.into_iter().map(|(_, note)| note).collect(),
+        warnings: model.all_warnings(),
     }
 }
 

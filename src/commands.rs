@@ -160,17 +160,7 @@ pub fn load_side(
     let progress = progress::for_terminal(common.run.quiet);
     let model = load_model_side(paths, timings, progress.as_ref(), side)
         .map_err(|diagnostics| report_problems(common, &diagnostics))?;
-    // Warnings from resolving the policies and from the importers, in one list.
-    let mut warnings: Vec<Diagnostic> = model
-        .warnings
-        .iter()
-        .chain(model.sources.warnings())
-        .map(|warning| Diagnostic {
-            level: crate::diagnostic::Level::Warning,
-            ..warning.clone()
-        })
-        .collect();
-    crate::diagnostic::sort(&mut warnings);
+    let warnings = model.all_warnings();
     if !warnings.is_empty() && common.run.deny_warnings {
         let errors: Vec<Diagnostic> = warnings
             .into_iter()

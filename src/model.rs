@@ -620,6 +620,20 @@ impl Span {
 }
 
 impl Model {
+    /// Every warning of the run, the policies' and the importers', as warnings, sorted
+    /// by position.
+    pub fn all_warnings(&self) -> Vec<crate::diagnostic::Diagnostic> {
+        let mut warnings: Vec<crate::diagnostic::Diagnostic> = (self.warnings.iter())
+            .chain(self.sources.warnings())
+            .map(|warning| crate::diagnostic::Diagnostic {
+                level: crate::diagnostic::Level::Warning,
+                ..warning.clone()
+            })
+            .collect();
+        crate::diagnostic::sort(&mut warnings);
+        warnings
+    }
+
     pub fn entity(&self, id: EntityId) -> &Entity {
         &self.entities[id.index()]
     }

@@ -213,6 +213,9 @@ pub struct CheckReport {
     pub fail_on: Severity,
     /// Every exception in input order, with its invariant's name and its state.
     pub exceptions: Vec<(String, ExceptionNote)>,
+    /// What in the policies is valid but probably not what was meant, sorted by
+    /// position: the CI formats annotate it beside the results.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl CheckReport {

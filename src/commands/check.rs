@@ -36,11 +36,16 @@ pub fn run(args: &CheckArgs) -> Outcome {
     let mut report = check_timed(&model, today, &mut timings);
     report.fail_on = args.fail_on.severity();
     // An exception that waives nothing is a control that is not doing what it says;
-    // say so on standard error, whatever the format, without changing the verdict.
-    super::warn(
-        &args.common,
-        &render::text::unused_exceptions(&report.exceptions),
-    );
+    // say so on standard error, whatever the format, without changing the verdict,
+    // unless warnings are errors.
+    let unused = render::text::unused_exceptions(&report.exceptions);
+    super::warn(&args.common, &unused);
+    if args.common.run.deny_warnings && !unused.is_empty() {
+        return super::usage_error(
+            &args.common,
+            "an exception waives nothing, and `--deny-warnings` makes that an error",
+        );
+    }
     let text = match args.format {
         CheckFormat::Text => render::text::check(&report),
         CheckFormat::Json => render::json::check(&report),

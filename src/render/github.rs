@@ -1,6 +1,7 @@
 //! GitHub Actions workflow commands: an `::error` annotation on the flow to blame for
 //! each failure that fails the run, a `::warning` for each failure below `--fail-on`
-//! (reported, not blocking) and for each expired or unused exception.
+//! (reported, not blocking), for each expired or unused exception, and for each warning
+//! about the policies.
 
 use std::fmt::Write;
 
@@ -89,6 +90,25 @@ pub fn check(report: &CheckReport) -> String {
             let title = format!("cordon: unused exception for {}", result.name);
             warning(&mut out, unused, &title, &message);
         }
+    }
+    for warning in &report.warnings {
+        let mut message = warning.problem.to_string();
+        if let Some(help) = &warning.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        let column = if warning.column > 0 {
+            format!(",col={}", warning.column)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "::warning file={},line={}{column},title={}::{}",
+            property(&warning.file),
+            warning.line.max(1),
+            property("cordon: policy warning"),
+            data(&message)
+        );
     }
     let summary = report.summary();
     let _ = writeln!(

@@ -4,9 +4,16 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
+use crate::diagnostic::Diagnostic;
 use crate::load::hex_digest;
 use crate::model::Severity;
-use crate::report::{CheckReport, Hop, InvariantResult, Status};
+use crate::report::{CheckReport, ExceptionNote, ExceptionState, Hop, InvariantResult, Status};
+
+/// The rule of warnings about the policies. Invariant names hold no `/`, so no
+/// invariant's rule can take this id, nor the next.
+const POLICY_WARNING: &str = "cordon/policy-warning";
+/// The rule of exceptions that waive nothing: expired, or unused.
+const IDLE_EXCEPTION: &str = "cordon/idle-exception";
 
 /// `error` where a failure fails the run (at or above `--fail-on`), so that code
 /// scanning's check agrees with the exit code; below it, `warning`, or `note` for `low`.
@@ -167,19 +174,100 @@ fn result(index: usize, result: &InvariantResult, fail_on: Severity) -> Value {
     value
 }
 
+/// A rule for what is not an invariant's verdict, reported as a warning.
+fn warning_rule(id: &str, description: &str) -> Value {
+    json!({
+        "id": id,
+        "name": rule_name(id),
+        "shortDescription": {"text": description},
+        "fullDescription": {"text": description},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"tags": ["network-segmentation"]}
+    })
+}
+
+/// A warning about the policies, at its file, line and column.
+fn policy_warning(index: usize, warning: &Diagnostic) -> Value {
+    let mut text = warning.problem.to_string();
+    if let Some(help) = &warning.help {
+        text.push_str(&format!(" (help: {help})"));
+    }
+    let mut region = json!({"startLine": warning.line.max(1)});
+    if warning.column > 0 {
+        region["startColumn"] = json!(warning.column);
+    }
+    json!({
+        "ruleId": POLICY_WARNING,
+        "ruleIndex": index,
+        "level": "warning",
+        "message": {"text": text},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": uri(&warning.file)},
+            "region": region
+        }}]
+    })
+}
+
+/// An exception that waives nothing, at its own line; `None` for one in use.
+fn idle_exception(index: usize, invariant: &str, note: &ExceptionNote) -> Option<Value> {
+    let text = match note.state {
+        ExceptionState::Expired => format!(
+            "the exception for `{invariant}` owned by {} expired on {} and waives nothing",
+            note.owner, note.expires
+        ),
+        ExceptionState::Unused(why) => format!(
+            "the exception for `{invariant}` owned by {} waives nothing: {}",
+            note.owner,
+            why.reason()
+        ),
+        ExceptionState::Active => return None,
+    };
+    let (file, line) = (note.location.rsplit_once(':'))
+        .map_or((note.location.as_str(), 1), |(file, line)| {
+            (file, line.parse().unwrap_or(1))
+        });
+    Some(json!({
+        "ruleId": IDLE_EXCEPTION,
+        "ruleIndex": index,
+        "level": "warning",
+        "message": {"text": text},
+        "locations": [location(file, line, None)]
+    }))
+}
+
 pub fn check(report: &CheckReport) -> String {
-    let rules: Vec<Value> = report
+    let mut rules: Vec<Value> = report
         .results
         .iter()
         .map(|r| rule(r, report.fail_on))
         .collect();
-    let results: Vec<Value> = report
+    let mut results: Vec<Value> = report
         .results
         .iter()
         .enumerate()
         .filter(|(_, r)| r.status != Status::Pass)
         .map(|(index, r)| result(index, r, report.fail_on))
         .collect();
+    // The rules of warnings follow the invariants', and appear only when used, so that
+    // a run without warnings reads as it always has.
+    if !report.warnings.is_empty() {
+        let index = rules.len();
+        rules.push(warning_rule(
+            POLICY_WARNING,
+            "Valid policy that is probably not what was meant",
+        ));
+        results.extend(report.warnings.iter().map(|w| policy_warning(index, w)));
+    }
+    let idle: Vec<Value> = (report.exceptions.iter())
+        .filter_map(|(invariant, note)| idle_exception(rules.len(), invariant, note))
+        .collect();
+    if !idle.is_empty() {
+        rules.push(warning_rule(
+            IDLE_EXCEPTION,
+            "An exception that waives nothing: expired, or unused",
+        ));
+        results.extend(idle);
+    }
     let artifacts: Vec<Value> = report
         .inputs
         .iter()

@@ -30,6 +30,113 @@ fn gate_formats_on_the_incident() {
     }
 }
 
+/// A flow that opens nothing (a warning), and an exception on an invariant that holds.
+const WARNED: &str = "
+assets:
+  - {name: a}
+  - {name: b}
+flows:
+  - {name: a-to-b, from: a, to: b, ports: []}
+invariants:
+  - {name: b-cannot-reach-a, forbid: {from: b, to: a}}
+exceptions:
+  - {invariant: b-cannot-reach-a, reason: old, owner: carol, expires: 2030-01-01}
+";
+
+#[test]
+fn warnings_and_idle_exceptions_reach_the_ci_formats() {
+    let run = Cordon::new().file("p.yaml", WARNED).args([
+        "check",
+        "p.yaml",
+        "--format",
+        "sarif",
+        "--today",
+        "2024-01-01",
+    ]);
+    let out = run.run();
+    out.code(0);
+    let sarif = out.json();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "b-cannot-reach-a",
+            "cordon/policy-warning",
+            "cordon/idle-exception"
+        ]
+    );
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let found: Vec<(&str, u64, u64, u64)> = results
+        .iter()
+        .map(|r| {
+            let region = &r["locations"][0]["physicalLocation"]["region"];
+            (
+                r["ruleId"].as_str().unwrap(),
+                r["ruleIndex"].as_u64().unwrap(),
+                region["startLine"].as_u64().unwrap(),
+                region["startColumn"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("cordon/policy-warning", 1, 6, 43),
+            ("cordon/idle-exception", 2, 10, 0)
+        ]
+    );
+    assert!(
+        results[1]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("owned by carol waives nothing: the invariant holds without it"),
+        "{}",
+        results[1]
+    );
+
+    let args = [
+        "check",
+        "p.yaml",
+        "--format",
+        "github",
+        "--today",
+        "2024-01-01",
+    ];
+    let github = crate::harness::run_in(run.dir(), &args.map(str::to_owned), &[]);
+    assert!(
+        github.stdout.contains(
+            "::warning file=p.yaml,line=6,col=43,title=cordon%3A policy warning::`ports: []` allows no port"
+        ),
+        "{}",
+        github.stdout
+    );
+
+    // With warnings as errors, an exception that waives nothing stops the gate too.
+    let idle = Cordon::new()
+        .file("p.yaml", WARNED.replace("ports: []", "ports: [tcp/22]"))
+        .args(["check", "p.yaml", "--today", "2024-01-01"]);
+    idle.run().code(0);
+    let args = [
+        "check",
+        "p.yaml",
+        "--today",
+        "2024-01-01",
+        "--deny-warnings",
+    ];
+    let denied = crate::harness::run_in(idle.dir(), &args.map(str::to_owned), &[]);
+    denied.code(2);
+    assert!(
+        denied
+            .stderr
+            .contains("`--deny-warnings` makes that an error"),
+        "{}",
+        denied.stderr
+    );
+}
+
 #[test]
 fn sarif_uris_are_percent_encoded() {
     // A space and `#` in a path are no URI reference as they stand: `#` would start a
@@ -50,7 +157,9 @@ fn sarif_uris_are_percent_encoded() {
     let run = &sarif["runs"][0];
     let encoded = "my%20pol%23icies/p.yaml";
     assert_eq!(run["artifacts"][0]["location"]["uri"], encoded);
-    for result in run["results"].as_array().unwrap() {
+    let verdicts = (run["results"].as_array().unwrap().iter())
+        .filter(|result| !result["ruleId"].as_str().unwrap().starts_with("cordon/"));
+    for result in verdicts {
         let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
         assert_eq!(uri, encoded);
         let defined = &result["relatedLocations"][0]["physicalLocation"]["artifactLocation"];
@@ -68,12 +177,13 @@ fn sarif_has_rules_code_flows_fingerprints_and_suppressions() {
     let sarif = out.json();
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
-    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 3);
+    // Three invariants, and the rule of exceptions that waive nothing (one expired).
+    assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
     let results = run["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        2,
-        "one result per failing or waived invariant"
+        3,
+        "one result per failing or waived invariant, and one for the expired exception"
     );
     let waived = results
         .iter()
