@@ -107,10 +107,27 @@ fn parse_port(text: &str) -> Result<u16, ()> {
 pub fn suggestion(text: &str) -> String {
     let text = text.trim();
     if parse_port(text).is_ok() {
-        format!("did you mean `tcp/{text}`?")
-    } else {
-        "use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`".to_owned()
+        return format!("did you mean `tcp/{text}`?");
     }
+    if let Some((protocol, range)) = text.split_once('/') {
+        let is = |name: &str| protocol.eq_ignore_ascii_case(name);
+        if is("icmp") || is("any") {
+            return format!("`{protocol}` takes no port: use `{protocol}` alone");
+        }
+        let parts: Vec<&str> = range.splitn(2, '-').collect();
+        let digits = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        if (is("tcp") || is("udp") || is("sctp")) && parts.iter().all(digits) {
+            if parts.iter().any(|part| parse_port(part).is_err()) {
+                return "ports run from 0 to 65535".to_owned();
+            }
+            if let [first, last] = parts[..] {
+                return format!(
+                    "the range runs backwards: did you mean `{protocol}/{last}-{first}`?"
+                );
+            }
+        }
+    }
+    "use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`".to_owned()
 }
 
 impl fmt::Display for PortSpec {
@@ -139,6 +156,30 @@ mod tests {
 
     fn spec(text: &str) -> PortSpec {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_port_that_does_not_parse_gets_the_likely_fix() {
+        for (text, help) in [
+            ("443", "did you mean `tcp/443`?"),
+            (
+                "tcp/10-5",
+                "the range runs backwards: did you mean `tcp/5-10`?",
+            ),
+            ("udp/70000", "ports run from 0 to 65535"),
+            ("icmp/8", "`icmp` takes no port: use `icmp` alone"),
+            (
+                "http",
+                "use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`",
+            ),
+            (
+                "http/10-5",
+                "use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`",
+            ),
+        ] {
+            assert!(text.parse::<PortSpec>().is_err(), "{text}");
+            assert_eq!(suggestion(text), help, "{text}");
+        }
     }
 
     #[test]

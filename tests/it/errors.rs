@@ -65,7 +65,7 @@ fn a_file_that_cannot_be_read_hides_no_problem_of_the_others() {
     a.yaml:3:16: error: unknown key `tgas`
       help: did you mean `tags`?
     b.yaml:2:34: error: invalid port `tcp/70000`
-      help: use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`
+      help: ports run from 0 to 65535
     b.yaml:5:12: error: invariant `j` has more than one kind: `forbid`, `require`
       help: split it into one invariant per kind
     cordon: 3 problems in the policies; nothing was checked
