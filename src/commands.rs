@@ -12,6 +12,7 @@ pub mod matrix;
 pub mod path;
 pub mod reach;
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use anstream::AutoStream;
@@ -147,20 +148,66 @@ pub fn load(
     paths: &[std::path::PathBuf],
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
-    load_side(common, paths, timings, Side::Planned)
+    let (model, warnings) = load_quietly(common, paths, timings, Side::Planned)
+        .map_err(|diagnostics| report_problems(common, &diagnostics))?;
+    announce(common, warnings, &skipped_notes(common, &model))?;
+    Ok(model)
 }
 
-/// [`load`], reading Terraform plans on one side of the change.
-pub fn load_side(
+/// Both sides of a Terraform plan, read with the same files, the problems, warnings and
+/// notes that the two sides share reported once: the policy files are the same on both.
+pub fn load_plan_sides(
+    common: &CommonArgs,
+    paths: &[std::path::PathBuf],
+    timings: &mut Timings,
+) -> Result<(Model, Model), Outcome> {
+    let prior = load_quietly(common, paths, timings, Side::Prior);
+    let planned = load_quietly(common, paths, timings, Side::Planned);
+    let ((prior, prior_warnings), (planned, planned_warnings)) = match (prior, planned) {
+        (Ok(prior), Ok(planned)) => (prior, planned),
+        (Err(problems), Ok(_)) | (Ok(_), Err(problems)) => {
+            return Err(report_problems(common, &problems));
+        }
+        (Err(prior), Err(planned)) => {
+            return Err(report_problems(common, &merged(prior, planned)));
+        }
+    };
+    let mut notes = skipped_notes(common, &prior);
+    for line in skipped_notes(common, &planned).lines() {
+        if !notes.lines().any(|seen| seen == line) {
+            notes.push_str(line);
+            notes.push('\n');
+        }
+    }
+    announce(common, merged(prior_warnings, planned_warnings), &notes)?;
+    Ok((prior, planned))
+}
+
+/// Two lists of diagnostics as one, sorted, each that both hold once.
+fn merged(mut first: Vec<Diagnostic>, second: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    first.extend(second);
+    crate::diagnostic::sort(&mut first);
+    first.dedup();
+    first
+}
+
+/// Loads one side of the change, printing nothing: the model and its warnings, sorted,
+/// or the problems that stop it.
+fn load_quietly(
     common: &CommonArgs,
     paths: &[std::path::PathBuf],
     timings: &mut Timings,
     side: Side,
-) -> Result<Model, Outcome> {
+) -> Result<(Model, Vec<Diagnostic>), Vec<Diagnostic>> {
     let progress = progress::for_terminal(common.run.quiet);
-    let model = load_model_side(paths, timings, progress.as_ref(), side)
-        .map_err(|diagnostics| report_problems(common, &diagnostics))?;
+    let model = load_model_side(paths, timings, progress.as_ref(), side)?;
     let warnings = model.all_warnings();
+    Ok((model, warnings))
+}
+
+/// Prints a loaded model's warnings and notes, or, with `--deny-warnings`, fails on
+/// its warnings.
+fn announce(common: &CommonArgs, warnings: Vec<Diagnostic>, notes: &str) -> Result<(), Outcome> {
     if !warnings.is_empty() && common.run.deny_warnings {
         let errors: Vec<Diagnostic> = warnings
             .into_iter()
@@ -171,25 +218,26 @@ pub fn load_side(
             .collect();
         return Err(report_problems(common, &errors));
     }
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     if !warnings.is_empty() {
-        let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
         let _ = stream.write_all(render::diagnostics::warnings(&warnings).as_bytes());
     }
-    report_skipped(common, &model);
-    Ok(model)
+    let _ = stream.write_all(notes.as_bytes());
+    Ok(())
 }
 
-/// Notes on standard error the files found but not read as policies: one line with
-/// their count, or with `--verbose` one line each.
-pub fn report_skipped(common: &CommonArgs, model: &Model) {
+/// Notes for standard error on the files found but not read as policies: one line
+/// with their count, or with `--verbose` one line each; and what the importers assumed
+/// or left out.
+fn skipped_notes(common: &CommonArgs, model: &Model) -> String {
+    let mut out = String::new();
     if common.run.quiet {
-        return;
+        return out;
     }
-    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
     let note = render::style::NOTE;
     for assumption in model.sources.assumptions() {
         let _ = writeln!(
-            stream,
+            out,
             "{}warning:{} {assumption}",
             render::style::WARNING.render(),
             render::style::WARNING.render_reset()
@@ -202,7 +250,7 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
             .map(|(kind, count)| format!("{count} {kind}"))
             .collect();
         let _ = writeln!(
-            stream,
+            out,
             "{}note:{} skipped Kubernetes objects of kinds cordon does not model: {}",
             note.render(),
             note.render_reset(),
@@ -219,7 +267,7 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
             .map(|(kind, count)| format!("{kind} ({count})"))
             .collect();
         let _ = writeln!(
-            stream,
+            out,
             "{}note:{} Terraform resources not modelled: {}",
             note.render(),
             note.render_reset(),
@@ -228,13 +276,13 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
     }
     let skipped = model.sources.skipped();
     if skipped.is_empty() {
-        return;
+        return out;
     }
     if common.run.verbose {
         for file in skipped {
             let line = file.line.map(|line| format!(":{line}")).unwrap_or_default();
             let _ = writeln!(
-                stream,
+                out,
                 "{}note:{} skipped `{}{line}`: {}",
                 note.render(),
                 note.render_reset(),
@@ -252,13 +300,14 @@ pub fn report_skipped(common: &CommonArgs, model: &Model) {
             .collect();
         let hold = if skipped.len() == 1 { "holds" } else { "hold" };
         let _ = writeln!(
-            stream,
+            out,
             "{}note:{} skipped {} that {hold} no cordon policy (`--verbose` lists them)",
             note.render(),
             note.render_reset(),
             counted.join(" and ")
         );
     }
+    out
 }
 
 /// Parses `--ports` values, or reports the first bad one.

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::diff;
 use crate::exit::Outcome;
-use crate::import::terraform::Side;
 use crate::model::Model;
 use crate::policy::{DEFAULT_PATH, model_from_files};
 use crate::render;
@@ -44,13 +43,10 @@ fn plan_sides(
     plan: &Path,
     policies: Option<&str>,
     timings: &mut Timings,
-) -> (Result<Model, Outcome>, Result<Model, Outcome>) {
+) -> Result<(Model, Model), Outcome> {
     let mut paths = vec![plan.to_path_buf()];
     paths.extend(policies.map(PathBuf::from));
-    (
-        super::load_side(&args.common, &paths, timings, Side::Prior),
-        super::load_side(&args.common, &paths, timings, Side::Planned),
-    )
+    super::load_plan_sides(&args.common, &paths, timings)
 }
 
 pub fn run(args: &DiffArgs) -> Outcome {
@@ -61,16 +57,20 @@ pub fn run(args: &DiffArgs) -> Outcome {
     let mut timings = Timings::new();
     let sides = match (&args.plan, &args.base, &args.head) {
         (Some(plan), base, _) => plan_sides(args, plan, base.as_deref(), &mut timings),
-        (None, Some(base), Some(head)) => (
+        // Each side reports its own problems: they are different files.
+        (None, Some(base), Some(head)) => match (
             side(args, base, head, &mut timings),
             side(args, head, base, &mut timings),
-        ),
+        ) {
+            (Ok(base), Ok(head)) => Ok((base, head)),
+            (Err(outcome), _) | (_, Err(outcome)) => Err(outcome),
+        },
         // clap requires both paths without --plan.
         _ => return super::usage_error(&args.common, "give BASE and HEAD, or --plan PLAN"),
     };
     let (base, head) = match sides {
-        (Ok(base), Ok(head)) => (base, head),
-        (Err(outcome), _) | (_, Err(outcome)) => return outcome,
+        Ok(sides) => sides,
+        Err(outcome) => return outcome,
     };
     let mut report = diff(&base, &head, args.level.kind(), today);
     report.deny_new_paths = args.deny_new_paths;

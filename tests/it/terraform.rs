@@ -392,6 +392,46 @@ fn diff_plan_reports_what_a_plan_opens() {
 }
 
 #[test]
+fn diff_plan_says_once_what_both_sides_share() {
+    // Both sides of the plan read the same policy files: a problem, a warning or a
+    // skipped file in them is one thing to fix, said once.
+    let plan = repo().join("examples/aws/plan-diff/plan.json");
+    let diff = |policy: &str| {
+        Cordon::new()
+            .file("pol/p.yaml", policy)
+            .file("pol/other.yaml", "foo: 1\n")
+            .args(["diff", "--plan", plan.to_str().unwrap(), "pol"])
+            .run()
+    };
+    let out = diff(
+        "assets:\n  - {name: a, in: nowhere}\ninvariants:\n  - {name: x, forbid: {from: internet, to: a}}\n",
+    );
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        "pol/p.yaml:2:19: error: unknown entity `nowhere`\ncordon: 1 problem in the policies; nothing was checked\n"
+    );
+    let out = diff(
+        "assets:\n  - {name: a}\n  - {name: lonely}\ninvariants:\n  - {name: x, forbid: {from: internet, to: a}}\n",
+    );
+    out.code(0);
+    assert_eq!(
+        out.stderr
+            .matches("asset `lonely` is not mentioned")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("skipped 1 file").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn unknown_values_that_matter_are_over_approximated_with_a_warning() {
     // The app instances' security groups come from a variable: the plan cannot say
     // which, so cordon assumes they allow everything, and says so.
