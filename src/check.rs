@@ -136,12 +136,14 @@ fn path_of(
 }
 
 /// What an invariant asks about, whatever its kind.
-struct Ends<'a> {
-    from: &'a End,
-    to: &'a End,
-    ports: &'a [PortSpec],
-    direct: bool,
-    via: Option<&'a End>,
+pub(crate) struct Ends<'a> {
+    pub from: &'a End,
+    pub to: &'a End,
+    /// The ports the last flow must allow one of; empty for any.
+    pub ports: &'a [PortSpec],
+    pub direct: bool,
+    /// Only for a `through`, which takes no `ports` and no `direct`.
+    pub via: Option<&'a End>,
 }
 
 impl<'a> Ends<'a> {
@@ -156,7 +158,7 @@ impl<'a> Ends<'a> {
         }
     }
 
-    fn of(invariant: &'a Invariant) -> Self {
+    pub fn of(invariant: &'a Invariant) -> Self {
         match &invariant.rule {
             Rule::Forbid {
                 from,

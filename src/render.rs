@@ -87,6 +87,80 @@ pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+use crate::report::{Change, Effect, GateChanges};
+
+/// The changes to the gate that fail a diff, each counted: "1 invariant removed",
+/// "2 newly waived"; none when there are none.
+pub fn gate_words(gate: &GateChanges) -> Vec<String> {
+    [
+        (gate.removed, "invariant removed", "invariants removed"),
+        (gate.weakened, "invariant weakened", "invariants weakened"),
+        (
+            gate.redefined,
+            "invariant redefined",
+            "invariants redefined",
+        ),
+        (gate.newly_waived, "newly waived", "newly waived"),
+        (gate.waivers_changed, "waiver changed", "waivers changed"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| count(n as i64, one, many))
+    .collect()
+}
+
+/// What a change to an invariant does to the gate, in a word or two.
+pub fn effect_words(effect: Effect) -> &'static str {
+    match effect {
+        Effect::Strengthens => "stricter",
+        Effect::Weakens => "weaker",
+        Effect::Redefines => "meaning changed",
+    }
+}
+
+/// What a change changes: the parts of its description that differ ("active →
+/// revoked"), and for an invariant whether it is now stricter or weaker; the terms of
+/// an invariant or exception added or removed. `None` when the name says it all.
+pub fn what_changed(change: &Change) -> Option<String> {
+    let terms_shown = matches!(change.what, "invariant" | "exception");
+    let (before, after) = match (&change.before, &change.after) {
+        (Some(before), Some(after)) => (before, after),
+        (Some(terms), None) | (None, Some(terms)) if terms_shown => {
+            return Some(
+                terms
+                    .split(crate::diff::PART)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        _ => return None,
+    };
+    let before: Vec<&str> = before.split(crate::diff::PART).collect();
+    let after: Vec<&str> = after.split(crate::diff::PART).collect();
+    let gone: Vec<&str> = before
+        .iter()
+        .filter(|p| !after.contains(p))
+        .copied()
+        .collect();
+    let new: Vec<&str> = after
+        .iter()
+        .filter(|p| !before.contains(p))
+        .copied()
+        .collect();
+    let side = |parts: &[&str]| {
+        if parts.is_empty() {
+            "nothing".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    };
+    let effect = match change.effect {
+        Some(effect) => format!(" ({})", effect_words(effect)),
+        None => String::new(),
+    };
+    Some(format!("{} → {}{effect}", side(&gone), side(&new)))
+}
+
 /// The styles text output uses; stripped by the output stream when colour is off.
 pub mod style {
     use super::*;

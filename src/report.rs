@@ -457,7 +457,9 @@ pub struct Picture {
 pub struct VerdictChange {
     pub invariant: String,
     /// `regression`, `fails wider` (failing in both, and reaching target leaves it did
-    /// not reach before), `improvement` or `unchanged` (failing in both, no wider).
+    /// not reach before), `newly waived` (passing or failing before, waived now),
+    /// `waiver changed` (waived in both, now by an exception that is new, lasts longer
+    /// or pins another route), `improvement` or `unchanged` (failing in both, no wider).
     pub kind: &'static str,
     /// `None` when the invariant is new.
     pub before: Option<&'static str>,
@@ -468,6 +470,21 @@ pub struct VerdictChange {
     pub acquisitions: Vec<Acquisition>,
     /// For `fails wider`, the target leaves reached now and not before, by name.
     pub wider: Vec<String>,
+    /// For `newly waived` and `waiver changed`, the exceptions that waive it now.
+    pub waivers: Vec<ExceptionNote>,
+}
+
+impl VerdictChange {
+    /// Whether this verdict fails the run: it fails newly or wider.
+    pub fn regresses(&self) -> bool {
+        matches!(self.kind, "regression" | "fails wider")
+    }
+
+    /// Whether an exception hides this verdict that did not before, or not so: the
+    /// change loosens the gate, and the run fails.
+    pub fn newly_waived(&self) -> bool {
+        matches!(self.kind, "newly waived" | "waiver changed")
+    }
 }
 
 /// A pair of entities that became reachable, or stopped being.
@@ -499,17 +516,77 @@ impl ChangeKind {
     }
 }
 
-/// A flow, credential or entity added, removed or changed.
+/// What a change to an invariant does to the gate. Ordered from the mildest, so that
+/// the effect of a change to several of its terms is the greatest of theirs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    /// It asks more: added, a raised severity, wider `ports` on a `forbid`, `direct`
+    /// dropped from a `forbid`, and the reverse for a `require`.
+    Strengthens,
+    /// It asks less in some term: removed, a lowered severity, narrower `ports` on a
+    /// `forbid`, `direct` added to a `forbid`, and the reverse for a `require`.
+    Weakens,
+    /// Its meaning changed in a way that is neither surely stricter nor surely looser:
+    /// its kind, its ends or `via`, or `ports` neither wider nor narrower.
+    Redefines,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Strengthens => "strengthens",
+            Effect::Weakens => "weakens",
+            Effect::Redefines => "redefines",
+        }
+    }
+
+    /// Whether the change loosens the gate, or may: the run fails until it is
+    /// reviewed.
+    pub fn fails(self) -> bool {
+        self != Effect::Strengthens
+    }
+}
+
+/// An invariant, exception, flow, credential or entity added, removed or changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
-    /// `flow`, `credential` or `entity`.
+    /// `invariant`, `exception`, `flow`, `credential` or `entity`.
     pub what: &'static str,
+    /// The name; for an exception, its invariant's.
     pub key: String,
     pub kind: ChangeKind,
     pub before: Option<String>,
     pub after: Option<String>,
     /// Where it is in the new model, or in the old one when removed.
     pub location: String,
+    /// For an invariant, what the change does to the gate.
+    pub effect: Option<Effect>,
+}
+
+/// The changes to the gate itself that fail a diff, counted by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GateChanges {
+    pub removed: usize,
+    pub weakened: usize,
+    pub redefined: usize,
+    pub newly_waived: usize,
+    pub waivers_changed: usize,
+}
+
+impl GateChanges {
+    /// Invariants removed, weakened or redefined.
+    pub fn invariants(&self) -> usize {
+        self.removed + self.weakened + self.redefined
+    }
+
+    /// Verdicts an exception hides that it did not before, or not so.
+    pub fn waived(&self) -> usize {
+        self.newly_waived + self.waivers_changed
+    }
+
+    pub fn total(&self) -> usize {
+        self.invariants() + self.waived()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -529,16 +606,35 @@ pub struct DiffReport {
 impl DiffReport {
     /// Invariants newly failing, or failing wider: each fails the run.
     pub fn regressions(&self) -> usize {
-        self.verdicts
-            .iter()
-            .filter(|v| v.kind == "regression" || v.kind == "fails wider")
-            .count()
+        self.verdicts.iter().filter(|v| v.regresses()).count()
     }
 
-    /// Whether the run fails: a regression, or with `--deny-new-paths` a new pair.
-    /// The exit code is 1 exactly when this holds.
+    /// Changes that loosen the gate itself, each of which fails the run: without them,
+    /// a change could remove or waive the invariant it breaks and pass.
+    pub fn gate_changes(&self) -> GateChanges {
+        let mut counts = GateChanges::default();
+        for change in self.changes.iter().filter(|c| c.what == "invariant") {
+            match (change.kind, change.effect) {
+                (ChangeKind::Removed, _) => counts.removed += 1,
+                (ChangeKind::Changed, Some(Effect::Weakens)) => counts.weakened += 1,
+                (ChangeKind::Changed, Some(Effect::Redefines)) => counts.redefined += 1,
+                _ => {}
+            }
+        }
+        for verdict in &self.verdicts {
+            match verdict.kind {
+                "newly waived" => counts.newly_waived += 1,
+                "waiver changed" => counts.waivers_changed += 1,
+                _ => {}
+            }
+        }
+        counts
+    }
+
+    /// Whether the run fails: a regression, a change that loosens the gate, or with
+    /// `--deny-new-paths` a new pair. The exit code is 1 exactly when this holds.
     pub fn fails(&self) -> bool {
-        self.regressions() > 0 || self.denied_pairs() > 0
+        self.regressions() > 0 || self.gate_changes().total() > 0 || self.denied_pairs() > 0
     }
 
     /// Newly reachable pairs that fail the run under `--deny-new-paths`.

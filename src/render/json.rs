@@ -482,6 +482,9 @@ struct Verdict<'a> {
     /// For `fails wider`: the target leaves reached now and not before.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     wider: &'a [String],
+    /// For `newly waived` and `waiver changed`: the exceptions that waive it now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    waivers: Vec<Exception<'a>>,
 }
 
 #[derive(Serialize)]
@@ -501,15 +504,24 @@ struct ModelChange<'a> {
     before: Option<&'a str>,
     after: Option<&'a str>,
     location: &'a str,
+    /// For an invariant: `strengthens`, `weakens` or `redefines`; the last two fail the
+    /// run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effect: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 struct Diff<'a> {
     level: &'a str,
-    /// `fail` exactly when the exit code is 1: a regression, or a new pair under
-    /// `--deny-new-paths`.
+    /// `fail` exactly when the exit code is 1: a regression, a change that loosens the
+    /// gate, or a new pair under `--deny-new-paths`.
     verdict: &'static str,
     regressions: usize,
+    /// Invariants removed, weakened or redefined: each fails the run.
+    invariants_weakened: usize,
+    /// Invariants newly waived, or waived by a new or wider exception: each fails the
+    /// run.
+    newly_waived: usize,
     /// Newly reachable pairs that fail the run under `--deny-new-paths`.
     denied_pairs: usize,
     invariants: Vec<Verdict<'a>>,
@@ -533,6 +545,8 @@ pub fn diff(report: &DiffReport) -> String {
         level: report.level,
         verdict: if report.fails() { "fail" } else { "pass" },
         regressions: report.regressions(),
+        invariants_weakened: report.gate_changes().invariants(),
+        newly_waived: report.gate_changes().waived(),
         denied_pairs: report.denied_pairs(),
         invariants: report
             .verdicts
@@ -547,6 +561,7 @@ pub fn diff(report: &DiffReport) -> String {
                 witness: hops(&v.witness),
                 acquisitions: acquisitions(&v.acquisitions),
                 wider: &v.wider,
+                waivers: v.waivers.iter().map(exception).collect(),
             })
             .collect(),
         opened: report.opened.iter().map(pair).collect(),
@@ -561,6 +576,7 @@ pub fn diff(report: &DiffReport) -> String {
                 before: c.before.as_deref(),
                 after: c.after.as_deref(),
                 location: &c.location,
+                effect: c.effect.map(crate::report::Effect::as_str),
             })
             .collect(),
     };

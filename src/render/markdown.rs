@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{Acquisition, DiffReport, Hop, MatrixReport};
+use crate::report::{Acquisition, Change, DiffReport, Hop, MatrixReport};
 
 /// Text for a table cell: pipes would end the cell.
 pub fn cell(text: &str) -> String {
@@ -85,12 +85,29 @@ fn hops(out: &mut String, hops: &[Hop]) {
 /// A pull-request comment: the verdict first, the worst news next, paths folded.
 pub fn diff(report: &DiffReport) -> String {
     let regressions = report.regressions();
+    let gate = report.gate_changes();
     let mut out = String::from("### cordon: segmentation diff\n\n");
     if regressions > 0 {
         let _ = writeln!(
             out,
             "❌ **{regressions} invariant{} newly failing or failing wider**, {} newly reachable {} pair{}.\n",
             if regressions == 1 { "" } else { "s" },
+            report.opened.len(),
+            report.level,
+            if report.opened.len() == 1 { "" } else { "s" }
+        );
+        if gate.total() > 0 {
+            let _ = writeln!(
+                out,
+                "❌ **The change also loosens the gate**: {}.\n",
+                super::gate_words(&gate).join(", ")
+            );
+        }
+    } else if gate.total() > 0 {
+        let _ = writeln!(
+            out,
+            "❌ **The change loosens the gate**: {}; no invariant newly fails, {} newly reachable {} pair{}.\n",
+            super::gate_words(&gate).join(", "),
             report.opened.len(),
             report.level,
             if report.opened.len() == 1 { "" } else { "s" }
@@ -131,7 +148,7 @@ pub fn diff(report: &DiffReport) -> String {
         for change in report
             .verdicts
             .iter()
-            .filter(|c| c.kind == "regression" || c.kind == "fails wider")
+            .filter(|c| c.regresses() || c.newly_waived())
         {
             let wider = if change.wider.is_empty() {
                 String::new()
@@ -143,9 +160,20 @@ pub fn diff(report: &DiffReport) -> String {
                     .collect();
                 format!("; now also reaches {}", leaves.join(", "))
             };
+            let waivers: String = change
+                .waivers
+                .iter()
+                .map(|waiver| {
+                    format!(
+                        "\nThe witness is {} ({}).\n",
+                        cell(&super::waived_by(waiver)),
+                        cell(&waiver.location)
+                    )
+                })
+                .collect();
             let _ = writeln!(
                 out,
-                "<details><summary><code>{}</code>: {}{wider}</summary>\n\n{}\n</details>\n",
+                "<details><summary><code>{}</code>: {}{wider}</summary>\n\n{}{waivers}\n</details>\n",
                 super::html::escape(&change.invariant),
                 super::html::escape(&change.message),
                 story(&change.acquisitions, &change.witness)
@@ -173,19 +201,51 @@ pub fn diff(report: &DiffReport) -> String {
         }
         out.push('\n');
     }
-    if !report.changes.is_empty() {
-        out.push_str("<details><summary>Changed flows, credentials and entities</summary>\n\n| change | what | name | where |\n|---|---|---|---|\n");
-        for change in &report.changes {
-            let _ = writeln!(
-                out,
-                "| {} | {} | `{}` | {} |",
-                change.kind.as_str(),
-                change.what,
-                cell(&change.key),
-                cell(&change.location)
-            );
-        }
+    // Changes to the gate itself in plain sight; the rest of the model folded.
+    let (gate_changes, model_changes): (Vec<_>, Vec<_>) = report
+        .changes
+        .iter()
+        .partition(|c| matches!(c.what, "invariant" | "exception"));
+    if !gate_changes.is_empty() {
+        out.push_str("**Changed invariants and exceptions**\n\n");
+        change_table(&mut out, &gate_changes, true);
+        out.push('\n');
+    }
+    if !model_changes.is_empty() {
+        out.push_str("<details><summary>Changed flows, credentials and entities</summary>\n\n");
+        change_table(&mut out, &model_changes, false);
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// A table of changes, one row each; with `words`, a column for what changed.
+fn change_table(out: &mut String, changes: &[&Change], words: bool) {
+    let (heading, rule) = if words {
+        ("| what changed ", "---|")
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(
+        out,
+        "| change | what | name {heading}| where |\n|---|---|---|{rule}---|"
+    );
+    for change in changes {
+        let words = if words {
+            format!(
+                " {} |",
+                cell(&super::what_changed(change).unwrap_or_default())
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` |{words} {} |",
+            change.kind.as_str(),
+            change.what,
+            cell(&change.key),
+            cell(&change.location)
+        );
+    }
 }

@@ -40,14 +40,7 @@ pub fn check(report: &CheckReport) -> String {
         if result.status != Status::Pass {
             story(&mut out, &result.acquisitions, &result.witness);
         }
-        for waiver in &result.waivers {
-            let _ = writeln!(
-                out,
-                "         {}  {}",
-                waived_by(waiver),
-                paint(style::DIM, &waiver.location)
-            );
-        }
+        waivers(&mut out, &result.waivers);
         for expired in &result.expired {
             let _ = writeln!(
                 out,
@@ -79,6 +72,18 @@ pub fn check(report: &CheckReport) -> String {
         summary.waived
     );
     out
+}
+
+/// The exceptions that waive a verdict, one line each under its witness.
+fn waivers(out: &mut String, waivers: &[ExceptionNote]) {
+    for waiver in waivers {
+        let _ = writeln!(
+            out,
+            "         {}  {}",
+            waived_by(waiver),
+            paint(style::DIM, &waiver.location)
+        );
+    }
 }
 
 /// Every exception with its invariant, owner, expiry, time left and state; the route
@@ -221,19 +226,29 @@ pub fn path(report: &PathReport) -> String {
 pub fn diff(report: &DiffReport) -> String {
     let mut out = String::new();
     let regressions = report.regressions();
+    let gate = report.gate_changes();
     // The headline says why the run fails, or that it passes, as the exit code does.
+    let headline = if regressions > 0 {
+        paint(style::FAIL, "regressed")
+    } else if gate.total() > gate.redefined {
+        paint(style::FAIL, "gate weakened")
+    } else if gate.redefined > 0 {
+        paint(style::FAIL, "invariant redefined (needs review)")
+    } else if report.denied_pairs() > 0 {
+        paint(style::FAIL, "new paths denied (--deny-new-paths)")
+    } else {
+        paint(style::PASS, "no regression")
+    };
+    let mut counts = vec![super::count(
+        regressions as i64,
+        "regression",
+        "regressions",
+    )];
+    counts.extend(super::gate_words(&gate));
     let _ = writeln!(
         out,
-        "{}: {} regression{}, {} newly reachable pair{} of {}s, {} closed",
-        if regressions > 0 {
-            paint(style::FAIL, "regressed")
-        } else if report.denied_pairs() > 0 {
-            paint(style::FAIL, "new paths denied (--deny-new-paths)")
-        } else {
-            paint(style::PASS, "no regression")
-        },
-        regressions,
-        if regressions == 1 { "" } else { "s" },
+        "{headline}: {}, {} newly reachable pair{} of {}s, {} closed",
+        counts.join(", "),
         report.opened.len(),
         if report.opened.len() == 1 { "" } else { "s" },
         report.level,
@@ -254,9 +269,10 @@ pub fn diff(report: &DiffReport) -> String {
             if change.kind == "fails wider" {
                 let _ = writeln!(out, "         now also reaches {}", change.wider.join(", "));
             }
-            if change.kind == "regression" || change.kind == "fails wider" {
+            if change.regresses() || change.newly_waived() {
                 story(&mut out, &change.acquisitions, &change.witness);
             }
+            waivers(&mut out, &change.waivers);
         }
     }
     if !report.opened.is_empty() {
@@ -288,39 +304,14 @@ pub fn diff(report: &DiffReport) -> String {
                 change.kind.as_str(),
                 change.what,
                 change.key,
-                what_changed(change),
+                super::what_changed(change)
+                    .map(|words| format!(": {words}"))
+                    .unwrap_or_default(),
                 paint(style::DIM, &change.location)
             );
         }
     }
     out
-}
-
-/// For a change, the parts of its description that differ: `: active → revoked`.
-fn what_changed(change: &crate::report::Change) -> String {
-    let (Some(before), Some(after)) = (&change.before, &change.after) else {
-        return String::new();
-    };
-    let before: Vec<&str> = before.split(crate::diff::PART).collect();
-    let after: Vec<&str> = after.split(crate::diff::PART).collect();
-    let gone: Vec<&str> = before
-        .iter()
-        .filter(|p| !after.contains(p))
-        .copied()
-        .collect();
-    let new: Vec<&str> = after
-        .iter()
-        .filter(|p| !before.contains(p))
-        .copied()
-        .collect();
-    let side = |parts: &[&str]| {
-        if parts.is_empty() {
-            "nothing".to_owned()
-        } else {
-            parts.join(", ")
-        }
-    };
-    format!(": {} → {}", side(&gone), side(&new))
 }
 
 /// The widest grid the text form draws; past it, csv or html serve better.

@@ -548,7 +548,7 @@ invariants:
 ";
 
 /// Runs `diff base head` with `args` after them.
-fn diff(base: &str, head: &str, args: &[&str]) -> crate::harness::Output {
+pub fn diff(base: &str, head: &str, args: &[&str]) -> crate::harness::Output {
     let mut all = vec!["diff", "base", "head"];
     all.extend_from_slice(args);
     Cordon::new()

@@ -32,6 +32,8 @@ mod examples;
 mod grouped;
 // The CI gate's formats (SARIF, JUnit, GitHub) and `--fail-on`.
 mod gate;
+// `diff` on changes to the gate itself: invariants removed or weakened, verdicts newly waived.
+mod gate_changes;
 // Hostile input: bombs, deep nesting, bad bytes, wrong shapes; never a panic.
 mod hostile;
 // Kubernetes manifests as input: policy semantics, locations, names, bad manifests.
