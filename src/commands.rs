@@ -90,6 +90,21 @@ pub fn report_problems(common: &CommonArgs, diagnostics: &[Diagnostic]) -> Outco
     Outcome::Invalid
 }
 
+/// Prints a note to standard error, unless `--quiet`.
+pub fn note(common: &CommonArgs, message: &str) {
+    if common.run.quiet {
+        return;
+    }
+    let mut stream = AutoStream::new(std::io::stderr(), stderr_choice(common));
+    let note = render::style::NOTE;
+    let _ = writeln!(
+        stream,
+        "{}note:{} {message}",
+        note.render(),
+        note.render_reset()
+    );
+}
+
 /// Prints warnings, already formatted, to standard error.
 pub fn warn(common: &CommonArgs, text: &str) {
     if !text.is_empty() {

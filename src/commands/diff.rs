@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{DiffArgs, DiffFormat};
+use crate::diagnostic::{Diagnostic, Problem};
 use crate::diff::diff;
 use crate::exit::Outcome;
 use crate::model::Model;
@@ -11,16 +12,31 @@ use crate::render;
 use crate::revision;
 use crate::timings::Timings;
 
+/// Which side of the change a path names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Base,
+    Head,
+}
+
 /// Loads one side: a path, or policy files at a git revision. A revision without a path
 /// reads the path that the other side names, so that `diff git:origin/main .` compares
 /// like with like; with none on either side, `policies`.
+///
+/// A base with no policy files, a folder that exists but holds none or a path that a
+/// revision does not hold yet, is the estate before cordon: an empty model, so that the
+/// change that brings the first policies is gated like any other. A path that does not
+/// exist at all is still an error, as a typo would be.
 fn side(
     args: &DiffArgs,
+    which: Side,
     argument: &str,
     other: &str,
     timings: &mut Timings,
 ) -> Result<Model, Outcome> {
-    match revision::parse(argument) {
+    let base = which == Side::Base;
+    // `None`: a base without policy files.
+    let files = match revision::parse(argument) {
         Some((rev, path)) => {
             let path = path
                 .or_else(|| match revision::parse(other) {
@@ -28,12 +44,33 @@ fn side(
                     None => Some(other),
                 })
                 .unwrap_or(DEFAULT_PATH);
-            revision::files(argument, rev, path)
-                .and_then(model_from_files)
-                .map_err(|problems| super::report_problems(&args.common, &problems))
+            match revision::files(argument, rev, path) {
+                Err(problems) if base && holds_no_policy_files(&problems) => None,
+                files => Some(files.map_err(|found| super::report_problems(&args.common, &found))?),
+            }
         }
-        None => super::load(&args.common, &[PathBuf::from(argument)], timings),
-    }
+        None if base && is_folder_without_policy_files(argument) => None,
+        None => return super::load(&args.common, &[PathBuf::from(argument)], timings),
+    };
+    let files = files.unwrap_or_else(|| {
+        super::note(
+            &args.common,
+            &format!("`{argument}` holds no policy files: everything in the change is new"),
+        );
+        Vec::new()
+    });
+    model_from_files(files).map_err(|problems| super::report_problems(&args.common, &problems))
+}
+
+/// Whether the only problem in reading a revision is that it holds no policy files there.
+fn holds_no_policy_files(problems: &[Diagnostic]) -> bool {
+    (problems.iter()).all(|problem| matches!(*problem.problem, Problem::NoPolicyFiles { .. }))
+}
+
+/// Whether `argument` is a folder that exists and holds no policy file.
+fn is_folder_without_policy_files(argument: &str) -> bool {
+    let path = PathBuf::from(argument);
+    path.is_dir() && crate::load::discover(&[path]).0.is_empty()
 }
 
 /// Both sides of a Terraform plan: its prior state and its planned values, each with the
@@ -59,8 +96,8 @@ pub fn run(args: &DiffArgs) -> Outcome {
         (Some(plan), base, _) => plan_sides(args, plan, base.as_deref(), &mut timings),
         // Each side reports its own problems: they are different files.
         (None, Some(base), Some(head)) => match (
-            side(args, base, head, &mut timings),
-            side(args, head, base, &mut timings),
+            side(args, Side::Base, base, head, &mut timings),
+            side(args, Side::Head, head, base, &mut timings),
         ) {
             (Ok(base), Ok(head)) => Ok((base, head)),
             (Err(outcome), _) | (_, Err(outcome)) => Err(outcome),

@@ -476,6 +476,54 @@ fn diff_reads_policies_at_a_git_revision() {
     out.code(2);
 }
 
+#[test]
+fn the_change_that_brings_the_first_policies_is_gated_too() {
+    // The base revision has no `policies/` yet: it is the estate before cordon, so every
+    // invariant, entity and flow is added (and a new invariant that fails regresses).
+    let run = Cordon::new().file("README", "no policies yet\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(run.dir())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "before cordon"]);
+    std::fs::create_dir_all(run.dir().join("policies")).unwrap();
+    std::fs::write(run.dir().join("policies/p.yaml"), BASE).unwrap();
+    std::fs::create_dir_all(run.dir().join("empty")).unwrap();
+    for base in ["git:main", "empty"] {
+        let args = ["diff", base, "policies", "--format", "json"].map(str::to_owned);
+        let out = crate::harness::run_in(run.dir(), &args, &[]);
+        assert!(
+            out.stderr.contains(&format!(
+                "note: `{base}` holds no policy files: everything in the change is new"
+            )),
+            "{}",
+            out.stderr
+        );
+        let json = out.json();
+        let added = (json["changes"].as_array().unwrap().iter())
+            .filter(|change| change["change"] == "added")
+            .count();
+        assert!(added > 3, "{json}");
+    }
+    // A base that does not exist at all is still an error, as a typo would be.
+    let args = ["diff", "nowhere", "policies"].map(str::to_owned);
+    crate::harness::run_in(run.dir(), &args, &[]).code(2);
+}
+
 /// Every `cordon` command in the ready-made CI files is one the command line accepts.
 #[test]
 fn ci_templates_run_valid_commands() {
