@@ -4,15 +4,32 @@
 
 use crate::harness::{Cordon, repo};
 
-/// `check` of `forbid: {from, to, ports}` on the plan `fixture`: the exit code.
-#[track_caller]
-fn forbid(fixture: &str, from: &str, to: &str, ports: &str) -> i32 {
-    let plan = std::fs::read_to_string(
+/// The text of the plan `fixture`.
+fn fixture(fixture: &str) -> String {
+    std::fs::read_to_string(
         repo()
             .join("tests/fixtures/terraform-soundness")
             .join(fixture),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// `check` of `forbid: {from, to, ports}` on the plan `fixture`: the exit code.
+#[track_caller]
+fn forbid(fixture: &str, from: &str, to: &str, ports: &str) -> i32 {
+    forbid_in(fixture, self::fixture(fixture), from, to, ports)
+}
+
+/// The plan `fixture` with `edit` made to its JSON.
+fn edited(fixture: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut plan: serde_json::Value = serde_json::from_str(&self::fixture(fixture)).unwrap();
+    edit(&mut plan);
+    serde_json::to_string_pretty(&plan).unwrap()
+}
+
+/// `check` of `forbid: {from, to, ports}` on `plan` (named `name` in messages).
+#[track_caller]
+fn forbid_in(name: &str, plan: String, from: &str, to: &str, ports: &str) -> i32 {
     let ports = if ports.is_empty() {
         String::new()
     } else {
@@ -39,7 +56,7 @@ invariants:
         .run();
     assert!(
         matches!(out.code, 0 | 1),
-        "{fixture}: {}{}",
+        "{name}: {}{}",
         out.stdout,
         out.stderr
     );
@@ -48,6 +65,9 @@ invariants:
 
 /// Exit code of `check` when the path is found: the invariant is violated.
 const FOUND: i32 = 1;
+
+/// Exit code of `check` when no path is found: the invariant holds.
+const NONE: i32 = 0;
 
 #[test]
 fn a_subnet_that_maps_public_addresses_makes_its_instances_public() {
@@ -128,4 +148,27 @@ fn an_ipv4_nacl_rule_says_nothing_of_ipv6_traffic() {
     let (from, to) = ("internet", "aws_instance.web");
     assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
     assert_eq!(forbid("ctl07.json", from, to, "tcp/22"), FOUND);
+}
+
+#[test]
+fn an_instances_ipv6_address_is_reached_without_a_public_ipv4_address() {
+    // No public IPv4 address, but an IPv6 one, a route `::/0` to the internet gateway
+    // and a group that admits `::/0`: IPv6 addresses in a VPC are global.
+    let case = "05-ipv6-exposed-no-public-ipv4.json";
+    let (from, to) = ("internet", "aws_instance.web");
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    assert_eq!(forbid("ctl05.json", from, to, "tcp/22"), FOUND);
+    // A plan: the instance's IPv6 address count is unknown until apply, and its subnet
+    // gives every new instance an IPv6 address.
+    let case = "05b-ipv6-count-unknown-subnet-assigns.json";
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    // Each family needs its own route: with `0.0.0.0/0` alone to the gateway, the IPv6
+    // address is out of reach.
+    let case = "05-ipv6-exposed-no-public-ipv4.json";
+    let ipv4_route_only = edited(case, |plan| {
+        let table = &mut plan["values"]["root_module"]["resources"][3]["values"];
+        assert_eq!(table["id"], "rtb-1");
+        table["route"].as_array_mut().unwrap().truncate(1);
+    });
+    assert_eq!(forbid_in(case, ipv4_route_only, from, to, "tcp/22"), NONE);
 }

@@ -1,12 +1,12 @@
 //! Which groups of assets may open connections to which, and on what ports, when every
 //! layer is asked: routing, the NACLs of both subnets (both ways, answers included), and
 //! the security groups of both ends. Assets are grouped by (subnets, security groups,
-//! public address) first, since every layer treats such assets alike. Then each
-//! security group rule is read once: it grants from every class it admits to every
-//! class that holds it, cut only where the other end's rules (`egress.rs`) or routing
-//! and the NACLs (`zones.rs`) answer differently. So the work and the flows grow with
-//! the rules, not with pairs of classes; `pairwise.rs` keeps the pair-by-pair reading
-//! as the tests' oracle. The parts of distinct rules and the joins of each location are
+//! public IPv4 address, IPv6 address) first, since every layer treats such assets
+//! alike. Then each security group rule is read once: it grants from every class it
+//! admits to every class that holds it, cut only where the other end's rules
+//! (`egress.rs`) or routing and the NACLs (`zones.rs`) answer differently. So the work
+//! and the flows grow with the rules, not with pairs of classes; `pairwise.rs` keeps
+//! the pair-by-pair reading as the tests' oracle. The parts of distinct rules and the joins of each location are
 //! worked out on the thread pool; what comes out is sorted, whatever the threads did.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, Family};
 use super::nacls::Acls;
 use super::network::{Asset, Network};
 use super::objects::Link;
@@ -38,8 +38,28 @@ pub struct Class {
     subnets: Vec<usize>,
     vpc: Option<usize>,
     groups: Link,
+    /// Whether its assets have a public IPv4 address.
     public: bool,
+    /// Whether its assets have (or may get) an IPv6 address, which is global.
+    ipv6: bool,
     endpoint: Endpoint,
+}
+
+impl Class {
+    /// Whether the internet can address it in `family`: through a public IPv4
+    /// address, or any IPv6 one.
+    fn exposed(&self, family: Family) -> bool {
+        match family {
+            Family::V4 => self.public,
+            Family::V6 => self.ipv6,
+        }
+    }
+
+    /// Whether it has an address of `family` to send from: every asset has a private
+    /// IPv4 one.
+    fn speaks(&self, family: Family) -> bool {
+        family == Family::V4 || self.ipv6
+    }
 }
 
 /// One end of a connection: a class, by its index, or the internet, which orders after
@@ -86,7 +106,14 @@ pub struct Layers<'a> {
 
 /// Groups assets into classes, in a fixed order.
 pub fn classes(network: &Network) -> Vec<Class> {
-    type Key = (Vec<usize>, bool, Option<usize>, Option<Vec<usize>>, bool);
+    type Key = (
+        Vec<usize>,
+        bool,
+        Option<usize>,
+        Option<Vec<usize>>,
+        bool,
+        bool,
+    );
     let mut by_key: BTreeMap<Key, Vec<&Asset>> = BTreeMap::new();
     for asset in &network.assets {
         let groups = match &asset.groups {
@@ -103,12 +130,13 @@ pub fn classes(network: &Network) -> Vec<Class> {
             asset.vpc,
             groups,
             asset.public,
+            asset.ipv6,
         );
         by_key.entry(key).or_default().push(asset);
     }
     by_key
         .into_iter()
-        .map(|((subnets, unknown, vpc, groups, public), assets)| {
+        .map(|((subnets, unknown, vpc, groups, public, ipv6), assets)| {
             // The class's addresses: its assets' own when all are known, else its
             // subnets', else unknown (anywhere).
             let mut ranges = Vec::new();
@@ -140,6 +168,7 @@ pub fn classes(network: &Network) -> Vec<Class> {
                 },
                 groups,
                 public,
+                ipv6,
             }
         })
         .collect()

@@ -1,7 +1,26 @@
 //! One side of a connection as routing, the NACLs and prefix rules see it: its
-//! addresses, or the internet.
+//! addresses, or the internet; and the address families they come in.
 
 use ipnet::IpNet;
+
+/// An address family. Routes and NACL rules name prefixes of one family and decide
+/// only that family's traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub const BOTH: [Family; 2] = [Family::V4, Family::V6];
+
+    pub fn of(net: &IpNet) -> Family {
+        match net {
+            IpNet::V4(_) => Family::V4,
+            IpNet::V6(_) => Family::V6,
+        }
+    }
+}
 
 /// Who is at one end of a connection.
 #[derive(Clone, Debug)]
@@ -20,13 +39,23 @@ impl Endpoint {
         }
     }
 
-    /// The internet one address family at a time (IPv4, then IPv6): a NACL's IPv4 rule
-    /// never matches IPv6 traffic, nor the reverse, so each family meets its own rules.
-    pub fn internet_families() -> [Endpoint; 2] {
-        [any_v4(), any_v6()].map(|range| Endpoint {
+    /// The internet in one address family: a NACL's IPv4 rule never matches IPv6
+    /// traffic, nor the reverse, and a route to a gateway carries one family, so each
+    /// family meets its own rules and routes.
+    pub fn internet_in(family: Family) -> Endpoint {
+        let range = match family {
+            Family::V4 => any_v4(),
+            Family::V6 => any_v6(),
+        };
+        Endpoint {
             ranges: vec![range],
             internet: true,
-        })
+        }
+    }
+
+    /// Whether some of its addresses are of `family`.
+    pub fn speaks(&self, family: Family) -> bool {
+        self.ranges.iter().any(|range| Family::of(range) == family)
     }
 
     /// Whether a rule's prefix covers some address of this endpoint. The internet is
@@ -34,8 +63,7 @@ impl Endpoint {
     /// in the families it holds.
     pub fn meets(&self, prefix: &IpNet) -> bool {
         if self.internet {
-            let family = (self.ranges.iter()).any(|range| same_family(range, prefix));
-            return family
+            return self.speaks(Family::of(prefix))
                 && !PRIVATE.iter().any(|private| {
                     private
                         .parse::<IpNet>()
@@ -55,17 +83,10 @@ impl Endpoint {
     pub fn within(&self, prefix: &IpNet) -> bool {
         if self.internet {
             return prefix.prefix_len() == 0
-                && (self.ranges.iter()).all(|range| same_family(range, prefix));
+                && (self.ranges.iter()).all(|range| Family::of(range) == Family::of(prefix));
         }
         !self.ranges.is_empty() && self.ranges.iter().all(|range| prefix.contains(range))
     }
-}
-
-fn same_family(a: &IpNet, b: &IpNet) -> bool {
-    matches!(
-        (a, b),
-        (IpNet::V4(_), IpNet::V4(_)) | (IpNet::V6(_), IpNet::V6(_))
-    )
 }
 
 /// Address space that is never the internet's.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use super::document::Value;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, Family};
 use super::network::{Network, parse};
 use super::objects::{Link, Plan, array};
 use super::port_set::PortSet;
@@ -128,9 +128,13 @@ impl Acls {
         if peer.internet {
             // The internet speaks both families, each decided by its own rules (an
             // IPv4 deny of `0.0.0.0/0` says nothing of IPv6 traffic): what either
-            // family gets through crosses.
-            let [v4, v6] = Endpoint::internet_families();
-            return evaluate(rules, &v4, wanted).union(&evaluate(rules, &v6, wanted));
+            // family it speaks here gets through crosses.
+            let mut ports = PortSet::empty();
+            for family in Family::BOTH.into_iter().filter(|f| peer.speaks(*f)) {
+                let family = evaluate(rules, &Endpoint::internet_in(family), wanted);
+                ports = ports.union(&family);
+            }
+            return ports;
         }
         evaluate(rules, peer, wanted)
     }

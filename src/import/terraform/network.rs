@@ -1,6 +1,7 @@
 //! The network shape of a plan: VPCs, subnets, and the assets placed in them (instances,
 //! network interfaces, RDS instances, load balancers, Lambda functions), with their
-//! addresses, security groups and whether they have a public address.
+//! addresses, security groups, and whether they have a public IPv4 address or an IPv6
+//! one (in a VPC, every IPv6 address is global).
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,9 @@ pub struct Subnet {
     /// Whether instances launched in it may get a public address without asking for
     /// one: `map_public_ip_on_launch` true, or unknown until apply.
     pub maps_public_ip: bool,
+    /// Whether instances and interfaces created in it get an IPv6 address without
+    /// asking for one: `assign_ipv6_address_on_creation` true, or unknown until apply.
+    pub assigns_ipv6: bool,
 }
 
 pub struct Asset {
@@ -45,7 +49,11 @@ pub struct Asset {
     pub groups: Link,
     /// Its private addresses, when known.
     pub addresses: Vec<IpNet>,
+    /// Whether it has a public IPv4 address.
     pub public: bool,
+    /// Whether it has, or may get, an IPv6 address: the internet reaches it through an
+    /// internet gateway without a public IPv4 address.
+    pub ipv6: bool,
 }
 
 /// VPCs, subnets and assets of one plan, in address order.
@@ -79,7 +87,8 @@ impl Network {
                     Link::Unknown => only_vpc,
                 },
                 cidrs: cidrs(&plan.resource(resource).values),
-                maps_public_ip: maps_public_ip(plan, resource),
+                maps_public_ip: defaults_on(plan, resource, "map_public_ip_on_launch"),
+                assigns_ipv6: defaults_on(plan, resource, "assign_ipv6_address_on_creation"),
             })
             .collect();
         let eips = public_by_eip(plan);
@@ -107,14 +116,14 @@ impl Network {
     }
 }
 
-/// Whether a subnet gives its instances a public address by default. The provider's
-/// default is false and Terraform writes it into the plan, so an absent value is false,
-/// unless the configuration sets it to something only known at apply: then it may be
-/// true.
-fn maps_public_ip(plan: &Plan, subnet: usize) -> bool {
-    match plan.resource(subnet).bool("map_public_ip_on_launch") {
-        Some(maps) => maps,
-        None => plan.configured(subnet, &[], "map_public_ip_on_launch"),
+/// Whether a subnet gives its instances something by default (`map_public_ip_on_launch`,
+/// `assign_ipv6_address_on_creation`). The provider's default is false and Terraform
+/// writes it into the plan, so an absent value is false, unless the configuration sets
+/// it to something only known at apply: then it may be true.
+fn defaults_on(plan: &Plan, subnet: usize, key: &str) -> bool {
+    match plan.resource(subnet).bool(key) {
+        Some(on) => on,
+        None => plan.configured(subnet, &[], key),
     }
 }
 
@@ -142,38 +151,55 @@ fn asset(
 ) -> Option<Asset> {
     let r = plan.resource(resource);
     let values = &r.values;
-    let (subnet_link, groups, public) = match r.kind.as_str() {
+    // Whether the asset's subnet gives it something it leaves to the subnet; a subnet
+    // the plan cannot name may be any subnet that gives it.
+    let by_subnet = |link: &Link, gives: fn(&Subnet) -> bool| {
+        let named = |index: &usize| (subnets.iter()).any(|s| s.resource == *index && gives(s));
+        match link {
+            Link::Known(list) => list.iter().any(named),
+            Link::Unknown => subnets.iter().any(gives),
+        }
+    };
+    // Instances and interfaces: an IPv6 address listed or asked for, or, where the
+    // count is left out (computed, so unknown in a plan), one from a subnet that
+    // assigns them.
+    let ipv6_by_count = |link: &Link| {
+        let counts = ["ipv6_address_count", "ipv6_prefix_count"].map(|key| r.int(key));
+        if counts.iter().any(Option::is_some) {
+            counts
+                .iter()
+                .any(|count| count.is_some_and(|count| count > 0))
+        } else {
+            by_subnet(link, |subnet| subnet.assigns_ipv6)
+        }
+    };
+    let (subnet_link, groups, public, ipv6_asked) = match r.kind.as_str() {
         "aws_instance" => {
             let subnet_link = plan.link(resource, &[], "subnet_id");
             // `associate_public_ip_address` left out (computed, so unknown in a plan)
-            // follows the subnet's `map_public_ip_on_launch`; a subnet the plan cannot
-            // name may be any subnet that maps public addresses.
+            // follows the subnet's `map_public_ip_on_launch`.
             let asks = r.bool("associate_public_ip_address");
-            let by_subnet = asks.is_none() && {
-                let maps = |index: &usize| {
-                    subnets
-                        .iter()
-                        .any(|subnet| subnet.resource == *index && subnet.maps_public_ip)
-                };
-                match &subnet_link {
-                    Link::Known(list) => list.iter().any(maps),
-                    Link::Unknown => subnets.iter().any(|subnet| subnet.maps_public_ip),
-                }
-            };
             let public = asks == Some(true)
-                || by_subnet
+                || (asks.is_none() && by_subnet(&subnet_link, |subnet| subnet.maps_public_ip))
                 || r.str("public_ip").is_some_and(|ip| !ip.is_empty());
+            let ipv6 = ipv6_by_count(&subnet_link);
             (
                 subnet_link,
                 plan.link(resource, &[], "vpc_security_group_ids"),
                 public,
+                ipv6,
             )
         }
-        "aws_network_interface" => (
-            plan.link(resource, &[], "subnet_id"),
-            plan.link(resource, &[], "security_groups"),
-            false,
-        ),
+        "aws_network_interface" => {
+            let subnet_link = plan.link(resource, &[], "subnet_id");
+            let ipv6 = ipv6_by_count(&subnet_link);
+            (
+                subnet_link,
+                plan.link(resource, &[], "security_groups"),
+                false,
+                ipv6,
+            )
+        }
         "aws_db_instance" => {
             let group = plan.link(resource, &[], "db_subnet_group_name");
             let subnet_link = match group {
@@ -194,19 +220,27 @@ fn asset(
                 }
                 Link::Unknown => Link::Unknown,
             };
+            // A public database is public in both families where it has both.
+            let public = r.bool("publicly_accessible").unwrap_or(false);
             (
                 subnet_link,
                 plan.link(resource, &[], "vpc_security_group_ids"),
-                r.bool("publicly_accessible").unwrap_or(false),
+                public,
+                public,
             )
         }
-        "aws_lb" | "aws_alb" => (
-            plan.link(resource, &[], "subnets"),
-            plan.link(resource, &[], "security_groups"),
+        "aws_lb" | "aws_alb" => {
             // The provider's default is internet-facing: only `internal = true` keeps a
-            // load balancer off the internet, and an unknown one may be either.
-            r.bool("internal") != Some(true),
-        ),
+            // load balancer off the internet, and an unknown one may be either; an
+            // internet-facing one may be dual-stack.
+            let public = r.bool("internal") != Some(true);
+            (
+                plan.link(resource, &[], "subnets"),
+                plan.link(resource, &[], "security_groups"),
+                public,
+                public,
+            )
+        }
         "aws_lambda_function" => {
             // A Lambda function outside a VPC has no network position to model.
             values
@@ -216,6 +250,7 @@ fn asset(
             (
                 plan.link(resource, &["vpc_config", "0"], "subnet_ids"),
                 plan.link(resource, &["vpc_config", "0"], "security_group_ids"),
+                false,
                 false,
             )
         }
@@ -234,12 +269,19 @@ fn asset(
         .find_map(|index| subnets.iter().find(|s| s.resource == *index)?.vpc);
     // IPv6 addresses are as much the asset's as its private IPv4 ones: a rule that
     // admits an IPv6 prefix admits the assets with addresses in it.
-    let mut addresses = prefixes(values, &["private_ip", "private_ips", "ipv6_addresses"]);
-    let ipv6_count = values.get("ipv6_address_count").and_then(Value::as_i64);
+    let mut addresses = prefixes(
+        values,
+        &[
+            "private_ip",
+            "private_ips",
+            "ipv6_addresses",
+            "ipv6_address_list",
+        ],
+    );
     let ipv6_known = addresses
         .iter()
         .any(|address| matches!(address, IpNet::V6(_)));
-    if !addresses.is_empty() && !ipv6_known && ipv6_count.is_some_and(|count| count > 0) {
+    if !addresses.is_empty() && !ipv6_known && ipv6_asked {
         // Addresses still to be assigned come from the subnets' IPv6 ranges.
         addresses.extend(
             (subnets.iter())
@@ -258,6 +300,7 @@ fn asset(
         groups,
         addresses,
         public: public || eips.contains(&resource),
+        ipv6: ipv6_known || ipv6_asked,
     })
 }
 

@@ -55,6 +55,10 @@ impl Resource {
         self.values.get(key).and_then(Value::as_bool)
     }
 
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.values.get(key).and_then(Value::as_i64)
+    }
+
     /// The id that other resources use for it, when known.
     pub fn id(&self) -> Option<&str> {
         self.str("id").filter(|id| !id.is_empty())

@@ -170,6 +170,7 @@ mod tests {
             vpc: None,
             groups: Link::Known(Vec::new()),
             public: false,
+            ipv6: false,
             endpoint: Endpoint {
                 ranges,
                 internet: false,

@@ -17,9 +17,7 @@ pub fn connections(layers: &Layers, classes: &[Class]) -> BTreeMap<(End, End), P
     let mut out = BTreeMap::new();
     let internet = Endpoint::internet();
     for (b, to) in classes.iter().enumerate() {
-        if to.public
-            && let Some(ports) = inbound(layers, to, &internet)
-        {
+        if let Some(ports) = inbound(layers, to, &internet) {
             out.insert((End::INTERNET, End::class(b)), ports);
         }
         if let Some(ports) = outbound(layers, to, &internet) {
@@ -66,13 +64,7 @@ fn inbound(layers: &Layers, to: &Class, internet: &Endpoint) -> Option<PortSet> 
     if ingress.is_empty() {
         return None;
     }
-    let mut ports = PortSet::empty();
-    for_pairs(&[], &to.subnets, |_, b| {
-        if layers.reached_from_internet(b, to.vpc) {
-            let through = layers.through_acls(None, internet, b, &to.endpoint, &ingress);
-            ports = ports.union(&through);
-        }
-    });
+    let ports = layers.inbound(to, &ingress);
     (!ports.is_empty()).then_some(ports)
 }
 
@@ -83,12 +75,6 @@ fn outbound(layers: &Layers, from: &Class, internet: &Endpoint) -> Option<PortSe
     if egress.is_empty() {
         return None;
     }
-    let mut ports = PortSet::empty();
-    for_pairs(&from.subnets, &[], |a, _| {
-        if layers.reaches_internet(a, from.vpc, from.public) {
-            let through = layers.through_acls(a, &from.endpoint, None, internet, &egress);
-            ports = ports.union(&through);
-        }
-    });
+    let ports = layers.outbound(from, &egress);
     (!ports.is_empty()).then_some(ports)
 }

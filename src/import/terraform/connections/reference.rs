@@ -3,7 +3,8 @@
 //! `self` and single hosts, instances), each asset pair and port probed one by one,
 //! straight from the AWS documentation's rules, and compared with the importer's
 //! grants; and the same grants joined per pair, compared with the pairwise oracle
-//! (internet included, and host rules that cover part of a class).
+//! (internet included, host rules that cover part of a class, and IPv6 addresses and
+//! routes).
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -53,8 +54,12 @@ struct Layout {
     instances: Vec<(usize, Vec<usize>)>,
     /// Per instance, whether it has a public address.
     public: Vec<bool>,
+    /// Per instance, whether it has an IPv6 address.
+    ipv6: Vec<bool>,
     /// Per subnet, its default route: none, an internet gateway or a NAT gateway.
     routes: Vec<u8>,
+    /// Per subnet, its IPv6 default route: none, or an internet gateway.
+    routes6: Vec<u8>,
 }
 
 const PROBES: &[(&str, u16)] = &[
@@ -80,7 +85,8 @@ fn ports() -> impl Strategy<Value = (i64, i64)> {
     ]
 }
 
-/// Random layouts; `hosts` adds rules naming one instance's address.
+/// Random layouts; `hosts` adds rules naming one instance's address, and IPv6
+/// addresses and routes (which the naive reference does not model).
 fn layout(hosts: bool) -> impl Strategy<Value = Layout> {
     (1usize..=3, 1usize..=3).prop_flat_map(move |(subnets, groups)| {
         let sg_rule = move || {
@@ -136,20 +142,24 @@ fn layout(hosts: bool) -> impl Strategy<Value = Layout> {
                     0..subnets,
                     proptest::collection::btree_set(0..groups, 1..=2),
                     any::<bool>(),
+                    any::<bool>().prop_map(move |ipv6| ipv6 && hosts),
                 ),
                 2..6,
             ),
             proptest::collection::vec(0u8..3, subnets),
+            proptest::collection::vec(0u8..if hosts { 2 } else { 1 }, subnets),
         )
-            .prop_map(|(acls, groups, instances, routes)| Layout {
+            .prop_map(|(acls, groups, instances, routes, routes6)| Layout {
                 acls,
                 groups,
-                public: instances.iter().map(|(_, _, public)| *public).collect(),
+                public: instances.iter().map(|(_, _, public, _)| *public).collect(),
+                ipv6: instances.iter().map(|(_, _, _, ipv6)| *ipv6).collect(),
                 instances: instances
                     .into_iter()
-                    .map(|(subnet, groups, _)| (subnet, groups.into_iter().collect()))
+                    .map(|(subnet, groups, _, _)| (subnet, groups.into_iter().collect()))
                     .collect(),
                 routes,
+                routes6,
             })
     })
 }
@@ -174,8 +184,11 @@ fn state(layout: &Layout) -> String {
         "values": {"id": "vpc-1", "cidr_block": "10.0.0.0/16"}}),
     ];
     for (s, acl) in layout.acls.iter().enumerate() {
-        resources.push(json!({"address": format!("aws_subnet.s{s}"), "mode": "managed", "type": "aws_subnet",
-            "values": {"id": format!("subnet-{s}"), "vpc_id": "vpc-1", "cidr_block": subnet_cidr(s)}}));
+        resources.push(
+            json!({"address": format!("aws_subnet.s{s}"), "mode": "managed", "type": "aws_subnet",
+            "values": {"id": format!("subnet-{s}"), "vpc_id": "vpc-1", "cidr_block": subnet_cidr(s),
+                "ipv6_cidr_block": format!("2600:1f18:0:{s}::/64")}}),
+        );
         if let Some((ingress, egress)) = acl {
             let rules = |list: &[AclRule]| -> Vec<Value> {
                 list.iter().map(|r| json!({"rule_no": r.number, "action": if r.allow {"allow"} else {"deny"},
@@ -211,12 +224,18 @@ fn state(layout: &Layout) -> String {
         );
     }
     for (i, (subnet, groups)) in layout.instances.iter().enumerate() {
+        let ipv6: Vec<String> = (layout.ipv6[i]
+            .then(|| format!("2600:1f18:0:{subnet}::{}", 10 + i)))
+        .into_iter()
+        .collect();
         resources.push(json!({"address": format!("aws_instance.i{i}"), "mode": "managed", "type": "aws_instance",
             "values": {"id": format!("i-{i}"), "subnet_id": format!("subnet-{subnet}"), "private_ip": ip(layout, i),
                 "vpc_security_group_ids": groups.iter().map(|g| format!("sg-{g}")).collect::<Vec<_>>(),
-                "associate_public_ip_address": layout.public[i]}}));
+                "associate_public_ip_address": layout.public[i],
+                "ipv6_address_count": ipv6.len(), "ipv6_addresses": ipv6}}));
     }
-    if layout.routes.iter().any(|route| *route > 0) {
+    let routed = |s: usize| layout.routes[s] > 0 || layout.routes6[s] > 0;
+    if (0..layout.routes.len()).any(routed) {
         resources.push(
             json!({"address": "aws_internet_gateway.main", "mode": "managed",
             "type": "aws_internet_gateway", "values": {"id": "igw-1", "vpc_id": "vpc-1"}}),
@@ -225,16 +244,31 @@ fn state(layout: &Layout) -> String {
             "type": "aws_nat_gateway", "values": {"id": "nat-1", "subnet_id": "subnet-0"}}));
     }
     for (s, route) in layout.routes.iter().enumerate() {
+        if !routed(s) {
+            continue;
+        }
+        let mut blocks = Vec::new();
         let (gateway, nat) = match route {
             1 => ("igw-1", ""),
             2 => ("", "nat-1"),
-            _ => continue,
+            _ => ("", ""),
         };
+        if *route > 0 {
+            blocks.push(
+                json!({"cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "", "gateway_id": gateway,
+                "nat_gateway_id": nat, "vpc_peering_connection_id": ""}),
+            );
+        }
+        if layout.routes6[s] == 1 {
+            blocks.push(
+                json!({"cidr_block": "", "ipv6_cidr_block": "::/0", "gateway_id": "igw-1",
+                "nat_gateway_id": "", "vpc_peering_connection_id": ""}),
+            );
+        }
         resources.push(
             json!({"address": format!("aws_route_table.s{s}"), "mode": "managed",
             "type": "aws_route_table", "values": {"id": format!("rtb-{s}"), "vpc_id": "vpc-1",
-                "route": [{"cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "", "gateway_id": gateway,
-                    "nat_gateway_id": nat, "vpc_peering_connection_id": ""}]}}),
+                "route": blocks}}),
         );
         resources.push(
             json!({"address": format!("aws_route_table_association.s{s}"),

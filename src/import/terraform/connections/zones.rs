@@ -1,17 +1,18 @@
-//! Zones: classes that routing and the NACLs cannot tell apart (the same subnets, VPC
-//! and public address, and addresses that meet and lie within the same route and NACL
-//! prefixes, which is all those layers ask of an address), and what those layers let
-//! through between each pair of zones. Both layers decide port by port (a port passes
-//! or not whatever else is asked with it; answers to TCP and UDP pass or not for the
-//! protocol as a whole), so one mask per pair of zones, intersected with what the
-//! security groups allow, is the answer for every pair of classes in them.
+//! Zones: classes that routing and the NACLs cannot tell apart (the same subnets, VPC,
+//! public IPv4 address and IPv6 address, and addresses that meet and lie within the
+//! same route and NACL prefixes, which is all those layers ask of an address), and what
+//! those layers let through between each pair of zones. Both layers decide port by
+//! port (a port passes or not whatever else is asked with it; answers to TCP and UDP
+//! pass or not for the protocol as a whole), so one mask per pair of zones, intersected
+//! with what the security groups allow, is the answer for every pair of classes in
+//! them.
 
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::super::endpoint::Endpoint;
+use super::super::endpoint::{Endpoint, Family};
 use super::super::port_set::PortSet;
 use super::super::routing::Target;
 use super::{Class, Layers, for_pairs};
@@ -42,7 +43,7 @@ impl Zones {
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
-        type Key<'k> = (&'k [usize], Option<usize>, bool, Vec<(bool, bool)>);
+        type Key<'k> = (&'k [usize], Option<usize>, bool, bool, Vec<(bool, bool)>);
         let mut ids: BTreeMap<Key, usize> = BTreeMap::new();
         let mut spots: Vec<Spot> = Vec::new();
         // Each class's profile, on both cores (every class asks every prefix); the ids
@@ -57,7 +58,13 @@ impl Zones {
             .collect();
         let mut zone: Vec<usize> = (classes.iter().zip(profiles))
             .map(|(class, profile)| {
-                let key = (class.subnets.as_slice(), class.vpc, class.public, profile);
+                let key = (
+                    class.subnets.as_slice(),
+                    class.vpc,
+                    class.public,
+                    class.ipv6,
+                    profile,
+                );
                 let next = ids.len();
                 *ids.entry(key).or_insert_with(|| {
                     spots.push(Spot::Class(class));
@@ -67,15 +74,11 @@ impl Zones {
             .collect();
         zone.push(spots.len());
         spots.push(Spot::Internet);
-        let internet = Endpoint::internet();
         // One mask per pair of zones (each asks routing and the NACLs of every pair of
         // their subnets): rows on both cores.
         let table: Vec<Vec<PortSet>> = spots
             .par_iter()
-            .map(|from| {
-                let to = spots.iter().map(|to| mask(layers, &internet, *from, *to));
-                to.collect()
-            })
+            .map(|from| spots.iter().map(|to| mask(layers, *from, *to)).collect())
             .collect();
         // Zones with the same masks share a row (or a column), so that the grants of one
         // rule split only where the answers differ.
@@ -130,12 +133,12 @@ impl Zones {
 }
 
 /// What routing and the NACLs let through from one zone to another, every port asked.
-fn mask(layers: &Layers, internet: &Endpoint, from: Spot, to: Spot) -> PortSet {
+fn mask(layers: &Layers, from: Spot, to: Spot) -> PortSet {
+    let all = PortSet::all();
     match (from, to) {
         (Spot::Internet, Spot::Internet) => PortSet::empty(),
-        (Spot::Internet, Spot::Class(to)) if to.public => inbound(layers, internet, to),
-        (Spot::Internet, Spot::Class(_)) => PortSet::empty(),
-        (Spot::Class(from), Spot::Internet) => outbound(layers, internet, from),
+        (Spot::Internet, Spot::Class(to)) => layers.inbound(to, &all),
+        (Spot::Class(from), Spot::Internet) => layers.outbound(from, &all),
         (Spot::Class(from), Spot::Class(to)) => between(layers, from, to),
     }
 }
@@ -151,57 +154,66 @@ fn between(layers: &Layers, from: &Class, to: &Class) -> PortSet {
     ports
 }
 
-fn inbound(layers: &Layers, internet: &Endpoint, to: &Class) -> PortSet {
-    let all = PortSet::all();
-    let mut ports = PortSet::empty();
-    for_pairs(&[], &to.subnets, |_, b| {
-        if layers.reached_from_internet(b, to.vpc) {
-            ports = ports.union(&layers.through_acls(None, internet, b, &to.endpoint, &all));
-        }
-    });
-    ports
-}
-
-fn outbound(layers: &Layers, internet: &Endpoint, from: &Class) -> PortSet {
-    let all = PortSet::all();
-    let mut ports = PortSet::empty();
-    for_pairs(&from.subnets, &[], |a, _| {
-        if layers.reaches_internet(a, from.vpc, from.public) {
-            ports = ports.union(&layers.through_acls(a, &from.endpoint, None, internet, &all));
-        }
-    });
-    ports
-}
-
 impl Layers<'_> {
-    /// Whether subnet `b` (`None`: unknown) is reached from the internet: through an
-    /// internet gateway, or a route the plan cannot name.
-    pub(super) fn reached_from_internet(&self, b: Option<usize>, vpc: Option<usize>) -> bool {
-        let targets = match b {
-            Some(b) => self.routing.targets(b, vpc, &Endpoint::internet()),
-            None => vec![Target::Unknown],
-        };
-        targets
-            .iter()
-            .any(|t| matches!(t, Target::InternetGateway | Target::Unknown))
+    /// What of `wanted` routing and the NACLs let through from the internet to `to`,
+    /// one address family at a time: where `to` has an address the internet can reach
+    /// in that family, and its subnet's route for the family's internet leads to an
+    /// internet gateway, or somewhere the plan cannot name. A subnet that is unknown
+    /// (`None`) may route anywhere.
+    pub(super) fn inbound(&self, to: &Class, wanted: &PortSet) -> PortSet {
+        let mut ports = PortSet::empty();
+        for family in Family::BOTH.into_iter().filter(|f| to.exposed(*f)) {
+            let internet = Endpoint::internet_in(family);
+            for_pairs(&[], &to.subnets, |_, b| {
+                let inward = self
+                    .targets_towards(b, to.vpc, &internet)
+                    .iter()
+                    .any(|t| matches!(t, Target::InternetGateway | Target::Unknown));
+                if inward {
+                    let through = self.through_acls(None, &internet, b, &to.endpoint, wanted);
+                    ports = ports.union(&through);
+                }
+            });
+        }
+        ports
     }
 
-    /// Whether subnet `a` (`None`: unknown) reaches the internet. Out through a NAT
-    /// gateway needs no public address; out through an internet gateway does.
-    pub(super) fn reaches_internet(
+    /// What of `wanted` routing and the NACLs let through from `from` to the internet,
+    /// one address family at a time, where `from` has an address of that family: out
+    /// through a NAT gateway, which needs no public address, or an internet gateway,
+    /// which needs one the internet can reach.
+    pub(super) fn outbound(&self, from: &Class, wanted: &PortSet) -> PortSet {
+        let mut ports = PortSet::empty();
+        for family in Family::BOTH.into_iter().filter(|f| from.speaks(*f)) {
+            let internet = Endpoint::internet_in(family);
+            for_pairs(&from.subnets, &[], |a, _| {
+                let outward =
+                    self.targets_towards(a, from.vpc, &internet)
+                        .iter()
+                        .any(|t| match t {
+                            Target::NatGateway | Target::Unknown => true,
+                            Target::InternetGateway => from.exposed(family),
+                            _ => false,
+                        });
+                if outward {
+                    let through = self.through_acls(a, &from.endpoint, None, &internet, wanted);
+                    ports = ports.union(&through);
+                }
+            });
+        }
+        ports
+    }
+
+    /// Where subnet `subnet` (`None`: unknown) sends traffic for `peer`.
+    fn targets_towards(
         &self,
-        a: Option<usize>,
+        subnet: Option<usize>,
         vpc: Option<usize>,
-        public: bool,
-    ) -> bool {
-        let targets = match a {
-            Some(a) => self.routing.targets(a, vpc, &Endpoint::internet()),
+        peer: &Endpoint,
+    ) -> Vec<Target> {
+        match subnet {
+            Some(subnet) => self.routing.targets(subnet, vpc, peer),
             None => vec![Target::Unknown],
-        };
-        targets.iter().any(|target| match target {
-            Target::NatGateway | Target::Unknown => true,
-            Target::InternetGateway => public,
-            _ => false,
-        })
+        }
     }
 }
