@@ -172,3 +172,17 @@ fn an_instances_ipv6_address_is_reached_without_a_public_ipv4_address() {
     });
     assert_eq!(forbid_in(case, ipv4_route_only, from, to, "tcp/22"), NONE);
 }
+
+#[test]
+fn an_egress_only_internet_gateway_lets_ipv6_out_and_nothing_in() {
+    // A state: `::/0` goes to an egress-only internet gateway in the table's block.
+    let case = "06-egress-only-igw-outbound.json";
+    let web = "aws_instance.web";
+    assert_eq!(forbid(case, web, "internet", ""), FOUND);
+    // A plan: an `aws_route` to a new gateway, named by the configuration's reference.
+    let plan = "06b-egress-only-igw-route-in-plan.json";
+    assert_eq!(forbid(plan, web, "internet", "tcp/443"), FOUND);
+    // Out only: the group admits `::/0` on tcp/22, but nothing comes in through it.
+    assert_eq!(forbid(case, "internet", web, "tcp/22"), NONE);
+    assert_eq!(forbid(plan, "internet", web, "tcp/22"), NONE);
+}

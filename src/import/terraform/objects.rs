@@ -125,6 +125,7 @@ const MODELLED: &[&str] = &[
     "aws_route",
     "aws_route_table_association",
     "aws_internet_gateway",
+    "aws_egress_only_internet_gateway",
     "aws_nat_gateway",
     "aws_vpc_peering_connection",
     "aws_vpc_peering_connection_accepter",

@@ -1,5 +1,6 @@
 //! Routing: each subnet's route table (its association, else its VPC's main table),
-//! the local route, internet and NAT gateways and VPC peering, longest prefix first.
+//! the local route, internet, egress-only internet and NAT gateways and VPC peering,
+//! longest prefix first.
 //! A VPC's main table is an `aws_default_route_table`, the table of an
 //! `aws_main_route_table_association`, or, when the plan describes neither, the
 //! `aws_route`s that name the VPC's `main_route_table_id`.
@@ -18,6 +19,8 @@ use super::objects::{Link, Plan, array, step_into};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     InternetGateway,
+    /// An egress-only internet gateway: IPv6 out, answers back, nothing in.
+    EgressOnlyInternetGateway,
     NatGateway,
     /// A peering connection, by resource index.
     Peering(usize),
@@ -249,7 +252,12 @@ fn prefix(values: &Value, keys: &[&str]) -> Option<IpNet> {
 
 /// The target of a route block or `aws_route`, by the gateway it names.
 fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
-    for key in ["gateway_id", "nat_gateway_id", "vpc_peering_connection_id"] {
+    for key in [
+        "gateway_id",
+        "egress_only_gateway_id",
+        "nat_gateway_id",
+        "vpc_peering_connection_id",
+    ] {
         let mut value = &plan.resource(resource).values;
         for step in path {
             value = step_into(value, step);
@@ -267,6 +275,7 @@ fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
                 };
                 return match plan.resource(first).kind.as_str() {
                     "aws_internet_gateway" => Target::InternetGateway,
+                    "aws_egress_only_internet_gateway" => Target::EgressOnlyInternetGateway,
                     "aws_nat_gateway" => Target::NatGateway,
                     "aws_vpc_peering_connection" | "aws_vpc_peering_connection_accepter" => {
                         Target::Peering(first)

@@ -58,7 +58,8 @@ struct Layout {
     ipv6: Vec<bool>,
     /// Per subnet, its default route: none, an internet gateway or a NAT gateway.
     routes: Vec<u8>,
-    /// Per subnet, its IPv6 default route: none, or an internet gateway.
+    /// Per subnet, its IPv6 default route: none, an internet gateway or an egress-only
+    /// one.
     routes6: Vec<u8>,
 }
 
@@ -147,7 +148,7 @@ fn layout(hosts: bool) -> impl Strategy<Value = Layout> {
                 2..6,
             ),
             proptest::collection::vec(0u8..3, subnets),
-            proptest::collection::vec(0u8..if hosts { 2 } else { 1 }, subnets),
+            proptest::collection::vec(0u8..if hosts { 3 } else { 1 }, subnets),
         )
             .prop_map(|(acls, groups, instances, routes, routes6)| Layout {
                 acls,
@@ -242,6 +243,8 @@ fn state(layout: &Layout) -> String {
         );
         resources.push(json!({"address": "aws_nat_gateway.main", "mode": "managed",
             "type": "aws_nat_gateway", "values": {"id": "nat-1", "subnet_id": "subnet-0"}}));
+        resources.push(json!({"address": "aws_egress_only_internet_gateway.main", "mode": "managed",
+            "type": "aws_egress_only_internet_gateway", "values": {"id": "eigw-1", "vpc_id": "vpc-1"}}));
     }
     for (s, route) in layout.routes.iter().enumerate() {
         if !routed(s) {
@@ -259,10 +262,16 @@ fn state(layout: &Layout) -> String {
                 "nat_gateway_id": nat, "vpc_peering_connection_id": ""}),
             );
         }
-        if layout.routes6[s] == 1 {
+        let (gateway, egress_only) = match layout.routes6[s] {
+            1 => ("igw-1", ""),
+            2 => ("", "eigw-1"),
+            _ => ("", ""),
+        };
+        if layout.routes6[s] > 0 {
             blocks.push(
-                json!({"cidr_block": "", "ipv6_cidr_block": "::/0", "gateway_id": "igw-1",
-                "nat_gateway_id": "", "vpc_peering_connection_id": ""}),
+                json!({"cidr_block": "", "ipv6_cidr_block": "::/0", "gateway_id": gateway,
+                "egress_only_gateway_id": egress_only, "nat_gateway_id": "",
+                "vpc_peering_connection_id": ""}),
             );
         }
         resources.push(

@@ -180,8 +180,8 @@ impl Layers<'_> {
 
     /// What of `wanted` routing and the NACLs let through from `from` to the internet,
     /// one address family at a time, where `from` has an address of that family: out
-    /// through a NAT gateway, which needs no public address, or an internet gateway,
-    /// which needs one the internet can reach.
+    /// through a NAT gateway or (IPv6) an egress-only internet gateway, which need no
+    /// address the internet can reach, or an internet gateway, which needs one.
     pub(super) fn outbound(&self, from: &Class, wanted: &PortSet) -> PortSet {
         let mut ports = PortSet::empty();
         for family in Family::BOTH.into_iter().filter(|f| from.speaks(*f)) {
@@ -192,6 +192,7 @@ impl Layers<'_> {
                         .iter()
                         .any(|t| match t {
                             Target::NatGateway | Target::Unknown => true,
+                            Target::EgressOnlyInternetGateway => family == Family::V6,
                             Target::InternetGateway => from.exposed(family),
                             _ => false,
                         });
