@@ -186,3 +186,94 @@ fn an_egress_only_internet_gateway_lets_ipv6_out_and_nothing_in() {
     assert_eq!(forbid(case, "internet", web, "tcp/22"), NONE);
     assert_eq!(forbid(plan, "internet", web, "tcp/22"), NONE);
 }
+
+#[test]
+fn the_default_nacl_guards_only_subnets_that_no_other_nacl_may_hold() {
+    let (from, to) = ("internet", "aws_instance.web");
+    // A plan: the default NACL admits nothing, but an ACL that admits everything takes
+    // subnets from a variable, which may name the instance's.
+    let case = "18-nacl-subnets-unknown-beside-default.json";
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    // Without that ACL, the default NACL guards the subnet and admits nothing.
+    let default_only = edited(case, |plan| {
+        let resources = plan["planned_values"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap();
+        resources.retain(|r| r["address"] != "aws_network_acl.open");
+    });
+    assert_eq!(forbid_in(case, default_only, from, to, "tcp/22"), NONE);
+    // The same ACL given a subnet from a variable by an association.
+    let by_association = edited(case, |plan| {
+        let association = serde_json::json!({
+            "address": "aws_network_acl_association.open",
+            "mode": "managed",
+            "type": "aws_network_acl_association",
+            "name": "open",
+            "values": {}
+        });
+        let resources = plan["planned_values"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap();
+        resources.push(association);
+        let config = plan["configuration"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap();
+        for resource in config.iter_mut() {
+            if resource["address"] == "aws_network_acl.open" {
+                resource["expressions"]["subnet_ids"] = serde_json::json!({"constant_value": []});
+            }
+        }
+        config.push(serde_json::json!({
+            "address": "aws_network_acl_association.open",
+            "mode": "managed",
+            "type": "aws_network_acl_association",
+            "name": "open",
+            "expressions": {
+                "subnet_id": {"references": ["var.subnet_id"]},
+                "network_acl_id": {"references": ["aws_network_acl.open.id", "aws_network_acl.open"]}
+            }
+        }));
+    });
+    assert_eq!(forbid_in(case, by_association, from, to, "tcp/22"), FOUND);
+    // A rule added to the default NACL through the VPC's `default_network_acl_id`.
+    let case = "19-nacl-rule-on-default-acl-by-vpc.json";
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+}
+
+#[test]
+fn a_states_default_nacl_guards_the_subnets_it_lists() {
+    // In a state, `aws_default_network_acl.subnet_ids` lists every subnet that uses it:
+    // a subnet it leaves out uses an ACL that the state does not describe.
+    let (from, to) = ("internet", "aws_instance.web");
+    let case = "15-default-route-table-in-state.json";
+    let with_default_acl = |subnets: serde_json::Value| {
+        edited(case, |plan| {
+            let acl = serde_json::json!({
+                "address": "aws_default_network_acl.default",
+                "mode": "managed",
+                "type": "aws_default_network_acl",
+                "name": "default",
+                "values": {
+                    "id": "acl-def",
+                    "default_network_acl_id": "acl-def",
+                    "vpc_id": "vpc-1",
+                    "subnet_ids": subnets,
+                    "ingress": [{"protocol": "tcp", "rule_no": 100, "action": "allow",
+                        "cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "",
+                        "from_port": 443, "to_port": 443}],
+                    "egress": [{"protocol": "-1", "rule_no": 100, "action": "allow",
+                        "cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "",
+                        "from_port": 0, "to_port": 0}]
+                }
+            });
+            let resources = plan["values"]["root_module"]["resources"]
+                .as_array_mut()
+                .unwrap();
+            resources.push(acl);
+        })
+    };
+    let listed = with_default_acl(serde_json::json!(["subnet-1"]));
+    assert_eq!(forbid_in(case, listed, from, to, "tcp/22"), NONE);
+    let left_out = with_default_acl(serde_json::json!([]));
+    assert_eq!(forbid_in(case, left_out, from, to, "tcp/22"), FOUND);
+}

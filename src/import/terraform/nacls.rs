@@ -1,6 +1,8 @@
 //! Network ACLs: numbered rules, allow and deny, evaluated lowest number first, checked
 //! where traffic crosses a subnet's boundary, in and out. NACLs are stateless, so the
-//! answer to a connection must be allowed back on ephemeral ports 1024-65535.
+//! answer to a connection must be allowed back on ephemeral ports 1024-65535. A subnet
+//! has the ACL the plan associates with it, else its VPC's default ACL, or any ACL that
+//! may hold subnets the plan cannot name.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -32,13 +34,23 @@ struct Acl {
 #[derive(Debug, Default)]
 pub struct Acls {
     acls: BTreeMap<usize, Acl>,
-    /// Subnet resource index to ACL resource index; `None` when the plan cannot say.
-    by_subnet: BTreeMap<usize, Option<usize>>,
+    /// Subnet resource index to the ACLs that may guard it: the one the plan names;
+    /// else its VPC's default ACL and every ACL that may hold subnets the plan cannot
+    /// name. `None` stands for an ACL the plan does not describe, which may allow
+    /// anything; a subnet not listed has such an ACL too.
+    by_subnet: BTreeMap<usize, Vec<Option<usize>>>,
 }
 
 impl Acls {
     pub fn read(plan: &Plan, network: &Network) -> Acls {
         let mut acls = Acls::default();
+        // Each VPC's default ACL, where the plan describes it: an
+        // `aws_default_network_acl` names the VPC through its `default_network_acl_id`
+        // (a plan's reference) or its `vpc_id`.
+        let mut defaults: BTreeMap<usize, usize> = BTreeMap::new();
+        // ACLs that may hold subnets the plan cannot name (their `subnet_ids`, or an
+        // association's `subnet_id`, unknown until apply), with their VPCs.
+        let mut floating: Vec<(Option<usize>, Link)> = Vec::new();
         for resource in plan.of_kind(&["aws_network_acl", "aws_default_network_acl"]) {
             let mut acl = Acl::default();
             let values = &plan.resource(resource).values;
@@ -48,16 +60,36 @@ impl Acls {
                 }
             }
             acls.acls.insert(resource, acl);
-            for subnet in plan.link(resource, &[], "subnet_ids").known() {
-                acls.by_subnet.insert(*subnet, Some(resource));
+            match plan.link(resource, &[], "subnet_ids") {
+                Link::Known(subnets) => {
+                    for subnet in subnets {
+                        acls.by_subnet.insert(subnet, vec![Some(resource)]);
+                    }
+                }
+                Link::Unknown => floating.push((Some(resource), vpc_of(plan, Some(resource)))),
+            }
+            if plan.resource(resource).kind == "aws_default_network_acl" {
+                for key in ["default_network_acl_id", "vpc_id"] {
+                    for &vpc in plan.link(resource, &[], key).known() {
+                        if plan.resource(vpc).kind == "aws_vpc" {
+                            defaults.insert(vpc, resource);
+                        }
+                    }
+                }
             }
         }
+        // An ACL named through its VPC's `default_network_acl_id` is that VPC's default.
+        let acl_of = |index: usize| match plan.resource(index).kind.as_str() {
+            "aws_vpc" => defaults.get(&index).copied(),
+            _ => Some(index),
+        };
         for resource in plan.of_kind(&["aws_network_acl_rule"]) {
             let values = &plan.resource(resource).values;
             let rule = rule(values, "rule_number", "rule_action");
             let egress = values.get("egress").and_then(Value::as_bool) == Some(true);
-            for owner in plan.link(resource, &[], "network_acl_id").known() {
-                if let Some(acl) = acls.acls.get_mut(owner) {
+            let owners = plan.link(resource, &[], "network_acl_id");
+            for owner in owners.known().iter().filter_map(|owner| acl_of(*owner)) {
+                if let Some(acl) = acls.acls.get_mut(&owner) {
                     let list = if egress {
                         &mut acl.egress
                     } else {
@@ -78,22 +110,39 @@ impl Acls {
         }
         for resource in plan.of_kind(&["aws_network_acl_association"]) {
             let acl = match plan.link(resource, &[], "network_acl_id") {
-                Link::Known(list) => list.first().copied(),
+                Link::Known(list) => list.first().and_then(|acl| acl_of(*acl)),
                 Link::Unknown => None,
             };
-            for subnet in plan.link(resource, &[], "subnet_id").known() {
-                acls.by_subnet.insert(*subnet, acl);
+            match plan.link(resource, &[], "subnet_id") {
+                Link::Known(subnets) => {
+                    for subnet in subnets {
+                        acls.by_subnet.insert(subnet, vec![acl]);
+                    }
+                }
+                Link::Unknown => floating.push((acl, vpc_of(plan, acl))),
             }
         }
         // A subnet with no association has its VPC's default ACL, when the plan
-        // describes it (`aws_default_network_acl` names the VPC's default ACL id).
+        // describes it (`aws_default_network_acl` names the VPC's default ACL id), or
+        // else one of the ACLs that may hold subnets the plan cannot name. In a state
+        // the default ACL's `subnet_ids` lists its subnets, read above: a subnet the
+        // state associates with no ACL uses one the state does not describe.
         for default in plan.of_kind(&["aws_default_network_acl"]) {
             let vpcs = plan.link(default, &[], "default_network_acl_id");
             for subnet in &network.subnets {
-                let theirs = subnet.vpc.is_some_and(|vpc| vpcs.known().contains(&vpc));
-                if theirs && !acls.by_subnet.contains_key(&subnet.resource) {
-                    acls.by_subnet.insert(subnet.resource, Some(default));
+                let Some(vpc) = subnet.vpc.filter(|vpc| vpcs.known().contains(vpc)) else {
+                    continue;
+                };
+                if acls.by_subnet.contains_key(&subnet.resource) {
+                    continue;
                 }
+                let mut guards = vec![Some(default)];
+                for (acl, vpcs) in &floating {
+                    if vpcs.known().is_empty() || vpcs.known().contains(&vpc) {
+                        guards.push(*acl);
+                    }
+                }
+                acls.by_subnet.insert(subnet.resource, guards);
             }
         }
         acls
@@ -108,8 +157,8 @@ impl Acls {
     }
 
     /// What the ACL of `subnet` lets through for `wanted`, going out to (`egress`) or
-    /// in from `peer`. A subnet with no ACL the plan describes has the default ACL,
-    /// which allows everything.
+    /// in from `peer`: what any ACL that may guard it lets through. A subnet with no
+    /// ACL the plan describes has the default ACL, which allows everything.
     pub fn allowed(
         &self,
         subnet: usize,
@@ -117,14 +166,26 @@ impl Acls {
         peer: &Endpoint,
         wanted: &PortSet,
     ) -> PortSet {
-        let acl = match self.by_subnet.get(&subnet) {
-            Some(Some(acl)) => self.acls.get(acl),
-            _ => None,
+        let guards = match self.by_subnet.get(&subnet) {
+            Some(guards) if !guards.is_empty() => guards,
+            _ => return wanted.clone(),
         };
-        let Some(acl) = acl else {
-            return wanted.clone();
-        };
-        let rules = if egress { &acl.egress } else { &acl.ingress };
+        let mut ports = PortSet::empty();
+        for guard in guards {
+            let Some(acl) = guard.and_then(|acl| self.acls.get(&acl)) else {
+                return wanted.clone();
+            };
+            ports = ports.union(&acl.allowed(egress, peer, wanted));
+        }
+        ports
+    }
+}
+
+impl Acl {
+    /// What its rules let through for `wanted`, going out to (`egress`) or in from
+    /// `peer`.
+    fn allowed(&self, egress: bool, peer: &Endpoint, wanted: &PortSet) -> PortSet {
+        let rules = if egress { &self.egress } else { &self.ingress };
         if peer.internet {
             // The internet speaks both families, each decided by its own rules (an
             // IPv4 deny of `0.0.0.0/0` says nothing of IPv6 traffic): what either
@@ -165,6 +226,15 @@ fn evaluate(rules: &[Rule], peer: &Endpoint, wanted: &PortSet) -> PortSet {
         }
     }
     allowed
+}
+
+/// The VPCs of an ACL (`None`: one the plan does not describe); an empty list when the
+/// plan does not say.
+fn vpc_of(plan: &Plan, acl: Option<usize>) -> Link {
+    match acl {
+        Some(acl) => plan.link(acl, &[], "vpc_id"),
+        None => Link::Known(Vec::new()),
+    }
 }
 
 fn rule(values: &Value, number_key: &str, action_key: &str) -> Rule {
