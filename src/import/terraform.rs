@@ -444,6 +444,12 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
             "the security group it belongs to is unknown until apply; assumed to be every group",
         );
     }
+    for &route in routing.unplaced() {
+        warn(
+            route,
+            "its route table is unknown until apply; assumed to be every table of its VPC",
+        );
+    }
 
     let layers = Layers {
         groups: &groups,

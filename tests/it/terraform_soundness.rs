@@ -277,3 +277,59 @@ fn a_states_default_nacl_guards_the_subnets_it_lists() {
     let left_out = with_default_acl(serde_json::json!([]));
     assert_eq!(forbid_in(case, left_out, from, to, "tcp/22"), FOUND);
 }
+
+#[test]
+fn a_route_whose_table_is_unknown_may_be_on_any_table_of_its_vpc() {
+    // `route_table_id` from a variable: the route may be on the instance's table.
+    let (from, to) = ("internet", "aws_instance.web");
+    let case = "20-aws-route-table-unknown-until-apply.json";
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    let out = Cordon::new()
+        .file("plan.json", fixture(case))
+        .args(["reach", "plan.json", "--to", to])
+        .run();
+    assert!(
+        out.stderr.contains(
+            "`aws_route.internet`: its route table is unknown until apply; assumed to be every table of its VPC"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Left out of the values with no expression: unknown all the same, since a route
+    // always has a table.
+    let no_expression = edited(case, |plan| {
+        for resource in plan["configuration"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if resource["address"] == "aws_route.internet" {
+                let expressions = resource["expressions"].as_object_mut().unwrap();
+                expressions.remove("route_table_id");
+            }
+        }
+    });
+    assert_eq!(forbid_in(case, no_expression, from, to, "tcp/22"), FOUND);
+    // The gateway is another VPC's: the route is on one of that VPC's tables.
+    let other_vpc = edited(case, |plan| {
+        let resources = plan["planned_values"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap();
+        resources.push(serde_json::json!({
+            "address": "aws_vpc.other",
+            "mode": "managed",
+            "type": "aws_vpc",
+            "name": "other",
+            "values": {"cidr_block": "10.1.0.0/16"}
+        }));
+        for resource in plan["configuration"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if resource["address"] == "aws_internet_gateway.gw" {
+                resource["expressions"]["vpc_id"] =
+                    serde_json::json!({"references": ["aws_vpc.other.id", "aws_vpc.other"]});
+            }
+        }
+    });
+    assert_eq!(forbid_in(case, other_vpc, from, to, "tcp/22"), NONE);
+}

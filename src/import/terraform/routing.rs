@@ -3,7 +3,8 @@
 //! longest prefix first.
 //! A VPC's main table is an `aws_default_route_table`, the table of an
 //! `aws_main_route_table_association`, or, when the plan describes neither, the
-//! `aws_route`s that name the VPC's `main_route_table_id`.
+//! `aws_route`s that name the VPC's `main_route_table_id`. An `aws_route` whose table
+//! is unknown until apply may be on any table of its gateway's VPC.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +50,8 @@ pub struct Routing {
     main: BTreeMap<usize, usize>,
     /// Peering connection to the two VPCs it joins.
     peerings: BTreeMap<usize, (Link, Link)>,
+    /// The `aws_route`s whose table the plan cannot name, in address order.
+    unplaced: Vec<usize>,
 }
 
 impl Routing {
@@ -79,6 +82,8 @@ impl Routing {
                 }
             }
         }
+        // Routes whose table the plan cannot name, placed once every table is known.
+        let mut unplaced = Vec::new();
         for resource in plan.of_kind(&["aws_route"]) {
             let values = &plan.resource(resource).values;
             let route_prefix = prefix(
@@ -99,8 +104,54 @@ impl Routing {
                 routing.tables.entry(table).or_default();
                 tables.push(table);
             }
+            // `route_table_id` is required: left out of the values (or null), it is
+            // unknown until apply, unless the configuration's reference names it. An id
+            // the plan does not hold is a table the plan does not describe.
+            let written =
+                (plan.resource(resource).str("route_table_id")).is_some_and(|id| !id.is_empty());
+            if tables.is_empty() && !written {
+                unplaced.push((resource, route_prefix, route_target));
+                continue;
+            }
             tables.sort_unstable();
             tables.dedup();
+            for table in tables {
+                if let Some(routes) = routing.tables.get_mut(&table) {
+                    routes.push(Route {
+                        prefix: route_prefix,
+                        target: route_target.clone(),
+                    });
+                }
+            }
+        }
+        // A route on a table the plan cannot name may be on any table of its VPC,
+        // main tables included (a VPC's main table that the plan does not describe
+        // starts with it), and on any table at all when its VPC is unknown too.
+        if !unplaced.is_empty() {
+            for vpc in plan.of_kind(&["aws_vpc"]) {
+                let table = *routing.main.entry(vpc).or_insert(vpc);
+                routing.tables.entry(table).or_default();
+            }
+        }
+        for (route, route_prefix, route_target) in unplaced {
+            routing.unplaced.push(route);
+            let vpcs = route_vpcs(plan, route);
+            let tables: Vec<usize> = (routing.tables.keys().copied())
+                .filter(|&table| {
+                    let Some(vpcs) = &vpcs else {
+                        return true;
+                    };
+                    match plan.resource(table).kind.as_str() {
+                        "aws_vpc" => vpcs.contains(&table),
+                        _ => match plan.link(table, &[], "vpc_id") {
+                            Link::Known(theirs) if !theirs.is_empty() => {
+                                theirs.iter().any(|vpc| vpcs.contains(vpc))
+                            }
+                            _ => true,
+                        },
+                    }
+                })
+                .collect();
             for table in tables {
                 if let Some(routes) = routing.tables.get_mut(&table) {
                     routes.push(Route {
@@ -129,6 +180,11 @@ impl Routing {
             );
         }
         routing
+    }
+
+    /// The `aws_route`s whose table the plan cannot name, for warnings.
+    pub fn unplaced(&self) -> &[usize] {
+        &self.unplaced
     }
 
     /// Every prefix a route names: what routing asks of an endpoint's addresses.
@@ -250,14 +306,54 @@ fn prefix(values: &Value, keys: &[&str]) -> Option<IpNet> {
         .and_then(parse)
 }
 
+/// The attributes that name a route's target, in the order they are read.
+const TARGET_KEYS: [&str; 4] = [
+    "gateway_id",
+    "egress_only_gateway_id",
+    "nat_gateway_id",
+    "vpc_peering_connection_id",
+];
+
+/// The VPCs whose tables an `aws_route` may be on, by the gateway it names: an
+/// internet gateway's VPC, a NAT gateway's subnet's, either end of a peering
+/// connection. `None` when the plan cannot say.
+fn route_vpcs(plan: &Plan, route: usize) -> Option<Vec<usize>> {
+    let linked = |resource: usize, key: &str| match plan.link(resource, &[], key) {
+        Link::Known(list) if !list.is_empty() => Some(list),
+        _ => None,
+    };
+    for key in TARGET_KEYS {
+        let Link::Known(gateways) = plan.link(route, &[], key) else {
+            return None;
+        };
+        let Some(&gateway) = gateways.first() else {
+            continue;
+        };
+        return match plan.resource(gateway).kind.as_str() {
+            "aws_internet_gateway" | "aws_egress_only_internet_gateway" => {
+                linked(gateway, "vpc_id")
+            }
+            "aws_nat_gateway" => {
+                let mut vpcs = Vec::new();
+                for subnet in linked(gateway, "subnet_id")? {
+                    vpcs.extend(linked(subnet, "vpc_id")?);
+                }
+                Some(vpcs)
+            }
+            "aws_vpc_peering_connection" => {
+                let mut vpcs = linked(gateway, "vpc_id")?;
+                vpcs.extend(linked(gateway, "peer_vpc_id")?);
+                Some(vpcs)
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
 /// The target of a route block or `aws_route`, by the gateway it names.
 fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
-    for key in [
-        "gateway_id",
-        "egress_only_gateway_id",
-        "nat_gateway_id",
-        "vpc_peering_connection_id",
-    ] {
+    for key in TARGET_KEYS {
         let mut value = &plan.resource(resource).values;
         for step in path {
             value = step_into(value, step);
