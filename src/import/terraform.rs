@@ -434,14 +434,32 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         if asset.subnets_unknown {
             warn(
                 asset.resource,
-                "its subnet is unknown until apply; no NACL or route is assumed to stop it",
+                "its subnet is unknown until apply; assumed to be any subnet, with no NACL or route to stop it",
             );
         }
+    }
+    for &eip in &network.loose_eips {
+        warn(
+            eip,
+            "the instance or interface it attaches to is unknown until apply; assumed to be any",
+        );
     }
     for rule in groups.loose_rules() {
         warn(
             rule,
             "the security group it belongs to is unknown until apply; assumed to be every group",
+        );
+    }
+    for &rule in acls.loose_rules() {
+        warn(
+            rule,
+            "the network ACL it belongs to is unknown until apply; an allow is assumed to be on every ACL, a deny on none",
+        );
+    }
+    for &association in (acls.loose_associations().iter()).chain(routing.loose_associations()) {
+        warn(
+            association,
+            "what it associates is unknown until apply; assumed to apply to any subnet without an association of its own",
         );
     }
     for &route in routing.unplaced() {

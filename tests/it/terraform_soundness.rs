@@ -333,3 +333,65 @@ fn a_route_whose_table_is_unknown_may_be_on_any_table_of_its_vpc() {
     });
     assert_eq!(forbid_in(case, other_vpc, from, to, "tcp/22"), NONE);
 }
+
+#[test]
+fn what_a_plan_leaves_unknown_until_apply_is_read_open() {
+    let web = "aws_instance.web";
+    // An instance with no subnet or group configured lands in its default VPC's
+    // default subnet, which maps public addresses: the plan lists both as unknown.
+    assert_eq!(
+        forbid(
+            "21-instance-in-the-default-vpc.json",
+            "internet",
+            web,
+            "tcp/22"
+        ),
+        FOUND
+    );
+    // A subnet from a variable may be one that the plan does not describe, which maps
+    // public addresses.
+    let case = "22-instance-subnet-from-a-variable.json";
+    assert_eq!(forbid(case, "internet", web, "tcp/22"), FOUND);
+    // `associate_public_ip_address` from an expression unknown until apply.
+    let case = "23-associate-public-ip-unknown.json";
+    assert_eq!(forbid(case, "internet", web, "tcp/22"), FOUND);
+    // An EIP whose instance comes from a variable may be this instance's.
+    assert_eq!(
+        forbid("29-eip-instance-unknown.json", "internet", web, "tcp/22"),
+        FOUND
+    );
+    // An instance that leaves its groups out has its VPC's default group, which the
+    // database admits.
+    let case = "24-instance-in-its-vpcs-default-group.json";
+    let (app, db) = ("aws_instance.app", "aws_instance.db");
+    assert_eq!(forbid(case, app, db, "tcp/5432"), FOUND);
+    // The public table's association takes its subnet from a variable: the subnet
+    // without an association may be that one.
+    let case = "25-route-table-association-subnet-unknown.json";
+    assert_eq!(forbid(case, "internet", web, "tcp/22"), FOUND);
+    // The VPC's main table is named by an expression unknown until apply.
+    let case = "26-main-route-table-unknown.json";
+    assert_eq!(forbid(case, "internet", web, "tcp/22"), FOUND);
+    // A NACL rule that allows tcp/22, on an ACL named by a variable.
+    let case = "27-nacl-rule-acl-unknown.json";
+    assert_eq!(forbid(case, "internet", web, "tcp/22"), FOUND);
+    // The app asks for an IPv6 address from its subnet's block, unknown until apply,
+    // and the database admits `::/0`.
+    let case = "28-ipv6-address-from-a-block-unknown.json";
+    assert_eq!(forbid(case, app, db, "tcp/5432"), FOUND);
+    // The same with the app's private address unknown too: its subnet's ranges stand
+    // for it, and the subnet's IPv6 range is unknown.
+    let no_private_ip = edited(case, |plan| {
+        let resources = plan["planned_values"]["root_module"]["resources"]
+            .as_array_mut()
+            .unwrap();
+        for resource in resources {
+            if resource["address"] == app {
+                let values = resource["values"].as_object_mut().unwrap();
+                values.remove("private_ip");
+                values.remove("ipv6_address_count");
+            }
+        }
+    });
+    assert_eq!(forbid_in(case, no_private_ip, app, db, "tcp/5432"), FOUND);
+}

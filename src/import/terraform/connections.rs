@@ -138,23 +138,28 @@ pub fn classes(network: &Network) -> Vec<Class> {
         .into_iter()
         .map(|((subnets, unknown, vpc, groups, public, ipv6), assets)| {
             // The class's addresses: its assets' own when all are known, else its
-            // subnets', else unknown (anywhere).
+            // subnets' when all are known, else unknown (anywhere).
             let mut ranges = Vec::new();
-            if assets.iter().all(|asset| !asset.addresses.is_empty()) {
+            let known = |asset: &&Asset| !asset.addresses.is_empty() && !asset.addresses_partial;
+            let subnet_ranges = |subnet: &usize| {
+                network
+                    .subnet(*subnet)
+                    .filter(|subnet| !subnet.cidrs.is_empty() && !subnet.cidrs_partial)
+                    .map(|subnet| subnet.cidrs.as_slice())
+            };
+            if assets.iter().all(known) {
                 ranges.extend(
                     assets
                         .iter()
                         .flat_map(|asset| asset.addresses.iter().copied()),
                 );
-            } else if !unknown {
-                for subnet in &subnets {
-                    ranges.extend(
-                        network
-                            .subnet(*subnet)
-                            .into_iter()
-                            .flat_map(|s| s.cidrs.clone()),
-                    );
-                }
+            } else if !unknown
+                && let Some(lists) = subnets
+                    .iter()
+                    .map(subnet_ranges)
+                    .collect::<Option<Vec<_>>>()
+            {
+                ranges.extend(lists.into_iter().flatten().copied());
             }
             let groups = groups.map_or(Link::Unknown, Link::Known);
             Class {

@@ -1,7 +1,9 @@
 //! The parts of a `terraform show -json` document that the importer reads, parsed
 //! straight from the text: the format version, the modules of the side asked for with
-//! their resources' addresses, types and attribute values, and the configuration's
-//! expressions. Every other section is skipped without building anything.
+//! their resources' addresses, types and attribute values, the configuration's
+//! expressions, and, for a plan's planned side, which attributes its changes leave
+//! unknown until apply (`after_unknown`). Every other section is skipped without
+//! building anything.
 //!
 //! A `serde_json::Value` of the whole document, from which the importer cloned each
 //! resource's values, cost a tree of the document, the clones and the tree's drop; this
@@ -40,6 +42,9 @@ pub struct Document {
     pub prior: Module,
     /// `configuration.root_module`.
     pub configuration: ConfigModule,
+    /// For the planned side, each resource change that leaves some attribute unknown
+    /// until apply: its address and the parts of `after_unknown` that are `true`.
+    pub unknown: Vec<(String, Value)>,
 }
 
 /// A module of the values: its address and resources, and its children.
@@ -292,6 +297,15 @@ impl<'de> Shape<'de> for Sides {
                     map.next_value::<Skip>()?;
                 }
                 "values" if planned => document.values = root(&mut map)?,
+                "resource_changes" if planned => {
+                    let List(changes) = map.next_value_seed(Loose(List(Vec::new())))?;
+                    document.unknown = (changes.into_iter())
+                        .filter_map(|Change { address, unknown }| {
+                            let unknown = unknown.into_unknown_parts();
+                            Some((address?, unknown)).filter(|(_, unknown)| !unknown.is_null())
+                        })
+                        .collect();
+                }
                 "prior_state" if !planned => {
                     document.prior = map
                         .next_value_seed(Loose(Under::new("values", || {
@@ -380,6 +394,45 @@ impl<'de> Shape<'de> for ConfigModule {
                 _ => {
                     map.next_value::<Skip>()?;
                 }
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A resource change: its address when a string, and its `change.after_unknown`.
+#[derive(Default)]
+struct Change {
+    address: Option<String>,
+    unknown: Value,
+}
+
+impl<'de> Shape<'de> for Change {
+    fn map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self, A::Error> {
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "address" => self.address = text(&mut map)?.map(Cow::into_owned),
+                "change" => self.unknown = map.next_value_seed(Loose(AfterUnknown::default()))?.0,
+                _ => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A change's `after_unknown`, the rest of it skipped.
+#[derive(Default)]
+struct AfterUnknown(Value);
+
+impl<'de> Shape<'de> for AfterUnknown {
+    fn map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self, A::Error> {
+        while let Some(Key(key)) = map.next_key()? {
+            if key == "after_unknown" {
+                self.0 = map.next_value()?;
+            } else {
+                map.next_value::<Skip>()?;
             }
         }
         Ok(self)
@@ -488,6 +541,46 @@ mod tests {
             [r#"child Some("module.m[\"k\"].aws_vpc.old") Some("aws_vpc") true"#]
         );
         assert!(prior.prior.children[0].resources[0].values.is_null());
+    }
+
+    /// A plan's planned side keeps, of each change, the parts of `after_unknown` that
+    /// are `true`; the prior side and changes with none keep nothing.
+    #[test]
+    fn reads_what_changes_leave_unknown_for_the_planned_side() {
+        let text = r#"{
+          "resource_changes": [
+            {"address": "aws_instance.a", "change": {
+              "before": {"x": 1}, "after": {"ami": "ami-1"},
+              "after_unknown": {"id": true, "ami": false, "tags": {},
+                "ipv6_addresses": [false, true], "network_interface": [{"x": false}],
+                "root_block_device": [{"kms_key_id": true}]}}},
+            {"address": "aws_instance.b", "change": {"after_unknown": {"id": false}}},
+            {"change": {"after_unknown": {"id": true}}},
+            {"address": "aws_instance.c", "change": {"after_unknown": true}},
+            7
+          ]
+        }"#;
+        let planned = Document::read(text, Side::Planned).unwrap();
+        let unknown: Vec<(&str, serde_json::Value)> = (planned.unknown.iter())
+            .map(|(address, unknown)| (address.as_str(), unknown.to_json()))
+            .collect();
+        assert_eq!(
+            unknown,
+            [
+                (
+                    "aws_instance.a",
+                    serde_json::json!({"id": true, "ipv6_addresses": [null, true],
+                        "root_block_device": [{"kms_key_id": true}]})
+                ),
+                ("aws_instance.c", serde_json::json!(true)),
+            ]
+        );
+        assert!(
+            Document::read(text, Side::Prior)
+                .unwrap()
+                .unknown
+                .is_empty()
+        );
     }
 
     /// Wrong shapes read as nothing, missing fields as absent; only syntax fails.

@@ -39,6 +39,10 @@ pub struct Acls {
     /// name. `None` stands for an ACL the plan does not describe, which may allow
     /// anything; a subnet not listed has such an ACL too.
     by_subnet: BTreeMap<usize, Vec<Option<usize>>>,
+    /// `aws_network_acl_rule`s whose ACL the plan cannot name, in address order.
+    loose: Vec<usize>,
+    /// ACLs and associations whose subnets the plan cannot name, in address order.
+    loose_associations: Vec<usize>,
 }
 
 impl Acls {
@@ -66,7 +70,10 @@ impl Acls {
                         acls.by_subnet.insert(subnet, vec![Some(resource)]);
                     }
                 }
-                Link::Unknown => floating.push((Some(resource), vpc_of(plan, Some(resource)))),
+                Link::Unknown => {
+                    floating.push((Some(resource), vpc_of(plan, Some(resource))));
+                    acls.loose_associations.push(resource);
+                }
             }
             if plan.resource(resource).kind == "aws_default_network_acl" {
                 for key in ["default_network_acl_id", "vpc_id"] {
@@ -87,8 +94,17 @@ impl Acls {
             let values = &plan.resource(resource).values;
             let rule = rule(values, "rule_number", "rule_action");
             let egress = values.get("egress").and_then(Value::as_bool) == Some(true);
-            let owners = plan.link(resource, &[], "network_acl_id");
-            for owner in owners.known().iter().filter_map(|owner| acl_of(*owner)) {
+            // A rule whose ACL the plan cannot name may be on any ACL: an allow is put
+            // on every one, and a deny on none, so that neither hides a path.
+            let owners: Vec<usize> = match plan.link(resource, &[], "network_acl_id") {
+                Link::Known(list) => list.into_iter().filter_map(acl_of).collect(),
+                Link::Unknown => {
+                    acls.loose.push(resource);
+                    let every = acls.acls.keys().copied();
+                    every.filter(|_| rule.allow).collect()
+                }
+            };
+            for owner in owners {
                 if let Some(acl) = acls.acls.get_mut(&owner) {
                     let list = if egress {
                         &mut acl.egress
@@ -119,9 +135,13 @@ impl Acls {
                         acls.by_subnet.insert(subnet, vec![acl]);
                     }
                 }
-                Link::Unknown => floating.push((acl, vpc_of(plan, acl))),
+                Link::Unknown => {
+                    floating.push((acl, vpc_of(plan, acl)));
+                    acls.loose_associations.push(resource);
+                }
             }
         }
+        acls.loose_associations.sort_unstable();
         // A subnet with no association has its VPC's default ACL, when the plan
         // describes it (`aws_default_network_acl` names the VPC's default ACL id), or
         // else one of the ACLs that may hold subnets the plan cannot name. In a state
@@ -146,6 +166,16 @@ impl Acls {
             }
         }
         acls
+    }
+
+    /// The `aws_network_acl_rule`s whose ACL the plan cannot name, for warnings.
+    pub fn loose_rules(&self) -> &[usize] {
+        &self.loose
+    }
+
+    /// The ACLs and associations whose subnets the plan cannot name, for warnings.
+    pub fn loose_associations(&self) -> &[usize] {
+        &self.loose_associations
     }
 
     /// Every prefix a rule names: what the ACLs ask of an endpoint's addresses, so that

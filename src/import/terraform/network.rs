@@ -30,6 +30,9 @@ pub struct Subnet {
     /// The VPC's resource index, when the plan says which.
     pub vpc: Option<usize>,
     pub cidrs: Vec<IpNet>,
+    /// Whether a range of it is unknown until apply, so that `cidrs` may miss some of
+    /// its addresses.
+    pub cidrs_partial: bool,
     /// Whether instances launched in it may get a public address without asking for
     /// one: `map_public_ip_on_launch` true, or unknown until apply.
     pub maps_public_ip: bool,
@@ -49,6 +52,9 @@ pub struct Asset {
     pub groups: Link,
     /// Its private addresses, when known.
     pub addresses: Vec<IpNet>,
+    /// Whether it may have addresses that `addresses` misses: an IPv6 address from a
+    /// block unknown until apply.
+    pub addresses_partial: bool,
     /// Whether it has a public IPv4 address.
     pub public: bool,
     /// Whether it has, or may get, an IPv6 address: the internet reaches it through an
@@ -61,6 +67,9 @@ pub struct Network {
     pub vpcs: Vec<Vpc>,
     pub subnets: Vec<Subnet>,
     pub assets: Vec<Asset>,
+    /// EIPs (and associations) whose instance or interface is unknown until apply:
+    /// each may make any instance or interface public.
+    pub loose_eips: Vec<usize>,
 }
 
 impl Network {
@@ -87,11 +96,15 @@ impl Network {
                     Link::Unknown => only_vpc,
                 },
                 cidrs: cidrs(&plan.resource(resource).values),
+                cidrs_partial: ["cidr_block", "ipv6_cidr_block"].iter().any(|key| {
+                    let written = plan.resource(resource).str(key);
+                    written.is_none_or(str::is_empty) && plan.configured(resource, &[], key)
+                }),
                 maps_public_ip: defaults_on(plan, resource, "map_public_ip_on_launch"),
                 assigns_ipv6: defaults_on(plan, resource, "assign_ipv6_address_on_creation"),
             })
             .collect();
-        let eips = public_by_eip(plan);
+        let eips = Eips::read(plan);
         let mut assets = Vec::new();
         for resource in plan.of_kind(ASSET_KINDS) {
             if let Some(asset) = asset(plan, resource, &subnets, &eips) {
@@ -102,6 +115,7 @@ impl Network {
             vpcs,
             subnets,
             assets,
+            loose_eips: eips.loose,
         }
     }
 
@@ -123,69 +137,106 @@ impl Network {
 fn defaults_on(plan: &Plan, subnet: usize, key: &str) -> bool {
     match plan.resource(subnet).bool(key) {
         Some(on) => on,
-        None => plan.configured(subnet, &[], key),
+        None => plan.unknown(subnet, &[], key),
     }
 }
 
-/// The resources (instances and interfaces) that an EIP makes public.
-fn public_by_eip(plan: &Plan) -> BTreeSet<usize> {
-    let mut public = BTreeSet::new();
-    for eip in plan.of_kind(&["aws_eip"]) {
-        for key in ["instance", "network_interface"] {
-            public.extend(plan.link(eip, &[], key).known().iter().copied());
-        }
-    }
-    for association in plan.of_kind(&["aws_eip_association"]) {
-        for key in ["instance_id", "network_interface_id"] {
-            public.extend(plan.link(association, &[], key).known().iter().copied());
-        }
-    }
-    public
+/// The resources (instances and interfaces) that EIPs make public.
+struct Eips {
+    public: BTreeSet<usize>,
+    /// EIPs and associations whose instance or interface the plan cannot name: any
+    /// instance or interface may be theirs.
+    loose: Vec<usize>,
 }
 
-fn asset(
-    plan: &Plan,
-    resource: usize,
-    subnets: &[Subnet],
-    eips: &BTreeSet<usize>,
-) -> Option<Asset> {
+impl Eips {
+    fn read(plan: &Plan) -> Eips {
+        let mut eips = Eips {
+            public: BTreeSet::new(),
+            loose: Vec::new(),
+        };
+        let kinds = [
+            ("aws_eip", ["instance", "network_interface"]),
+            (
+                "aws_eip_association",
+                ["instance_id", "network_interface_id"],
+            ),
+        ];
+        for (kind, keys) in kinds {
+            for eip in plan.of_kind(&[kind]) {
+                for key in keys {
+                    match plan.link(eip, &[], key) {
+                        Link::Known(list) => eips.public.extend(list),
+                        Link::Unknown => eips.loose.push(eip),
+                    }
+                }
+            }
+        }
+        eips.loose.sort_unstable();
+        eips.loose.dedup();
+        eips
+    }
+
+    fn make_public(&self, resource: usize) -> bool {
+        !self.loose.is_empty() || self.public.contains(&resource)
+    }
+}
+
+/// A link that AWS fills in when the configuration leaves it out (an instance's subnet
+/// and security groups are its VPC's defaults): unknown when the plan says it is
+/// unknown until apply, not no link.
+fn defaulted_link(plan: &Plan, resource: usize, path: &[&str], key: &str) -> Link {
+    match plan.link(resource, path, key) {
+        Link::Known(list) if list.is_empty() && plan.unknown(resource, path, key) => Link::Unknown,
+        link => link,
+    }
+}
+
+fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Option<Asset> {
     let r = plan.resource(resource);
     let values = &r.values;
     // Whether the asset's subnet gives it something it leaves to the subnet; a subnet
-    // the plan cannot name may be any subnet that gives it.
+    // the plan cannot name may be one it does not describe (a default subnet maps
+    // public addresses), which may give anything.
     let by_subnet = |link: &Link, gives: fn(&Subnet) -> bool| {
         let named = |index: &usize| (subnets.iter()).any(|s| s.resource == *index && gives(s));
         match link {
             Link::Known(list) => list.iter().any(named),
-            Link::Unknown => subnets.iter().any(gives),
+            Link::Unknown => true,
         }
     };
-    // Instances and interfaces: an IPv6 address listed or asked for, or, where the
-    // count is left out (computed, so unknown in a plan), one from a subnet that
-    // assigns them.
+    // Instances and interfaces: an IPv6 address listed or asked for (a count unknown
+    // until apply may be any), or, where the count is left out (computed, so unknown
+    // in a plan), one from a subnet that assigns them.
     let ipv6_by_count = |link: &Link| {
-        let counts = ["ipv6_address_count", "ipv6_prefix_count"].map(|key| r.int(key));
+        let keys = ["ipv6_address_count", "ipv6_prefix_count"];
+        let counts = keys.map(|key| r.int(key));
         if counts.iter().any(Option::is_some) {
             counts
                 .iter()
                 .any(|count| count.is_some_and(|count| count > 0))
         } else {
-            by_subnet(link, |subnet| subnet.assigns_ipv6)
+            (keys.iter()).any(|key| plan.configured(resource, &[], key))
+                || by_subnet(link, |subnet| subnet.assigns_ipv6)
         }
     };
     let (subnet_link, groups, public, ipv6_asked) = match r.kind.as_str() {
         "aws_instance" => {
-            let subnet_link = plan.link(resource, &[], "subnet_id");
+            let subnet_link = defaulted_link(plan, resource, &[], "subnet_id");
             // `associate_public_ip_address` left out (computed, so unknown in a plan)
-            // follows the subnet's `map_public_ip_on_launch`.
-            let asks = r.bool("associate_public_ip_address");
+            // follows the subnet's `map_public_ip_on_launch`, unless the configuration
+            // gives it a value unknown until apply, which may be true.
+            let key = "associate_public_ip_address";
+            let asks = r.bool(key);
             let public = asks == Some(true)
-                || (asks.is_none() && by_subnet(&subnet_link, |subnet| subnet.maps_public_ip))
+                || (asks.is_none()
+                    && (plan.configured(resource, &[], key)
+                        || by_subnet(&subnet_link, |subnet| subnet.maps_public_ip)))
                 || r.str("public_ip").is_some_and(|ip| !ip.is_empty());
             let ipv6 = ipv6_by_count(&subnet_link);
             (
                 subnet_link,
-                plan.link(resource, &[], "vpc_security_group_ids"),
+                defaulted_link(plan, resource, &[], "vpc_security_group_ids"),
                 public,
                 ipv6,
             )
@@ -195,13 +246,13 @@ fn asset(
             let ipv6 = ipv6_by_count(&subnet_link);
             (
                 subnet_link,
-                plan.link(resource, &[], "security_groups"),
+                defaulted_link(plan, resource, &[], "security_groups"),
                 false,
                 ipv6,
             )
         }
         "aws_db_instance" => {
-            let group = plan.link(resource, &[], "db_subnet_group_name");
+            let group = defaulted_link(plan, resource, &[], "db_subnet_group_name");
             let subnet_link = match group {
                 Link::Known(groups) => {
                     let mut all = Vec::new();
@@ -224,7 +275,7 @@ fn asset(
             let public = r.bool("publicly_accessible").unwrap_or(false);
             (
                 subnet_link,
-                plan.link(resource, &[], "vpc_security_group_ids"),
+                defaulted_link(plan, resource, &[], "vpc_security_group_ids"),
                 public,
                 public,
             )
@@ -235,8 +286,8 @@ fn asset(
             // internet-facing one may be dual-stack.
             let public = r.bool("internal") != Some(true);
             (
-                plan.link(resource, &[], "subnets"),
-                plan.link(resource, &[], "security_groups"),
+                lb_subnets(plan, resource),
+                defaulted_link(plan, resource, &[], "security_groups"),
                 public,
                 public,
             )
@@ -256,6 +307,7 @@ fn asset(
         }
         _ => return None,
     };
+    let eip_capable = matches!(r.kind.as_str(), "aws_instance" | "aws_network_interface");
     let (subnet_list, subnets_unknown) = match subnet_link {
         Link::Known(list) => (list, false),
         Link::Unknown => (Vec::new(), true),
@@ -281,14 +333,18 @@ fn asset(
     let ipv6_known = addresses
         .iter()
         .any(|address| matches!(address, IpNet::V6(_)));
+    let mut addresses_partial = false;
     if !addresses.is_empty() && !ipv6_known && ipv6_asked {
-        // Addresses still to be assigned come from the subnets' IPv6 ranges.
-        addresses.extend(
-            (subnets.iter())
-                .filter(|subnet| subnet_list.contains(&subnet.resource))
-                .flat_map(|subnet| subnet.cidrs.iter().copied())
-                .filter(|cidr| matches!(cidr, IpNet::V6(_))),
-        );
+        // Addresses still to be assigned come from the subnets' IPv6 ranges; a subnet
+        // whose IPv6 range is unknown, or a subnet the plan cannot name, may give one
+        // the asset's addresses miss.
+        let mut ranges = (subnets.iter())
+            .filter(|subnet| subnet_list.contains(&subnet.resource))
+            .flat_map(|subnet| subnet.cidrs.iter().copied())
+            .filter(|cidr| matches!(cidr, IpNet::V6(_)))
+            .peekable();
+        addresses_partial = subnets_unknown || ranges.peek().is_none();
+        addresses.extend(ranges);
     }
     addresses.sort_unstable();
     addresses.dedup();
@@ -299,9 +355,30 @@ fn asset(
         vpc,
         groups,
         addresses,
-        public: public || eips.contains(&resource),
+        addresses_partial,
+        public: public || (eip_capable && eips.make_public(resource)),
         ipv6: ipv6_known || ipv6_asked,
     })
+}
+
+/// A load balancer's subnets: its `subnets`, or, when it gives `subnet_mapping` blocks
+/// instead (and `subnets` is computed), theirs.
+fn lb_subnets(plan: &Plan, resource: usize) -> Link {
+    let listed = plan.link(resource, &[], "subnets");
+    let mappings = array(plan.resource(resource).values.get("subnet_mapping")).count();
+    if listed != Link::Known(Vec::new()) || mappings == 0 {
+        return defaulted_link(plan, resource, &[], "subnets");
+    }
+    let mut subnets = Vec::new();
+    for index in 0..mappings {
+        let path = ["subnet_mapping", &index.to_string()];
+        match plan.link(resource, &path, "subnet_id") {
+            Link::Known(list) if !list.is_empty() => subnets.extend(list),
+            // A mapping without a subnet the plan can name: it may be any.
+            _ => return Link::Unknown,
+        }
+    }
+    Link::Known(subnets)
 }
 
 /// A resource's `cidr_block` and `ipv6_cidr_block`, when known.
@@ -351,4 +428,56 @@ pub fn tags(values: &Value) -> Vec<String> {
         .collect();
     tags.sort();
     tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::terraform::objects::Side;
+
+    /// What AWS picks when a plan leaves it out is unknown, not none; a load balancer's
+    /// `subnet_mapping` names its subnets when `subnets` is left to be computed.
+    #[test]
+    fn links_left_to_aws_are_unknown_and_subnet_mappings_name_subnets() {
+        let text = r#"{
+  "format_version": "1.2",
+  "planned_values": {"root_module": {"resources": [
+    {"address": "aws_instance.web", "mode": "managed", "type": "aws_instance", "values": {}},
+    {"address": "aws_lb.web", "mode": "managed", "type": "aws_lb",
+     "values": {"internal": true, "subnet_mapping": [{}, {}]}},
+    {"address": "aws_subnet.a", "mode": "managed", "type": "aws_subnet",
+     "values": {"cidr_block": "10.0.1.0/24"}},
+    {"address": "aws_subnet.b", "mode": "managed", "type": "aws_subnet",
+     "values": {"cidr_block": "10.0.2.0/24"}}
+  ]}},
+  "resource_changes": [
+    {"address": "aws_instance.web", "change": {"after_unknown": {
+      "subnet_id": true, "vpc_security_group_ids": true, "associate_public_ip_address": true}}},
+    {"address": "aws_lb.web", "change": {"after_unknown": {
+      "subnets": true, "security_groups": true, "subnet_mapping": [{}, {}]}}}
+  ],
+  "configuration": {"root_module": {"resources": [
+    {"address": "aws_lb.web", "expressions": {"subnet_mapping": [
+      {"subnet_id": {"references": ["aws_subnet.a.id", "aws_subnet.a"]}},
+      {"subnet_id": {"references": ["aws_subnet.b.id", "aws_subnet.b"]}}
+    ]}}
+  ]}}
+}"#;
+        let plan = Plan::read("plan.json", text, Side::Planned).unwrap();
+        let network = Network::read(&plan);
+        let address = |index: usize| plan.resource(index).address.as_str();
+        let asset = |name: &str| {
+            (network.assets.iter())
+                .find(|asset| address(asset.resource) == name)
+                .unwrap()
+        };
+        let web = asset("aws_instance.web");
+        assert!(web.subnets_unknown && web.public);
+        assert_eq!(web.groups, Link::Unknown);
+        let lb = asset("aws_lb.web");
+        let subnets: Vec<&str> = lb.subnets.iter().map(|s| address(*s)).collect();
+        assert_eq!(subnets, ["aws_subnet.a", "aws_subnet.b"]);
+        assert!(!lb.subnets_unknown && !lb.public);
+        assert_eq!(lb.groups, Link::Unknown);
+    }
 }

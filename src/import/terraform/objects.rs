@@ -1,7 +1,7 @@
 //! A plan or state as `terraform show -json` writes it: its resources, walked through
 //! every module, with `count` and `for_each` addresses as they are, the configuration's
-//! expression references for links whose ids are unknown until apply, and the line of
-//! each resource in the file.
+//! expression references for links whose ids are unknown until apply, which attributes
+//! a plan leaves unknown until apply, and the line of each resource in the file.
 //!
 //! `document.rs` parses the sections read; attribute values stay JSON values (its
 //! compact `Value`), since they are whatever each provider says. Only these files know
@@ -76,6 +76,9 @@ pub struct Plan {
     /// Resource indexes by configuration address, and by id.
     by_config: FxHashMap<String, Vec<usize>>,
     by_id: FxHashMap<CompactString, usize>,
+    /// By resource index, the parts of its change's `after_unknown` that are `true`:
+    /// empty for a state, whose values are all known.
+    unknown: FxHashMap<usize, Value>,
     /// Managed resource types that no part of the importer models, counted.
     pub unmodelled: BTreeMap<String, usize>,
 }
@@ -185,6 +188,7 @@ impl Plan {
             expressions: FxHashMap::default(),
             by_config: FxHashMap::default(),
             by_id: FxHashMap::default(),
+            unknown: FxHashMap::default(),
             unmodelled: BTreeMap::new(),
         };
         plan.walk_module(root, text);
@@ -200,6 +204,15 @@ impl Plan {
             let first = run.iter().map(|resource| resource.line).min();
             for resource in run {
                 resource.line = first.unwrap_or(resource.line);
+            }
+        }
+        // Each change's unknown attributes go to the resources of its address (sorted).
+        for (address, unknown) in document.unknown {
+            let resources = &plan.resources;
+            let first = resources.partition_point(|r| r.address < address);
+            let last = first + resources[first..].partition_point(|r| r.address == address);
+            for index in first..last {
+                plan.unknown.insert(index, unknown.clone());
             }
         }
         // The two indexes, one on each core: each is thousands of inserts, in order.
@@ -349,6 +362,35 @@ impl Plan {
             _ if ids == 0 && is_empty(value) => Link::Known(Vec::new()),
             _ => Link::Unknown,
         }
+    }
+
+    /// Whether attribute `key` of resource `index`, absent from the values, is unknown
+    /// until apply rather than unset: the plan's `after_unknown` marks it (or a part of
+    /// it, or a block that holds it), or the configuration gives an expression for it.
+    /// `path` leads to the attribute inside nested blocks, as for `link`.
+    ///
+    /// A computed attribute that the configuration leaves out is unknown in a plan for
+    /// a new resource too; only some of those are open (an instance's subnet and
+    /// groups, which AWS picks), so the callers that read them ask for this, and the
+    /// others ask [`Plan::configured`].
+    pub fn unknown(&self, index: usize, path: &[&str], key: &str) -> bool {
+        self.marked_unknown(index, path, key) || self.configured(index, path, key)
+    }
+
+    /// Whether the plan's `after_unknown` marks attribute `key` of resource `index`
+    /// (at `path`), a part of it, or a block that holds it.
+    fn marked_unknown(&self, index: usize, path: &[&str], key: &str) -> bool {
+        let Some(mut marks) = self.unknown.get(&index) else {
+            return false;
+        };
+        for step in path {
+            if marks.as_bool() == Some(true) {
+                return true;
+            }
+            marks = step_into(marks, step);
+        }
+        // Only the parts that lead to `true` are kept: whatever is left marks some.
+        marks.as_bool() == Some(true) || marks.get(key).is_some_and(|mark| !mark.is_null())
     }
 
     /// Whether the configuration gives an expression for attribute `key` of resource
@@ -626,6 +668,48 @@ mod tests {
         for (address, line) in lines {
             assert_eq!(scan.line("values", address), line, "{address}");
         }
+    }
+
+    /// `after_unknown` marks an attribute, a part of it, or a block that holds it; the
+    /// configuration's expression for an attribute left out counts too.
+    #[test]
+    fn unknown_attributes_are_those_a_change_marks_or_the_configuration_gives() {
+        let text = r#"{
+  "format_version": "1.2",
+  "planned_values": {"root_module": {"resources": [
+    {"address": "aws_instance.a", "mode": "managed", "type": "aws_instance", "values": {}},
+    {"address": "aws_instance.b", "mode": "managed", "type": "aws_instance", "values": {}}
+  ]}},
+  "resource_changes": [
+    {"address": "aws_instance.a", "change": {"after_unknown": {
+      "subnet_id": true, "ipv6_addresses": [false, true],
+      "ebs_block_device": true, "root_block_device": [{"kms_key_id": true}]}}}
+  ],
+  "configuration": {"root_module": {"resources": [
+    {"address": "aws_instance.b", "expressions": {"subnet_id": {"references": ["var.s"]}}}
+  ]}}
+}"#;
+        let plan = Plan::read("plan.json", text, Side::Planned).unwrap();
+        assert!(plan.unknown(0, &[], "subnet_id"));
+        assert!(plan.unknown(0, &[], "ipv6_addresses"));
+        assert!(plan.unknown(0, &["ebs_block_device", "0"], "volume_id"));
+        assert!(plan.unknown(0, &["root_block_device", "0"], "kms_key_id"));
+        assert!(!plan.unknown(0, &["root_block_device", "0"], "volume_id"));
+        assert!(!plan.unknown(0, &[], "vpc_security_group_ids"));
+        assert!(plan.unknown(1, &[], "subnet_id"));
+        assert!(!plan.unknown(1, &[], "ipv6_addresses"));
+        // The prior side is a state: nothing in it is unknown.
+        let prior = text.replace(
+            "\"planned_values\": {\"root_module\"",
+            "\"prior_state\": {\"values\": {\"root_module\"",
+        );
+        let prior = prior.replace(
+            "]}},\n  \"resource_changes\"",
+            "]}}},\n  \"resource_changes\"",
+        );
+        let prior = Plan::read("plan.json", &prior, Side::Prior).unwrap();
+        assert_eq!(prior.resources.len(), 2);
+        assert!(!prior.unknown(0, &[], "subnet_id"));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! A VPC's main table is an `aws_default_route_table`, the table of an
 //! `aws_main_route_table_association`, or, when the plan describes neither, the
 //! `aws_route`s that name the VPC's `main_route_table_id`. An `aws_route` whose table
-//! is unknown until apply may be on any table of its gateway's VPC.
+//! is unknown until apply may be on any table of its gateway's VPC; a subnet without an
+//! association may use, besides its VPC's main table, any table whose association (or
+//! main association) the plan cannot tie to a subnet (or VPC).
 
 use std::collections::BTreeMap;
 
@@ -48,10 +50,17 @@ pub struct Routing {
     by_subnet: BTreeMap<usize, Option<usize>>,
     /// VPC to its main route table.
     main: BTreeMap<usize, usize>,
+    /// Tables that may serve subnets without an association, with the VPCs whose
+    /// subnets they may serve (an empty list: any VPC's): tables associated with a
+    /// subnet, or made a VPC's main table, that the plan cannot name. `None` for a
+    /// table the plan cannot name.
+    floating: Vec<(Option<usize>, Link)>,
     /// Peering connection to the two VPCs it joins.
     peerings: BTreeMap<usize, (Link, Link)>,
     /// The `aws_route`s whose table the plan cannot name, in address order.
     unplaced: Vec<usize>,
+    /// The associations that give `floating` its tables, in address order.
+    loose_associations: Vec<usize>,
 }
 
 impl Routing {
@@ -75,10 +84,26 @@ impl Routing {
             }
         }
         for resource in plan.of_kind(&["aws_main_route_table_association"]) {
-            let tables = plan.link(resource, &[], "route_table_id");
-            for vpc in plan.link(resource, &[], "vpc_id").known() {
-                if let Some(table) = tables.known().first() {
-                    routing.main.insert(*vpc, *table);
+            let table = match plan.link(resource, &[], "route_table_id") {
+                Link::Known(list) => list.first().copied(),
+                Link::Unknown => None,
+            };
+            match (plan.link(resource, &[], "vpc_id"), table) {
+                (Link::Known(vpcs), Some(table)) => {
+                    for vpc in vpcs {
+                        routing.main.insert(vpc, table);
+                    }
+                }
+                (vpcs @ Link::Known(_), None) => {
+                    routing.floating.push((None, vpcs));
+                    routing.loose_associations.push(resource);
+                }
+                (Link::Unknown, table) => {
+                    let vpcs = table.map_or(Link::Known(Vec::new()), |table| {
+                        plan.link(table, &[], "vpc_id")
+                    });
+                    routing.floating.push((table, vpcs));
+                    routing.loose_associations.push(resource);
                 }
             }
         }
@@ -166,10 +191,22 @@ impl Routing {
                 Link::Known(list) => list.first().copied(),
                 Link::Unknown => None,
             };
-            for subnet in plan.link(resource, &[], "subnet_id").known() {
-                routing.by_subnet.insert(*subnet, table);
+            match plan.link(resource, &[], "subnet_id") {
+                Link::Known(subnets) => {
+                    for subnet in subnets {
+                        routing.by_subnet.insert(subnet, table);
+                    }
+                }
+                Link::Unknown => {
+                    let vpcs = table.map_or(Link::Known(Vec::new()), |table| {
+                        plan.link(table, &[], "vpc_id")
+                    });
+                    routing.floating.push((table, vpcs));
+                    routing.loose_associations.push(resource);
+                }
             }
         }
+        routing.loose_associations.sort_unstable();
         for resource in plan.of_kind(&["aws_vpc_peering_connection"]) {
             routing.peerings.insert(
                 resource,
@@ -187,6 +224,12 @@ impl Routing {
         &self.unplaced
     }
 
+    /// The route table associations (main ones included) whose subnet, VPC or table
+    /// the plan cannot name, for warnings.
+    pub fn loose_associations(&self) -> &[usize] {
+        &self.loose_associations
+    }
+
     /// Every prefix a route names: what routing asks of an endpoint's addresses.
     pub fn prefixes(&self) -> impl Iterator<Item = IpNet> + '_ {
         self.tables
@@ -195,38 +238,57 @@ impl Routing {
             .filter_map(|route| route.prefix)
     }
 
-    /// Where a subnet sends traffic for `peer`: the targets of the longest prefix that
-    /// covers it, and of every longer one that covers part of it. Empty when only the
-    /// local route (or nothing) matches. `None` for the table means the subnet uses its
-    /// VPC's main table, or one the plan cannot name.
+    /// Where a subnet (of `vpc`) sends traffic for `peer`, through any table it may
+    /// use: its association's, else its VPC's main table and the tables that may serve
+    /// subnets the plan cannot name. Empty when only the local route (or nothing)
+    /// matches; `Target::Unknown` for a table the plan cannot name.
     pub fn targets(&self, subnet: usize, vpc: Option<usize>, peer: &Endpoint) -> Vec<Target> {
-        let table = match self.by_subnet.get(&subnet) {
-            Some(Some(table)) => Some(*table),
+        let mut targets = Vec::new();
+        match self.by_subnet.get(&subnet) {
+            Some(Some(table)) => self.table_targets(*table, peer, &mut targets),
             Some(None) => return vec![Target::Unknown],
-            None => vpc.and_then(|vpc| self.main.get(&vpc).copied()),
-        };
-        // A VPC's main table that the plan does not describe holds the local route only.
-        let Some(routes) = table.and_then(|table| self.tables.get(&table)) else {
-            return Vec::new();
+            None => {
+                if let Some(main) = vpc.and_then(|vpc| self.main.get(&vpc)) {
+                    self.table_targets(*main, peer, &mut targets);
+                }
+                for (table, vpcs) in &self.floating {
+                    let theirs = match vpcs {
+                        Link::Known(list) if !list.is_empty() => {
+                            vpc.is_none_or(|vpc| list.contains(&vpc))
+                        }
+                        _ => true,
+                    };
+                    match table {
+                        Some(table) if theirs => self.table_targets(*table, peer, &mut targets),
+                        None if theirs => targets.push(Target::Unknown),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        targets.dedup();
+        targets
+    }
+
+    /// Adds where `table` sends traffic for `peer`: the targets of the longest prefix
+    /// that covers it, and of every longer one that covers part of it. A VPC's main
+    /// table that the plan does not describe holds the local route only: nothing.
+    fn table_targets(&self, table: usize, peer: &Endpoint, targets: &mut Vec<Target>) {
+        let Some(routes) = self.tables.get(&table) else {
+            return;
         };
         let longest = routes
             .iter()
             .filter_map(|route| route.prefix.filter(|prefix| peer.within(prefix)))
             .map(|prefix| prefix.prefix_len())
             .max();
-        let mut targets: Vec<Target> = routes
-            .iter()
-            .filter(|route| match route.prefix {
-                None => true,
-                Some(prefix) => {
-                    peer.meets(&prefix)
-                        && longest.is_none_or(|longest| prefix.prefix_len() >= longest)
-                }
-            })
-            .map(|route| route.target.clone())
-            .collect();
-        targets.dedup();
-        targets
+        let matching = routes.iter().filter(|route| match route.prefix {
+            None => true,
+            Some(prefix) => {
+                peer.meets(&prefix) && longest.is_none_or(|longest| prefix.prefix_len() >= longest)
+            }
+        });
+        targets.extend(matching.map(|route| route.target.clone()));
     }
 
     /// Whether a peering connection joins these two VPCs (either way round).

@@ -340,7 +340,7 @@ fn prefixes(plan: &Plan, resource: usize, path: &[&str], keys: &[&str]) -> Vec<P
     // everyone, as an unknown source group matches every group.
     let unknown = keys.iter().any(|key| match values.get(key) {
         Some(Value::Array(items)) => items.iter().any(|item| item.as_str().is_none()),
-        None | Some(Value::Null) => plan.configured(resource, path, key),
+        None | Some(Value::Null) => plan.unknown(resource, path, key),
         _ => false,
     });
     if prefix_list || unknown {

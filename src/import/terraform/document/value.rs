@@ -108,6 +108,36 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// The parts of a tree of flags such as a plan's `after_unknown` that lead to
+    /// `true`: an object keeps the members that do, an array every item (those that
+    /// do not as `Null`, so that the others keep their places) when some item does,
+    /// and anything that leads to no `true` is `Null`.
+    pub fn into_unknown_parts(self) -> Value {
+        match self {
+            Value::Bool(true) => Value::Bool(true),
+            Value::Array(items) => {
+                let items: Vec<Value> = items.into_iter().map(Value::into_unknown_parts).collect();
+                if items.iter().all(Value::is_null) {
+                    Value::Null
+                } else {
+                    Value::Array(items)
+                }
+            }
+            Value::Object(Object(members)) => {
+                let members: Vec<(CompactString, Value)> = (members.into_iter())
+                    .map(|(key, value)| (key, value.into_unknown_parts()))
+                    .filter(|(_, value)| !value.is_null())
+                    .collect();
+                if members.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(Object(members))
+                }
+            }
+            _ => Value::Null,
+        }
+    }
+
     /// The same value as a `serde_json::Value`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
