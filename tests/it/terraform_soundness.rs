@@ -27,6 +27,22 @@ fn edited(fixture: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
     serde_json::to_string_pretty(&plan).unwrap()
 }
 
+// JSON pointers, for `resources_at`, to the resources of a plan's planned values, of a
+// state's values, and of a plan's configuration.
+const PLANNED: &str = "/planned_values/root_module/resources";
+const STATE: &str = "/values/root_module/resources";
+const CONFIGURED: &str = "/configuration/root_module/resources";
+
+/// The list of resources at `pointer` in a plan's JSON.
+fn resources_at<'p>(
+    plan: &'p mut serde_json::Value,
+    pointer: &str,
+) -> &'p mut Vec<serde_json::Value> {
+    plan.pointer_mut(pointer)
+        .and_then(serde_json::Value::as_array_mut)
+        .unwrap()
+}
+
 /// `check` of `forbid: {from, to, ports}` on `plan` (named `name` in messages).
 #[track_caller]
 fn forbid_in(name: &str, plan: String, from: &str, to: &str, ports: &str) -> i32 {
@@ -166,7 +182,7 @@ fn an_instances_ipv6_address_is_reached_without_a_public_ipv4_address() {
     // address is out of reach.
     let case = "05-ipv6-exposed-no-public-ipv4.json";
     let ipv4_route_only = edited(case, |plan| {
-        let table = &mut plan["values"]["root_module"]["resources"][3]["values"];
+        let table = &mut resources_at(plan, STATE)[3]["values"];
         assert_eq!(table["id"], "rtb-1");
         table["route"].as_array_mut().unwrap().truncate(1);
     });
@@ -196,10 +212,7 @@ fn the_default_nacl_guards_only_subnets_that_no_other_nacl_may_hold() {
     assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
     // Without that ACL, the default NACL guards the subnet and admits nothing.
     let default_only = edited(case, |plan| {
-        let resources = plan["planned_values"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap();
-        resources.retain(|r| r["address"] != "aws_network_acl.open");
+        resources_at(plan, PLANNED).retain(|r| r["address"] != "aws_network_acl.open");
     });
     assert_eq!(forbid_in(case, default_only, from, to, "tcp/22"), NONE);
     // The same ACL given a subnet from a variable by an association.
@@ -211,19 +224,13 @@ fn the_default_nacl_guards_only_subnets_that_no_other_nacl_may_hold() {
             "name": "open",
             "values": {}
         });
-        let resources = plan["planned_values"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap();
-        resources.push(association);
-        let config = plan["configuration"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap();
-        for resource in config.iter_mut() {
+        resources_at(plan, PLANNED).push(association);
+        for resource in resources_at(plan, CONFIGURED) {
             if resource["address"] == "aws_network_acl.open" {
                 resource["expressions"]["subnet_ids"] = serde_json::json!({"constant_value": []});
             }
         }
-        config.push(serde_json::json!({
+        resources_at(plan, CONFIGURED).push(serde_json::json!({
             "address": "aws_network_acl_association.open",
             "mode": "managed",
             "type": "aws_network_acl_association",
@@ -266,10 +273,7 @@ fn a_states_default_nacl_guards_the_subnets_it_lists() {
                         "from_port": 0, "to_port": 0}]
                 }
             });
-            let resources = plan["values"]["root_module"]["resources"]
-                .as_array_mut()
-                .unwrap();
-            resources.push(acl);
+            resources_at(plan, STATE).push(acl);
         })
     };
     let listed = with_default_acl(serde_json::json!(["subnet-1"]));
@@ -298,10 +302,7 @@ fn a_route_whose_table_is_unknown_may_be_on_any_table_of_its_vpc() {
     // Left out of the values with no expression: unknown all the same, since a route
     // always has a table.
     let no_expression = edited(case, |plan| {
-        for resource in plan["configuration"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap()
-        {
+        for resource in resources_at(plan, CONFIGURED) {
             if resource["address"] == "aws_route.internet" {
                 let expressions = resource["expressions"].as_object_mut().unwrap();
                 expressions.remove("route_table_id");
@@ -311,20 +312,14 @@ fn a_route_whose_table_is_unknown_may_be_on_any_table_of_its_vpc() {
     assert_eq!(forbid_in(case, no_expression, from, to, "tcp/22"), FOUND);
     // The gateway is another VPC's: the route is on one of that VPC's tables.
     let other_vpc = edited(case, |plan| {
-        let resources = plan["planned_values"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap();
-        resources.push(serde_json::json!({
+        resources_at(plan, PLANNED).push(serde_json::json!({
             "address": "aws_vpc.other",
             "mode": "managed",
             "type": "aws_vpc",
             "name": "other",
             "values": {"cidr_block": "10.1.0.0/16"}
         }));
-        for resource in plan["configuration"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap()
-        {
+        for resource in resources_at(plan, CONFIGURED) {
             if resource["address"] == "aws_internet_gateway.gw" {
                 resource["expressions"]["vpc_id"] =
                     serde_json::json!({"references": ["aws_vpc.other.id", "aws_vpc.other"]});
@@ -382,10 +377,7 @@ fn what_a_plan_leaves_unknown_until_apply_is_read_open() {
     // The same with the app's private address unknown too: its subnet's ranges stand
     // for it, and the subnet's IPv6 range is unknown.
     let no_private_ip = edited(case, |plan| {
-        let resources = plan["planned_values"]["root_module"]["resources"]
-            .as_array_mut()
-            .unwrap();
-        for resource in resources {
+        for resource in resources_at(plan, PLANNED) {
             if resource["address"] == app {
                 let values = resource["values"].as_object_mut().unwrap();
                 values.remove("private_ip");
