@@ -387,3 +387,78 @@ fn what_a_plan_leaves_unknown_until_apply_is_read_open() {
     });
     assert_eq!(forbid_in(case, no_private_ip, app, db, "tcp/5432"), FOUND);
 }
+
+/// An id that a state writes but does not hold names a resource managed elsewhere, not
+/// one unknown until apply: it widens nothing in the state.
+#[test]
+fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
+    let (from, to) = ("internet", "aws_instance.web");
+    let case = "15-default-route-table-in-state.json";
+    let with = |add: serde_json::Value, edit: fn(&mut serde_json::Value)| {
+        edited(case, |plan| {
+            edit(plan);
+            let resources = resources_at(plan, STATE);
+            for resource in add.as_array().unwrap() {
+                resources.push(resource.clone());
+            }
+        })
+    };
+    let resource = |address: &str, values: serde_json::Value| {
+        let (kind, name) = address.split_once('.').unwrap();
+        serde_json::json!({"address": address, "mode": "managed", "type": kind,
+            "name": name, "values": values})
+    };
+    let private = |plan: &mut serde_json::Value| {
+        let web = &mut resources_at(plan, STATE)[5]["values"];
+        assert_eq!(web["id"], "i-web");
+        web["associate_public_ip_address"] = false.into();
+        web["public_ip"] = "".into();
+    };
+    // An EIP on another state's instance.
+    let eip = resource(
+        "aws_eip.other",
+        serde_json::json!({"id": "eipalloc-1", "instance": "i-elsewhere"}),
+    );
+    let without = with(serde_json::json!([]), private);
+    assert_eq!(forbid_in(case, without, from, to, "tcp/22"), NONE);
+    let eips = with(serde_json::json!([eip]), private);
+    assert_eq!(forbid_in(case, eips, from, to, "tcp/22"), NONE);
+    // A NACL rule that allows tcp/22 on another state's ACL, beside an ACL that admits
+    // nothing into this subnet (and lets every answer out).
+    let acl = resource(
+        "aws_network_acl.pub",
+        serde_json::json!({"id": "acl-1", "vpc_id": "vpc-1",
+        "subnet_ids": ["subnet-1"], "ingress": [], "egress": [{"protocol": "-1",
+            "rule_no": 100, "action": "allow", "cidr_block": "0.0.0.0/0",
+            "ipv6_cidr_block": "", "from_port": 0, "to_port": 0}]}),
+    );
+    let rule = resource(
+        "aws_network_acl_rule.other",
+        serde_json::json!({"id": "nacl-1",
+        "network_acl_id": "acl-elsewhere", "rule_number": 100, "egress": false,
+        "protocol": "tcp", "rule_action": "allow", "cidr_block": "0.0.0.0/0",
+        "from_port": 22, "to_port": 22}),
+    );
+    let acls = with(serde_json::json!([acl, rule]), |_| {});
+    assert_eq!(forbid_in(case, acls, from, to, "tcp/22"), NONE);
+    // A table routed to the gateway, associated with another state's subnet; the main
+    // table has the local route only.
+    let table = resource(
+        "aws_route_table.pub",
+        serde_json::json!({"id": "rtb-pub",
+        "vpc_id": "vpc-1", "route": [{"cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "",
+            "gateway_id": "igw-1", "nat_gateway_id": "", "vpc_peering_connection_id": ""}]}),
+    );
+    let association = resource(
+        "aws_route_table_association.other",
+        serde_json::json!({
+        "id": "rtbassoc-1", "subnet_id": "subnet-elsewhere", "route_table_id": "rtb-pub"}),
+    );
+    let no_main_route = |plan: &mut serde_json::Value| {
+        let main = &mut resources_at(plan, STATE)[3]["values"];
+        assert_eq!(main["id"], "rtb-main");
+        main["route"] = serde_json::json!([]);
+    };
+    let routes = with(serde_json::json!([table, association]), no_main_route);
+    assert_eq!(forbid_in(case, routes, from, to, "tcp/22"), NONE);
+}

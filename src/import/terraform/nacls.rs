@@ -70,6 +70,8 @@ impl Acls {
                         acls.by_subnet.insert(subnet, vec![Some(resource)]);
                     }
                 }
+                // Some of another plan's subnets.
+                Link::Unknown if plan.written(resource, &[], "subnet_ids") => {}
                 Link::Unknown => {
                     floating.push((Some(resource), vpc_of(plan, Some(resource))));
                     acls.loose_associations.push(resource);
@@ -98,6 +100,8 @@ impl Acls {
             // on every one, and a deny on none, so that neither hides a path.
             let owners: Vec<usize> = match plan.link(resource, &[], "network_acl_id") {
                 Link::Known(list) => list.into_iter().filter_map(acl_of).collect(),
+                // Another plan's ACL.
+                Link::Unknown if plan.written(resource, &[], "network_acl_id") => Vec::new(),
                 Link::Unknown => {
                     acls.loose.push(resource);
                     let every = acls.acls.keys().copied();
@@ -135,6 +139,7 @@ impl Acls {
                         acls.by_subnet.insert(subnet, vec![acl]);
                     }
                 }
+                Link::Unknown if plan.written(resource, &[], "subnet_id") => {}
                 Link::Unknown => {
                     floating.push((acl, vpc_of(plan, acl)));
                     acls.loose_associations.push(resource);

@@ -144,7 +144,7 @@ fn defaults_on(plan: &Plan, subnet: usize, key: &str) -> bool {
 /// The resources (instances and interfaces) that EIPs make public.
 struct Eips {
     public: BTreeSet<usize>,
-    /// EIPs and associations whose instance or interface the plan cannot name: any
+    /// EIPs and associations whose instance or interface is unknown until apply: any
     /// instance or interface may be theirs.
     loose: Vec<usize>,
 }
@@ -167,7 +167,9 @@ impl Eips {
                 for key in keys {
                     match plan.link(eip, &[], key) {
                         Link::Known(list) => eips.public.extend(list),
-                        Link::Unknown => eips.loose.push(eip),
+                        Link::Unknown if !plan.written(eip, &[], key) => eips.loose.push(eip),
+                        // Another plan's instance or interface.
+                        Link::Unknown => {}
                     }
                 }
             }

@@ -364,6 +364,23 @@ impl Plan {
         }
     }
 
+    /// Whether the values give attribute `key` of resource `index` (at `path`) in full:
+    /// an id, or a list of ids, none of them empty or unknown. A link that the plan
+    /// cannot follow although its ids are written names resources managed elsewhere,
+    /// not resources unknown until apply.
+    pub fn written(&self, index: usize, path: &[&str], key: &str) -> bool {
+        let mut value = &self.resource(index).values;
+        for step in path {
+            value = step_into(value, step);
+        }
+        let id = |value: &Value| value.as_str().is_some_and(|id| !id.is_empty());
+        match value.get(key) {
+            Some(Value::Array(items)) => !items.is_empty() && items.iter().all(id),
+            Some(value) => id(value),
+            None => false,
+        }
+    }
+
     /// Whether attribute `key` of resource `index`, absent from the values, is unknown
     /// until apply rather than unset: the plan's `after_unknown` marks it (or a part of
     /// it, or a block that holds it), or the configuration gives an expression for it.

@@ -98,6 +98,8 @@ impl Routing {
                     routing.floating.push((None, vpcs));
                     routing.loose_associations.push(resource);
                 }
+                // Another plan's VPC.
+                (Link::Unknown, _) if plan.written(resource, &[], "vpc_id") => {}
                 (Link::Unknown, table) => {
                     let vpcs = table.map_or(Link::Known(Vec::new()), |table| {
                         plan.link(table, &[], "vpc_id")
@@ -132,9 +134,7 @@ impl Routing {
             // `route_table_id` is required: left out of the values (or null), it is
             // unknown until apply, unless the configuration's reference names it. An id
             // the plan does not hold is a table the plan does not describe.
-            let written =
-                (plan.resource(resource).str("route_table_id")).is_some_and(|id| !id.is_empty());
-            if tables.is_empty() && !written {
+            if tables.is_empty() && !plan.written(resource, &[], "route_table_id") {
                 unplaced.push((resource, route_prefix, route_target));
                 continue;
             }
@@ -197,6 +197,8 @@ impl Routing {
                         routing.by_subnet.insert(subnet, table);
                     }
                 }
+                // Another plan's subnet.
+                Link::Unknown if plan.written(resource, &[], "subnet_id") => {}
                 Link::Unknown => {
                     let vpcs = table.map_or(Link::Known(Vec::new()), |table| {
                         plan.link(table, &[], "vpc_id")
