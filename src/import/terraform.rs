@@ -70,6 +70,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut imported = Imported::default();
     let mut default_declared = false;
     let mut read = Vec::new();
+    let mut roles = Vec::new();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -117,6 +118,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
+        roles.extend(iam::roles(read.len(), &plan, &mut |resource, what| {
+            (imported.warnings).push(warning(file.display, plan.resource(resource), what));
+        }));
         if file.account.is_none() && !default_declared {
             default_declared = true;
             raw.accounts = Some(vec![at(
@@ -140,7 +144,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
-    identity(&mut read);
+    identity(&mut read, &roles);
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()
@@ -158,9 +162,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
 }
 
 /// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
-/// role as a credential and as an asset that stands for a session of it, and flows
-/// through the API for holding, assuming and controlling.
-fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
+/// of `roles` (of every plan) as a credential and as an asset that stands for a
+/// session of it, and flows through the API for holding, assuming and controlling.
+fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
     let Some(first) = read.first_mut() else {
         return;
     };
@@ -186,11 +190,6 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
         ),
         0,
     ));
-    let roles: Vec<iam::Role> = read
-        .iter()
-        .enumerate()
-        .flat_map(|(index, (_, plan, _, _))| iam::roles(index, plan))
-        .collect();
     let instances: Vec<Vec<(usize, iam::Arn)>> = read
         .iter()
         .map(|(_, plan, _, _)| {
@@ -199,11 +198,11 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
                 .collect()
         })
         .collect();
-    let grants = iam::grants(&roles, &instances);
+    let grants = iam::grants(roles, &instances);
     let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();
     let line = |role: &iam::Role| read[role.plan].1.resource(role.resource).line;
     let mut additions: Vec<(usize, RawAdditions)> = Vec::new();
-    for role in &roles {
+    for role in roles {
         let mut add = RawAdditions::default();
         let name = address(role);
         let at_line = line(role);
@@ -401,6 +400,14 @@ fn entities(
     (segments, assets)
 }
 
+/// A warning about `resource` of the plan `display`: `FILE:LINE: `ADDRESS`: what`.
+fn warning(display: &str, resource: &Resource, what: &str) -> String {
+    format!(
+        "{display}:{}: `{}`: {what}",
+        resource.line, resource.address
+    )
+}
+
 /// The entities and flows of one plan.
 fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
     // The security groups (the costliest layer to read: every rule of the plan) are
@@ -418,11 +425,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         },
     );
     let mut warn = |resource: usize, what: &str| {
-        let resource = plan.resource(resource);
-        warnings.push(format!(
-            "{display}:{}: `{}`: {what}",
-            resource.line, resource.address
-        ));
+        warnings.push(warning(display, plan.resource(resource), what))
     };
     for asset in &network.assets {
         if asset.groups == objects::Link::Unknown {

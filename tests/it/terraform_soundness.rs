@@ -1,12 +1,19 @@
-//! One test per way the Terraform network reading once said `pass` where AWS lets a
-//! connection through: each plan under `tests/fixtures/terraform-soundness/` holds the
-//! path, and `check` must find it (exit 1). Sound means over-approximating, never under.
+//! One test per way the Terraform network or identity reading once said `pass` where
+//! AWS lets a connection or a credential through: each plan under
+//! `tests/fixtures/terraform-soundness/` holds the path, and `check` must find it
+//! (exit 1). Sound means over-approximating, never under.
 
 use crate::harness::{Cordon, repo};
 
 /// `check` of `forbid: {from, to, ports}` on the plan `fixture`: the exit code.
 #[track_caller]
 fn forbid(fixture: &str, from: &str, to: &str, ports: &str) -> i32 {
+    checked(fixture, from, to, ports).code
+}
+
+/// `check` of `forbid: {from, to, ports}` on the plan `fixture`: what it printed.
+#[track_caller]
+fn checked(fixture: &str, from: &str, to: &str, ports: &str) -> crate::harness::Output {
     let plan = std::fs::read_to_string(
         repo()
             .join("tests/fixtures/terraform-soundness")
@@ -43,7 +50,7 @@ invariants:
         out.stdout,
         out.stderr
     );
-    out.code
+    out
 }
 
 /// Exit code of `check` when the path is found: the invariant is violated.
@@ -128,4 +135,30 @@ fn an_ipv4_nacl_rule_says_nothing_of_ipv6_traffic() {
     let (from, to) = ("internet", "aws_instance.web");
     assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
     assert_eq!(forbid("ctl07.json", from, to, "tcp/22"), FOUND);
+}
+
+// The identity plane: `aws_instance.ci` holds role `ci` through its instance profile,
+// and a policy lets the role start sessions on every instance; no network path joins
+// `aws_instance.ci` and `aws_instance.vault`, whose security group admits nothing.
+const CI: &str = "aws_instance.ci";
+const VAULT: &str = "aws_instance.vault";
+
+#[test]
+fn an_attachment_whose_role_is_unknown_may_attach_to_every_role() {
+    // `role` from a variable: the configuration's references do not say which role.
+    let out = checked("iam-01-attachment-role-from-a-variable.json", CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_role_policy_attachment.sessions`: the role it attaches to is unknown until apply; assumed to be every role of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+    let case = "iam-01b-role-policy-role-from-a-variable.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    // The control: references to the role say which.
+    let out = checked("ctl-iam-01.json", CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }

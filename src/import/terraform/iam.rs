@@ -8,7 +8,8 @@
 //! one applies as if it held), service control policies, permission boundaries, session
 //! policies, resource policies other than trust policies, and explicit denies that are
 //! conditional or name particular resources (ignored). A policy the plan cannot show
-//! (computed, or an AWS managed policy) allows everything.
+//! (computed, or an AWS managed policy) allows everything, and one attached to a role
+//! that the plan cannot name is attached to every role of the plan.
 
 use serde_json::Value;
 
@@ -40,63 +41,87 @@ pub struct Grants {
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
 
-pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
-    let mut roles = Vec::new();
-    for resource in plan.of_kind(&["aws_iam_role"]) {
-        let r = plan.resource(resource);
-        let mut policies: Vec<Option<Value>> = array(r.values.get("inline_policy"))
-            .filter_map(|block| block.get("policy"))
-            .map(document)
-            .collect();
-        for attached in plan.of_kind(&["aws_iam_role_policy"]) {
-            if plan.link(attached, &[], "role").known().contains(&resource) {
-                policies.push(document(
-                    plan.resource(attached)
-                        .values
-                        .get("policy")
-                        .unwrap_or(&Attribute::Null),
-                ));
-            }
-        }
-        for attachment in plan.of_kind(&["aws_iam_role_policy_attachment"]) {
-            if plan
-                .link(attachment, &[], "role")
-                .known()
-                .contains(&resource)
-            {
-                policies.extend(attached(plan, attachment));
-            }
-        }
-        // `aws_iam_policy_attachment` attaches one policy to a list of roles (and users
-        // and groups), by name. A name the plan does not hold is a role managed
-        // elsewhere; one unknown until apply may be this role, as may any name when this
-        // role's own is unknown.
-        for attachment in plan.of_kind(&["aws_iam_policy_attachment"]) {
-            let named = match plan.link(attachment, &[], "roles") {
-                Link::Known(list) => list.contains(&resource),
-                Link::Unknown => {
-                    let names: Vec<Option<&str>> =
-                        (array(plan.resource(attachment).values.get("roles")))
-                            .map(Attribute::as_str)
-                            .collect();
-                    let name = r.str("name");
-                    names.is_empty()
-                        || names
-                            .iter()
-                            .any(|listed| listed.is_none() || name.is_none() || *listed == name)
-                }
+/// The IAM resources of one plan and its instances, by kind, each list in address
+/// order: gathered in one pass over the plan's resources.
+#[derive(Default)]
+struct Gathered {
+    roles: Vec<usize>,
+    role_policies: Vec<usize>,
+    role_policy_attachments: Vec<usize>,
+    policy_attachments: Vec<usize>,
+    profiles: Vec<usize>,
+    instances: Vec<usize>,
+}
+
+impl Gathered {
+    fn read(plan: &Plan) -> Gathered {
+        let mut gathered = Gathered::default();
+        for (index, resource) in plan.resources.iter().enumerate() {
+            let list = match resource.kind.as_str() {
+                "aws_iam_role" => &mut gathered.roles,
+                "aws_iam_role_policy" => &mut gathered.role_policies,
+                "aws_iam_role_policy_attachment" => &mut gathered.role_policy_attachments,
+                "aws_iam_policy_attachment" => &mut gathered.policy_attachments,
+                "aws_iam_instance_profile" => &mut gathered.profiles,
+                "aws_instance" => &mut gathered.instances,
+                _ => continue,
             };
-            if named {
-                policies.extend(attached(plan, attachment));
+            list.push(index);
+        }
+        gathered
+    }
+}
+
+/// The roles of one plan, with their policies and holders. `warn` hears of each
+/// resource whose target is unknown until apply, taken to be every one it may be.
+pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> Vec<Role> {
+    let gathered = Gathered::read(plan);
+    let candidates = &gathered.roles;
+    let mut policies: Vec<Vec<Option<Value>>> = (candidates.iter())
+        .map(|&role| {
+            array(plan.resource(role).values.get("inline_policy"))
+                .filter_map(|block| block.get("policy"))
+                .map(document)
+                .collect()
+        })
+        .collect();
+    // `aws_iam_role_policy` and `aws_iam_role_policy_attachment` name one role,
+    // `aws_iam_policy_attachment` a list of them (and users and groups).
+    let attaching = [
+        (&gathered.role_policies, "role"),
+        (&gathered.role_policy_attachments, "role"),
+        (&gathered.policy_attachments, "roles"),
+    ];
+    for (resources, key) in attaching {
+        for &resource in resources {
+            let roles = named(plan, resource, key, candidates, &mut |resource| {
+                warn(
+                    resource,
+                    "the role it attaches to is unknown until apply; assumed to be every role of the plan",
+                )
+            });
+            if roles.is_empty() {
+                continue;
+            }
+            let documents = match plan.resource(resource).kind.as_str() {
+                "aws_iam_role_policy" => vec![policy_document(plan, resource)],
+                _ => attached(plan, resource),
+            };
+            for role in roles {
+                policies[role].extend(documents.iter().cloned());
             }
         }
+    }
+    let mut roles = Vec::with_capacity(candidates.len());
+    for (&resource, mut policies) in candidates.iter().zip(policies) {
+        let r = plan.resource(resource);
         policies.extend(managed_policy_arns(plan, resource));
         let mut holders = Vec::new();
-        for profile in plan.of_kind(&["aws_iam_instance_profile"]) {
+        for &profile in &gathered.profiles {
             if !plan.link(profile, &[], "role").known().contains(&resource) {
                 continue;
             }
-            for instance in plan.of_kind(&["aws_instance"]) {
+            for &instance in &gathered.instances {
                 if plan
                     .link(instance, &[], "iam_instance_profile")
                     .known()
@@ -122,6 +147,74 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
         });
     }
     roles
+}
+
+/// The resources among `candidates` (their positions in it) that attribute `key` of
+/// `resource` names, by name or by ARN, one or a list. IAM names them so, and an id
+/// would not do: another resource (a Lambda function, an instance profile) may have
+/// the same name, and so the same id. A name unknown until apply is found through the
+/// configuration's references; where those do not lead to candidates alone (a
+/// variable, a module's output), it may be any of them: all are taken, and `unknown`
+/// hears of it when there are any.
+fn named(
+    plan: &Plan,
+    resource: usize,
+    key: &str,
+    candidates: &[usize],
+    unknown: &mut dyn FnMut(usize),
+) -> Vec<usize> {
+    let value = plan.resource(resource).values.get(key);
+    let texts: Vec<Option<&str>> = match value {
+        Some(Attribute::Array(items)) => items.iter().map(Attribute::as_str).collect(),
+        Some(Attribute::String(text)) if !text.is_empty() => vec![Some(text)],
+        _ => Vec::new(),
+    };
+    let mut found: Vec<usize> = (0..candidates.len())
+        .filter(|&candidate| {
+            let named = plan.resource(candidates[candidate]);
+            texts.iter().flatten().any(|text| may_be_named(named, text))
+        })
+        .collect();
+    // An item that is not text is unknown until apply; so is an attribute the plan
+    // leaves out (or null) while the configuration sets it.
+    let absent = matches!(value, None | Some(Attribute::Null));
+    let unknown_items =
+        texts.iter().any(Option::is_none) || (absent && plan.configured(resource, &[], key));
+    if !unknown_items {
+        return found;
+    }
+    let position = |index: &usize| candidates.iter().position(|c| c == index);
+    match plan.referenced(resource, &[], key) {
+        Some(Link::Known(list))
+            if !list.is_empty() && list.iter().all(|i| position(i).is_some()) =>
+        {
+            found.extend(list.iter().filter_map(position));
+            found.sort_unstable();
+            found.dedup();
+            found
+        }
+        _ => {
+            if !candidates.is_empty() {
+                unknown(resource);
+            }
+            (0..candidates.len()).collect()
+        }
+    }
+}
+
+/// Whether `resource` (a role, an instance profile) may be the one that `text` names:
+/// its name, or its ARN, compared without case as IAM compares names. One whose name
+/// or ARN the plan does not know may be.
+fn may_be_named(resource: &Resource, text: &str) -> bool {
+    let known = |key: &str| resource.str(key).filter(|value| !value.is_empty());
+    if text.starts_with("arn:") {
+        if let Some(arn) = known("arn") {
+            return arn.eq_ignore_ascii_case(text);
+        }
+        let last = text.rsplit('/').next().unwrap_or(text);
+        return known("name").is_none_or(|name| name.eq_ignore_ascii_case(last));
+    }
+    known("name").is_none_or(|name| name.eq_ignore_ascii_case(text))
 }
 
 /// The documents of the policy that an attachment names in `policy_arn`.
@@ -585,7 +678,7 @@ mod tests {
 
     /// Whether the role of this state may start sessions on instances.
     fn starts_sessions(plan: &Plan) -> bool {
-        let roles = roles(0, plan);
+        let roles = roles(0, plan, &mut |_, _| {});
         assert_eq!(roles.len(), 1);
         allows(
             &roles[0].policies,
@@ -680,9 +773,9 @@ mod tests {
             "vault_admin",
             serde_json::json!({"name_prefix": "vault-admin-", "path": "/"}),
         )]);
-        assert!(assumes(&roles(0, &prefixed)[0]));
+        assert!(assumes(&roles(0, &prefixed, &mut |_, _| {})[0]));
         let unnamed = state(&[("aws_iam_role", "x", serde_json::json!({}))]);
-        assert!(assumes(&roles(0, &unnamed)[0]));
+        assert!(assumes(&roles(0, &unnamed, &mut |_, _| {})[0]));
         assert!(!assumes(&role(
             "billing-1",
             Some("arn:aws:iam::1:role/billing-1"),
