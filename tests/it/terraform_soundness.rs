@@ -162,3 +162,43 @@ fn an_attachment_whose_role_is_unknown_may_attach_to_every_role() {
     assert_eq!(out.code, FOUND, "{}", out.stdout);
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
+
+#[test]
+fn roles_and_instance_profiles_are_named_by_name_not_by_an_id_another_resource_shares() {
+    // States: the instance profile `ci` has the id `ci`, as its role `ci` has; the
+    // Lambda function `ci` has it too, and the role's policy is attached by name.
+    let case = "iam-02-profile-named-like-its-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    let case = "iam-02b-function-named-like-a-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn an_instance_profile_or_its_role_unknown_until_apply_may_be_any() {
+    // The profile's role from a variable: it may be any role of the plan.
+    let out = checked("iam-03-profile-role-from-a-variable.json", CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_instance_profile.ci`: its role is unknown until apply; assumed to be every role of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The instance's profile from a variable: it may be any profile of the plan.
+    let out = checked(
+        "iam-03b-instance-profile-from-a-variable.json",
+        CI,
+        VAULT,
+        "",
+    );
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_instance.ci`: its instance profile is unknown until apply; assumed to be every instance profile of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(forbid("ctl-iam-03.json", CI, VAULT, ""), FOUND);
+}

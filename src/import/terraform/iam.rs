@@ -108,29 +108,17 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
                 _ => attached(plan, resource),
             };
             for role in roles {
-                policies[role].extend(documents.iter().cloned());
-            }
-        }
-    }
-    let mut roles = Vec::with_capacity(candidates.len());
-    for (&resource, mut policies) in candidates.iter().zip(policies) {
-        let r = plan.resource(resource);
-        policies.extend(managed_policy_arns(plan, resource));
-        let mut holders = Vec::new();
-        for &profile in &gathered.profiles {
-            if !plan.link(profile, &[], "role").known().contains(&resource) {
-                continue;
-            }
-            for &instance in &gathered.instances {
-                if plan
-                    .link(instance, &[], "iam_instance_profile")
-                    .known()
-                    .contains(&profile)
-                {
-                    holders.push(instance);
+                if let Some(role) = policies.get_mut(role) {
+                    role.extend(documents.iter().cloned());
                 }
             }
         }
+    }
+    let holders = holders(plan, &gathered, warn);
+    let mut roles = Vec::with_capacity(candidates.len());
+    for ((&resource, mut policies), holders) in candidates.iter().zip(policies).zip(holders) {
+        let r = plan.resource(resource);
+        policies.extend(managed_policy_arns(plan, resource));
         roles.push(Role {
             plan: plan_index,
             resource,
@@ -147,6 +135,53 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
         });
     }
     roles
+}
+
+/// For each role of the plan, the instances that hold it: those whose instance profile
+/// carries it. An instance profile and its role are each named by name, as IAM names
+/// them (a profile often has its role's name, and so its id); one unknown until apply
+/// may be any of the plan's.
+fn holders(plan: &Plan, gathered: &Gathered, warn: &mut dyn FnMut(usize, &str)) -> Vec<Vec<usize>> {
+    let mut holders = vec![Vec::new(); gathered.roles.len()];
+    if gathered.roles.is_empty() || gathered.profiles.is_empty() {
+        return holders;
+    }
+    let carried: Vec<Vec<usize>> = (gathered.profiles.iter())
+        .map(|&profile| {
+            named(plan, profile, "role", &gathered.roles, &mut |profile| {
+                warn(
+                    profile,
+                    "its role is unknown until apply; assumed to be every role of the plan",
+                )
+            })
+        })
+        .collect();
+    for &instance in &gathered.instances {
+        let profiles = named(
+            plan,
+            instance,
+            "iam_instance_profile",
+            &gathered.profiles,
+            &mut |instance| {
+                warn(
+                    instance,
+                    "its instance profile is unknown until apply; assumed to be every instance profile of the plan",
+                )
+            },
+        );
+        for profile in profiles {
+            for &role in carried.get(profile).into_iter().flatten() {
+                // Instances come in order: one that two profiles give a role is
+                // pushed twice in a row.
+                if let Some(role) = holders.get_mut(role)
+                    && role.last() != Some(&instance)
+                {
+                    role.push(instance);
+                }
+            }
+        }
+    }
+    holders
 }
 
 /// The resources among `candidates` (their positions in it) that attribute `key` of
