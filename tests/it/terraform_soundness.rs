@@ -202,3 +202,10 @@ fn an_instance_profile_or_its_role_unknown_until_apply_may_be_any() {
     );
     assert_eq!(forbid("ctl-iam-03.json", CI, VAULT, ""), FOUND);
 }
+
+#[test]
+fn an_inline_policy_unknown_until_apply_allows_everything() {
+    // The role's `inline_policy` block holds its name; its `policy` is left out.
+    let case = "iam-04-inline-policy-unknown.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}

@@ -77,11 +77,12 @@ impl Gathered {
 pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> Vec<Role> {
     let gathered = Gathered::read(plan);
     let candidates = &gathered.roles;
+    // An inline policy whose document is unknown until apply is a block without its
+    // `policy`: a document the plan cannot show, as a null one is.
     let mut policies: Vec<Vec<Option<Value>>> = (candidates.iter())
         .map(|&role| {
             array(plan.resource(role).values.get("inline_policy"))
-                .filter_map(|block| block.get("policy"))
-                .map(document)
+                .map(|block| document(block.get("policy").unwrap_or(&Attribute::Null)))
                 .collect()
         })
         .collect();
