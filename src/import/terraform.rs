@@ -207,11 +207,17 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         let name = address(role);
         let at_line = line(role);
         let plan = &read[role.plan].1;
-        let mut holders: Vec<String> = role
+        let instances: Vec<String> = role
             .holders
             .iter()
             .map(|holder| plan.resource(*holder).address.clone())
             .collect();
+        // A role that anyone may assume is held from the internet too; every role
+        // by a session of itself.
+        let mut holders = instances.clone();
+        if role.public {
+            holders.push(crate::model::INTERNET.to_owned());
+        }
         holders.push(name.clone());
         add.assets.push(at(
             RawEntity {
@@ -240,12 +246,12 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
             },
             at_line,
         ));
-        if !role.holders.is_empty() {
+        if !instances.is_empty() {
             // A holder calls the API with the role's keys from where it runs.
             add.flows.push(at(
                 identity_flow(
                     format!("{name}#api"),
-                    holders[..holders.len() - 1].to_vec(),
+                    instances,
                     vec![AWS_API.to_owned()],
                     None,
                     format!("instances holding `{name}` call the AWS API"),

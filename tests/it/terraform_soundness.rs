@@ -209,3 +209,31 @@ fn an_inline_policy_unknown_until_apply_allows_everything() {
     let case = "iam-04-inline-policy-unknown.json";
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
 }
+
+#[test]
+fn a_role_that_anyone_may_assume_is_held_from_the_internet() {
+    // Trust in every AWS principal (under a condition, which cordon ignores), in a
+    // star, and in a web identity provider: anyone with an account or a token.
+    for case in [
+        "iam-05-trust-in-everyone.json",
+        "iam-05d-trust-in-a-star.json",
+        "iam-05b-trust-in-a-web-identity.json",
+    ] {
+        assert_eq!(forbid(case, "internet", VAULT, ""), FOUND, "{case}");
+    }
+    // A trust policy unknown until apply may be any of these.
+    let out = checked(
+        "iam-05c-trust-unknown-until-apply.json",
+        "internet",
+        VAULT,
+        "",
+    );
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_role.public`: its trust policy is unknown until apply; assumed to admit anyone"
+        ),
+        "{}",
+        out.stderr
+    );
+}

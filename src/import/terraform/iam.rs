@@ -1,5 +1,6 @@
 //! The identity plane: IAM roles are credentials; an instance whose instance profile
-//! names a role holds it; a role obtains another when its policies allow
+//! names a role holds it, and so does anyone when its trust policy admits anyone; a
+//! role obtains another when its policies allow
 //! `sts:AssumeRole` on it and the other's trust policy admits it; a role allowed
 //! `ssm:StartSession` or `ec2-instance-connect:SendSSHPublicKey` on an instance controls
 //! it. Both act through the AWS API, an asset outside every account.
@@ -31,6 +32,8 @@ pub struct Role {
     trust: Option<Value>,
     /// Instances (resource indexes in its plan) whose instance profile names it.
     pub holders: Vec<usize>,
+    /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
+    pub public: bool,
 }
 
 /// What an identity can do through the AWS API.
@@ -120,6 +123,21 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
     for ((&resource, mut policies), holders) in candidates.iter().zip(policies).zip(holders) {
         let r = plan.resource(resource);
         policies.extend(managed_policy_arns(plan, resource));
+        let trust = document(
+            r.values
+                .get("assume_role_policy")
+                .unwrap_or(&Attribute::Null),
+        );
+        let public = match &trust {
+            Some(trust) => admits_anyone(trust),
+            None => {
+                warn(
+                    resource,
+                    "its trust policy is unknown until apply; assumed to admit anyone",
+                );
+                true
+            }
+        };
         roles.push(Role {
             plan: plan_index,
             resource,
@@ -127,12 +145,9 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
             arn: r.str("arn").map(str::to_owned),
             full_arn: role_arn(r),
             policies,
-            trust: document(
-                r.values
-                    .get("assume_role_policy")
-                    .unwrap_or(&Attribute::Null),
-            ),
+            trust,
             holders,
+            public,
         });
     }
     roles
@@ -546,6 +561,39 @@ fn trusts(target: &Role, role: &Role) -> bool {
     })
 }
 
+/// The actions that assume a role: with the caller's credentials, with a web identity
+/// token (OIDC), with a SAML assertion.
+const ASSUMING: [&str; 3] = [
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:AssumeRoleWithSAML",
+];
+
+/// Whether a trust policy lets anyone assume its role: a statement allows it to every
+/// AWS principal (`*`: anyone with an account of their own), to a federated identity
+/// (anyone the identity provider vouches for: its conditions are ignored, as every
+/// condition is), or to everyone but some (`NotPrincipal`).
+fn admits_anyone(trust: &Value) -> bool {
+    statements(trust).iter().any(|statement| {
+        let anyone = statement.get("NotPrincipal").is_some()
+            || match statement.get("Principal") {
+                Some(Value::String(principal)) => principal == "*",
+                Some(Value::Object(map)) => {
+                    map.contains_key("Federated")
+                        || strings(map.get("AWS"))
+                            .iter()
+                            .any(|principal| principal == "*")
+                }
+                _ => false,
+            };
+        anyone
+            && statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && ASSUMING
+                .iter()
+                .any(|action| matches_action(statement, action))
+    })
+}
+
 /// Whether a principal is an account in IAM's short form: its 12-digit id alone.
 fn is_account_id(principal: &str) -> bool {
     principal.len() == 12 && principal.bytes().all(|byte| byte.is_ascii_digit())
@@ -692,6 +740,7 @@ mod tests {
             policies: Vec::new(),
             trust,
             holders: Vec::new(),
+            public: false,
         }
     }
 
@@ -842,6 +891,55 @@ mod tests {
             let target = role("vault-admin", None, Some(trusting(principal)));
             assert!(!trusts(&target, &ci), "{principal}");
         }
+    }
+
+    /// `*`, a federated identity and `NotPrincipal` admit anyone; a service, an account
+    /// or a role do not, and neither does a deny.
+    #[test]
+    fn trust_in_a_star_or_a_federated_identity_admits_anyone() {
+        let trust = |effect: &str, element: &str, principal: Value, action: &str| {
+            serde_json::json!({"Statement": {
+                "Effect": effect, element: principal, "Action": action
+            }})
+        };
+        let allow = |principal: Value, action: &str| {
+            admits_anyone(&trust("Allow", "Principal", principal, action))
+        };
+        assert!(allow(serde_json::json!("*"), "sts:AssumeRole"));
+        assert!(allow(
+            serde_json::json!({"AWS": ["arn:aws:iam::1:root", "*"]}),
+            "sts:*"
+        ));
+        let saml = serde_json::json!({"Federated": "arn:aws:iam::1:saml-provider/okta"});
+        assert!(allow(saml.clone(), "STS:AssumeRoleWithSAML"));
+        assert!(!allow(saml, "sts:TagSession"));
+        assert!(!allow(
+            serde_json::json!({"Service": "ec2.amazonaws.com"}),
+            "sts:AssumeRole"
+        ));
+        assert!(!allow(
+            serde_json::json!({"AWS": "111111111111"}),
+            "sts:AssumeRole"
+        ));
+        let not = serde_json::json!({"AWS": "arn:aws:iam::1:role/ci"});
+        assert!(admits_anyone(&trust(
+            "Allow",
+            "NotPrincipal",
+            not.clone(),
+            "sts:AssumeRole"
+        )));
+        assert!(!admits_anyone(&trust(
+            "Deny",
+            "NotPrincipal",
+            not,
+            "sts:AssumeRole"
+        )));
+        assert!(!admits_anyone(&trust(
+            "Deny",
+            "Principal",
+            serde_json::json!("*"),
+            "sts:*"
+        )));
     }
 
     #[test]
