@@ -237,3 +237,17 @@ fn a_role_that_anyone_may_assume_is_held_from_the_internet() {
         out.stderr
     );
 }
+
+#[test]
+fn a_trust_policy_that_names_a_role_lets_it_in_without_a_permission_of_its_own() {
+    // Role `ci` may not sts:AssumeRole; role `admin`'s trust policy names it, which in
+    // one account is enough. The accounts are unknown, so they may be one.
+    let case = "iam-06-trust-names-the-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    // Where `ci` may: a trust policy that names a session of it, or everyone but another.
+    let case = "iam-06b-trust-names-a-session-of-the-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    let case = "iam-06c-trust-in-all-but-one.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    assert_eq!(forbid("ctl-iam-06.json", CI, VAULT, ""), FOUND);
+}

@@ -1,9 +1,10 @@
 //! The identity plane: IAM roles are credentials; an instance whose instance profile
 //! names a role holds it, and so does anyone when its trust policy admits anyone; a
-//! role obtains another when its policies allow
-//! `sts:AssumeRole` on it and the other's trust policy admits it; a role allowed
-//! `ssm:StartSession` or `ec2-instance-connect:SendSSHPublicKey` on an instance controls
-//! it. Both act through the AWS API, an asset outside every account.
+//! role obtains another whose trust policy names it (in one account, that is enough)
+//! or its account (then its own policies must allow `sts:AssumeRole` on the other
+//! too); a role allowed `ssm:StartSession` or `ec2-instance-connect:SendSSHPublicKey`
+//! on an instance controls it. Both act through the AWS API, an asset outside every
+//! account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -438,10 +439,21 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
     let mut controls = Vec::new();
     for (a, role) in roles.iter().enumerate() {
         for (b, target) in roles.iter().enumerate() {
-            if a != b
-                && allows(&role.policies, "sts:AssumeRole", &Target::Role(target))
-                && trusts(target, role)
-            {
+            let allowed = || allows(&role.policies, "sts:AssumeRole", &Target::Role(target));
+            // A trust policy that names the role is enough in the role's own account,
+            // where the role needs no permission of its own (unless it is denied one);
+            // one that names an account leaves the choice to the account's policies.
+            let obtains = a != b
+                && match trusts(target, role) {
+                    Admits::No => false,
+                    Admits::Account => allowed(),
+                    Admits::Role => {
+                        (may_share_account(role, target)
+                            && !denies(&role.policies, "sts:AssumeRole"))
+                            || allowed()
+                    }
+                };
+            if obtains {
                 assumes.push((a, b));
             }
         }
@@ -470,26 +482,28 @@ enum Target<'r> {
 /// Whether some statement allows `action` on `target`, and no unconditional deny on
 /// every resource takes it back.
 fn allows(policies: &[Option<Value>], action: &str, target: &Target) -> bool {
-    let mut allowed = false;
-    for policy in policies {
-        let Some(policy) = policy else {
-            allowed = true;
-            continue;
-        };
-        for statement in statements(policy) {
-            let effect = statement.get("Effect").and_then(Value::as_str);
-            let acts = matches_action(&statement, action);
-            if effect == Some("Allow") && acts && matches_resource(&statement, target) {
-                allowed = true;
-            }
-            let everywhere = strings(statement.get("Resource")).iter().any(|r| r == "*");
-            if effect == Some("Deny") && acts && everywhere && statement.get("Condition").is_none()
-            {
-                return false;
-            }
-        }
-    }
-    allowed
+    !denies(policies, action)
+        && policies.iter().any(|policy| match policy {
+            None => true,
+            Some(policy) => statements(policy).iter().any(|statement| {
+                statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+                    && matches_action(statement, action)
+                    && matches_resource(statement, target)
+            }),
+        })
+}
+
+/// Whether a statement denies `action` on every resource, with no condition: such a
+/// deny takes the action away whatever else allows it. Other denies are ignored.
+fn denies(policies: &[Option<Value>], action: &str) -> bool {
+    policies.iter().flatten().any(|policy| {
+        statements(policy).iter().any(|statement| {
+            statement.get("Effect").and_then(Value::as_str) == Some("Deny")
+                && matches_action(statement, action)
+                && strings(statement.get("Resource")).iter().any(|r| r == "*")
+                && statement.get("Condition").is_none()
+        })
+    })
 }
 
 fn matches_action(statement: &Value, action: &str) -> bool {
@@ -535,30 +549,77 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
         .any(|pattern| matches(pattern))
 }
 
-/// Whether `target`'s trust policy lets `role` assume it: a principal that is `*`, the
-/// role's ARN or name, or an account (which delegates to every role in it). An account
-/// is written as its root's ARN or, in the short form IAM takes as the same, as its
-/// bare 12-digit id. The role's account is often unknown until apply, so any account
-/// is taken to be the role's.
-fn trusts(target: &Role, role: &Role) -> bool {
+/// How a trust policy admits a role.
+#[derive(Debug, PartialEq, Eq)]
+enum Admits {
+    No,
+    /// Through the role's account: the account's policies must allow it too.
+    Account,
+    /// By the role itself: every principal (`*`), the role's ARN or name, a session of
+    /// it, everyone but some (`NotPrincipal`), or a trust policy the plan cannot show.
+    Role,
+}
+
+/// Whether `target`'s trust policy lets `role` assume it, and how. An account is
+/// written as its root's ARN or, in the short form IAM takes as the same, as its bare
+/// 12-digit id. The role's account is often unknown until apply, so any account is
+/// taken to be the role's.
+fn trusts(target: &Role, role: &Role) -> Admits {
     let Some(trust) = &target.trust else {
-        return true;
+        return Admits::Role;
     };
-    statements(trust).iter().any(|statement| {
-        statement.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && matches_action(statement, "sts:AssumeRole")
-            && principals(statement).iter().any(|principal| {
-                principal == "*"
-                    || principal.ends_with(":root")
-                    || is_account_id(principal)
-                    || role.arn.as_deref() == Some(principal.as_str())
-                    || role.name.as_deref().is_some_and(|name| {
-                        principal
-                            .rsplit_once(":role/")
-                            .is_some_and(|(_, rest)| rest.rsplit('/').next() == Some(name))
-                    })
-            })
+    let mut admits = Admits::No;
+    for statement in statements(trust) {
+        if statement.get("Effect").and_then(Value::as_str) != Some("Allow")
+            || !matches_action(statement, "sts:AssumeRole")
+        {
+            continue;
+        }
+        if let Some(not) = statement.get("NotPrincipal") {
+            let listed = |principal: &String| names_role(principal, role);
+            if !principals(not).iter().any(listed) {
+                return Admits::Role;
+            }
+            continue;
+        }
+        for principal in principals(statement.get("Principal").unwrap_or(&Value::Null)) {
+            if principal == "*" || names_role(&principal, role) {
+                return Admits::Role;
+            }
+            if principal.ends_with(":root") || is_account_id(&principal) {
+                admits = Admits::Account;
+            }
+        }
+    }
+    admits
+}
+
+/// Whether a principal may be `role`: its ARN, a role ARN or a session ARN
+/// (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`) with its name, compared without
+/// case as IAM compares names; any role ARN when the role's name is unknown.
+fn names_role(principal: &str, role: &Role) -> bool {
+    if role.arn.as_deref() == Some(principal) {
+        return true;
+    }
+    let named = match principal.split_once(":assumed-role/") {
+        Some((_, rest)) => rest.split('/').next(),
+        None => (principal.rsplit_once(":role/"))
+            .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest)),
+    };
+    named.is_some_and(|named| {
+        (role.name.as_deref()).is_none_or(|name| name.eq_ignore_ascii_case(named))
     })
+}
+
+/// Whether two roles may be of one account: unless both ARNs are known and say not.
+fn may_share_account(a: &Role, b: &Role) -> bool {
+    fn account(role: &Role) -> Option<&str> {
+        (role.arn.as_deref()).and_then(|arn| arn.split(':').nth(4))
+    }
+    match (account(a), account(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
 }
 
 /// The actions that assume a role: with the caller's credentials, with a web identity
@@ -600,18 +661,20 @@ fn is_account_id(principal: &str) -> bool {
 }
 
 /// A policy's statements: `Statement` is a list or a single object.
-fn statements(policy: &Value) -> Vec<Value> {
+fn statements(policy: &Value) -> &[Value] {
     match policy.get("Statement") {
-        Some(Value::Array(list)) => list.clone(),
-        Some(one @ Value::Object(_)) => vec![one.clone()],
-        _ => Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+        _ => &[],
     }
 }
 
-fn principals(statement: &Value) -> Vec<String> {
-    match statement.get("Principal") {
-        Some(Value::String(text)) => vec![text.clone()],
-        Some(Value::Object(map)) => strings(map.get("AWS")),
+/// The AWS principals of a `Principal` or `NotPrincipal` element: `*`, or its `AWS`
+/// ARNs and account ids (services and federated identities are no role of a plan).
+fn principals(element: &Value) -> Vec<String> {
+    match element {
+        Value::String(text) => vec![text.clone()],
+        Value::Object(map) => strings(map.get("AWS")),
         _ => Vec::new(),
     }
 }
@@ -884,13 +947,67 @@ mod tests {
         let ci = role("ci", Some("arn:aws:iam::111111111111:role/ci"), None);
         for principal in ["111111111111", "arn:aws:iam::111111111111:root"] {
             let target = role("vault-admin", None, Some(trusting(principal)));
-            assert!(trusts(&target, &ci), "{principal}");
+            assert_eq!(trusts(&target, &ci), Admits::Account, "{principal}");
         }
         // Not an account id: a service, or a role's name that happens to be digits only.
         for principal in ["ec2.amazonaws.com", "11111111111", "1111111111112"] {
             let target = role("vault-admin", None, Some(trusting(principal)));
-            assert!(!trusts(&target, &ci), "{principal}");
+            assert_eq!(trusts(&target, &ci), Admits::No, "{principal}");
         }
+    }
+
+    /// A trust policy that names a role admits it by itself, as does one the plan cannot
+    /// show: in the role's own account, the role needs no permission of its own to
+    /// assume it, unless an unconditional deny takes `sts:AssumeRole` away; across
+    /// accounts, and through an account, it does.
+    #[test]
+    fn a_trust_policy_that_names_a_role_is_enough_in_its_account() {
+        let trusting = |principal: &str| {
+            Some(serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }]}))
+        };
+        let assumed = |mut ci: Role, target: Role, policy: Option<Value>| {
+            ci.policies = policy.into_iter().map(Some).collect();
+            grants(&[ci, target], &[]).assumes.contains(&(0, 1))
+        };
+        let ci = || role("ci", Some("arn:aws:iam::111111111111:role/ci"), None);
+        let admin = |account: &str, trust| {
+            role(
+                "admin",
+                Some(&format!("arn:aws:iam::{account}:role/admin")),
+                trust,
+            )
+        };
+        let named = || trusting("arn:aws:iam::111111111111:role/CI");
+        assert!(assumed(ci(), admin("111111111111", named()), None));
+        let session = trusting("arn:aws:sts::111111111111:assumed-role/ci/deploy");
+        assert_eq!(trusts(&admin("111111111111", session), &ci()), Admits::Role);
+        let deny = serde_json::json!({"Statement": [
+            {"Effect": "Deny", "Action": "sts:*", "Resource": "*"}
+        ]});
+        assert!(!assumed(ci(), admin("111111111111", named()), Some(deny)));
+        assert!(!assumed(ci(), admin("222222222222", named()), None));
+        let account = trusting("111111111111");
+        assert!(!assumed(ci(), admin("111111111111", account), None));
+        // A plan's new roles have no ARN: any two may share an account.
+        let unknown = role("admin", None, named());
+        assert!(assumed(role("ci", None, None), unknown, None));
+        assert!(assumed(ci(), role("admin", None, None), None));
+        let allow = serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+        ]});
+        assert!(assumed(ci(), admin("222222222222", named()), Some(allow)));
+        // Everyone but the role, and everyone but another.
+        let not = |principal: &str| {
+            Some(serde_json::json!({"Statement": {
+                "Effect": "Allow", "NotPrincipal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }}))
+        };
+        let but_ci = admin("111111111111", not("arn:aws:iam::111111111111:role/ci"));
+        assert_eq!(trusts(&but_ci, &ci()), Admits::No);
+        let but_other = admin("111111111111", not("arn:aws:iam::111111111111:role/other"));
+        assert_eq!(trusts(&but_other, &ci()), Admits::Role);
     }
 
     /// `*`, a federated identity and `NotPrincipal` admit anyone; a service, an account
