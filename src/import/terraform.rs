@@ -296,7 +296,7 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
                 vec![AWS_API.to_owned()],
                 targets,
                 Some(name.clone()),
-                format!("`{name}` may ssm:StartSession or ec2-instance-connect:SendSSHPublicKey"),
+                format!("`{name}` may {}", iam::CONTROLLING.join(" or ")),
                 line(role),
             ),
             line(role),

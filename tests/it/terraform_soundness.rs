@@ -251,3 +251,10 @@ fn a_trust_policy_that_names_a_role_lets_it_in_without_a_permission_of_its_own()
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
     assert_eq!(forbid("ctl-iam-06.json", CI, VAULT, ""), FOUND);
 }
+
+#[test]
+fn a_role_that_may_run_commands_on_an_instance_controls_it() {
+    // Run Command (`ssm:SendCommand`) runs a shell script as root, as a session would.
+    let case = "iam-07-send-command.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}

@@ -2,9 +2,8 @@
 //! names a role holds it, and so does anyone when its trust policy admits anyone; a
 //! role obtains another whose trust policy names it (in one account, that is enough)
 //! or its account (then its own policies must allow `sts:AssumeRole` on the other
-//! too); a role allowed `ssm:StartSession` or `ec2-instance-connect:SendSSHPublicKey`
-//! on an instance controls it. Both act through the AWS API, an asset outside every
-//! account.
+//! too); a role allowed to open a shell or run commands on an instance ([`CONTROLLING`])
+//! controls it. Both act through the AWS API, an asset outside every account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -335,9 +334,9 @@ fn policy_document(plan: &Plan, resource: usize) -> Option<Value> {
     )
 }
 
-/// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`,
-/// `ssm:StartSession`, `ec2-instance-connect:SendSSHPublicKey`); any other is unknown,
-/// so it allows everything. `AmazonSSMManagedInstanceCore` lets an instance be managed,
+/// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`, and the
+/// actions that control an instance: [`CONTROLLING`]); any other is unknown, so it
+/// allows everything. `AmazonSSMManagedInstanceCore` lets an instance be managed,
 /// not start sessions, so that it does not make every SSM-managed role an admin.
 fn managed(arn: &str) -> Option<Value> {
     let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
@@ -460,8 +459,7 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
         for (plan, list) in instances.iter().enumerate() {
             let controlled: Vec<usize> = (list.iter())
                 .filter(|(_, arn)| {
-                    ["ssm:StartSession", "ec2-instance-connect:SendSSHPublicKey"]
-                        .iter()
+                    (CONTROLLING.iter())
                         .any(|action| allows(&role.policies, action, &Target::Instance(arn)))
                 })
                 .map(|(instance, _)| *instance)
@@ -473,6 +471,16 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
     }
     Grants { assumes, controls }
 }
+
+/// The actions that control an instance through the AWS API: a shell through Session
+/// Manager, commands through Run Command, a key for SSH or for the serial console
+/// through EC2 Instance Connect.
+pub const CONTROLLING: [&str; 4] = [
+    "ssm:StartSession",
+    "ssm:SendCommand",
+    "ec2-instance-connect:SendSSHPublicKey",
+    "ec2-instance-connect:SendSerialConsoleSSHPublicKey",
+];
 
 enum Target<'r> {
     Role(&'r Role),
