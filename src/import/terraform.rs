@@ -207,14 +207,14 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         let name = address(role);
         let at_line = line(role);
         let plan = &read[role.plan].1;
-        let instances: Vec<String> = role
+        let runners: Vec<String> = role
             .holders
             .iter()
             .map(|holder| plan.resource(*holder).address.clone())
             .collect();
         // A role that anyone may assume is held from the internet too; every role
         // by a session of itself.
-        let mut holders = instances.clone();
+        let mut holders = runners.clone();
         if role.public {
             holders.push(crate::model::INTERNET.to_owned());
         }
@@ -246,15 +246,15 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
             },
             at_line,
         ));
-        if !instances.is_empty() {
+        if !runners.is_empty() {
             // A holder calls the API with the role's keys from where it runs.
             add.flows.push(at(
                 identity_flow(
                     format!("{name}#api"),
-                    instances,
+                    runners,
                     vec![AWS_API.to_owned()],
                     None,
-                    format!("instances holding `{name}` call the AWS API"),
+                    format!("instances and functions holding `{name}` call the AWS API"),
                     at_line,
                 ),
                 at_line,

@@ -258,3 +258,11 @@ fn a_role_that_may_run_commands_on_an_instance_controls_it() {
     let case = "iam-07-send-command.json";
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
 }
+
+#[test]
+fn a_lambda_function_holds_its_execution_role() {
+    // The function, an asset in its VPC, runs with role `worker`, which may start
+    // sessions: whoever controls the function holds it.
+    let case = "iam-08-function-role.json";
+    assert_eq!(forbid(case, "aws_lambda_function.worker", VAULT, ""), FOUND);
+}

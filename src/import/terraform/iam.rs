@@ -1,9 +1,10 @@
 //! The identity plane: IAM roles are credentials; an instance whose instance profile
-//! names a role holds it, and so does anyone when its trust policy admits anyone; a
-//! role obtains another whose trust policy names it (in one account, that is enough)
-//! or its account (then its own policies must allow `sts:AssumeRole` on the other
-//! too); a role allowed to open a shell or run commands on an instance ([`CONTROLLING`])
-//! controls it. Both act through the AWS API, an asset outside every account.
+//! names a role holds it, as does a Lambda function (an asset) whose execution role it
+//! is, and so does anyone when its trust policy admits anyone; a role obtains another
+//! whose trust policy names it (in one account, that is enough) or its account (then
+//! its own policies must allow `sts:AssumeRole` on the other too); a role allowed to
+//! open a shell or run commands on an instance ([`CONTROLLING`]) controls it. Both act
+//! through the AWS API, an asset outside every account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 pub use super::arn::Arn;
 use super::document::Value as Attribute;
+use super::network;
 use super::objects::{Link, Plan, Resource, array};
 
 /// One role of one plan.
@@ -30,7 +32,9 @@ pub struct Role {
     policies: Vec<Option<Value>>,
     /// Its trust policy; `None` when unknown.
     trust: Option<Value>,
-    /// Instances (resource indexes in its plan) whose instance profile names it.
+    /// What runs with it (resource indexes in its plan): instances whose instance
+    /// profile names it, then Lambda functions (those that are assets) whose execution
+    /// role it is.
     pub holders: Vec<usize>,
     /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
     pub public: bool,
@@ -54,6 +58,8 @@ struct Gathered {
     policy_attachments: Vec<usize>,
     profiles: Vec<usize>,
     instances: Vec<usize>,
+    /// Lambda functions in a VPC: the others are no asset.
+    functions: Vec<usize>,
 }
 
 impl Gathered {
@@ -67,6 +73,9 @@ impl Gathered {
                 "aws_iam_policy_attachment" => &mut gathered.policy_attachments,
                 "aws_iam_instance_profile" => &mut gathered.profiles,
                 "aws_instance" => &mut gathered.instances,
+                "aws_lambda_function" if network::in_vpc(&resource.values) => {
+                    &mut gathered.functions
+                }
                 _ => continue,
             };
             list.push(index);
@@ -153,26 +162,30 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
     roles
 }
 
-/// For each role of the plan, the instances that hold it: those whose instance profile
-/// carries it. An instance profile and its role are each named by name, as IAM names
-/// them (a profile often has its role's name, and so its id); one unknown until apply
-/// may be any of the plan's.
+/// For each role of the plan, what holds it: the instances whose instance profile
+/// carries it, then the Lambda functions that run with it. An instance profile and a
+/// role are each named by name, as IAM names them (a profile often has its role's
+/// name, and so its id); one unknown until apply may be any of the plan's.
 fn holders(plan: &Plan, gathered: &Gathered, warn: &mut dyn FnMut(usize, &str)) -> Vec<Vec<usize>> {
     let mut holders = vec![Vec::new(); gathered.roles.len()];
-    if gathered.roles.is_empty() || gathered.profiles.is_empty() {
+    if gathered.roles.is_empty() {
         return holders;
     }
+    const ROLE_UNKNOWN: &str =
+        "its role is unknown until apply; assumed to be every role of the plan";
     let carried: Vec<Vec<usize>> = (gathered.profiles.iter())
         .map(|&profile| {
             named(plan, profile, "role", &gathered.roles, &mut |profile| {
-                warn(
-                    profile,
-                    "its role is unknown until apply; assumed to be every role of the plan",
-                )
+                warn(profile, ROLE_UNKNOWN)
             })
         })
         .collect();
-    for &instance in &gathered.instances {
+    let instances = if gathered.profiles.is_empty() {
+        &[][..]
+    } else {
+        &gathered.instances[..]
+    };
+    for &instance in instances {
         let profiles = named(
             plan,
             instance,
@@ -194,6 +207,17 @@ fn holders(plan: &Plan, gathered: &Gathered, warn: &mut dyn FnMut(usize, &str)) 
                 {
                     role.push(instance);
                 }
+            }
+        }
+    }
+    // A function's `role` is its execution role's ARN.
+    for &function in &gathered.functions {
+        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
+            warn(function, ROLE_UNKNOWN)
+        });
+        for role in roles {
+            if let Some(role) = holders.get_mut(role) {
+                role.push(function);
             }
         }
     }
@@ -877,6 +901,34 @@ mod tests {
         assert!(!starts_sessions(&state(&[role(serde_json::json!([]))])));
         // An ARN unknown until apply, with nothing in the configuration to say which.
         assert!(starts_sessions(&state(&[role(serde_json::json!([null]))])));
+    }
+
+    /// A role is named by its name or its ARN, without case; one whose name or ARN
+    /// the plan does not know may be any.
+    #[test]
+    fn roles_are_named_by_name_or_arn() {
+        let plan = state(&[
+            (
+                "aws_iam_role",
+                "ci",
+                serde_json::json!({"name": "ci", "arn": "arn:aws:iam::1:role/ci"}),
+            ),
+            ("aws_iam_role", "new", serde_json::json!({"name": "new"})),
+            (
+                "aws_iam_role",
+                "prefixed",
+                serde_json::json!({"name_prefix": "p-"}),
+            ),
+        ]);
+        let named = |text: &str| -> Vec<bool> {
+            (plan.resources.iter())
+                .map(|role| may_be_named(role, text))
+                .collect()
+        };
+        assert_eq!(named("CI"), [true, false, true]);
+        assert_eq!(named("arn:aws:iam::1:role/ci"), [true, false, true]);
+        assert_eq!(named("arn:aws:iam::2:role/ci"), [false, false, true]);
+        assert_eq!(named("arn:aws:iam::1:role/team/new"), [false, true, true]);
     }
 
     /// `aws_iam_policy_attachment` attaches its policy to every role it lists.
