@@ -262,20 +262,33 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         }
         additions.push((role.plan, add));
     }
-    for (a, b) in &grants.assumes {
+    // A role obtains another by assuming it, or by passing it to a service that runs
+    // code of its choosing.
+    let assumed = (
+        "assumed-by",
+        "sts:AssumeRole",
+        "whose trust policy admits it",
+    );
+    let passed = (
+        "passed-by",
+        "iam:PassRole",
+        "to a service that its trust policy admits, and start code there",
+    );
+    let obtained = (grants.assumes.iter().map(|pair| (pair, assumed)))
+        .chain(grants.passes.iter().map(|pair| (pair, passed)));
+    for ((a, b), (how, action, why)) in obtained {
         let (assumer, target) = (&roles[*a], &roles[*b]);
         let name = address(target);
+        let by = address(assumer);
+        let description = format!("`{by}` may {action} `{name}`, {why}");
         let mut add = RawAdditions::default();
         add.flows.push(at(
             identity_flow(
-                format!("{name}#assumed-by:{}", address(assumer)),
+                format!("{name}#{how}:{by}"),
                 vec![AWS_API.to_owned()],
                 vec![name.clone()],
-                Some(address(assumer)),
-                format!(
-                    "`{}` may sts:AssumeRole `{name}`, whose trust policy admits it",
-                    address(assumer)
-                ),
+                Some(by),
+                description,
                 line(target),
             ),
             line(target),

@@ -266,3 +266,13 @@ fn a_lambda_function_holds_its_execution_role() {
     let case = "iam-08-function-role.json";
     assert_eq!(forbid(case, "aws_lambda_function.worker", VAULT, ""), FOUND);
 }
+
+#[test]
+fn a_role_that_may_pass_another_to_a_service_it_starts_obtains_it() {
+    // `ci` may iam:PassRole `worker`, which trusts EC2 (or Lambda), and may launch an
+    // instance (or make a function) that runs its code with `worker`.
+    let case = "iam-09-pass-role-to-an-instance.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    let case = "iam-09b-pass-role-to-a-function.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}

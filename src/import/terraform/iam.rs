@@ -2,9 +2,10 @@
 //! names a role holds it, as does a Lambda function (an asset) whose execution role it
 //! is, and so does anyone when its trust policy admits anyone; a role obtains another
 //! whose trust policy names it (in one account, that is enough) or its account (then
-//! its own policies must allow `sts:AssumeRole` on the other too); a role allowed to
-//! open a shell or run commands on an instance ([`CONTROLLING`]) controls it. Both act
-//! through the AWS API, an asset outside every account.
+//! its own policies must allow `sts:AssumeRole` on the other too), or that it may pass
+//! to a service whose code it may start (`iam:PassRole`); a role allowed to open a
+//! shell or run commands on an instance ([`CONTROLLING`]) controls it. Both act through
+//! the AWS API, an asset outside every account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -44,6 +45,9 @@ pub struct Role {
 pub struct Grants {
     /// (role, role it may assume), as indexes into the roles.
     pub assumes: Vec<(usize, usize)>,
+    /// (role, role it may pass to a service that runs code it gives), as indexes into
+    /// the roles, where it may not assume it.
+    pub passes: Vec<(usize, usize)>,
     /// (role, plan, instances it controls).
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
@@ -459,6 +463,7 @@ pub fn instance_arn(instance: &Resource) -> Arn {
 /// `instances` lists, per plan, its instances' resource indexes and ARNs.
 pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
     let mut assumes = Vec::new();
+    let mut passes = Vec::new();
     let mut controls = Vec::new();
     for (a, role) in roles.iter().enumerate() {
         for (b, target) in roles.iter().enumerate() {
@@ -478,6 +483,8 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
                 };
             if obtains {
                 assumes.push((a, b));
+            } else if a != b && may_pass(role, target) {
+                passes.push((a, b));
             }
         }
         for (plan, list) in instances.iter().enumerate() {
@@ -493,7 +500,53 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
             }
         }
     }
-    Grants { assumes, controls }
+    Grants {
+        assumes,
+        passes,
+        controls,
+    }
+}
+
+/// Whether `role` may hand `target` to a service that then runs code of `role`'s
+/// choosing with it, and so obtain it: `iam:PassRole` on `target`, whose trust policy
+/// admits the service, and the action that starts the service's code ([`launching`]).
+fn may_pass(role: &Role, target: &Role) -> bool {
+    let Some(trust) = &target.trust else {
+        return false;
+    };
+    let services: Vec<String> = (statements(trust).iter())
+        .filter(|statement| {
+            statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+                && matches_action(statement, "sts:AssumeRole")
+        })
+        .filter_map(|statement| statement.get("Principal")?.get("Service"))
+        .flat_map(|services| strings(Some(services)))
+        .collect();
+    !services.is_empty()
+        && allows(&role.policies, "iam:PassRole", &Target::Role(target))
+        && services.iter().any(|service| {
+            launching(service).is_none_or(|actions| {
+                (actions.iter()).any(|action| allows(&role.policies, action, &Target::New))
+            })
+        })
+}
+
+/// The actions that start code with a role passed to a service: launching an instance
+/// (or giving one an instance profile) for EC2, making a function or changing its
+/// role for Lambda. `None` for another service, taken to need nothing more.
+fn launching(service: &str) -> Option<&'static [&'static str]> {
+    match service.split('.').next() {
+        Some("ec2") => Some(&[
+            "ec2:RunInstances",
+            "ec2:AssociateIamInstanceProfile",
+            "ec2:ReplaceIamInstanceProfileAssociation",
+        ]),
+        Some("lambda") => Some(&[
+            "lambda:CreateFunction",
+            "lambda:UpdateFunctionConfiguration",
+        ]),
+        _ => None,
+    }
 }
 
 /// The actions that control an instance through the AWS API: a shell through Session
@@ -509,6 +562,8 @@ pub const CONTROLLING: [&str; 4] = [
 enum Target<'r> {
     Role(&'r Role),
     Instance(&'r Arn),
+    /// A resource that the caller would make: its ARN may be anything.
+    New,
 }
 
 /// Whether some statement allows `action` on `target`, and no unconditional deny on
@@ -566,6 +621,7 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
             _ => true,
         },
         Target::Instance(arn) => arn.may_match(pattern),
+        Target::New => true,
     };
     if let Some(not) = statement.get("NotResource") {
         let not = strings(Some(not));
@@ -574,6 +630,7 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
                 .iter()
                 .any(|pattern| role.full_arn.surely_matches(pattern)),
             Target::Instance(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
+            Target::New => !not.iter().any(|pattern| pattern == "*"),
         };
     }
     strings(statement.get("Resource"))
@@ -1117,6 +1174,53 @@ mod tests {
             serde_json::json!("*"),
             "sts:*"
         )));
+    }
+
+    /// A role obtains another that it may pass to a service, when it may also start
+    /// that service's code: launch an instance for EC2, make a function for Lambda;
+    /// another service is taken to need nothing more.
+    #[test]
+    fn passing_a_role_to_a_service_obtains_it_with_the_service_started() {
+        let worker = |service: &str| {
+            let trust = serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"Service": [service]}, "Action": "sts:AssumeRole"
+            }]});
+            role("worker", None, Some(trust))
+        };
+        let ci = |actions: &[&str], passes: &str| {
+            let mut ci = role("ci", None, None);
+            ci.policies = vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": passes},
+                {"Effect": "Allow", "Action": actions, "Resource": "*"}
+            ]}))];
+            ci
+        };
+        let any = "arn:aws:iam::*:role/*";
+        assert!(may_pass(
+            &ci(&["ec2:RunInstances"], any),
+            &worker("ec2.amazonaws.com")
+        ));
+        assert!(!may_pass(&ci(&["s3:*"], any), &worker("ec2.amazonaws.com")));
+        let other = "arn:aws:iam::*:role/other";
+        assert!(!may_pass(
+            &ci(&["ec2:*"], other),
+            &worker("ec2.amazonaws.com")
+        ));
+        let lambda = worker("lambda.amazonaws.com");
+        assert!(may_pass(
+            &ci(&["lambda:UpdateFunctionConfiguration"], any),
+            &lambda
+        ));
+        assert!(!may_pass(&ci(&["ec2:RunInstances"], any), &lambda));
+        assert!(may_pass(&ci(&[], any), &worker("ecs-tasks.amazonaws.com")));
+        // A role that trusts no service is passed to none.
+        let account = serde_json::json!({"Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"
+        }]});
+        assert!(!may_pass(
+            &ci(&["*"], any),
+            &role("admin", None, Some(account))
+        ));
     }
 
     #[test]
