@@ -604,15 +604,16 @@ fn matches_action(statement: &Value, action: &str) -> bool {
         .any(|pattern| glob(pattern, action))
 }
 
-/// Resource patterns are matched on the part that the plan knows: a role's name (its
-/// account and path may be unknown until apply), and an instance's ARN with its
-/// unknown parts taken as any text. `Resource` admits a target that a pattern may
-/// match; `NotResource` (every resource but those listed) excludes a role or an
-/// instance only when a pattern surely matches it, whatever its unknown parts (a
+/// Resource patterns are matched on the part that the plan knows: a role's ARN with
+/// its unknown parts taken as any text, or else its name alone (its path may be
+/// unknown too), and an instance's ARN likewise. `Resource` admits a target that a
+/// pattern may match; `NotResource` (every resource but those listed) excludes a role
+/// or an instance only when a pattern surely matches it, whatever its unknown parts (a
 /// role's name given as a prefix, say) turn out to be.
 fn matches_resource(statement: &Value, target: &Target) -> bool {
     let matches = |pattern: &str| match target {
         _ if pattern == "*" => true,
+        Target::Role(role) if role.full_arn.may_match(pattern) => true,
         Target::Role(role) => match (&role.arn, &role.name) {
             (Some(arn), _) if glob(pattern, arn) => true,
             (_, Some(name)) => pattern
@@ -1048,6 +1049,35 @@ mod tests {
         )));
         assert!(!assumes(&role("audit", None, None)));
         assert!(assumes(&role("vault", None, None)));
+    }
+
+    /// A `Resource` pattern is an IAM glob over the role's whole ARN, whose unknown
+    /// parts may be anything: one that stops short of `:role/` names roles too.
+    #[test]
+    fn role_resources_are_globs_over_the_arn() {
+        let assumes = |pattern: &str, target: &Role| {
+            let policy = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": pattern}
+            ]});
+            allows(&[Some(policy)], "sts:AssumeRole", &Target::Role(target))
+        };
+        let planned = role("admin", None, None);
+        let known = role(
+            "admin",
+            Some("arn:aws:iam::111111111111:role/ops/admin"),
+            None,
+        );
+        for pattern in [
+            "arn:aws:iam::*:*",
+            "arn:aws:iam::111111111111:role*",
+            "arn:*",
+        ] {
+            assert!(assumes(pattern, &planned), "{pattern}");
+            assert!(assumes(pattern, &known), "{pattern}");
+        }
+        assert!(!assumes("arn:aws:iam::222222222222:*", &known));
+        assert!(!assumes("arn:aws:iam::*:user/*", &planned));
+        assert!(!assumes("arn:aws:s3:::*", &planned));
     }
 
     /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both
