@@ -262,25 +262,31 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         }
         additions.push((role.plan, add));
     }
-    // A role obtains another by assuming it, or by passing it to a service that runs
-    // code of its choosing.
+    // A role obtains another by assuming it, by passing it to a service that runs code
+    // of its choosing, or by rewriting the IAM policies that guard it.
     let assumed = (
         "assumed-by",
         "sts:AssumeRole",
-        "whose trust policy admits it",
+        ", whose trust policy admits it",
     );
     let passed = (
         "passed-by",
         "iam:PassRole",
-        "to a service that its trust policy admits, and start code there",
+        " to a service that its trust policy admits, and start code there",
+    );
+    let rewritten = (
+        "rewritten-by",
+        "rewrite IAM policies to obtain",
+        ": its trust policy, or the permissions of a role it trusts",
     );
     let obtained = (grants.assumes.iter().map(|pair| (pair, assumed)))
-        .chain(grants.passes.iter().map(|pair| (pair, passed)));
+        .chain(grants.passes.iter().map(|pair| (pair, passed)))
+        .chain(grants.rewrites.iter().map(|pair| (pair, rewritten)));
     for ((a, b), (how, action, why)) in obtained {
         let (assumer, target) = (&roles[*a], &roles[*b]);
         let name = address(target);
         let by = address(assumer);
-        let description = format!("`{by}` may {action} `{name}`, {why}");
+        let description = format!("`{by}` may {action} `{name}`{why}");
         let mut add = RawAdditions::default();
         add.flows.push(at(
             identity_flow(

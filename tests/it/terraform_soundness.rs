@@ -276,3 +276,14 @@ fn a_role_that_may_pass_another_to_a_service_it_starts_obtains_it() {
     let case = "iam-09b-pass-role-to-a-function.json";
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
 }
+
+#[test]
+fn a_role_that_may_rewrite_iam_policies_obtains_what_they_guard() {
+    // `ci` may attach any policy to itself: AdministratorAccess, say.
+    let case = "iam-10-attach-a-policy-to-itself.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    // `ci` may rewrite the trust policy of `admin`, which trusts another role, to
+    // name itself.
+    let case = "iam-10b-rewrite-a-trust-policy.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}

@@ -2,10 +2,11 @@
 //! names a role holds it, as does a Lambda function (an asset) whose execution role it
 //! is, and so does anyone when its trust policy admits anyone; a role obtains another
 //! whose trust policy names it (in one account, that is enough) or its account (then
-//! its own policies must allow `sts:AssumeRole` on the other too), or that it may pass
-//! to a service whose code it may start (`iam:PassRole`); a role allowed to open a
-//! shell or run commands on an instance ([`CONTROLLING`]) controls it. Both act through
-//! the AWS API, an asset outside every account.
+//! its own policies must allow `sts:AssumeRole` on the other too), that it may pass
+//! to a service whose code it may start (`iam:PassRole`), or whose guarding policies it
+//! may rewrite (and a role that may rewrite permissions is allowed everything); a role
+//! allowed to open a shell or run commands on an instance ([`CONTROLLING`]) controls
+//! it. Both act through the AWS API, an asset outside every account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -48,6 +49,8 @@ pub struct Grants {
     /// (role, role it may pass to a service that runs code it gives), as indexes into
     /// the roles, where it may not assume it.
     pub passes: Vec<(usize, usize)>,
+    /// (role, role it obtains by rewriting IAM policies), where it may do neither.
+    pub rewrites: Vec<(usize, usize)>,
     /// (role, plan, instances it controls).
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
@@ -464,34 +467,52 @@ pub fn instance_arn(instance: &Resource) -> Arn {
 pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
     let mut assumes = Vec::new();
     let mut passes = Vec::new();
+    let mut rewrites = Vec::new();
     let mut controls = Vec::new();
+    let rewritable: Vec<Rewritable> = (roles.iter())
+        .map(|role| Rewritable::of(role, roles))
+        .collect();
+    // A role that may rewrite a role's permission policies may make them allow
+    // everything, and act with them as itself or as the role it rewrote: it is taken
+    // to be allowed everything itself (more than it may have, where it cannot obtain
+    // the role it rewrote).
+    let policies: Vec<std::borrow::Cow<[Option<Value>]>> = (roles.iter().zip(&rewritable))
+        .map(|(role, rewritable)| match rewritable.policies.is_empty() {
+            true => std::borrow::Cow::Borrowed(&role.policies[..]),
+            false => std::borrow::Cow::Owned([&role.policies[..], &[None]].concat()),
+        })
+        .collect();
     for (a, role) in roles.iter().enumerate() {
+        let policies = &policies[a];
         for (b, target) in roles.iter().enumerate() {
-            let allowed = || allows(&role.policies, "sts:AssumeRole", &Target::Role(target));
+            if a == b {
+                continue;
+            }
+            let allowed = || allows(policies, "sts:AssumeRole", &Target::Role(target));
             // A trust policy that names the role is enough in the role's own account,
             // where the role needs no permission of its own (unless it is denied one);
             // one that names an account leaves the choice to the account's policies.
-            let obtains = a != b
-                && match trusts(target, role) {
-                    Admits::No => false,
-                    Admits::Account => allowed(),
-                    Admits::Role => {
-                        (may_share_account(role, target)
-                            && !denies(&role.policies, "sts:AssumeRole"))
-                            || allowed()
-                    }
-                };
+            let obtains = match trusts(target, role) {
+                Admits::No => false,
+                Admits::Account => allowed(),
+                Admits::Role => {
+                    (may_share_account(role, target) && !denies(policies, "sts:AssumeRole"))
+                        || allowed()
+                }
+            };
             if obtains {
                 assumes.push((a, b));
-            } else if a != b && may_pass(role, target) {
+            } else if may_pass(policies, target) {
                 passes.push((a, b));
+            } else if rewritable[a].obtains(b, roles) {
+                rewrites.push((a, b));
             }
         }
         for (plan, list) in instances.iter().enumerate() {
             let controlled: Vec<usize> = (list.iter())
                 .filter(|(_, arn)| {
                     (CONTROLLING.iter())
-                        .any(|action| allows(&role.policies, action, &Target::Instance(arn)))
+                        .any(|action| allows(policies, action, &Target::Instance(arn)))
                 })
                 .map(|(instance, _)| *instance)
                 .collect();
@@ -503,14 +524,57 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
     Grants {
         assumes,
         passes,
+        rewrites,
         controls,
     }
 }
 
-/// Whether `role` may hand `target` to a service that then runs code of `role`'s
-/// choosing with it, and so obtain it: `iam:PassRole` on `target`, whose trust policy
-/// admits the service, and the action that starts the service's code ([`launching`]).
-fn may_pass(role: &Role, target: &Role) -> bool {
+/// The roles whose policies one role may rewrite (indexes into the roles).
+struct Rewritable {
+    /// Those whose permission policies it may change: an inline policy, an attached
+    /// one, or a new version of a managed policy (which may be attached to any role).
+    policies: Vec<usize>,
+    /// Those whose trust policy it may change, to name itself.
+    trust: Vec<usize>,
+}
+
+impl Rewritable {
+    fn of(role: &Role, roles: &[Role]) -> Rewritable {
+        let may =
+            |action: &str, target: &Role| allows(&role.policies, action, &Target::Role(target));
+        let versions = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+            .iter()
+            .any(|action| allows(&role.policies, action, &Target::New));
+        let policies = (0..roles.len())
+            .filter(|&t| {
+                versions
+                    || ["iam:PutRolePolicy", "iam:AttachRolePolicy"]
+                        .iter()
+                        .any(|action| may(action, &roles[t]))
+            })
+            .collect();
+        let trust = (0..roles.len())
+            .filter(|&t| may("iam:UpdateAssumeRolePolicy", &roles[t]))
+            .collect();
+        Rewritable { policies, trust }
+    }
+
+    /// Whether the role obtains `target` by rewriting a policy: `target`'s trust policy,
+    /// to name the role; or the permission policies of a role that `target` trusts,
+    /// which may then assume it.
+    fn obtains(&self, target: usize, roles: &[Role]) -> bool {
+        self.trust.contains(&target)
+            || (self.policies.iter()).any(|&rewritten| {
+                rewritten != target && trusts(&roles[target], &roles[rewritten]) != Admits::No
+            })
+    }
+}
+
+/// Whether a role of these `policies` may hand `target` to a service that then runs
+/// code of its choosing with it, and so obtain it: `iam:PassRole` on `target`, whose
+/// trust policy admits the service, and the action that starts the service's code
+/// ([`launching`]).
+fn may_pass(policies: &[Option<Value>], target: &Role) -> bool {
     let Some(trust) = &target.trust else {
         return false;
     };
@@ -523,10 +587,10 @@ fn may_pass(role: &Role, target: &Role) -> bool {
         .flat_map(|services| strings(Some(services)))
         .collect();
     !services.is_empty()
-        && allows(&role.policies, "iam:PassRole", &Target::Role(target))
+        && allows(policies, "iam:PassRole", &Target::Role(target))
         && services.iter().any(|service| {
             launching(service).is_none_or(|actions| {
-                (actions.iter()).any(|action| allows(&role.policies, action, &Target::New))
+                (actions.iter()).any(|action| allows(policies, action, &Target::New))
             })
         })
 }
@@ -1218,12 +1282,10 @@ mod tests {
             role("worker", None, Some(trust))
         };
         let ci = |actions: &[&str], passes: &str| {
-            let mut ci = role("ci", None, None);
-            ci.policies = vec![Some(serde_json::json!({"Statement": [
+            vec![Some(serde_json::json!({"Statement": [
                 {"Effect": "Allow", "Action": "iam:PassRole", "Resource": passes},
                 {"Effect": "Allow", "Action": actions, "Resource": "*"}
-            ]}))];
-            ci
+            ]}))]
         };
         let any = "arn:aws:iam::*:role/*";
         assert!(may_pass(
@@ -1251,6 +1313,45 @@ mod tests {
             &ci(&["*"], any),
             &role("admin", None, Some(account))
         ));
+    }
+
+    /// A role that may rewrite a role's permissions is allowed everything, and
+    /// obtains the roles that trust the rewritten one; one that may rewrite a trust
+    /// policy obtains its role.
+    #[test]
+    fn rewriting_iam_policies_obtains_what_they_guard() {
+        let trusting = |name: &str| {
+            let principal = format!("arn:aws:iam::222222222222:role/{name}");
+            Some(serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }]}))
+        };
+        let grants_of = |action: &str, resource: &str| {
+            let mut ci = role("ci", None, trusting("nobody"));
+            ci.policies = vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": resource}
+            ]}))];
+            let roles = [
+                ci,
+                role("worker", None, trusting("nobody")),
+                role("deployer", None, trusting("worker")),
+            ];
+            let instance = Arn::instance(None);
+            let grants = grants(&roles, &[vec![(7, instance)]]);
+            (grants.rewrites, !grants.controls.is_empty())
+        };
+        let worker = "arn:aws:iam::*:role/worker";
+        assert_eq!(grants_of("iam:PutRolePolicy", worker), (vec![(0, 2)], true));
+        assert_eq!(
+            grants_of("iam:CreatePolicyVersion", "*"),
+            (vec![(0, 2)], true)
+        );
+        let deployer = "arn:aws:iam::*:role/deployer";
+        assert_eq!(
+            grants_of("iam:UpdateAssumeRolePolicy", deployer),
+            (vec![(0, 2)], false)
+        );
+        assert_eq!(grants_of("iam:GetRole", "*"), (vec![], false));
     }
 
     #[test]
