@@ -190,15 +190,11 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         ),
         0,
     ));
-    let instances: Vec<Vec<(usize, iam::Arn)>> = read
+    let controllable: Vec<Vec<iam::Controllable>> = read
         .iter()
-        .map(|(_, plan, _, _)| {
-            (plan.of_kind(&["aws_instance"]))
-                .map(|instance| (instance, iam::instance_arn(plan.resource(instance))))
-                .collect()
-        })
+        .map(|(_, plan, _, _)| iam::controllable(plan))
         .collect();
-    let grants = iam::grants(roles, &instances);
+    let grants = iam::grants(roles, &controllable);
     let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();
     let line = |role: &iam::Role| read[role.plan].1.resource(role.resource).line;
     let mut additions: Vec<(usize, RawAdditions)> = Vec::new();
@@ -315,7 +311,9 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
                 vec![AWS_API.to_owned()],
                 targets,
                 Some(name.clone()),
-                format!("`{name}` may {}", iam::CONTROLLING.join(" or ")),
+                format!(
+                    "`{name}` may run code of its own on them: a session or a command on an instance, new code for a function"
+                ),
                 line(role),
             ),
             line(role),

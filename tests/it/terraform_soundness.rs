@@ -287,3 +287,12 @@ fn a_role_that_may_rewrite_iam_policies_obtains_what_they_guard() {
     let case = "iam-10b-rewrite-a-trust-policy.json";
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
 }
+
+#[test]
+fn a_role_that_may_replace_a_functions_code_controls_it() {
+    // `ci` may lambda:UpdateFunctionCode `worker`, a function in a VPC that runs with
+    // a role that may start sessions on the vault.
+    let case = "iam-11-update-function-code.json";
+    assert_eq!(forbid(case, CI, "aws_lambda_function.worker", ""), FOUND);
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}

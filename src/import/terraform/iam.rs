@@ -5,8 +5,9 @@
 //! its own policies must allow `sts:AssumeRole` on the other too), that it may pass
 //! to a service whose code it may start (`iam:PassRole`), or whose guarding policies it
 //! may rewrite (and a role that may rewrite permissions is allowed everything); a role
-//! allowed to open a shell or run commands on an instance ([`CONTROLLING`]) controls
-//! it. Both act through the AWS API, an asset outside every account.
+//! allowed to open a shell or run commands on an instance ([`CONTROLLING`]), or to
+//! replace a Lambda function's code, controls it. Both act through the AWS API, an
+//! asset outside every account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -51,7 +52,7 @@ pub struct Grants {
     pub passes: Vec<(usize, usize)>,
     /// (role, role it obtains by rewriting IAM policies), where it may do neither.
     pub rewrites: Vec<(usize, usize)>,
-    /// (role, plan, instances it controls).
+    /// (role, plan, assets it controls).
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
 
@@ -365,10 +366,11 @@ fn policy_document(plan: &Plan, resource: usize) -> Option<Value> {
     )
 }
 
-/// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`, and the
-/// actions that control an instance: [`CONTROLLING`]); any other is unknown, so it
-/// allows everything. `AmazonSSMManagedInstanceCore` lets an instance be managed,
-/// not start sessions, so that it does not make every SSM-managed role an admin.
+/// What a few AWS managed policies allow of what cordon asks (the actions that obtain
+/// a role, or take over an instance or a function): none, or everything for
+/// `AdministratorAccess`; any other is unknown, so it allows everything.
+/// `AmazonSSMManagedInstanceCore` lets an instance be managed, not start sessions, so
+/// that it does not make every SSM-managed role an admin.
 fn managed(arn: &str) -> Option<Value> {
     let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
     let name = name.rsplit('/').next().unwrap_or(name);
@@ -453,18 +455,52 @@ fn role_arn(role: &Resource) -> Arn {
     ])
 }
 
-/// An instance's ARN as the plan knows it: given, or built from its id with the
-/// partition, region and account unknown (and the id too, before apply).
-pub fn instance_arn(instance: &Resource) -> Arn {
-    match instance.str("arn").filter(|arn| !arn.is_empty()) {
-        Some(arn) => Arn::known(arn),
-        None => Arn::instance(instance.id()),
-    }
+/// An asset that a role may take over through the AWS API.
+pub struct Controllable {
+    /// Its resource index in its plan.
+    pub resource: usize,
+    /// Its ARN as the plan knows it: given, or built from its id or name with the
+    /// partition, region and account unknown (and the id or name too, before apply).
+    arn: Arn,
+    /// The actions that take it over.
+    actions: &'static [&'static str],
 }
 
-/// Who may assume which role and who controls which instances, across every plan.
-/// `instances` lists, per plan, its instances' resource indexes and ARNs.
-pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
+/// The assets of a plan that a role may take over: its instances ([`CONTROLLING`]),
+/// and its Lambda functions that are assets, whose code or settings (a layer, a
+/// handler) a role may replace.
+pub fn controllable(plan: &Plan) -> Vec<Controllable> {
+    let kinds = ["aws_instance", "aws_lambda_function"];
+    (plan.of_kind(&kinds))
+        .filter_map(|resource| {
+            let r = plan.resource(resource);
+            let known = r.str("arn").filter(|arn| !arn.is_empty()).map(Arn::known);
+            let (arn, actions) = match r.kind.as_str() {
+                "aws_instance" => (
+                    known.unwrap_or_else(|| Arn::instance(r.id())),
+                    &CONTROLLING[..],
+                ),
+                _ if network::in_vpc(&r.values) => (
+                    known.unwrap_or_else(|| Arn::function(r.str("function_name"))),
+                    &[
+                        "lambda:UpdateFunctionCode",
+                        "lambda:UpdateFunctionConfiguration",
+                    ][..],
+                ),
+                _ => return None,
+            };
+            Some(Controllable {
+                resource,
+                arn,
+                actions,
+            })
+        })
+        .collect()
+}
+
+/// Who may obtain which role and who controls which assets, across every plan.
+/// `controllable` lists, per plan, the assets that a role may take over.
+pub fn grants(roles: &[Role], controllable: &[Vec<Controllable>]) -> Grants {
     let mut assumes = Vec::new();
     let mut passes = Vec::new();
     let mut rewrites = Vec::new();
@@ -508,13 +544,13 @@ pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
                 rewrites.push((a, b));
             }
         }
-        for (plan, list) in instances.iter().enumerate() {
+        for (plan, list) in controllable.iter().enumerate() {
             let controlled: Vec<usize> = (list.iter())
-                .filter(|(_, arn)| {
-                    (CONTROLLING.iter())
-                        .any(|action| allows(policies, action, &Target::Instance(arn)))
+                .filter(|asset| {
+                    (asset.actions.iter())
+                        .any(|action| allows(policies, action, &Target::Resource(&asset.arn)))
                 })
-                .map(|(instance, _)| *instance)
+                .map(|asset| asset.resource)
                 .collect();
             if !controlled.is_empty() {
                 controls.push((a, plan, controlled));
@@ -616,7 +652,7 @@ fn launching(service: &str) -> Option<&'static [&'static str]> {
 /// The actions that control an instance through the AWS API: a shell through Session
 /// Manager, commands through Run Command, a key for SSH or for the serial console
 /// through EC2 Instance Connect.
-pub const CONTROLLING: [&str; 4] = [
+const CONTROLLING: [&str; 4] = [
     "ssm:StartSession",
     "ssm:SendCommand",
     "ec2-instance-connect:SendSSHPublicKey",
@@ -625,7 +661,8 @@ pub const CONTROLLING: [&str; 4] = [
 
 enum Target<'r> {
     Role(&'r Role),
-    Instance(&'r Arn),
+    /// An instance or a function, by its ARN as far as the plan knows it.
+    Resource(&'r Arn),
     /// A resource that the caller would make: its ARN may be anything.
     New,
 }
@@ -685,7 +722,7 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
                 .is_some_and(|(_, rest)| glob(rest.rsplit('/').next().unwrap_or(rest), name)),
             _ => true,
         },
-        Target::Instance(arn) => arn.may_match(pattern),
+        Target::Resource(arn) => arn.may_match(pattern),
         Target::New => true,
     };
     if let Some(not) = statement.get("NotResource") {
@@ -694,7 +731,7 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
             Target::Role(role) => !not
                 .iter()
                 .any(|pattern| role.full_arn.surely_matches(pattern)),
-            Target::Instance(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
+            Target::Resource(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
             Target::New => !not.iter().any(|pattern| pattern == "*"),
         };
     }
@@ -908,7 +945,7 @@ mod tests {
                 allows(
                     &[Some(policy.clone())],
                     "ssm:StartSession",
-                    &Target::Instance(arn),
+                    &Target::Resource(arn),
                 )
             }
         };
@@ -985,7 +1022,7 @@ mod tests {
         allows(
             &roles[0].policies,
             "ssm:StartSession",
-            &Target::Instance(&any_instance()),
+            &Target::Resource(&any_instance()),
         )
     }
 
@@ -1023,6 +1060,56 @@ mod tests {
         assert!(!starts_sessions(&state(&[role(serde_json::json!([]))])));
         // An ARN unknown until apply, with nothing in the configuration to say which.
         assert!(starts_sessions(&state(&[role(serde_json::json!([null]))])));
+    }
+
+    /// A Lambda function that is an asset is taken over with new code or settings, an
+    /// instance with a session or a command; a function outside a VPC is no asset.
+    #[test]
+    fn functions_in_a_vpc_are_taken_over_with_new_code() {
+        let plan = state(&[
+            (
+                "aws_lambda_function",
+                "inside",
+                serde_json::json!({"function_name": "inside", "vpc_config": [{}]}),
+            ),
+            (
+                "aws_lambda_function",
+                "outside",
+                serde_json::json!({"function_name": "outside", "vpc_config": []}),
+            ),
+            ("aws_instance", "web", serde_json::json!({"id": "i-1"})),
+        ]);
+        // In address order: the instance, then the function.
+        let assets = controllable(&plan);
+        assert_eq!(assets.len(), 2);
+        let policy = |action: &str, resource: &str| {
+            Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": resource}
+            ]}))
+        };
+        let takes = |policy: Option<Value>, asset: &Controllable| {
+            (asset.actions.iter()).any(|action| {
+                allows(
+                    std::slice::from_ref(&policy),
+                    action,
+                    &Target::Resource(&asset.arn),
+                )
+            })
+        };
+        let code = policy(
+            "lambda:UpdateFunctionCode",
+            "arn:aws:lambda:*:*:function:inside",
+        );
+        assert!(takes(code.clone(), &assets[1]));
+        assert!(!takes(code, &assets[0]));
+        let other = policy(
+            "lambda:UpdateFunctionCode",
+            "arn:aws:lambda:*:*:function:other",
+        );
+        assert!(!takes(other, &assets[1]));
+        let command = policy("ssm:SendCommand", "arn:aws:ec2:*:*:instance/i-1");
+        assert!(takes(command.clone(), &assets[0]));
+        assert!(!takes(command, &assets[1]));
     }
 
     /// A role is named by its name or its ARN, without case; one whose name or ARN
@@ -1336,8 +1423,12 @@ mod tests {
                 role("worker", None, trusting("nobody")),
                 role("deployer", None, trusting("worker")),
             ];
-            let instance = Arn::instance(None);
-            let grants = grants(&roles, &[vec![(7, instance)]]);
+            let instance = Controllable {
+                resource: 7,
+                arn: Arn::instance(None),
+                actions: &CONTROLLING,
+            };
+            let grants = grants(&roles, &[vec![instance]]);
             (grants.rewrites, !grants.controls.is_empty())
         };
         let worker = "arn:aws:iam::*:role/worker";
@@ -1362,30 +1453,30 @@ mod tests {
         assert!(allows(
             &[Some(policy.clone())],
             "sts:AssumeRole",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         assert!(!allows(
             &[Some(policy)],
             "iam:PassRole",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         // A policy the plan cannot show allows everything; a few managed ones are known.
         assert!(allows(
             &[None],
             "ssm:StartSession",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         let core = managed("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
         assert!(!allows(
             &[core],
             "ssm:StartSession",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         let admin = managed("arn:aws:iam::aws:policy/AdministratorAccess");
         assert!(allows(
             &[admin],
             "sts:AssumeRole",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         assert!(managed("arn:aws:iam::aws:policy/service-role/SomethingElse").is_none());
         let deny: Value = serde_json::json!({"Statement": [
@@ -1395,7 +1486,7 @@ mod tests {
         assert!(!allows(
             &[Some(deny)],
             "ssm:StartSession",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
     }
 }
