@@ -16,6 +16,8 @@
 //! (computed, or an AWS managed policy) allows everything, and one attached to a role
 //! that the plan cannot name is attached to every role of the plan.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 pub use super::arn::Arn;
@@ -512,10 +514,10 @@ pub fn grants(roles: &[Role], controllable: &[Vec<Controllable>]) -> Grants {
     // everything, and act with them as itself or as the role it rewrote: it is taken
     // to be allowed everything itself (more than it may have, where it cannot obtain
     // the role it rewrote).
-    let policies: Vec<std::borrow::Cow<[Option<Value>]>> = (roles.iter().zip(&rewritable))
+    let policies: Vec<Cow<[Option<Value>]>> = (roles.iter().zip(&rewritable))
         .map(|(role, rewritable)| match rewritable.policies.is_empty() {
-            true => std::borrow::Cow::Borrowed(&role.policies[..]),
-            false => std::borrow::Cow::Owned([&role.policies[..], &[None]].concat()),
+            true => Cow::Borrowed(&role.policies[..]),
+            false => Cow::Owned([&role.policies[..], &[None]].concat()),
         })
         .collect();
     for (a, role) in roles.iter().enumerate() {
@@ -737,7 +739,31 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
     }
     strings(statement.get("Resource"))
         .iter()
-        .any(|pattern| matches(pattern))
+        .any(|pattern| matches(&variables_as_wildcards(pattern)))
+}
+
+/// A `Resource` pattern with each policy variable (`${aws:username}`) made a `*`: the
+/// request fills it in, with whatever the caller can arrange. (Under `NotResource`, a
+/// variable is left as text, which surely matches nothing: it excludes nothing.)
+fn variables_as_wildcards(pattern: &str) -> Cow<'_, str> {
+    if !pattern.contains("${") {
+        return Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            // An opening with no end: text, as IAM would refuse it anyway.
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        out.push('*');
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// How a trust policy admits a role.
@@ -1229,6 +1255,42 @@ mod tests {
         assert!(!assumes("arn:aws:iam::222222222222:*", &known));
         assert!(!assumes("arn:aws:iam::*:user/*", &planned));
         assert!(!assumes("arn:aws:s3:::*", &planned));
+    }
+
+    /// A policy variable in a `Resource` pattern is filled in by the request, with
+    /// anything the caller can arrange: it matches as `*` would. Under `NotResource`
+    /// it excludes nothing for sure.
+    #[test]
+    fn policy_variables_in_resources_may_be_anything() {
+        let policy = |element: &str, pattern: &str| {
+            vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": ["sts:AssumeRole", "ssm:StartSession"], element: pattern}
+            ]}))]
+        };
+        let web = role("web-deployer", None, None);
+        let tagged = policy("Resource", "arn:aws:iam::*:role/${aws:PrincipalTag/team}-*");
+        assert!(allows(&tagged, "sts:AssumeRole", &Target::Role(&web)));
+        let instance = Arn::instance(Some("i-1"));
+        let own = policy("Resource", "arn:aws:ec2:*:*:instance/${ec2:InstanceId}");
+        assert!(allows(
+            &own,
+            "ssm:StartSession",
+            &Target::Resource(&instance)
+        ));
+        let not = policy("NotResource", "arn:aws:ec2:*:*:instance/${ec2:InstanceId}");
+        assert!(allows(
+            &not,
+            "ssm:StartSession",
+            &Target::Resource(&instance)
+        ));
+        assert_eq!(variables_as_wildcards("a${x}b${y"), "a*b${y");
+        assert_eq!(variables_as_wildcards("${x}${y}"), "**");
+        let volumes = policy("Resource", "arn:aws:ec2:*:*:volume/${aws:username}");
+        assert!(!allows(
+            &volumes,
+            "ssm:StartSession",
+            &Target::Resource(&instance)
+        ));
     }
 
     /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both
