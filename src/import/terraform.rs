@@ -70,6 +70,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut imported = Imported::default();
     let mut default_declared = false;
     let mut read = Vec::new();
+    let mut roles = Vec::new();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -117,6 +118,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
+        roles.extend(iam::roles(read.len(), &plan, &mut |resource, what| {
+            (imported.warnings).push(warning(file.display, plan.resource(resource), what));
+        }));
         if file.account.is_none() && !default_declared {
             default_declared = true;
             raw.accounts = Some(vec![at(
@@ -140,7 +144,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
-    identity(&mut read);
+    identity(&mut read, &roles);
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()
@@ -158,9 +162,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
 }
 
 /// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
-/// role as a credential and as an asset that stands for a session of it, and flows
-/// through the API for holding, assuming and controlling.
-fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
+/// of `roles` (of every plan) as a credential and as an asset that stands for a
+/// session of it, and flows through the API for holding, assuming and controlling.
+fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
     let Some(first) = read.first_mut() else {
         return;
     };
@@ -186,33 +190,30 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
         ),
         0,
     ));
-    let roles: Vec<iam::Role> = read
+    let controllable: Vec<Vec<iam::Controllable>> = read
         .iter()
-        .enumerate()
-        .flat_map(|(index, (_, plan, _, _))| iam::roles(index, plan))
+        .map(|(_, plan, _, _)| iam::controllable(plan))
         .collect();
-    let instances: Vec<Vec<(usize, iam::Arn)>> = read
-        .iter()
-        .map(|(_, plan, _, _)| {
-            (plan.of_kind(&["aws_instance"]))
-                .map(|instance| (instance, iam::instance_arn(plan.resource(instance))))
-                .collect()
-        })
-        .collect();
-    let grants = iam::grants(&roles, &instances);
+    let grants = iam::grants(roles, &controllable);
     let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();
     let line = |role: &iam::Role| read[role.plan].1.resource(role.resource).line;
     let mut additions: Vec<(usize, RawAdditions)> = Vec::new();
-    for role in &roles {
+    for role in roles {
         let mut add = RawAdditions::default();
         let name = address(role);
         let at_line = line(role);
         let plan = &read[role.plan].1;
-        let mut holders: Vec<String> = role
+        let runners: Vec<String> = role
             .holders
             .iter()
             .map(|holder| plan.resource(*holder).address.clone())
             .collect();
+        // A role that anyone may assume is held from the internet too; every role
+        // by a session of itself.
+        let mut holders = runners.clone();
+        if role.public {
+            holders.push(crate::model::INTERNET.to_owned());
+        }
         holders.push(name.clone());
         add.assets.push(at(
             RawEntity {
@@ -241,15 +242,15 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
             },
             at_line,
         ));
-        if !role.holders.is_empty() {
+        if !runners.is_empty() {
             // A holder calls the API with the role's keys from where it runs.
             add.flows.push(at(
                 identity_flow(
                     format!("{name}#api"),
-                    holders[..holders.len() - 1].to_vec(),
+                    runners,
                     vec![AWS_API.to_owned()],
                     None,
-                    format!("instances holding `{name}` call the AWS API"),
+                    format!("instances and functions holding `{name}` call the AWS API"),
                     at_line,
                 ),
                 at_line,
@@ -257,20 +258,39 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
         }
         additions.push((role.plan, add));
     }
-    for (a, b) in &grants.assumes {
+    // A role obtains another by assuming it, by passing it to a service that runs code
+    // of its choosing, or by rewriting the IAM policies that guard it.
+    let assumed = (
+        "assumed-by",
+        "sts:AssumeRole",
+        ", whose trust policy admits it",
+    );
+    let passed = (
+        "passed-by",
+        "iam:PassRole",
+        " to a service that its trust policy admits, and start code there",
+    );
+    let rewritten = (
+        "rewritten-by",
+        "rewrite IAM policies to obtain",
+        ": its trust policy, or the permissions of a role it trusts",
+    );
+    let obtained = (grants.assumes.iter().map(|pair| (pair, assumed)))
+        .chain(grants.passes.iter().map(|pair| (pair, passed)))
+        .chain(grants.rewrites.iter().map(|pair| (pair, rewritten)));
+    for ((a, b), (how, action, why)) in obtained {
         let (assumer, target) = (&roles[*a], &roles[*b]);
         let name = address(target);
+        let by = address(assumer);
+        let description = format!("`{by}` may {action} `{name}`{why}");
         let mut add = RawAdditions::default();
         add.flows.push(at(
             identity_flow(
-                format!("{name}#assumed-by:{}", address(assumer)),
+                format!("{name}#{how}:{by}"),
                 vec![AWS_API.to_owned()],
                 vec![name.clone()],
-                Some(address(assumer)),
-                format!(
-                    "`{}` may sts:AssumeRole `{name}`, whose trust policy admits it",
-                    address(assumer)
-                ),
+                Some(by),
+                description,
                 line(target),
             ),
             line(target),
@@ -291,7 +311,9 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)]) {
                 vec![AWS_API.to_owned()],
                 targets,
                 Some(name.clone()),
-                format!("`{name}` may ssm:StartSession or ec2-instance-connect:SendSSHPublicKey"),
+                format!(
+                    "`{name}` may run code of its own on them: a session or a command on an instance, new code for a function"
+                ),
                 line(role),
             ),
             line(role),
@@ -401,6 +423,14 @@ fn entities(
     (segments, assets)
 }
 
+/// A warning about `resource` of the plan `display`: `FILE:LINE: `ADDRESS`: what`.
+fn warning(display: &str, resource: &Resource, what: &str) -> String {
+    format!(
+        "{display}:{}: `{}`: {what}",
+        resource.line, resource.address
+    )
+}
+
 /// The entities and flows of one plan.
 fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
     // The security groups (the costliest layer to read: every rule of the plan) are
@@ -418,11 +448,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         },
     );
     let mut warn = |resource: usize, what: &str| {
-        let resource = plan.resource(resource);
-        warnings.push(format!(
-            "{display}:{}: `{}`: {what}",
-            resource.line, resource.address
-        ));
+        warnings.push(warning(display, plan.resource(resource), what))
     };
     for asset in &network.assets {
         if asset.groups == objects::Link::Unknown {

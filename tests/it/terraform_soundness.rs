@@ -1,6 +1,7 @@
-//! One test per way the Terraform network reading once said `pass` where AWS lets a
-//! connection through: each plan under `tests/fixtures/terraform-soundness/` holds the
-//! path, and `check` must find it (exit 1). Sound means over-approximating, never under.
+//! One test per way the Terraform network or identity reading once said `pass` where
+//! AWS lets a connection or a credential through: each plan under
+//! `tests/fixtures/terraform-soundness/` holds the path, and `check` must find it
+//! (exit 1). Sound means over-approximating, never under.
 
 use crate::harness::{Cordon, repo};
 
@@ -43,9 +44,29 @@ fn resources_at<'p>(
         .unwrap()
 }
 
-/// `check` of `forbid: {from, to, ports}` on `plan` (named `name` in messages).
+/// `check` of `forbid: {from, to, ports}` on the plan `fixture`: what it printed.
+#[track_caller]
+fn checked(fixture: &str, from: &str, to: &str, ports: &str) -> crate::harness::Output {
+    checked_in(fixture, self::fixture(fixture), from, to, ports)
+}
+
+/// `check` of `forbid: {from, to, ports}` on `plan` (named `name` in messages): the
+/// exit code.
 #[track_caller]
 fn forbid_in(name: &str, plan: String, from: &str, to: &str, ports: &str) -> i32 {
+    checked_in(name, plan, from, to, ports).code
+}
+
+/// `check` of `forbid: {from, to, ports}` on `plan` (named `name` in messages): what it
+/// printed.
+#[track_caller]
+fn checked_in(
+    name: &str,
+    plan: String,
+    from: &str,
+    to: &str,
+    ports: &str,
+) -> crate::harness::Output {
     let ports = if ports.is_empty() {
         String::new()
     } else {
@@ -76,7 +97,7 @@ invariants:
         out.stdout,
         out.stderr
     );
-    out.code
+    out
 }
 
 /// Exit code of `check` when the path is found: the invariant is violated.
@@ -461,4 +482,164 @@ fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     };
     let routes = with(serde_json::json!([table, association]), no_main_route);
     assert_eq!(forbid_in(case, routes, from, to, "tcp/22"), NONE);
+}
+
+// The identity plane: `aws_instance.ci` holds role `ci` through its instance profile,
+// and a policy lets the role start sessions on every instance; no network path joins
+// `aws_instance.ci` and `aws_instance.vault`, whose security group admits nothing.
+const CI: &str = "aws_instance.ci";
+const VAULT: &str = "aws_instance.vault";
+
+#[test]
+fn an_attachment_whose_role_is_unknown_may_attach_to_every_role() {
+    // `role` from a variable: the configuration's references do not say which role.
+    let out = checked("iam-01-attachment-role-from-a-variable.json", CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_role_policy_attachment.sessions`: the role it attaches to is unknown until apply; assumed to be every role of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+    let case = "iam-01b-role-policy-role-from-a-variable.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    // The control: references to the role say which.
+    let out = checked("ctl-iam-01.json", CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn roles_and_instance_profiles_are_named_by_name_not_by_an_id_another_resource_shares() {
+    // States: the instance profile `ci` has the id `ci`, as its role `ci` has; the
+    // Lambda function `ci` has it too, and the role's policy is attached by name.
+    let case = "iam-02-profile-named-like-its-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    let case = "iam-02b-function-named-like-a-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn an_instance_profile_or_its_role_unknown_until_apply_may_be_any() {
+    // The profile's role from a variable: it may be any role of the plan.
+    let out = checked("iam-03-profile-role-from-a-variable.json", CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_instance_profile.ci`: its role is unknown until apply; assumed to be every role of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The instance's profile from a variable: it may be any profile of the plan.
+    let out = checked(
+        "iam-03b-instance-profile-from-a-variable.json",
+        CI,
+        VAULT,
+        "",
+    );
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_instance.ci`: its instance profile is unknown until apply; assumed to be every instance profile of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(forbid("ctl-iam-03.json", CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn an_inline_policy_unknown_until_apply_allows_everything() {
+    // The role's `inline_policy` block holds its name; its `policy` is left out.
+    let case = "iam-04-inline-policy-unknown.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn a_role_that_anyone_may_assume_is_held_from_the_internet() {
+    // Trust in every AWS principal (under a condition, which cordon ignores), in a
+    // star, and in a web identity provider: anyone with an account or a token.
+    for case in [
+        "iam-05-trust-in-everyone.json",
+        "iam-05d-trust-in-a-star.json",
+        "iam-05b-trust-in-a-web-identity.json",
+    ] {
+        assert_eq!(forbid(case, "internet", VAULT, ""), FOUND, "{case}");
+    }
+    // A trust policy unknown until apply may be any of these.
+    let out = checked(
+        "iam-05c-trust-unknown-until-apply.json",
+        "internet",
+        VAULT,
+        "",
+    );
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_role.public`: its trust policy is unknown until apply; assumed to admit anyone"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_trust_policy_that_names_a_role_lets_it_in_without_a_permission_of_its_own() {
+    // Role `ci` may not sts:AssumeRole; role `admin`'s trust policy names it, which in
+    // one account is enough. The accounts are unknown, so they may be one.
+    let case = "iam-06-trust-names-the-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    // Where `ci` may: a trust policy that names a session of it, or everyone but another.
+    let case = "iam-06b-trust-names-a-session-of-the-role.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    let case = "iam-06c-trust-in-all-but-one.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    assert_eq!(forbid("ctl-iam-06.json", CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn a_role_that_may_run_commands_on_an_instance_controls_it() {
+    // Run Command (`ssm:SendCommand`) runs a shell script as root, as a session would.
+    let case = "iam-07-send-command.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn a_lambda_function_holds_its_execution_role() {
+    // The function, an asset in its VPC, runs with role `worker`, which may start
+    // sessions: whoever controls the function holds it.
+    let case = "iam-08-function-role.json";
+    assert_eq!(forbid(case, "aws_lambda_function.worker", VAULT, ""), FOUND);
+}
+
+#[test]
+fn a_role_that_may_pass_another_to_a_service_it_starts_obtains_it() {
+    // `ci` may iam:PassRole `worker`, which trusts EC2 (or Lambda), and may launch an
+    // instance (or make a function) that runs its code with `worker`.
+    let case = "iam-09-pass-role-to-an-instance.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    let case = "iam-09b-pass-role-to-a-function.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn a_role_that_may_rewrite_iam_policies_obtains_what_they_guard() {
+    // `ci` may attach any policy to itself: AdministratorAccess, say.
+    let case = "iam-10-attach-a-policy-to-itself.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+    // `ci` may rewrite the trust policy of `admin`, which trusts another role, to
+    // name itself.
+    let case = "iam-10b-rewrite-a-trust-policy.json";
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
+}
+
+#[test]
+fn a_role_that_may_replace_a_functions_code_controls_it() {
+    // `ci` may lambda:UpdateFunctionCode `worker`, a function in a VPC that runs with
+    // a role that may start sessions on the vault.
+    let case = "iam-11-update-function-code.json";
+    assert_eq!(forbid(case, CI, "aws_lambda_function.worker", ""), FOUND);
+    assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
 }

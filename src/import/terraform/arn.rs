@@ -51,6 +51,21 @@ impl Arn {
         ])
     }
 
+    /// A Lambda function's ARN built from its name (`None` when unknown until apply),
+    /// with the partition, region and account unknown.
+    pub fn function(name: Option<&str>) -> Arn {
+        Arn::from_parts(&[
+            Some("arn:"),
+            None,
+            Some(":lambda:"),
+            None,
+            Some(":"),
+            None,
+            Some(":function:"),
+            name,
+        ])
+    }
+
     /// An ARN that the plan knows in full.
     pub fn known(text: &str) -> Arn {
         Arn::from_parts(&[Some(text)])

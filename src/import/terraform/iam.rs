@@ -1,19 +1,28 @@
 //! The identity plane: IAM roles are credentials; an instance whose instance profile
-//! names a role holds it; a role obtains another when its policies allow
-//! `sts:AssumeRole` on it and the other's trust policy admits it; a role allowed
-//! `ssm:StartSession` or `ec2-instance-connect:SendSSHPublicKey` on an instance controls
-//! it. Both act through the AWS API, an asset outside every account.
+//! names a role holds it, as does a Lambda function (an asset) whose execution role it
+//! is, and so does anyone when its trust policy admits anyone; a role obtains another
+//! whose trust policy names it (in one account, that is enough) or its account (then
+//! its own policies must allow `sts:AssumeRole` on the other too), that it may pass
+//! to a service whose code it may start (`iam:PassRole`), or whose guarding policies it
+//! may rewrite (and a role that may rewrite permissions is allowed everything); a role
+//! allowed to open a shell or run commands on an instance ([`CONTROLLING`]), or to
+//! replace a Lambda function's code, controls it. Both act through the AWS API, an
+//! asset outside every account.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
 //! policies, resource policies other than trust policies, and explicit denies that are
 //! conditional or name particular resources (ignored). A policy the plan cannot show
-//! (computed, or an AWS managed policy) allows everything.
+//! (computed, or an AWS managed policy) allows everything, and one attached to a role
+//! that the plan cannot name is attached to every role of the plan.
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
 pub use super::arn::Arn;
 use super::document::Value as Attribute;
+use super::network;
 use super::objects::{Link, Plan, Resource, array};
 
 /// One role of one plan.
@@ -28,84 +37,126 @@ pub struct Role {
     policies: Vec<Option<Value>>,
     /// Its trust policy; `None` when unknown.
     trust: Option<Value>,
-    /// Instances (resource indexes in its plan) whose instance profile names it.
+    /// What runs with it (resource indexes in its plan): instances whose instance
+    /// profile names it, then Lambda functions (those that are assets) whose execution
+    /// role it is.
     pub holders: Vec<usize>,
+    /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
+    pub public: bool,
 }
 
 /// What an identity can do through the AWS API.
 pub struct Grants {
     /// (role, role it may assume), as indexes into the roles.
     pub assumes: Vec<(usize, usize)>,
-    /// (role, plan, instances it controls).
+    /// (role, role it may pass to a service that runs code it gives), as indexes into
+    /// the roles, where it may not assume it.
+    pub passes: Vec<(usize, usize)>,
+    /// (role, role it obtains by rewriting IAM policies), where it may do neither.
+    pub rewrites: Vec<(usize, usize)>,
+    /// (role, plan, assets it controls).
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
 
-pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
-    let mut roles = Vec::new();
-    for resource in plan.of_kind(&["aws_iam_role"]) {
-        let r = plan.resource(resource);
-        let mut policies: Vec<Option<Value>> = array(r.values.get("inline_policy"))
-            .filter_map(|block| block.get("policy"))
-            .map(document)
-            .collect();
-        for attached in plan.of_kind(&["aws_iam_role_policy"]) {
-            if plan.link(attached, &[], "role").known().contains(&resource) {
-                policies.push(document(
-                    plan.resource(attached)
-                        .values
-                        .get("policy")
-                        .unwrap_or(&Attribute::Null),
-                ));
-            }
-        }
-        for attachment in plan.of_kind(&["aws_iam_role_policy_attachment"]) {
-            if plan
-                .link(attachment, &[], "role")
-                .known()
-                .contains(&resource)
-            {
-                policies.extend(attached(plan, attachment));
-            }
-        }
-        // `aws_iam_policy_attachment` attaches one policy to a list of roles (and users
-        // and groups), by name. A name the plan does not hold is a role managed
-        // elsewhere; one unknown until apply may be this role, as may any name when this
-        // role's own is unknown.
-        for attachment in plan.of_kind(&["aws_iam_policy_attachment"]) {
-            let named = match plan.link(attachment, &[], "roles") {
-                Link::Known(list) => list.contains(&resource),
-                Link::Unknown => {
-                    let names: Vec<Option<&str>> =
-                        (array(plan.resource(attachment).values.get("roles")))
-                            .map(Attribute::as_str)
-                            .collect();
-                    let name = r.str("name");
-                    names.is_empty()
-                        || names
-                            .iter()
-                            .any(|listed| listed.is_none() || name.is_none() || *listed == name)
+/// The IAM resources of one plan and its instances, by kind, each list in address
+/// order: gathered in one pass over the plan's resources.
+#[derive(Default)]
+struct Gathered {
+    roles: Vec<usize>,
+    role_policies: Vec<usize>,
+    role_policy_attachments: Vec<usize>,
+    policy_attachments: Vec<usize>,
+    profiles: Vec<usize>,
+    instances: Vec<usize>,
+    /// Lambda functions in a VPC: the others are no asset.
+    functions: Vec<usize>,
+}
+
+impl Gathered {
+    fn read(plan: &Plan) -> Gathered {
+        let mut gathered = Gathered::default();
+        for (index, resource) in plan.resources.iter().enumerate() {
+            let list = match resource.kind.as_str() {
+                "aws_iam_role" => &mut gathered.roles,
+                "aws_iam_role_policy" => &mut gathered.role_policies,
+                "aws_iam_role_policy_attachment" => &mut gathered.role_policy_attachments,
+                "aws_iam_policy_attachment" => &mut gathered.policy_attachments,
+                "aws_iam_instance_profile" => &mut gathered.profiles,
+                "aws_instance" => &mut gathered.instances,
+                "aws_lambda_function" if network::in_vpc(&resource.values) => {
+                    &mut gathered.functions
                 }
+                _ => continue,
             };
-            if named {
-                policies.extend(attached(plan, attachment));
-            }
+            list.push(index);
         }
-        policies.extend(managed_policy_arns(plan, resource));
-        let mut holders = Vec::new();
-        for profile in plan.of_kind(&["aws_iam_instance_profile"]) {
-            if !plan.link(profile, &[], "role").known().contains(&resource) {
+        gathered
+    }
+}
+
+/// The roles of one plan, with their policies and holders. `warn` hears of each
+/// resource whose target is unknown until apply, taken to be every one it may be.
+pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> Vec<Role> {
+    let gathered = Gathered::read(plan);
+    let candidates = &gathered.roles;
+    // An inline policy whose document is unknown until apply is a block without its
+    // `policy`: a document the plan cannot show, as a null one is.
+    let mut policies: Vec<Vec<Option<Value>>> = (candidates.iter())
+        .map(|&role| {
+            array(plan.resource(role).values.get("inline_policy"))
+                .map(|block| document(block.get("policy").unwrap_or(&Attribute::Null)))
+                .collect()
+        })
+        .collect();
+    // `aws_iam_role_policy` and `aws_iam_role_policy_attachment` name one role,
+    // `aws_iam_policy_attachment` a list of them (and users and groups).
+    let attaching = [
+        (&gathered.role_policies, "role"),
+        (&gathered.role_policy_attachments, "role"),
+        (&gathered.policy_attachments, "roles"),
+    ];
+    for (resources, key) in attaching {
+        for &resource in resources {
+            let roles = named(plan, resource, key, candidates, &mut |resource| {
+                warn(
+                    resource,
+                    "the role it attaches to is unknown until apply; assumed to be every role of the plan",
+                )
+            });
+            if roles.is_empty() {
                 continue;
             }
-            for instance in plan.of_kind(&["aws_instance"]) {
-                if plan
-                    .link(instance, &[], "iam_instance_profile")
-                    .known()
-                    .contains(&profile)
-                {
-                    holders.push(instance);
+            let documents = match plan.resource(resource).kind.as_str() {
+                "aws_iam_role_policy" => vec![policy_document(plan, resource)],
+                _ => attached(plan, resource),
+            };
+            for role in roles {
+                if let Some(role) = policies.get_mut(role) {
+                    role.extend(documents.iter().cloned());
                 }
             }
         }
+    }
+    let holders = holders(plan, &gathered, warn);
+    let mut roles = Vec::with_capacity(candidates.len());
+    for ((&resource, mut policies), holders) in candidates.iter().zip(policies).zip(holders) {
+        let r = plan.resource(resource);
+        policies.extend(managed_policy_arns(plan, resource));
+        let trust = document(
+            r.values
+                .get("assume_role_policy")
+                .unwrap_or(&Attribute::Null),
+        );
+        let public = match &trust {
+            Some(trust) => admits_anyone(trust),
+            None => {
+                warn(
+                    resource,
+                    "its trust policy is unknown until apply; assumed to admit anyone",
+                );
+                true
+            }
+        };
         roles.push(Role {
             plan: plan_index,
             resource,
@@ -113,15 +164,142 @@ pub fn roles(plan_index: usize, plan: &Plan) -> Vec<Role> {
             arn: r.str("arn").map(str::to_owned),
             full_arn: role_arn(r),
             policies,
-            trust: document(
-                r.values
-                    .get("assume_role_policy")
-                    .unwrap_or(&Attribute::Null),
-            ),
+            trust,
             holders,
+            public,
         });
     }
     roles
+}
+
+/// For each role of the plan, what holds it: the instances whose instance profile
+/// carries it, then the Lambda functions that run with it. An instance profile and a
+/// role are each named by name, as IAM names them (a profile often has its role's
+/// name, and so its id); one unknown until apply may be any of the plan's.
+fn holders(plan: &Plan, gathered: &Gathered, warn: &mut dyn FnMut(usize, &str)) -> Vec<Vec<usize>> {
+    let mut holders = vec![Vec::new(); gathered.roles.len()];
+    if gathered.roles.is_empty() {
+        return holders;
+    }
+    const ROLE_UNKNOWN: &str =
+        "its role is unknown until apply; assumed to be every role of the plan";
+    let carried: Vec<Vec<usize>> = (gathered.profiles.iter())
+        .map(|&profile| {
+            named(plan, profile, "role", &gathered.roles, &mut |profile| {
+                warn(profile, ROLE_UNKNOWN)
+            })
+        })
+        .collect();
+    let instances = if gathered.profiles.is_empty() {
+        &[][..]
+    } else {
+        &gathered.instances[..]
+    };
+    for &instance in instances {
+        let profiles = named(
+            plan,
+            instance,
+            "iam_instance_profile",
+            &gathered.profiles,
+            &mut |instance| {
+                warn(
+                    instance,
+                    "its instance profile is unknown until apply; assumed to be every instance profile of the plan",
+                )
+            },
+        );
+        for profile in profiles {
+            for &role in carried.get(profile).into_iter().flatten() {
+                // Instances come in order: one that two profiles give a role is
+                // pushed twice in a row.
+                if let Some(role) = holders.get_mut(role)
+                    && role.last() != Some(&instance)
+                {
+                    role.push(instance);
+                }
+            }
+        }
+    }
+    // A function's `role` is its execution role's ARN.
+    for &function in &gathered.functions {
+        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
+            warn(function, ROLE_UNKNOWN)
+        });
+        for role in roles {
+            if let Some(role) = holders.get_mut(role) {
+                role.push(function);
+            }
+        }
+    }
+    holders
+}
+
+/// The resources among `candidates` (their positions in it) that attribute `key` of
+/// `resource` names, by name or by ARN, one or a list. IAM names them so, and an id
+/// would not do: another resource (a Lambda function, an instance profile) may have
+/// the same name, and so the same id. A name unknown until apply is found through the
+/// configuration's references; where those do not lead to candidates alone (a
+/// variable, a module's output), it may be any of them: all are taken, and `unknown`
+/// hears of it when there are any.
+fn named(
+    plan: &Plan,
+    resource: usize,
+    key: &str,
+    candidates: &[usize],
+    unknown: &mut dyn FnMut(usize),
+) -> Vec<usize> {
+    let value = plan.resource(resource).values.get(key);
+    let texts: Vec<Option<&str>> = match value {
+        Some(Attribute::Array(items)) => items.iter().map(Attribute::as_str).collect(),
+        Some(Attribute::String(text)) if !text.is_empty() => vec![Some(text)],
+        _ => Vec::new(),
+    };
+    let mut found: Vec<usize> = (0..candidates.len())
+        .filter(|&candidate| {
+            let named = plan.resource(candidates[candidate]);
+            texts.iter().flatten().any(|text| may_be_named(named, text))
+        })
+        .collect();
+    // An item that is not text is unknown until apply; so is an attribute the plan
+    // leaves out (or null) while the configuration sets it.
+    let absent = matches!(value, None | Some(Attribute::Null));
+    let unknown_items =
+        texts.iter().any(Option::is_none) || (absent && plan.configured(resource, &[], key));
+    if !unknown_items {
+        return found;
+    }
+    let position = |index: &usize| candidates.iter().position(|c| c == index);
+    match plan.referenced(resource, &[], key) {
+        Some(Link::Known(list))
+            if !list.is_empty() && list.iter().all(|i| position(i).is_some()) =>
+        {
+            found.extend(list.iter().filter_map(position));
+            found.sort_unstable();
+            found.dedup();
+            found
+        }
+        _ => {
+            if !candidates.is_empty() {
+                unknown(resource);
+            }
+            (0..candidates.len()).collect()
+        }
+    }
+}
+
+/// Whether `resource` (a role, an instance profile) may be the one that `text` names:
+/// its name, or its ARN, compared without case as IAM compares names. One whose name
+/// or ARN the plan does not know may be.
+fn may_be_named(resource: &Resource, text: &str) -> bool {
+    let known = |key: &str| resource.str(key).filter(|value| !value.is_empty());
+    if text.starts_with("arn:") {
+        if let Some(arn) = known("arn") {
+            return arn.eq_ignore_ascii_case(text);
+        }
+        let last = text.rsplit('/').next().unwrap_or(text);
+        return known("name").is_none_or(|name| name.eq_ignore_ascii_case(last));
+    }
+    known("name").is_none_or(|name| name.eq_ignore_ascii_case(text))
 }
 
 /// The documents of the policy that an attachment names in `policy_arn`.
@@ -190,10 +368,11 @@ fn policy_document(plan: &Plan, resource: usize) -> Option<Value> {
     )
 }
 
-/// What a few AWS managed policies allow of what cordon asks (`sts:AssumeRole`,
-/// `ssm:StartSession`, `ec2-instance-connect:SendSSHPublicKey`); any other is unknown,
-/// so it allows everything. `AmazonSSMManagedInstanceCore` lets an instance be managed,
-/// not start sessions, so that it does not make every SSM-managed role an admin.
+/// What a few AWS managed policies allow of what cordon asks (the actions that obtain
+/// a role, or take over an instance or a function): none, or everything for
+/// `AdministratorAccess`; any other is unknown, so it allows everything.
+/// `AmazonSSMManagedInstanceCore` lets an instance be managed, not start sessions, so
+/// that it does not make every SSM-managed role an admin.
 fn managed(arn: &str) -> Option<Value> {
     let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
     let name = name.rsplit('/').next().unwrap_or(name);
@@ -278,74 +457,243 @@ fn role_arn(role: &Resource) -> Arn {
     ])
 }
 
-/// An instance's ARN as the plan knows it: given, or built from its id with the
-/// partition, region and account unknown (and the id too, before apply).
-pub fn instance_arn(instance: &Resource) -> Arn {
-    match instance.str("arn").filter(|arn| !arn.is_empty()) {
-        Some(arn) => Arn::known(arn),
-        None => Arn::instance(instance.id()),
-    }
+/// An asset that a role may take over through the AWS API.
+pub struct Controllable {
+    /// Its resource index in its plan.
+    pub resource: usize,
+    /// Its ARN as the plan knows it: given, or built from its id or name with the
+    /// partition, region and account unknown (and the id or name too, before apply).
+    arn: Arn,
+    /// The actions that take it over.
+    actions: &'static [&'static str],
 }
 
-/// Who may assume which role and who controls which instances, across every plan.
-/// `instances` lists, per plan, its instances' resource indexes and ARNs.
-pub fn grants(roles: &[Role], instances: &[Vec<(usize, Arn)>]) -> Grants {
+/// The assets of a plan that a role may take over: its instances ([`CONTROLLING`]),
+/// and its Lambda functions that are assets, whose code or settings (a layer, a
+/// handler) a role may replace.
+pub fn controllable(plan: &Plan) -> Vec<Controllable> {
+    let kinds = ["aws_instance", "aws_lambda_function"];
+    (plan.of_kind(&kinds))
+        .filter_map(|resource| {
+            let r = plan.resource(resource);
+            let known = r.str("arn").filter(|arn| !arn.is_empty()).map(Arn::known);
+            let (arn, actions) = match r.kind.as_str() {
+                "aws_instance" => (
+                    known.unwrap_or_else(|| Arn::instance(r.id())),
+                    &CONTROLLING[..],
+                ),
+                _ if network::in_vpc(&r.values) => (
+                    known.unwrap_or_else(|| Arn::function(r.str("function_name"))),
+                    &[
+                        "lambda:UpdateFunctionCode",
+                        "lambda:UpdateFunctionConfiguration",
+                    ][..],
+                ),
+                _ => return None,
+            };
+            Some(Controllable {
+                resource,
+                arn,
+                actions,
+            })
+        })
+        .collect()
+}
+
+/// Who may obtain which role and who controls which assets, across every plan.
+/// `controllable` lists, per plan, the assets that a role may take over.
+pub fn grants(roles: &[Role], controllable: &[Vec<Controllable>]) -> Grants {
     let mut assumes = Vec::new();
+    let mut passes = Vec::new();
+    let mut rewrites = Vec::new();
     let mut controls = Vec::new();
+    let rewritable: Vec<Rewritable> = (roles.iter())
+        .map(|role| Rewritable::of(role, roles))
+        .collect();
+    // A role that may rewrite a role's permission policies may make them allow
+    // everything, and act with them as itself or as the role it rewrote: it is taken
+    // to be allowed everything itself (more than it may have, where it cannot obtain
+    // the role it rewrote).
+    let policies: Vec<Cow<[Option<Value>]>> = (roles.iter().zip(&rewritable))
+        .map(|(role, rewritable)| match rewritable.policies.is_empty() {
+            true => Cow::Borrowed(&role.policies[..]),
+            false => Cow::Owned([&role.policies[..], &[None]].concat()),
+        })
+        .collect();
     for (a, role) in roles.iter().enumerate() {
+        let policies = &policies[a];
         for (b, target) in roles.iter().enumerate() {
-            if a != b
-                && allows(&role.policies, "sts:AssumeRole", &Target::Role(target))
-                && trusts(target, role)
-            {
+            if a == b {
+                continue;
+            }
+            let allowed = || allows(policies, "sts:AssumeRole", &Target::Role(target));
+            // A trust policy that names the role is enough in the role's own account,
+            // where the role needs no permission of its own (unless it is denied one);
+            // one that names an account leaves the choice to the account's policies.
+            let obtains = match trusts(target, role) {
+                Admits::No => false,
+                Admits::Account => allowed(),
+                Admits::Role => {
+                    (may_share_account(role, target) && !denies(policies, "sts:AssumeRole"))
+                        || allowed()
+                }
+            };
+            if obtains {
                 assumes.push((a, b));
+            } else if may_pass(policies, target) {
+                passes.push((a, b));
+            } else if rewritable[a].obtains(b, roles) {
+                rewrites.push((a, b));
             }
         }
-        for (plan, list) in instances.iter().enumerate() {
+        for (plan, list) in controllable.iter().enumerate() {
             let controlled: Vec<usize> = (list.iter())
-                .filter(|(_, arn)| {
-                    ["ssm:StartSession", "ec2-instance-connect:SendSSHPublicKey"]
-                        .iter()
-                        .any(|action| allows(&role.policies, action, &Target::Instance(arn)))
+                .filter(|asset| {
+                    (asset.actions.iter())
+                        .any(|action| allows(policies, action, &Target::Resource(&asset.arn)))
                 })
-                .map(|(instance, _)| *instance)
+                .map(|asset| asset.resource)
                 .collect();
             if !controlled.is_empty() {
                 controls.push((a, plan, controlled));
             }
         }
     }
-    Grants { assumes, controls }
+    Grants {
+        assumes,
+        passes,
+        rewrites,
+        controls,
+    }
 }
+
+/// The roles whose policies one role may rewrite (indexes into the roles).
+struct Rewritable {
+    /// Those whose permission policies it may change: an inline policy, an attached
+    /// one, or a new version of a managed policy (which may be attached to any role).
+    policies: Vec<usize>,
+    /// Those whose trust policy it may change, to name itself.
+    trust: Vec<usize>,
+}
+
+impl Rewritable {
+    fn of(role: &Role, roles: &[Role]) -> Rewritable {
+        let may =
+            |action: &str, target: &Role| allows(&role.policies, action, &Target::Role(target));
+        let versions = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
+            .iter()
+            .any(|action| allows(&role.policies, action, &Target::New));
+        let policies = (0..roles.len())
+            .filter(|&t| {
+                versions
+                    || ["iam:PutRolePolicy", "iam:AttachRolePolicy"]
+                        .iter()
+                        .any(|action| may(action, &roles[t]))
+            })
+            .collect();
+        let trust = (0..roles.len())
+            .filter(|&t| may("iam:UpdateAssumeRolePolicy", &roles[t]))
+            .collect();
+        Rewritable { policies, trust }
+    }
+
+    /// Whether the role obtains `target` by rewriting a policy: `target`'s trust policy,
+    /// to name the role; or the permission policies of a role that `target` trusts,
+    /// which may then assume it.
+    fn obtains(&self, target: usize, roles: &[Role]) -> bool {
+        self.trust.contains(&target)
+            || (self.policies.iter()).any(|&rewritten| {
+                rewritten != target && trusts(&roles[target], &roles[rewritten]) != Admits::No
+            })
+    }
+}
+
+/// Whether a role of these `policies` may hand `target` to a service that then runs
+/// code of its choosing with it, and so obtain it: `iam:PassRole` on `target`, whose
+/// trust policy admits the service, and the action that starts the service's code
+/// ([`launching`]).
+fn may_pass(policies: &[Option<Value>], target: &Role) -> bool {
+    let Some(trust) = &target.trust else {
+        return false;
+    };
+    let services: Vec<String> = (statements(trust).iter())
+        .filter(|statement| {
+            statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+                && matches_action(statement, "sts:AssumeRole")
+        })
+        .filter_map(|statement| statement.get("Principal")?.get("Service"))
+        .flat_map(|services| strings(Some(services)))
+        .collect();
+    !services.is_empty()
+        && allows(policies, "iam:PassRole", &Target::Role(target))
+        && services.iter().any(|service| {
+            launching(service).is_none_or(|actions| {
+                (actions.iter()).any(|action| allows(policies, action, &Target::New))
+            })
+        })
+}
+
+/// The actions that start code with a role passed to a service: launching an instance
+/// (or giving one an instance profile) for EC2, making a function or changing its
+/// role for Lambda. `None` for another service, taken to need nothing more.
+fn launching(service: &str) -> Option<&'static [&'static str]> {
+    match service.split('.').next() {
+        Some("ec2") => Some(&[
+            "ec2:RunInstances",
+            "ec2:AssociateIamInstanceProfile",
+            "ec2:ReplaceIamInstanceProfileAssociation",
+        ]),
+        Some("lambda") => Some(&[
+            "lambda:CreateFunction",
+            "lambda:UpdateFunctionConfiguration",
+        ]),
+        _ => None,
+    }
+}
+
+/// The actions that control an instance through the AWS API: a shell through Session
+/// Manager, commands through Run Command, a key for SSH or for the serial console
+/// through EC2 Instance Connect.
+const CONTROLLING: [&str; 4] = [
+    "ssm:StartSession",
+    "ssm:SendCommand",
+    "ec2-instance-connect:SendSSHPublicKey",
+    "ec2-instance-connect:SendSerialConsoleSSHPublicKey",
+];
 
 enum Target<'r> {
     Role(&'r Role),
-    Instance(&'r Arn),
+    /// An instance or a function, by its ARN as far as the plan knows it.
+    Resource(&'r Arn),
+    /// A resource that the caller would make: its ARN may be anything.
+    New,
 }
 
 /// Whether some statement allows `action` on `target`, and no unconditional deny on
 /// every resource takes it back.
 fn allows(policies: &[Option<Value>], action: &str, target: &Target) -> bool {
-    let mut allowed = false;
-    for policy in policies {
-        let Some(policy) = policy else {
-            allowed = true;
-            continue;
-        };
-        for statement in statements(policy) {
-            let effect = statement.get("Effect").and_then(Value::as_str);
-            let acts = matches_action(&statement, action);
-            if effect == Some("Allow") && acts && matches_resource(&statement, target) {
-                allowed = true;
-            }
-            let everywhere = strings(statement.get("Resource")).iter().any(|r| r == "*");
-            if effect == Some("Deny") && acts && everywhere && statement.get("Condition").is_none()
-            {
-                return false;
-            }
-        }
-    }
-    allowed
+    !denies(policies, action)
+        && policies.iter().any(|policy| match policy {
+            None => true,
+            Some(policy) => statements(policy).iter().any(|statement| {
+                statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+                    && matches_action(statement, action)
+                    && matches_resource(statement, target)
+            }),
+        })
+}
+
+/// Whether a statement denies `action` on every resource, with no condition: such a
+/// deny takes the action away whatever else allows it. Other denies are ignored.
+fn denies(policies: &[Option<Value>], action: &str) -> bool {
+    policies.iter().flatten().any(|policy| {
+        statements(policy).iter().any(|statement| {
+            statement.get("Effect").and_then(Value::as_str) == Some("Deny")
+                && matches_action(statement, action)
+                && strings(statement.get("Resource")).iter().any(|r| r == "*")
+                && statement.get("Condition").is_none()
+        })
+    })
 }
 
 fn matches_action(statement: &Value, action: &str) -> bool {
@@ -359,15 +707,16 @@ fn matches_action(statement: &Value, action: &str) -> bool {
         .any(|pattern| glob(pattern, action))
 }
 
-/// Resource patterns are matched on the part that the plan knows: a role's name (its
-/// account and path may be unknown until apply), and an instance's ARN with its
-/// unknown parts taken as any text. `Resource` admits a target that a pattern may
-/// match; `NotResource` (every resource but those listed) excludes a role or an
-/// instance only when a pattern surely matches it, whatever its unknown parts (a
+/// Resource patterns are matched on the part that the plan knows: a role's ARN with
+/// its unknown parts taken as any text, or else its name alone (its path may be
+/// unknown too), and an instance's ARN likewise. `Resource` admits a target that a
+/// pattern may match; `NotResource` (every resource but those listed) excludes a role
+/// or an instance only when a pattern surely matches it, whatever its unknown parts (a
 /// role's name given as a prefix, say) turn out to be.
 fn matches_resource(statement: &Value, target: &Target) -> bool {
     let matches = |pattern: &str| match target {
         _ if pattern == "*" => true,
+        Target::Role(role) if role.full_arn.may_match(pattern) => true,
         Target::Role(role) => match (&role.arn, &role.name) {
             (Some(arn), _) if glob(pattern, arn) => true,
             (_, Some(name)) => pattern
@@ -375,7 +724,8 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
                 .is_some_and(|(_, rest)| glob(rest.rsplit('/').next().unwrap_or(rest), name)),
             _ => true,
         },
-        Target::Instance(arn) => arn.may_match(pattern),
+        Target::Resource(arn) => arn.may_match(pattern),
+        Target::New => true,
     };
     if let Some(not) = statement.get("NotResource") {
         let not = strings(Some(not));
@@ -383,37 +733,142 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
             Target::Role(role) => !not
                 .iter()
                 .any(|pattern| role.full_arn.surely_matches(pattern)),
-            Target::Instance(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
+            Target::Resource(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
+            Target::New => !not.iter().any(|pattern| pattern == "*"),
         };
     }
     strings(statement.get("Resource"))
         .iter()
-        .any(|pattern| matches(pattern))
+        .any(|pattern| matches(&variables_as_wildcards(pattern)))
 }
 
-/// Whether `target`'s trust policy lets `role` assume it: a principal that is `*`, the
-/// role's ARN or name, or an account (which delegates to every role in it). An account
-/// is written as its root's ARN or, in the short form IAM takes as the same, as its
-/// bare 12-digit id. The role's account is often unknown until apply, so any account
-/// is taken to be the role's.
-fn trusts(target: &Role, role: &Role) -> bool {
+/// A `Resource` pattern with each policy variable (`${aws:username}`) made a `*`: the
+/// request fills it in, with whatever the caller can arrange. (Under `NotResource`, a
+/// variable is left as text, which surely matches nothing: it excludes nothing.)
+fn variables_as_wildcards(pattern: &str) -> Cow<'_, str> {
+    if !pattern.contains("${") {
+        return Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            // An opening with no end: text, as IAM would refuse it anyway.
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        out.push('*');
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// How a trust policy admits a role.
+#[derive(Debug, PartialEq, Eq)]
+enum Admits {
+    No,
+    /// Through the role's account: the account's policies must allow it too.
+    Account,
+    /// By the role itself: every principal (`*`), the role's ARN or name, a session of
+    /// it, everyone but some (`NotPrincipal`), or a trust policy the plan cannot show.
+    Role,
+}
+
+/// Whether `target`'s trust policy lets `role` assume it, and how. An account is
+/// written as its root's ARN or, in the short form IAM takes as the same, as its bare
+/// 12-digit id. The role's account is often unknown until apply, so any account is
+/// taken to be the role's.
+fn trusts(target: &Role, role: &Role) -> Admits {
     let Some(trust) = &target.trust else {
-        return true;
+        return Admits::Role;
     };
+    let mut admits = Admits::No;
+    for statement in statements(trust) {
+        if statement.get("Effect").and_then(Value::as_str) != Some("Allow")
+            || !matches_action(statement, "sts:AssumeRole")
+        {
+            continue;
+        }
+        if let Some(not) = statement.get("NotPrincipal") {
+            let listed = |principal: &String| names_role(principal, role);
+            if !principals(not).iter().any(listed) {
+                return Admits::Role;
+            }
+            continue;
+        }
+        for principal in principals(statement.get("Principal").unwrap_or(&Value::Null)) {
+            if principal == "*" || names_role(&principal, role) {
+                return Admits::Role;
+            }
+            if principal.ends_with(":root") || is_account_id(&principal) {
+                admits = Admits::Account;
+            }
+        }
+    }
+    admits
+}
+
+/// Whether a principal may be `role`: its ARN, a role ARN or a session ARN
+/// (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`) with its name, compared without
+/// case as IAM compares names; any role ARN when the role's name is unknown.
+fn names_role(principal: &str, role: &Role) -> bool {
+    if role.arn.as_deref() == Some(principal) {
+        return true;
+    }
+    let named = match principal.split_once(":assumed-role/") {
+        Some((_, rest)) => rest.split('/').next(),
+        None => (principal.rsplit_once(":role/"))
+            .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest)),
+    };
+    named.is_some_and(|named| {
+        (role.name.as_deref()).is_none_or(|name| name.eq_ignore_ascii_case(named))
+    })
+}
+
+/// Whether two roles may be of one account: unless both ARNs are known and say not.
+fn may_share_account(a: &Role, b: &Role) -> bool {
+    fn account(role: &Role) -> Option<&str> {
+        (role.arn.as_deref()).and_then(|arn| arn.split(':').nth(4))
+    }
+    match (account(a), account(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// The actions that assume a role: with the caller's credentials, with a web identity
+/// token (OIDC), with a SAML assertion.
+const ASSUMING: [&str; 3] = [
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:AssumeRoleWithSAML",
+];
+
+/// Whether a trust policy lets anyone assume its role: a statement allows it to every
+/// AWS principal (`*`: anyone with an account of their own), to a federated identity
+/// (anyone the identity provider vouches for: its conditions are ignored, as every
+/// condition is), or to everyone but some (`NotPrincipal`).
+fn admits_anyone(trust: &Value) -> bool {
     statements(trust).iter().any(|statement| {
-        statement.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && matches_action(statement, "sts:AssumeRole")
-            && principals(statement).iter().any(|principal| {
-                principal == "*"
-                    || principal.ends_with(":root")
-                    || is_account_id(principal)
-                    || role.arn.as_deref() == Some(principal.as_str())
-                    || role.name.as_deref().is_some_and(|name| {
-                        principal
-                            .rsplit_once(":role/")
-                            .is_some_and(|(_, rest)| rest.rsplit('/').next() == Some(name))
-                    })
-            })
+        let anyone = statement.get("NotPrincipal").is_some()
+            || match statement.get("Principal") {
+                Some(Value::String(principal)) => principal == "*",
+                Some(Value::Object(map)) => {
+                    map.contains_key("Federated")
+                        || strings(map.get("AWS"))
+                            .iter()
+                            .any(|principal| principal == "*")
+                }
+                _ => false,
+            };
+        anyone
+            && statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && ASSUMING
+                .iter()
+                .any(|action| matches_action(statement, action))
     })
 }
 
@@ -423,18 +878,20 @@ fn is_account_id(principal: &str) -> bool {
 }
 
 /// A policy's statements: `Statement` is a list or a single object.
-fn statements(policy: &Value) -> Vec<Value> {
+fn statements(policy: &Value) -> &[Value] {
     match policy.get("Statement") {
-        Some(Value::Array(list)) => list.clone(),
-        Some(one @ Value::Object(_)) => vec![one.clone()],
-        _ => Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+        _ => &[],
     }
 }
 
-fn principals(statement: &Value) -> Vec<String> {
-    match statement.get("Principal") {
-        Some(Value::String(text)) => vec![text.clone()],
-        Some(Value::Object(map)) => strings(map.get("AWS")),
+/// The AWS principals of a `Principal` or `NotPrincipal` element: `*`, or its `AWS`
+/// ARNs and account ids (services and federated identities are no role of a plan).
+fn principals(element: &Value) -> Vec<String> {
+    match element {
+        Value::String(text) => vec![text.clone()],
+        Value::Object(map) => strings(map.get("AWS")),
         _ => Vec::new(),
     }
 }
@@ -514,7 +971,7 @@ mod tests {
                 allows(
                     &[Some(policy.clone())],
                     "ssm:StartSession",
-                    &Target::Instance(arn),
+                    &Target::Resource(arn),
                 )
             }
         };
@@ -563,6 +1020,7 @@ mod tests {
             policies: Vec::new(),
             trust,
             holders: Vec::new(),
+            public: false,
         }
     }
 
@@ -585,12 +1043,12 @@ mod tests {
 
     /// Whether the role of this state may start sessions on instances.
     fn starts_sessions(plan: &Plan) -> bool {
-        let roles = roles(0, plan);
+        let roles = roles(0, plan, &mut |_, _| {});
         assert_eq!(roles.len(), 1);
         allows(
             &roles[0].policies,
             "ssm:StartSession",
-            &Target::Instance(&any_instance()),
+            &Target::Resource(&any_instance()),
         )
     }
 
@@ -628,6 +1086,84 @@ mod tests {
         assert!(!starts_sessions(&state(&[role(serde_json::json!([]))])));
         // An ARN unknown until apply, with nothing in the configuration to say which.
         assert!(starts_sessions(&state(&[role(serde_json::json!([null]))])));
+    }
+
+    /// A Lambda function that is an asset is taken over with new code or settings, an
+    /// instance with a session or a command; a function outside a VPC is no asset.
+    #[test]
+    fn functions_in_a_vpc_are_taken_over_with_new_code() {
+        let plan = state(&[
+            (
+                "aws_lambda_function",
+                "inside",
+                serde_json::json!({"function_name": "inside", "vpc_config": [{}]}),
+            ),
+            (
+                "aws_lambda_function",
+                "outside",
+                serde_json::json!({"function_name": "outside", "vpc_config": []}),
+            ),
+            ("aws_instance", "web", serde_json::json!({"id": "i-1"})),
+        ]);
+        // In address order: the instance, then the function.
+        let assets = controllable(&plan);
+        assert_eq!(assets.len(), 2);
+        let policy = |action: &str, resource: &str| {
+            Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": resource}
+            ]}))
+        };
+        let takes = |policy: Option<Value>, asset: &Controllable| {
+            (asset.actions.iter()).any(|action| {
+                allows(
+                    std::slice::from_ref(&policy),
+                    action,
+                    &Target::Resource(&asset.arn),
+                )
+            })
+        };
+        let code = policy(
+            "lambda:UpdateFunctionCode",
+            "arn:aws:lambda:*:*:function:inside",
+        );
+        assert!(takes(code.clone(), &assets[1]));
+        assert!(!takes(code, &assets[0]));
+        let other = policy(
+            "lambda:UpdateFunctionCode",
+            "arn:aws:lambda:*:*:function:other",
+        );
+        assert!(!takes(other, &assets[1]));
+        let command = policy("ssm:SendCommand", "arn:aws:ec2:*:*:instance/i-1");
+        assert!(takes(command.clone(), &assets[0]));
+        assert!(!takes(command, &assets[1]));
+    }
+
+    /// A role is named by its name or its ARN, without case; one whose name or ARN
+    /// the plan does not know may be any.
+    #[test]
+    fn roles_are_named_by_name_or_arn() {
+        let plan = state(&[
+            (
+                "aws_iam_role",
+                "ci",
+                serde_json::json!({"name": "ci", "arn": "arn:aws:iam::1:role/ci"}),
+            ),
+            ("aws_iam_role", "new", serde_json::json!({"name": "new"})),
+            (
+                "aws_iam_role",
+                "prefixed",
+                serde_json::json!({"name_prefix": "p-"}),
+            ),
+        ]);
+        let named = |text: &str| -> Vec<bool> {
+            (plan.resources.iter())
+                .map(|role| may_be_named(role, text))
+                .collect()
+        };
+        assert_eq!(named("CI"), [true, false, true]);
+        assert_eq!(named("arn:aws:iam::1:role/ci"), [true, false, true]);
+        assert_eq!(named("arn:aws:iam::2:role/ci"), [false, false, true]);
+        assert_eq!(named("arn:aws:iam::1:role/team/new"), [false, true, true]);
     }
 
     /// `aws_iam_policy_attachment` attaches its policy to every role it lists.
@@ -680,9 +1216,9 @@ mod tests {
             "vault_admin",
             serde_json::json!({"name_prefix": "vault-admin-", "path": "/"}),
         )]);
-        assert!(assumes(&roles(0, &prefixed)[0]));
+        assert!(assumes(&roles(0, &prefixed, &mut |_, _| {})[0]));
         let unnamed = state(&[("aws_iam_role", "x", serde_json::json!({}))]);
-        assert!(assumes(&roles(0, &unnamed)[0]));
+        assert!(assumes(&roles(0, &unnamed, &mut |_, _| {})[0]));
         assert!(!assumes(&role(
             "billing-1",
             Some("arn:aws:iam::1:role/billing-1"),
@@ -690,6 +1226,71 @@ mod tests {
         )));
         assert!(!assumes(&role("audit", None, None)));
         assert!(assumes(&role("vault", None, None)));
+    }
+
+    /// A `Resource` pattern is an IAM glob over the role's whole ARN, whose unknown
+    /// parts may be anything: one that stops short of `:role/` names roles too.
+    #[test]
+    fn role_resources_are_globs_over_the_arn() {
+        let assumes = |pattern: &str, target: &Role| {
+            let policy = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": pattern}
+            ]});
+            allows(&[Some(policy)], "sts:AssumeRole", &Target::Role(target))
+        };
+        let planned = role("admin", None, None);
+        let known = role(
+            "admin",
+            Some("arn:aws:iam::111111111111:role/ops/admin"),
+            None,
+        );
+        for pattern in [
+            "arn:aws:iam::*:*",
+            "arn:aws:iam::111111111111:role*",
+            "arn:*",
+        ] {
+            assert!(assumes(pattern, &planned), "{pattern}");
+            assert!(assumes(pattern, &known), "{pattern}");
+        }
+        assert!(!assumes("arn:aws:iam::222222222222:*", &known));
+        assert!(!assumes("arn:aws:iam::*:user/*", &planned));
+        assert!(!assumes("arn:aws:s3:::*", &planned));
+    }
+
+    /// A policy variable in a `Resource` pattern is filled in by the request, with
+    /// anything the caller can arrange: it matches as `*` would. Under `NotResource`
+    /// it excludes nothing for sure.
+    #[test]
+    fn policy_variables_in_resources_may_be_anything() {
+        let policy = |element: &str, pattern: &str| {
+            vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": ["sts:AssumeRole", "ssm:StartSession"], element: pattern}
+            ]}))]
+        };
+        let web = role("web-deployer", None, None);
+        let tagged = policy("Resource", "arn:aws:iam::*:role/${aws:PrincipalTag/team}-*");
+        assert!(allows(&tagged, "sts:AssumeRole", &Target::Role(&web)));
+        let instance = Arn::instance(Some("i-1"));
+        let own = policy("Resource", "arn:aws:ec2:*:*:instance/${ec2:InstanceId}");
+        assert!(allows(
+            &own,
+            "ssm:StartSession",
+            &Target::Resource(&instance)
+        ));
+        let not = policy("NotResource", "arn:aws:ec2:*:*:instance/${ec2:InstanceId}");
+        assert!(allows(
+            &not,
+            "ssm:StartSession",
+            &Target::Resource(&instance)
+        ));
+        assert_eq!(variables_as_wildcards("a${x}b${y"), "a*b${y");
+        assert_eq!(variables_as_wildcards("${x}${y}"), "**");
+        let volumes = policy("Resource", "arn:aws:ec2:*:*:volume/${aws:username}");
+        assert!(!allows(
+            &volumes,
+            "ssm:StartSession",
+            &Target::Resource(&instance)
+        ));
     }
 
     /// IAM reads `"AWS": "111111111111"` as `arn:aws:iam::111111111111:root`: both
@@ -706,13 +1307,204 @@ mod tests {
         let ci = role("ci", Some("arn:aws:iam::111111111111:role/ci"), None);
         for principal in ["111111111111", "arn:aws:iam::111111111111:root"] {
             let target = role("vault-admin", None, Some(trusting(principal)));
-            assert!(trusts(&target, &ci), "{principal}");
+            assert_eq!(trusts(&target, &ci), Admits::Account, "{principal}");
         }
         // Not an account id: a service, or a role's name that happens to be digits only.
         for principal in ["ec2.amazonaws.com", "11111111111", "1111111111112"] {
             let target = role("vault-admin", None, Some(trusting(principal)));
-            assert!(!trusts(&target, &ci), "{principal}");
+            assert_eq!(trusts(&target, &ci), Admits::No, "{principal}");
         }
+    }
+
+    /// A trust policy that names a role admits it by itself, as does one the plan cannot
+    /// show: in the role's own account, the role needs no permission of its own to
+    /// assume it, unless an unconditional deny takes `sts:AssumeRole` away; across
+    /// accounts, and through an account, it does.
+    #[test]
+    fn a_trust_policy_that_names_a_role_is_enough_in_its_account() {
+        let trusting = |principal: &str| {
+            Some(serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }]}))
+        };
+        let assumed = |mut ci: Role, target: Role, policy: Option<Value>| {
+            ci.policies = policy.into_iter().map(Some).collect();
+            grants(&[ci, target], &[]).assumes.contains(&(0, 1))
+        };
+        let ci = || role("ci", Some("arn:aws:iam::111111111111:role/ci"), None);
+        let admin = |account: &str, trust| {
+            role(
+                "admin",
+                Some(&format!("arn:aws:iam::{account}:role/admin")),
+                trust,
+            )
+        };
+        let named = || trusting("arn:aws:iam::111111111111:role/CI");
+        assert!(assumed(ci(), admin("111111111111", named()), None));
+        let session = trusting("arn:aws:sts::111111111111:assumed-role/ci/deploy");
+        assert_eq!(trusts(&admin("111111111111", session), &ci()), Admits::Role);
+        let deny = serde_json::json!({"Statement": [
+            {"Effect": "Deny", "Action": "sts:*", "Resource": "*"}
+        ]});
+        assert!(!assumed(ci(), admin("111111111111", named()), Some(deny)));
+        assert!(!assumed(ci(), admin("222222222222", named()), None));
+        let account = trusting("111111111111");
+        assert!(!assumed(ci(), admin("111111111111", account), None));
+        // A plan's new roles have no ARN: any two may share an account.
+        let unknown = role("admin", None, named());
+        assert!(assumed(role("ci", None, None), unknown, None));
+        assert!(assumed(ci(), role("admin", None, None), None));
+        let allow = serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+        ]});
+        assert!(assumed(ci(), admin("222222222222", named()), Some(allow)));
+        // Everyone but the role, and everyone but another.
+        let not = |principal: &str| {
+            Some(serde_json::json!({"Statement": {
+                "Effect": "Allow", "NotPrincipal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }}))
+        };
+        let but_ci = admin("111111111111", not("arn:aws:iam::111111111111:role/ci"));
+        assert_eq!(trusts(&but_ci, &ci()), Admits::No);
+        let but_other = admin("111111111111", not("arn:aws:iam::111111111111:role/other"));
+        assert_eq!(trusts(&but_other, &ci()), Admits::Role);
+    }
+
+    /// `*`, a federated identity and `NotPrincipal` admit anyone; a service, an account
+    /// or a role do not, and neither does a deny.
+    #[test]
+    fn trust_in_a_star_or_a_federated_identity_admits_anyone() {
+        let trust = |effect: &str, element: &str, principal: Value, action: &str| {
+            serde_json::json!({"Statement": {
+                "Effect": effect, element: principal, "Action": action
+            }})
+        };
+        let allow = |principal: Value, action: &str| {
+            admits_anyone(&trust("Allow", "Principal", principal, action))
+        };
+        assert!(allow(serde_json::json!("*"), "sts:AssumeRole"));
+        assert!(allow(
+            serde_json::json!({"AWS": ["arn:aws:iam::1:root", "*"]}),
+            "sts:*"
+        ));
+        let saml = serde_json::json!({"Federated": "arn:aws:iam::1:saml-provider/okta"});
+        assert!(allow(saml.clone(), "STS:AssumeRoleWithSAML"));
+        assert!(!allow(saml, "sts:TagSession"));
+        assert!(!allow(
+            serde_json::json!({"Service": "ec2.amazonaws.com"}),
+            "sts:AssumeRole"
+        ));
+        assert!(!allow(
+            serde_json::json!({"AWS": "111111111111"}),
+            "sts:AssumeRole"
+        ));
+        let not = serde_json::json!({"AWS": "arn:aws:iam::1:role/ci"});
+        assert!(admits_anyone(&trust(
+            "Allow",
+            "NotPrincipal",
+            not.clone(),
+            "sts:AssumeRole"
+        )));
+        assert!(!admits_anyone(&trust(
+            "Deny",
+            "NotPrincipal",
+            not,
+            "sts:AssumeRole"
+        )));
+        assert!(!admits_anyone(&trust(
+            "Deny",
+            "Principal",
+            serde_json::json!("*"),
+            "sts:*"
+        )));
+    }
+
+    /// A role obtains another that it may pass to a service, when it may also start
+    /// that service's code: launch an instance for EC2, make a function for Lambda;
+    /// another service is taken to need nothing more.
+    #[test]
+    fn passing_a_role_to_a_service_obtains_it_with_the_service_started() {
+        let worker = |service: &str| {
+            let trust = serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"Service": [service]}, "Action": "sts:AssumeRole"
+            }]});
+            role("worker", None, Some(trust))
+        };
+        let ci = |actions: &[&str], passes: &str| {
+            vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": passes},
+                {"Effect": "Allow", "Action": actions, "Resource": "*"}
+            ]}))]
+        };
+        let any = "arn:aws:iam::*:role/*";
+        assert!(may_pass(
+            &ci(&["ec2:RunInstances"], any),
+            &worker("ec2.amazonaws.com")
+        ));
+        assert!(!may_pass(&ci(&["s3:*"], any), &worker("ec2.amazonaws.com")));
+        let other = "arn:aws:iam::*:role/other";
+        assert!(!may_pass(
+            &ci(&["ec2:*"], other),
+            &worker("ec2.amazonaws.com")
+        ));
+        let lambda = worker("lambda.amazonaws.com");
+        assert!(may_pass(
+            &ci(&["lambda:UpdateFunctionConfiguration"], any),
+            &lambda
+        ));
+        assert!(!may_pass(&ci(&["ec2:RunInstances"], any), &lambda));
+        assert!(may_pass(&ci(&[], any), &worker("ecs-tasks.amazonaws.com")));
+        // A role that trusts no service is passed to none.
+        let account = serde_json::json!({"Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"
+        }]});
+        assert!(!may_pass(
+            &ci(&["*"], any),
+            &role("admin", None, Some(account))
+        ));
+    }
+
+    /// A role that may rewrite a role's permissions is allowed everything, and
+    /// obtains the roles that trust the rewritten one; one that may rewrite a trust
+    /// policy obtains its role.
+    #[test]
+    fn rewriting_iam_policies_obtains_what_they_guard() {
+        let trusting = |name: &str| {
+            let principal = format!("arn:aws:iam::222222222222:role/{name}");
+            Some(serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }]}))
+        };
+        let grants_of = |action: &str, resource: &str| {
+            let mut ci = role("ci", None, trusting("nobody"));
+            ci.policies = vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": resource}
+            ]}))];
+            let roles = [
+                ci,
+                role("worker", None, trusting("nobody")),
+                role("deployer", None, trusting("worker")),
+            ];
+            let instance = Controllable {
+                resource: 7,
+                arn: Arn::instance(None),
+                actions: &CONTROLLING,
+            };
+            let grants = grants(&roles, &[vec![instance]]);
+            (grants.rewrites, !grants.controls.is_empty())
+        };
+        let worker = "arn:aws:iam::*:role/worker";
+        assert_eq!(grants_of("iam:PutRolePolicy", worker), (vec![(0, 2)], true));
+        assert_eq!(
+            grants_of("iam:CreatePolicyVersion", "*"),
+            (vec![(0, 2)], true)
+        );
+        let deployer = "arn:aws:iam::*:role/deployer";
+        assert_eq!(
+            grants_of("iam:UpdateAssumeRolePolicy", deployer),
+            (vec![(0, 2)], false)
+        );
+        assert_eq!(grants_of("iam:GetRole", "*"), (vec![], false));
     }
 
     #[test]
@@ -723,30 +1515,30 @@ mod tests {
         assert!(allows(
             &[Some(policy.clone())],
             "sts:AssumeRole",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         assert!(!allows(
             &[Some(policy)],
             "iam:PassRole",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         // A policy the plan cannot show allows everything; a few managed ones are known.
         assert!(allows(
             &[None],
             "ssm:StartSession",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         let core = managed("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
         assert!(!allows(
             &[core],
             "ssm:StartSession",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         let admin = managed("arn:aws:iam::aws:policy/AdministratorAccess");
         assert!(allows(
             &[admin],
             "sts:AssumeRole",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
         assert!(managed("arn:aws:iam::aws:policy/service-role/SomethingElse").is_none());
         let deny: Value = serde_json::json!({"Statement": [
@@ -756,7 +1548,7 @@ mod tests {
         assert!(!allows(
             &[Some(deny)],
             "ssm:StartSession",
-            &Target::Instance(&any_instance())
+            &Target::Resource(&any_instance())
         ));
     }
 }

@@ -194,6 +194,12 @@ fn defaulted_link(plan: &Plan, resource: usize, path: &[&str], key: &str) -> Lin
     }
 }
 
+/// Whether a Lambda function sits in a VPC, and so is an asset: outside one, it has no
+/// network position to model.
+pub fn in_vpc(function: &Value) -> bool {
+    array(function.get("vpc_config")).next().is_some()
+}
+
 fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Option<Asset> {
     let r = plan.resource(resource);
     let values = &r.values;
@@ -295,11 +301,9 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
             )
         }
         "aws_lambda_function" => {
-            // A Lambda function outside a VPC has no network position to model.
-            values
-                .get("vpc_config")
-                .and_then(Value::as_array)?
-                .first()?;
+            if !in_vpc(values) {
+                return None;
+            }
             (
                 plan.link(resource, &["vpc_config", "0"], "subnet_ids"),
                 plan.link(resource, &["vpc_config", "0"], "security_group_ids"),

@@ -344,23 +344,20 @@ impl Plan {
         if ids > 0 && known.len() == ids {
             return Link::Known(known);
         }
-        match self.references(resource, path, key) {
-            Some(references) if !references.is_empty() => {
+        match self.referenced(index, path, key) {
+            Some(Link::Known(list)) if known.is_empty() => Link::Known(list),
+            Some(Link::Known(list)) => {
                 let mut all = known;
-                for reference in references {
-                    match reference {
-                        Some(list) => all.extend(list),
-                        None => return Link::Unknown,
-                    }
-                }
+                all.extend(list);
                 all.sort_unstable();
                 all.dedup();
                 Link::Known(all)
             }
+            Some(Link::Unknown) => Link::Unknown,
             // Not set at all: no link. Ids that name nothing in the plan are resources
             // managed elsewhere, which the plan cannot describe.
-            _ if ids == 0 && is_empty(value) => Link::Known(Vec::new()),
-            _ => Link::Unknown,
+            None if ids == 0 && is_empty(value) => Link::Known(Vec::new()),
+            None => Link::Unknown,
         }
     }
 
@@ -408,6 +405,27 @@ impl Plan {
         }
         // Only the parts that lead to `true` are kept: whatever is left marks some.
         marks.as_bool() == Some(true) || marks.get(key).is_some_and(|mark| !mark.is_null())
+    }
+
+    /// Where the configuration's references for attribute `key` of resource `index`
+    /// lead: the resources they name, in index order, or `Link::Unknown` when one of
+    /// them names something else (a variable, a local, a module output). `None` when
+    /// the configuration gives no reference for it. `path` is as for `link`.
+    pub fn referenced(&self, index: usize, path: &[&str], key: &str) -> Option<Link> {
+        let references = self.references(self.resource(index), path, key)?;
+        if references.is_empty() {
+            return None;
+        }
+        let mut all = Vec::new();
+        for reference in references {
+            match reference {
+                Some(list) => all.extend(list),
+                None => return Some(Link::Unknown),
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        Some(Link::Known(all))
     }
 
     /// Whether the configuration gives an expression for attribute `key` of resource
