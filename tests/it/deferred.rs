@@ -55,7 +55,7 @@ fn problems_in_files_of_flows_and_of_entities_are_reported_together() {
         ],
         2,
         "",
-        "a-flows.yaml:2:31: error: unknown entity `dbb`\n  help: did you mean `db`?\na-flows.yaml:3:43: error: invalid port `tcp/99999`\n  help: use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`\na-flows.yaml:4:12: error: duplicate flow name `f1`, first defined at a-flows.yaml:2:12\n  help: names must be unique: rename one of them\nb-estate.yaml:2:21: error: unknown entity `prod`\nb-estate.yaml:4:12: error: duplicate entity name `web`, first defined at b-estate.yaml:2:12\n  help: names must be unique: rename one of them\nb-estate.yaml:6:12: error: duplicate flow name `f2`, first defined at a-flows.yaml:3:12\n  help: names must be unique: rename one of them\nb-estate.yaml:6:30: error: unknown entity `nowhere`\ncordon: 7 problems in the policies; nothing was checked\n",
+        "a-flows.yaml:2:31: error: unknown entity `dbb`\n  help: did you mean `db`?\na-flows.yaml:3:43: error: invalid port `tcp/99999`\n  help: ports run from 0 to 65535\na-flows.yaml:4:12: error: duplicate flow name `f1`, first defined at a-flows.yaml:2:12\n  help: names must be unique: rename one of them\nb-estate.yaml:2:21: error: unknown entity `prod`\nb-estate.yaml:4:12: error: duplicate entity name `web`, first defined at b-estate.yaml:2:12\n  help: names must be unique: rename one of them\nb-estate.yaml:6:12: error: duplicate flow name `f2`, first defined at a-flows.yaml:3:12\n  help: names must be unique: rename one of them\nb-estate.yaml:6:30: error: unknown entity `nowhere`\ncordon: 7 problems in the policies; nothing was checked\n",
     );
 }
 
@@ -115,7 +115,7 @@ fn problems_in_a_json_file_of_flows_point_at_lines() {
         ],
         2,
         "",
-        "b-flows.json:2:14: error: unsupported version `2`\n  help: use `version: 1`\nb-flows.json:5:14: error: duplicate flow name `x`, first defined at b-flows.json:4:14\n  help: names must be unique: rename one of them\nb-flows.json:5:27: error: unknown entity `webb`\n  help: did you mean `web`?\nb-flows.json:5:57: error: invalid port `tcp/70000`\n  help: use `any`, `tcp`, `udp`, `sctp`, `icmp`, `tcp/443` or `tcp/8000-8100`\ncordon: 4 problems in the policies; nothing was checked\n",
+        "b-flows.json:2:14: error: unsupported version `2`\n  help: use `version: 1`\nb-flows.json:5:14: error: duplicate flow name `x`, first defined at b-flows.json:4:14\n  help: names must be unique: rename one of them\nb-flows.json:5:27: error: unknown entity `webb`\n  help: did you mean `web`?\nb-flows.json:5:57: error: invalid port `tcp/70000`\n  help: ports run from 0 to 65535\ncordon: 4 problems in the policies; nothing was checked\n",
     );
 }
 
