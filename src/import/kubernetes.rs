@@ -1,11 +1,14 @@
 //! The Kubernetes importer: manifests in, raw policy files out. Workloads become assets
 //! `NAMESPACE/NAME` in segments named after their namespaces, labels become tags
 //! `KEY=VALUE`, and what NetworkPolicies, Ingresses and Routes allow becomes flows, each
-//! located at the manifest line of the rule or path that allows it. Resolve and
-//! everything after it see only the raw model.
+//! located at the manifest line of the rule or path that allows it. The identity plane
+//! (`identity.rs`) and escapes to the nodes (`escape.rs`) add credentials, and flows from
+//! `kubernetes-api` and `kubernetes:nodes`. Resolve and everything after it see only the
+//! raw model.
 
 mod candidates;
 mod classes;
+mod escape;
 mod identity;
 mod ingress;
 mod netpol;
@@ -86,6 +89,7 @@ pub fn import(
     let mut emitter = Emitter::new(&objects, placed_in);
     emitter.entities(&objects);
     emitter.identity(&objects);
+    emitter.nodes(&objects);
     emitter.flows(&cluster, grants);
     Ok(Imported {
         files: emitter.files.into_iter().collect(),
@@ -276,6 +280,7 @@ fn content(
     &str,
     Option<bool>,
     &[String],
+    Option<&str>,
 ) {
     (
         &workload.labels,
@@ -283,6 +288,7 @@ fn content(
         &workload.service_account,
         workload.automount,
         &workload.secrets,
+        workload.escape.as_ref().map(|escape| escape.what.as_str()),
     )
 }
 
@@ -299,6 +305,9 @@ struct Emitter {
     /// The API server's name, once identity made one: it is an external address to
     /// NetworkPolicies, so whatever reaches the internet reaches it too.
     api: Option<String>,
+    /// Where the nodes are declared, once anything reaches them: the first escape or
+    /// binding that does.
+    nodes: Option<Pos>,
 }
 
 fn at<T>(value: T, pos: Pos) -> At<T> {
@@ -359,6 +368,7 @@ impl Emitter {
                 .collect(),
             cluster: cluster.map(str::to_owned),
             api: None,
+            nodes: None,
         }
     }
 

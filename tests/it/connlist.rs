@@ -97,7 +97,8 @@ pub enum Peer {
     /// Any address outside the cluster; ports are united over all of them.
     External,
     Controller,
-    /// What the comparison leaves out (the API server).
+    /// What the comparison leaves out: the API server and the nodes, which identity and
+    /// escapes reach, not NetworkPolicies.
     Other,
 }
 
@@ -105,7 +106,7 @@ fn cordon_peer(text: &str) -> Peer {
     match text {
         "internet" => Peer::External,
         "ingress-controller" => Peer::Controller,
-        "kubernetes-api" => Peer::Other,
+        "kubernetes-api" | "kubernetes:nodes" => Peer::Other,
         name => Peer::Workload(name.to_owned()),
     }
 }

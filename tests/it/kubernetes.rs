@@ -1039,6 +1039,135 @@ fn the_kubelet_api_controls_every_pod() {
     ));
 }
 
+/// A Pod `web/debug`, open to the internet (no policy selects `web`), with `pod` added
+/// to its spec and `container` to its container's.
+fn debug_pod(pod: &str, container: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: debug, namespace: web}}\nspec:\n  {pod}\n  containers:\n    - name: c\n      {container}\n"
+    )
+}
+
+#[test]
+fn a_container_that_escapes_to_its_node_controls_every_workload() {
+    // The inputs do not say which node runs which pod: whoever controls one that can
+    // escape controls every pod of the cluster.
+    let escapes = [
+        ("", "securityContext: {privileged: true}"),
+        ("hostPID: true", ""),
+        // Read-only, a mount still reads every pod's tokens and lets a process connect
+        // to the container runtime's socket.
+        (
+            "volumes: [{name: h, hostPath: {path: /var/log}}]",
+            "volumeMounts: [{name: h, mountPath: /h, readOnly: true}]",
+        ),
+        ("", "securityContext: {capabilities: {add: [SYS_ADMIN]}}"),
+        (
+            "",
+            "securityContext: {capabilities: {add: [NET_BIND_SERVICE, SYS_PTRACE]}}",
+        ),
+        (
+            "",
+            "securityContext: {capabilities: {add: [CAP_SYS_MODULE]}}",
+        ),
+        ("", "securityContext: {capabilities: {add: [ALL]}}"),
+        ("securityContext: {windowsOptions: {hostProcess: true}}", ""),
+        ("", "securityContext: {windowsOptions: {hostProcess: true}}"),
+        // Kubernetes reads YAML 1.1, where `yes` is true.
+        ("hostPID: yes", ""),
+    ];
+    for (pod, container) in escapes {
+        assert!(
+            ledger_reached(&debug_pod(pod, container), ""),
+            "{pod} {container}"
+        );
+    }
+    // Neither the host's network nor its IPC namespace gives the node, nor do the
+    // capabilities that a container runtime grants by default.
+    let contained = [
+        ("hostNetwork: true", ""),
+        ("hostIPC: true", ""),
+        ("hostPID: false", "securityContext: {privileged: false}"),
+        (
+            "",
+            "securityContext: {capabilities: {add: [NET_BIND_SERVICE, NET_RAW, chown], drop: [ALL]}}",
+        ),
+        ("volumes: [{name: e, emptyDir: {}}]", ""),
+    ];
+    for (pod, container) in contained {
+        assert!(
+            !ledger_reached(&debug_pod(pod, container), ""),
+            "{pod} {container}"
+        );
+    }
+}
+
+#[test]
+fn pods_of_a_missing_owner_fold_only_when_they_agree_on_escaping() {
+    // Two pods of a ReplicaSet that is not in the inputs, the second privileged: folded
+    // into one asset named after its first pod, the escape would be lost.
+    let pod = |name: &str, privileged: bool| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: web\n  ownerReferences: [{{kind: ReplicaSet, name: debug-5d4f, controller: true}}]\nspec: {{containers: [{{name: c, securityContext: {{privileged: {privileged}}}}}]}}\n---\n"
+        )
+    };
+    let pods = format!(
+        "{}{}",
+        pod("debug-5d4f-a", false),
+        pod("debug-5d4f-b", true)
+    );
+    assert!(ledger_reached(&pods, ""));
+}
+
+#[test]
+fn the_nodes_are_one_asset_reached_from_the_line_that_escapes() {
+    let cordon = Cordon::new().file("k8s/cluster.yaml", LEDGER).file(
+        "k8s/debug.yaml",
+        debug_pod("hostPID: true", "securityContext: {privileged: true}"),
+    );
+    let flows = |args: &[&str]| -> Vec<(String, String, String)> {
+        let mut all = vec!["connections", "k8s", "--format", "json"];
+        all.extend_from_slice(args);
+        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        let out = crate::harness::run_in(cordon.dir(), &all, &[]);
+        out.code(0);
+        out.json()["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["from"].as_str().unwrap().to_owned(),
+                    c["to"].as_str().unwrap().to_owned(),
+                    c["flows"][0]["location"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // The escape is located at the first field that allows it.
+    assert_eq!(
+        flows(&["--to", "kubernetes:nodes"]),
+        [(
+            "web/debug".to_owned(),
+            "kubernetes:nodes".to_owned(),
+            "k8s/debug.yaml:5".to_owned()
+        )]
+    );
+    let from_nodes = flows(&["--from", "kubernetes:nodes"]);
+    let targets: Vec<&str> = from_nodes.iter().map(|(_, to, _)| to.as_str()).collect();
+    assert_eq!(
+        targets,
+        ["payments/ledger", "web/debug", "web/frontend"],
+        "{from_nodes:?}"
+    );
+    // Without a pod that can escape, there is no node to reach.
+    let out = Cordon::new()
+        .file("k8s/cluster.yaml", LEDGER)
+        .args(["connections", "k8s", "--format", "json"])
+        .run();
+    out.code(0);
+    assert!(!out.stdout.contains("kubernetes:nodes"), "{}", out.stdout);
+}
+
 /// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API
 /// group `group` in `ops`.
 fn frontend_in_ops(group: &str, resource: &str, verb: &str) -> String {

@@ -1,10 +1,12 @@
 //! Reading Kubernetes objects out of documents: the kinds cordon models, each with the
-//! fields connectivity and identity depend on and the manifest position of each part.
+//! fields connectivity, identity and escapes to the node depend on and the manifest
+//! position of each part.
 //! `kind: List` and typed lists (`PodList`, …) are unpacked; pods owned by a workload fold
 //! into it. Everything else is counted as skipped.
 
 use std::collections::BTreeMap;
 
+use super::escape::Escape;
 use super::node::Node;
 use super::selectors::{Expression, LabelSelector, Operator};
 use crate::diagnostic::{Diagnostic, Problem};
@@ -43,6 +45,8 @@ pub struct Workload {
     pub automount: Option<bool>,
     /// Secrets mounted as volumes or read into the environment.
     pub secrets: Vec<String>,
+    /// What lets its containers escape to their node, if anything does.
+    pub escape: Option<Escape>,
     /// The controller that created it, as (kind, name): a Pod's ReplicaSet, a
     /// ReplicaSet's Deployment, a Job's CronJob. `None` for an object of its own.
     pub owner: Option<(String, String)>,
@@ -515,6 +519,7 @@ impl Reader<'_> {
         }
         secrets.sort();
         secrets.dedup();
+        let escape = pod_spec.and_then(|pod_spec| Escape::of(pod_spec, |node| self.pos(node)));
         // A pod created by a controller folds into it (see `fold_owned`), even when the
         // controller is not among the inputs; a pod owned by a Node (a static pod) keeps
         // its own name. The managing controller is the reference marked `controller`.
@@ -550,6 +555,7 @@ impl Reader<'_> {
             service_account,
             automount,
             secrets,
+            escape,
             owner,
             at,
         });
