@@ -920,6 +920,86 @@ fn starting_pods_controls_the_namespace_and_yields_its_tokens() {
     assert!(ledger_reached(&frontend_in_ops("", "pods", "create"), ""));
 }
 
+/// A Namespace `name` whose Pod Security admission enforces `level` (no label when
+/// `None`).
+fn namespace_enforcing(name: &str, level: Option<&str>) -> String {
+    let labels = level.map_or(String::new(), |level| {
+        format!(", labels: {{pod-security.kubernetes.io/enforce: {level}}}")
+    });
+    format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}{labels}}}\n---\n")
+}
+
+#[test]
+fn starting_pods_where_pod_security_is_not_enforced_takes_the_nodes() {
+    // Whoever starts pods in `ops`, where nothing runs, may start a privileged one, which
+    // escapes to its node and so controls `payments/ledger`.
+    for (group, resource, verb) in [
+        ("", "pods", "create"),
+        ("apps", "deployments", "patch"),
+        ("batch", "cronjobs", "create"),
+        // An ephemeral container may be privileged too.
+        ("", "pods/ephemeralcontainers", "update"),
+    ] {
+        let granted = frontend_granted(Some("ops"), group, resource, verb);
+        assert!(ledger_reached(&granted, ""), "{verb} {group}/{resource}");
+    }
+    // Unless the namespace enforces the Pod Security Standard `baseline` or `restricted`;
+    // `privileged`, a label that only warns or audits, or no label leaves it open.
+    let granted = frontend_granted(Some("ops"), "", "pods", "create");
+    for (label, reached) in [
+        (Some("baseline"), false),
+        (Some("restricted"), false),
+        (Some("privileged"), true),
+        (None, true),
+    ] {
+        let rbac = format!("{}{granted}", namespace_enforcing("ops", label));
+        assert_eq!(ledger_reached(&rbac, ""), reached, "{label:?}");
+    }
+    let warns = namespace_enforcing("ops", Some("baseline")).replace("/enforce", "/warn");
+    assert!(ledger_reached(&format!("{warns}{granted}"), ""));
+    // Running code in existing pods starts none.
+    let exec = frontend_granted(Some("ops"), "", "pods/exec", "create");
+    assert!(!ledger_reached(&exec, ""));
+}
+
+#[test]
+fn a_cluster_role_binding_that_starts_pods_takes_the_nodes_whatever_the_labels() {
+    // It may also start pods in namespaces the inputs do not hold, such as
+    // `kube-system`, which Pod Security admission cannot restrict.
+    let enforcing: String = ["web", "payments"]
+        .iter()
+        .map(|name| namespace_enforcing(name, Some("restricted")))
+        .collect();
+    // What reaches the nodes, as `FROM LOCATION`.
+    let nodes_reached = |granted: String| {
+        let out = Cordon::new()
+            .file("k8s/cluster.yaml", LEDGER)
+            .file("k8s/rbac.yaml", format!("{enforcing}{granted}"))
+            .args(["connections", "k8s", "--format", "json"])
+            .run();
+        out.code(0);
+        out.json()["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["to"] == "kubernetes:nodes")
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["from"].as_str().unwrap(),
+                    c["flows"][0]["location"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        nodes_reached(frontend_granted(None, "", "pods", "create")),
+        ["kubernetes-api k8s/rbac.yaml:17"]
+    );
+    // A RoleBinding in an enforcing namespace reaches no node.
+    assert!(nodes_reached(frontend_granted(Some("payments"), "", "pods", "create")).is_empty());
+}
+
 /// `ops/deployer`, an account no pod runs as, may exec into `payments`.
 const DEPLOYER_EXECS_IN_PAYMENTS: &str = "\
 apiVersion: rbac.authorization.k8s.io/v1

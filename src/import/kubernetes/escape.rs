@@ -23,7 +23,9 @@
 //! `hostNetwork` and `hostIPC` alone are no escape: they reach the node's local services
 //! and shared memory, not its processes or files, so they are not counted.
 //! A workload that can escape gets a flow to the nodes, at the first field that lets it;
-//! the nodes get one flow to every workload. RBAC reaches the nodes too (`identity.rs`).
+//! the nodes get one flow to every workload. RBAC reaches the nodes too (`identity.rs`),
+//! where it starts containers in a namespace that Pod Security admission does not hold
+//! to `baseline` (`enforced`).
 
 use super::node::Node;
 use super::objects::{Objects, Pos};
@@ -53,6 +55,23 @@ const RUNTIME_DEFAULTS: [&str; 14] = [
     "SETUID",
     "SYS_CHROOT",
 ];
+
+/// The label with which a namespace asks Pod Security admission to enforce a level.
+const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+
+/// Whether Pod Security admission refuses pods that can escape in `namespace`: its
+/// Namespace object enforces `baseline` or `restricted`. Any other value, or no label,
+/// or no Namespace object in the inputs, counts as open; Kubernetes reads a value it
+/// does not know as `restricted`, which cordon does not rely on. Exemptions that the
+/// admission configuration may grant are not in the inputs.
+pub fn enforced(objects: &Objects, namespace: &str) -> bool {
+    objects
+        .namespaces
+        .iter()
+        .find(|n| n.name == namespace)
+        .and_then(|n| n.labels.get(ENFORCE))
+        .is_some_and(|level| level == "baseline" || level == "restricted")
+}
 
 /// A field of a pod's spec that lets its containers take over their node.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,9 @@
 //! inputs name for a ClusterRoleBinding, and opens a flow from the API server to what
 //! they reach there: control of pods, to the namespace's workloads; reading Secrets, to
 //! its secret store, which holds its Secrets and tokens; obtaining tokens, to its token
-//! store, which holds its tokens and no Secret.
+//! store, which holds its tokens and no Secret; starting containers where Pod Security
+//! admission does not enforce `baseline` (and anywhere for a ClusterRoleBinding), to the
+//! nodes (`escape.rs`).
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated` (the accounts the inputs name,
@@ -15,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::escape::{self, NODES};
 use super::objects::{Objects, PolicyRule, Pos, Subject};
 use super::rbac::{Powers, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
@@ -192,7 +195,20 @@ impl Emitter {
                 Powers { tokens: true, .. } => Some(Store::Tokens),
                 _ => None,
             };
+            // A container started where Pod Security admission does not enforce
+            // `baseline` may be privileged, and take over its node. A ClusterRoleBinding
+            // starts them in namespaces the inputs do not hold too, `kube-system` among
+            // them, which admission must leave open for the cluster's own pods.
+            let takes_nodes = powers.starts
+                && binding
+                    .namespace
+                    .as_ref()
+                    .is_none_or(|namespace| !escape::enforced(objects, namespace));
             let mut targets = Vec::new();
+            if takes_nodes {
+                self.reach_nodes(binding.at);
+                targets.push(self.scoped(NODES));
+            }
             for namespace in &scope {
                 if powers.control && self.per_namespace.contains_key(namespace) {
                     targets.push(self.scoped(namespace));
@@ -208,14 +224,19 @@ impl Emitter {
                 continue;
             }
             let description = format!(
-                "{} `{}` grants {}",
+                "{} `{}` grants {}{}",
                 if binding.namespace.is_some() {
                     "RoleBinding"
                 } else {
                     "ClusterRoleBinding"
                 },
                 binding.name,
-                powers.describe()
+                powers.describe(),
+                if takes_nodes {
+                    ", and privileged pods that take over the nodes"
+                } else {
+                    ""
+                }
             );
             self.push_flow(
                 binding.at,

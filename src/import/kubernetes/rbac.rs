@@ -1,12 +1,12 @@
 //! What RBAC grants: whether a role's rules, bound in one namespace or cluster-wide, let
 //! their subjects control pods (start them, run code in them, or connect to them
-//! through the API server or the kubelets), read Secrets, obtain tokens (request or
-//! impersonate them), or grant themselves anything (`escalate`, `bind`, impersonating
-//! users or groups, mutating webhooks), as `Powers`. Which accounts a binding covers,
-//! and the flows its powers become, are the identity plane's (`identity.rs`). Each power
-//! cites the Kubernetes behaviour it stands for; where Kubernetes asks for two
-//! permissions together that two bindings may grant, one alone counts, which
-//! over-approximates.
+//! through the API server or the kubelets), start containers of their own spec (which
+//! may be privileged), read Secrets, obtain tokens (request or impersonate them), or
+//! grant themselves anything (`escalate`, `bind`, impersonating users or groups,
+//! mutating webhooks), as `Powers`. Which accounts a binding covers, and the flows its
+//! powers become, are the identity plane's (`identity.rs`). Each power cites the
+//! Kubernetes behaviour it stands for; where Kubernetes asks for two permissions
+//! together that two bindings may grant, one alone counts, which over-approximates.
 
 use super::objects::{Objects, PolicyRule, Role};
 
@@ -64,6 +64,10 @@ pub struct Powers {
     pub secrets: bool,
     /// Its accounts' tokens alone: its token store.
     pub tokens: bool,
+    /// Starting containers of its own spec: pods, controllers' pod templates, ephemeral
+    /// containers. Where Pod Security admission lets them be privileged, they take over
+    /// their nodes (`escape.rs`).
+    pub starts: bool,
 }
 
 impl Powers {
@@ -71,6 +75,7 @@ impl Powers {
         control: true,
         secrets: true,
         tokens: true,
+        starts: true,
     };
 
     /// The powers of `rules` bound by a ClusterRoleBinding (`cluster_wide`) or a
@@ -106,6 +111,12 @@ impl Powers {
             // with its token's rights, its groups included.
             tokens: allows(rules, "create", "serviceaccounts/token")
                 || allows(rules, "impersonate", "serviceaccounts"),
+            // An ephemeral container's spec is its writer's, as a new pod's is; Pod
+            // Security admission checks it alike.
+            starts: starts
+                || ["update", "patch"]
+                    .iter()
+                    .any(|verb| allows(rules, verb, "pods/ephemeralcontainers")),
         }
     }
 
@@ -247,6 +258,25 @@ mod tests {
         assert_eq!(powers.describe(), "requesting tokens");
         assert!(!Powers::of(&[rule("", "serviceaccounts/token", "get")], false).any());
         assert!(!Powers::of(&[rule("", "serviceaccounts", "create")], false).any());
+    }
+
+    #[test]
+    fn starting_containers_of_ones_own_spec_is_told_apart_from_entering_pods() {
+        for (group, resource, verb) in [
+            ("", "pods", "create"),
+            ("apps", "deployments", "patch"),
+            ("", "pods/ephemeralcontainers", "update"),
+            ("", "pods/ephemeralcontainers", "patch"),
+        ] {
+            let powers = Powers::of(&[rule(group, resource, verb)], false);
+            assert!(powers.starts && powers.control, "{verb} {resource}");
+        }
+        for (resource, verb) in [("pods/exec", "create"), ("pods", "patch")] {
+            let powers = Powers::of(&[rule("", resource, verb)], false);
+            assert!(!powers.starts && powers.control, "{verb} {resource}");
+        }
+        let nodes_proxy = Powers::of(&[rule("", "nodes/proxy", "get")], true);
+        assert!(!nodes_proxy.starts && nodes_proxy.control);
     }
 
     #[test]
