@@ -381,6 +381,23 @@ impl Emitter {
             })
     }
 
+    /// Declares one of the cluster's own assets (the ingress controller, the API server, a
+    /// namespace's store, the nodes) at `pos`, in the entity the cluster is placed in.
+    fn push_asset(&mut self, name: String, description: String, pos: Pos) {
+        let entity = RawEntity {
+            name: at(name, pos),
+            parent: self.cluster.clone().map(|cluster| at(cluster, pos)),
+            cidrs: None,
+            tags: None,
+            description: Some(description),
+            owner: None,
+        };
+        self.file(pos)
+            .assets
+            .get_or_insert_with(Vec::new)
+            .push(at(entity, pos));
+    }
+
     fn push_flow(&mut self, pos: Pos, spec: FlowSpec) {
         let flow = RawFlow {
             name: None,
@@ -455,18 +472,11 @@ impl Emitter {
         }
         if let Some(first) = objects.backends.iter().map(|b| b.at).min() {
             let controller = self.scoped(INGRESS_CONTROLLER);
-            let entity = RawEntity {
-                name: at(controller.clone(), first),
-                parent: self.cluster.clone().map(|cluster| at(cluster, first)),
-                cidrs: None,
-                tags: None,
-                description: Some("the cluster's ingress controller".to_owned()),
-                owner: None,
-            };
-            self.file(first)
-                .assets
-                .get_or_insert_with(Vec::new)
-                .push(at(entity, first));
+            self.push_asset(
+                controller.clone(),
+                "the cluster's ingress controller".to_owned(),
+                first,
+            );
             self.push_flow(
                 first,
                 FlowSpec {

@@ -38,8 +38,12 @@ metadata: {name: tool, namespace: ops, labels: {app: tool}}
 spec: {containers: [{name: c}]}
 ";
 
-/// The pairs `connections` lists, as `FROM -> TO PORTS`.
-fn pairs(files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+/// The pairs `connections` lists, each as `FROM -> TO` and what `detail` says of it.
+fn listed(
+    files: &[(&str, &str)],
+    extra: &[&str],
+    detail: impl Fn(&serde_json::Value) -> String,
+) -> Vec<String> {
     let mut cordon = Cordon::new();
     for (path, text) in files {
         cordon = cordon.file(path, text);
@@ -53,20 +57,35 @@ fn pairs(files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|c| {
-            let ports: Vec<&str> = c["ports"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_str().unwrap())
-                .collect();
             format!(
                 "{} -> {} {}",
                 c["from"].as_str().unwrap(),
                 c["to"].as_str().unwrap(),
-                ports.join(",")
+                detail(c)
             )
         })
         .collect()
+}
+
+/// The pairs `connections` lists, as `FROM -> TO PORTS`.
+fn pairs(files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+    listed(files, extra, |c| {
+        let ports: Vec<&str> = c["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        ports.join(",")
+    })
+}
+
+/// The pairs `connections` lists, as `FROM -> TO LOCATION` with their first flow's
+/// location.
+fn located_pairs(files: &[(&str, &str)]) -> Vec<String> {
+    listed(files, &[], |c| {
+        c["flows"][0]["location"].as_str().unwrap().to_owned()
+    })
 }
 
 #[test]
@@ -970,31 +989,16 @@ fn a_cluster_role_binding_that_starts_pods_takes_the_nodes_whatever_the_labels()
         .iter()
         .map(|name| namespace_enforcing(name, Some("restricted")))
         .collect();
-    // What reaches the nodes, as `FROM LOCATION`.
-    let nodes_reached = |granted: String| {
-        let out = Cordon::new()
-            .file("k8s/cluster.yaml", LEDGER)
-            .file("k8s/rbac.yaml", format!("{enforcing}{granted}"))
-            .args(["connections", "k8s", "--format", "json"])
-            .run();
-        out.code(0);
-        out.json()["connections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["to"] == "kubernetes:nodes")
-            .map(|c| {
-                format!(
-                    "{} {}",
-                    c["from"].as_str().unwrap(),
-                    c["flows"][0]["location"].as_str().unwrap()
-                )
-            })
-            .collect::<Vec<_>>()
+    let nodes_reached = |granted: String| -> Vec<String> {
+        let rbac = format!("{enforcing}{granted}");
+        located_pairs(&[("k8s/cluster.yaml", LEDGER), ("k8s/rbac.yaml", &rbac)])
+            .into_iter()
+            .filter(|pair| pair.contains("-> kubernetes:nodes"))
+            .collect()
     };
     assert_eq!(
         nodes_reached(frontend_granted(None, "", "pods", "create")),
-        ["kubernetes-api k8s/rbac.yaml:17"]
+        ["kubernetes-api -> kubernetes:nodes k8s/rbac.yaml:17"]
     );
     // A RoleBinding in an enforcing namespace reaches no node.
     assert!(nodes_reached(frontend_granted(Some("payments"), "", "pods", "create")).is_empty());
@@ -1200,52 +1204,25 @@ fn pods_of_a_missing_owner_fold_only_when_they_agree_on_escaping() {
 
 #[test]
 fn the_nodes_are_one_asset_reached_from_the_line_that_escapes() {
-    let cordon = Cordon::new().file("k8s/cluster.yaml", LEDGER).file(
-        "k8s/debug.yaml",
-        debug_pod("hostPID: true", "securityContext: {privileged: true}"),
-    );
-    let flows = |args: &[&str]| -> Vec<(String, String, String)> {
-        let mut all = vec!["connections", "k8s", "--format", "json"];
-        all.extend_from_slice(args);
-        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
-        let out = crate::harness::run_in(cordon.dir(), &all, &[]);
-        out.code(0);
-        out.json()["connections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["from"].as_str().unwrap().to_owned(),
-                    c["to"].as_str().unwrap().to_owned(),
-                    c["flows"][0]["location"].as_str().unwrap().to_owned(),
-                )
-            })
+    let debug = debug_pod("hostPID: true", "securityContext: {privileged: true}");
+    let with_nodes = |files: &[(&str, &str)]| -> Vec<String> {
+        located_pairs(files)
+            .into_iter()
+            .filter(|pair| pair.contains("kubernetes:nodes"))
             .collect()
     };
-    // The escape is located at the first field that allows it.
+    // The escape is located at the first field that allows it, and so are the nodes.
     assert_eq!(
-        flows(&["--to", "kubernetes:nodes"]),
-        [(
-            "web/debug".to_owned(),
-            "kubernetes:nodes".to_owned(),
-            "k8s/debug.yaml:5".to_owned()
-        )]
-    );
-    let from_nodes = flows(&["--from", "kubernetes:nodes"]);
-    let targets: Vec<&str> = from_nodes.iter().map(|(_, to, _)| to.as_str()).collect();
-    assert_eq!(
-        targets,
-        ["payments/ledger", "web/debug", "web/frontend"],
-        "{from_nodes:?}"
+        with_nodes(&[("k8s/cluster.yaml", LEDGER), ("k8s/debug.yaml", &debug)]),
+        [
+            "kubernetes:nodes -> payments/ledger k8s/debug.yaml:5",
+            "kubernetes:nodes -> web/debug k8s/debug.yaml:5",
+            "kubernetes:nodes -> web/frontend k8s/debug.yaml:5",
+            "web/debug -> kubernetes:nodes k8s/debug.yaml:5",
+        ]
     );
     // Without a pod that can escape, there is no node to reach.
-    let out = Cordon::new()
-        .file("k8s/cluster.yaml", LEDGER)
-        .args(["connections", "k8s", "--format", "json"])
-        .run();
-    out.code(0);
-    assert!(!out.stdout.contains("kubernetes:nodes"), "{}", out.stdout);
+    assert!(with_nodes(&[("k8s/cluster.yaml", LEDGER)]).is_empty());
 }
 
 /// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API

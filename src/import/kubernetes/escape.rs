@@ -29,8 +29,8 @@
 
 use super::node::Node;
 use super::objects::{Objects, Pos};
-use super::{Emitter, FlowSpec, at, workload_name};
-use crate::raw::{At, RawEntity};
+use super::{Emitter, FlowSpec, workload_name};
+use crate::raw::At;
 
 /// The asset that stands for every node of the cluster. No namespace, workload or
 /// hand-written name has a `:`, so none can take it.
@@ -211,18 +211,7 @@ impl Emitter {
         let Some(first) = self.nodes else {
             return;
         };
-        let entity = RawEntity {
-            name: at(nodes.clone(), first),
-            parent: self.cluster.clone().map(|cluster| at(cluster, first)),
-            cidrs: None,
-            tags: None,
-            description: Some("the cluster's nodes".to_owned()),
-            owner: None,
-        };
-        self.file(first)
-            .assets
-            .get_or_insert_with(Vec::new)
-            .push(at(entity, first));
+        self.push_asset(nodes.clone(), "the cluster's nodes".to_owned(), first);
         let every_workload: Vec<String> = self
             .per_namespace
             .keys()

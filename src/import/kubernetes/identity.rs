@@ -21,7 +21,7 @@ use super::escape::{self, NODES};
 use super::objects::{Objects, PolicyRule, Pos, Subject};
 use super::rbac::{Powers, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
-use crate::raw::{RawCredential, RawEntity};
+use crate::raw::RawCredential;
 
 /// The asset that RBAC flows start from.
 pub const API_SERVER: &str = "kubernetes-api";
@@ -262,31 +262,9 @@ impl Emitter {
                     gathering.holders.insert(store.clone());
                 }
             }
-            let entity = RawEntity {
-                name: at(store, *pos),
-                parent: self.cluster.clone().map(|cluster| at(cluster, *pos)),
-                cidrs: None,
-                tags: None,
-                description: Some(kind.description(namespace)),
-                owner: None,
-            };
-            self.file(*pos)
-                .assets
-                .get_or_insert_with(Vec::new)
-                .push(at(entity, *pos));
+            self.push_asset(store, kind.description(namespace), *pos);
         }
-        let entity = RawEntity {
-            name: at(api.clone(), first),
-            parent: self.cluster.clone().map(|cluster| at(cluster, first)),
-            cidrs: None,
-            tags: None,
-            description: Some("the cluster's API server".to_owned()),
-            owner: None,
-        };
-        self.file(first)
-            .assets
-            .get_or_insert_with(Vec::new)
-            .push(at(entity, first));
+        self.push_asset(api.clone(), "the cluster's API server".to_owned(), first);
         self.api = Some(api);
         for (kind, map) in [("kubernetes-token", tokens), ("kubernetes-secret", secrets)] {
             for ((namespace, name), gathering) in map {
