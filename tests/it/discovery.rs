@@ -196,18 +196,7 @@ fn this_repository_checks_and_diffs_against_itself() {
 #[test]
 fn diff_against_git_reads_what_a_walk_reads() {
     let cordon = repository();
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .args(args)
-            .current_dir(cordon.dir())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .status()
-            .unwrap();
-        assert!(status.success(), "git {args:?}");
-    };
+    let git = |args: &[&str]| crate::harness::git(cordon.dir(), args);
     git(&["init", "-q", "-b", "main"]);
     // Build output committed by mistake is still skipped, as .gitignore says.
     git(&["add", "-f", "."]);
