@@ -167,7 +167,10 @@ fn walk(dir: &Path, found: &mut Vec<FoundFile>) {
         .follow_links(false)
         .add_custom_ignore_filename(".cordonignore")
         .sort_by_file_name(|a, b| a.cmp(b))
-        .filter_entry(|entry| !is_evidence_bundle(entry.path()))
+        .filter_entry(|entry| {
+            let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
+            !(is_dir && is_evidence_bundle(entry.path()))
+        })
         .build();
     for entry in walker.flatten() {
         let path = entry.path();
