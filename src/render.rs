@@ -76,6 +76,16 @@ pub fn state_words(note: &ExceptionNote) -> String {
     }
 }
 
+/// The file and line of a `FILE:LINE` location, as an exception's note gives it; line
+/// 1 where it names none.
+pub fn file_and_line(location: &str) -> (&str, u32) {
+    location
+        .rsplit_once(':')
+        .map_or((location, 1), |(file, line)| {
+            (file, line.parse().unwrap_or(1))
+        })
+}
+
 /// An exception's pinned route, as `a -> flow:f -> b`; empty when it pins none.
 pub fn pinned_route(note: &ExceptionNote) -> String {
     note.path.join(" -> ")

@@ -21,15 +21,11 @@ fn property(text: &str) -> String {
 
 /// A `::warning` on an exception's own line.
 fn warning(out: &mut String, note: &ExceptionNote, title: &str, message: &str) {
-    let (file, line) = note
-        .location
-        .rsplit_once(':')
-        .map_or((note.location.as_str(), "1"), |(file, line)| (file, line));
+    let (file, line) = super::file_and_line(&note.location);
     let _ = writeln!(
         out,
-        "::warning file={},line={},title={}::{}",
+        "::warning file={},line={line},title={}::{}",
         property(file),
-        property(line),
         property(title),
         data(message)
     );

@@ -163,7 +163,7 @@ fn result(index: usize, result: &InvariantResult, fail_on: Severity) -> Value {
                     ),
                     "location": {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": uri(waiver.location.rsplit_once(':').map_or(waiver.location.as_str(), |(file, _)| file))},
+                            "artifactLocation": {"uri": uri(super::file_and_line(&waiver.location).0)},
                         }
                     }
                 })
@@ -222,10 +222,7 @@ fn idle_exception(index: usize, invariant: &str, note: &ExceptionNote) -> Option
         ),
         ExceptionState::Active => return None,
     };
-    let (file, line) = (note.location.rsplit_once(':'))
-        .map_or((note.location.as_str(), 1), |(file, line)| {
-            (file, line.parse().unwrap_or(1))
-        });
+    let (file, line) = super::file_and_line(&note.location);
     Some(json!({
         "ruleId": IDLE_EXCEPTION,
         "ruleIndex": index,
