@@ -56,6 +56,9 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
+    /// `Some` whenever the key is written, even with no value: `version:` alone is not
+    /// version 1, and must not pass for a file that leaves the key out.
+    #[serde(default, deserialize_with = "written_version")]
     pub version: Option<At<String>>,
     pub environments: Option<Vec<At<RawEntity>>>,
     pub accounts: Option<Vec<At<RawAccount>>>,
@@ -69,6 +72,56 @@ pub struct RawFile {
     /// Set on files an importer made: their names keep the source's own characters.
     #[serde(skip)]
     pub imported: bool,
+}
+
+/// A written `version` as text, whatever its YAML or JSON type: `1` and `"1"` alike,
+/// and `null` spelt out so that the error can show it.
+fn written_version<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<At<String>>, D::Error> {
+    let at = At::<VersionText>::deserialize(deserializer)?;
+    Ok(Some(At {
+        value: at.value.0,
+        line: at.line,
+        column: at.column,
+    }))
+}
+
+#[derive(Default)]
+struct VersionText(String);
+
+impl<'de> Deserialize<'de> for VersionText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = VersionText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a version number")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<VersionText, E> {
+                Ok(VersionText(text.to_owned()))
+            }
+            fn visit_u64<E: de::Error>(self, number: u64) -> Result<VersionText, E> {
+                Ok(VersionText(number.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, number: i64) -> Result<VersionText, E> {
+                Ok(VersionText(number.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, number: f64) -> Result<VersionText, E> {
+                Ok(VersionText(number.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<VersionText, E> {
+                Ok(VersionText(value.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<VersionText, E> {
+                Ok(VersionText("null".to_owned()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<VersionText, E> {
+                self.visit_unit()
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
 }
 
 /// Infrastructure to read into the model: `{kubernetes: PATH, in: ENTITY}` or

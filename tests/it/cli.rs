@@ -122,6 +122,70 @@ fn help_and_version_exit_0() {
 }
 
 #[test]
+fn version_1_is_accepted_as_a_number_or_a_string_and_nothing_else_is() {
+    let assets = "[{\"name\": \"a\", \"tags\": [\"x\"]}]";
+    let accepted = [
+        (
+            "p.yaml",
+            "version: 1\nassets: [{name: a, tags: [x]}]\n".to_owned(),
+        ),
+        (
+            "p.yaml",
+            "version: \"1\"\nassets: [{name: a, tags: [x]}]\n".to_owned(),
+        ),
+        (
+            "p.json",
+            format!("{{\"version\": 1, \"assets\": {assets}}}"),
+        ),
+        (
+            "p.json",
+            format!("{{\"version\": \"1\", \"assets\": {assets}}}"),
+        ),
+    ];
+    for (file, text) in accepted {
+        let out = Cordon::new()
+            .file(file, &text)
+            .args(["check", file, "--allow-empty"])
+            .run();
+        assert_eq!(out.code, 0, "{text}\n{}", out.stderr);
+    }
+    let refused = [
+        (
+            "p.yaml",
+            "version:\nassets: [{name: a}]\n".to_owned(),
+            "`null`",
+        ),
+        (
+            "p.yaml",
+            "version: 2\nassets: [{name: a}]\n".to_owned(),
+            "`2`",
+        ),
+        (
+            "p.json",
+            format!("{{\"version\": null, \"assets\": {assets}}}"),
+            "`null`",
+        ),
+        (
+            "p.json",
+            format!("{{\"version\": \"2\", \"assets\": {assets}}}"),
+            "`2`",
+        ),
+    ];
+    for (file, text, found) in refused {
+        let out = Cordon::new()
+            .file(file, &text)
+            .args(["check", file, "--allow-empty"])
+            .run();
+        out.code(2);
+        assert!(
+            out.stderr.contains(&format!("unsupported version {found}")),
+            "{text}\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
 fn output_goes_to_a_file_with_o() {
     let run = Cordon::new()
         .file("policies/a.yaml", ESTATE)
