@@ -1258,6 +1258,59 @@ fn requesting_a_token_yields_the_namespaces_tokens() {
     assert!(!ledger_reached(&without_exec, policy));
 }
 
+/// A long-lived token of `ops/deployer`, kept as a Secret.
+const DEPLOYER_TOKEN_SECRET: &str = "\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: deployer-token
+  namespace: ops
+  annotations: {kubernetes.io/service-account.name: deployer}
+type: kubernetes.io/service-account-token
+";
+
+#[test]
+fn projected_volumes_and_token_secrets_hold_an_accounts_token() {
+    // `ops/probe`, open to the internet, holds `deployer`'s token, which may exec into
+    // `payments`, in each of these ways, or holds nothing that opens a way.
+    let probe = |spec: &str| {
+        format!(
+            "{EXEC_IN_PAYMENTS}{DEPLOYER_EXECS_IN_PAYMENTS}apiVersion: v1\nkind: Pod\nmetadata: {{name: probe, namespace: ops}}\nspec:\n{spec}\n---\n{DEPLOYER_TOKEN_SECRET}"
+        )
+    };
+    let quiet = "  serviceAccountName: deployer\n  automountServiceAccountToken: false\n  containers: [{name: c}]\n";
+    let cases = [
+        (quiet.to_owned(), false),
+        (
+            format!(
+                "{quiet}  volumes: [{{name: t, projected: {{sources: [{{serviceAccountToken: {{path: t}}}}]}}}}]"
+            ),
+            true,
+        ),
+        (
+            "  containers: [{name: c}]\n  volumes: [{name: t, secret: {secretName: deployer-token}}]".to_owned(),
+            true,
+        ),
+        (
+            "  containers: [{name: c}]\n  volumes: [{name: t, projected: {sources: [{secret: {name: deployer-token}}]}}]".to_owned(),
+            true,
+        ),
+        (
+            "  containers: [{name: c}]\n  ephemeralContainers: [{name: d, envFrom: [{secretRef: {name: deployer-token}}]}]".to_owned(),
+            true,
+        ),
+    ];
+    for (spec, reached) in cases {
+        assert_eq!(ledger_reached(&probe(&spec), ""), reached, "{spec}");
+    }
+    // A Secret of another type is no token, whatever its annotations say.
+    let opaque = probe(
+        "  containers: [{name: c}]\n  volumes: [{name: t, secret: {secretName: deployer-token}}]",
+    )
+    .replace("type: kubernetes.io/service-account-token", "type: Opaque");
+    assert!(!ledger_reached(&opaque, ""));
+}
+
 /// [`DEPLOYER_EXECS_IN_PAYMENTS`], and `web/frontend` may do `verb` on `resource` of API
 /// group `group` in every namespace, through a ClusterRoleBinding.
 fn frontend_everywhere(group: &str, resource: &str, verb: &str) -> String {

@@ -1,7 +1,8 @@
 //! The identity plane: service-account tokens and Secrets as credentials, and RBAC as
 //! flows from the cluster's API server. A workload holds its ServiceAccount's token
-//! (unless automounting is off: the pod's setting wins over its ServiceAccount's) and the
-//! Secrets it mounts or reads into its environment. Each binding's role has `Powers`
+//! (unless automounting is off: the pod's setting wins over its ServiceAccount's, and a
+//! projected volume mounts it anyway) and the Secrets it mounts or reads into its
+//! environment; a Secret that keeps an account's long-lived token gives that token too. Each binding's role has `Powers`
 //! (`rbac.rs` reads them from its rules) in its namespace, or in every namespace the
 //! inputs name for a ClusterRoleBinding, and opens a flow from the API server to what
 //! they reach there: control of pods, to the namespace's workloads; reading Secrets, to
@@ -87,6 +88,12 @@ impl Emitter {
                 .or_default()
                 .place(account.at);
         }
+        // Long-lived tokens kept as Secrets, by namespace and name: the account each is for.
+        let token_secrets: BTreeMap<(&str, &String), &str> = objects
+            .secrets
+            .iter()
+            .filter_map(|s| Some(((s.namespace.as_str(), &s.name), s.account.as_deref()?)))
+            .collect();
         for secret in &objects.secrets {
             secrets
                 .entry((secret.namespace.clone(), secret.name.clone()))
@@ -103,7 +110,7 @@ impl Emitter {
                 .automount
                 .or(account.and_then(|a| a.automount))
                 .unwrap_or(true);
-            if mounted {
+            if mounted || workload.projects_token {
                 let token = tokens
                     .entry((workload.namespace.clone(), workload.service_account.clone()))
                     .or_default();
@@ -116,6 +123,13 @@ impl Emitter {
                     .or_default();
                 secret.place(workload.at);
                 secret.holders.insert(holder.clone());
+                if let Some(account) = token_secrets.get(&(workload.namespace.as_str(), name)) {
+                    tokens
+                        .entry((workload.namespace.clone(), (*account).to_owned()))
+                        .or_default()
+                        .holders
+                        .insert(holder.clone());
+                }
             }
         }
         // Every namespace the inputs name: a ClusterRoleBinding applies in each, those

@@ -43,8 +43,11 @@ pub struct Workload {
     pub service_account: String,
     /// The pod's own `automountServiceAccountToken`, which wins over its ServiceAccount's.
     pub automount: Option<bool>,
-    /// Secrets mounted as volumes or read into the environment.
+    /// Secrets mounted as volumes (projected ones too) or read into the environment.
     pub secrets: Vec<String>,
+    /// Whether a projected volume mounts its account's token, which it does whatever
+    /// `automountServiceAccountToken` says.
+    pub projects_token: bool,
     /// What lets its containers escape to their node, if anything does.
     pub escape: Option<Escape>,
     /// The controller that created it, as (kind, name): a Pod's ReplicaSet, a
@@ -65,6 +68,10 @@ pub struct ServiceAccount {
 pub struct Secret {
     pub namespace: String,
     pub name: String,
+    /// For a long-lived token (type `kubernetes.io/service-account-token`), the account
+    /// named by its `kubernetes.io/service-account.name` annotation: whoever holds the
+    /// Secret holds that account's token.
+    pub account: Option<String>,
     pub at: Pos,
 }
 
@@ -433,11 +440,24 @@ impl Reader<'_> {
                     at,
                 });
             }
-            "Secret" => self.objects.secrets.push(Secret {
-                namespace,
-                name,
-                at,
-            }),
+            "Secret" => {
+                let is_token = doc
+                    .value
+                    .get("type")
+                    .and_then(|t| t.value.scalar_text())
+                    .is_some_and(|t| t == "kubernetes.io/service-account-token");
+                let account = metadata
+                    .and_then(|m| m.value.get("annotations"))
+                    .and_then(|a| a.value.get("kubernetes.io/service-account.name"))
+                    .and_then(|a| a.value.scalar_text())
+                    .filter(|account| is_token && !account.is_empty());
+                self.objects.secrets.push(Secret {
+                    namespace,
+                    name,
+                    account,
+                    at,
+                });
+            }
             "Role" | "ClusterRole" => {
                 let labels = self.labels(metadata.and_then(|m| m.value.get("labels")), "labels");
                 let namespace = (kind == "Role").then_some(namespace);
@@ -481,8 +501,9 @@ impl Reader<'_> {
         let mut secrets = Vec::new();
         let mut service_account = "default".to_owned();
         let mut automount = None;
+        let mut projects_token = false;
         if let Some(pod_spec) = pod_spec {
-            for field in ["containers", "initContainers"] {
+            for field in ["containers", "initContainers", "ephemeralContainers"] {
                 for container in pod_spec
                     .value
                     .get(field)
@@ -501,6 +522,19 @@ impl Reader<'_> {
                     && let Some(name) = self.string(secret, "secretName")
                 {
                     secrets.push(name);
+                }
+                for source in volume
+                    .value
+                    .get("projected")
+                    .and_then(|p| p.value.get("sources"))
+                    .map_or(&[][..], |s| s.value.as_seq())
+                {
+                    if let Some(secret) = source.value.get("secret")
+                        && let Some(name) = self.string(secret, "name")
+                    {
+                        secrets.push(name);
+                    }
+                    projects_token |= source.value.get("serviceAccountToken").is_some();
                 }
             }
             if let Some(account) = self
@@ -555,6 +589,7 @@ impl Reader<'_> {
             service_account,
             automount,
             secrets,
+            projects_token,
             escape,
             owner,
             at,
