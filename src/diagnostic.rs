@@ -116,6 +116,8 @@ pub enum Problem {
     NamedPortNowhere { name: String },
     #[error("{what} `{name}` is not in the inputs, so this grants nothing")]
     MissingReference { what: &'static str, name: String },
+    #[error("`{workload}` shares its node's network, where NetworkPolicies may not apply")]
+    HostNetwork { workload: String },
     // Warnings: valid input that is probably not what was meant.
     #[error("`ports: []` allows no port, so this flow opens nothing")]
     NoPorts,

@@ -279,6 +279,7 @@ fn content(
     &[objects::ContainerPort],
     &str,
     Option<bool>,
+    bool,
     &[String],
     Option<&str>,
 ) {
@@ -287,6 +288,7 @@ fn content(
         &workload.ports,
         &workload.service_account,
         workload.automount,
+        workload.projects_token,
         &workload.secrets,
         workload.escape.as_ref().map(|escape| escape.what.as_str()),
     )

@@ -1303,6 +1303,22 @@ fn projected_volumes_and_token_secrets_hold_an_accounts_token() {
     for (spec, reached) in cases {
         assert_eq!(ledger_reached(&probe(&spec), ""), reached, "{spec}");
     }
+    // Kubernetes reads booleans as YAML 1.1 does: the pod's `yes` wins over its
+    // account's `false`, and a pod's `off` keeps the token out.
+    let account_off = |spec: &str| {
+        probe(spec).replace(
+            "kind: ServiceAccount\nmetadata: {name: deployer, namespace: ops}\n",
+            "kind: ServiceAccount\nmetadata: {name: deployer, namespace: ops}\nautomountServiceAccountToken: false\n",
+        )
+    };
+    let yes = "  serviceAccountName: deployer\n  automountServiceAccountToken: yes\n  containers: [{name: c}]\n";
+    assert!(account_off(yes).contains("automountServiceAccountToken: false"));
+    assert!(ledger_reached(&account_off(yes), ""));
+    assert!(!ledger_reached(
+        &account_off(&yes.replace("yes", "'off'")),
+        ""
+    ));
+    assert!(!ledger_reached(&probe(&yes.replace("yes", "'off'")), ""));
     // A Secret of another type is no token, whatever its annotations say.
     let opaque = probe(
         "  containers: [{name: c}]\n  volumes: [{name: t, secret: {secretName: deployer-token}}]",
@@ -1503,4 +1519,37 @@ spec:
     }
     // The isolated db admits nothing: its only rule names a port no container has.
     assert!(out.stdout.starts_with("0 connections"), "{}", out.stdout);
+}
+
+#[test]
+fn a_pod_on_its_nodes_network_is_warned_of_once() {
+    // Two pods of one DaemonSet fold into it, and warn once, at the first.
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: kube-system\n  ownerReferences: [{{kind: DaemonSet, name: agent, controller: true}}]\nspec:\n  hostNetwork: true\n  containers: [{{name: c}}]\n---\n"
+        )
+    };
+    let text = format!(
+        "{}{}apiVersion: v1\nkind: Pod\nmetadata: {{name: plain, namespace: shop}}\nspec: {{hostNetwork: false, containers: [{{name: c}}]}}\n",
+        pod("agent-a"),
+        pod("agent-b")
+    );
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", text)
+        .args(["connections", "k8s"])
+        .run();
+    out.code(0);
+    let warnings: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|line| line.contains("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "k8s/pods.yaml:8:16: warning: `kube-system/agent` shares its node's network, where NetworkPolicies may not apply"
+        ],
+        "{}",
+        out.stderr
+    );
 }

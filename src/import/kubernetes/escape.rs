@@ -162,17 +162,9 @@ fn host_process(context: Option<&At<Node>>) -> Option<&At<Node>> {
         .filter(|flag| is_set(&flag.value))
 }
 
-/// Whether a boolean field is set. Kubernetes reads manifests as YAML 1.1, where `yes`,
-/// `on` and `y` are true as well.
+/// Whether a boolean field is set, as Kubernetes reads it ([`Node::as_bool`]).
 fn is_set(value: &Node) -> bool {
-    match value {
-        Node::Bool(value) => *value,
-        Node::Str(text) => matches!(
-            text.to_ascii_lowercase().as_str(),
-            "true" | "yes" | "on" | "y"
-        ),
-        _ => false,
-    }
+    value.as_bool() == Some(true)
 }
 
 /// Whether adding `capability` lets a container escape: any beyond the runtime's
@@ -261,6 +253,10 @@ mod tests {
         for text in ["false", "no", "off", "n", ""] {
             assert!(!is_set(&Node::Str(text.to_owned())), "{text}");
         }
+        for text in ["False", "NO", "off", "n"] {
+            assert_eq!(Node::Str(text.to_owned()).as_bool(), Some(false), "{text}");
+        }
+        assert_eq!(Node::Str(String::new()).as_bool(), None);
         assert!(is_set(&Node::Bool(true)));
         assert!(!is_set(&Node::Number("1".to_owned())));
     }

@@ -42,6 +42,20 @@ impl Node {
         }
     }
 
+    /// A boolean as Kubernetes reads it: manifests are YAML 1.1 to it, where `yes`, `on`
+    /// and `y` are true and `no`, `off` and `n` false, in any case.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Node::Bool(value) => Some(*value),
+            Node::Str(text) => match text.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" | "y" => Some(true),
+                "false" | "no" | "off" | "n" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub fn as_seq(&self) -> &[At<Node>] {
         match self {
             Node::Seq(items) => items,

@@ -50,6 +50,8 @@ pub struct Workload {
     pub projects_token: bool,
     /// What lets its containers escape to their node, if anything does.
     pub escape: Option<Escape>,
+    /// Where it asks for `hostNetwork`, if it does.
+    pub host_network: Option<Pos>,
     /// The controller that created it, as (kind, name): a Pod's ReplicaSet, a
     /// ReplicaSet's Deployment, a Job's CronJob. `None` for an object of its own.
     pub owner: Option<(String, String)>,
@@ -426,13 +428,10 @@ impl Reader<'_> {
             "Service" => self.service(namespace, name, spec),
             "NetworkPolicy" => self.network_policy(namespace, spec),
             "ServiceAccount" => {
-                let automount = match doc.value.get("automountServiceAccountToken") {
-                    Some(At {
-                        value: Node::Bool(value),
-                        ..
-                    }) => Some(*value),
-                    _ => None,
-                };
+                let automount = doc
+                    .value
+                    .get("automountServiceAccountToken")
+                    .and_then(|flag| flag.value.as_bool());
                 self.objects.service_accounts.push(ServiceAccount {
                     namespace,
                     name,
@@ -543,17 +542,18 @@ impl Reader<'_> {
             {
                 service_account = account;
             }
-            if let Some(At {
-                value: Node::Bool(value),
-                ..
-            }) = pod_spec.value.get("automountServiceAccountToken")
-            {
-                automount = Some(*value);
-            }
+            automount = pod_spec
+                .value
+                .get("automountServiceAccountToken")
+                .and_then(|flag| flag.value.as_bool());
         }
         secrets.sort();
         secrets.dedup();
         let escape = pod_spec.and_then(|pod_spec| Escape::of(pod_spec, |node| self.pos(node)));
+        let host_network = pod_spec
+            .and_then(|pod_spec| pod_spec.value.get("hostNetwork"))
+            .filter(|flag| flag.value.as_bool() == Some(true))
+            .map(|flag| self.pos(flag));
         // A pod created by a controller folds into it (see `fold_owned`), even when the
         // controller is not among the inputs; a pod owned by a Node (a static pod) keeps
         // its own name. The managing controller is the reference marked `controller`.
@@ -591,6 +591,7 @@ impl Reader<'_> {
             secrets,
             projects_token,
             escape,
+            host_network,
             owner,
             at,
         });

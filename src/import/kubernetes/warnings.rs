@@ -1,11 +1,12 @@
 //! What Kubernetes accepts but that allows nothing, reported as warnings rather than
 //! errors: a rule's named port that no container declares, a binding to a role that is
-//! not in the inputs, an Ingress or Route backend whose Service is not.
+//! not in the inputs, an Ingress or Route backend whose Service is not; and a workload on
+//! its node's network, which NetworkPolicies may not govern as the model assumes.
 
 use std::collections::BTreeSet;
 
 use super::objects::{Objects, PortRef, Pos, RulePort};
-use super::{Manifest, diagnostic_at as at};
+use super::{Manifest, diagnostic_at as at, workload_name};
 use crate::diagnostic::{Diagnostic, Problem};
 
 pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
@@ -54,6 +55,24 @@ pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
                 name: binding.role.clone(),
             };
             warnings.push(at(manifests, binding.at, problem));
+        }
+    }
+    // Kubernetes leaves NetworkPolicy undefined for `hostNetwork` pods, and most network
+    // plugins see their traffic as the node's, which no policy blocks from the node's own
+    // pods. cordon applies the policies as to any pod, as np-guard does; the warning says
+    // where that may be too kind.
+    // Pods that fold into one workload warn once, at the first.
+    let mut warned = BTreeSet::new();
+    for workload in &objects.workloads {
+        if let Some(pos) = workload.host_network
+            && warned.insert(workload_name(workload))
+        {
+            let problem = Problem::HostNetwork {
+                workload: workload_name(workload),
+            };
+            warnings.push(at(manifests, pos, problem).with_help(Some(
+                "network plugins often ignore NetworkPolicies for such pods and always allow traffic from a pod's own node; drop `hostNetwork` or check the plugin's behaviour".to_owned(),
+            )));
         }
     }
     for backend in &objects.backends {
