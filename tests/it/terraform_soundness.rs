@@ -225,6 +225,124 @@ fn an_egress_only_internet_gateway_lets_ipv6_out_and_nothing_in() {
 }
 
 #[test]
+fn a_route_to_a_forwarder_may_lead_out() {
+    // The subnet's only route sends `0.0.0.0/0` to a target that forwards by routes of
+    // its own: a transit gateway to a central egress VPC, a NAT instance, a firewall
+    // endpoint. Any of them may take the instance's traffic to the internet.
+    let case = "06-egress-only-igw-outbound.json";
+    let routed_by = |key: &str| {
+        edited(case, |plan| {
+            let table = &mut resources_at(plan, STATE)[3];
+            assert_eq!(table["address"], "aws_route_table.pub");
+            let route = &mut table["values"]["route"][0];
+            route["egress_only_gateway_id"] = "".into();
+            route["ipv6_cidr_block"] = "".into();
+            route["cidr_block"] = "0.0.0.0/0".into();
+            if !key.is_empty() {
+                route[key] = "fwd-1".into();
+            }
+        })
+    };
+    let (from, to) = ("aws_instance.web", "internet");
+    for key in [
+        "transit_gateway_id",
+        "network_interface_id",
+        "instance_id",
+        "vpc_endpoint_id",
+        "gateway_id",
+        "local_gateway_id",
+        "carrier_gateway_id",
+        "core_network_arn",
+    ] {
+        assert_eq!(forbid_in(key, routed_by(key), from, to, ""), FOUND, "{key}");
+    }
+    // A route that names no target leads nowhere.
+    assert_eq!(forbid_in("no target", routed_by(""), from, to, ""), NONE);
+}
+
+/// A state of two VPCs, `a` (10.0.0.0/16) and `b` (10.1.0.0/16), one instance each
+/// behind a group that admits everything, each subnet's table routing the other VPC's
+/// range by `route` (a route block's target attributes).
+fn two_vpcs(route: impl Fn(&str) -> serde_json::Value) -> String {
+    let mut resources = Vec::new();
+    let mut add = |kind: &str, name: &str, values: serde_json::Value| {
+        resources.push(serde_json::json!({
+            "address": format!("{kind}.{name}"),
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "values": values,
+        }));
+    };
+    for (side, other) in [("a", "1"), ("b", "0")] {
+        let ours = if side == "a" { "0" } else { "1" };
+        add(
+            "aws_vpc",
+            side,
+            serde_json::json!({"id": format!("vpc-{side}"), "cidr_block": format!("10.{ours}.0.0/16")}),
+        );
+        add(
+            "aws_subnet",
+            side,
+            serde_json::json!({"id": format!("subnet-{side}"), "vpc_id": format!("vpc-{side}"), "cidr_block": format!("10.{ours}.1.0/24")}),
+        );
+        let mut block = route(side);
+        block["cidr_block"] = format!("10.{other}.0.0/16").into();
+        add(
+            "aws_route_table",
+            side,
+            serde_json::json!({"id": format!("rtb-{side}"), "vpc_id": format!("vpc-{side}"), "route": [block]}),
+        );
+        add(
+            "aws_route_table_association",
+            side,
+            serde_json::json!({"id": format!("rtbassoc-{side}"), "subnet_id": format!("subnet-{side}"), "route_table_id": format!("rtb-{side}")}),
+        );
+        let all = serde_json::json!([{"cidr_blocks": ["0.0.0.0/0"], "description": "", "from_port": 0, "to_port": 0, "ipv6_cidr_blocks": [], "prefix_list_ids": [], "protocol": "-1", "security_groups": [], "self": false}]);
+        add(
+            "aws_security_group",
+            side,
+            serde_json::json!({"id": format!("sg-{side}"), "vpc_id": format!("vpc-{side}"), "ingress": all, "egress": all}),
+        );
+        add(
+            "aws_instance",
+            side,
+            serde_json::json!({"id": format!("i-{side}"), "subnet_id": format!("subnet-{side}"), "vpc_security_group_ids": [format!("sg-{side}")], "private_ip": format!("10.{ours}.1.10"), "associate_public_ip_address": false, "public_ip": ""}),
+        );
+    }
+    let state = serde_json::json!({
+        "format_version": "1.0",
+        "terraform_version": "1.6.6",
+        "values": {"root_module": {"resources": resources}},
+    });
+    serde_json::to_string_pretty(&state).unwrap()
+}
+
+#[test]
+fn vpcs_that_route_to_transit_gateways_may_reach_each_other() {
+    let (from, to) = ("aws_instance.a", "aws_instance.b");
+    let by = |key: &'static str| two_vpcs(move |_| serde_json::json!({key: "tgw-1"}));
+    assert_eq!(
+        forbid_in("tgw", by("transit_gateway_id"), from, to, ""),
+        FOUND
+    );
+    // A Cloud WAN core network joins VPCs as well.
+    assert_eq!(
+        forbid_in("wan", by("core_network_arn"), from, to, ""),
+        FOUND
+    );
+    // Both ways are needed: answers come back the same way.
+    let one_way = two_vpcs(|side| {
+        if side == "a" {
+            serde_json::json!({"transit_gateway_id": "tgw-1"})
+        } else {
+            serde_json::json!({"gateway_id": "local"})
+        }
+    });
+    assert_eq!(forbid_in("one way", one_way, from, to, ""), NONE);
+}
+
+#[test]
 fn the_default_nacl_guards_only_subnets_that_no_other_nacl_may_hold() {
     let (from, to) = ("internet", "aws_instance.web");
     // A plan: the default NACL admits nothing, but an ACL that admits everything takes

@@ -1,6 +1,8 @@
 //! Routing: each subnet's route table (its association, else its VPC's main table),
 //! the local route, internet, egress-only internet and NAT gateways and VPC peering,
-//! longest prefix first.
+//! longest prefix first. Every other target (a transit gateway, a NAT instance, a
+//! firewall endpoint) forwards by routes the plan does not hold, so it may lead
+//! anywhere: to the internet and to any VPC that routes back the same way.
 //! A VPC's main table is an `aws_default_route_table`, the table of an
 //! `aws_main_route_table_association`, or, when the plan describes neither, the
 //! `aws_route`s that name the VPC's `main_route_table_id`. An `aws_route` whose table
@@ -27,10 +29,14 @@ pub enum Target {
     NatGateway,
     /// A peering connection, by resource index.
     Peering(usize),
-    /// Somewhere the plan cannot name: it may be any of the above.
+    /// Somewhere the plan cannot follow, which may be any of the above: a target unknown
+    /// until apply or not in the plan, or one that forwards packets on by routes of its
+    /// own (a transit gateway, a virtual private gateway, an instance or network
+    /// interface such as a NAT instance or firewall, a Gateway Load Balancer endpoint,
+    /// a carrier, local or Cloud WAN gateway).
     Unknown,
-    /// Anything else (transit gateways, endpoints, instances): not modelled as a way out.
-    Other,
+    /// The VPC's own addresses, or a route that names no target: no way out.
+    Local,
 }
 
 #[derive(Debug)]
@@ -371,11 +377,18 @@ fn prefix(values: &Value, keys: &[&str]) -> Option<IpNet> {
 }
 
 /// The attributes that name a route's target, in the order they are read.
-const TARGET_KEYS: [&str; 4] = [
+const TARGET_KEYS: [&str; 11] = [
     "gateway_id",
     "egress_only_gateway_id",
     "nat_gateway_id",
     "vpc_peering_connection_id",
+    "transit_gateway_id",
+    "network_interface_id",
+    "instance_id",
+    "vpc_endpoint_id",
+    "carrier_gateway_id",
+    "local_gateway_id",
+    "core_network_arn",
 ];
 
 /// The VPCs whose tables an `aws_route` may be on, by the gateway it names: an
@@ -425,7 +438,7 @@ fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
         let set = !matches!(value.get(key), Some(Value::String(text)) if text.is_empty())
             && value.get(key).is_some_and(|v| !v.is_null());
         if value.get(key).and_then(Value::as_str) == Some("local") {
-            return Target::Other;
+            return Target::Local;
         }
         match plan.link(resource, path, key) {
             Link::Known(list) if list.is_empty() && !set => continue,
@@ -440,11 +453,11 @@ fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
                     "aws_vpc_peering_connection" | "aws_vpc_peering_connection_accepter" => {
                         Target::Peering(first)
                     }
-                    _ => Target::Other,
+                    _ => Target::Unknown,
                 };
             }
             Link::Unknown => return Target::Unknown,
         }
     }
-    Target::Other
+    Target::Local
 }
