@@ -1408,6 +1408,27 @@ fn escalate_and_bind_are_everything_where_they_apply() {
 }
 
 #[test]
+fn approving_client_certificates_is_everything_cluster_wide() {
+    // A client certificate of any name, `system:masters` among its groups.
+    let approval = "certificatesigningrequests/approval";
+    let group = "certificates.k8s.io";
+    assert!(ledger_reached(
+        &frontend_everywhere(group, approval, "update"),
+        ""
+    ));
+    // Requests have no namespace: a RoleBinding grants nothing on them.
+    assert!(!ledger_reached(
+        &frontend_in_ops(group, approval, "update"),
+        ""
+    ));
+    // Creating a request approves nothing.
+    assert!(!ledger_reached(
+        &frontend_everywhere(group, "certificatesigningrequests", "create"),
+        ""
+    ));
+}
+
+#[test]
 fn kinds_not_modelled_are_counted_with_verbose() {
     let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n";
     let cordon = Cordon::new()

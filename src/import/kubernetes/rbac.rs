@@ -3,7 +3,7 @@
 //! through the API server or the kubelets), start containers of their own spec (which
 //! may be privileged), read Secrets, obtain tokens (request or impersonate them), or
 //! grant themselves anything (`escalate`, `bind`, impersonating users or groups,
-//! mutating webhooks), as `Powers`. Which accounts a binding covers, and the flows its
+//! mutating webhooks, approving client certificates), as `Powers`. Which accounts a binding covers, and the flows its
 //! powers become, are the identity plane's (`identity.rs`). Each power cites the
 //! Kubernetes behaviour it stands for; where Kubernetes asks for two permissions
 //! together that two bindings may grant, one alone counts, which over-approximates.
@@ -170,8 +170,23 @@ fn grants_itself_anything(rules: &[PolicyRule], cluster_wide: bool) -> bool {
     // admitted from then on: any image, account and Secret, in every namespace (RBAC
     // good practices, "control admission webhooks"). Its configuration has no namespace.
     let mutates = cluster_wide && writes_webhooks(rules, "mutatingwebhookconfigurations");
-    escalates || binds || impersonates || mutates
+    // Approving a certificate signing request for the API server's client signer issues a
+    // client certificate of any name, `system:masters` among its groups (RBAC good
+    // practices, "CSRs and certificate issuing"). Creating the request and `approve` on
+    // the signer are asked for too, and are not, as above. Requests have no namespace.
+    let issues = cluster_wide
+        && ["update", "patch"].iter().any(|verb| {
+            allows_in(
+                rules,
+                verb,
+                CERTIFICATES_GROUP,
+                "certificatesigningrequests/approval",
+            )
+        });
+    escalates || binds || impersonates || mutates || issues
 }
+
+const CERTIFICATES_GROUP: &str = "certificates.k8s.io";
 
 const ADMISSION_GROUP: &str = "admissionregistration.k8s.io";
 
@@ -319,5 +334,34 @@ mod tests {
         }
         assert!(everything("clusterroles", "escalate", true));
         assert!(!everything("clusterroles", "escalate", false));
+    }
+
+    #[test]
+    fn approving_client_certificates_is_everything_cluster_wide() {
+        let approval = |verb: &str, resource: &str, cluster_wide: bool| {
+            Powers::of(&[rule(CERTIFICATES_GROUP, resource, verb)], cluster_wide)
+        };
+        for verb in ["update", "patch"] {
+            let resource = "certificatesigningrequests/approval";
+            assert_eq!(approval(verb, resource, true), Powers::EVERYTHING);
+            assert!(!approval(verb, resource, false).any(), "{verb}");
+        }
+        assert_eq!(approval("*", "*", true), Powers::EVERYTHING);
+        for (verb, resource) in [
+            ("create", "certificatesigningrequests"),
+            ("update", "certificatesigningrequests"),
+            ("update", "certificatesigningrequests/status"),
+            ("get", "certificatesigningrequests/approval"),
+        ] {
+            assert!(!approval(verb, resource, true).any(), "{verb} {resource}");
+        }
+        let core = Powers::of(
+            &[rule("", "certificatesigningrequests/approval", "update")],
+            true,
+        );
+        assert!(
+            !core.any(),
+            "the core API group has no certificate requests"
+        );
     }
 }
