@@ -367,6 +367,7 @@ pub struct ConnectionsArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
+    Text,
     Dot,
     Mermaid,
     Json,

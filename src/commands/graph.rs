@@ -57,6 +57,7 @@ pub fn run(args: &GraphArgs) -> Outcome {
     let picture = picture(&model, &options);
     timings.lap("query");
     let text = match args.format {
+        GraphFormat::Text => render::text::picture(&picture),
         GraphFormat::Dot => render::dot::model(&picture),
         GraphFormat::Mermaid => render::mermaid::model(&picture),
         GraphFormat::Json => render::json::picture(&picture),

@@ -1,14 +1,16 @@
 //! Human-readable output: one line per invariant, the witness hop by hop under a failure,
-//! and a summary line last. Styles are stripped by the output stream when colour is off.
+//! and a summary line last; for the other commands, their answer as lines to read.
+//! `graph`'s picture is an indented tree of entities, then its edges. Styles are stripped by the output stream when colour is off.
 
 use std::fmt::Write;
 
 use anstyle::Style;
 
+use super::nesting::{self, Step};
 use super::{pinned_route, style, time_left, waived_by};
 use crate::report::{
     Acquisition, CheckReport, ConnectionsReport, DiffReport, Direction, ExceptionNote,
-    ExceptionState, Hop, MatrixReport, PathReport, ReachReport, Status,
+    ExceptionState, Hop, MatrixReport, PathReport, Picture, ReachReport, Status,
 };
 
 fn paint(style: Style, text: &str) -> String {
@@ -492,6 +494,65 @@ pub fn reach(report: &ReachReport) -> String {
 
 /// One line per pair, `FROM -> TO  PORTS`, then one indented line per flow with where it
 /// is written and the credentials that open it.
+/// `graph --format text`: the entities drawn, each under its container, then each edge
+/// with its ports, and under it the flows it stands for and the credentials they need.
+pub fn picture(picture: &Picture) -> String {
+    let mut out = String::new();
+    let (entities, edges) = (picture.nodes.len(), picture.edges.len());
+    let _ = writeln!(
+        out,
+        "{entities} entit{}, {edges} edge{}",
+        if entities == 1 { "y" } else { "ies" },
+        if edges == 1 { "" } else { "s" }
+    );
+    for step in nesting::walk(picture) {
+        if let Step::Open(node, depth) | Step::Node(node, depth) = step {
+            let _ = writeln!(
+                out,
+                "  {}{} {}",
+                nesting::pad(0, depth),
+                node.name,
+                paint(style::DIM, &format!("({})", node.kind))
+            );
+        }
+    }
+    if edges > 0 {
+        out.push('\n');
+    }
+    for edge in &picture.edges {
+        let mark = if edge.highlighted {
+            paint(style::FAIL, "  (on the path)")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {} -> {}  {}{mark}",
+            edge.from,
+            edge.to,
+            edge.ports.join(", ")
+        );
+        let needs = if edge.credentials.is_empty() {
+            String::new()
+        } else if edge.closed {
+            format!(
+                " with {}, none of which can open it",
+                edge.credentials.join(" or ")
+            )
+        } else if edge.locked {
+            format!(" with {}", edge.credentials.join(" or "))
+        } else {
+            format!(", some with {}", edge.credentials.join(" or "))
+        };
+        let _ = writeln!(
+            out,
+            "      {}",
+            paint(style::DIM, &format!("{}{needs}", edge.flows.join(", ")))
+        );
+    }
+    out
+}
+
 pub fn connections(report: &ConnectionsReport) -> String {
     let mut out = String::new();
     let count = report.connections.len();

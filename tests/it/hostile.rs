@@ -213,7 +213,7 @@ fn every_command_survives_deep_nesting() {
     // Through the binary, whose main thread has the usual 8 MiB: 100,000 levels crashed
     // `check`, `evidence`, `matrix` and `graph` when their walks recursed.
     let run = Cordon::new().file("deep.json", nested_chain(100_000));
-    let commands: [&[&str]; 8] = [
+    let commands: [&[&str]; 9] = [
         &["check", "deep.json"],
         &["reach", "deep.json", "--from", "internet"],
         &["path", "deep.json", "--from", "internet", "--to", "outside"],
@@ -221,6 +221,7 @@ fn every_command_survives_deep_nesting() {
         &["graph", "deep.json"],
         &["graph", "deep.json", "--format", "mermaid"],
         &["graph", "deep.json", "--format", "json"],
+        &["graph", "deep.json", "--format", "text"],
         &["evidence", "deep.json", "--out", "bundle"],
     ];
     for args in commands {

@@ -168,7 +168,7 @@ fn reach_by_level_is_the_blast_radius() {
 
 #[test]
 fn graph_in_every_format() {
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 8] = [
         &["graph", BEFORE, "--format", "dot"],
         &["graph", BEFORE, "--format", "mermaid"],
         &["graph", BEFORE, "--format", "json"],
@@ -185,6 +185,19 @@ fn graph_in_every_format() {
             "bitbucket",
             "--format",
             "dot",
+        ],
+        &["graph", BEFORE, "--format", "text"],
+        &[
+            "graph",
+            BEFORE,
+            "--level",
+            "account",
+            "--highlight-from",
+            "internet",
+            "--highlight-to",
+            "bitbucket",
+            "--format",
+            "text",
         ],
     ];
     for (index, args) in cases.iter().enumerate() {
