@@ -83,11 +83,13 @@ pub fn import(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let cluster = Cluster::new(&objects);
+    let starting = identity::pod_starting_namespaces(&objects);
+    let cluster = Cluster::new(&objects, &starting);
     let mut grants = cluster.network_grants();
     grants.extend(cluster.ingress_grants());
     let mut emitter = Emitter::new(&objects, placed_in);
     emitter.entities(&objects);
+    emitter.started_pods(&starting);
     emitter.identity(&objects);
     emitter.nodes(&objects);
     emitter.flows(&cluster, grants);
@@ -310,6 +312,8 @@ struct Emitter {
     /// Where the nodes are declared, once anything reaches them: the first escape or
     /// binding that does.
     nodes: Option<Pos>,
+    /// The namespaces where RBAC lets someone start pods (`classes::Started`).
+    started: BTreeSet<String>,
 }
 
 fn at<T>(value: T, pos: Pos) -> At<T> {
@@ -371,6 +375,7 @@ impl Emitter {
             cluster: cluster.map(str::to_owned),
             api: None,
             nodes: None,
+            started: BTreeSet::new(),
         }
     }
 
@@ -494,6 +499,21 @@ impl Emitter {
         }
     }
 
+    /// Declares the pod that may be started in each namespace of `starting`, at the first
+    /// binding that lets anyone start one there.
+    fn started_pods(&mut self, starting: &BTreeMap<String, Pos>) {
+        for (namespace, &pos) in starting {
+            self.push_asset(
+                self.scoped(&identity::started_pod_name(namespace)),
+                format!(
+                    "a pod started in namespace `{namespace}`, with labels of its starter's choosing"
+                ),
+                pos,
+            );
+            self.started.insert(namespace.clone());
+        }
+    }
+
     /// The workloads an end stands for, or its special name.
     fn selectors(&self, cluster: &Cluster, ends: &BTreeSet<End>, target: bool) -> Vec<String> {
         let mut workloads = BTreeSet::new();
@@ -514,6 +534,10 @@ impl Emitter {
                 }
                 End::IngressController => {
                     names.insert(self.scoped(INGRESS_CONTROLLER));
+                }
+                End::Started(index) => {
+                    let namespace = &cluster.started[index].namespace;
+                    names.insert(self.scoped(&identity::started_pod_name(namespace)));
                 }
             }
         }

@@ -664,7 +664,13 @@ fn the_api_server_is_a_way_round_network_segmentation() {
                 "token:ci/runner",
                 "examples/kubernetes/before/rbac.yaml:29"
             ),
-            // A pod created in `ci` may run as any account there and mount any Secret.
+            // A pod created in `ci` may carry any labels; it may run as any account there
+            // and mount any Secret.
+            (
+                "pods:ci",
+                "token:web/frontend",
+                "examples/kubernetes/before/rbac.yaml:14"
+            ),
             (
                 "secrets:ci",
                 "token:web/frontend",
@@ -946,6 +952,46 @@ fn namespace_enforcing(name: &str, level: Option<&str>) -> String {
         format!(", labels: {{pod-security.kubernetes.io/enforce: {level}}}")
     });
     format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}{labels}}}\n---\n")
+}
+
+/// `payments` admits pods of `ops` that carry `admit` (a label selector), though no
+/// workload of the inputs does; `ops` enforces Pod Security `baseline`, so starting pods
+/// there takes no node.
+fn admitted_from_ops(admit: &str, ops_egress: &str) -> String {
+    format!(
+        "{}apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: migrators, namespace: payments}}\nspec:\n  podSelector: {{}}\n  ingress: [{{from: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: ops}}}}, podSelector: {admit}}}]}}]\n---\n{ops_egress}",
+        namespace_enforcing("ops", Some("baseline"))
+    )
+}
+
+#[test]
+fn a_started_pod_carries_the_labels_a_policy_admits() {
+    let starts = frontend_granted(Some("ops"), "", "pods", "create");
+    let role = "{matchLabels: {role: migrator}}";
+    let reached = |manifests: &str| ledger_reached(&format!("{manifests}---\n{starts}"), "");
+    // The frontend starts a pod labelled `role: migrator` in `ops`.
+    assert!(reached(&admitted_from_ops(role, "")));
+    // No labels can meet a selector that contradicts itself.
+    let never = "{matchLabels: {role: migrator}, matchExpressions: [{key: role, operator: NotIn, values: [migrator]}]}";
+    assert!(!reached(&admitted_from_ops(never, "")));
+    // Without the right to start pods there, no such pod exists.
+    assert!(!ledger_reached(&admitted_from_ops(role, ""), ""));
+    // Egress isolation that labels can escape does not hold it back; one that selects
+    // every pod of `ops` does.
+    let egress = |selector: &str, rules: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: out, namespace: ops}}\nspec: {{podSelector: {selector}, policyTypes: [Egress]{rules}}}\n"
+        )
+    };
+    let some_pods = egress("{matchLabels: {app: batch}}", "");
+    assert!(reached(&admitted_from_ops(role, &some_pods)));
+    let every_pod = egress("{}", "");
+    assert!(!reached(&admitted_from_ops(role, &every_pod)));
+    let every_pod_to_payments = egress(
+        "{}",
+        ", egress: [{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: payments}}}]}]",
+    );
+    assert!(reached(&admitted_from_ops(role, &every_pod_to_payments)));
 }
 
 #[test]

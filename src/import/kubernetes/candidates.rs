@@ -229,7 +229,7 @@ spec:
         let objects = objects(CLUSTER);
         assert_eq!(objects.workloads.len(), 6);
         assert_eq!(objects.admin.len(), 2);
-        let cluster = Cluster::new(&objects);
+        let cluster = Cluster::new(&objects, &std::collections::BTreeMap::new());
         let mut every = Vec::new();
         let ends: Vec<End> = (0..cluster.classes.len())
             .map(End::Class)

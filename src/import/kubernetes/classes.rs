@@ -60,6 +60,25 @@ pub enum End {
     /// The ingress controller, which policies see as a pod with no labels in a namespace
     /// with no labels.
     IngressController,
+    /// A pod started in a namespace by someone RBAC lets start pods there, with labels
+    /// of their choosing: an index into `Cluster::started`.
+    Started(usize),
+}
+
+/// What policies make of a pod that RBAC lets someone start in a namespace. Its writer
+/// picks its labels, and may start many, so it stands for every set of labels: peers
+/// hold it where some labels would match, and its egress is open unless every pod of
+/// the namespace is isolated. Rules that deny or pass traffic are left out, since other
+/// labels might escape them; counting more than one pod could do over-approximates.
+pub struct Started {
+    pub namespace: String,
+    /// The first binding that lets anyone start it.
+    pub at: Pos,
+    /// Rules whose peers may hold it, sorted.
+    pub peer_of: Vec<u32>,
+    /// The admin rules that may allow its egress, and the NetworkPolicies' egress rules
+    /// when one of them selects every pod of the namespace.
+    pub egress: Applying,
 }
 
 /// What tells two workloads apart for NetworkPolicy: rule ids that apply to it as a
@@ -90,6 +109,8 @@ pub struct Cluster<'o> {
     pub external: Vec<Vec<u32>>,
     /// Rules whose peers hold the ingress controller.
     pub controller_peer_of: Vec<u32>,
+    /// The pods that may be started, one for each namespace where RBAC lets anyone.
+    pub started: Vec<Started>,
 }
 
 /// The labels of every namespace, the implicit `kubernetes.io/metadata.name` included.
@@ -176,10 +197,23 @@ fn subject_matches(
 }
 
 impl<'o> Cluster<'o> {
-    pub fn new(objects: &'o Objects) -> Cluster<'o> {
+    /// The classes of `objects`' workloads, and a started pod for each namespace of
+    /// `starting`, at the binding that lets it start (see [`Started`]).
+    pub fn new(objects: &'o Objects, starting: &BTreeMap<String, Pos>) -> Cluster<'o> {
         let namespaces = namespace_labels(objects);
         let no_labels = Labels::new();
         let namespaces_labels = |name: &str| namespaces.get(name).unwrap_or(&no_labels);
+        // A namespace that only a binding names has only the label of its name.
+        let starting_labels: Vec<(&str, Labels)> = starting
+            .keys()
+            .map(|name| {
+                let labels = namespaces.get(name).cloned().unwrap_or_else(|| {
+                    Labels::from([("kubernetes.io/metadata.name".to_owned(), name.clone())])
+                });
+                (name.as_str(), labels)
+            })
+            .collect();
+        let mut started_egress: Vec<Applying> = vec![Applying::default(); starting.len()];
         let ns_of = |workload: &Workload| namespaces_labels(&workload.namespace);
         let count = objects.workloads.len();
         // Selectors look within namespaces: index the workloads by theirs, in order.
@@ -214,12 +248,31 @@ impl<'o> Cluster<'o> {
                     )
                 })
                 .collect();
+            // The started pods it may hold as a subject: its allow rules may let them out.
+            let started_subjects: Vec<usize> = if policy.baseline {
+                Vec::new()
+            } else {
+                starting_labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, labels))| {
+                        policy.namespaces.matches(labels)
+                            && policy.pods.as_ref().is_none_or(LabelSelector::satisfiable)
+                    })
+                    .map(|(index, _)| index)
+                    .collect()
+            };
             for (direction, list) in [
                 (Direction::Ingress, &policy.ingress),
                 (Direction::Egress, &policy.egress),
             ] {
                 for rule in list {
                     let id = rules.len() as u32;
+                    if direction == Direction::Egress && rule.action == Action::Allow {
+                        for &index in &started_subjects {
+                            started_egress[index].admin.push(id);
+                        }
+                    }
                     rules.push((
                         direction,
                         FlatRule {
@@ -243,12 +296,32 @@ impl<'o> Cluster<'o> {
                 }
             }
         }
+        // Per started pod, whether a NetworkPolicy isolates the egress of every pod of its
+        // namespace, and the egress rules of those that may select it.
+        let mut started_isolated = vec![false; starting.len()];
+        let mut started_network: Vec<Vec<u32>> = vec![Vec::new(); starting.len()];
         for policy in &objects.policies {
             let selected: Vec<usize> = in_namespace(&policy.namespace)
                 .iter()
                 .copied()
                 .filter(|&i| policy.pod_selector.matches(&objects.workloads[i].labels))
                 .collect();
+            let started_here = starting_labels
+                .iter()
+                .position(|(name, _)| *name == policy.namespace)
+                .filter(|_| policy.egress.is_some() && policy.pod_selector.satisfiable());
+            if let Some(index) = started_here {
+                let selector = &policy.pod_selector;
+                started_isolated[index] |=
+                    selector.match_labels.is_empty() && selector.expressions.is_empty();
+                let first = rules.len() as u32
+                    + policy
+                        .ingress
+                        .as_ref()
+                        .map_or(0, |rules| rules.len() as u32);
+                let count = policy.egress.as_ref().map_or(0, Vec::len) as u32;
+                started_network[index].extend(first..first + count);
+            }
             for (direction, list) in [
                 (Direction::Ingress, &policy.ingress),
                 (Direction::Egress, &policy.egress),
@@ -287,11 +360,35 @@ impl<'o> Cluster<'o> {
                 }
             }
         }
+        for (index, isolated) in started_isolated.into_iter().enumerate() {
+            if isolated {
+                started_egress[index].network = Some(std::mem::take(&mut started_network[index]));
+            }
+        }
         let rules: Vec<FlatRule> = rules.into_iter().map(|(_, rule)| rule).collect();
         let mut peer_of: Vec<Vec<u32>> = vec![Vec::new(); count];
         let mut controller_peer_of = Vec::new();
+        let mut started_peer_of: Vec<Vec<u32>> = vec![Vec::new(); starting.len()];
         for (id, rule) in rules.iter().enumerate() {
             let id = id as u32;
+            for (index, (name, labels)) in starting_labels.iter().enumerate() {
+                let held = rule.action == Action::Allow
+                    && rule.peers.is_none_or(|peers| {
+                        peers.iter().any(|peer| match peer {
+                            Peer::Pods { namespaces, pods } => {
+                                let namespace = match namespaces {
+                                    None => rule.namespace == *name,
+                                    Some(selector) => selector.matches(labels),
+                                };
+                                namespace && pods.satisfiable()
+                            }
+                            Peer::IpBlock { .. } => false,
+                        })
+                    });
+                if held {
+                    started_peer_of[index].push(id);
+                }
+            }
             match rule.peers {
                 None => {
                     for held in &mut peer_of {
@@ -393,6 +490,17 @@ impl<'o> Cluster<'o> {
             classes[class].members.push(index);
             class_of.push(class);
         }
+        let started = starting_labels
+            .into_iter()
+            .zip(started_peer_of)
+            .zip(started_egress)
+            .map(|(((name, _), peer_of), egress)| Started {
+                namespace: name.to_owned(),
+                at: starting.get(name).copied().unwrap_or_default(),
+                peer_of,
+                egress,
+            })
+            .collect();
         Cluster {
             objects,
             rules,
@@ -400,6 +508,7 @@ impl<'o> Cluster<'o> {
             class_of,
             external,
             controller_peer_of,
+            started,
         }
     }
 
@@ -410,6 +519,7 @@ impl<'o> Cluster<'o> {
             End::Workload(index) => &self.classes[self.class_of[index]].peer_of,
             End::External(region) => &self.external[region],
             End::IngressController => &self.controller_peer_of,
+            End::Started(index) => &self.started[index].peer_of,
         }
     }
 }

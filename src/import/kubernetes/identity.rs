@@ -18,8 +18,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::classes::namespace_labels;
 use super::escape::{self, NODES};
-use super::objects::{Objects, PolicyRule, Pos, Subject};
+use super::objects::{Binding, Objects, PolicyRule, Pos, Subject};
 use super::rbac::{Powers, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
 use crate::raw::RawCredential;
@@ -61,6 +62,49 @@ impl Gathering {
     fn place(&mut self, pos: Pos) {
         self.at = Some(self.at.map_or(pos, |at| at.min(pos)));
     }
+}
+
+/// The powers `binding` grants, or `None` while its role is not in the inputs:
+/// Kubernetes accepts a binding to a role that does not exist yet, which grants nothing
+/// until the role appears.
+fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
+    let role = objects.roles.iter().find(|role| {
+        role.name == binding.role
+            && match binding.role_kind.as_str() {
+                "Role" => role.namespace == binding.namespace,
+                _ => role.namespace.is_none(),
+            }
+    })?;
+    let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
+    Some(Powers::of(&rules, binding.namespace.is_none()))
+}
+
+/// The namespaces where some binding lets its subjects start pods of their own spec,
+/// each with the first such binding: a RoleBinding's namespace, or for a
+/// ClusterRoleBinding every namespace that the objects or bindings name.
+pub(super) fn pod_starting_namespaces(objects: &Objects) -> BTreeMap<String, Pos> {
+    let mut every: BTreeSet<String> = namespace_labels(objects).into_keys().collect();
+    every.extend(objects.bindings.iter().filter_map(|b| b.namespace.clone()));
+    let mut starting: BTreeMap<String, Pos> = BTreeMap::new();
+    for binding in &objects.bindings {
+        if !powers_of(objects, binding).is_some_and(|powers| powers.starts) {
+            continue;
+        }
+        let scope = match &binding.namespace {
+            Some(namespace) => vec![namespace.clone()],
+            None => every.iter().cloned().collect(),
+        };
+        for namespace in scope {
+            let at = starting.entry(namespace).or_insert(binding.at);
+            *at = (*at).min(binding.at);
+        }
+    }
+    starting
+}
+
+/// The asset that stands for a pod started in `namespace` (`classes::Started`).
+pub(super) fn started_pod_name(namespace: &str) -> String {
+    format!("pods:{namespace}")
 }
 
 impl Emitter {
@@ -156,20 +200,9 @@ impl Emitter {
         );
         let mut stores: BTreeMap<(Store, String), Pos> = BTreeMap::new();
         for binding in &objects.bindings {
-            let role = objects.roles.iter().find(|role| {
-                role.name == binding.role
-                    && match binding.role_kind.as_str() {
-                        "Role" => role.namespace == binding.namespace,
-                        _ => role.namespace.is_none(),
-                    }
-            });
-            // Kubernetes accepts a binding to a role that does not exist yet; it grants
-            // nothing until the role appears.
-            let Some(role) = role else {
+            let Some(powers) = powers_of(objects, binding) else {
                 continue;
             };
-            let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
-            let powers = Powers::of(&rules, binding.namespace.is_none());
             if !powers.any() {
                 continue;
             }
@@ -226,6 +259,9 @@ impl Emitter {
             for namespace in &scope {
                 if powers.control && self.per_namespace.contains_key(namespace) {
                     targets.push(self.scoped(namespace));
+                }
+                if powers.starts && self.started.contains(namespace) {
+                    targets.push(self.scoped(&started_pod_name(namespace)));
                 }
                 if let Some(store) = store {
                     stores

@@ -71,8 +71,14 @@ impl Cluster<'_> {
     }
 
     /// The rules of `direction` that apply to `end`. External addresses and the ingress
-    /// controller are subject to no policy.
+    /// controller are subject to no policy; a started pod is never a target.
     fn applying(&self, end: End, direction: Direction) -> Option<&Applying> {
+        if let End::Started(index) = end {
+            return match direction {
+                Direction::Egress => Some(&self.started[index].egress),
+                Direction::Ingress => None,
+            };
+        }
         let class = self.class(end)?;
         Some(match direction {
             Direction::Ingress => &class.ingress,
@@ -161,10 +167,12 @@ impl Cluster<'_> {
         if allowed_out.is_empty() {
             return;
         }
-        // Open on both sides, a connection points at the target's declaration.
-        let open_at = match self.class(to).or(self.class(from)) {
-            Some(class) => class.at,
-            None => Pos::default(),
+        // Open on both sides, a connection points at the target's declaration (a started
+        // pod's, at the binding that starts it).
+        let open_at = match (self.class(to).or(self.class(from)), from) {
+            (Some(class), _) => class.at,
+            (None, End::Started(index)) => self.started[index].at,
+            (None, _) => Pos::default(),
         };
         let mut push = |ports: PortSet, at: Pos| {
             if !ports.is_empty() {
@@ -209,6 +217,17 @@ impl Cluster<'_> {
             for region in 0..self.external.len() {
                 self.grants(from, End::External(region), &all, &mut grants);
                 self.grants(End::External(region), from, &all, &mut grants);
+            }
+        }
+        // A started pod goes out only: no one connects to a pod before its starter has
+        // it, and the starter controls it through the API server anyway.
+        for started in 0..self.started.len() {
+            let from = End::Started(started);
+            for class in 0..self.classes.len() {
+                self.grants(from, End::Class(class), &all, &mut grants);
+            }
+            for region in 0..self.external.len() {
+                self.grants(from, End::External(region), &all, &mut grants);
             }
         }
         grants

@@ -51,6 +51,53 @@ impl LabelSelector {
     }
 }
 
+impl LabelSelector {
+    /// Whether some set of labels matches: what a pod whose labels its writer chooses
+    /// can always be given. Each key is checked alone, as requirements on one key never
+    /// constrain another.
+    pub fn satisfiable(&self) -> bool {
+        if self.unreadable {
+            return false;
+        }
+        let mut keys: Vec<&str> = self.match_labels.iter().map(|(k, _)| k.as_str()).collect();
+        keys.extend(self.expressions.iter().map(|e| e.key.as_str()));
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter().all(|key| {
+            let on_key = || self.expressions.iter().filter(move |e| e.key == key);
+            // The values the key may take, where some requirement lists them.
+            let lists = self
+                .match_labels
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, value)| vec![value])
+                .chain(
+                    on_key()
+                        .filter(|e| e.operator == Operator::In)
+                        .map(|e| e.values.iter().collect()),
+                );
+            let allowed: Option<Vec<&String>> = lists.reduce(|before, values| {
+                before.into_iter().filter(|v| values.contains(v)).collect()
+            });
+            let present = allowed.is_some() || on_key().any(|e| e.operator == Operator::Exists);
+            let absent = on_key().any(|e| e.operator == Operator::DoesNotExist);
+            if !present {
+                // Leaving the key out meets `NotIn` and `DoesNotExist`.
+                return true;
+            }
+            if absent {
+                return false;
+            }
+            let excluded: Vec<&String> = on_key()
+                .filter(|e| e.operator == Operator::NotIn)
+                .flat_map(|e| &e.values)
+                .collect();
+            // Without a list of values, some value is outside every exclusion.
+            allowed.is_none_or(|values| values.iter().any(|v| !excluded.contains(v)))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +143,74 @@ mod tests {
             ..LabelSelector::default()
         };
         assert!(!broken.matches(&web));
+    }
+
+    #[test]
+    fn a_selector_is_satisfiable_when_some_labels_match_it() {
+        let all = |selectors: &[LabelSelector]| LabelSelector {
+            match_labels: selectors
+                .iter()
+                .flat_map(|s| s.match_labels.clone())
+                .collect(),
+            expressions: selectors
+                .iter()
+                .flat_map(|s| s.expressions.clone())
+                .collect(),
+            unreadable: false,
+        };
+        let label = |key: &str, value: &str| LabelSelector {
+            match_labels: vec![(key.into(), value.into())],
+            ..LabelSelector::default()
+        };
+        let sat = [
+            LabelSelector::default(),
+            label("app", "web"),
+            all(&[
+                label("app", "web"),
+                expression("app", Operator::In, &["web", "db"]),
+            ]),
+            all(&[
+                expression("app", Operator::Exists, &[]),
+                expression("app", Operator::NotIn, &["web", "db"]),
+            ]),
+            all(&[
+                expression("app", Operator::NotIn, &["web"]),
+                expression("tier", Operator::DoesNotExist, &[]),
+            ]),
+            all(&[
+                expression("app", Operator::In, &["web", "db"]),
+                expression("app", Operator::NotIn, &["web"]),
+            ]),
+        ];
+        for selector in &sat {
+            assert!(selector.satisfiable(), "{selector:?}");
+        }
+        let unsat = [
+            all(&[label("app", "web"), label("app", "db")]),
+            all(&[
+                label("app", "web"),
+                expression("app", Operator::NotIn, &["web"]),
+            ]),
+            all(&[
+                expression("app", Operator::In, &["web"]),
+                expression("app", Operator::In, &["db"]),
+            ]),
+            all(&[
+                expression("app", Operator::Exists, &[]),
+                expression("app", Operator::DoesNotExist, &[]),
+            ]),
+            all(&[
+                label("app", "web"),
+                expression("app", Operator::DoesNotExist, &[]),
+            ]),
+            expression("app", Operator::In, &[]),
+            LabelSelector {
+                unreadable: true,
+                ..LabelSelector::default()
+            },
+        ];
+        for selector in &unsat {
+            assert!(!selector.satisfiable(), "{selector:?}");
+        }
     }
 }
