@@ -499,14 +499,14 @@ impl Emitter {
         }
     }
 
-    /// Declares the pod that may be started in each namespace of `starting`, at the first
-    /// binding that lets anyone start one there.
+    /// Declares the pod whose labels someone chooses in each namespace of `starting`, at
+    /// the first binding that lets anyone start or relabel one there.
     fn started_pods(&mut self, starting: &BTreeMap<String, Pos>) {
         for (namespace, &pos) in starting {
             self.push_asset(
                 self.scoped(&identity::started_pod_name(namespace)),
                 format!(
-                    "a pod started in namespace `{namespace}`, with labels of its starter's choosing"
+                    "a pod of namespace `{namespace}` whose labels someone RBAC lets start or relabel pods there chooses"
                 ),
                 pos,
             );

@@ -976,6 +976,12 @@ fn a_started_pod_carries_the_labels_a_policy_admits() {
     assert!(!reached(&admitted_from_ops(never, "")));
     // Without the right to start pods there, no such pod exists.
     assert!(!ledger_reached(&admitted_from_ops(role, ""), ""));
+    // Patching a pod of `ops` relabels it.
+    let batch = "apiVersion: v1\nkind: Pod\nmetadata: {name: batch, namespace: ops, labels: {app: batch}}\nspec: {containers: [{name: c}]}\n---\n";
+    let relabels = frontend_granted(Some("ops"), "", "pods", "patch");
+    let with = |rbac: &str| format!("{}{batch}{rbac}", admitted_from_ops(role, ""));
+    assert!(ledger_reached(&with(&relabels), ""));
+    assert!(!ledger_reached(&with(""), ""));
     // Egress isolation that labels can escape does not hold it back; one that selects
     // every pod of `ops` does.
     let egress = |selector: &str, rules: &str| {

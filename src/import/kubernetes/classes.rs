@@ -60,13 +60,14 @@ pub enum End {
     /// The ingress controller, which policies see as a pod with no labels in a namespace
     /// with no labels.
     IngressController,
-    /// A pod started in a namespace by someone RBAC lets start pods there, with labels
-    /// of their choosing: an index into `Cluster::started`.
+    /// A pod of a namespace whose labels someone chooses, as RBAC lets them start or
+    /// relabel pods there: an index into `Cluster::started`.
     Started(usize),
 }
 
-/// What policies make of a pod that RBAC lets someone start in a namespace. Its writer
-/// picks its labels, and may start many, so it stands for every set of labels: peers
+/// What policies make of a pod whose labels someone chooses, as RBAC lets them start pods
+/// in its namespace or update them. They may start or relabel many, so it stands for
+/// every set of labels: peers
 /// hold it where some labels would match, and its egress is open unless every pod of
 /// the namespace is isolated. Rules that deny or pass traffic are left out, since other
 /// labels might escape them; counting more than one pod could do over-approximates.

@@ -79,15 +79,16 @@ fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
     Some(Powers::of(&rules, binding.namespace.is_none()))
 }
 
-/// The namespaces where some binding lets its subjects start pods of their own spec,
-/// each with the first such binding: a RoleBinding's namespace, or for a
-/// ClusterRoleBinding every namespace that the objects or bindings name.
+/// The namespaces where some binding lets its subjects choose a pod's labels (start
+/// pods of their own spec, or relabel pods), each with the first such binding: a
+/// RoleBinding's namespace, or for a ClusterRoleBinding every namespace that the objects
+/// or bindings name.
 pub(super) fn pod_starting_namespaces(objects: &Objects) -> BTreeMap<String, Pos> {
     let mut every: BTreeSet<String> = namespace_labels(objects).into_keys().collect();
     every.extend(objects.bindings.iter().filter_map(|b| b.namespace.clone()));
     let mut starting: BTreeMap<String, Pos> = BTreeMap::new();
     for binding in &objects.bindings {
-        if !powers_of(objects, binding).is_some_and(|powers| powers.starts) {
+        if !powers_of(objects, binding).is_some_and(|powers| powers.labels) {
             continue;
         }
         let scope = match &binding.namespace {
@@ -260,7 +261,7 @@ impl Emitter {
                 if powers.control && self.per_namespace.contains_key(namespace) {
                     targets.push(self.scoped(namespace));
                 }
-                if powers.starts && self.started.contains(namespace) {
+                if powers.labels && self.started.contains(namespace) {
                     targets.push(self.scoped(&started_pod_name(namespace)));
                 }
                 if let Some(store) = store {

@@ -68,6 +68,9 @@ pub struct Powers {
     /// containers. Where Pod Security admission lets them be privileged, they take over
     /// their nodes (`escape.rs`).
     pub starts: bool,
+    /// Choosing a pod's labels, which NetworkPolicies select on: starting pods, or
+    /// updating or patching them (`classes::Started`).
+    pub labels: bool,
 }
 
 impl Powers {
@@ -76,6 +79,7 @@ impl Powers {
         secrets: true,
         tokens: true,
         starts: true,
+        labels: true,
     };
 
     /// The powers of `rules` bound by a ClusterRoleBinding (`cluster_wide`) or a
@@ -117,6 +121,10 @@ impl Powers {
                 || ["update", "patch"]
                     .iter()
                     .any(|verb| allows(rules, verb, "pods/ephemeralcontainers")),
+            labels: starts
+                || ["update", "patch"]
+                    .iter()
+                    .any(|verb| allows(rules, verb, "pods")),
         }
     }
 
@@ -289,6 +297,18 @@ mod tests {
         for (resource, verb) in [("pods/exec", "create"), ("pods", "patch")] {
             let powers = Powers::of(&[rule("", resource, verb)], false);
             assert!(!powers.starts && powers.control, "{verb} {resource}");
+        }
+        // Labels are chosen by whoever starts a pod or updates it, not by entering it.
+        for (group, resource, verb, labels) in [
+            ("", "pods", "create", true),
+            ("apps", "deployments", "patch", true),
+            ("", "pods", "update", true),
+            ("", "pods", "patch", true),
+            ("", "pods/exec", "create", false),
+            ("", "pods/ephemeralcontainers", "patch", false),
+        ] {
+            let powers = Powers::of(&[rule(group, resource, verb)], false);
+            assert_eq!(powers.labels, labels, "{verb} {resource}");
         }
         let nodes_proxy = Powers::of(&[rule("", "nodes/proxy", "get")], true);
         assert!(!nodes_proxy.starts && nodes_proxy.control);
