@@ -170,6 +170,50 @@ fn a_security_group_rule_whose_addresses_are_unknown_admits_anyone() {
 }
 
 #[test]
+fn inline_rules_unknown_until_apply_admit_anyone() {
+    // The database's group has no rule of its own but inline `ingress` blocks that a
+    // `dynamic` block writes from values the plan does not hold: `after_unknown` marks
+    // the list, and the planned values leave it out.
+    let case = "17-sg-rule-cidr-unknown-until-apply.json";
+    let (from, to) = ("aws_instance.bastion", "aws_instance.db");
+    let with_ingress = |unknown: bool| {
+        edited(case, |plan| {
+            let resources = resources_at(plan, PLANNED);
+            resources.retain(|r| r["address"] != "aws_security_group_rule.db_from_bastion");
+            let db = resources
+                .iter_mut()
+                .find(|r| r["address"] == "aws_security_group.db")
+                .unwrap();
+            let values = db["values"].as_object_mut().unwrap();
+            if unknown {
+                values.remove("ingress");
+            }
+            let changes = plan["resource_changes"].as_array_mut().unwrap();
+            changes.retain(|c| c["address"] != "aws_security_group_rule.db_from_bastion");
+            changes.push(serde_json::json!({
+                "address": "aws_security_group.db",
+                "mode": "managed",
+                "type": "aws_security_group",
+                "name": "db",
+                "change": {
+                    "actions": ["create"],
+                    "after_unknown": {"ingress": unknown, "id": true},
+                },
+            }));
+        })
+    };
+    assert_eq!(
+        forbid_in("unknown", with_ingress(true), from, to, "tcp/5432"),
+        FOUND
+    );
+    // Known and empty, the list admits no one.
+    assert_eq!(
+        forbid_in("known", with_ingress(false), from, to, "tcp/5432"),
+        NONE
+    );
+}
+
+#[test]
 fn an_instances_ipv6_addresses_are_among_its_addresses() {
     // The database admits the app's subnet's IPv6 range, where the app has an address.
     let case = "08-sg-ipv6-cidr-source-instance.json";
