@@ -214,6 +214,81 @@ fn inline_rules_unknown_until_apply_admit_anyone() {
 }
 
 #[test]
+fn nacl_rules_unknown_until_apply_may_allow_anything() {
+    // The subnet's ACL has no rule of its own but inline `ingress` blocks unknown until
+    // apply, which may allow ssh ahead of any deny.
+    let case = "27-nacl-rule-acl-unknown.json";
+    let (from, to) = ("internet", "aws_instance.web");
+    let with_ingress = |unknown: bool| {
+        edited(case, |plan| {
+            let resources = resources_at(plan, PLANNED);
+            resources.retain(|r| r["address"] != "aws_network_acl_rule.ssh");
+            let acl = resources
+                .iter_mut()
+                .find(|r| r["address"] == "aws_network_acl.pub")
+                .unwrap();
+            if unknown {
+                acl["values"].as_object_mut().unwrap().remove("ingress");
+            }
+            let changes = plan["resource_changes"].as_array_mut().unwrap();
+            changes.retain(|c| c["address"] != "aws_network_acl_rule.ssh");
+            let acl = changes
+                .iter_mut()
+                .find(|c| c["address"] == "aws_network_acl.pub")
+                .unwrap();
+            acl["change"]["after_unknown"]["ingress"] = unknown.into();
+        })
+    };
+    assert_eq!(
+        forbid_in("unknown", with_ingress(true), from, to, "tcp/22"),
+        FOUND
+    );
+    // Known and empty, the list allows nothing in.
+    assert_eq!(
+        forbid_in("known", with_ingress(false), from, to, "tcp/22"),
+        NONE
+    );
+}
+
+#[test]
+fn routes_unknown_until_apply_may_lead_anywhere() {
+    // The subnet's table has inline `route` blocks unknown until apply: one of them may
+    // send `0.0.0.0/0` to the internet gateway.
+    let case = "27-nacl-rule-acl-unknown.json";
+    let (from, to) = ("internet", "aws_instance.web");
+    let with_routes = |unknown: bool| {
+        edited(case, |plan| {
+            let table = resources_at(plan, PLANNED)
+                .iter_mut()
+                .find(|r| r["address"] == "aws_route_table.pub")
+                .unwrap();
+            let values = table["values"].as_object_mut().unwrap();
+            if unknown {
+                values.remove("route");
+            } else {
+                values.insert("route".to_owned(), serde_json::json!([]));
+            }
+            let table = plan["resource_changes"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|c| c["address"] == "aws_route_table.pub")
+                .unwrap();
+            table["change"]["after_unknown"]["route"] = unknown.into();
+        })
+    };
+    assert_eq!(
+        forbid_in("unknown", with_routes(true), from, to, "tcp/22"),
+        FOUND
+    );
+    // Known and empty, the table holds the local route only.
+    assert_eq!(
+        forbid_in("known", with_routes(false), from, to, "tcp/22"),
+        NONE
+    );
+}
+
+#[test]
 fn an_instances_ipv6_addresses_are_among_its_addresses() {
     // The database admits the app's subnet's IPv6 range, where the app has an address.
     let case = "08-sg-ipv6-cidr-source-instance.json";
