@@ -462,6 +462,40 @@ fn vpcs_that_route_to_transit_gateways_may_reach_each_other() {
 }
 
 #[test]
+fn a_dual_stack_function_goes_out_over_ipv6() {
+    // The instance of the egress-only case replaced by a function in the same subnet
+    // and group: dual-stack, it has an IPv6 address and goes out through the gateway.
+    let case = "06-egress-only-igw-outbound.json";
+    let function = |dual_stack: serde_json::Value| {
+        edited(case, |plan| {
+            let resources = resources_at(plan, STATE);
+            resources.retain(|r| r["address"] != "aws_instance.web");
+            resources.push(serde_json::json!({
+                "address": "aws_lambda_function.job",
+                "mode": "managed",
+                "type": "aws_lambda_function",
+                "name": "job",
+                "values": {
+                    "function_name": "job",
+                    "vpc_config": [{
+                        "subnet_ids": ["subnet-1"],
+                        "security_group_ids": ["sg-1"],
+                        "ipv6_allowed_for_dual_stack": dual_stack,
+                    }],
+                },
+            }));
+        })
+    };
+    let (from, to) = ("aws_lambda_function.job", "internet");
+    assert_eq!(
+        forbid_in("dual", function(true.into()), from, to, ""),
+        FOUND
+    );
+    // IPv4 only, it has no way out: the table routes `::/0` alone.
+    assert_eq!(forbid_in("v4", function(false.into()), from, to, ""), NONE);
+}
+
+#[test]
 fn the_default_nacl_guards_only_subnets_that_no_other_nacl_may_hold() {
     let (from, to) = ("internet", "aws_instance.web");
     // A plan: the default NACL admits nothing, but an ACL that admits everything takes

@@ -304,11 +304,21 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
             if !in_vpc(values) {
                 return None;
             }
+            // A dual-stack function takes IPv6 addresses from its subnets as well.
+            let config = ["vpc_config", "0"];
+            let key = "ipv6_allowed_for_dual_stack";
+            let dual_stack = match array(values.get("vpc_config"))
+                .next()
+                .and_then(|c| c.get(key))
+            {
+                Some(Value::Bool(value)) => *value,
+                _ => plan.unknown(resource, &config, key),
+            };
             (
-                plan.link(resource, &["vpc_config", "0"], "subnet_ids"),
-                plan.link(resource, &["vpc_config", "0"], "security_group_ids"),
+                plan.link(resource, &config, "subnet_ids"),
+                plan.link(resource, &config, "security_group_ids"),
                 false,
-                false,
+                dual_stack,
             )
         }
         _ => return None,
