@@ -67,6 +67,11 @@ pub fn kind_of<'k>(keys: impl IntoIterator<Item = &'k str>) -> DocumentKind {
     if has("format_version") && has("terraform_version") {
         return DocumentKind::Terraform;
     }
+    // `cordon diff --format json` lists `invariants` beside keys of its own, which no
+    // policy may have: its report saved in the tree is no policy.
+    if has("verdict") && has("regressions") {
+        return DocumentKind::Other;
+    }
     let ours = |key: &&str| TOP_LEVEL_KEYS.contains(key);
     // `version` alone says little: compose files have one too.
     if keys.iter().any(|key| ours(key) && *key != "version") || keys.iter().all(ours) {
@@ -453,6 +458,8 @@ mod tests {
         let hooks = "- id: cordon\n  name: cordon\n";
         assert_eq!(kinds(hooks), [Other]);
         assert_eq!(kinds("site_name: docs\nnav:\n  - index.md\n"), [Other]);
+        let diff = "{\"level\": \"account\", \"verdict\": \"pass\", \"regressions\": 0, \"invariants\": []}";
+        assert_eq!(json_kind(diff), Other);
     }
 
     #[test]

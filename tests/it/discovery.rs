@@ -97,6 +97,26 @@ fn an_evidence_bundle_in_the_tree_is_not_read_as_policies() {
 }
 
 #[test]
+fn a_diff_report_in_the_tree_is_not_read_as_a_policy() {
+    // Its `invariants` key is a cordon key, beside keys no policy has.
+    let run = repository().args(["check", "."]);
+    let diff = [
+        "diff",
+        "security",
+        "security",
+        "--format",
+        "json",
+        "-o",
+        "security/diff.json",
+    ]
+    .map(str::to_owned);
+    crate::harness::run_in(run.dir(), &diff, &[]).code(0);
+    let out = run.run();
+    out.code(0);
+    assert!(out.stderr.contains("skipped 4 files"), "{}", out.stderr);
+}
+
+#[test]
 fn a_misspelt_policy_is_an_error_not_skipped() {
     let out = Cordon::new()
         .file("policy.yaml", "asets:\n  - name: a\n")
