@@ -59,20 +59,7 @@ impl Acls {
             let mut acl = Acl::default();
             let values = &plan.resource(resource).values;
             for (direction, list) in [("ingress", &mut acl.ingress), ("egress", &mut acl.egress)] {
-                let blocks = values.get(direction);
-                // Blocks unknown until apply (a `dynamic` block over values the plan
-                // does not hold) may allow anything, ahead of every known rule.
-                if matches!(blocks, None | Some(Value::Null))
-                    && plan.unknown(resource, &[], direction)
-                {
-                    list.push(Rule {
-                        number: i64::MIN,
-                        allow: true,
-                        ports: PortSet::all(),
-                        prefix: None,
-                    });
-                }
-                for block in array(blocks) {
+                for block in array(values.get(direction)) {
                     list.push(rule(block, "rule_no", "action"));
                 }
             }

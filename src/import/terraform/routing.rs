@@ -74,16 +74,7 @@ impl Routing {
         let mut routing = Routing::default();
         for resource in plan.of_kind(&["aws_route_table", "aws_default_route_table"]) {
             let mut routes = Vec::new();
-            let blocks = plan.resource(resource).values.get("route");
-            // Routes unknown until apply (a `dynamic` block over values the plan does not
-            // hold) may send any address anywhere.
-            if matches!(blocks, None | Some(Value::Null)) && plan.unknown(resource, &[], "route") {
-                routes.push(Route {
-                    prefix: None,
-                    target: Target::Unknown,
-                });
-            }
-            for (index, block) in array(blocks).enumerate() {
+            for (index, block) in array(plan.resource(resource).values.get("route")).enumerate() {
                 let index = index.to_string();
                 routes.push(Route {
                     prefix: prefix(block, &["cidr_block", "ipv6_cidr_block"]),

@@ -1,5 +1,4 @@
-//! Security groups: inline `ingress` and `egress` blocks (any rule where the blocks are
-//! unknown until apply), `aws_security_group_rule`, and
+//! Security groups: inline `ingress` and `egress` blocks, `aws_security_group_rule`, and
 //! `aws_vpc_security_group_ingress_rule` / `egress_rule`; peers given as prefixes, other
 //! groups or `self`. Security groups are stateful, so only the opening direction is
 //! checked: the answer is always allowed back.
@@ -181,21 +180,6 @@ impl SecurityGroups {
                 ("egress", &mut group.egress),
             ] {
                 let blocks = plan.resource(resource).values.get(direction);
-                // Blocks unknown until apply (a `dynamic` block over values the plan
-                // does not hold) may be any rules: one that admits everyone.
-                if matches!(blocks, None | Some(Value::Null))
-                    && plan.unknown(resource, &[], direction)
-                {
-                    list.push(Rule {
-                        ports: PortSet::all(),
-                        peers: vec![
-                            Peer::Prefixes(vec![any_v4(), any_v6()]),
-                            Peer::Groups(Link::Unknown),
-                        ],
-                        resource,
-                    });
-                    continue;
-                }
                 for (index, block) in array(blocks).enumerate() {
                     let index = index.to_string();
                     let path = [direction, index.as_str()];
