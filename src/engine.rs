@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 use crate::graph::{Edge, Node, NodeId, ReachGraph};
 use crate::model::{CredentialId, EntityId, FlowId, Model, Selection};
+use crate::port_set::PortSet;
 use crate::ports::{self, PortSpec};
 
 pub const UNREACHED: u32 = u32::MAX;
@@ -920,6 +921,7 @@ impl<'m> Engine<'m> {
             match self.graph.node(node) {
                 Node::Out(entity) if self.model.entity(entity).is_leaf() => {
                     if let Some((flow, from)) = pending.take() {
+                        let flow = self.open_instead(from, entity, flow);
                         steps.push(self.step(ws, from.unwrap_or(entity), entity, flow));
                     }
                     current = Some(entity);
@@ -929,9 +931,46 @@ impl<'m> Engine<'m> {
             }
         }
         if let Some((flow, from)) = pending {
+            let flow = self.open_instead(from, leaf, flow);
             steps.push(self.step(ws, from.unwrap_or(leaf), leaf, flow));
         }
         steps
+    }
+
+    /// For a hop from `from` to `to` over `flow`, a flow that needs no credential and
+    /// allows every port `flow` does, where `flow` needs one: the search takes whichever
+    /// flow it meets first, and a witness that assumes no credential says more. The
+    /// lowest such flow, else `flow` itself. A hop whose source leaf the path does not
+    /// name (`None`) keeps its flow.
+    fn open_instead(&self, from: Option<EntityId>, to: EntityId, flow: FlowId) -> FlowId {
+        let model = self.model;
+        let Some(from) = from.filter(|_| !model.flow(flow).auth().is_empty()) else {
+            return flow;
+        };
+        let needed = PortSet::from_specs(model.flow(flow).ports().iter().copied());
+        let mut best: Option<FlowId> = None;
+        let mut source = Some(from);
+        while let Some(entity) = source {
+            for (next, _) in self.graph.successors(self.graph.out_node(entity)) {
+                let Node::Flow(other) = self.graph.node(next) else {
+                    continue;
+                };
+                let candidate = model.flow(other);
+                if best.is_some_and(|best| best <= other)
+                    || !candidate.auth().is_empty()
+                    || !self.known.always_open[other.index()]
+                    || !candidate.to.contains(model, to)
+                {
+                    continue;
+                }
+                let allowed = PortSet::from_specs(candidate.ports().iter().copied());
+                if needed.minus(&allowed).is_empty() {
+                    best = Some(other);
+                }
+            }
+            source = model.entity(entity).parent;
+        }
+        best.unwrap_or(flow)
     }
 
     /// One step over `flow`, naming the credential that opened it in the last search.

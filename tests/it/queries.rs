@@ -394,3 +394,43 @@ flows:
         mermaid.stdout
     );
 }
+
+/// The first hop of `check`'s witness for `forbid: {from: internet, to: TARGET}` on
+/// `flows` (internet to `web` to `db`): its flow and credential.
+fn first_hop(flows: &str, target: &str, ports: &str) -> (String, serde_json::Value) {
+    let policy = format!(
+        "assets:\n  - {{name: web}}\n  - {{name: db}}\n  - {{name: vendor}}\ncredentials:\n  - {{name: key, held_by: vendor, leaked: true}}\nflows:\n{flows}  - {{name: app, from: web, to: db}}\ninvariants:\n  - {{name: i, forbid: {{from: internet, to: {target}{ports}}}}}\n"
+    );
+    let out = crate::harness::Cordon::new()
+        .file("p.yaml", policy)
+        .args(["check", "p.yaml", "--format", "json"])
+        .run();
+    out.code(1);
+    let hop = &out.json()["results"][0]["witness"][0];
+    (
+        hop["flow"].as_str().unwrap().to_owned(),
+        hop["credential"].clone(),
+    )
+}
+
+#[test]
+fn a_witness_takes_an_open_flow_beside_a_locked_one() {
+    let locked = "  - {name: locked, from: internet, to: web, auth: [key], ports: [tcp/443]}\n";
+    let open = "  - {name: open, from: internet, to: web, ports: [tcp/443, tcp/80]}\n";
+    // Whichever comes first, the hop needs no credential.
+    for flows in [format!("{locked}{open}"), format!("{open}{locked}")] {
+        let (flow, credential) = first_hop(&flows, "db", "");
+        assert_eq!(
+            (flow.as_str(), credential),
+            ("open", serde_json::Value::Null)
+        );
+    }
+    // The last hop keeps a flow that allows the ports asked for.
+    let narrow = "  - {name: open, from: internet, to: web, ports: [tcp/80]}\n";
+    let (flow, credential) = first_hop(&format!("{locked}{narrow}"), "web", ", ports: [tcp/443]");
+    assert_eq!((flow.as_str(), credential), ("locked", "key".into()));
+    // An open flow from a group that holds the source serves as well.
+    let grouped = "  - {name: open, from: any, to: web}\n";
+    let (flow, _) = first_hop(&format!("{locked}{grouped}"), "db", "");
+    assert_eq!(flow, "open");
+}
