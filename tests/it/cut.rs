@@ -137,7 +137,7 @@ fn compare_cut(seed: u64) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(crate::harness::oracle_cases()))]
 
     #[test]
     fn the_cut_is_a_minimum_on_the_model_as_it_is(seed in any::<u64>()) {

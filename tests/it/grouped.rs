@@ -85,7 +85,7 @@ fn compare_grouped(seed: u64) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(crate::harness::oracle_cases()))]
 
     #[test]
     fn grouped_check_equals_each_invariant_alone(seed in any::<u64>()) {

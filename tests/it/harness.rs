@@ -59,6 +59,23 @@ impl Cordon {
     }
 }
 
+/// The number in environment variable `name`, or `default` when it is not set.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .map(|text| {
+            text.parse()
+                .unwrap_or_else(|_| panic!("{name}={text} is not a number"))
+        })
+        .unwrap_or(default)
+}
+
+/// How many random models each oracle property test tries: `CORDON_PROPTEST_CASES`, or
+/// 300, which `cargo test` runs in seconds.
+pub fn oracle_cases() -> u32 {
+    u32::try_from(env_number("CORDON_PROPTEST_CASES", 300)).unwrap_or(u32::MAX)
+}
+
 /// Runs `cordon` with `args` in `dir`, with colour off unless asked for.
 pub fn run_in(dir: &Path, args: &[String], envs: &[(String, String)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cordon"));

@@ -815,16 +815,6 @@ fn compare(nca: &Path, dir: &Path, cluster: &Cluster, tally: &mut Tally) -> Vec<
     }
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|text| {
-            text.parse()
-                .unwrap_or_else(|_| panic!("{name}={text} is not a number"))
-        })
-        .unwrap_or(default)
-}
-
 /// The runner whose random numbers seed `seed` draws from.
 fn runner(seed: u64) -> TestRunner {
     let mut bytes = [0; 32];
@@ -846,8 +836,8 @@ fn random_clusters_agree_with_nca() {
         eprintln!("NCA is not installed (set CORDON_NCA or run .ci/run); skipping");
         return;
     };
-    let first = env_number("CORDON_NCA_SEED", 0);
-    let cases = env_number("CORDON_NCA_CASES", DEFAULT_CASES);
+    let first = crate::harness::env_number("CORDON_NCA_SEED", 0);
+    let cases = crate::harness::env_number("CORDON_NCA_CASES", DEFAULT_CASES);
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nca");
     let mut failures = Vec::new();
     let mut tally = Tally::default();

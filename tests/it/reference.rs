@@ -666,7 +666,7 @@ fn compare_matrix(seed: u64) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(crate::harness::oracle_cases()))]
 
     #[test]
     fn engine_agrees_with_the_naive_reference(seed in any::<u64>()) {

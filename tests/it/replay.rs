@@ -342,7 +342,7 @@ fn replay_check(seed: u64) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(crate::harness::oracle_cases()))]
 
     #[test]
     fn path_stories_replay(seed in any::<u64>()) {
