@@ -954,6 +954,47 @@ fn namespace_enforcing(name: &str, level: Option<&str>) -> String {
     format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}{labels}}}\n---\n")
 }
 
+#[test]
+fn a_role_limited_to_named_secrets_reads_those_alone() {
+    // `frontend` may read Secrets of `ops`, some by name; `deployer-token` keeps the
+    // token of `deployer`, which may exec into `payments`.
+    let reads = |names: &str| {
+        format!(
+            "{EXEC_IN_PAYMENTS}{DEPLOYER_EXECS_IN_PAYMENTS}{DEPLOYER_TOKEN_SECRET}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: other, namespace: ops}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: reader, namespace: ops}}\nrules: [{{apiGroups: [''], resources: [secrets], verbs: [get]{names}}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-reads, namespace: ops}}\nroleRef: {{kind: Role, name: reader}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+        )
+    };
+    assert!(ledger_reached(&reads(""), ""));
+    assert!(ledger_reached(
+        &reads(", resourceNames: [deployer-token]"),
+        ""
+    ));
+    assert!(!ledger_reached(&reads(", resourceNames: [other]"), ""));
+    // The named Secret is held where the binding reaches, and the namespace's store,
+    // which no binding reads whole, is not there at all.
+    let out = Cordon::new()
+        .file("k8s/cluster.yaml", LEDGER)
+        .file("k8s/rbac.yaml", reads(", resourceNames: [other]"))
+        .args([
+            "connections",
+            "k8s",
+            "--from",
+            "kubernetes-api",
+            "--format",
+            "json",
+        ])
+        .run();
+    out.code(0);
+    let value = out.json();
+    let targets: Vec<&str> = value["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["to"].as_str().unwrap())
+        .collect();
+    assert!(targets.contains(&"secrets:ops/other"), "{targets:?}");
+    assert!(!targets.contains(&"secrets:ops"), "{targets:?}");
+}
+
 /// `payments` admits pods of `ops` that carry `admit` (a label selector), though no
 /// workload of the inputs does; `ops` enforces Pod Security `baseline`, so starting pods
 /// there takes no node.

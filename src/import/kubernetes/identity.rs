@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::classes::namespace_labels;
 use super::escape::{self, NODES};
 use super::objects::{Binding, Objects, PolicyRule, Pos, Subject};
-use super::rbac::{Powers, rules_of};
+use super::rbac::{Powers, named_secrets, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
 use crate::raw::RawCredential;
 
@@ -64,10 +64,10 @@ impl Gathering {
     }
 }
 
-/// The powers `binding` grants, or `None` while its role is not in the inputs:
+/// The rules `binding` grants, or `None` while its role is not in the inputs:
 /// Kubernetes accepts a binding to a role that does not exist yet, which grants nothing
 /// until the role appears.
-fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
+fn rules_of_binding(objects: &Objects, binding: &Binding) -> Option<Vec<PolicyRule>> {
     let role = objects.roles.iter().find(|role| {
         role.name == binding.role
             && match binding.role_kind.as_str() {
@@ -75,8 +75,18 @@ fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
                 _ => role.namespace.is_none(),
             }
     })?;
-    let rules: Vec<PolicyRule> = rules_of(objects, role).into_iter().cloned().collect();
+    Some(rules_of(objects, role).into_iter().cloned().collect())
+}
+
+/// The powers `binding` grants, or `None` while its role is not in the inputs.
+fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
+    let rules = rules_of_binding(objects, binding)?;
     Some(Powers::of(&rules, binding.namespace.is_none()))
+}
+
+/// The asset that holds one Secret of a namespace, which a binding limited to it reads.
+fn named_store(namespace: &str, secret: &str) -> String {
+    format!("secrets:{namespace}/{secret}")
 }
 
 /// The namespaces where some binding lets its subjects choose a pod's labels (start
@@ -200,11 +210,20 @@ impl Emitter {
                 .map(|namespace| (namespace.clone(), "default".to_owned())),
         );
         let mut stores: BTreeMap<(Store, String), Pos> = BTreeMap::new();
+        // Single Secrets that bindings limited to them read: (namespace, name).
+        let mut named_stores: BTreeMap<(String, String), Pos> = BTreeMap::new();
         for binding in &objects.bindings {
-            let Some(powers) = powers_of(objects, binding) else {
+            let Some(rules) = rules_of_binding(objects, binding) else {
                 continue;
             };
-            if !powers.any() {
+            let powers = Powers::of(&rules, binding.namespace.is_none());
+            // Where the role reads every Secret, the store holds the named ones too.
+            let named = if powers.secrets {
+                Vec::new()
+            } else {
+                named_secrets(&rules)
+            };
+            if !powers.any() && named.is_empty() {
                 continue;
             }
             let mut accounts = BTreeSet::new();
@@ -270,6 +289,12 @@ impl Emitter {
                         .or_insert(binding.at);
                     targets.push(self.scoped(&store.name(namespace)));
                 }
+                for secret in &named {
+                    named_stores
+                        .entry((namespace.clone(), secret.clone()))
+                        .or_insert(binding.at);
+                    targets.push(self.scoped(&named_store(namespace, secret)));
+                }
             }
             if targets.is_empty() {
                 continue;
@@ -282,7 +307,18 @@ impl Emitter {
                     "ClusterRoleBinding"
                 },
                 binding.name,
-                powers.describe(),
+                [
+                    powers.describe(),
+                    if named.is_empty() {
+                        String::new()
+                    } else {
+                        format!("reading Secrets `{}`", named.join("`, `"))
+                    },
+                ]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" and "),
                 if takes_nodes {
                     ", and privileged pods that take over the nodes"
                 } else {
@@ -314,6 +350,27 @@ impl Emitter {
                 }
             }
             self.push_asset(store, kind.description(namespace), *pos);
+        }
+        // A single Secret's store holds it, and the token it keeps if it keeps one.
+        for ((namespace, secret), pos) in named_stores {
+            let store = self.scoped(&named_store(&namespace, &secret));
+            let gathering = secrets
+                .entry((namespace.clone(), secret.clone()))
+                .or_default();
+            gathering.place(pos);
+            gathering.holders.insert(store.clone());
+            if let Some(account) = token_secrets.get(&(namespace.as_str(), &secret)) {
+                tokens
+                    .entry((namespace.clone(), (*account).to_owned()))
+                    .or_default()
+                    .holders
+                    .insert(store.clone());
+            }
+            self.push_asset(
+                store,
+                format!("the Secret `{secret}` of namespace `{namespace}`"),
+                pos,
+            );
         }
         self.push_asset(api.clone(), "the cluster's API server".to_owned(), first);
         self.api = Some(api);

@@ -83,6 +83,8 @@ pub struct PolicyRule {
     pub api_groups: Vec<String>,
     pub resources: Vec<String>,
     pub verbs: Vec<String>,
+    /// The objects it is limited to, by name; empty for every object.
+    pub resource_names: Vec<String>,
 }
 
 /// A Role (with a namespace) or ClusterRole (without).
@@ -669,6 +671,7 @@ impl Reader<'_> {
                 api_groups: self.strings(rule, "apiGroups"),
                 resources: self.strings(rule, "resources"),
                 verbs: self.strings(rule, "verbs"),
+                resource_names: self.strings(rule, "resourceNames"),
             });
         }
         let mut aggregation = Vec::new();

@@ -15,9 +15,46 @@ fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
     allows_in(rules, verb, "", resource)
 }
 
+/// The verbs that read a Secret: `watch` streams whole objects, as `list` does, and
+/// Kubernetes' RBAC good practices count all three.
+const READS: [&str; 3] = ["get", "list", "watch"];
+
+/// The Secrets that rules limited to named objects (`resourceNames`) let their subject
+/// read, sorted: only those, where no other rule reads every Secret. Other powers read
+/// `resourceNames` as every object, which over-approximates.
+pub fn named_secrets(rules: &[PolicyRule]) -> Vec<String> {
+    let mut names: Vec<String> = rules
+        .iter()
+        .filter(|rule| {
+            let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
+            any(&rule.api_groups, "")
+                && rule
+                    .resources
+                    .iter()
+                    .any(|r| resource_matches(r, "secrets"))
+                && READS.iter().any(|verb| any(&rule.verbs, verb))
+        })
+        .flat_map(|rule| rule.resource_names.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Whether some rule lets `verb` act on `resource` in API group `group`.
 fn allows_in(rules: &[PolicyRule], verb: &str, group: &str, resource: &str) -> bool {
-    rules.iter().any(|rule| {
+    allows_where(rules, verb, group, resource, |_| true)
+}
+
+/// [`allows_in`] over the rules that `counts` keeps.
+fn allows_where(
+    rules: &[PolicyRule],
+    verb: &str,
+    group: &str,
+    resource: &str,
+    counts: impl Fn(&PolicyRule) -> bool,
+) -> bool {
+    rules.iter().filter(|rule| counts(rule)).any(|rule| {
         let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
         any(&rule.api_groups, group)
             && rule.resources.iter().any(|r| resource_matches(r, resource))
@@ -90,12 +127,13 @@ impl Powers {
             return Powers::EVERYTHING;
         }
         let starts = starts_pods(rules);
-        // `watch` streams whole objects, as `list` does: Kubernetes' RBAC good
-        // practices count all three as reading Secrets.
+        // Rules limited to named Secrets read those alone (`named_secrets`).
         let secrets = starts
-            || ["get", "list", "watch"]
-                .iter()
-                .any(|verb| allows(rules, verb, "secrets"))
+            || READS.iter().any(|verb| {
+                allows_where(rules, verb, "", "secrets", |rule| {
+                    rule.resource_names.is_empty()
+                })
+            })
             // A validating webhook is sent every object admitted from then on, Secrets
             // included.
             || (cluster_wide && writes_webhooks(rules, "validatingwebhookconfigurations"));
@@ -265,7 +303,25 @@ mod tests {
             api_groups: vec![group.to_owned()],
             resources: vec![resource.to_owned()],
             verbs: vec![verb.to_owned()],
+            resource_names: Vec::new(),
         }
+    }
+
+    #[test]
+    fn rules_limited_to_named_secrets_read_those_alone() {
+        let named = |verb: &str, names: &[&str]| PolicyRule {
+            resource_names: names.iter().map(|n| (*n).to_owned()).collect(),
+            ..rule("", "secrets", verb)
+        };
+        for verb in ["get", "list", "watch", "*"] {
+            let rules = [named(verb, &["b", "a"]), named("get", &["a"])];
+            assert!(!Powers::of(&rules, false).secrets, "{verb}");
+            assert_eq!(named_secrets(&rules), ["a", "b"], "{verb}");
+        }
+        assert!(named_secrets(&[named("delete", &["a"])]).is_empty());
+        // Beside a rule that reads every Secret, the store holds the named ones.
+        let rules = [named("get", &["a"]), rule("", "secrets", "list")];
+        assert!(Powers::of(&rules, false).secrets);
     }
 
     #[test]
