@@ -67,13 +67,13 @@ pub enum End {
 
 /// What policies make of a pod whose labels someone chooses, as RBAC lets them start pods
 /// in its namespace or update them. They may start or relabel many, so it stands for
-/// every set of labels: peers
-/// hold it where some labels would match, and its egress is open unless every pod of
-/// the namespace is isolated. Rules that deny or pass traffic are left out, since other
-/// labels might escape them; counting more than one pod could do over-approximates.
+/// every set of labels: peers hold it where some labels would match, and its egress is
+/// open unless every pod of the namespace is isolated. Rules that deny or pass traffic
+/// are left out, since other labels might escape them; counting more than one pod could
+/// do over-approximates.
 pub struct Started {
     pub namespace: String,
-    /// The first binding that lets anyone start it.
+    /// The first binding that lets anyone start or relabel it.
     pub at: Pos,
     /// Rules whose peers may hold it, sorted.
     pub peer_of: Vec<u32>,
@@ -110,7 +110,8 @@ pub struct Cluster<'o> {
     pub external: Vec<Vec<u32>>,
     /// Rules whose peers hold the ingress controller.
     pub controller_peer_of: Vec<u32>,
-    /// The pods that may be started, one for each namespace where RBAC lets anyone.
+    /// The pods whose labels someone chooses, one for each namespace where RBAC lets
+    /// anyone start or relabel pods.
     pub started: Vec<Started>,
 }
 
@@ -315,13 +316,6 @@ impl<'o> Cluster<'o> {
                 let selector = &policy.pod_selector;
                 started_isolated[index] |=
                     selector.match_labels.is_empty() && selector.expressions.is_empty();
-                let first = rules.len() as u32
-                    + policy
-                        .ingress
-                        .as_ref()
-                        .map_or(0, |rules| rules.len() as u32);
-                let count = policy.egress.as_ref().map_or(0, Vec::len) as u32;
-                started_network[index].extend(first..first + count);
             }
             for (direction, list) in [
                 (Direction::Ingress, &policy.ingress),
@@ -341,6 +335,9 @@ impl<'o> Cluster<'o> {
                 }
                 for rule in list {
                     let id = rules.len() as u32;
+                    if let (Direction::Egress, Some(index)) = (direction, started_here) {
+                        started_network[index].push(id);
+                    }
                     rules.push((
                         direction,
                         FlatRule {
