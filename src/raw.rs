@@ -87,7 +87,6 @@ fn written_version<'de, D: Deserializer<'de>>(
     }))
 }
 
-#[derive(Default)]
 struct VersionText(String);
 
 impl<'de> Deserialize<'de> for VersionText {

@@ -1,6 +1,7 @@
 //! Human-readable output: one line per invariant, the witness hop by hop under a failure,
-//! and a summary line last; for the other commands, their answer as lines to read.
-//! `graph`'s picture is an indented tree of entities, then its edges. Styles are stripped by the output stream when colour is off.
+//! and a summary line last; for the other commands, their answer as lines to read, and
+//! for `graph` an indented tree of entities, then the edges. Styles are stripped by the
+//! output stream when colour is off.
 
 use std::fmt::Write;
 

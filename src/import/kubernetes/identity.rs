@@ -2,20 +2,21 @@
 //! flows from the cluster's API server. A workload holds its ServiceAccount's token
 //! (unless automounting is off: the pod's setting wins over its ServiceAccount's, and a
 //! projected volume mounts it anyway) and the Secrets it mounts or reads into its
-//! environment; a Secret that keeps an account's long-lived token gives that token too. Each binding's role has `Powers`
-//! (`rbac.rs` reads them from its rules) in its namespace, or in every namespace the
-//! inputs name for a ClusterRoleBinding, and opens a flow from the API server to what
-//! they reach there: control of pods, to the namespace's workloads; reading Secrets, to
-//! its secret store, which holds its Secrets and tokens; obtaining tokens, to its token
-//! store, which holds its tokens and no Secret; starting containers where Pod Security
-//! admission does not enforce `baseline` (and anywhere for a ClusterRoleBinding), to the
-//! nodes (`escape.rs`).
+//! environment; a Secret that keeps an account's long-lived token gives that token too.
+//! Each binding's role has `Powers` (`rbac.rs` reads them from its rules) in its
+//! namespace, or in every namespace the inputs name for a ClusterRoleBinding, and opens
+//! a flow from the API server to what they reach there: control of pods, to the
+//! namespace's workloads; choosing a pod's labels, to `pods:NAMESPACE`
+//! (`classes::Started`); reading Secrets, to its secret store, which holds its Secrets
+//! and tokens, or, for rules limited to named Secrets, to a store of each; obtaining
+//! tokens, to its token store, which holds its tokens and no Secret; starting containers
+//! where Pod Security admission does not enforce `baseline` (and anywhere for a
+//! ClusterRoleBinding), to the nodes (`escape.rs`).
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated` (the accounts the inputs name,
 //! and every namespace's `default`). Each flow takes the bound accounts' tokens as `auth`
 //! and points at the binding's `roleRef`.
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::classes::namespace_labels;
