@@ -20,7 +20,7 @@ mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use classes::{Cluster, End};
+use classes::{Chooser, Cluster, End};
 use netpol::Grant;
 use objects::{Objects, Pos, Reader, Workload};
 
@@ -83,7 +83,7 @@ pub fn import(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let starting = identity::pod_starting_namespaces(&objects);
+    let starting = identity::label_choosers(&objects);
     let cluster = Cluster::new(&objects, &starting);
     let mut grants = cluster.network_grants();
     grants.extend(cluster.ingress_grants());
@@ -312,8 +312,8 @@ struct Emitter {
     /// Where the nodes are declared, once anything reaches them: the first escape or
     /// binding that does.
     nodes: Option<Pos>,
-    /// The namespaces where RBAC lets someone start pods (`classes::Started`).
-    started: BTreeSet<String>,
+    /// The pods whose labels someone chooses (`classes::Started`).
+    started: BTreeSet<Chooser>,
 }
 
 fn at<T>(value: T, pos: Pos) -> At<T> {
@@ -499,18 +499,26 @@ impl Emitter {
         }
     }
 
-    /// Declares the pod whose labels someone chooses in each namespace of `starting`, at
-    /// the first binding that lets anyone start or relabel one there.
-    fn started_pods(&mut self, starting: &BTreeMap<String, Pos>) {
-        for (namespace, &pos) in starting {
-            self.push_asset(
-                self.scoped(&identity::started_pod_name(namespace)),
+    /// Declares each pod whose labels someone chooses, at the first binding that lets
+    /// anyone choose them.
+    fn started_pods(&mut self, starting: &BTreeMap<Chooser, Pos>) {
+        for (chooser, &pos) in starting {
+            let namespace = &chooser.namespace;
+            let description = if chooser.namespace_labels {
+                format!(
+                    "a pod of namespace `{namespace}`, with the namespace's labels chosen by someone RBAC lets relabel namespaces"
+                )
+            } else {
                 format!(
                     "a pod of namespace `{namespace}` whose labels someone RBAC lets start or relabel pods there chooses"
-                ),
+                )
+            };
+            self.push_asset(
+                self.scoped(&identity::started_pod_name(chooser)),
+                description,
                 pos,
             );
-            self.started.insert(namespace.clone());
+            self.started.insert(chooser.clone());
         }
     }
 
@@ -536,8 +544,8 @@ impl Emitter {
                     names.insert(self.scoped(INGRESS_CONTROLLER));
                 }
                 End::Started(index) => {
-                    let namespace = &cluster.started[index].namespace;
-                    names.insert(self.scoped(&identity::started_pod_name(namespace)));
+                    let chooser = &cluster.started[index].chooser;
+                    names.insert(self.scoped(&identity::started_pod_name(chooser)));
                 }
             }
         }

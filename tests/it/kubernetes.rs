@@ -995,6 +995,41 @@ fn a_role_limited_to_named_secrets_reads_those_alone() {
     assert!(!targets.contains(&"secrets:ops"), "{targets:?}");
 }
 
+#[test]
+fn relabelling_namespaces_lets_their_pods_meet_other_namespace_selectors() {
+    // `payments` admits pods of namespaces labelled `team: migrations`, which none is.
+    // `ops/batch` is open to the internet, and the frontend's token may patch
+    // Namespaces: relabelled, `ops` is admitted.
+    let admits = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: migrations, namespace: payments}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {team: migrations}}}]}]\n---\n";
+    let batch = "apiVersion: v1\nkind: Pod\nmetadata: {name: batch, namespace: ops, labels: {app: batch}}\nspec: {containers: [{name: c}]}\n---\n";
+    let ops = namespace_enforcing("ops", Some("baseline"));
+    let manifests = |rbac: &str| format!("{ops}{admits}{batch}{rbac}");
+    let relabels = frontend_granted(None, "", "namespaces", "patch");
+    assert!(ledger_reached(&manifests(&relabels), ""));
+    assert!(!ledger_reached(&manifests(""), ""));
+    // A RoleBinding grants nothing on Namespaces, which have no namespace.
+    let in_ops = frontend_granted(Some("ops"), "", "namespaces", "patch");
+    assert!(!ledger_reached(&manifests(&in_ops), ""));
+    // The relabelled namespace's pods are reached from its own, with the token.
+    let out = Cordon::new()
+        .file("k8s/cluster.yaml", LEDGER)
+        .file("k8s/rbac.yaml", manifests(&relabels))
+        .args([
+            "connections",
+            "k8s",
+            "--to",
+            "relabelled:ops",
+            "--format",
+            "json",
+        ])
+        .run();
+    out.code(0);
+    let value = out.json();
+    let connection = &value["connections"][0];
+    assert_eq!(connection["from"], "ops/batch", "{value}");
+    assert_eq!(connection["flows"][0]["auth"][0], "token:web/frontend");
+}
+
 /// `payments` admits pods of `ops` that carry `admit` (a label selector), though no
 /// workload of the inputs does; `ops` enforces Pod Security `baseline`, so starting pods
 /// there takes no node.

@@ -72,7 +72,9 @@ pub enum End {
 /// are left out, since other labels might escape them; counting more than one pod could
 /// do over-approximates.
 pub struct Started {
-    pub namespace: String,
+    /// Its namespace, and whether that namespace's labels are chosen too (RBAC lets
+    /// someone relabel namespaces, and a pod of the namespace is theirs).
+    pub chooser: Chooser,
     /// The first binding that lets anyone start or relabel it.
     pub at: Pos,
     /// Rules whose peers may hold it, sorted.
@@ -80,6 +82,20 @@ pub struct Started {
     /// The admin rules that may allow its egress, and the NetworkPolicies' egress rules
     /// when one of them selects every pod of the namespace.
     pub egress: Applying,
+}
+
+/// A pod whose labels someone chooses (see [`Started`]): in which namespace, and
+/// whether that namespace's labels are theirs to choose as well.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Chooser {
+    pub namespace: String,
+    pub namespace_labels: bool,
+}
+
+/// Whether a namespace selector may select a started pod's namespace: by its labels, or
+/// by any labels where they are chosen (`None`).
+fn namespace_may_match(selector: &LabelSelector, labels: Option<&Labels>) -> bool {
+    labels.map_or_else(|| selector.satisfiable(), |labels| selector.matches(labels))
 }
 
 /// What tells two workloads apart for NetworkPolicy: rule ids that apply to it as a
@@ -199,20 +215,22 @@ fn subject_matches(
 }
 
 impl<'o> Cluster<'o> {
-    /// The classes of `objects`' workloads, and a started pod for each namespace of
-    /// `starting`, at the binding that lets it start (see [`Started`]).
-    pub fn new(objects: &'o Objects, starting: &BTreeMap<String, Pos>) -> Cluster<'o> {
+    /// The classes of `objects`' workloads, and a started pod for each of `starting`, at
+    /// the binding that lets its labels be chosen (see [`Started`]).
+    pub fn new(objects: &'o Objects, starting: &BTreeMap<Chooser, Pos>) -> Cluster<'o> {
         let namespaces = namespace_labels(objects);
         let no_labels = Labels::new();
         let namespaces_labels = |name: &str| namespaces.get(name).unwrap_or(&no_labels);
-        // A namespace that only a binding names has only the label of its name.
-        let starting_labels: Vec<(&str, Labels)> = starting
+        // Each started pod's namespace and its labels, `None` where they are chosen. A
+        // namespace that only a binding names has only the label of its name.
+        let starting_labels: Vec<(&str, Option<Labels>)> = starting
             .keys()
-            .map(|name| {
+            .map(|chooser| {
+                let name = &chooser.namespace;
                 let labels = namespaces.get(name).cloned().unwrap_or_else(|| {
                     Labels::from([("kubernetes.io/metadata.name".to_owned(), name.clone())])
                 });
-                (name.as_str(), labels)
+                (name.as_str(), (!chooser.namespace_labels).then_some(labels))
             })
             .collect();
         let mut started_egress: Vec<Applying> = vec![Applying::default(); starting.len()];
@@ -258,7 +276,7 @@ impl<'o> Cluster<'o> {
                     .iter()
                     .enumerate()
                     .filter(|(_, (_, labels))| {
-                        policy.namespaces.matches(labels)
+                        namespace_may_match(&policy.namespaces, labels.as_ref())
                             && policy.pods.as_ref().is_none_or(LabelSelector::satisfiable)
                     })
                     .map(|(index, _)| index)
@@ -308,12 +326,17 @@ impl<'o> Cluster<'o> {
                 .copied()
                 .filter(|&i| policy.pod_selector.matches(&objects.workloads[i].labels))
                 .collect();
-            let started_here = starting_labels
-                .iter()
-                .position(|(name, _)| *name == policy.namespace)
-                .filter(|_| policy.egress.is_some() && policy.pod_selector.satisfiable());
-            if let Some(index) = started_here {
-                let selector = &policy.pod_selector;
+            // The started pods of its namespace whose egress it may govern.
+            let selector = &policy.pod_selector;
+            let started_here: Vec<usize> = if policy.egress.is_some() && selector.satisfiable() {
+                (starting_labels.iter().enumerate())
+                    .filter(|(_, (name, _))| *name == policy.namespace)
+                    .map(|(index, _)| index)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for &index in &started_here {
                 started_isolated[index] |=
                     selector.match_labels.is_empty() && selector.expressions.is_empty();
             }
@@ -335,8 +358,10 @@ impl<'o> Cluster<'o> {
                 }
                 for rule in list {
                     let id = rules.len() as u32;
-                    if let (Direction::Egress, Some(index)) = (direction, started_here) {
-                        started_network[index].push(id);
+                    if direction == Direction::Egress {
+                        for &index in &started_here {
+                            started_network[index].push(id);
+                        }
                     }
                     rules.push((
                         direction,
@@ -376,7 +401,9 @@ impl<'o> Cluster<'o> {
                             Peer::Pods { namespaces, pods } => {
                                 let namespace = match namespaces {
                                     None => rule.namespace == *name,
-                                    Some(selector) => selector.matches(labels),
+                                    Some(selector) => {
+                                        namespace_may_match(selector, labels.as_ref())
+                                    }
                                 };
                                 namespace && pods.satisfiable()
                             }
@@ -488,13 +515,13 @@ impl<'o> Cluster<'o> {
             classes[class].members.push(index);
             class_of.push(class);
         }
-        let started = starting_labels
-            .into_iter()
+        let started = starting
+            .iter()
             .zip(started_peer_of)
             .zip(started_egress)
-            .map(|(((name, _), peer_of), egress)| Started {
-                namespace: name.to_owned(),
-                at: starting.get(name).copied().unwrap_or_default(),
+            .map(|(((chooser, &at), peer_of), egress)| Started {
+                chooser: chooser.clone(),
+                at,
                 peer_of,
                 egress,
             })

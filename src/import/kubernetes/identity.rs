@@ -19,7 +19,7 @@
 //! and points at the binding's `roleRef`.
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::classes::namespace_labels;
+use super::classes::{Chooser, namespace_labels};
 use super::escape::{self, NODES};
 use super::objects::{Binding, Objects, PolicyRule, Pos, Subject};
 use super::rbac::{Powers, named_secrets, rules_of};
@@ -90,33 +90,51 @@ fn named_store(namespace: &str, secret: &str) -> String {
     format!("secrets:{namespace}/{secret}")
 }
 
-/// The namespaces where some binding lets its subjects choose a pod's labels (start
-/// pods of their own spec, or relabel pods), each with the first such binding: a
-/// RoleBinding's namespace, or for a ClusterRoleBinding every namespace that the objects
-/// or bindings name.
-pub(super) fn pod_starting_namespaces(objects: &Objects) -> BTreeMap<String, Pos> {
+/// The pods whose labels someone chooses, each with the first binding that lets them:
+/// where a binding lets its subjects start or relabel pods (a RoleBinding's namespace,
+/// or for a ClusterRoleBinding every namespace that the objects or bindings name), and,
+/// where one lets them relabel namespaces, in every namespace with its labels chosen too.
+pub(super) fn label_choosers(objects: &Objects) -> BTreeMap<Chooser, Pos> {
     let mut every: BTreeSet<String> = namespace_labels(objects).into_keys().collect();
     every.extend(objects.bindings.iter().filter_map(|b| b.namespace.clone()));
-    let mut starting: BTreeMap<String, Pos> = BTreeMap::new();
+    let mut choosers: BTreeMap<Chooser, Pos> = BTreeMap::new();
     for binding in &objects.bindings {
-        if !powers_of(objects, binding).is_some_and(|powers| powers.labels) {
+        let Some(powers) = powers_of(objects, binding) else {
             continue;
-        }
+        };
         let scope = match &binding.namespace {
             Some(namespace) => vec![namespace.clone()],
             None => every.iter().cloned().collect(),
         };
         for namespace in scope {
-            let at = starting.entry(namespace).or_insert(binding.at);
-            *at = (*at).min(binding.at);
+            for (chosen, namespace_labels) in
+                [(powers.labels, false), (powers.namespace_labels, true)]
+            {
+                if !chosen {
+                    continue;
+                }
+                let chooser = Chooser {
+                    namespace: namespace.clone(),
+                    namespace_labels,
+                };
+                let at = choosers.entry(chooser).or_insert(binding.at);
+                *at = (*at).min(binding.at);
+            }
         }
     }
-    starting
+    choosers
 }
 
-/// The asset that stands for a pod started in `namespace` (`classes::Started`).
-pub(super) fn started_pod_name(namespace: &str) -> String {
-    format!("pods:{namespace}")
+/// The asset that stands for a pod whose labels someone chooses (`classes::Started`):
+/// `pods:NAMESPACE`, or `relabelled:NAMESPACE` where the namespace's labels are chosen
+/// too.
+pub(super) fn started_pod_name(chooser: &Chooser) -> String {
+    let kind = if chooser.namespace_labels {
+        "relabelled"
+    } else {
+        "pods"
+    };
+    format!("{kind}:{}", chooser.namespace)
 }
 
 impl Emitter {
@@ -273,6 +291,8 @@ impl Emitter {
                     .as_ref()
                     .is_none_or(|namespace| !escape::enforced(objects, namespace));
             let mut targets = Vec::new();
+            // (the pods of a namespace, its pods with the namespace relabelled)
+            let mut relabels: Vec<(Vec<String>, String)> = Vec::new();
             if takes_nodes {
                 self.reach_nodes(binding.at);
                 targets.push(self.scoped(NODES));
@@ -281,8 +301,30 @@ impl Emitter {
                 if powers.control && self.per_namespace.contains_key(namespace) {
                     targets.push(self.scoped(namespace));
                 }
-                if powers.labels && self.started.contains(namespace) {
-                    targets.push(self.scoped(&started_pod_name(namespace)));
+                let pods = Chooser {
+                    namespace: namespace.clone(),
+                    namespace_labels: false,
+                };
+                if powers.labels && self.started.contains(&pods) {
+                    targets.push(self.scoped(&started_pod_name(&pods)));
+                }
+                // Relabelling a namespace lets its pods, those its subjects run, meet
+                // other namespace selectors.
+                let relabelled = Chooser {
+                    namespace_labels: true,
+                    ..pods.clone()
+                };
+                if powers.namespace_labels && self.started.contains(&relabelled) {
+                    let mut from = Vec::new();
+                    if self.per_namespace.contains_key(namespace) {
+                        from.push(self.scoped(namespace));
+                    }
+                    if self.started.contains(&pods) {
+                        from.push(self.scoped(&started_pod_name(&pods)));
+                    }
+                    if !from.is_empty() {
+                        relabels.push((from, self.scoped(&started_pod_name(&relabelled))));
+                    }
                 }
                 if let Some(store) = store {
                     stores
@@ -296,6 +338,22 @@ impl Emitter {
                         .or_insert(binding.at);
                     targets.push(self.scoped(&named_store(namespace, secret)));
                 }
+            }
+            for (from, to) in relabels {
+                self.push_flow(
+                    binding.at,
+                    FlowSpec {
+                        from,
+                        to: vec![to],
+                        ports: None,
+                        auth: Some(auth.clone()),
+                        kind: Some("kubernetes-rbac".to_owned()),
+                        description: Some(format!(
+                            "ClusterRoleBinding `{}` grants relabelling the namespace of pods its subjects run",
+                            binding.name
+                        )),
+                    },
+                );
             }
             if targets.is_empty() {
                 continue;

@@ -3,7 +3,8 @@
 //! through the API server or the kubelets), start containers of their own spec (which
 //! may be privileged), read Secrets, obtain tokens (request or impersonate them), or
 //! grant themselves anything (`escalate`, `bind`, impersonating users or groups,
-//! mutating webhooks, approving client certificates), as `Powers`. Which accounts a binding covers, and the flows its
+//! mutating webhooks, approving client certificates), or choose the labels that
+//! NetworkPolicies select on (of pods, or of namespaces), as `Powers`. Which accounts a binding covers, and the flows its
 //! powers become, are the identity plane's (`identity.rs`). Each power cites the
 //! Kubernetes behaviour it stands for; where Kubernetes asks for two permissions
 //! together that two bindings may grant, one alone counts, which over-approximates.
@@ -108,6 +109,10 @@ pub struct Powers {
     /// Choosing a pod's labels, which NetworkPolicies select on: starting pods, or
     /// updating or patching them (`classes::Started`).
     pub labels: bool,
+    /// Choosing a namespace's labels, which NetworkPolicies' namespace selectors select
+    /// on: updating or patching Namespaces, which have no namespace, so only
+    /// cluster-wide.
+    pub namespace_labels: bool,
 }
 
 impl Powers {
@@ -117,6 +122,7 @@ impl Powers {
         tokens: true,
         starts: true,
         labels: true,
+        namespace_labels: true,
     };
 
     /// The powers of `rules` bound by a ClusterRoleBinding (`cluster_wide`) or a
@@ -163,11 +169,15 @@ impl Powers {
                 || ["update", "patch"]
                     .iter()
                     .any(|verb| allows(rules, verb, "pods")),
+            namespace_labels: cluster_wide
+                && ["update", "patch"]
+                    .iter()
+                    .any(|verb| allows(rules, verb, "namespaces")),
         }
     }
 
     pub fn any(self) -> bool {
-        self.control || self.secrets || self.tokens
+        self.control || self.secrets || self.tokens || self.labels || self.namespace_labels
     }
 
     /// What the flow's description says it grants.
@@ -366,6 +376,13 @@ mod tests {
             let powers = Powers::of(&[rule(group, resource, verb)], false);
             assert_eq!(powers.labels, labels, "{verb} {resource}");
         }
+        // Namespaces have no namespace: only a ClusterRoleBinding relabels them.
+        for verb in ["update", "patch"] {
+            let rules = [rule("", "namespaces", verb)];
+            assert!(Powers::of(&rules, true).namespace_labels, "{verb}");
+            assert!(!Powers::of(&rules, false).namespace_labels, "{verb}");
+        }
+        assert!(!Powers::of(&[rule("", "namespaces", "get")], true).namespace_labels);
         let nodes_proxy = Powers::of(&[rule("", "nodes/proxy", "get")], true);
         assert!(!nodes_proxy.starts && nodes_proxy.control);
     }
