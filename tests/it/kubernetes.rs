@@ -955,7 +955,7 @@ fn namespace_enforcing(name: &str, level: Option<&str>) -> String {
 }
 
 #[test]
-fn a_role_limited_to_named_secrets_reads_those_alone() {
+fn a_role_limited_to_named_objects_reaches_those_alone() {
     // `frontend` may read Secrets of `ops`, some by name; `deployer-token` keeps the
     // token of `deployer`, which may exec into `payments`.
     let reads = |names: &str| {
@@ -993,6 +993,15 @@ fn a_role_limited_to_named_secrets_reads_those_alone() {
         .collect();
     assert!(targets.contains(&"secrets:ops/other"), "{targets:?}");
     assert!(!targets.contains(&"secrets:ops"), "{targets:?}");
+    // A token request limited to named accounts obtains their tokens alone.
+    let requests = |names: &str| {
+        format!(
+            "{EXEC_IN_PAYMENTS}{DEPLOYER_EXECS_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: minter, namespace: ops}}\nrules: [{{apiGroups: [''], resources: [serviceaccounts/token], verbs: [create]{names}}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frontend-mints, namespace: ops}}\nroleRef: {{kind: Role, name: minter}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+        )
+    };
+    assert!(ledger_reached(&requests(""), ""));
+    assert!(ledger_reached(&requests(", resourceNames: [deployer]"), ""));
+    assert!(!ledger_reached(&requests(", resourceNames: [builder]"), ""));
 }
 
 #[test]

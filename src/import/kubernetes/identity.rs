@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::classes::{Chooser, namespace_labels};
 use super::escape::{self, NODES};
 use super::objects::{Binding, Objects, PolicyRule, Pos, Subject};
-use super::rbac::{Powers, named_secrets, rules_of};
+use super::rbac::{Powers, named_secrets, named_tokens, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
 use crate::raw::RawCredential;
 
@@ -49,6 +49,21 @@ impl Store {
         match self {
             Store::Secrets => format!("the Secrets of namespace `{namespace}`"),
             Store::Tokens => format!("the service-account tokens of namespace `{namespace}`"),
+        }
+    }
+
+    /// The store of one object, which a binding limited to it by `resourceNames` reaches:
+    /// a Secret, or an account's token.
+    fn one(self, namespace: &str, object: &str) -> String {
+        format!("{}/{object}", self.name(namespace))
+    }
+
+    fn description_of_one(self, namespace: &str, object: &str) -> String {
+        match self {
+            Store::Secrets => format!("the Secret `{object}` of namespace `{namespace}`"),
+            Store::Tokens => {
+                format!("the token of service account `{object}` of namespace `{namespace}`")
+            }
         }
     }
 }
@@ -83,11 +98,6 @@ fn rules_of_binding(objects: &Objects, binding: &Binding) -> Option<Vec<PolicyRu
 fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
     let rules = rules_of_binding(objects, binding)?;
     Some(Powers::of(&rules, binding.namespace.is_none()))
-}
-
-/// The asset that holds one Secret of a namespace, which a binding limited to it reads.
-fn named_store(namespace: &str, secret: &str) -> String {
-    format!("secrets:{namespace}/{secret}")
 }
 
 /// The pods whose labels someone chooses, each with the first binding that lets them:
@@ -135,6 +145,27 @@ pub(super) fn started_pod_name(chooser: &Chooser) -> String {
         "pods"
     };
     format!("{kind}:{}", chooser.namespace)
+}
+
+/// What a binding limited to named objects grants, for its flow's description.
+fn named_description(named: &[(Store, String)]) -> String {
+    let of = |wanted: Store| {
+        let names: Vec<&str> = (named.iter())
+            .filter(|(kind, _)| *kind == wanted)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        names.join("`, `")
+    };
+    let mut parts = Vec::new();
+    let secrets = of(Store::Secrets);
+    if !secrets.is_empty() {
+        parts.push(format!("reading Secrets `{secrets}`"));
+    }
+    let tokens = of(Store::Tokens);
+    if !tokens.is_empty() {
+        parts.push(format!("the tokens of `{tokens}`"));
+    }
+    parts.join(" and ")
 }
 
 impl Emitter {
@@ -229,19 +260,26 @@ impl Emitter {
                 .map(|namespace| (namespace.clone(), "default".to_owned())),
         );
         let mut stores: BTreeMap<(Store, String), Pos> = BTreeMap::new();
-        // Single Secrets that bindings limited to them read: (namespace, name).
-        let mut named_stores: BTreeMap<(String, String), Pos> = BTreeMap::new();
+        // Single Secrets and tokens that bindings limited to them reach: (kind,
+        // namespace, name).
+        let mut named_stores: BTreeMap<(Store, String, String), Pos> = BTreeMap::new();
         for binding in &objects.bindings {
             let Some(rules) = rules_of_binding(objects, binding) else {
                 continue;
             };
             let powers = Powers::of(&rules, binding.namespace.is_none());
-            // Where the role reads every Secret, the store holds the named ones too.
-            let named = if powers.secrets {
-                Vec::new()
-            } else {
-                named_secrets(&rules)
-            };
+            // Where the role reaches every Secret or token, the store holds the named ones.
+            let mut named: Vec<(Store, String)> = Vec::new();
+            if !powers.secrets {
+                named.extend(
+                    named_secrets(&rules)
+                        .into_iter()
+                        .map(|n| (Store::Secrets, n)),
+                );
+                if !powers.tokens {
+                    named.extend(named_tokens(&rules).into_iter().map(|n| (Store::Tokens, n)));
+                }
+            }
             if !powers.any() && named.is_empty() {
                 continue;
             }
@@ -332,11 +370,11 @@ impl Emitter {
                         .or_insert(binding.at);
                     targets.push(self.scoped(&store.name(namespace)));
                 }
-                for secret in &named {
+                for (kind, object) in &named {
                     named_stores
-                        .entry((namespace.clone(), secret.clone()))
+                        .entry((*kind, namespace.clone(), object.clone()))
                         .or_insert(binding.at);
-                    targets.push(self.scoped(&named_store(namespace, secret)));
+                    targets.push(self.scoped(&kind.one(namespace, object)));
                 }
             }
             for (from, to) in relabels {
@@ -366,18 +404,11 @@ impl Emitter {
                     "ClusterRoleBinding"
                 },
                 binding.name,
-                [
-                    powers.describe(),
-                    if named.is_empty() {
-                        String::new()
-                    } else {
-                        format!("reading Secrets `{}`", named.join("`, `"))
-                    },
-                ]
-                .into_iter()
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join(" and "),
+                [powers.describe(), named_description(&named),]
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 if takes_nodes {
                     ", and privileged pods that take over the nodes"
                 } else {
@@ -410,26 +441,29 @@ impl Emitter {
             }
             self.push_asset(store, kind.description(namespace), *pos);
         }
-        // A single Secret's store holds it, and the token it keeps if it keeps one.
-        for ((namespace, secret), pos) in named_stores {
-            let store = self.scoped(&named_store(&namespace, &secret));
-            let gathering = secrets
-                .entry((namespace.clone(), secret.clone()))
-                .or_default();
-            gathering.place(pos);
-            gathering.holders.insert(store.clone());
-            if let Some(account) = token_secrets.get(&(namespace.as_str(), &secret)) {
-                tokens
-                    .entry((namespace.clone(), (*account).to_owned()))
-                    .or_default()
-                    .holders
-                    .insert(store.clone());
+        // A single Secret's store holds it, and the token it keeps if it keeps one; a
+        // single token's, that token.
+        for ((kind, namespace, object), pos) in named_stores {
+            let store = self.scoped(&kind.one(&namespace, &object));
+            let account = match kind {
+                Store::Secrets => {
+                    let gathering = secrets
+                        .entry((namespace.clone(), object.clone()))
+                        .or_default();
+                    gathering.place(pos);
+                    gathering.holders.insert(store.clone());
+                    token_secrets
+                        .get(&(namespace.as_str(), &object))
+                        .map(|account| (*account).to_owned())
+                }
+                Store::Tokens => Some(object.clone()),
+            };
+            if let Some(account) = account {
+                let gathering = tokens.entry((namespace.clone(), account)).or_default();
+                gathering.place(pos);
+                gathering.holders.insert(store.clone());
             }
-            self.push_asset(
-                store,
-                format!("the Secret `{secret}` of namespace `{namespace}`"),
-                pos,
-            );
+            self.push_asset(store, kind.description_of_one(&namespace, &object), pos);
         }
         self.push_asset(api.clone(), "the cluster's API server".to_owned(), first);
         self.api = Some(api);

@@ -20,26 +20,53 @@ fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
 /// Kubernetes' RBAC good practices count all three.
 const READS: [&str; 3] = ["get", "list", "watch"];
 
-/// The Secrets that rules limited to named objects (`resourceNames`) let their subject
-/// read, sorted: only those, where no other rule reads every Secret. Other powers read
-/// `resourceNames` as every object, which over-approximates.
-pub fn named_secrets(rules: &[PolicyRule]) -> Vec<String> {
+/// The ways to obtain a service account's token: request one (RBAC good practices,
+/// "token request"), or impersonate the account, which acts with its token's rights.
+const TOKEN_GRANTS: [(&str, &str); 2] = [
+    ("create", "serviceaccounts/token"),
+    ("impersonate", "serviceaccounts"),
+];
+
+/// The objects that rules limited to named objects (`resourceNames`) let their subject
+/// act on with one of `grants` (verb, core resource), sorted.
+fn named(rules: &[PolicyRule], grants: &[(&str, &str)]) -> Vec<String> {
     let mut names: Vec<String> = rules
         .iter()
         .filter(|rule| {
             let any = |list: &[String], wanted: &str| list.iter().any(|v| v == "*" || v == wanted);
             any(&rule.api_groups, "")
-                && rule
-                    .resources
-                    .iter()
-                    .any(|r| resource_matches(r, "secrets"))
-                && READS.iter().any(|verb| any(&rule.verbs, verb))
+                && grants.iter().any(|(verb, resource)| {
+                    rule.resources.iter().any(|r| resource_matches(r, resource))
+                        && any(&rule.verbs, verb)
+                })
         })
         .flat_map(|rule| rule.resource_names.iter().cloned())
         .collect();
     names.sort();
     names.dedup();
     names
+}
+
+/// The Secrets that rules limited to named objects (`resourceNames`) let their subject
+/// read, sorted: only those, where no other rule reads every Secret. Powers other than
+/// reading Secrets and obtaining tokens read `resourceNames` as every object, which
+/// over-approximates.
+pub fn named_secrets(rules: &[PolicyRule]) -> Vec<String> {
+    named(rules, &READS.map(|verb| (verb, "secrets")))
+}
+
+/// The service accounts whose tokens rules limited to named objects let their subject
+/// obtain, sorted.
+pub fn named_tokens(rules: &[PolicyRule]) -> Vec<String> {
+    named(rules, &TOKEN_GRANTS)
+}
+
+/// Whether some rule that is not limited to named objects lets `verb` act on `resource`
+/// in the core API group.
+fn allows_every(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
+    allows_where(rules, verb, "", resource, |rule| {
+        rule.resource_names.is_empty()
+    })
 }
 
 /// Whether some rule lets `verb` act on `resource` in API group `group`.
@@ -135,11 +162,7 @@ impl Powers {
         let starts = starts_pods(rules);
         // Rules limited to named Secrets read those alone (`named_secrets`).
         let secrets = starts
-            || READS.iter().any(|verb| {
-                allows_where(rules, verb, "", "secrets", |rule| {
-                    rule.resource_names.is_empty()
-                })
-            })
+            || READS.iter().any(|verb| allows_every(rules, verb, "secrets"))
             // A validating webhook is sent every object admitted from then on, Secrets
             // included.
             || (cluster_wide && writes_webhooks(rules, "validatingwebhookconfigurations"));
@@ -154,11 +177,11 @@ impl Powers {
         Powers {
             control: starts || kubelet || enters_pods(rules),
             secrets,
-            // The TokenRequest API issues a token for any existing account of the
-            // namespace (RBAC good practices, "token request"); impersonating one acts
-            // with its token's rights, its groups included.
-            tokens: allows(rules, "create", "serviceaccounts/token")
-                || allows(rules, "impersonate", "serviceaccounts"),
+            // Any account's token, where no name limits the rule (`named_tokens`); an
+            // impersonated account's groups come with it.
+            tokens: TOKEN_GRANTS
+                .iter()
+                .any(|(verb, resource)| allows_every(rules, verb, resource)),
             // An ephemeral container's spec is its writer's, as a new pod's is; Pod
             // Security admission checks it alike.
             starts: starts
@@ -329,6 +352,19 @@ mod tests {
             assert_eq!(named_secrets(&rules), ["a", "b"], "{verb}");
         }
         assert!(named_secrets(&[named("delete", &["a"])]).is_empty());
+        // Tokens likewise, requested or impersonated.
+        let token = |resource: &str, verb: &str| PolicyRule {
+            resource_names: vec!["deployer".to_owned()],
+            ..rule("", resource, verb)
+        };
+        for rules in [
+            [token("serviceaccounts/token", "create")],
+            [token("serviceaccounts", "impersonate")],
+        ] {
+            assert!(!Powers::of(&rules, false).tokens);
+            assert_eq!(named_tokens(&rules), ["deployer"]);
+        }
+        assert!(named_tokens(&[token("serviceaccounts", "get")]).is_empty());
         // Beside a rule that reads every Secret, the store holds the named ones.
         let rules = [named("get", &["a"]), rule("", "secrets", "list")];
         assert!(Powers::of(&rules, false).secrets);
