@@ -169,6 +169,48 @@ fn named_description(named: &[(Store, String)]) -> String {
 }
 
 impl Emitter {
+    /// The flows of a binding that lets its subjects relabel namespaces: in each
+    /// namespace of `scope`, from the pods they may run there to the same pods with the
+    /// namespace relabelled (`relabelled:NAMESPACE`), which then meet other namespace
+    /// selectors; opened by `auth`.
+    fn relabel_flows(&mut self, binding: &Binding, scope: &[String], auth: &[String]) {
+        for namespace in scope {
+            let pods = Chooser {
+                namespace: namespace.clone(),
+                namespace_labels: false,
+            };
+            let relabelled = Chooser {
+                namespace_labels: true,
+                ..pods.clone()
+            };
+            if !self.started.contains(&relabelled) {
+                continue;
+            }
+            let mut from = Vec::new();
+            if self.per_namespace.contains_key(namespace) {
+                from.push(self.scoped(namespace));
+            }
+            if self.started.contains(&pods) {
+                from.push(self.scoped(&started_pod_name(&pods)));
+            }
+            if from.is_empty() {
+                continue;
+            }
+            let spec = FlowSpec {
+                from,
+                to: vec![self.scoped(&started_pod_name(&relabelled))],
+                ports: None,
+                auth: Some(auth.to_vec()),
+                kind: Some("kubernetes-rbac".to_owned()),
+                description: Some(format!(
+                    "ClusterRoleBinding `{}` grants relabelling the namespace of pods its subjects run",
+                    binding.name
+                )),
+            };
+            self.push_flow(binding.at, spec);
+        }
+    }
+
     fn token_name(&self, namespace: &str, account: &str) -> String {
         format!("token:{}", self.scoped(&format!("{namespace}/{account}")))
     }
@@ -329,8 +371,6 @@ impl Emitter {
                     .as_ref()
                     .is_none_or(|namespace| !escape::enforced(objects, namespace));
             let mut targets = Vec::new();
-            // (the pods of a namespace, its pods with the namespace relabelled)
-            let mut relabels: Vec<(Vec<String>, String)> = Vec::new();
             if takes_nodes {
                 self.reach_nodes(binding.at);
                 targets.push(self.scoped(NODES));
@@ -346,24 +386,6 @@ impl Emitter {
                 if powers.labels && self.started.contains(&pods) {
                     targets.push(self.scoped(&started_pod_name(&pods)));
                 }
-                // Relabelling a namespace lets its pods, those its subjects run, meet
-                // other namespace selectors.
-                let relabelled = Chooser {
-                    namespace_labels: true,
-                    ..pods.clone()
-                };
-                if powers.namespace_labels && self.started.contains(&relabelled) {
-                    let mut from = Vec::new();
-                    if self.per_namespace.contains_key(namespace) {
-                        from.push(self.scoped(namespace));
-                    }
-                    if self.started.contains(&pods) {
-                        from.push(self.scoped(&started_pod_name(&pods)));
-                    }
-                    if !from.is_empty() {
-                        relabels.push((from, self.scoped(&started_pod_name(&relabelled))));
-                    }
-                }
                 if let Some(store) = store {
                     stores
                         .entry((store, namespace.clone()))
@@ -377,21 +399,8 @@ impl Emitter {
                     targets.push(self.scoped(&kind.one(namespace, object)));
                 }
             }
-            for (from, to) in relabels {
-                self.push_flow(
-                    binding.at,
-                    FlowSpec {
-                        from,
-                        to: vec![to],
-                        ports: None,
-                        auth: Some(auth.clone()),
-                        kind: Some("kubernetes-rbac".to_owned()),
-                        description: Some(format!(
-                            "ClusterRoleBinding `{}` grants relabelling the namespace of pods its subjects run",
-                            binding.name
-                        )),
-                    },
-                );
+            if powers.namespace_labels {
+                self.relabel_flows(binding, &scope, &auth);
             }
             if targets.is_empty() {
                 continue;
