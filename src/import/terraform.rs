@@ -70,7 +70,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut imported = Imported::default();
     let mut default_declared = false;
     let mut read = Vec::new();
-    let mut roles = Vec::new();
+    let mut principals = Vec::new();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -118,7 +118,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
-        roles.extend(iam::roles(read.len(), &plan, &mut |resource, what| {
+        principals.extend(iam::principals(read.len(), &plan, &mut |resource, what| {
             (imported.warnings).push(warning(file.display, plan.resource(resource), what));
         }));
         if file.account.is_none() && !default_declared {
@@ -144,7 +144,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
-    identity(&mut read, &roles);
+    identity(&mut read, &principals);
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()
@@ -162,9 +162,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
 }
 
 /// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
-/// of `roles` (of every plan) as a credential and as an asset that stands for a
+/// of `principals` (roles and users of every plan) as a credential and as an asset that stands for a
 /// session of it, and flows through the API for holding, assuming and controlling.
-fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
+fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Principal]) {
     let Some(first) = read.first_mut() else {
         return;
     };
@@ -194,34 +194,49 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         .iter()
         .map(|(_, plan, _, _)| iam::controllable(plan))
         .collect();
-    let grants = iam::grants(roles, &controllable);
-    let address = |role: &iam::Role| read[role.plan].1.resource(role.resource).address.clone();
-    let line = |role: &iam::Role| read[role.plan].1.resource(role.resource).line;
+    let grants = iam::grants(principals, &controllable);
+    let address = |principal: &iam::Principal| {
+        read[principal.plan]
+            .1
+            .resource(principal.resource)
+            .address
+            .clone()
+    };
+    let line =
+        |principal: &iam::Principal| read[principal.plan].1.resource(principal.resource).line;
     let mut additions: Vec<(usize, RawAdditions)> = Vec::new();
-    for role in roles {
+    for principal in principals {
         let mut add = RawAdditions::default();
-        let name = address(role);
-        let at_line = line(role);
-        let plan = &read[role.plan].1;
-        let runners: Vec<String> = role
+        let name = address(principal);
+        let at_line = line(principal);
+        let plan = &read[principal.plan].1;
+        let runners: Vec<String> = principal
             .holders
             .iter()
             .map(|holder| plan.resource(*holder).address.clone())
             .collect();
-        // A role that anyone may assume is held from the internet too; every role
+        // A principal that anyone may assume is held from the internet too; every principal
         // by a session of itself.
         let mut holders = runners.clone();
-        if role.public {
+        if principal.public {
             holders.push(crate::model::INTERNET.to_owned());
         }
         holders.push(name.clone());
         add.assets.push(at(
             RawEntity {
                 name: at(name.clone(), at_line),
-                parent: Some(at(read[role.plan].2.clone(), at_line)),
+                parent: Some(at(read[principal.plan].2.clone(), at_line)),
                 cidrs: None,
                 tags: None,
-                description: Some("a session of this IAM role".to_owned()),
+                description: Some(
+                    match principal.kind {
+                        iam::Kind::Role => "a session of this IAM role",
+                        iam::Kind::User => {
+                            "a session of this IAM user, with its access keys or console password"
+                        }
+                    }
+                    .to_owned(),
+                ),
                 owner: None,
             },
             at_line,
@@ -235,7 +250,13 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
                 )),
                 leaked: None,
                 status: None,
-                kind: Some("aws-iam-role".to_owned()),
+                kind: Some(
+                    match principal.kind {
+                        iam::Kind::Role => "aws-iam-role",
+                        iam::Kind::User => "aws-iam-user",
+                    }
+                    .to_owned(),
+                ),
                 description: None,
                 owner: None,
                 rotated: None,
@@ -243,7 +264,7 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
             at_line,
         ));
         if !runners.is_empty() {
-            // A holder calls the API with the role's keys from where it runs.
+            // A holder calls the API with the principal's keys from where it runs.
             add.flows.push(at(
                 identity_flow(
                     format!("{name}#api"),
@@ -256,9 +277,9 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
                 at_line,
             ));
         }
-        additions.push((role.plan, add));
+        additions.push((principal.plan, add));
     }
-    // A role obtains another by assuming it, by passing it to a service that runs code
+    // A principal obtains another by assuming it, by passing it to a service that runs code
     // of its choosing, or by rewriting the IAM policies that guard it.
     let assumed = (
         "assumed-by",
@@ -275,11 +296,13 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         "rewrite IAM policies to obtain",
         ": its trust policy, or the permissions of a role it trusts",
     );
+    let keyed = ("keyed-by", "make access keys or a console password for", "");
     let obtained = (grants.assumes.iter().map(|pair| (pair, assumed)))
         .chain(grants.passes.iter().map(|pair| (pair, passed)))
-        .chain(grants.rewrites.iter().map(|pair| (pair, rewritten)));
+        .chain(grants.rewrites.iter().map(|pair| (pair, rewritten)))
+        .chain(grants.keys.iter().map(|pair| (pair, keyed)));
     for ((a, b), (how, action, why)) in obtained {
-        let (assumer, target) = (&roles[*a], &roles[*b]);
+        let (assumer, target) = (&principals[*a], &principals[*b]);
         let name = address(target);
         let by = address(assumer);
         let description = format!("`{by}` may {action} `{name}`{why}");
@@ -297,9 +320,9 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
         ));
         additions.push((target.plan, add));
     }
-    for (role, plan, list) in &grants.controls {
-        let role = &roles[*role];
-        let name = address(role);
+    for (principal, plan, list) in &grants.controls {
+        let principal = &principals[*principal];
+        let name = address(principal);
         let targets: Vec<String> = list
             .iter()
             .map(|instance| read[*plan].1.resource(*instance).address.clone())
@@ -314,11 +337,11 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], roles: &[iam::Role]) {
                 format!(
                     "`{name}` may run code of its own on them: a session or a command on an instance, new code for a function"
                 ),
-                line(role),
+                line(principal),
             ),
-            line(role),
+            line(principal),
         ));
-        additions.push((role.plan, add));
+        additions.push((principal.plan, add));
     }
     for (plan, add) in additions {
         let raw = &mut read[plan].3;

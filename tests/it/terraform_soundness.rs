@@ -795,3 +795,62 @@ fn a_role_that_may_replace_a_functions_code_controls_it() {
     assert_eq!(forbid(case, CI, "aws_lambda_function.worker", ""), FOUND);
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
 }
+
+/// The planned values of the resource at `address`.
+fn planned<'p>(plan: &'p mut serde_json::Value, address: &str) -> &'p mut serde_json::Value {
+    let resources = resources_at(plan, PLANNED);
+    let resource = resources.iter_mut().find(|r| r["address"] == address);
+    &mut resource.unwrap()["values"]
+}
+
+/// The plan `fixture` with `from` made `to` in the policy of role `ci`.
+fn with_ci_policy(fixture: &str, from: &str, to: &str) -> String {
+    edited(fixture, |plan| {
+        let policy = &mut planned(plan, "aws_iam_role.ci")["inline_policy"][0]["policy"];
+        *policy = policy.as_str().unwrap().replace(from, to).into();
+    })
+}
+
+#[test]
+fn a_role_that_may_make_a_users_keys_acts_as_the_user_with_its_groups_policies() {
+    // `ci` may iam:CreateAccessKey for the user `admin`, whose group `ops` may start
+    // sessions on every instance.
+    let case = "iam-12-access-keys-for-a-user-in-a-group.json";
+    let out = checked(case, CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("aws_iam_user.admin#keyed-by:aws_iam_role.ci"),
+        "{}",
+        out.stdout
+    );
+    // A console password made or changed serves as well as access keys.
+    for action in ["iam:CreateLoginProfile", "iam:UpdateLoginProfile"] {
+        let console = with_ci_policy(case, "iam:CreateAccessKey", action);
+        assert_eq!(forbid_in(case, console, CI, VAULT, ""), FOUND, "{action}");
+    }
+    // Keys for another user, or the user out of its group, give nothing.
+    let other_user = with_ci_policy(case, "user/admin", "user/other");
+    assert_eq!(forbid_in(case, other_user, CI, VAULT, ""), NONE);
+    let outside = edited(case, |plan| {
+        planned(plan, "aws_iam_group_membership.ops")["users"] = serde_json::json!([]);
+    });
+    assert_eq!(forbid_in(case, outside, CI, VAULT, ""), NONE);
+    // A membership whose users come from a variable may hold every user.
+    let unknown = edited(case, |plan| {
+        planned(plan, "aws_iam_group_membership.ops")["users"] = serde_json::json!([null]);
+        let mut configured = resources_at(plan, CONFIGURED).iter_mut();
+        let membership = configured.find(|r| r["address"] == "aws_iam_group_membership.ops");
+        membership.unwrap()["expressions"]["users"] =
+            serde_json::json!({"references": ["var.users"]});
+    });
+    let out = checked_in(case, unknown, CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_iam_group_membership.ops`: the user it names is unknown until apply; assumed to be every user of the plan"
+        ),
+        "{}",
+        out.stderr
+    );
+}

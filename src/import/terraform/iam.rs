@@ -1,13 +1,15 @@
-//! The identity plane: IAM roles are credentials; an instance whose instance profile
-//! names a role holds it, as does a Lambda function (an asset) whose execution role it
-//! is, and so does anyone when its trust policy admits anyone; a role obtains another
-//! whose trust policy names it (in one account, that is enough) or its account (then
-//! its own policies must allow `sts:AssumeRole` on the other too), that it may pass
-//! to a service whose code it may start (`iam:PassRole`), or whose guarding policies it
-//! may rewrite (and a role that may rewrite permissions is allowed everything); a role
-//! allowed to open a shell or run commands on an instance ([`CONTROLLING`]), or to
-//! replace a Lambda function's code, controls it. Both act through the AWS API, an
-//! asset outside every account.
+//! The identity plane: IAM roles and users are principals, each a credential. An
+//! instance whose instance profile names a role holds it, as does a Lambda function
+//! (an asset) whose execution role it is, and so does anyone when its trust policy
+//! admits anyone. A principal obtains a role whose trust policy names it (in one
+//! account, that is enough) or its account (then its own policies must allow
+//! `sts:AssumeRole` on the role too), that it may pass to a service whose code it may
+//! start (`iam:PassRole`), or whose guarding policies it may rewrite (and a principal
+//! that may rewrite permissions is allowed everything); it obtains a user for whom it
+//! may make access keys or a console password ([`KEYING`]). A principal allowed to open
+//! a shell or run commands on an instance ([`CONTROLLING`]), or to replace a Lambda
+//! function's code, controls it. All act through the AWS API, an asset outside every
+//! account. Users' policies, their own and their groups', are gathered in [`users`].
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
@@ -20,23 +22,29 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+mod users;
+
 pub use super::arn::Arn;
 use super::document::Value as Attribute;
 use super::network;
 use super::objects::{Link, Plan, Resource, array};
 
-/// One role of one plan.
-pub struct Role {
+/// One role or user of one plan.
+pub struct Principal {
     pub plan: usize,
     pub resource: usize,
+    pub kind: Kind,
     name: Option<String>,
     arn: Option<String>,
     /// Its ARN with what the plan does not know left unknown, for `NotResource`.
     full_arn: Arn,
-    /// Its permission policies, parsed; `None` for one the plan cannot show.
+    /// Its permission policies, parsed; `None` for one the plan cannot show. A user's
+    /// include its groups'.
     policies: Vec<Option<Value>>,
-    /// Its trust policy; `None` when unknown.
+    /// A role's trust policy; `None` when unknown. A user has none: no one assumes it.
     trust: Option<Value>,
+    /// The ARNs of a user's groups, whose policies are its own too; none for a role.
+    groups: Vec<Arn>,
     /// What runs with it (resource indexes in its plan): instances whose instance
     /// profile names it, then Lambda functions (those that are assets) whose execution
     /// role it is.
@@ -45,16 +53,37 @@ pub struct Role {
     pub public: bool,
 }
 
+/// What kind of principal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Role,
+    /// Its credentials are long-lived: access keys, a console password.
+    User,
+}
+
+impl Kind {
+    /// The resource type in the principal's ARN: `arn:aws:iam::ACCOUNT:role/NAME`.
+    fn in_arn(self) -> &'static str {
+        match self {
+            Kind::Role => "role",
+            Kind::User => "user",
+        }
+    }
+}
+
 /// What an identity can do through the AWS API.
 pub struct Grants {
-    /// (role, role it may assume), as indexes into the roles.
+    /// (principal, role it may assume), as indexes into the principals.
     pub assumes: Vec<(usize, usize)>,
-    /// (role, role it may pass to a service that runs code it gives), as indexes into
-    /// the roles, where it may not assume it.
+    /// (principal, role it may pass to a service that runs code it gives), where it
+    /// may not assume it.
     pub passes: Vec<(usize, usize)>,
-    /// (role, role it obtains by rewriting IAM policies), where it may do neither.
+    /// (principal, role it obtains by rewriting IAM policies), where it may do neither.
     pub rewrites: Vec<(usize, usize)>,
-    /// (role, plan, assets it controls).
+    /// (principal, user it obtains with access keys or a console password of its own
+    /// making), as indexes into the principals.
+    pub keys: Vec<(usize, usize)>,
+    /// (principal, plan, assets it controls).
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
 
@@ -94,9 +123,21 @@ impl Gathered {
     }
 }
 
-/// The roles of one plan, with their policies and holders. `warn` hears of each
-/// resource whose target is unknown until apply, taken to be every one it may be.
-pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> Vec<Role> {
+/// The principals of one plan, roles then users, with their policies and holders.
+/// `warn` hears of each resource whose target is unknown until apply, taken to be
+/// every one it may be.
+pub fn principals(
+    plan_index: usize,
+    plan: &Plan,
+    warn: &mut dyn FnMut(usize, &str),
+) -> Vec<Principal> {
+    let mut principals = roles(plan_index, plan, warn);
+    principals.extend(users::users(plan_index, plan, warn));
+    principals
+}
+
+/// The roles of one plan, with their policies and holders.
+fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> Vec<Principal> {
     let gathered = Gathered::read(plan);
     let candidates = &gathered.roles;
     // An inline policy whose document is unknown until apply is a block without its
@@ -126,10 +167,7 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
             if roles.is_empty() {
                 continue;
             }
-            let documents = match plan.resource(resource).kind.as_str() {
-                "aws_iam_role_policy" => vec![policy_document(plan, resource)],
-                _ => attached(plan, resource),
-            };
+            let documents = documents(plan, resource);
             for role in roles {
                 if let Some(role) = policies.get_mut(role) {
                     role.extend(documents.iter().cloned());
@@ -157,14 +195,16 @@ pub fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) 
                 true
             }
         };
-        roles.push(Role {
+        roles.push(Principal {
             plan: plan_index,
             resource,
+            kind: Kind::Role,
             name: r.str("name").map(str::to_owned),
             arn: r.str("arn").map(str::to_owned),
-            full_arn: role_arn(r),
+            full_arn: iam_arn(r, Kind::Role.in_arn()),
             policies,
             trust,
+            groups: Vec::new(),
             holders,
             public,
         });
@@ -302,6 +342,17 @@ fn may_be_named(resource: &Resource, text: &str) -> bool {
     known("name").is_none_or(|name| name.eq_ignore_ascii_case(text))
 }
 
+/// The documents that a resource gives its role, user or group: an inline policy's
+/// (`aws_iam_role_policy` and the like), or those of the policy an attachment names.
+fn documents(plan: &Plan, resource: usize) -> Vec<Option<Value>> {
+    match plan.resource(resource).kind.as_str() {
+        "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
+            vec![policy_document(plan, resource)]
+        }
+        _ => attached(plan, resource),
+    }
+}
+
 /// The documents of the policy that an attachment names in `policy_arn`.
 fn attached(plan: &Plan, attachment: usize) -> Vec<Option<Value>> {
     match plan.link(attachment, &[], "policy_arn") {
@@ -392,7 +443,13 @@ fn managed(arn: &str) -> Option<Value> {
 /// hiding a mistake the user wants to hear about.
 pub fn malformed(plan: &Plan) -> Vec<(usize, &'static str, String)> {
     let mut out = Vec::new();
-    let kinds = ["aws_iam_role", "aws_iam_role_policy", "aws_iam_policy"];
+    let kinds = [
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_user_policy",
+        "aws_iam_group_policy",
+        "aws_iam_policy",
+    ];
     for resource in plan.of_kind(&kinds) {
         let values = &plan.resource(resource).values;
         let mut texts: Vec<(&'static str, &Attribute)> = Vec::new();
@@ -433,14 +490,14 @@ fn document(value: &Attribute) -> Option<Value> {
     }
 }
 
-/// A role's ARN as the plan knows it: given, or built from its path and name, with the
-/// partition and account unknown, and the name too when only its prefix is given (or
-/// nothing).
-fn role_arn(role: &Resource) -> Arn {
-    if let Some(arn) = role.str("arn").filter(|arn| !arn.is_empty()) {
+/// The ARN of an IAM role, user or group (`in_arn`: `role`, `user`, `group`) as the
+/// plan knows it: given, or built from its path and name, with the partition and
+/// account unknown, and the name too when only its prefix is given (or nothing).
+fn iam_arn(resource: &Resource, in_arn: &str) -> Arn {
+    if let Some(arn) = resource.str("arn").filter(|arn| !arn.is_empty()) {
         return Arn::known(arn);
     }
-    let (name, rest) = match (role.str("name"), role.str("name_prefix")) {
+    let (name, rest) = match (resource.str("name"), resource.str("name_prefix")) {
         (Some(name), _) => (Some(name), Some("")),
         (None, Some(prefix)) => (Some(prefix), None),
         (None, None) => (None, None),
@@ -450,8 +507,9 @@ fn role_arn(role: &Resource) -> Arn {
         None,
         Some(":iam::"),
         None,
-        Some(":role"),
-        role.str("path"),
+        Some(":"),
+        Some(in_arn),
+        resource.str("path"),
         name,
         rest,
     ])
@@ -500,49 +558,58 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
         .collect()
 }
 
-/// Who may obtain which role and who controls which assets, across every plan.
-/// `controllable` lists, per plan, the assets that a role may take over.
-pub fn grants(roles: &[Role], controllable: &[Vec<Controllable>]) -> Grants {
+/// Who may obtain which principal and who controls which assets, across every plan.
+/// `controllable` lists, per plan, the assets that a principal may take over.
+pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> Grants {
     let mut assumes = Vec::new();
     let mut passes = Vec::new();
     let mut rewrites = Vec::new();
+    let mut keys = Vec::new();
     let mut controls = Vec::new();
-    let rewritable: Vec<Rewritable> = (roles.iter())
-        .map(|role| Rewritable::of(role, roles))
+    let rewritable: Vec<Rewritable> = (principals.iter())
+        .map(|principal| Rewritable::of(principal, principals))
         .collect();
-    // A role that may rewrite a role's permission policies may make them allow
-    // everything, and act with them as itself or as the role it rewrote: it is taken
+    // A principal that may rewrite another's permission policies may make them allow
+    // everything, and act with them as itself or as the one it rewrote: it is taken
     // to be allowed everything itself (more than it may have, where it cannot obtain
-    // the role it rewrote).
-    let policies: Vec<Cow<[Option<Value>]>> = (roles.iter().zip(&rewritable))
-        .map(|(role, rewritable)| match rewritable.policies.is_empty() {
-            true => Cow::Borrowed(&role.policies[..]),
-            false => Cow::Owned([&role.policies[..], &[None]].concat()),
-        })
+    // the principal it rewrote).
+    let policies: Vec<Cow<[Option<Value>]>> = (principals.iter().zip(&rewritable))
+        .map(
+            |(principal, rewritable)| match rewritable.policies.is_empty() {
+                true => Cow::Borrowed(&principal.policies[..]),
+                false => Cow::Owned([&principal.policies[..], &[None]].concat()),
+            },
+        )
         .collect();
-    for (a, role) in roles.iter().enumerate() {
+    for (a, principal) in principals.iter().enumerate() {
         let policies = &policies[a];
-        for (b, target) in roles.iter().enumerate() {
+        for (b, target) in principals.iter().enumerate() {
             if a == b {
                 continue;
             }
-            let allowed = || allows(policies, "sts:AssumeRole", &Target::Role(target));
-            // A trust policy that names the role is enough in the role's own account,
-            // where the role needs no permission of its own (unless it is denied one);
-            // one that names an account leaves the choice to the account's policies.
-            let obtains = match trusts(target, role) {
+            let may = |action: &str| allows(policies, action, &Target::Principal(target));
+            if target.kind == Kind::User {
+                if KEYING.iter().any(|action| may(action)) {
+                    keys.push((a, b));
+                }
+                continue;
+            }
+            // A trust policy that names the principal is enough in its own account,
+            // where it needs no permission of its own (unless it is denied one); one
+            // that names an account leaves the choice to the account's policies.
+            let obtains = match trusts(target, principal) {
                 Admits::No => false,
-                Admits::Account => allowed(),
-                Admits::Role => {
-                    (may_share_account(role, target) && !denies(policies, "sts:AssumeRole"))
-                        || allowed()
+                Admits::Account => may("sts:AssumeRole"),
+                Admits::Directly => {
+                    (may_share_account(principal, target) && !denies(policies, "sts:AssumeRole"))
+                        || may("sts:AssumeRole")
                 }
             };
             if obtains {
                 assumes.push((a, b));
             } else if may_pass(policies, target) {
                 passes.push((a, b));
-            } else if rewritable[a].obtains(b, roles) {
+            } else if rewritable[a].obtains(b, principals) {
                 rewrites.push((a, b));
             }
         }
@@ -563,47 +630,83 @@ pub fn grants(roles: &[Role], controllable: &[Vec<Controllable>]) -> Grants {
         assumes,
         passes,
         rewrites,
+        keys,
         controls,
     }
 }
 
-/// The roles whose policies one role may rewrite (indexes into the roles).
+/// The actions that give their caller a user's long-lived credentials, made anew:
+/// access keys for the API, a console password (made, or changed) for the console.
+const KEYING: [&str; 3] = [
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+];
+
+/// The principals whose policies one principal may rewrite (indexes into the
+/// principals).
 struct Rewritable {
-    /// Those whose permission policies it may change: an inline policy, an attached
-    /// one, or a new version of a managed policy (which may be attached to any role).
+    /// Those whose permission policies it may change: a role's or a user's inline
+    /// policy or attached ones, a group's of the user, the user's groups (a user may be
+    /// added to any group), or a new version of a managed policy (which may be
+    /// attached to any principal).
     policies: Vec<usize>,
-    /// Those whose trust policy it may change, to name itself.
+    /// The roles whose trust policy it may change, to name itself.
     trust: Vec<usize>,
 }
 
 impl Rewritable {
-    fn of(role: &Role, roles: &[Role]) -> Rewritable {
-        let may =
-            |action: &str, target: &Role| allows(&role.policies, action, &Target::Role(target));
-        let versions = ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"]
-            .iter()
-            .any(|action| allows(&role.policies, action, &Target::New));
-        let policies = (0..roles.len())
-            .filter(|&t| {
-                versions
-                    || ["iam:PutRolePolicy", "iam:AttachRolePolicy"]
-                        .iter()
-                        .any(|action| may(action, &roles[t]))
-            })
+    fn of(principal: &Principal, principals: &[Principal]) -> Rewritable {
+        let may_any = |actions: &[&str], target: &Target| {
+            (actions.iter()).any(|action| allows(&principal.policies, action, target))
+        };
+        let versions = may_any(
+            &["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+            &Target::New,
+        );
+        let joins_groups = may_any(&["iam:AddUserToGroup"], &Target::New);
+        let rewrites = |target: &Principal| match target.kind {
+            Kind::Role => may_any(
+                &["iam:PutRolePolicy", "iam:AttachRolePolicy"],
+                &Target::Principal(target),
+            ),
+            Kind::User => {
+                joins_groups
+                    || may_any(
+                        &["iam:PutUserPolicy", "iam:AttachUserPolicy"],
+                        &Target::Principal(target),
+                    )
+                    || (target.groups.iter()).any(|group| {
+                        may_any(
+                            &["iam:PutGroupPolicy", "iam:AttachGroupPolicy"],
+                            &Target::Resource(group),
+                        )
+                    })
+            }
+        };
+        let policies = (0..principals.len())
+            .filter(|&t| versions || rewrites(&principals[t]))
             .collect();
-        let trust = (0..roles.len())
-            .filter(|&t| may("iam:UpdateAssumeRolePolicy", &roles[t]))
+        let trust = (0..principals.len())
+            .filter(|&t| {
+                principals[t].kind == Kind::Role
+                    && may_any(
+                        &["iam:UpdateAssumeRolePolicy"],
+                        &Target::Principal(&principals[t]),
+                    )
+            })
             .collect();
         Rewritable { policies, trust }
     }
 
-    /// Whether the role obtains `target` by rewriting a policy: `target`'s trust policy,
-    /// to name the role; or the permission policies of a role that `target` trusts,
-    /// which may then assume it.
-    fn obtains(&self, target: usize, roles: &[Role]) -> bool {
+    /// Whether the principal obtains the role `target` by rewriting a policy:
+    /// `target`'s trust policy, to name the principal; or the permission policies of a
+    /// principal that `target` trusts, which may then assume it.
+    fn obtains(&self, target: usize, principals: &[Principal]) -> bool {
         self.trust.contains(&target)
             || (self.policies.iter()).any(|&rewritten| {
-                rewritten != target && trusts(&roles[target], &roles[rewritten]) != Admits::No
+                rewritten != target
+                    && trusts(&principals[target], &principals[rewritten]) != Admits::No
             })
     }
 }
@@ -612,7 +715,7 @@ impl Rewritable {
 /// code of its choosing with it, and so obtain it: `iam:PassRole` on `target`, whose
 /// trust policy admits the service, and the action that starts the service's code
 /// ([`launching`]).
-fn may_pass(policies: &[Option<Value>], target: &Role) -> bool {
+fn may_pass(policies: &[Option<Value>], target: &Principal) -> bool {
     let Some(trust) = &target.trust else {
         return false;
     };
@@ -625,7 +728,7 @@ fn may_pass(policies: &[Option<Value>], target: &Role) -> bool {
         .flat_map(|services| strings(Some(services)))
         .collect();
     !services.is_empty()
-        && allows(policies, "iam:PassRole", &Target::Role(target))
+        && allows(policies, "iam:PassRole", &Target::Principal(target))
         && services.iter().any(|service| {
             launching(service).is_none_or(|actions| {
                 (actions.iter()).any(|action| allows(policies, action, &Target::New))
@@ -662,8 +765,8 @@ const CONTROLLING: [&str; 4] = [
 ];
 
 enum Target<'r> {
-    Role(&'r Role),
-    /// An instance or a function, by its ARN as far as the plan knows it.
+    Principal(&'r Principal),
+    /// An instance, a function or a group, by its ARN as far as the plan knows it.
     Resource(&'r Arn),
     /// A resource that the caller would make: its ARN may be anything.
     New,
@@ -716,11 +819,10 @@ fn matches_action(statement: &Value, action: &str) -> bool {
 fn matches_resource(statement: &Value, target: &Target) -> bool {
     let matches = |pattern: &str| match target {
         _ if pattern == "*" => true,
-        Target::Role(role) if role.full_arn.may_match(pattern) => true,
-        Target::Role(role) => match (&role.arn, &role.name) {
+        Target::Principal(principal) if principal.full_arn.may_match(pattern) => true,
+        Target::Principal(principal) => match (&principal.arn, &principal.name) {
             (Some(arn), _) if glob(pattern, arn) => true,
-            (_, Some(name)) => pattern
-                .rsplit_once(":role/")
+            (_, Some(name)) => (pattern.rsplit_once(&format!(":{}/", principal.kind.in_arn())))
                 .is_some_and(|(_, rest)| glob(rest.rsplit('/').next().unwrap_or(rest), name)),
             _ => true,
         },
@@ -730,9 +832,9 @@ fn matches_resource(statement: &Value, target: &Target) -> bool {
     if let Some(not) = statement.get("NotResource") {
         let not = strings(Some(not));
         return match target {
-            Target::Role(role) => !not
+            Target::Principal(principal) => !not
                 .iter()
-                .any(|pattern| role.full_arn.surely_matches(pattern)),
+                .any(|pattern| principal.full_arn.surely_matches(pattern)),
             Target::Resource(arn) => !not.iter().any(|pattern| arn.surely_matches(pattern)),
             Target::New => !not.iter().any(|pattern| pattern == "*"),
         };
@@ -774,16 +876,19 @@ enum Admits {
     Account,
     /// By the role itself: every principal (`*`), the role's ARN or name, a session of
     /// it, everyone but some (`NotPrincipal`), or a trust policy the plan cannot show.
-    Role,
+    Directly,
 }
 
-/// Whether `target`'s trust policy lets `role` assume it, and how. An account is
-/// written as its root's ARN or, in the short form IAM takes as the same, as its bare
-/// 12-digit id. The role's account is often unknown until apply, so any account is
-/// taken to be the role's.
-fn trusts(target: &Role, role: &Role) -> Admits {
+/// Whether the role `target`'s trust policy lets `principal` assume it, and how. An
+/// account is written as its root's ARN or, in the short form IAM takes as the same,
+/// as its bare 12-digit id. The principal's account is often unknown until apply, so
+/// any account is taken to be the principal's. No one assumes a user.
+fn trusts(target: &Principal, principal: &Principal) -> Admits {
+    if target.kind == Kind::User {
+        return Admits::No;
+    }
     let Some(trust) = &target.trust else {
-        return Admits::Role;
+        return Admits::Directly;
     };
     let mut admits = Admits::No;
     for statement in statements(trust) {
@@ -793,17 +898,17 @@ fn trusts(target: &Role, role: &Role) -> Admits {
             continue;
         }
         if let Some(not) = statement.get("NotPrincipal") {
-            let listed = |principal: &String| names_role(principal, role);
-            if !principals(not).iter().any(listed) {
-                return Admits::Role;
+            let listed = |listed: &String| names(listed, principal);
+            if !principals_in(not).iter().any(listed) {
+                return Admits::Directly;
             }
             continue;
         }
-        for principal in principals(statement.get("Principal").unwrap_or(&Value::Null)) {
-            if principal == "*" || names_role(&principal, role) {
-                return Admits::Role;
+        for named in principals_in(statement.get("Principal").unwrap_or(&Value::Null)) {
+            if named == "*" || names(&named, principal) {
+                return Admits::Directly;
             }
-            if principal.ends_with(":root") || is_account_id(&principal) {
+            if named.ends_with(":root") || is_account_id(&named) {
                 admits = Admits::Account;
             }
         }
@@ -811,26 +916,35 @@ fn trusts(target: &Role, role: &Role) -> Admits {
     admits
 }
 
-/// Whether a principal may be `role`: its ARN, a role ARN or a session ARN
+/// Whether the principal a policy names may be `principal`: its ARN, or an ARN of its
+/// kind (`:role/`, `:user/`) with its name, or for a role a session ARN
 /// (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`) with its name, compared without
-/// case as IAM compares names; any role ARN when the role's name is unknown.
-fn names_role(principal: &str, role: &Role) -> bool {
-    if role.arn.as_deref() == Some(principal) {
+/// case as IAM compares names; any ARN of its kind when its name is unknown.
+fn names(named: &str, principal: &Principal) -> bool {
+    if principal.arn.as_deref() == Some(named) {
         return true;
     }
-    let named = match principal.split_once(":assumed-role/") {
-        Some((_, rest)) => rest.split('/').next(),
-        None => (principal.rsplit_once(":role/"))
-            .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest)),
+    let of_kind = |named: &str| {
+        let marker = format!(":{}/", principal.kind.in_arn());
+        (named.rsplit_once(marker.as_str()))
+            .map(|(_, rest)| rest.rsplit('/').next().unwrap_or(rest).to_owned())
     };
-    named.is_some_and(|named| {
-        (role.name.as_deref()).is_none_or(|name| name.eq_ignore_ascii_case(named))
+    let name = match named.split_once(":assumed-role/") {
+        Some((_, rest)) if principal.kind == Kind::Role => {
+            rest.split('/').next().map(str::to_owned)
+        }
+        Some(_) => None,
+        None => of_kind(named),
+    };
+    name.is_some_and(|named| {
+        (principal.name.as_deref()).is_none_or(|name| name.eq_ignore_ascii_case(&named))
     })
 }
 
-/// Whether two roles may be of one account: unless both ARNs are known and say not.
-fn may_share_account(a: &Role, b: &Role) -> bool {
-    fn account(role: &Role) -> Option<&str> {
+/// Whether two principals may be of one account: unless both ARNs are known and say
+/// not.
+fn may_share_account(a: &Principal, b: &Principal) -> bool {
+    fn account(role: &Principal) -> Option<&str> {
         (role.arn.as_deref()).and_then(|arn| arn.split(':').nth(4))
     }
     match (account(a), account(b)) {
@@ -888,7 +1002,7 @@ fn statements(policy: &Value) -> &[Value] {
 
 /// The AWS principals of a `Principal` or `NotPrincipal` element: `*`, or its `AWS`
 /// ARNs and account ids (services and federated identities are no role of a plan).
-fn principals(element: &Value) -> Vec<String> {
+fn principals_in(element: &Value) -> Vec<String> {
     match element {
         Value::String(text) => vec![text.clone()],
         Value::Object(map) => strings(map.get("AWS")),
@@ -1000,10 +1114,20 @@ mod tests {
     }
 
     /// A role of no plan, for the trust and resource tests.
-    fn role(name: &str, arn: Option<&str>, trust: Option<Value>) -> Role {
-        Role {
+    fn role(name: &str, arn: Option<&str>, trust: Option<Value>) -> Principal {
+        principal(Kind::Role, name, arn, trust)
+    }
+
+    /// A user of no plan.
+    fn user(name: &str, arn: Option<&str>) -> Principal {
+        principal(Kind::User, name, arn, None)
+    }
+
+    fn principal(kind: Kind, name: &str, arn: Option<&str>, trust: Option<Value>) -> Principal {
+        Principal {
             plan: 0,
             resource: 0,
+            kind,
             name: Some(name.to_owned()),
             arn: arn.map(str::to_owned),
             full_arn: match arn {
@@ -1013,12 +1137,13 @@ mod tests {
                     None,
                     Some(":iam::"),
                     None,
-                    Some(":role/"),
+                    Some(&format!(":{}/", kind.in_arn())),
                     Some(name),
                 ]),
             },
             policies: Vec::new(),
             trust,
+            groups: Vec::new(),
             holders: Vec::new(),
             public: false,
         }
@@ -1204,11 +1329,11 @@ mod tests {
             "Effect": "Allow", "Action": "sts:AssumeRole",
             "NotResource": ["arn:aws:iam::*:role/billing-*", "arn:*:iam::*:role/audit"]
         }]});
-        let assumes = |target: &Role| {
+        let assumes = |target: &Principal| {
             allows(
                 &[Some(policy.clone())],
                 "sts:AssumeRole",
-                &Target::Role(target),
+                &Target::Principal(target),
             )
         };
         let prefixed = state(&[(
@@ -1232,11 +1357,15 @@ mod tests {
     /// parts may be anything: one that stops short of `:role/` names roles too.
     #[test]
     fn role_resources_are_globs_over_the_arn() {
-        let assumes = |pattern: &str, target: &Role| {
+        let assumes = |pattern: &str, target: &Principal| {
             let policy = serde_json::json!({"Statement": [
                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": pattern}
             ]});
-            allows(&[Some(policy)], "sts:AssumeRole", &Target::Role(target))
+            allows(
+                &[Some(policy)],
+                "sts:AssumeRole",
+                &Target::Principal(target),
+            )
         };
         let planned = role("admin", None, None);
         let known = role(
@@ -1269,7 +1398,7 @@ mod tests {
         };
         let web = role("web-deployer", None, None);
         let tagged = policy("Resource", "arn:aws:iam::*:role/${aws:PrincipalTag/team}-*");
-        assert!(allows(&tagged, "sts:AssumeRole", &Target::Role(&web)));
+        assert!(allows(&tagged, "sts:AssumeRole", &Target::Principal(&web)));
         let instance = Arn::instance(Some("i-1"));
         let own = policy("Resource", "arn:aws:ec2:*:*:instance/${ec2:InstanceId}");
         assert!(allows(
@@ -1327,7 +1456,7 @@ mod tests {
                 "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
             }]}))
         };
-        let assumed = |mut ci: Role, target: Role, policy: Option<Value>| {
+        let assumed = |mut ci: Principal, target: Principal, policy: Option<Value>| {
             ci.policies = policy.into_iter().map(Some).collect();
             grants(&[ci, target], &[]).assumes.contains(&(0, 1))
         };
@@ -1342,7 +1471,10 @@ mod tests {
         let named = || trusting("arn:aws:iam::111111111111:role/CI");
         assert!(assumed(ci(), admin("111111111111", named()), None));
         let session = trusting("arn:aws:sts::111111111111:assumed-role/ci/deploy");
-        assert_eq!(trusts(&admin("111111111111", session), &ci()), Admits::Role);
+        assert_eq!(
+            trusts(&admin("111111111111", session), &ci()),
+            Admits::Directly
+        );
         let deny = serde_json::json!({"Statement": [
             {"Effect": "Deny", "Action": "sts:*", "Resource": "*"}
         ]});
@@ -1367,7 +1499,7 @@ mod tests {
         let but_ci = admin("111111111111", not("arn:aws:iam::111111111111:role/ci"));
         assert_eq!(trusts(&but_ci, &ci()), Admits::No);
         let but_other = admin("111111111111", not("arn:aws:iam::111111111111:role/other"));
-        assert_eq!(trusts(&but_other, &ci()), Admits::Role);
+        assert_eq!(trusts(&but_other, &ci()), Admits::Directly);
     }
 
     /// `*`, a federated identity and `NotPrincipal` admit anyone; a service, an account
@@ -1505,6 +1637,156 @@ mod tests {
             (vec![(0, 2)], false)
         );
         assert_eq!(grants_of("iam:GetRole", "*"), (vec![], false));
+    }
+
+    /// A user's policies are its own (inline, attached one by one or by an
+    /// `aws_iam_policy_attachment`) and those of its groups, whichever side names the
+    /// membership.
+    #[test]
+    fn users_hold_their_own_and_their_groups_policies() {
+        let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+        fn user(name: &str) -> (&str, &str, Value) {
+            ("aws_iam_user", name, serde_json::json!({"name": name}))
+        }
+        fn group(name: &str) -> (&str, &str, Value) {
+            ("aws_iam_group", name, serde_json::json!({"name": name}))
+        }
+        let sessions = |plan: &Plan| -> Vec<(String, bool)> {
+            (principals(0, plan, &mut |_, _| {}).iter())
+                .map(|user| {
+                    let name = user.name.clone().unwrap_or_default();
+                    let target = Target::Resource(&any_instance());
+                    (name, allows(&user.policies, "ssm:StartSession", &target))
+                })
+                .collect()
+        };
+        let plan = state(&[
+            user("alice"),
+            user("bob"),
+            user("carol"),
+            user("dave"),
+            user("erin"),
+            group("ops"),
+            group("oncall"),
+            (
+                "aws_iam_user_policy_attachment",
+                "alice",
+                serde_json::json!({"user": "alice", "policy_arn": admin}),
+            ),
+            (
+                "aws_iam_policy_attachment",
+                "bob",
+                serde_json::json!({"name": "x", "users": ["bob"], "groups": [], "roles": [],
+                    "policy_arn": admin}),
+            ),
+            (
+                "aws_iam_group_policy_attachment",
+                "ops",
+                serde_json::json!({"group": "ops", "policy_arn": admin}),
+            ),
+            (
+                "aws_iam_group_membership",
+                "ops",
+                serde_json::json!({"name": "ops", "group": "ops", "users": ["carol"]}),
+            ),
+            (
+                "aws_iam_policy_attachment",
+                "oncall",
+                serde_json::json!({"name": "y", "users": [], "groups": ["oncall"], "roles": [],
+                    "policy_arn": admin}),
+            ),
+            (
+                "aws_iam_user_group_membership",
+                "dave",
+                serde_json::json!({"user": "DAVE", "groups": ["oncall"]}),
+            ),
+        ]);
+        let expected = [
+            ("alice", true),
+            ("bob", true),
+            ("carol", true),
+            ("dave", true),
+            ("erin", false),
+        ];
+        let expected: Vec<(String, bool)> = (expected.iter())
+            .map(|(n, s)| (n.to_string(), *s))
+            .collect();
+        assert_eq!(sessions(&plan), expected);
+    }
+
+    /// A trust policy admits a user by its ARN or its account, never by a role's ARN
+    /// of the same name; no one assumes a user. A principal that may make a user's
+    /// access keys or console password obtains the user.
+    #[test]
+    fn users_assume_roles_that_trust_them_and_are_obtained_by_their_keys() {
+        let trusting = |principal: &str| {
+            Some(serde_json::json!({"Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
+            }]}))
+        };
+        let deploy = || user("deploy", Some("arn:aws:iam::111111111111:user/deploy"));
+        let admin = |trust| role("admin", None, trust);
+        let by_user = admin(trusting("arn:aws:iam::111111111111:user/ci/Deploy"));
+        assert_eq!(trusts(&by_user, &deploy()), Admits::Directly);
+        let by_role = admin(trusting("arn:aws:iam::111111111111:role/deploy"));
+        assert_eq!(trusts(&by_role, &deploy()), Admits::No);
+        assert_eq!(trusts(&by_user, &role("deploy", None, None)), Admits::No);
+        let session = admin(trusting("arn:aws:sts::111111111111:assumed-role/deploy/x"));
+        assert_eq!(trusts(&session, &deploy()), Admits::No);
+        assert_eq!(trusts(&deploy(), &role("admin", None, None)), Admits::No);
+        let granted = grants(&[deploy(), by_user], &[]);
+        assert_eq!(granted.assumes, [(0, 1)]);
+        assert!(granted.keys.is_empty());
+        let keys = |action: &str, resource: &str| {
+            let mut ci = role("ci", None, None);
+            ci.policies = vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": resource}
+            ]}))];
+            grants(&[ci, deploy()], &[]).keys
+        };
+        let any_user = "arn:aws:iam::*:user/*";
+        assert_eq!(keys("iam:CreateAccessKey", any_user), [(0, 1)]);
+        assert_eq!(keys("iam:CreateLoginProfile", any_user), [(0, 1)]);
+        assert_eq!(keys("iam:Update*", "*"), [(0, 1)]);
+        assert!(keys("iam:CreateAccessKey", "arn:aws:iam::*:user/other").is_empty());
+        assert!(keys("iam:CreateAccessKey", "arn:aws:iam::*:role/*").is_empty());
+        assert!(keys("iam:ListAccessKeys", "*").is_empty());
+    }
+
+    /// A principal that may rewrite a user's policies (its own, its groups', or by
+    /// adding it to any group) is allowed everything.
+    #[test]
+    fn rewriting_a_users_policies_allows_everything() {
+        let controls = |action: &str, resource: &str| {
+            let mut ci = role("ci", None, None);
+            ci.policies = vec![Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": action, "Resource": resource}
+            ]}))];
+            let instance = Controllable {
+                resource: 7,
+                arn: Arn::instance(None),
+                actions: &CONTROLLING,
+            };
+            let mut ops = user("ops", None);
+            ops.groups = vec![Arn::known("arn:aws:iam::111111111111:group/oncall")];
+            !grants(&[ci, ops], &[vec![instance]]).controls.is_empty()
+        };
+        assert!(controls("iam:PutUserPolicy", "arn:aws:iam::*:user/ops"));
+        assert!(controls("iam:AttachUserPolicy", "*"));
+        assert!(controls(
+            "iam:AttachGroupPolicy",
+            "arn:aws:iam::*:group/oncall"
+        ));
+        assert!(controls(
+            "iam:AddUserToGroup",
+            "arn:aws:iam::*:group/admins"
+        ));
+        assert!(!controls(
+            "iam:AttachGroupPolicy",
+            "arn:aws:iam::*:group/admins"
+        ));
+        assert!(!controls("iam:PutUserPolicy", "arn:aws:iam::*:user/other"));
+        assert!(!controls("iam:PutRolePolicy", "arn:aws:iam::*:role/other"));
     }
 
     #[test]

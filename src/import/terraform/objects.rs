@@ -138,6 +138,14 @@ const MODELLED: &[&str] = &[
     "aws_iam_role_policy_attachment",
     "aws_iam_policy_attachment",
     "aws_iam_instance_profile",
+    "aws_iam_user",
+    "aws_iam_user_policy",
+    "aws_iam_user_policy_attachment",
+    "aws_iam_group",
+    "aws_iam_group_policy",
+    "aws_iam_group_policy_attachment",
+    "aws_iam_group_membership",
+    "aws_iam_user_group_membership",
 ];
 
 /// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to

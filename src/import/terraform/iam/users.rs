@@ -1,0 +1,163 @@
+//! IAM users as principals: each user's permission policies, its own and those of the
+//! groups it belongs to. A user's credentials (access keys, a console password) live
+//! outside the plan, so nothing of the plan holds them: a user is reached by a
+//! principal that may make it new ones ([`super::KEYING`]), or is where an attacker
+//! who stole them starts.
+//!
+//! Users, groups and memberships name one another by name (compared without case, as
+//! IAM compares them) or ARN; one unknown until apply may be any of the plan's, as a
+//! role is.
+
+use serde_json::Value;
+
+use super::{Kind, Principal, attached, documents, iam_arn, named};
+use crate::import::terraform::objects::Plan;
+
+/// The user and group resources of one plan, by kind, each list in address order.
+#[derive(Default)]
+struct Gathered {
+    users: Vec<usize>,
+    user_policies: Vec<usize>,
+    user_policy_attachments: Vec<usize>,
+    groups: Vec<usize>,
+    group_policies: Vec<usize>,
+    group_policy_attachments: Vec<usize>,
+    /// `aws_iam_group_membership`: one group, its users.
+    group_memberships: Vec<usize>,
+    /// `aws_iam_user_group_membership`: one user, its groups.
+    user_group_memberships: Vec<usize>,
+    /// `aws_iam_policy_attachment`: one policy, its users, groups and roles.
+    policy_attachments: Vec<usize>,
+}
+
+impl Gathered {
+    fn read(plan: &Plan) -> Gathered {
+        let mut gathered = Gathered::default();
+        for (index, resource) in plan.resources.iter().enumerate() {
+            let list = match resource.kind.as_str() {
+                "aws_iam_user" => &mut gathered.users,
+                "aws_iam_user_policy" => &mut gathered.user_policies,
+                "aws_iam_user_policy_attachment" => &mut gathered.user_policy_attachments,
+                "aws_iam_group" => &mut gathered.groups,
+                "aws_iam_group_policy" => &mut gathered.group_policies,
+                "aws_iam_group_policy_attachment" => &mut gathered.group_policy_attachments,
+                "aws_iam_group_membership" => &mut gathered.group_memberships,
+                "aws_iam_user_group_membership" => &mut gathered.user_group_memberships,
+                "aws_iam_policy_attachment" => &mut gathered.policy_attachments,
+                _ => continue,
+            };
+            list.push(index);
+        }
+        gathered
+    }
+}
+
+const USER_UNKNOWN: &str =
+    "the user it names is unknown until apply; assumed to be every user of the plan";
+const GROUP_UNKNOWN: &str =
+    "the group it names is unknown until apply; assumed to be every group of the plan";
+
+/// The users of one plan, with their policies. `warn` hears of each resource whose
+/// user or group is unknown until apply.
+pub(super) fn users(
+    plan_index: usize,
+    plan: &Plan,
+    warn: &mut dyn FnMut(usize, &str),
+) -> Vec<Principal> {
+    let gathered = Gathered::read(plan);
+    if gathered.users.is_empty() {
+        return Vec::new();
+    }
+    let users_named = |resource: usize, key: &str, warn: &mut dyn FnMut(usize, &str)| {
+        named(plan, resource, key, &gathered.users, &mut |resource| {
+            warn(resource, USER_UNKNOWN)
+        })
+    };
+    let groups_named = |resource: usize, key: &str, warn: &mut dyn FnMut(usize, &str)| {
+        named(plan, resource, key, &gathered.groups, &mut |resource| {
+            warn(resource, GROUP_UNKNOWN)
+        })
+    };
+    // Each group's policies, then each user's own.
+    let mut group_policies: Vec<Vec<Option<Value>>> = vec![Vec::new(); gathered.groups.len()];
+    let mut policies: Vec<Vec<Option<Value>>> = vec![Vec::new(); gathered.users.len()];
+    for &resource in gathered
+        .group_policies
+        .iter()
+        .chain(&gathered.group_policy_attachments)
+    {
+        let documents = documents(plan, resource);
+        for group in groups_named(resource, "group", warn) {
+            group_policies[group].extend(documents.iter().cloned());
+        }
+    }
+    for &resource in gathered
+        .user_policies
+        .iter()
+        .chain(&gathered.user_policy_attachments)
+    {
+        let documents = documents(plan, resource);
+        for user in users_named(resource, "user", warn) {
+            policies[user].extend(documents.iter().cloned());
+        }
+    }
+    for &resource in &gathered.policy_attachments {
+        let users = users_named(resource, "users", warn);
+        let groups = groups_named(resource, "groups", warn);
+        if users.is_empty() && groups.is_empty() {
+            continue;
+        }
+        let documents = attached(plan, resource);
+        for user in users {
+            policies[user].extend(documents.iter().cloned());
+        }
+        for group in groups {
+            group_policies[group].extend(documents.iter().cloned());
+        }
+    }
+    // Which users each group holds.
+    let mut memberships: Vec<Vec<usize>> = vec![Vec::new(); gathered.users.len()];
+    for &resource in &gathered.group_memberships {
+        let groups = groups_named(resource, "group", warn);
+        for user in users_named(resource, "users", warn) {
+            memberships[user].extend(&groups);
+        }
+    }
+    for &resource in &gathered.user_group_memberships {
+        let groups = groups_named(resource, "groups", warn);
+        for user in users_named(resource, "user", warn) {
+            memberships[user].extend(&groups);
+        }
+    }
+    let group_arns: Vec<_> = (gathered.groups.iter())
+        .map(|&group| iam_arn(plan.resource(group), "group"))
+        .collect();
+    let mut users = Vec::with_capacity(gathered.users.len());
+    for ((&resource, mut policies), mut groups) in
+        (gathered.users.iter()).zip(policies).zip(memberships)
+    {
+        groups.sort_unstable();
+        groups.dedup();
+        for &group in &groups {
+            policies.extend(group_policies[group].iter().cloned());
+        }
+        let user = plan.resource(resource);
+        users.push(Principal {
+            plan: plan_index,
+            resource,
+            kind: Kind::User,
+            name: user.str("name").map(str::to_owned),
+            arn: user.str("arn").map(str::to_owned),
+            full_arn: iam_arn(user, Kind::User.in_arn()),
+            policies,
+            trust: None,
+            groups: groups
+                .iter()
+                .map(|&group| group_arns[group].clone())
+                .collect(),
+            holders: Vec::new(),
+            public: false,
+        });
+    }
+    users
+}
