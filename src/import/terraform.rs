@@ -263,6 +263,19 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
             },
             at_line,
         ));
+        // Whoever has the principal's credentials calls the API with them from
+        // anywhere: an attacker who stole a user's access keys starts at its session.
+        add.flows.push(at(
+            identity_flow(
+                format!("{name}#calls"),
+                vec![name.clone()],
+                vec![AWS_API.to_owned()],
+                None,
+                format!("a session of `{name}` calls the AWS API"),
+                at_line,
+            ),
+            at_line,
+        ));
         if !runners.is_empty() {
             // A holder calls the API with the principal's keys from where it runs.
             add.flows.push(at(

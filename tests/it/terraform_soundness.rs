@@ -854,3 +854,13 @@ fn a_role_that_may_make_a_users_keys_acts_as_the_user_with_its_groups_policies()
         out.stderr
     );
 }
+
+#[test]
+fn stolen_credentials_act_from_their_principals_session() {
+    // An attacker with the user's access keys, or a role's session, calls the API from
+    // anywhere: nothing of the plan need hold them.
+    let case = "iam-12-access-keys-for-a-user-in-a-group.json";
+    assert_eq!(forbid(case, "aws_iam_user.admin", VAULT, ""), FOUND);
+    let case = "iam-07-send-command.json";
+    assert_eq!(forbid(case, "aws_iam_role.ci", VAULT, ""), FOUND);
+}
