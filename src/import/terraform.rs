@@ -71,6 +71,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut default_declared = false;
     let mut read = Vec::new();
     let mut principals = Vec::new();
+    let mut elsewhere = Vec::new();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -118,9 +119,11 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
-        principals.extend(iam::principals(read.len(), &plan, &mut |resource, what| {
+        let (found, attached) = iam::principals(read.len(), &plan, &mut |resource, what| {
             (imported.warnings).push(warning(file.display, plan.resource(resource), what));
-        }));
+        });
+        principals.extend(found);
+        elsewhere.extend(attached);
         if file.account.is_none() && !default_declared {
             default_declared = true;
             raw.accounts = Some(vec![at(
@@ -144,6 +147,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
+    iam::attach_elsewhere(&mut principals, &elsewhere);
     identity(&mut read, &principals);
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read

@@ -864,3 +864,86 @@ fn stolen_credentials_act_from_their_principals_session() {
     let case = "iam-07-send-command.json";
     assert_eq!(forbid(case, "aws_iam_role.ci", VAULT, ""), FOUND);
 }
+
+/// `check` of `forbid: {from: ci, to: vault}` on two plans, `main` and `other`, in one
+/// account: the exit code.
+fn forbid_in_two_plans(main: String, other: &serde_json::Value) -> i32 {
+    let policy = format!(
+        "\
+imports:
+  - terraform: main.json
+    in: prod
+  - terraform: other.json
+    in: prod
+accounts:
+  - name: prod
+invariants:
+  - name: must-not-reach
+    forbid:
+      from: \"{CI}\"
+      to: \"{VAULT}\"
+"
+    );
+    let out = Cordon::new()
+        .file("main.json", main)
+        .file("other.json", other.to_string())
+        .file("invariants.yaml", policy)
+        .args(["check", "invariants.yaml"])
+        .run();
+    assert!(matches!(out.code, 0 | 1), "{}{}", out.stdout, out.stderr);
+    out.code
+}
+
+/// A state of one resource: `aws_iam_KIND.attach` with these values.
+fn attaching(kind: &str, values: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "format_version": "1.0",
+        "terraform_version": "1.6.6",
+        "values": {"root_module": {"resources": [{
+            "address": format!("{kind}.attach"), "mode": "managed", "type": kind,
+            "name": "attach", "values": values
+        }]}}
+    })
+}
+
+#[test]
+fn a_policy_one_plan_attaches_to_another_plans_principal_is_its_own() {
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    // Role `ci` may do nothing in its own plan; another attaches a policy to it.
+    let bare = edited("iam-07-send-command.json", |plan| {
+        planned(plan, "aws_iam_role.ci")["inline_policy"] = serde_json::json!([]);
+    });
+    let to_role = |role: &str| {
+        attaching(
+            "aws_iam_role_policy_attachment",
+            serde_json::json!({"role": role, "policy_arn": admin}),
+        )
+    };
+    assert_eq!(forbid_in_two_plans(bare.clone(), &to_role("CI")), FOUND);
+    assert_eq!(forbid_in_two_plans(bare.clone(), &to_role("other")), NONE);
+    let listed = |roles: serde_json::Value| {
+        attaching(
+            "aws_iam_policy_attachment",
+            serde_json::json!({"name": "x", "roles": roles, "users": [], "groups": [],
+                "policy_arn": admin}),
+        )
+    };
+    let by_arn = listed(serde_json::json!(["arn:aws:iam::111111111111:role/ci"]));
+    assert_eq!(forbid_in_two_plans(bare.clone(), &by_arn), FOUND);
+    assert_eq!(
+        forbid_in_two_plans(bare, &listed(serde_json::json!([]))),
+        NONE
+    );
+    // User `admin` is in no group; another plan attaches a policy to it.
+    let alone = edited("iam-12-access-keys-for-a-user-in-a-group.json", |plan| {
+        planned(plan, "aws_iam_group_membership.ops")["users"] = serde_json::json!([]);
+    });
+    let to_user = |user: &str| {
+        attaching(
+            "aws_iam_user_policy_attachment",
+            serde_json::json!({"user": user, "policy_arn": admin}),
+        )
+    };
+    assert_eq!(forbid_in_two_plans(alone.clone(), &to_user("admin")), FOUND);
+    assert_eq!(forbid_in_two_plans(alone, &to_user("other")), NONE);
+}

@@ -123,21 +123,57 @@ impl Gathered {
     }
 }
 
-/// The principals of one plan, roles then users, with their policies and holders.
-/// `warn` hears of each resource whose target is unknown until apply, taken to be
-/// every one it may be.
+/// Policies that a plan attaches to principals it does not hold: they may be another
+/// plan's, where one stack attaches policies to the roles another made.
+pub struct Elsewhere {
+    plan: usize,
+    kind: Kind,
+    /// The names and ARNs given that name none of the plan's principals of the kind.
+    names: Vec<String>,
+    documents: Vec<Option<Value>>,
+}
+
+/// The principals of one plan, roles then users, with their policies and holders,
+/// and the policies it attaches to principals it does not hold. `warn` hears of each
+/// resource whose target is unknown until apply, taken to be every one it may be.
 pub fn principals(
     plan_index: usize,
     plan: &Plan,
     warn: &mut dyn FnMut(usize, &str),
-) -> Vec<Principal> {
-    let mut principals = roles(plan_index, plan, warn);
-    principals.extend(users::users(plan_index, plan, warn));
-    principals
+) -> (Vec<Principal>, Vec<Elsewhere>) {
+    let mut elsewhere = Vec::new();
+    let mut principals = roles(plan_index, plan, warn, &mut elsewhere);
+    principals.extend(users::users(plan_index, plan, warn, &mut elsewhere));
+    (principals, elsewhere)
 }
 
-/// The roles of one plan, with their policies and holders.
-fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> Vec<Principal> {
+/// Gives the principals of every plan the policies that other plans attach to them,
+/// by name or ARN as IAM names them: IAM names are unique in an account, and the
+/// plans' accounts are taken to be one unless both ARNs say otherwise.
+pub fn attach_elsewhere(principals: &mut [Principal], elsewhere: &[Elsewhere]) {
+    for attached in elsewhere {
+        let others = (principals.iter_mut())
+            .filter(|principal| principal.plan != attached.plan && principal.kind == attached.kind);
+        for principal in others {
+            let name = principal.name.as_deref().filter(|name| !name.is_empty());
+            let arn = principal.arn.as_deref().filter(|arn| !arn.is_empty());
+            if (attached.names.iter()).any(|text| may_be_named(name, arn, text)) {
+                principal
+                    .policies
+                    .extend(attached.documents.iter().cloned());
+            }
+        }
+    }
+}
+
+/// The roles of one plan, with their policies and holders. Policies attached to roles
+/// the plan does not hold go to `elsewhere`.
+fn roles(
+    plan_index: usize,
+    plan: &Plan,
+    warn: &mut dyn FnMut(usize, &str),
+    elsewhere: &mut Vec<Elsewhere>,
+) -> Vec<Principal> {
     let gathered = Gathered::read(plan);
     let candidates = &gathered.roles;
     // An inline policy whose document is unknown until apply is a block without its
@@ -164,7 +200,8 @@ fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> V
                     "the role it attaches to is unknown until apply; assumed to be every role of the plan",
                 )
             });
-            if roles.is_empty() {
+            let strays = strays(plan, resource, key, candidates);
+            if roles.is_empty() && strays.is_empty() {
                 continue;
             }
             let documents = documents(plan, resource);
@@ -172,6 +209,14 @@ fn roles(plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) -> V
                 if let Some(role) = policies.get_mut(role) {
                     role.extend(documents.iter().cloned());
                 }
+            }
+            if !strays.is_empty() {
+                elsewhere.push(Elsewhere {
+                    plan: plan_index,
+                    kind: Kind::Role,
+                    names: strays,
+                    documents,
+                });
             }
         }
     }
@@ -289,15 +334,14 @@ fn named(
     unknown: &mut dyn FnMut(usize),
 ) -> Vec<usize> {
     let value = plan.resource(resource).values.get(key);
-    let texts: Vec<Option<&str>> = match value {
-        Some(Attribute::Array(items)) => items.iter().map(Attribute::as_str).collect(),
-        Some(Attribute::String(text)) if !text.is_empty() => vec![Some(text)],
-        _ => Vec::new(),
-    };
+    let texts = texts(value);
     let mut found: Vec<usize> = (0..candidates.len())
         .filter(|&candidate| {
             let named = plan.resource(candidates[candidate]);
-            texts.iter().flatten().any(|text| may_be_named(named, text))
+            texts
+                .iter()
+                .flatten()
+                .any(|text| resource_named(named, text))
         })
         .collect();
     // An item that is not text is unknown until apply; so is an attribute the plan
@@ -327,19 +371,47 @@ fn named(
     }
 }
 
-/// Whether `resource` (a role, an instance profile) may be the one that `text` names:
-/// its name, or its ARN, compared without case as IAM compares names. One whose name
-/// or ARN the plan does not know may be.
-fn may_be_named(resource: &Resource, text: &str) -> bool {
+/// The names an attribute gives, one or a list: `None` for an item unknown until
+/// apply.
+fn texts(value: Option<&Attribute>) -> Vec<Option<&str>> {
+    match value {
+        Some(Attribute::Array(items)) => items.iter().map(Attribute::as_str).collect(),
+        Some(Attribute::String(text)) if !text.is_empty() => vec![Some(text)],
+        _ => Vec::new(),
+    }
+}
+
+/// The names and ARNs that attribute `key` of `resource` gives that may name none of
+/// `candidates`: the resources they name are not the plan's.
+fn strays(plan: &Plan, resource: usize, key: &str, candidates: &[usize]) -> Vec<String> {
+    (texts(plan.resource(resource).values.get(key))
+        .into_iter()
+        .flatten())
+    .filter(|text| {
+        !(candidates.iter()).any(|&candidate| resource_named(plan.resource(candidate), text))
+    })
+    .map(str::to_owned)
+    .collect()
+}
+
+/// Whether `resource` (a role, an instance profile) may be the one that `text` names.
+fn resource_named(resource: &Resource, text: &str) -> bool {
     let known = |key: &str| resource.str(key).filter(|value| !value.is_empty());
+    may_be_named(known("name"), known("arn"), text)
+}
+
+/// Whether an IAM resource of this `name` and `arn` may be the one that `text` names:
+/// its name, or its ARN, compared without case as IAM compares names. One whose name
+/// or ARN is unknown may be.
+fn may_be_named(name: Option<&str>, arn: Option<&str>, text: &str) -> bool {
     if text.starts_with("arn:") {
-        if let Some(arn) = known("arn") {
+        if let Some(arn) = arn {
             return arn.eq_ignore_ascii_case(text);
         }
         let last = text.rsplit('/').next().unwrap_or(text);
-        return known("name").is_none_or(|name| name.eq_ignore_ascii_case(last));
+        return name.is_none_or(|name| name.eq_ignore_ascii_case(last));
     }
-    known("name").is_none_or(|name| name.eq_ignore_ascii_case(text))
+    name.is_none_or(|name| name.eq_ignore_ascii_case(text))
 }
 
 /// The documents that a resource gives its role, user or group: an inline policy's
@@ -1168,7 +1240,7 @@ mod tests {
 
     /// Whether the role of this state may start sessions on instances.
     fn starts_sessions(plan: &Plan) -> bool {
-        let roles = roles(0, plan, &mut |_, _| {});
+        let roles = roles(0, plan, &mut |_, _| {}, &mut Vec::new());
         assert_eq!(roles.len(), 1);
         allows(
             &roles[0].policies,
@@ -1282,7 +1354,7 @@ mod tests {
         ]);
         let named = |text: &str| -> Vec<bool> {
             (plan.resources.iter())
-                .map(|role| may_be_named(role, text))
+                .map(|role| resource_named(role, text))
                 .collect()
         };
         assert_eq!(named("CI"), [true, false, true]);
@@ -1341,9 +1413,13 @@ mod tests {
             "vault_admin",
             serde_json::json!({"name_prefix": "vault-admin-", "path": "/"}),
         )]);
-        assert!(assumes(&roles(0, &prefixed, &mut |_, _| {})[0]));
+        assert!(assumes(
+            &roles(0, &prefixed, &mut |_, _| {}, &mut Vec::new())[0]
+        ));
         let unnamed = state(&[("aws_iam_role", "x", serde_json::json!({}))]);
-        assert!(assumes(&roles(0, &unnamed, &mut |_, _| {})[0]));
+        assert!(assumes(
+            &roles(0, &unnamed, &mut |_, _| {}, &mut Vec::new())[0]
+        ));
         assert!(!assumes(&role(
             "billing-1",
             Some("arn:aws:iam::1:role/billing-1"),
@@ -1652,7 +1728,7 @@ mod tests {
             ("aws_iam_group", name, serde_json::json!({"name": name}))
         }
         let sessions = |plan: &Plan| -> Vec<(String, bool)> {
-            (principals(0, plan, &mut |_, _| {}).iter())
+            (principals(0, plan, &mut |_, _| {}).0.iter())
                 .map(|user| {
                     let name = user.name.clone().unwrap_or_default();
                     let target = Target::Resource(&any_instance());

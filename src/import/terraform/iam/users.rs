@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{Kind, Principal, attached, documents, iam_arn, named};
+use super::{Elsewhere, Kind, Principal, attached, documents, iam_arn, named, strays};
 use crate::import::terraform::objects::Plan;
 
 /// The user and group resources of one plan, by kind, each list in address order.
@@ -58,16 +58,26 @@ const GROUP_UNKNOWN: &str =
     "the group it names is unknown until apply; assumed to be every group of the plan";
 
 /// The users of one plan, with their policies. `warn` hears of each resource whose
-/// user or group is unknown until apply.
+/// user or group is unknown until apply; policies attached to users the plan does not
+/// hold go to `elsewhere`.
 pub(super) fn users(
     plan_index: usize,
     plan: &Plan,
     warn: &mut dyn FnMut(usize, &str),
+    elsewhere: &mut Vec<Elsewhere>,
 ) -> Vec<Principal> {
     let gathered = Gathered::read(plan);
-    if gathered.users.is_empty() {
-        return Vec::new();
-    }
+    let mut attach_elsewhere = |resource: usize, key: &str, documents: &[Option<Value>]| {
+        let names = strays(plan, resource, key, &gathered.users);
+        if !names.is_empty() {
+            elsewhere.push(Elsewhere {
+                plan: plan_index,
+                kind: Kind::User,
+                names,
+                documents: documents.to_vec(),
+            });
+        }
+    };
     let users_named = |resource: usize, key: &str, warn: &mut dyn FnMut(usize, &str)| {
         named(plan, resource, key, &gathered.users, &mut |resource| {
             warn(resource, USER_UNKNOWN)
@@ -100,20 +110,17 @@ pub(super) fn users(
         for user in users_named(resource, "user", warn) {
             policies[user].extend(documents.iter().cloned());
         }
+        attach_elsewhere(resource, "user", &documents);
     }
     for &resource in &gathered.policy_attachments {
-        let users = users_named(resource, "users", warn);
-        let groups = groups_named(resource, "groups", warn);
-        if users.is_empty() && groups.is_empty() {
-            continue;
-        }
         let documents = attached(plan, resource);
-        for user in users {
+        for user in users_named(resource, "users", warn) {
             policies[user].extend(documents.iter().cloned());
         }
-        for group in groups {
+        for group in groups_named(resource, "groups", warn) {
             group_policies[group].extend(documents.iter().cloned());
         }
+        attach_elsewhere(resource, "users", &documents);
     }
     // Which users each group holds.
     let mut memberships: Vec<Vec<usize>> = vec![Vec::new(); gathered.users.len()];
