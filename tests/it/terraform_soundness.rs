@@ -913,12 +913,10 @@ fn a_policy_one_plan_attaches_to_another_plans_principal_is_its_own() {
     let bare = edited("iam-07-send-command.json", |plan| {
         planned(plan, "aws_iam_role.ci")["inline_policy"] = serde_json::json!([]);
     });
-    let to_role = |role: &str| {
-        attaching(
-            "aws_iam_role_policy_attachment",
-            serde_json::json!({"role": role, "policy_arn": admin}),
-        )
+    let admin_to = |kind: &str, key: &str, name: &str| {
+        attaching(kind, serde_json::json!({key: name, "policy_arn": admin}))
     };
+    let to_role = |role: &str| admin_to("aws_iam_role_policy_attachment", "role", role);
     assert_eq!(forbid_in_two_plans(bare.clone(), &to_role("CI")), FOUND);
     assert_eq!(forbid_in_two_plans(bare.clone(), &to_role("other")), NONE);
     let listed = |roles: serde_json::Value| {
@@ -938,12 +936,7 @@ fn a_policy_one_plan_attaches_to_another_plans_principal_is_its_own() {
     let alone = edited("iam-12-access-keys-for-a-user-in-a-group.json", |plan| {
         planned(plan, "aws_iam_group_membership.ops")["users"] = serde_json::json!([]);
     });
-    let to_user = |user: &str| {
-        attaching(
-            "aws_iam_user_policy_attachment",
-            serde_json::json!({"user": user, "policy_arn": admin}),
-        )
-    };
+    let to_user = |user: &str| admin_to("aws_iam_user_policy_attachment", "user", user);
     assert_eq!(forbid_in_two_plans(alone.clone(), &to_user("admin")), FOUND);
     assert_eq!(forbid_in_two_plans(alone, &to_user("other")), NONE);
 }
