@@ -17,6 +17,8 @@ pub enum Problem {
     ImportReadsBoth,
     #[error("`{kind}` import has no `in`")]
     ImportPlacedNowhere { kind: &'static str },
+    #[error("`{path}` holds no {what}")]
+    ImportFindsNothing { path: String, what: &'static str },
     #[error("no policy files (`*.yaml`, `*.yml`, `*.json`) found under `{path}`")]
     NoPolicyFiles { path: String },
     #[error("cannot read file: {reason}")]

@@ -268,13 +268,26 @@ fn resolve_files(
     } = gathered;
     let mut notes = ImportNotes::default();
     check_imports(&files)?;
+    // Both kinds of import are found before either is read, so that one run names
+    // the problems of both.
+    let (placed_manifests, placed_plans) = match (
+        placed(&files, DocumentKind::Kubernetes),
+        placed(&files, DocumentKind::Terraform),
+    ) {
+        (Ok(manifests), Ok(plans)) => (manifests, plans),
+        (manifests, plans) => {
+            let mut problems = manifests.err().unwrap_or_default();
+            problems.extend(plans.err().unwrap_or_default());
+            diagnostic::sort(&mut problems);
+            return Err(problems);
+        }
+    };
     files.extend(import_kubernetes(kubernetes, None, &mut notes)?);
-    for (cluster, manifests) in placed(&files, DocumentKind::Kubernetes)? {
+    for (cluster, manifests) in placed_manifests {
         files.extend(import_kubernetes(manifests, Some(&cluster), &mut notes)?);
     }
     // A plan that a policy file places is read once, where that file places it; any
     // other lands in the default account.
-    let placed_plans = placed(&files, DocumentKind::Terraform)?;
     let placed_paths: Vec<PathBuf> = placed_plans
         .iter()
         .flat_map(|(_, plans)| plans.iter().map(|plan| canonical(&plan.found.path)))
@@ -496,6 +509,7 @@ fn placed(
                 continue;
             }
             let (found, problems) = load::discover(&[target]);
+            let unread = !problems.is_empty();
             diagnostics.extend(problems);
             let mut documents = Vec::new();
             for found in found {
@@ -508,6 +522,31 @@ fn placed(
                     ),
                     Err(found) => diagnostics.extend(found),
                 }
+            }
+            // An import that reads nothing would check a model without the estate it
+            // names, and pass: a raw state file, say, or a plan written without
+            // `terraform show -json`.
+            if documents.is_empty() && !unread {
+                let help = match kind {
+                    DocumentKind::Kubernetes => {
+                        "a Kubernetes manifest is YAML or JSON with `apiVersion` and `kind`"
+                    }
+                    _ => {
+                        "write the plan or state with `terraform show -json`, which gives `format_version` and `terraform_version`"
+                    }
+                };
+                diagnostics.push(
+                    Diagnostic::new(
+                        file.found.display.clone(),
+                        path.line,
+                        path.column,
+                        diagnostic::Problem::ImportFindsNothing {
+                            path: path.value.clone(),
+                            what: kind.describe(),
+                        },
+                    )
+                    .with_help(Some(help.to_owned())),
+                );
             }
             let entity = item
                 .value

@@ -539,3 +539,44 @@ invariants:
         "{value}"
     );
 }
+
+/// An import that finds nothing of its kind is an error, never a model without the
+/// estate: a raw `terraform.tfstate`, which `terraform show -json` did not write, or a
+/// directory of manifests left empty.
+#[test]
+fn an_import_that_finds_nothing_to_read_is_an_error() {
+    let policy = "\
+accounts:
+  - {name: aws-prod}
+imports:
+  - terraform: terraform.tfstate.json
+    in: aws-prod
+  - kubernetes: manifests
+    in: aws-prod
+invariants:
+  - name: nothing-reaches-prod
+    forbid: {from: internet, to: aws-prod}
+";
+    let state = r#"{"version": 4, "terraform_version": "1.6.6", "resources": []}"#;
+    let out = Cordon::new()
+        .file("estate.yaml", policy)
+        .file("terraform.tfstate.json", state)
+        .file("manifests/values.yaml", "replicas: 3\n")
+        .args(["check", "estate.yaml"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.contains(
+            "estate.yaml:4:16: error: `terraform.tfstate.json` holds no Terraform plan or state\n  help: write the plan or state with `terraform show -json`"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "estate.yaml:6:17: error: `manifests` holds no Kubernetes manifest\n  help: a Kubernetes manifest is YAML or JSON with `apiVersion` and `kind`"
+        ),
+        "{}",
+        out.stderr
+    );
+}
