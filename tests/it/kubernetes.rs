@@ -1711,3 +1711,33 @@ fn a_pod_on_its_nodes_network_is_warned_of_once() {
         out.stderr
     );
 }
+
+#[test]
+fn a_cluster_role_binding_starts_pods_in_every_namespace_the_inputs_name() {
+    // `vault` is named only by a Secret in it: the frontend may start a pod there too,
+    // as it may read the Secret there.
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: root, namespace: vault}\n---\n";
+    let rbac = format!(
+        "{secret}{}---\n{}",
+        frontend_granted(None, "", "pods", "create"),
+        frontend_granted(None, "", "secrets", "get").replace("granted", "reads")
+    );
+    let found = pairs(
+        &[("k8s/cluster.yaml", LEDGER), ("k8s/rbac.yaml", &rbac)],
+        &[],
+    );
+    for started in ["pods:web", "pods:payments", "pods:vault"] {
+        assert!(
+            found
+                .iter()
+                .any(|pair| pair.starts_with(&format!("{started} -> "))),
+            "{started}: {found:?}"
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .any(|pair| pair.starts_with("kubernetes-api -> secrets:vault ")),
+        "{found:?}"
+    );
+}

@@ -19,7 +19,7 @@
 //! and points at the binding's `roleRef`.
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::classes::{Chooser, namespace_labels};
+use super::classes::Chooser;
 use super::escape::{self, NODES};
 use super::objects::{Binding, Objects, PolicyRule, Pos, Subject};
 use super::rbac::{Powers, named_secrets, named_tokens, rules_of};
@@ -102,11 +102,10 @@ fn powers_of(objects: &Objects, binding: &Binding) -> Option<Powers> {
 
 /// The pods whose labels someone chooses, each with the first binding that lets them:
 /// where a binding lets its subjects start or relabel pods (a RoleBinding's namespace,
-/// or for a ClusterRoleBinding every namespace that the objects or bindings name), and,
+/// or for a ClusterRoleBinding every namespace the inputs name), and,
 /// where one lets them relabel namespaces, in every namespace with its labels chosen too.
 pub(super) fn label_choosers(objects: &Objects) -> BTreeMap<Chooser, Pos> {
-    let mut every: BTreeSet<String> = namespace_labels(objects).into_keys().collect();
-    every.extend(objects.bindings.iter().filter_map(|b| b.namespace.clone()));
+    let every = objects.namespace_names();
     let mut choosers: BTreeMap<Chooser, Pos> = BTreeMap::new();
     for binding in &objects.bindings {
         let Some(powers) = powers_of(objects, binding) else {
@@ -281,11 +280,10 @@ impl Emitter {
         }
         // Every namespace the inputs name: a ClusterRoleBinding applies in each, those
         // without workloads included, where it still reaches Secrets and tokens.
-        let mut namespaces: BTreeSet<String> = self.per_namespace.keys().cloned().collect();
-        namespaces.extend(objects.namespaces.iter().map(|n| n.name.clone()));
+        let mut namespaces = objects.namespace_names();
+        namespaces.extend(self.per_namespace.keys().cloned());
         namespaces.extend(tokens.keys().map(|(namespace, _)| namespace.clone()));
         namespaces.extend(secrets.keys().map(|(namespace, _)| namespace.clone()));
-        namespaces.extend(objects.bindings.iter().filter_map(|b| b.namespace.clone()));
         // The accounts a group subject covers: those the inputs declare or run pods as,
         // and each namespace's `default`, which the ServiceAccount controller keeps in
         // every namespace and a pod runs as when it names none.

@@ -4,7 +4,7 @@
 //! `kind: List` and typed lists (`PodList`, …) are unpacked; pods owned by a workload fold
 //! into it. Everything else is counted as skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::escape::Escape;
 use super::node::Node;
@@ -254,6 +254,24 @@ pub struct Objects {
     pub bindings: Vec<Binding>,
     /// Objects of kinds cordon does not model, by kind.
     pub skipped: BTreeMap<String, usize>,
+}
+
+impl Objects {
+    /// Every namespace the inputs name: by a Namespace object, or as the namespace of
+    /// an object in it. What applies in every namespace (a ClusterRoleBinding) applies
+    /// in each of these.
+    pub fn namespace_names(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        names.extend(self.namespaces.iter().map(|n| n.name.clone()));
+        names.extend(self.workloads.iter().map(|w| w.namespace.clone()));
+        names.extend(self.policies.iter().map(|p| p.namespace.clone()));
+        names.extend(self.services.iter().map(|s| s.namespace.clone()));
+        names.extend(self.service_accounts.iter().map(|a| a.namespace.clone()));
+        names.extend(self.secrets.iter().map(|s| s.namespace.clone()));
+        names.extend(self.roles.iter().filter_map(|r| r.namespace.clone()));
+        names.extend(self.bindings.iter().filter_map(|b| b.namespace.clone()));
+        names
+    }
 }
 
 const WORKLOAD_KINDS: [&str; 8] = [
