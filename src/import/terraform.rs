@@ -314,10 +314,16 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
         ": its trust policy, or the permissions of a role it trusts",
     );
     let keyed = ("keyed-by", "make access keys or a console password for", "");
+    let stored = (
+        "read-by",
+        "read the access keys of",
+        " where the plan stores them, in a secret or a parameter",
+    );
     let obtained = (grants.assumes.iter().map(|pair| (pair, assumed)))
         .chain(grants.passes.iter().map(|pair| (pair, passed)))
         .chain(grants.rewrites.iter().map(|pair| (pair, rewritten)))
-        .chain(grants.keys.iter().map(|pair| (pair, keyed)));
+        .chain(grants.keys.iter().map(|pair| (pair, keyed)))
+        .chain(grants.reads.iter().map(|pair| (pair, stored)));
     for ((a, b), (how, action, why)) in obtained {
         let (assumer, target) = (&principals[*a], &principals[*b]);
         let name = address(target);

@@ -805,10 +805,13 @@ fn planned<'p>(plan: &'p mut serde_json::Value, address: &str) -> &'p mut serde_
 
 /// The plan `fixture` with `from` made `to` in the policy of role `ci`.
 fn with_ci_policy(fixture: &str, from: &str, to: &str) -> String {
-    edited(fixture, |plan| {
-        let policy = &mut planned(plan, "aws_iam_role.ci")["inline_policy"][0]["policy"];
-        *policy = policy.as_str().unwrap().replace(from, to).into();
-    })
+    edited(fixture, |plan| replace_in_ci_policy(plan, from, to))
+}
+
+/// Makes `from` `to` in the policy of role `ci`.
+fn replace_in_ci_policy(plan: &mut serde_json::Value, from: &str, to: &str) {
+    let policy = &mut planned(plan, "aws_iam_role.ci")["inline_policy"][0]["policy"];
+    *policy = policy.as_str().unwrap().replace(from, to).into();
 }
 
 #[test]
@@ -939,4 +942,86 @@ fn a_policy_one_plan_attaches_to_another_plans_principal_is_its_own() {
     let to_user = |user: &str| admin_to("aws_iam_user_policy_attachment", "user", user);
     assert_eq!(forbid_in_two_plans(alone.clone(), &to_user("admin")), FOUND);
     assert_eq!(forbid_in_two_plans(alone, &to_user("other")), NONE);
+}
+
+/// Adds a resource of this address, planned values and configured expressions to a
+/// plan.
+fn add_resource(
+    plan: &mut serde_json::Value,
+    address: &str,
+    values: serde_json::Value,
+    expressions: serde_json::Value,
+) {
+    let (kind, name) = address.split_once('.').unwrap();
+    let common =
+        serde_json::json!({"address": address, "mode": "managed", "type": kind, "name": name});
+    let mut planned = common.clone();
+    planned["values"] = values;
+    resources_at(plan, PLANNED).push(planned);
+    let mut configured = common;
+    configured["expressions"] = expressions;
+    resources_at(plan, CONFIGURED).push(configured);
+}
+
+#[test]
+fn a_users_access_keys_are_held_where_the_plan_keeps_them() {
+    let references = |to: &str| serde_json::json!({"references": [format!("{to}.secret"), to]});
+    // `ci` may make no keys; the plan makes one for `admin`, whose group may start
+    // sessions on every instance.
+    let keyed = |edit: &dyn Fn(&mut serde_json::Value)| {
+        edited("iam-12-access-keys-for-a-user-in-a-group.json", |plan| {
+            replace_in_ci_policy(plan, "iam:CreateAccessKey", "iam:ListAccessKeys");
+            add_resource(
+                plan,
+                "aws_iam_access_key.admin",
+                serde_json::json!({"user": "admin"}),
+                serde_json::json!({"user": {"references": ["aws_iam_user.admin.name", "aws_iam_user.admin"]}}),
+            );
+            edit(plan);
+        })
+    };
+    let case = "iam-12-access-keys-for-a-user-in-a-group.json";
+    assert_eq!(forbid_in(case, keyed(&|_| {}), CI, VAULT, ""), NONE);
+    // The instance's user data writes the key out: the instance holds `admin`.
+    let in_user_data = keyed(&|plan| {
+        let configured = resources_at(plan, CONFIGURED).iter_mut();
+        let ci = configured.into_iter().find(|r| r["address"] == CI).unwrap();
+        ci["expressions"]["user_data"] = references("aws_iam_access_key.admin");
+    });
+    assert_eq!(forbid_in(case, in_user_data, CI, VAULT, ""), FOUND);
+    // A secret holds the key: whoever may read it obtains `admin`.
+    let in_a_secret = |readable: &str| {
+        let readable = readable.to_owned();
+        keyed(&move |plan| {
+            let read = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                "Resource": format!("arn:aws:secretsmanager:*:*:secret:{readable}")}]});
+            planned(plan, "aws_iam_role.ci")["inline_policy"][0]["policy"] =
+                read.to_string().into();
+            add_resource(
+                plan,
+                "aws_secretsmanager_secret.keys",
+                serde_json::json!({"name": "admin-keys"}),
+                serde_json::json!({}),
+            );
+            add_resource(
+                plan,
+                "aws_secretsmanager_secret_version.keys",
+                serde_json::json!({}),
+                serde_json::json!({
+                    "secret_id": {"references": ["aws_secretsmanager_secret.keys.id", "aws_secretsmanager_secret.keys"]},
+                    "secret_string": references("aws_iam_access_key.admin")
+                }),
+            );
+        })
+    };
+    let out = checked_in(case, in_a_secret("admin-keys-*"), CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("aws_iam_user.admin#read-by:aws_iam_role.ci"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(forbid_in(case, in_a_secret("other-*"), CI, VAULT, ""), NONE);
 }

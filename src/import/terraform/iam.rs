@@ -22,6 +22,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+mod keys;
 mod users;
 
 pub use super::arn::Arn;
@@ -45,9 +46,12 @@ pub struct Principal {
     trust: Option<Value>,
     /// The ARNs of a user's groups, whose policies are its own too; none for a role.
     groups: Vec<Arn>,
-    /// What runs with it (resource indexes in its plan): instances whose instance
-    /// profile names it, then Lambda functions (those that are assets) whose execution
-    /// role it is.
+    /// The secrets and parameters that hold a user's access keys; none for a role.
+    stores: Vec<keys::Store>,
+    /// What runs with it (resource indexes in its plan): for a role, instances whose
+    /// instance profile names it, then Lambda functions (those that are assets) whose
+    /// execution role it is; for a user, the instances and functions that hold its
+    /// access keys.
     pub holders: Vec<usize>,
     /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
     pub public: bool,
@@ -83,6 +87,9 @@ pub struct Grants {
     /// (principal, user it obtains with access keys or a console password of its own
     /// making), as indexes into the principals.
     pub keys: Vec<(usize, usize)>,
+    /// (principal, user whose access keys it may read where the plan stores them),
+    /// where it may not make new ones.
+    pub reads: Vec<(usize, usize)>,
     /// (principal, plan, assets it controls).
     pub controls: Vec<(usize, usize, Vec<usize>)>,
 }
@@ -250,6 +257,7 @@ fn roles(
             policies,
             trust,
             groups: Vec::new(),
+            stores: Vec::new(),
             holders,
             public,
         });
@@ -637,6 +645,7 @@ pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> G
     let mut passes = Vec::new();
     let mut rewrites = Vec::new();
     let mut keys = Vec::new();
+    let mut reads = Vec::new();
     let mut controls = Vec::new();
     let rewritable: Vec<Rewritable> = (principals.iter())
         .map(|principal| Rewritable::of(principal, principals))
@@ -661,8 +670,14 @@ pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> G
             }
             let may = |action: &str| allows(policies, action, &Target::Principal(target));
             if target.kind == Kind::User {
+                let reads_store = |store: &keys::Store| {
+                    (store.actions.iter())
+                        .any(|action| allows(policies, action, &Target::Resource(&store.arn)))
+                };
                 if KEYING.iter().any(|action| may(action)) {
                     keys.push((a, b));
+                } else if target.stores.iter().any(reads_store) {
+                    reads.push((a, b));
                 }
                 continue;
             }
@@ -703,6 +718,7 @@ pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> G
         passes,
         rewrites,
         keys,
+        reads,
         controls,
     }
 }
@@ -838,7 +854,8 @@ const CONTROLLING: [&str; 4] = [
 
 enum Target<'r> {
     Principal(&'r Principal),
-    /// An instance, a function or a group, by its ARN as far as the plan knows it.
+    /// An instance, a function, a group, a secret or a parameter, by its ARN as far as
+    /// the plan knows it.
     Resource(&'r Arn),
     /// A resource that the caller would make: its ARN may be anything.
     New,
@@ -1216,6 +1233,7 @@ mod tests {
             policies: Vec::new(),
             trust,
             groups: Vec::new(),
+            stores: Vec::new(),
             holders: Vec::new(),
             public: false,
         }
@@ -1863,6 +1881,63 @@ mod tests {
         ));
         assert!(!controls("iam:PutUserPolicy", "arn:aws:iam::*:user/other"));
         assert!(!controls("iam:PutRolePolicy", "arn:aws:iam::*:role/other"));
+    }
+
+    /// In a state, a resource keeps a key whose id its attributes hold: a function in
+    /// a VPC holds the key's user, a parameter or a secret stores it under its ARN.
+    #[test]
+    fn a_state_keeps_a_key_where_its_id_is_written() {
+        let key = "AKIAIOSFODNN7EXAMPLE";
+        let plan = state(&[
+            (
+                "aws_iam_user",
+                "admin",
+                serde_json::json!({"name": "admin"}),
+            ),
+            (
+                "aws_iam_access_key",
+                "admin",
+                serde_json::json!({"id": key, "user": "admin"}),
+            ),
+            (
+                "aws_lambda_function",
+                "in_vpc",
+                serde_json::json!({"vpc_config": [{"subnet_ids": ["subnet-1"]}],
+                    "environment": [{"variables": {"AWS_ACCESS_KEY_ID": key}}]}),
+            ),
+            (
+                "aws_lambda_function",
+                "outside",
+                serde_json::json!({"environment": [{"variables": {"KEY": key}}]}),
+            ),
+            (
+                "aws_lambda_function",
+                "other",
+                serde_json::json!({"vpc_config": [{"subnet_ids": ["subnet-1"]}]}),
+            ),
+            (
+                "aws_ssm_parameter",
+                "keys",
+                serde_json::json!({"name": "/prod/keys", "value": format!("{key}:secret")}),
+            ),
+            (
+                "aws_secretsmanager_secret_version",
+                "keys",
+                serde_json::json!({"secret_id": "arn:aws:secretsmanager:us-east-1:1:secret:k-AbCdEf",
+                    "secret_string": format!("{{\"id\": \"{key}\"}}")}),
+            ),
+        ]);
+        let kept = keys::kept(&plan, &[0], &mut |_, _| {});
+        assert_eq!(kept[0].holders, [2]);
+        let stores: Vec<&Arn> = kept[0].stores.iter().map(|store| &store.arn).collect();
+        assert_eq!(stores.len(), 2);
+        // In address order: the secret's version, then the parameter.
+        assert_eq!(
+            *stores[0],
+            Arn::known("arn:aws:secretsmanager:us-east-1:1:secret:k-AbCdEf")
+        );
+        assert!(stores[1].surely_matches("arn:*:ssm:*:*:parameter/prod/keys"));
+        assert!(!stores[1].may_match("arn:aws:ssm:*:*:parameter/dev/*"));
     }
 
     #[test]

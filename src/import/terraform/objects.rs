@@ -63,6 +63,19 @@ impl Resource {
     pub fn id(&self) -> Option<&str> {
         self.str("id").filter(|id| !id.is_empty())
     }
+
+    /// Whether some text among its attributes, nested ones included, holds `text`.
+    pub fn mentions(&self, text: &str) -> bool {
+        fn holds(value: &Value, text: &str) -> bool {
+            match value {
+                Value::String(value) => value.contains(text),
+                Value::Array(items) => items.iter().any(|item| holds(item, text)),
+                Value::Object(members) => members.iter().any(|(_, value)| holds(value, text)),
+                _ => false,
+            }
+        }
+        holds(&self.values, text)
+    }
 }
 
 /// A plan or state, read.
@@ -146,6 +159,10 @@ const MODELLED: &[&str] = &[
     "aws_iam_group_policy_attachment",
     "aws_iam_group_membership",
     "aws_iam_user_group_membership",
+    "aws_iam_access_key",
+    "aws_secretsmanager_secret",
+    "aws_secretsmanager_secret_version",
+    "aws_ssm_parameter",
 ];
 
 /// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to
@@ -517,6 +534,25 @@ impl Plan {
                 })
                 .collect(),
         ))
+    }
+
+    /// The plan's resources that the configuration of resource `index` refers to
+    /// anywhere in its expressions, nested blocks included, in index order.
+    pub fn references_anywhere(&self, index: usize) -> Vec<usize> {
+        let resource = self.resource(index);
+        let Some(expressions) = self.expressions.get(&resource.config) else {
+            return Vec::new();
+        };
+        let mut references = Vec::new();
+        collect_references(expressions, &mut references);
+        let mut found: Vec<usize> = (references.into_iter())
+            .filter_map(|reference| self.resolve_reference(&resource.module, reference))
+            .flatten()
+            .flatten()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 
     /// Every configuration reference to an AWS resource that names nothing in the plan:

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{Elsewhere, Kind, Principal, attached, documents, iam_arn, named, strays};
+use super::{Elsewhere, Kind, Principal, attached, documents, iam_arn, keys, named, strays};
 use crate::import::terraform::objects::Plan;
 
 /// The user and group resources of one plan, by kind, each list in address order.
@@ -52,7 +52,7 @@ impl Gathered {
     }
 }
 
-const USER_UNKNOWN: &str =
+pub(super) const USER_UNKNOWN: &str =
     "the user it names is unknown until apply; assumed to be every user of the plan";
 const GROUP_UNKNOWN: &str =
     "the group it names is unknown until apply; assumed to be every group of the plan";
@@ -139,9 +139,12 @@ pub(super) fn users(
     let group_arns: Vec<_> = (gathered.groups.iter())
         .map(|&group| iam_arn(plan.resource(group), "group"))
         .collect();
+    let kept = keys::kept(plan, &gathered.users, warn);
     let mut users = Vec::with_capacity(gathered.users.len());
-    for ((&resource, mut policies), mut groups) in
-        (gathered.users.iter()).zip(policies).zip(memberships)
+    for (((&resource, mut policies), mut groups), kept) in (gathered.users.iter())
+        .zip(policies)
+        .zip(memberships)
+        .zip(kept)
     {
         groups.sort_unstable();
         groups.dedup();
@@ -162,7 +165,8 @@ pub(super) fn users(
                 .iter()
                 .map(|&group| group_arns[group].clone())
                 .collect(),
-            holders: Vec::new(),
+            holders: kept.holders,
+            stores: kept.stores,
             public: false,
         });
     }
