@@ -338,6 +338,39 @@ fn bad_plans_are_errors_at_their_lines() {
     assert!(Path::new(&repo().join("examples/aws")).is_dir());
 }
 
+/// A resource the configuration declares with no instance in the plan (`count = 0`),
+/// referred to behind a condition, is no dangling reference: Terraform writes such
+/// plans for every module with an optional resource.
+#[test]
+fn a_reference_to_a_resource_counted_out_is_read() {
+    let plan =
+        std::fs::read_to_string(repo().join("examples/aws/nat-outbound-only/plan.json")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let configured = plan
+        .pointer_mut("/configuration/root_module/resources")
+        .and_then(serde_json::Value::as_array_mut)
+        .unwrap();
+    let table = configured
+        .iter_mut()
+        .find(|r| r["address"] == "aws_route_table.private")
+        .unwrap();
+    table["expressions"]["route"][0]["nat_gateway_id"] = serde_json::json!({"references": [
+        "var.shared_nat", "aws_nat_gateway.optional[0].id", "aws_nat_gateway.optional[0]",
+        "aws_nat_gateway.optional", "aws_nat_gateway.main.id", "aws_nat_gateway.main"
+    ]});
+    configured.push(serde_json::json!({
+        "address": "aws_nat_gateway.optional", "mode": "managed", "type": "aws_nat_gateway",
+        "name": "optional", "provider_config_key": "aws", "expressions": {},
+        "count_expression": {"references": ["var.shared_nat"]}
+    }));
+    let out = Cordon::new()
+        .file("plan.json", serde_json::to_string_pretty(&plan).unwrap())
+        .args(["connections", "."])
+        .run();
+    out.code(0);
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+}
+
 #[test]
 fn diff_plan_reports_what_a_plan_opens() {
     // The plan moves the database into the public subnet, makes it publicly accessible

@@ -555,9 +555,9 @@ impl Plan {
         found
     }
 
-    /// Every configuration reference to an AWS resource that names nothing in the plan:
-    /// (resource index, reference). A plan that Terraform wrote has none; a hand-edited
-    /// or truncated one may.
+    /// Every configuration reference to an AWS resource that names nothing in the plan
+    /// or its configuration: (resource index, reference). A plan that Terraform wrote
+    /// has none; a hand-edited or truncated one may.
     pub fn dangling(&self) -> Vec<(usize, String)> {
         let mut out = Vec::new();
         for (index, resource) in self.resources.iter().enumerate() {
@@ -576,9 +576,14 @@ impl Plan {
                 }
                 let name = rest.split('[').next().unwrap_or(rest);
                 let config = join(&strip_keys(&resource.module), &format!("{kind}.{name}"));
-                // `aws_vpc.gone.id` and `aws_vpc.gone` name one missing resource.
+                // `aws_vpc.gone.id` and `aws_vpc.gone` name one missing resource. One
+                // the configuration declares but the plan has no instance of (`count =
+                // var.create ? 1 : 0`, referred to as `aws_vpc.x[0]` behind a condition)
+                // is not missing.
                 let missing = (index, format!("{kind}.{name}"));
-                if !self.by_config.contains_key(&config) && !out.contains(&missing) {
+                let declared =
+                    self.by_config.contains_key(&config) || self.expressions.contains_key(&config);
+                if !declared && !out.contains(&missing) {
                     out.push(missing);
                 }
             }
