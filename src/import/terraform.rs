@@ -70,8 +70,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut imported = Imported::default();
     let mut default_declared = false;
     let mut read = Vec::new();
-    let mut principals = Vec::new();
-    let mut elsewhere = Vec::new();
+    let mut principals = iam::Principals::default();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -119,11 +118,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
-        let (found, attached) = iam::principals(read.len(), &plan, &mut |resource, what| {
+        principals.read(read.len(), &plan, &mut |resource, what| {
             (imported.warnings).push(warning(file.display, plan.resource(resource), what));
         });
-        principals.extend(found);
-        elsewhere.extend(attached);
         if file.account.is_none() && !default_declared {
             default_declared = true;
             raw.accounts = Some(vec![at(
@@ -147,8 +144,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
-    iam::attach_elsewhere(&mut principals, &elsewhere);
-    identity(&mut read, &principals);
+    identity(&mut read, &principals.joined());
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()
@@ -213,11 +209,8 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
         let mut add = RawAdditions::default();
         let name = address(principal);
         let at_line = line(principal);
-        let plan = &read[principal.plan].1;
-        let runners: Vec<String> = principal
-            .holders
-            .iter()
-            .map(|holder| plan.resource(*holder).address.clone())
+        let runners: Vec<String> = (principal.holders.iter())
+            .map(|&(plan, holder)| read[plan].1.resource(holder).address.clone())
             .collect();
         // A principal that anyone may assume is held from the internet too; every principal
         // by a session of itself.

@@ -899,13 +899,22 @@ invariants:
 
 /// A state of one resource: `aws_iam_KIND.attach` with these values.
 fn attaching(kind: &str, values: serde_json::Value) -> serde_json::Value {
+    state_of(&[(&format!("{kind}.attach"), values)])
+}
+
+/// A state of these resources: (address, values).
+fn state_of(resources: &[(&str, serde_json::Value)]) -> serde_json::Value {
+    let resources: Vec<serde_json::Value> = (resources.iter())
+        .map(|(address, values)| {
+            let (kind, name) = address.split_once('.').unwrap();
+            serde_json::json!({"address": address, "mode": "managed", "type": kind,
+                "name": name, "values": values})
+        })
+        .collect();
     serde_json::json!({
         "format_version": "1.0",
         "terraform_version": "1.6.6",
-        "values": {"root_module": {"resources": [{
-            "address": format!("{kind}.attach"), "mode": "managed", "type": kind,
-            "name": "attach", "values": values
-        }]}}
+        "values": {"root_module": {"resources": resources}}
     })
 }
 
@@ -1024,4 +1033,49 @@ fn a_users_access_keys_are_held_where_the_plan_keeps_them() {
         out.stdout
     );
     assert_eq!(forbid_in(case, in_a_secret("other-*"), CI, VAULT, ""), NONE);
+}
+
+#[test]
+fn an_instance_holds_the_role_of_a_profile_another_plan_makes() {
+    // `aws_instance.ci` names the profile `ci`; another plan makes the profile and its
+    // role, or the role alone, which may run commands on every instance.
+    let case = "iam-07-send-command.json";
+    let mut original: serde_json::Value = serde_json::from_str(&fixture(case)).unwrap();
+    let role = planned(&mut original, "aws_iam_role.ci").clone();
+    let launched = |keep_profile: bool| {
+        edited(case, |plan| {
+            let mut dropped = vec!["aws_iam_role.ci"];
+            if keep_profile {
+                planned(plan, "aws_iam_instance_profile.ci")["role"] = "ci".into();
+            } else {
+                dropped.push("aws_iam_instance_profile.ci");
+            }
+            planned(plan, CI)["iam_instance_profile"] = "ci".into();
+            for pointer in [PLANNED, CONFIGURED] {
+                resources_at(plan, pointer)
+                    .retain(|r| !dropped.contains(&r["address"].as_str().unwrap()));
+            }
+            // Named by a literal, not a reference to a resource of this plan.
+            for resource in resources_at(plan, CONFIGURED) {
+                let expressions = resource["expressions"].as_object_mut().unwrap();
+                expressions.remove("iam_instance_profile");
+                expressions.remove("role");
+            }
+        })
+    };
+    let profile = (
+        "aws_iam_instance_profile.ci",
+        serde_json::json!({"name": "ci", "role": "ci"}),
+    );
+    let both = state_of(&[profile, ("aws_iam_role.ci", role.clone())]);
+    assert_eq!(forbid_in_two_plans(launched(false), &both), FOUND);
+    let role_only = state_of(&[("aws_iam_role.ci", role.clone())]);
+    assert_eq!(forbid_in_two_plans(launched(true), &role_only), FOUND);
+    // A profile of another name carries nothing to it.
+    let other = (
+        "aws_iam_instance_profile.ci",
+        serde_json::json!({"name": "other", "role": "ci"}),
+    );
+    let elsewhere = state_of(&[other, ("aws_iam_role.ci", role)]);
+    assert_eq!(forbid_in_two_plans(launched(false), &elsewhere), NONE);
 }

@@ -22,6 +22,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+mod holders;
 mod keys;
 mod users;
 
@@ -51,8 +52,8 @@ pub struct Principal {
     /// What runs with it (resource indexes in its plan): for a role, instances whose
     /// instance profile names it, then Lambda functions (those that are assets) whose
     /// execution role it is; for a user, the instances and functions that hold its
-    /// access keys.
-    pub holders: Vec<usize>,
+    /// access keys. Each is (plan, resource index): a role may be held in another plan.
+    pub holders: Vec<(usize, usize)>,
     /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
     pub public: bool,
 }
@@ -140,30 +141,53 @@ pub struct Elsewhere {
     documents: Vec<Option<Value>>,
 }
 
-/// The principals of one plan, roles then users, with their policies and holders,
-/// and the policies it attaches to principals it does not hold. `warn` hears of each
-/// resource whose target is unknown until apply, taken to be every one it may be.
-pub fn principals(
-    plan_index: usize,
-    plan: &Plan,
-    warn: &mut dyn FnMut(usize, &str),
-) -> (Vec<Principal>, Vec<Elsewhere>) {
-    let mut elsewhere = Vec::new();
-    let mut principals = roles(plan_index, plan, warn, &mut elsewhere);
-    principals.extend(users::users(plan_index, plan, warn, &mut elsewhere));
-    (principals, elsewhere)
+/// The principals of every plan, read one plan at a time, then joined across plans:
+/// a plan may attach policies to another's principals, or run instances with
+/// another's instance profile.
+#[derive(Default)]
+pub struct Principals {
+    list: Vec<Principal>,
+    elsewhere: Vec<Elsewhere>,
+    links: holders::Strays,
+}
+
+impl Principals {
+    /// Reads the principals of one plan, roles then users, with their policies and
+    /// holders. `warn` hears of each resource whose target is unknown until apply,
+    /// taken to be every one it may be.
+    pub fn read(&mut self, plan_index: usize, plan: &Plan, warn: &mut dyn FnMut(usize, &str)) {
+        let first = self.list.len();
+        let roles = roles(
+            plan_index,
+            plan,
+            warn,
+            first,
+            &mut self.elsewhere,
+            &mut self.links,
+        );
+        self.list.extend(roles);
+        let users = users::users(plan_index, plan, warn, &mut self.elsewhere);
+        self.list.extend(users);
+    }
+
+    /// Every plan's principals, with what other plans attach to them and run with
+    /// them.
+    pub fn joined(mut self) -> Vec<Principal> {
+        attach_elsewhere(&mut self.list, &self.elsewhere);
+        holders::join(&mut self.list, &self.links);
+        self.list
+    }
 }
 
 /// Gives the principals of every plan the policies that other plans attach to them,
 /// by name or ARN as IAM names them: IAM names are unique in an account, and the
 /// plans' accounts are taken to be one unless both ARNs say otherwise.
-pub fn attach_elsewhere(principals: &mut [Principal], elsewhere: &[Elsewhere]) {
+fn attach_elsewhere(principals: &mut [Principal], elsewhere: &[Elsewhere]) {
     for attached in elsewhere {
         let others = (principals.iter_mut())
             .filter(|principal| principal.plan != attached.plan && principal.kind == attached.kind);
         for principal in others {
-            let name = principal.name.as_deref().filter(|name| !name.is_empty());
-            let arn = principal.arn.as_deref().filter(|arn| !arn.is_empty());
+            let (name, arn) = (principal.name.as_deref(), principal.arn.as_deref());
             if (attached.names.iter()).any(|text| may_be_named(name, arn, text)) {
                 principal
                     .policies
@@ -173,13 +197,17 @@ pub fn attach_elsewhere(principals: &mut [Principal], elsewhere: &[Elsewhere]) {
     }
 }
 
-/// The roles of one plan, with their policies and holders. Policies attached to roles
-/// the plan does not hold go to `elsewhere`.
+/// The roles of one plan, with their policies and holders; `first` is the index of
+/// its first role among every plan's principals. Policies attached to roles the plan
+/// does not hold go to `elsewhere`, and links to profiles and roles it does not hold
+/// to `links`.
 fn roles(
     plan_index: usize,
     plan: &Plan,
     warn: &mut dyn FnMut(usize, &str),
+    first: usize,
     elsewhere: &mut Vec<Elsewhere>,
+    links: &mut holders::Strays,
 ) -> Vec<Principal> {
     let gathered = Gathered::read(plan);
     let candidates = &gathered.roles;
@@ -227,7 +255,7 @@ fn roles(
             }
         }
     }
-    let holders = holders(plan, &gathered, warn);
+    let holders = holders::holders(plan_index, plan, &gathered, first, warn, links);
     let mut roles = Vec::with_capacity(candidates.len());
     for ((&resource, mut policies), holders) in candidates.iter().zip(policies).zip(holders) {
         let r = plan.resource(resource);
@@ -258,73 +286,14 @@ fn roles(
             trust,
             groups: Vec::new(),
             stores: Vec::new(),
-            holders,
+            holders: holders
+                .into_iter()
+                .map(|holder| (plan_index, holder))
+                .collect(),
             public,
         });
     }
     roles
-}
-
-/// For each role of the plan, what holds it: the instances whose instance profile
-/// carries it, then the Lambda functions that run with it. An instance profile and a
-/// role are each named by name, as IAM names them (a profile often has its role's
-/// name, and so its id); one unknown until apply may be any of the plan's.
-fn holders(plan: &Plan, gathered: &Gathered, warn: &mut dyn FnMut(usize, &str)) -> Vec<Vec<usize>> {
-    let mut holders = vec![Vec::new(); gathered.roles.len()];
-    if gathered.roles.is_empty() {
-        return holders;
-    }
-    const ROLE_UNKNOWN: &str =
-        "its role is unknown until apply; assumed to be every role of the plan";
-    let carried: Vec<Vec<usize>> = (gathered.profiles.iter())
-        .map(|&profile| {
-            named(plan, profile, "role", &gathered.roles, &mut |profile| {
-                warn(profile, ROLE_UNKNOWN)
-            })
-        })
-        .collect();
-    let instances = if gathered.profiles.is_empty() {
-        &[][..]
-    } else {
-        &gathered.instances[..]
-    };
-    for &instance in instances {
-        let profiles = named(
-            plan,
-            instance,
-            "iam_instance_profile",
-            &gathered.profiles,
-            &mut |instance| {
-                warn(
-                    instance,
-                    "its instance profile is unknown until apply; assumed to be every instance profile of the plan",
-                )
-            },
-        );
-        for profile in profiles {
-            for &role in carried.get(profile).into_iter().flatten() {
-                // Instances come in order: one that two profiles give a role is
-                // pushed twice in a row.
-                if let Some(role) = holders.get_mut(role)
-                    && role.last() != Some(&instance)
-                {
-                    role.push(instance);
-                }
-            }
-        }
-    }
-    // A function's `role` is its execution role's ARN.
-    for &function in &gathered.functions {
-        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
-            warn(function, ROLE_UNKNOWN)
-        });
-        for role in roles {
-            if let Some(role) = holders.get_mut(role) {
-                role.push(function);
-            }
-        }
-    }
-    holders
 }
 
 /// The resources among `candidates` (their positions in it) that attribute `key` of
@@ -404,14 +373,17 @@ fn strays(plan: &Plan, resource: usize, key: &str, candidates: &[usize]) -> Vec<
 
 /// Whether `resource` (a role, an instance profile) may be the one that `text` names.
 fn resource_named(resource: &Resource, text: &str) -> bool {
-    let known = |key: &str| resource.str(key).filter(|value| !value.is_empty());
-    may_be_named(known("name"), known("arn"), text)
+    may_be_named(resource.str("name"), resource.str("arn"), text)
 }
 
 /// Whether an IAM resource of this `name` and `arn` may be the one that `text` names:
 /// its name, or its ARN, compared without case as IAM compares names. One whose name
-/// or ARN is unknown may be.
+/// or ARN is unknown (or empty) may be.
 fn may_be_named(name: Option<&str>, arn: Option<&str>, text: &str) -> bool {
+    let (name, arn) = (
+        name.filter(|name| !name.is_empty()),
+        arn.filter(|arn| !arn.is_empty()),
+    );
     if text.starts_with("arn:") {
         if let Some(arn) = arn {
             return arn.eq_ignore_ascii_case(text);
@@ -1239,6 +1211,13 @@ mod tests {
         }
     }
 
+    /// The principals of one plan, roles then users.
+    fn principals_of(plan: &Plan) -> Vec<Principal> {
+        let mut principals = Principals::default();
+        principals.read(0, plan, &mut |_, _| {});
+        principals.joined()
+    }
+
     /// A state holding these resources (`[kind, name, values]`), read.
     fn state(resources: &[(&str, &str, Value)]) -> Plan {
         let resources: Vec<Value> = (resources.iter())
@@ -1258,7 +1237,7 @@ mod tests {
 
     /// Whether the role of this state may start sessions on instances.
     fn starts_sessions(plan: &Plan) -> bool {
-        let roles = roles(0, plan, &mut |_, _| {}, &mut Vec::new());
+        let roles = principals_of(plan);
         assert_eq!(roles.len(), 1);
         allows(
             &roles[0].policies,
@@ -1431,13 +1410,9 @@ mod tests {
             "vault_admin",
             serde_json::json!({"name_prefix": "vault-admin-", "path": "/"}),
         )]);
-        assert!(assumes(
-            &roles(0, &prefixed, &mut |_, _| {}, &mut Vec::new())[0]
-        ));
+        assert!(assumes(&principals_of(&prefixed)[0]));
         let unnamed = state(&[("aws_iam_role", "x", serde_json::json!({}))]);
-        assert!(assumes(
-            &roles(0, &unnamed, &mut |_, _| {}, &mut Vec::new())[0]
-        ));
+        assert!(assumes(&principals_of(&unnamed)[0]));
         assert!(!assumes(&role(
             "billing-1",
             Some("arn:aws:iam::1:role/billing-1"),
@@ -1746,7 +1721,7 @@ mod tests {
             ("aws_iam_group", name, serde_json::json!({"name": name}))
         }
         let sessions = |plan: &Plan| -> Vec<(String, bool)> {
-            (principals(0, plan, &mut |_, _| {}).0.iter())
+            (principals_of(plan).iter())
                 .map(|user| {
                     let name = user.name.clone().unwrap_or_default();
                     let target = Target::Resource(&any_instance());
@@ -1938,6 +1913,53 @@ mod tests {
         );
         assert!(stores[1].surely_matches("arn:*:ssm:*:*:parameter/prod/keys"));
         assert!(!stores[1].may_match("arn:aws:ssm:*:*:parameter/dev/*"));
+    }
+
+    /// A function whose execution role another plan makes holds it there, and so does
+    /// an instance whose profile another plan makes; names elsewhere are compared as
+    /// within a plan.
+    #[test]
+    fn holders_name_profiles_and_roles_of_other_plans() {
+        let launching = state(&[
+            (
+                "aws_lambda_function",
+                "worker",
+                serde_json::json!({"role": "arn:aws:iam::1:role/Worker",
+                    "vpc_config": [{"subnet_ids": ["subnet-1"]}]}),
+            ),
+            (
+                "aws_instance",
+                "web",
+                serde_json::json!({"iam_instance_profile": "web"}),
+            ),
+            (
+                "aws_instance",
+                "other",
+                serde_json::json!({"iam_instance_profile": "other"}),
+            ),
+        ]);
+        let making = state(&[
+            (
+                "aws_iam_instance_profile",
+                "web",
+                serde_json::json!({"name": "web", "role": "web"}),
+            ),
+            ("aws_iam_role", "web", serde_json::json!({"name": "web"})),
+            (
+                "aws_iam_role",
+                "worker",
+                serde_json::json!({"name": "worker"}),
+            ),
+        ]);
+        let mut principals = Principals::default();
+        principals.read(0, &launching, &mut |_, _| {});
+        principals.read(1, &making, &mut |_, _| {});
+        let holders: Vec<Vec<(usize, usize)>> = (principals.joined().iter())
+            .map(|role| role.holders.clone())
+            .collect();
+        // The roles of the second plan, `web` then `worker`, held in the first (whose
+        // resources are in address order: `other`, `web`, `worker`).
+        assert_eq!(holders, [vec![(0, 1)], vec![(0, 2)]]);
     }
 
     #[test]

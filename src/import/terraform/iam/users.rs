@@ -165,7 +165,9 @@ pub(super) fn users(
                 .iter()
                 .map(|&group| group_arns[group].clone())
                 .collect(),
-            holders: kept.holders,
+            holders: (kept.holders.into_iter())
+                .map(|holder| (plan_index, holder))
+                .collect(),
             stores: kept.stores,
             public: false,
         });

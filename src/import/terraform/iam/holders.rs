@@ -1,0 +1,168 @@
+//! What runs with each role: instances through their instance profiles, and Lambda
+//! functions (those in a VPC, which are assets) through their execution role. An
+//! instance profile and a role are named by name, as IAM names them (a profile often
+//! has its role's name, and so its id); one unknown until apply may be any of the
+//! plan's. A name that none of its plan's profiles or roles has may be another plan's:
+//! one stack often launches instances with a profile another made. Those links are
+//! gathered per plan ([`Strays`]) and followed once every plan is read ([`join`]).
+
+use super::{Gathered, Kind, Principal, may_be_named, named, strays};
+use crate::import::terraform::objects::Plan;
+
+const ROLE_UNKNOWN: &str = "its role is unknown until apply; assumed to be every role of the plan";
+
+/// An instance profile of one plan.
+struct Profile {
+    plan: usize,
+    name: Option<String>,
+    arn: Option<String>,
+    /// The roles of its plan it carries, as indexes into every plan's principals.
+    roles: Vec<usize>,
+    /// The role names it gives that none of its plan's roles has.
+    elsewhere: Vec<String>,
+    /// The instances of its plan that name it.
+    instances: Vec<usize>,
+}
+
+/// The links of every plan's instances, functions and profiles to IAM resources, kept
+/// to be followed across plans.
+#[derive(Default)]
+pub struct Strays {
+    profiles: Vec<Profile>,
+    /// (plan, instance, the profile names it gives that none of its plan's has).
+    instances: Vec<(usize, usize, Vec<String>)>,
+    /// (plan, function, the role names it gives that none of its plan's roles has).
+    functions: Vec<(usize, usize, Vec<String>)>,
+}
+
+/// For each role of one plan, what holds it there (resource indexes): instances, then
+/// functions. `first` is the index of the plan's first role among every plan's
+/// principals; the links to profiles and roles the plan does not hold go to `links`.
+pub(super) fn holders(
+    plan_index: usize,
+    plan: &Plan,
+    gathered: &Gathered,
+    first: usize,
+    warn: &mut dyn FnMut(usize, &str),
+    links: &mut Strays,
+) -> Vec<Vec<usize>> {
+    let mut holders = vec![Vec::new(); gathered.roles.len()];
+    let mut carried: Vec<Vec<usize>> = Vec::with_capacity(gathered.profiles.len());
+    for &profile in &gathered.profiles {
+        let roles = named(plan, profile, "role", &gathered.roles, &mut |profile| {
+            warn(profile, ROLE_UNKNOWN)
+        });
+        let resource = plan.resource(profile);
+        links.profiles.push(Profile {
+            plan: plan_index,
+            name: resource.str("name").map(str::to_owned),
+            arn: resource.str("arn").map(str::to_owned),
+            roles: roles.iter().map(|role| first + role).collect(),
+            elsewhere: strays(plan, profile, "role", &gathered.roles),
+            instances: Vec::new(),
+        });
+        carried.push(roles);
+    }
+    let plan_profiles = links.profiles.len() - gathered.profiles.len();
+    for &instance in &gathered.instances {
+        let profiles = named(
+            plan,
+            instance,
+            "iam_instance_profile",
+            &gathered.profiles,
+            &mut |instance| {
+                warn(
+                    instance,
+                    "its instance profile is unknown until apply; assumed to be every instance profile of the plan",
+                )
+            },
+        );
+        for profile in profiles {
+            links.profiles[plan_profiles + profile]
+                .instances
+                .push(instance);
+            for &role in carried.get(profile).into_iter().flatten() {
+                // Instances come in order: one that two profiles give a role is
+                // pushed twice in a row.
+                if let Some(role) = holders.get_mut(role)
+                    && role.last() != Some(&instance)
+                {
+                    role.push(instance);
+                }
+            }
+        }
+        let elsewhere = strays(plan, instance, "iam_instance_profile", &gathered.profiles);
+        if !elsewhere.is_empty() {
+            links.instances.push((plan_index, instance, elsewhere));
+        }
+    }
+    // A function's `role` is its execution role's ARN.
+    for &function in &gathered.functions {
+        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
+            warn(function, ROLE_UNKNOWN)
+        });
+        for role in roles {
+            if let Some(role) = holders.get_mut(role) {
+                role.push(function);
+            }
+        }
+        let elsewhere = strays(plan, function, "role", &gathered.roles);
+        if !elsewhere.is_empty() {
+            links.functions.push((plan_index, function, elsewhere));
+        }
+    }
+    holders
+}
+
+/// Adds the holders that name profiles and roles of other plans: an instance whose
+/// profile is another plan's, a profile whose role is, a function whose execution
+/// role is. After each principal's own holders, in the order of the plans.
+pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
+    let named_elsewhere = |name: Option<&str>, arn: Option<&str>, names: &[String]| {
+        (names.iter()).any(|text| may_be_named(name, arn, text))
+    };
+    let roles_of_others = |plan: usize, names: &[String]| -> Vec<usize> {
+        if names.is_empty() {
+            return Vec::new();
+        }
+        (principals.iter().enumerate())
+            .filter(|(_, role)| role.kind == Kind::Role && role.plan != plan)
+            .filter(|(_, role)| named_elsewhere(role.name.as_deref(), role.arn.as_deref(), names))
+            .map(|(index, _)| index)
+            .collect()
+    };
+    // What each profile carries from other plans, and in all.
+    let from_others: Vec<Vec<usize>> = (strays.profiles.iter())
+        .map(|profile| roles_of_others(profile.plan, &profile.elsewhere))
+        .collect();
+    let mut added: Vec<(usize, (usize, usize))> = Vec::new();
+    for (profile, roles) in strays.profiles.iter().zip(&from_others) {
+        for &role in roles {
+            let instances = profile.instances.iter();
+            added.extend(instances.map(|&instance| (role, (profile.plan, instance))));
+        }
+    }
+    for (plan, instance, names) in &strays.instances {
+        let profiles = (strays.profiles.iter().zip(&from_others)).filter(|(profile, _)| {
+            profile.plan != *plan
+                && named_elsewhere(profile.name.as_deref(), profile.arn.as_deref(), names)
+        });
+        for (profile, others) in profiles {
+            for &role in profile.roles.iter().chain(others) {
+                added.push((role, (*plan, *instance)));
+            }
+        }
+    }
+    for (plan, function, names) in &strays.functions {
+        for role in roles_of_others(*plan, names) {
+            added.push((role, (*plan, *function)));
+        }
+    }
+    for (role, holder) in added {
+        if let Some(role) = principals.get_mut(role)
+            && !role.holders.contains(&holder)
+        {
+            role.holders.push(holder);
+        }
+    }
+}
