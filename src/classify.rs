@@ -21,6 +21,9 @@ pub enum DocumentKind {
     Kubernetes,
     /// Has `format_version` and `terraform_version`: what `terraform show -json` writes.
     Terraform,
+    /// Has `terraform_version`, `lineage` and `resources` but no `format_version`: the
+    /// state file Terraform keeps (`terraform.tfstate`), which is not what cordon reads.
+    RawTerraformState,
     /// Empty, or only comments.
     Empty,
     /// Anything else.
@@ -33,6 +36,7 @@ impl DocumentKind {
             DocumentKind::Policy => "cordon policy",
             DocumentKind::Kubernetes => "Kubernetes manifest",
             DocumentKind::Terraform => "Terraform plan or state",
+            DocumentKind::RawTerraformState => "raw Terraform state",
             DocumentKind::Empty => "empty document",
             DocumentKind::Other => "not a cordon policy",
         }
@@ -66,6 +70,9 @@ pub fn kind_of<'k>(keys: impl IntoIterator<Item = &'k str>) -> DocumentKind {
     }
     if has("format_version") && has("terraform_version") {
         return DocumentKind::Terraform;
+    }
+    if has("terraform_version") && has("lineage") && has("resources") {
+        return DocumentKind::RawTerraformState;
     }
     // `cordon diff --format json` lists `invariants` beside keys of its own, which no
     // policy may have: its report saved in the tree is no policy.
@@ -478,6 +485,11 @@ mod tests {
             ),
             Kubernetes
         );
+        // The state file Terraform keeps, not what `terraform show -json` writes.
+        let raw = "{\"version\": 4, \"terraform_version\": \"1.6.6\", \"serial\": 1, \"lineage\": \"x\", \"outputs\": {}, \"resources\": []}";
+        assert_eq!(json_kind(raw), RawTerraformState);
+        let shown = "{\"format_version\": \"1.0\", \"terraform_version\": \"1.6.6\", \"lineage\": \"x\", \"resources\": []}";
+        assert_eq!(json_kind(shown), Terraform);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum Problem {
     ImportPlacedNowhere { kind: &'static str },
     #[error("`{path}` holds no {what}")]
     ImportFindsNothing { path: String, what: &'static str },
+    #[error("a raw Terraform state, which cordon does not read")]
+    RawTerraformState,
     #[error("no policy files (`*.yaml`, `*.yml`, `*.json`) found under `{path}`")]
     NoPolicyFiles { path: String },
     #[error("cannot read file: {reason}")]

@@ -314,6 +314,17 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
     };
     let mut contents = FileContents::default();
     let has = |kind| documents.iter().any(|document| document.kind == kind);
+    // Skipped, the state would leave the estate out of the model and the check would
+    // pass on the rest.
+    if let Some(state) = (documents.iter()).find(|d| d.kind == DocumentKind::RawTerraformState) {
+        let at = u32::try_from(state.first_line).unwrap_or(u32::MAX);
+        return Err(vec![
+            Diagnostic::new(found.display, at, 1, Problem::RawTerraformState).with_help(Some(
+                "cordon reads the JSON that `terraform show -json` writes: `terraform show -json terraform.tfstate > state.json`"
+                    .to_owned(),
+            )),
+        ]);
+    }
     // A file read in part says which of its documents it skips: a stray `values.yaml`
     // document after `---` is noted as a whole file of them would be.
     let read_in_part =

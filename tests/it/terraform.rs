@@ -613,3 +613,28 @@ invariants:
         out.stderr
     );
 }
+
+/// The state file Terraform keeps is refused where it is met, named or found in a
+/// directory: skipped, it would leave the estate out and the check pass.
+#[test]
+fn a_raw_terraform_state_is_an_error() {
+    let raw = r#"{"version": 4, "terraform_version": "1.6.6", "serial": 1, "lineage": "x", "outputs": {}, "resources": []}"#;
+    let invariants = "invariants:\n  - {name: closed, forbid: {from: internet, to: aws-api}}\n";
+    for args in [
+        &["check", "terraform.tfstate", "policy.yaml"][..],
+        &["check", "."][..],
+    ] {
+        let out = Cordon::new()
+            .file("terraform.tfstate", raw)
+            .file("infra/state.json", raw)
+            .file("policy.yaml", invariants)
+            .args(args.iter().copied())
+            .run();
+        out.code(2);
+        assert!(
+            out.stderr.contains(":1:1: error: a raw Terraform state, which cordon does not read\n  help: cordon reads the JSON that `terraform show -json` writes"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
