@@ -312,9 +312,15 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
         "read the access keys of",
         " where the plan stores them, in a secret or a parameter",
     );
+    let run = (
+        "run-by",
+        "replace the code of a Lambda function outside a VPC that runs with",
+        "",
+    );
     let obtained = (grants.assumes.iter().map(|pair| (pair, assumed)))
         .chain(grants.passes.iter().map(|pair| (pair, passed)))
         .chain(grants.rewrites.iter().map(|pair| (pair, rewritten)))
+        .chain(grants.runs.iter().map(|pair| (pair, run)))
         .chain(grants.keys.iter().map(|pair| (pair, keyed)))
         .chain(grants.reads.iter().map(|pair| (pair, stored)));
     for ((a, b), (how, action, why)) in obtained {

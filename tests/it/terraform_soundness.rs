@@ -1079,3 +1079,33 @@ fn an_instance_holds_the_role_of_a_profile_another_plan_makes() {
     let elsewhere = state_of(&[other, ("aws_iam_role.ci", role)]);
     assert_eq!(forbid_in_two_plans(launched(false), &elsewhere), NONE);
 }
+
+#[test]
+fn a_role_that_may_replace_the_code_of_a_function_outside_a_vpc_obtains_its_role() {
+    // `worker` runs outside a VPC, so it is no asset; `ci` may still give it new code,
+    // which runs with role `worker`, which may start sessions on the vault.
+    let case = "iam-11-update-function-code.json";
+    let outside = |action: &str| {
+        edited(case, |plan| {
+            planned(plan, "aws_lambda_function.worker")
+                .as_object_mut()
+                .unwrap()
+                .remove("vpc_config");
+            let mut configured = resources_at(plan, CONFIGURED).iter_mut();
+            let worker = configured.find(|r| r["address"] == "aws_lambda_function.worker");
+            let expressions = worker.unwrap()["expressions"].as_object_mut().unwrap();
+            expressions.remove("vpc_config");
+            replace_in_ci_policy(plan, "lambda:UpdateFunctionCode", action);
+        })
+    };
+    let out = checked_in(case, outside("lambda:UpdateFunctionCode"), CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("aws_iam_role.worker#run-by:aws_iam_role.ci"),
+        "{}",
+        out.stdout
+    );
+    let invoke_only = outside("lambda:InvokeFunction");
+    assert_eq!(forbid_in(case, invoke_only, CI, VAULT, ""), NONE);
+}

@@ -54,6 +54,9 @@ pub struct Principal {
     /// execution role it is; for a user, the instances and functions that hold its
     /// access keys. Each is (plan, resource index): a role may be held in another plan.
     pub holders: Vec<(usize, usize)>,
+    /// The ARNs of the Lambda functions outside a VPC (no asset) that run with a role:
+    /// whoever may replace their code obtains it.
+    run_by: Vec<Arn>,
     /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
     pub public: bool,
 }
@@ -85,6 +88,9 @@ pub struct Grants {
     pub passes: Vec<(usize, usize)>,
     /// (principal, role it obtains by rewriting IAM policies), where it may do neither.
     pub rewrites: Vec<(usize, usize)>,
+    /// (principal, role it obtains by replacing the code of a Lambda function outside
+    /// a VPC that runs with it), where it may do none of those.
+    pub runs: Vec<(usize, usize)>,
     /// (principal, user it obtains with access keys or a console password of its own
     /// making), as indexes into the principals.
     pub keys: Vec<(usize, usize)>,
@@ -107,6 +113,8 @@ struct Gathered {
     instances: Vec<usize>,
     /// Lambda functions in a VPC: the others are no asset.
     functions: Vec<usize>,
+    /// Lambda functions outside a VPC, whose code still runs with their role.
+    outside_functions: Vec<usize>,
 }
 
 impl Gathered {
@@ -123,6 +131,7 @@ impl Gathered {
                 "aws_lambda_function" if network::in_vpc(&resource.values) => {
                     &mut gathered.functions
                 }
+                "aws_lambda_function" => &mut gathered.outside_functions,
                 _ => continue,
             };
             list.push(index);
@@ -255,9 +264,10 @@ fn roles(
             }
         }
     }
-    let holders = holders::holders(plan_index, plan, &gathered, first, warn, links);
+    let (holders, run_by) = holders::holders(plan_index, plan, &gathered, first, warn, links);
     let mut roles = Vec::with_capacity(candidates.len());
-    for ((&resource, mut policies), holders) in candidates.iter().zip(policies).zip(holders) {
+    let per_role = candidates.iter().zip(policies).zip(holders).zip(run_by);
+    for (((&resource, mut policies), holders), run_by) in per_role {
         let r = plan.resource(resource);
         policies.extend(managed_policy_arns(plan, resource));
         let trust = document(
@@ -290,6 +300,7 @@ fn roles(
                 .into_iter()
                 .map(|holder| (plan_index, holder))
                 .collect(),
+            run_by,
             public,
         });
     }
@@ -592,13 +603,7 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
                     known.unwrap_or_else(|| Arn::instance(r.id())),
                     &CONTROLLING[..],
                 ),
-                _ if network::in_vpc(&r.values) => (
-                    known.unwrap_or_else(|| Arn::function(r.str("function_name"))),
-                    &[
-                        "lambda:UpdateFunctionCode",
-                        "lambda:UpdateFunctionConfiguration",
-                    ][..],
-                ),
+                _ if network::in_vpc(&r.values) => (function_arn(r), &REPLACING_CODE[..]),
                 _ => return None,
             };
             Some(Controllable {
@@ -610,12 +615,29 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
         .collect()
 }
 
+/// The actions that replace what a Lambda function runs: its code, or its settings (a
+/// layer, a handler).
+const REPLACING_CODE: [&str; 2] = [
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+];
+
+/// A Lambda function's ARN: given, or built from its name with the partition, region
+/// and account unknown (and the name too, before apply).
+fn function_arn(function: &Resource) -> Arn {
+    match function.str("arn").filter(|arn| !arn.is_empty()) {
+        Some(arn) => Arn::known(arn),
+        None => Arn::function(function.str("function_name")),
+    }
+}
+
 /// Who may obtain which principal and who controls which assets, across every plan.
 /// `controllable` lists, per plan, the assets that a principal may take over.
 pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> Grants {
     let mut assumes = Vec::new();
     let mut passes = Vec::new();
     let mut rewrites = Vec::new();
+    let mut runs = Vec::new();
     let mut keys = Vec::new();
     let mut reads = Vec::new();
     let mut controls = Vec::new();
@@ -670,6 +692,11 @@ pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> G
                 passes.push((a, b));
             } else if rewritable[a].obtains(b, principals) {
                 rewrites.push((a, b));
+            } else if (target.run_by.iter()).any(|function| {
+                (REPLACING_CODE.iter())
+                    .any(|action| allows(policies, action, &Target::Resource(function)))
+            }) {
+                runs.push((a, b));
             }
         }
         for (plan, list) in controllable.iter().enumerate() {
@@ -689,6 +716,7 @@ pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> G
         assumes,
         passes,
         rewrites,
+        runs,
         keys,
         reads,
         controls,
@@ -1207,6 +1235,7 @@ mod tests {
             groups: Vec::new(),
             stores: Vec::new(),
             holders: Vec::new(),
+            run_by: Vec::new(),
             public: false,
         }
     }

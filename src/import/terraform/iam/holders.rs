@@ -1,12 +1,13 @@
 //! What runs with each role: instances through their instance profiles, and Lambda
-//! functions (those in a VPC, which are assets) through their execution role. An
+//! functions through their execution role (those in a VPC are assets that hold it;
+//! whoever may replace the code of one outside a VPC obtains it). An
 //! instance profile and a role are named by name, as IAM names them (a profile often
 //! has its role's name, and so its id); one unknown until apply may be any of the
 //! plan's. A name that none of its plan's profiles or roles has may be another plan's:
 //! one stack often launches instances with a profile another made. Those links are
 //! gathered per plan ([`Strays`]) and followed once every plan is read ([`join`]).
 
-use super::{Gathered, Kind, Principal, may_be_named, named, strays};
+use super::{Arn, Gathered, Kind, Principal, function_arn, may_be_named, named, strays};
 use crate::import::terraform::objects::Plan;
 
 const ROLE_UNKNOWN: &str = "its role is unknown until apply; assumed to be every role of the plan";
@@ -33,11 +34,15 @@ pub struct Strays {
     instances: Vec<(usize, usize, Vec<String>)>,
     /// (plan, function, the role names it gives that none of its plan's roles has).
     functions: Vec<(usize, usize, Vec<String>)>,
+    /// (ARN of a function outside a VPC, the role names it gives that none of its
+    /// plan's roles has), with its plan.
+    outside: Vec<(usize, Arn, Vec<String>)>,
 }
 
-/// For each role of one plan, what holds it there (resource indexes): instances, then
-/// functions. `first` is the index of the plan's first role among every plan's
-/// principals; the links to profiles and roles the plan does not hold go to `links`.
+/// For each role of one plan, what holds it there (resource indexes: instances, then
+/// functions), and the functions outside a VPC that run with it. `first` is the index
+/// of the plan's first role among every plan's principals; the links to profiles and
+/// roles the plan does not hold go to `links`.
 pub(super) fn holders(
     plan_index: usize,
     plan: &Plan,
@@ -45,7 +50,7 @@ pub(super) fn holders(
     first: usize,
     warn: &mut dyn FnMut(usize, &str),
     links: &mut Strays,
-) -> Vec<Vec<usize>> {
+) -> (Vec<Vec<usize>>, Vec<Vec<Arn>>) {
     let mut holders = vec![Vec::new(); gathered.roles.len()];
     let mut carried: Vec<Vec<usize>> = Vec::with_capacity(gathered.profiles.len());
     for &profile in &gathered.profiles {
@@ -111,7 +116,23 @@ pub(super) fn holders(
             links.functions.push((plan_index, function, elsewhere));
         }
     }
-    holders
+    let mut run_by = vec![Vec::new(); gathered.roles.len()];
+    for &function in &gathered.outside_functions {
+        let arn = function_arn(plan.resource(function));
+        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
+            warn(function, ROLE_UNKNOWN)
+        });
+        for role in roles {
+            if let Some(role) = run_by.get_mut(role) {
+                role.push(arn.clone());
+            }
+        }
+        let elsewhere = strays(plan, function, "role", &gathered.roles);
+        if !elsewhere.is_empty() {
+            links.outside.push((plan_index, arn, elsewhere));
+        }
+    }
+    (holders, run_by)
 }
 
 /// Adds the holders that name profiles and roles of other plans: an instance whose
@@ -158,11 +179,22 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
             added.push((role, (*plan, *function)));
         }
     }
+    let mut run_by: Vec<(usize, Arn)> = Vec::new();
+    for (plan, function, names) in &strays.outside {
+        for role in roles_of_others(*plan, names) {
+            run_by.push((role, function.clone()));
+        }
+    }
     for (role, holder) in added {
         if let Some(role) = principals.get_mut(role)
             && !role.holders.contains(&holder)
         {
             role.holders.push(holder);
+        }
+    }
+    for (role, function) in run_by {
+        if let Some(role) = principals.get_mut(role) {
+            role.run_by.push(function);
         }
     }
 }

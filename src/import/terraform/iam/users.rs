@@ -169,6 +169,7 @@ pub(super) fn users(
                 .map(|holder| (plan_index, holder))
                 .collect(),
             stores: kept.stores,
+            run_by: Vec::new(),
             public: false,
         });
     }
