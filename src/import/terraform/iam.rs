@@ -1,15 +1,18 @@
 //! The identity plane: IAM roles and users are principals, each a credential. An
 //! instance whose instance profile names a role holds it, as does a Lambda function
-//! (an asset) whose execution role it is, and so does anyone when its trust policy
-//! admits anyone. A principal obtains a role whose trust policy names it (in one
-//! account, that is enough) or its account (then its own policies must allow
+//! (an asset) whose execution role it is ([`holders`]), and so does anyone when its
+//! trust policy admits anyone. A principal obtains a role whose trust policy names it
+//! (in one account, that is enough) or its account (then its own policies must allow
 //! `sts:AssumeRole` on the role too), that it may pass to a service whose code it may
-//! start (`iam:PassRole`), or whose guarding policies it may rewrite (and a principal
-//! that may rewrite permissions is allowed everything); it obtains a user for whom it
-//! may make access keys or a console password ([`KEYING`]). A principal allowed to open
-//! a shell or run commands on an instance ([`CONTROLLING`]), or to replace a Lambda
-//! function's code, controls it. All act through the AWS API, an asset outside every
-//! account. Users' policies, their own and their groups', are gathered in [`users`].
+//! start (`iam:PassRole`), whose guarding policies it may rewrite (and a principal
+//! that may rewrite permissions is allowed everything), or whose function outside a
+//! VPC it may give new code; it obtains a user for whom it may make access keys or a
+//! console password ([`KEYING`]), or whose keys it may read where the plan stores them
+//! ([`keys`]). A principal allowed to open a shell or run commands on an instance
+//! ([`CONTROLLING`]), or to replace a Lambda function's code, controls it. All act
+//! through the AWS API, an asset outside every account. Users' policies, their own and
+//! their groups', are gathered in [`users`]. Plans are read one at a time and joined
+//! ([`Principals`]): one may attach policies to, or run code with, another's.
 //!
 //! Not modelled, and over-approximated where it matters: conditions (a statement with
 //! one applies as if it held), service control policies, permission boundaries, session
