@@ -162,8 +162,9 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
 }
 
 /// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
-/// of `principals` (roles and users of every plan) as a credential and as an asset that stands for a
-/// session of it, and flows through the API for holding, assuming and controlling.
+/// of `principals` (roles and users of every plan) as a credential and as an asset
+/// that stands for a session of it, and flows through the API for holding, obtaining
+/// and controlling.
 fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Principal]) {
     let Some(first) = read.first_mut() else {
         return;
@@ -212,8 +213,8 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
         let runners: Vec<String> = (principal.holders.iter())
             .map(|&(plan, holder)| read[plan].1.resource(holder).address.clone())
             .collect();
-        // A principal that anyone may assume is held from the internet too; every principal
-        // by a session of itself.
+        // A principal that anyone may assume is held from the internet too; every
+        // principal by a session of itself.
         let mut holders = runners.clone();
         if principal.public {
             holders.push(crate::model::INTERNET.to_owned());
@@ -225,15 +226,7 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
                 parent: Some(at(read[principal.plan].2.clone(), at_line)),
                 cidrs: None,
                 tags: None,
-                description: Some(
-                    match principal.kind {
-                        iam::Kind::Role => "a session of this IAM role",
-                        iam::Kind::User => {
-                            "a session of this IAM user, with its access keys or console password"
-                        }
-                    }
-                    .to_owned(),
-                ),
+                description: Some(principal.kind.session().to_owned()),
                 owner: None,
             },
             at_line,
@@ -247,13 +240,7 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
                 )),
                 leaked: None,
                 status: None,
-                kind: Some(
-                    match principal.kind {
-                        iam::Kind::Role => "aws-iam-role",
-                        iam::Kind::User => "aws-iam-user",
-                    }
-                    .to_owned(),
-                ),
+                kind: Some(principal.kind.credential().to_owned()),
                 description: None,
                 owner: None,
                 rotated: None,
@@ -289,8 +276,10 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
         }
         additions.push((principal.plan, add));
     }
-    // A principal obtains another by assuming it, by passing it to a service that runs code
-    // of its choosing, or by rewriting the IAM policies that guard it.
+    // A principal obtains a role by assuming it, by passing it to a service that runs
+    // code of its choosing, by rewriting the IAM policies that guard it, or by giving
+    // new code to a function that runs with it; a user by making keys for it, or by
+    // reading those the plan stores.
     let assumed = (
         "assumed-by",
         "sts:AssumeRole",

@@ -73,6 +73,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind of its credential, as the raw model writes it.
+    pub fn credential(self) -> &'static str {
+        match self {
+            Kind::Role => "aws-iam-role",
+            Kind::User => "aws-iam-user",
+        }
+    }
+
+    /// The description of the asset that stands for a session of it.
+    pub fn session(self) -> &'static str {
+        match self {
+            Kind::Role => "a session of this IAM role",
+            Kind::User => "a session of this IAM user, with its access keys or console password",
+        }
+    }
+
     /// The resource type in the principal's ARN: `arn:aws:iam::ACCOUNT:role/NAME`.
     fn in_arn(self) -> &'static str {
         match self {

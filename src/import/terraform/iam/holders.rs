@@ -137,7 +137,8 @@ pub(super) fn holders(
 
 /// Adds the holders that name profiles and roles of other plans: an instance whose
 /// profile is another plan's, a profile whose role is, a function whose execution
-/// role is. After each principal's own holders, in the order of the plans.
+/// role is (or, outside a VPC, runs with it). After each principal's own, in the
+/// order of the plans.
 pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
     let named_elsewhere = |name: Option<&str>, arn: Option<&str>, names: &[String]| {
         (names.iter()).any(|text| may_be_named(name, arn, text))
@@ -152,7 +153,7 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
             .map(|(index, _)| index)
             .collect()
     };
-    // What each profile carries from other plans, and in all.
+    // The roles of other plans that each profile carries.
     let from_others: Vec<Vec<usize>> = (strays.profiles.iter())
         .map(|profile| roles_of_others(profile.plan, &profile.elsewhere))
         .collect();
