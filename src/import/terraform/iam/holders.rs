@@ -101,35 +101,35 @@ pub(super) fn holders(
             links.instances.push((plan_index, instance, elsewhere));
         }
     }
-    // A function's `role` is its execution role's ARN.
-    for &function in &gathered.functions {
-        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
-            warn(function, ROLE_UNKNOWN)
-        });
-        for role in roles {
-            if let Some(role) = holders.get_mut(role) {
-                role.push(function);
-            }
-        }
-        let elsewhere = strays(plan, function, "role", &gathered.roles);
-        if !elsewhere.is_empty() {
-            links.functions.push((plan_index, function, elsewhere));
-        }
-    }
+    // A function's `role` is its execution role's ARN: one in a VPC, an asset, holds
+    // it; one outside runs with it.
     let mut run_by = vec![Vec::new(); gathered.roles.len()];
-    for &function in &gathered.outside_functions {
-        let arn = function_arn(plan.resource(function));
+    let inside = (gathered.functions.iter()).map(|&function| (function, true));
+    let outside = (gathered.outside_functions.iter()).map(|&function| (function, false));
+    for (function, in_vpc) in inside.chain(outside) {
         let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
             warn(function, ROLE_UNKNOWN)
         });
-        for role in roles {
-            if let Some(role) = run_by.get_mut(role) {
-                role.push(arn.clone());
-            }
-        }
         let elsewhere = strays(plan, function, "role", &gathered.roles);
-        if !elsewhere.is_empty() {
-            links.outside.push((plan_index, arn, elsewhere));
+        if in_vpc {
+            for role in roles {
+                if let Some(role) = holders.get_mut(role) {
+                    role.push(function);
+                }
+            }
+            if !elsewhere.is_empty() {
+                links.functions.push((plan_index, function, elsewhere));
+            }
+        } else {
+            let arn = function_arn(plan.resource(function));
+            for role in roles {
+                if let Some(role) = run_by.get_mut(role) {
+                    role.push(arn.clone());
+                }
+            }
+            if !elsewhere.is_empty() {
+                links.outside.push((plan_index, arn, elsewhere));
+            }
         }
     }
     (holders, run_by)
