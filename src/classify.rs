@@ -1,6 +1,7 @@
 //! What a document is, told from its top-level keys before it is parsed: a cordon
-//! policy, a Kubernetes object, a Terraform plan or state, or something else that a
-//! repository holds (CI workflows, compose files, Helm values).
+//! policy, a Kubernetes object, a Terraform plan or state, the raw state file Terraform
+//! keeps (which cordon refuses), or something else that a repository holds (CI
+//! workflows, compose files, Helm values).
 //!
 //! Reading a repository means meeting many YAML and JSON files that are not ours. A full
 //! parse of each would double the cost of reading the policies that are, so the keys are
