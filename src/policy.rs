@@ -492,20 +492,20 @@ fn placed(
             let Some(path) = path else {
                 continue;
             };
+            // A problem with the import itself, at its path.
+            let at_path = |problem, help: &str| {
+                Diagnostic::new(file.found.display.clone(), path.line, path.column, problem)
+                    .with_help(Some(help.to_owned()))
+            };
             let base = file.found.path.parent().unwrap_or(std::path::Path::new(""));
             let target = lexically_normal(&base.join(path.value.trim()));
             if !target.exists() {
-                diagnostics.push(
-                    Diagnostic::new(
-                        file.found.display.clone(),
-                        path.line,
-                        path.column,
-                        diagnostic::Problem::PathNotFound {
-                            path: path.value.clone(),
-                        },
-                    )
-                    .with_help(Some("the path is relative to this file".to_owned())),
-                );
+                diagnostics.push(at_path(
+                    diagnostic::Problem::PathNotFound {
+                        path: path.value.clone(),
+                    },
+                    "the path is relative to this file",
+                ));
                 continue;
             }
             let (found, problems) = load::discover(&[target]);
@@ -524,8 +524,8 @@ fn placed(
                 }
             }
             // An import that reads nothing would check a model without the estate it
-            // names, and pass: a raw state file, say, or a plan written without
-            // `terraform show -json`.
+            // names, and pass: a JSON file that `terraform show -json` did not write,
+            // or a directory without manifests.
             if documents.is_empty() && !unread {
                 let help = match kind {
                     DocumentKind::Kubernetes => {
@@ -535,18 +535,13 @@ fn placed(
                         "write the plan or state with `terraform show -json`, which gives `format_version` and `terraform_version`"
                     }
                 };
-                diagnostics.push(
-                    Diagnostic::new(
-                        file.found.display.clone(),
-                        path.line,
-                        path.column,
-                        diagnostic::Problem::ImportFindsNothing {
-                            path: path.value.clone(),
-                            what: kind.describe(),
-                        },
-                    )
-                    .with_help(Some(help.to_owned())),
-                );
+                diagnostics.push(at_path(
+                    diagnostic::Problem::ImportFindsNothing {
+                        path: path.value.clone(),
+                        what: kind.describe(),
+                    },
+                    help,
+                ));
             }
             let entity = item
                 .value

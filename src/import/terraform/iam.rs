@@ -161,7 +161,7 @@ impl Gathered {
 
 /// Policies that a plan attaches to principals it does not hold: they may be another
 /// plan's, where one stack attaches policies to the roles another made.
-pub struct Elsewhere {
+struct Elsewhere {
     plan: usize,
     kind: Kind,
     /// The names and ARNs given that name none of the plan's principals of the kind.
