@@ -509,7 +509,9 @@ fn placed(
                 continue;
             }
             let (found, problems) = load::discover(&[target]);
-            let unread = !problems.is_empty();
+            // A file that could not be read has said why: that it then held nothing
+            // would be said twice.
+            let mut unread = !problems.is_empty();
             diagnostics.extend(problems);
             let mut documents = Vec::new();
             for found in found {
@@ -520,7 +522,10 @@ fn placed(
                             .into_iter()
                             .filter(|file| file.kind == kind),
                     ),
-                    Err(found) => diagnostics.extend(found),
+                    Err(found) => {
+                        unread = true;
+                        diagnostics.extend(found);
+                    }
                 }
             }
             // An import that reads nothing would check a model without the estate it

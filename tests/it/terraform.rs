@@ -637,4 +637,19 @@ fn a_raw_terraform_state_is_an_error() {
             out.stderr
         );
     }
+    // Named by an import, it is refused once, for what it is.
+    let imported = "accounts:\n  - {name: prod}\nimports:\n  - {terraform: state.json, in: prod}\n";
+    let out = Cordon::new()
+        .file("state.json", raw)
+        .file("policy.yaml", format!("{imported}{invariants}"))
+        .args(["check", "policy.yaml"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("state.json:1:1: error: a raw Terraform state"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("holds no"), "{}", out.stderr);
 }
