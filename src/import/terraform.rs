@@ -504,10 +504,26 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
             "the instance or interface it attaches to is unknown until apply; assumed to be any",
         );
     }
+    for &(group, direction) in groups.unknown_blocks() {
+        warn(
+            group,
+            &format!(
+                "its `{direction}` rules are unknown until apply; assumed to admit every address and group on every port"
+            ),
+        );
+    }
     for rule in groups.loose_rules() {
         warn(
             rule,
             "the security group it belongs to is unknown until apply; assumed to be every group",
+        );
+    }
+    for &(acl, direction) in acls.unknown_blocks() {
+        warn(
+            acl,
+            &format!(
+                "its `{direction}` rules are unknown until apply; assumed to allow everything first"
+            ),
         );
     }
     for &rule in acls.loose_rules() {
@@ -520,6 +536,12 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         warn(
             association,
             "what it associates is unknown until apply; assumed to apply to any subnet without an association of its own",
+        );
+    }
+    for &table in routing.unknown_routes() {
+        warn(
+            table,
+            "its routes are unknown until apply; assumed to route anywhere",
         );
     }
     for &route in routing.unplaced() {

@@ -398,11 +398,8 @@ fn the_default_nacl_guards_only_subnets_that_no_other_nacl_may_hold() {
             "values": {}
         });
         resources_at(plan, PLANNED).push(association);
-        for resource in resources_at(plan, CONFIGURED) {
-            if resource["address"] == "aws_network_acl.open" {
-                resource["expressions"]["subnet_ids"] = serde_json::json!({"constant_value": []});
-            }
-        }
+        let empty = serde_json::json!({"constant_value": []});
+        configure(plan, "aws_network_acl.open", "subnet_ids", empty);
         resources_at(plan, CONFIGURED).push(serde_json::json!({
             "address": "aws_network_acl_association.open",
             "mode": "managed",
@@ -492,12 +489,8 @@ fn a_route_whose_table_is_unknown_may_be_on_any_table_of_its_vpc() {
             "name": "other",
             "values": {"cidr_block": "10.1.0.0/16"}
         }));
-        for resource in resources_at(plan, CONFIGURED) {
-            if resource["address"] == "aws_internet_gateway.gw" {
-                resource["expressions"]["vpc_id"] =
-                    serde_json::json!({"references": ["aws_vpc.other.id", "aws_vpc.other"]});
-            }
-        }
+        let other = serde_json::json!({"references": ["aws_vpc.other.id", "aws_vpc.other"]});
+        configure(plan, "aws_internet_gateway.gw", "vpc_id", other);
     });
     assert_eq!(forbid_in(case, other_vpc, from, to, "tcp/22"), NONE);
 }
@@ -563,6 +556,86 @@ fn what_a_plan_leaves_unknown_until_apply_is_read_open() {
 
 /// An id that a state writes but does not hold names a resource managed elsewhere, not
 /// one unknown until apply: it widens nothing in the state.
+/// Drops the resource at `address` from a plan: its planned values, its change and its
+/// configuration.
+fn remove_resource(plan: &mut serde_json::Value, address: &str) {
+    for pointer in [PLANNED, CONFIGURED, "/resource_changes"] {
+        resources_at(plan, pointer).retain(|resource| resource["address"] != address);
+    }
+}
+
+#[test]
+fn inline_rules_configured_but_unknown_until_apply_admit_everything() {
+    // The database's group takes its inline rules from a local the plan cannot know:
+    // absent from the values, configured in the expressions.
+    let case = "17-sg-rule-cidr-unknown-until-apply.json";
+    let (from, to) = ("aws_instance.bastion", "aws_instance.db");
+    let rules = serde_json::json!({"references": ["local.db_rules"]});
+    let without_inline = |plan: &mut serde_json::Value| {
+        remove_resource(plan, "aws_security_group_rule.db_from_bastion");
+        planned(plan, "aws_security_group.db")
+            .as_object_mut()
+            .unwrap()
+            .remove("ingress");
+    };
+    let unknown = edited(case, |plan| {
+        without_inline(plan);
+        configure(plan, "aws_security_group.db", "ingress", rules.clone());
+    });
+    let out = checked_in(case, unknown, from, to, "tcp/5432");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "`aws_security_group.db`: its `ingress` rules are unknown until apply; assumed to admit every address and group on every port"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Not configured, the list is what the group's rule resources make it: none here.
+    let computed = edited(case, without_inline);
+    assert_eq!(forbid_in(case, computed, from, to, "tcp/5432"), NONE);
+
+    // A route table whose routes come from a local: any route, to the internet too.
+    let case = "20-aws-route-table-unknown-until-apply.json";
+    let (from, to) = ("internet", "aws_instance.web");
+    let routes = serde_json::json!({"references": ["local.routes"]});
+    let unknown = edited(case, |plan| {
+        remove_resource(plan, "aws_route.internet");
+        configure(plan, "aws_route_table.pub", "route", routes.clone());
+    });
+    assert_eq!(forbid_in(case, unknown, from, to, "tcp/22"), FOUND);
+    let computed = edited(case, |plan| remove_resource(plan, "aws_route.internet"));
+    assert_eq!(forbid_in(case, computed, from, to, "tcp/22"), NONE);
+
+    // A network ACL on the instance's subnet whose rules come from a local: it may
+    // allow everything. Known and empty, the same ACL lets nothing through.
+    let with_acl = |values: serde_json::Value, rules: serde_json::Value| {
+        edited(case, |plan| {
+            add_resource(
+                plan,
+                "aws_network_acl.pub",
+                values,
+                serde_json::json!({
+                    "vpc_id": {"references": ["aws_vpc.main.id", "aws_vpc.main"]},
+                    "subnet_ids": {"references": ["aws_subnet.pub.id", "aws_subnet.pub"]},
+                    "ingress": rules.clone(),
+                    "egress": rules,
+                }),
+            );
+        })
+    };
+    let unknown = with_acl(
+        serde_json::json!({}),
+        serde_json::json!({"references": ["local.acl_rules"]}),
+    );
+    assert_eq!(forbid_in(case, unknown, from, to, "tcp/22"), FOUND);
+    let empty = with_acl(
+        serde_json::json!({"ingress": [], "egress": []}),
+        serde_json::json!({"constant_value": []}),
+    );
+    assert_eq!(forbid_in(case, empty, from, to, "tcp/22"), NONE);
+}
+
 #[test]
 fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     let (from, to) = ("internet", "aws_instance.web");
@@ -803,6 +876,19 @@ fn planned<'p>(plan: &'p mut serde_json::Value, address: &str) -> &'p mut serde_
     &mut resource.unwrap()["values"]
 }
 
+/// Sets the configuration's expression for attribute `key` of the resource at
+/// `address`.
+fn configure(
+    plan: &mut serde_json::Value,
+    address: &str,
+    key: &str,
+    expression: serde_json::Value,
+) {
+    let resources = resources_at(plan, CONFIGURED);
+    let resource = resources.iter_mut().find(|r| r["address"] == address);
+    resource.unwrap()["expressions"][key] = expression;
+}
+
 /// The plan `fixture` with `from` made `to` in the policy of role `ci`.
 fn with_ci_policy(fixture: &str, from: &str, to: &str) -> String {
     edited(fixture, |plan| replace_in_ci_policy(plan, from, to))
@@ -842,10 +928,8 @@ fn a_role_that_may_make_a_users_keys_acts_as_the_user_with_its_groups_policies()
     // A membership whose users come from a variable may hold every user.
     let unknown = edited(case, |plan| {
         planned(plan, "aws_iam_group_membership.ops")["users"] = serde_json::json!([null]);
-        let mut configured = resources_at(plan, CONFIGURED).iter_mut();
-        let membership = configured.find(|r| r["address"] == "aws_iam_group_membership.ops");
-        membership.unwrap()["expressions"]["users"] =
-            serde_json::json!({"references": ["var.users"]});
+        let users = serde_json::json!({"references": ["var.users"]});
+        configure(plan, "aws_iam_group_membership.ops", "users", users);
     });
     let out = checked_in(case, unknown, CI, VAULT, "");
     assert_eq!(out.code, FOUND, "{}", out.stdout);
@@ -993,9 +1077,12 @@ fn a_users_access_keys_are_held_where_the_plan_keeps_them() {
     assert_eq!(forbid_in(case, keyed(&|_| {}), CI, VAULT, ""), NONE);
     // The instance's user data writes the key out: the instance holds `admin`.
     let in_user_data = keyed(&|plan| {
-        let configured = resources_at(plan, CONFIGURED).iter_mut();
-        let ci = configured.into_iter().find(|r| r["address"] == CI).unwrap();
-        ci["expressions"]["user_data"] = references("aws_iam_access_key.admin");
+        configure(
+            plan,
+            CI,
+            "user_data",
+            references("aws_iam_access_key.admin"),
+        );
     });
     assert_eq!(forbid_in(case, in_user_data, CI, VAULT, ""), FOUND);
     // A secret holds the key: whoever may read it obtains `admin`.

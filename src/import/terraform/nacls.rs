@@ -43,6 +43,9 @@ pub struct Acls {
     loose: Vec<usize>,
     /// ACLs and associations whose subnets the plan cannot name, in address order.
     loose_associations: Vec<usize>,
+    /// ACLs whose inline rules one way are unknown until apply, with that way
+    /// (`"ingress"` or `"egress"`), in address order.
+    unknown_blocks: Vec<(usize, &'static str)>,
 }
 
 impl Acls {
@@ -59,7 +62,20 @@ impl Acls {
             let mut acl = Acl::default();
             let values = &plan.resource(resource).values;
             for (direction, list) in [("ingress", &mut acl.ingress), ("egress", &mut acl.egress)] {
-                for block in array(values.get(direction)) {
+                let blocks = values.get(direction);
+                // The whole list configured but unknown until apply: it may allow
+                // anything, first. Left out of the configuration, the list is computed
+                // from the ACL's rule resources, which are read below.
+                if blocks.is_none_or(Value::is_null) && plan.configured(resource, &[], direction) {
+                    list.push(Rule {
+                        number: i64::MIN,
+                        allow: true,
+                        ports: PortSet::all(),
+                        prefix: None,
+                    });
+                    acls.unknown_blocks.push((resource, direction));
+                }
+                for block in array(blocks) {
                     list.push(rule(block, "rule_no", "action"));
                 }
             }
@@ -178,6 +194,12 @@ impl Acls {
         &self.loose
     }
 
+    /// The ACLs whose inline rules one way (`"ingress"` or `"egress"`) are unknown until
+    /// apply, for warnings.
+    pub fn unknown_blocks(&self) -> &[(usize, &'static str)] {
+        &self.unknown_blocks
+    }
+
     /// The ACLs and associations whose subnets the plan cannot name, for warnings.
     pub fn loose_associations(&self) -> &[usize] {
         &self.loose_associations
@@ -274,21 +296,89 @@ fn vpc_of(plan: &Plan, acl: Option<usize>) -> Link {
 
 fn rule(values: &Value, number_key: &str, action_key: &str) -> Rule {
     let protocol = match values.get("protocol") {
-        Some(Value::String(text)) => Cow::Borrowed(text.as_str()),
-        Some(Value::Number(number)) => Cow::Owned(number.to_string()),
-        _ => Cow::Borrowed("-1"),
+        Some(Value::String(text)) => Some(Cow::Borrowed(text.as_str())),
+        Some(Value::Number(number)) => Some(Cow::Owned(number.to_string())),
+        _ => None,
     };
-    let port = |key: &str| values.get(key).and_then(Value::as_i64).unwrap_or(-1);
+    let port = |key: &str| values.get(key).and_then(Value::as_i64);
     let prefix = ["cidr_block", "ipv6_cidr_block"]
         .iter()
         .filter_map(|key| values.get(key)?.as_str())
         .find(|text| !text.is_empty())
         .and_then(parse);
+    // An action unknown until apply may be allow.
+    let allow = values.get(action_key).and_then(Value::as_str) != Some("deny");
+    // A number unknown until apply may put an allow before every deny, and a deny
+    // after every allow.
+    let unknown_number = if allow { i64::MIN } else { i64::MAX };
+    let (from, to) = (port("from_port"), port("to_port"));
+    // A protocol, or TCP or UDP ports, unknown until apply may be any: an allow
+    // allows them all, and a deny denies none of them.
+    let ports = match (protocol, from, to) {
+        (Some(protocol), Some(from), Some(to)) => PortSet::from_rule(&protocol, from, to),
+        (Some(protocol), ..) if !PortSet::has_ports(&protocol) => {
+            PortSet::from_rule(&protocol, -1, -1)
+        }
+        (protocol, ..) if allow => PortSet::from_rule(protocol.as_deref().unwrap_or("-1"), -1, -1),
+        _ => PortSet::empty(),
+    };
     Rule {
-        number: values.get(number_key).and_then(Value::as_i64).unwrap_or(0),
-        // An action unknown until apply may be allow.
-        allow: values.get(action_key).and_then(Value::as_str) != Some("deny"),
-        ports: PortSet::from_rule(&protocol, port("from_port"), port("to_port")),
+        number: (values.get(number_key).and_then(Value::as_i64)).unwrap_or(unknown_number),
+        allow,
+        ports,
         prefix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `rules`, given as JSON blocks of an inline ACL, let through from the IPv4
+    /// internet on tcp/22.
+    fn lets_in(blocks: &str) -> bool {
+        let blocks: Value = serde_json::from_str(blocks).unwrap();
+        let mut rules: Vec<Rule> = array(Some(&blocks))
+            .map(|block| rule(block, "rule_no", "action"))
+            .collect();
+        rules.sort_by_key(|rule| rule.number);
+        let wanted = PortSet::from_rule("tcp", 22, 22);
+        let peer = Endpoint::internet_in(Family::V4);
+        !evaluate(&rules, &peer, &wanted).is_empty()
+    }
+
+    #[test]
+    fn a_rule_number_unknown_until_apply_puts_an_allow_first_and_a_deny_last() {
+        let deny =
+            r#"{"rule_no": 100, "action": "deny", "protocol": "-1", "cidr_block": "0.0.0.0/0"}"#;
+        let allow =
+            r#"{"rule_no": 200, "action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0"}"#;
+        assert!(!lets_in(&format!("[{deny}, {allow}]")));
+        // The allow's number unknown: it may come before the deny.
+        let unnumbered_allow = allow.replace(r#""rule_no": 200, "#, "");
+        assert!(lets_in(&format!("[{deny}, {unnumbered_allow}]")));
+        // The deny's number unknown: it may come after the allow.
+        let unnumbered_deny = deny.replace(r#""rule_no": 100, "#, "");
+        assert!(lets_in(&format!("[{unnumbered_deny}, {allow}]")));
+    }
+
+    #[test]
+    fn a_deny_whose_protocol_or_ports_are_unknown_until_apply_denies_only_what_it_surely_covers() {
+        let allow =
+            r#"{"rule_no": 200, "action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0"}"#;
+        let deny = |fields: &str| {
+            format!(
+                r#"[{{"rule_no": 100, "action": "deny", {fields} "cidr_block": "0.0.0.0/0"}}, {allow}]"#
+            )
+        };
+        // Known, a deny of TCP port 22, or of every protocol, keeps tcp/22 out.
+        assert!(!lets_in(&deny(
+            r#""protocol": "tcp", "from_port": 22, "to_port": 22,"#
+        )));
+        assert!(!lets_in(&deny(r#""protocol": "-1","#)));
+        // The protocol unknown: it may be UDP.
+        assert!(lets_in(&deny(r#""from_port": 22, "to_port": 22,"#)));
+        // TCP with its ports unknown: they may be others.
+        assert!(lets_in(&deny(r#""protocol": "tcp","#)));
     }
 }

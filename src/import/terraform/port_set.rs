@@ -104,6 +104,15 @@ impl PortSet {
         }
     }
 
+    /// Whether an AWS rule's `protocol` reads its `from_port` and `to_port` (TCP and
+    /// UDP do; `-1`, ICMP and the rest ignore them).
+    pub fn has_ports(protocol: &str) -> bool {
+        matches!(
+            protocol.trim().to_ascii_lowercase().as_str(),
+            "6" | "tcp" | "17" | "udp"
+        )
+    }
+
     /// What an AWS rule's `protocol`, `from_port` and `to_port` allow. `-1` (or `all`)
     /// is every protocol; ports do not apply to ICMP and other protocols. A protocol
     /// cordon does not know counts as "other".

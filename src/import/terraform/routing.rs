@@ -67,6 +67,8 @@ pub struct Routing {
     unplaced: Vec<usize>,
     /// The associations that give `floating` its tables, in address order.
     loose_associations: Vec<usize>,
+    /// Tables whose inline routes are unknown until apply, in address order.
+    unknown_routes: Vec<usize>,
 }
 
 impl Routing {
@@ -74,7 +76,18 @@ impl Routing {
         let mut routing = Routing::default();
         for resource in plan.of_kind(&["aws_route_table", "aws_default_route_table"]) {
             let mut routes = Vec::new();
-            for (index, block) in array(plan.resource(resource).values.get("route")).enumerate() {
+            let blocks = plan.resource(resource).values.get("route");
+            // The whole list configured but unknown until apply: any route to
+            // anywhere. Left out of the configuration, the list is computed from the
+            // table's `aws_route`s, which are read below.
+            if blocks.is_none_or(Value::is_null) && plan.configured(resource, &[], "route") {
+                routes.push(Route {
+                    prefix: None,
+                    target: Target::Unknown,
+                });
+                routing.unknown_routes.push(resource);
+            }
+            for (index, block) in array(blocks).enumerate() {
                 let index = index.to_string();
                 routes.push(Route {
                     prefix: prefix(block, &["cidr_block", "ipv6_cidr_block"]),
@@ -225,6 +238,11 @@ impl Routing {
             );
         }
         routing
+    }
+
+    /// The route tables whose inline routes are unknown until apply, for warnings.
+    pub fn unknown_routes(&self) -> &[usize] {
+        &self.unknown_routes
     }
 
     /// The `aws_route`s whose table the plan cannot name, for warnings.

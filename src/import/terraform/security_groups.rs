@@ -45,6 +45,9 @@ pub struct SecurityGroups {
     groups: BTreeMap<usize, Group>,
     /// Rules whose group the plan cannot name: they may belong to any group.
     loose: Group,
+    /// Groups whose inline rules one way are unknown until apply, with that way
+    /// (`"ingress"` or `"egress"`), in address order.
+    unknown_blocks: Vec<(usize, &'static str)>,
 }
 
 /// Whom one rule admits, as a test on the other end: by the groups it carries, or by
@@ -158,6 +161,12 @@ impl SecurityGroups {
             .collect()
     }
 
+    /// The groups whose inline rules one way (`"ingress"` or `"egress"`) are unknown
+    /// until apply, for warnings.
+    pub fn unknown_blocks(&self) -> &[(usize, &'static str)] {
+        &self.unknown_blocks
+    }
+
     /// The resources of rules whose group the plan cannot name, for warnings.
     pub fn loose_rules(&self) -> Vec<usize> {
         let mut list: Vec<usize> = (self.loose.ingress.iter())
@@ -180,6 +189,22 @@ impl SecurityGroups {
                 ("egress", &mut group.egress),
             ] {
                 let blocks = plan.resource(resource).values.get(direction);
+                // The whole list configured but unknown until apply (`ingress =
+                // local.rules`, built from values the plan cannot know): it may hold
+                // any rule, so one that admits every address and every group on every
+                // port stands for it. Left out of the configuration, the list is
+                // computed from the group's rule resources, which are read below.
+                if blocks.is_none_or(Value::is_null) && plan.configured(resource, &[], direction) {
+                    list.push(Rule {
+                        ports: PortSet::all(),
+                        peers: vec![
+                            Peer::Prefixes(vec![any_v4(), any_v6()]),
+                            Peer::Groups(Link::Unknown),
+                        ],
+                        resource,
+                    });
+                    groups.unknown_blocks.push((resource, direction));
+                }
                 for (index, block) in array(blocks).enumerate() {
                     let index = index.to_string();
                     let path = [direction, index.as_str()];
