@@ -144,7 +144,13 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
-    identity(&mut read, &principals.joined());
+    let (principals, unmatched) = principals.joined();
+    identity(&mut read, &principals);
+    for (plan, resource, what) in unmatched {
+        let (index, plan, ..) = &read[plan];
+        let display = plans[*index].display;
+        (imported.warnings).push(warning(display, plan.resource(resource), &what));
+    }
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read
         .into_iter()

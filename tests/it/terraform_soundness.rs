@@ -560,7 +560,10 @@ fn what_a_plan_leaves_unknown_until_apply_is_read_open() {
 /// configuration.
 fn remove_resource(plan: &mut serde_json::Value, address: &str) {
     for pointer in [PLANNED, CONFIGURED, "/resource_changes"] {
-        resources_at(plan, pointer).retain(|resource| resource["address"] != address);
+        if let Some(list) = plan.pointer_mut(pointer) {
+            let list = list.as_array_mut().unwrap();
+            list.retain(|resource| resource["address"] != address);
+        }
     }
 }
 
@@ -837,6 +840,18 @@ fn a_lambda_function_holds_its_execution_role() {
     // sessions: whoever controls the function holds it.
     let case = "iam-08-function-role.json";
     assert_eq!(forbid(case, "aws_lambda_function.worker", VAULT, ""), FOUND);
+    // A role that no plan read holds is assumed to allow nothing, and said to be.
+    let elsewhere = edited(case, |plan| {
+        remove_resource(plan, "aws_iam_role.worker");
+        let arn = "arn:aws:iam::111122223333:role/worker";
+        planned(plan, "aws_lambda_function.worker")["role"] = arn.into();
+        let expressions = serde_json::json!({"constant_value": arn});
+        configure(plan, "aws_lambda_function.worker", "role", expressions);
+    });
+    let out = checked_in(case, elsewhere, "aws_lambda_function.worker", VAULT, "");
+    assert_eq!(out.code, NONE, "{}", out.stdout);
+    let warned = "`aws_lambda_function.worker`: its execution role `arn:aws:iam::111122223333:role/worker` is in none of the plans read; assumed to allow nothing";
+    assert!(out.stderr.contains(warned), "{}", out.stderr);
 }
 
 #[test]
@@ -955,6 +970,12 @@ fn stolen_credentials_act_from_their_principals_session() {
 /// `check` of `forbid: {from: ci, to: vault}` on two plans, `main` and `other`, in one
 /// account: the exit code.
 fn forbid_in_two_plans(main: String, other: &serde_json::Value) -> i32 {
+    checked_in_two_plans(main, other).code
+}
+
+/// `check` of `forbid: {from: ci, to: vault}` on two plans, `main` and `other`, in one
+/// account: what it printed.
+fn checked_in_two_plans(main: String, other: &serde_json::Value) -> crate::harness::Output {
     let policy = format!(
         "\
 imports:
@@ -978,7 +999,7 @@ invariants:
         .args(["check", "invariants.yaml"])
         .run();
     assert!(matches!(out.code, 0 | 1), "{}{}", out.stdout, out.stderr);
-    out.code
+    out
 }
 
 /// A state of one resource: `aws_iam_KIND.attach` with these values.
@@ -1164,7 +1185,22 @@ fn an_instance_holds_the_role_of_a_profile_another_plan_makes() {
         serde_json::json!({"name": "other", "role": "ci"}),
     );
     let elsewhere = state_of(&[other, ("aws_iam_role.ci", role)]);
-    assert_eq!(forbid_in_two_plans(launched(false), &elsewhere), NONE);
+    let out = checked_in_two_plans(launched(false), &elsewhere);
+    assert_eq!(out.code, NONE, "{}", out.stdout);
+    // That no plan holds the profile is said, at the instance.
+    let warned = "`aws_instance.ci`: its instance profile `ci` is in none of the plans read; assumed to carry no role";
+    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    // So is a profile whose role no plan holds, at the profile.
+    let out = checked_in_two_plans(launched(true), &state_of(&[]));
+    assert_eq!(out.code, NONE, "{}", out.stdout);
+    let warned = "`aws_iam_instance_profile.ci`: its role `ci` is in none of the plans read; assumed to allow nothing";
+    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    let joined = checked_in_two_plans(launched(true), &role_only);
+    assert!(
+        !joined.stderr.contains("none of the plans"),
+        "{}",
+        joined.stderr
+    );
 }
 
 #[test]

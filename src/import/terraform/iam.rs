@@ -199,11 +199,11 @@ impl Principals {
     }
 
     /// Every plan's principals, with what other plans attach to them and run with
-    /// them.
-    pub fn joined(mut self) -> Vec<Principal> {
+    /// them; and the links to profiles and roles that no plan holds, for warnings.
+    pub fn joined(mut self) -> (Vec<Principal>, Vec<holders::Unmatched>) {
         attach_elsewhere(&mut self.list, &self.elsewhere);
-        holders::join(&mut self.list, &self.links);
-        self.list
+        let unmatched = holders::join(&mut self.list, &self.links);
+        (self.list, unmatched)
     }
 }
 
@@ -1263,7 +1263,7 @@ mod tests {
     fn principals_of(plan: &Plan) -> Vec<Principal> {
         let mut principals = Principals::default();
         principals.read(0, plan, &mut |_, _| {});
-        principals.joined()
+        principals.joined().0
     }
 
     /// A state holding these resources (`[kind, name, values]`), read.
@@ -2002,7 +2002,7 @@ mod tests {
         let mut principals = Principals::default();
         principals.read(0, &launching, &mut |_, _| {});
         principals.read(1, &making, &mut |_, _| {});
-        let holders: Vec<Vec<(usize, usize)>> = (principals.joined().iter())
+        let holders: Vec<Vec<(usize, usize)>> = (principals.joined().0.iter())
             .map(|role| role.holders.clone())
             .collect();
         // The roles of the second plan, `web` then `worker`, held in the first (whose

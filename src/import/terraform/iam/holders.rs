@@ -5,7 +5,8 @@
 //! has its role's name, and so its id); one unknown until apply may be any of the
 //! plan's. A name that none of its plan's profiles or roles has may be another plan's:
 //! one stack often launches instances with a profile another made. Those links are
-//! gathered per plan ([`Strays`]) and followed once every plan is read ([`join`]).
+//! gathered per plan ([`Strays`]) and followed once every plan is read ([`join`]);
+//! one that no plan answers carries nothing, with a warning.
 
 use super::{Arn, Gathered, Kind, Principal, function_arn, may_be_named, named, strays};
 use crate::import::terraform::objects::Plan;
@@ -15,6 +16,8 @@ const ROLE_UNKNOWN: &str = "its role is unknown until apply; assumed to be every
 /// An instance profile of one plan.
 struct Profile {
     plan: usize,
+    /// Its resource index in its plan.
+    resource: usize,
     name: Option<String>,
     arn: Option<String>,
     /// The roles of its plan it carries, as indexes into every plan's principals.
@@ -34,9 +37,9 @@ pub struct Strays {
     instances: Vec<(usize, usize, Vec<String>)>,
     /// (plan, function, the role names it gives that none of its plan's roles has).
     functions: Vec<(usize, usize, Vec<String>)>,
-    /// (ARN of a function outside a VPC, the role names it gives that none of its
-    /// plan's roles has), with its plan.
-    outside: Vec<(usize, Arn, Vec<String>)>,
+    /// (plan, function outside a VPC, its ARN, the role names it gives that none of
+    /// its plan's roles has).
+    outside: Vec<(usize, usize, Arn, Vec<String>)>,
 }
 
 /// For each role of one plan, what holds it there (resource indexes: instances, then
@@ -60,6 +63,7 @@ pub(super) fn holders(
         let resource = plan.resource(profile);
         links.profiles.push(Profile {
             plan: plan_index,
+            resource: profile,
             name: resource.str("name").map(str::to_owned),
             arn: resource.str("arn").map(str::to_owned),
             roles: roles.iter().map(|role| first + role).collect(),
@@ -128,18 +132,29 @@ pub(super) fn holders(
                 }
             }
             if !elsewhere.is_empty() {
-                links.outside.push((plan_index, arn, elsewhere));
+                links.outside.push((plan_index, function, arn, elsewhere));
             }
         }
     }
     (holders, run_by)
 }
 
+/// A link to a profile or role that none of the plans read holds: (plan, resource,
+/// what is assumed of it), for a warning.
+pub type Unmatched = (usize, usize, String);
+
 /// Adds the holders that name profiles and roles of other plans: an instance whose
 /// profile is another plan's, a profile whose role is, a function whose execution
 /// role is (or, outside a VPC, runs with it). After each principal's own, in the
-/// order of the plans.
-pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
+/// order of the plans. Returns the links that no plan's profile or role answers.
+pub(super) fn join(principals: &mut [Principal], strays: &Strays) -> Vec<Unmatched> {
+    let mut unmatched: Vec<Unmatched> = Vec::new();
+    let mut warn = |plan: usize, resource: usize, what: &str, names: &[String], assumed| {
+        let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+        let names = names.join(", ");
+        let what = format!("its {what} {names} is in none of the plans read; assumed to {assumed}");
+        unmatched.push((plan, resource, what));
+    };
     let named_elsewhere = |name: Option<&str>, arn: Option<&str>, names: &[String]| {
         (names.iter()).any(|text| may_be_named(name, arn, text))
     };
@@ -159,6 +174,10 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
         .collect();
     let mut added: Vec<(usize, (usize, usize))> = Vec::new();
     for (profile, roles) in strays.profiles.iter().zip(&from_others) {
+        if roles.is_empty() && !profile.elsewhere.is_empty() {
+            let (plan, resource) = (profile.plan, profile.resource);
+            warn(plan, resource, "role", &profile.elsewhere, "allow nothing");
+        }
         for &role in roles {
             let instances = profile.instances.iter();
             added.extend(instances.map(|&instance| (role, (profile.plan, instance))));
@@ -169,22 +188,31 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
             profile.plan != *plan
                 && named_elsewhere(profile.name.as_deref(), profile.arn.as_deref(), names)
         });
+        let mut found = false;
         for (profile, others) in profiles {
+            found = true;
             for &role in profile.roles.iter().chain(others) {
                 added.push((role, (*plan, *instance)));
             }
         }
+        if !found {
+            warn(*plan, *instance, "instance profile", names, "carry no role");
+        }
     }
     for (plan, function, names) in &strays.functions {
-        for role in roles_of_others(*plan, names) {
-            added.push((role, (*plan, *function)));
+        let roles = roles_of_others(*plan, names);
+        if roles.is_empty() {
+            warn(*plan, *function, "execution role", names, "allow nothing");
         }
+        added.extend(roles.into_iter().map(|role| (role, (*plan, *function))));
     }
     let mut run_by: Vec<(usize, Arn)> = Vec::new();
-    for (plan, function, names) in &strays.outside {
-        for role in roles_of_others(*plan, names) {
-            run_by.push((role, function.clone()));
+    for (plan, function, arn, names) in &strays.outside {
+        let roles = roles_of_others(*plan, names);
+        if roles.is_empty() {
+            warn(*plan, *function, "execution role", names, "allow nothing");
         }
+        run_by.extend(roles.into_iter().map(|role| (role, arn.clone())));
     }
     for (role, holder) in added {
         if let Some(role) = principals.get_mut(role)
@@ -198,4 +226,6 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) {
             role.run_by.push(function);
         }
     }
+    unmatched.sort();
+    unmatched
 }
