@@ -10,6 +10,7 @@ mod connections;
 mod document;
 mod endpoint;
 mod iam;
+mod launch;
 mod lines;
 mod nacls;
 mod network;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 use compact_str::{CompactString, ToCompactString};
 use connections::{End, Grant, Layers};
+use launch::Launch;
 use nacls::Acls;
 use network::Network;
 pub use objects::Side;
@@ -491,7 +493,13 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         warnings.push(warning(display, plan.resource(resource), what))
     };
     for asset in &network.assets {
-        if asset.groups == objects::Link::Unknown {
+        let launches = plan.resource(asset.resource).kind == "aws_autoscaling_group";
+        if launches && Launch::of(plan, asset.resource) == Launch::Unknown {
+            warn(
+                asset.resource,
+                "its launch template is unknown until apply or not in its plan; assumed to give any security group, a public address and any instance profile of the plan",
+            );
+        } else if asset.groups == objects::Link::Unknown {
             warn(
                 asset.resource,
                 "its security groups are unknown until apply; assumed to allow everything",

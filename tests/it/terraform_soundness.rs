@@ -835,6 +835,119 @@ fn a_role_that_may_run_commands_on_an_instance_controls_it() {
 }
 
 #[test]
+fn an_autoscaling_group_stands_for_the_instances_it_launches() {
+    // The group's launch template gives its instances the open group `ssh` on a
+    // network interface that asks for a public address.
+    let case = "30-autoscaling-group-launch-template.json";
+    let (from, to) = ("internet", "aws_autoscaling_group.web");
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    fn group(plan: &mut serde_json::Value) -> &mut serde_json::Value {
+        values_at(plan, STATE, "aws_autoscaling_group.web")
+    }
+    fn template(plan: &mut serde_json::Value) -> &mut serde_json::Value {
+        values_at(plan, STATE, "aws_launch_template.web")
+    }
+    // No public address asked for, in a subnet that maps none: out of the internet's
+    // reach. So is a template that gives the closed group.
+    fn private(plan: &mut serde_json::Value) {
+        template(plan)["network_interfaces"][0]["associate_public_ip_address"] = "".into();
+    }
+    assert_eq!(
+        forbid_in(case, edited(case, private), from, to, "tcp/22"),
+        NONE
+    );
+    let closed = edited(case, |plan| {
+        template(plan)["network_interfaces"][0]["security_groups"] = serde_json::json!(["sg-2"]);
+    });
+    assert_eq!(forbid_in(case, closed, from, to, "tcp/22"), NONE);
+    // The private template named by its name, or through a mixed instances policy, is
+    // found: one that were not might give anything.
+    let by_name = edited(case, |plan| {
+        private(plan);
+        group(plan)["launch_template"][0]["id"] = "".into();
+    });
+    assert_eq!(forbid_in(case, by_name, from, to, "tcp/22"), NONE);
+    let mixed = edited(case, |plan| {
+        private(plan);
+        let values = group(plan);
+        values["launch_template"] = serde_json::json!([]);
+        values["mixed_instances_policy"] = serde_json::json!([{"launch_template": [
+            {"launch_template_specification": [{"launch_template_id": "lt-1"}]}
+        ]}]);
+    });
+    assert_eq!(forbid_in(case, mixed, from, to, "tcp/22"), NONE);
+    // A launch configuration, public or not.
+    let configured = |public: bool| {
+        edited(case, |plan| {
+            group(plan)["launch_template"] = serde_json::json!([]);
+            group(plan)["launch_configuration"] = "web-lc".into();
+            resources_at(plan, STATE).push(serde_json::json!({
+                "address": "aws_launch_configuration.web",
+                "mode": "managed",
+                "type": "aws_launch_configuration",
+                "name": "web",
+                "values": {"id": "web-lc", "name": "web-lc", "security_groups": ["sg-1"],
+                           "associate_public_ip_address": public}
+            }));
+        })
+    };
+    assert_eq!(forbid_in(case, configured(true), from, to, "tcp/22"), FOUND);
+    assert_eq!(forbid_in(case, configured(false), from, to, "tcp/22"), NONE);
+    // A template the plan does not hold may give anything: said, at the group.
+    let elsewhere = edited(case, |plan| {
+        group(plan)["launch_template"][0]["id"] = "lt-elsewhere".into();
+        group(plan)["launch_template"][0]["name"] = "elsewhere".into();
+        template(plan)["network_interfaces"][0]["associate_public_ip_address"] = "".into();
+    });
+    let out = checked_in(case, elsewhere, from, to, "tcp/22");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    let warned = "`aws_autoscaling_group.web`: its launch template is unknown until apply or not in its plan; assumed to give any security group, a public address and any instance profile of the plan";
+    assert!(out.stderr.contains(warned), "{}", out.stderr);
+}
+
+#[test]
+fn an_autoscaling_groups_instances_hold_the_profile_its_template_names() {
+    // `aws_instance.ci` becomes a group whose launch template names profile `ci`, and
+    // `aws_instance.vault` a group that `ci` may run commands on.
+    let case = "iam-07-send-command.json";
+    let launched = |launches: &str, with_profile: bool| {
+        edited(case, |plan| {
+            for pointer in [PLANNED, CONFIGURED] {
+                for resource in resources_at(plan, pointer) {
+                    if resource["address"] == launches {
+                        let name = resource["name"].as_str().unwrap().to_owned();
+                        resource["address"] = format!("aws_autoscaling_group.{name}").into();
+                        resource["type"] = "aws_autoscaling_group".into();
+                    }
+                }
+            }
+            let name = launches.trim_start_matches("aws_instance.");
+            let group = format!("aws_autoscaling_group.{name}");
+            planned(plan, &group)["launch_template"] = serde_json::json!([{"name": name}]);
+            let profile = if name == "ci" && with_profile {
+                "ci"
+            } else {
+                ""
+            };
+            add_resource(
+                plan,
+                &format!("aws_launch_template.{name}"),
+                serde_json::json!({"name": name, "iam_instance_profile": [{"name": profile}]}),
+                serde_json::json!({}),
+            );
+        })
+    };
+    let group = "aws_autoscaling_group.ci";
+    assert_eq!(forbid_in(case, launched(CI, true), group, VAULT, ""), FOUND);
+    assert_eq!(forbid_in(case, launched(CI, false), group, VAULT, ""), NONE);
+    let vault = launched(VAULT, true);
+    assert_eq!(
+        forbid_in(case, vault, CI, "aws_autoscaling_group.vault", ""),
+        FOUND
+    );
+}
+
+#[test]
 fn a_lambda_function_holds_its_execution_role() {
     // The function, an asset in its VPC, runs with role `worker`, which may start
     // sessions: whoever controls the function holds it.
@@ -886,7 +999,16 @@ fn a_role_that_may_replace_a_functions_code_controls_it() {
 
 /// The planned values of the resource at `address`.
 fn planned<'p>(plan: &'p mut serde_json::Value, address: &str) -> &'p mut serde_json::Value {
-    let resources = resources_at(plan, PLANNED);
+    values_at(plan, PLANNED, address)
+}
+
+/// The values of the resource at `address` among the resources at `pointer`.
+fn values_at<'p>(
+    plan: &'p mut serde_json::Value,
+    pointer: &str,
+    address: &str,
+) -> &'p mut serde_json::Value {
+    let resources = resources_at(plan, pointer);
     let resource = resources.iter_mut().find(|r| r["address"] == address);
     &mut resource.unwrap()["values"]
 }

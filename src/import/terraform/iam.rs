@@ -32,7 +32,7 @@ mod users;
 pub use super::arn::Arn;
 use super::document::Value as Attribute;
 use super::network;
-use super::objects::{Link, Plan, Resource, array};
+use super::objects::{Link, Plan, Resource, array, at_path};
 
 /// One role or user of one plan.
 pub struct Principal {
@@ -130,6 +130,9 @@ struct Gathered {
     policy_attachments: Vec<usize>,
     profiles: Vec<usize>,
     instances: Vec<usize>,
+    /// Auto Scaling groups, which launch instances with the profile their launch
+    /// template or configuration names.
+    autoscaling: Vec<usize>,
     /// Lambda functions in a VPC: the others are no asset.
     functions: Vec<usize>,
     /// Lambda functions outside a VPC, whose code still runs with their role.
@@ -147,6 +150,7 @@ impl Gathered {
                 "aws_iam_policy_attachment" => &mut gathered.policy_attachments,
                 "aws_iam_instance_profile" => &mut gathered.profiles,
                 "aws_instance" => &mut gathered.instances,
+                "aws_autoscaling_group" => &mut gathered.autoscaling,
                 "aws_lambda_function" if network::in_vpc(&resource.values) => {
                     &mut gathered.functions
                 }
@@ -340,7 +344,20 @@ fn named(
     candidates: &[usize],
     unknown: &mut dyn FnMut(usize),
 ) -> Vec<usize> {
-    let value = plan.resource(resource).values.get(key);
+    named_at(plan, resource, &[], key, candidates, unknown)
+}
+
+/// As [`named`], for the attribute inside nested blocks at `path` (`["iam_instance_profile",
+/// "0"]`).
+fn named_at(
+    plan: &Plan,
+    resource: usize,
+    path: &[&str],
+    key: &str,
+    candidates: &[usize],
+    unknown: &mut dyn FnMut(usize),
+) -> Vec<usize> {
+    let value = value_at(plan, resource, path, key);
     let texts = texts(value);
     let mut found: Vec<usize> = (0..candidates.len())
         .filter(|&candidate| {
@@ -355,12 +372,12 @@ fn named(
     // leaves out (or null) while the configuration sets it.
     let absent = matches!(value, None | Some(Attribute::Null));
     let unknown_items =
-        texts.iter().any(Option::is_none) || (absent && plan.configured(resource, &[], key));
+        texts.iter().any(Option::is_none) || (absent && plan.configured(resource, path, key));
     if !unknown_items {
         return found;
     }
     let position = |index: &usize| candidates.iter().position(|c| c == index);
-    match plan.referenced(resource, &[], key) {
+    match plan.referenced(resource, path, key) {
         Some(Link::Known(list))
             if !list.is_empty() && list.iter().all(|i| position(i).is_some()) =>
         {
@@ -378,6 +395,16 @@ fn named(
     }
 }
 
+/// Attribute `key` of `resource`, inside the nested blocks at `path`.
+fn value_at<'p>(
+    plan: &'p Plan,
+    resource: usize,
+    path: &[&str],
+    key: &str,
+) -> Option<&'p Attribute> {
+    at_path(&plan.resource(resource).values, path).get(key)
+}
+
 /// The names an attribute gives, one or a list: `None` for an item unknown until
 /// apply.
 fn texts(value: Option<&Attribute>) -> Vec<Option<&str>> {
@@ -391,7 +418,18 @@ fn texts(value: Option<&Attribute>) -> Vec<Option<&str>> {
 /// The names and ARNs that attribute `key` of `resource` gives that may name none of
 /// `candidates`: the resources they name are not the plan's.
 fn strays(plan: &Plan, resource: usize, key: &str, candidates: &[usize]) -> Vec<String> {
-    (texts(plan.resource(resource).values.get(key))
+    strays_at(plan, resource, &[], key, candidates)
+}
+
+/// As [`strays`], for the attribute inside nested blocks at `path`.
+fn strays_at(
+    plan: &Plan,
+    resource: usize,
+    path: &[&str],
+    key: &str,
+    candidates: &[usize],
+) -> Vec<String> {
+    (texts(value_at(plan, resource, path, key))
         .into_iter()
         .flatten())
     .filter(|text| {
@@ -608,11 +646,15 @@ pub struct Controllable {
     actions: &'static [&'static str],
 }
 
-/// The assets of a plan that a role may take over: its instances ([`CONTROLLING`]),
-/// and its Lambda functions that are assets, whose code or settings (a layer, a
-/// handler) a role may replace.
+/// The assets of a plan that a role may take over: its instances and Auto Scaling
+/// groups, whose instances' ids are unknown ([`CONTROLLING`]), and its Lambda functions
+/// that are assets, whose code or settings (a layer, a handler) a role may replace.
 pub fn controllable(plan: &Plan) -> Vec<Controllable> {
-    let kinds = ["aws_instance", "aws_lambda_function"];
+    let kinds = [
+        "aws_instance",
+        "aws_autoscaling_group",
+        "aws_lambda_function",
+    ];
     (plan.of_kind(&kinds))
         .filter_map(|resource| {
             let r = plan.resource(resource);
@@ -622,6 +664,7 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
                     known.unwrap_or_else(|| Arn::instance(r.id())),
                     &CONTROLLING[..],
                 ),
+                "aws_autoscaling_group" => (Arn::instance(None), &CONTROLLING[..]),
                 _ if network::in_vpc(&r.values) => (function_arn(r), &REPLACING_CODE[..]),
                 _ => return None,
             };

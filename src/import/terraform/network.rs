@@ -1,5 +1,6 @@
 //! The network shape of a plan: VPCs, subnets, and the assets placed in them (instances,
-//! network interfaces, RDS instances, load balancers, Lambda functions), with their
+//! network interfaces, RDS instances, load balancers, Lambda functions, Auto Scaling
+//! groups, each of which stands for the instances it launches), with their
 //! addresses, security groups, and whether they have a public IPv4 address or an IPv6
 //! one (in a VPC, every IPv6 address is global).
 
@@ -8,6 +9,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use super::document::Value;
+use super::launch::Launch;
 use super::objects::{Link, Plan, array};
 
 /// Asset types that sit in subnets.
@@ -18,6 +20,7 @@ pub const ASSET_KINDS: &[&str] = &[
     "aws_lb",
     "aws_alb",
     "aws_lambda_function",
+    "aws_autoscaling_group",
 ];
 
 pub struct Vpc {
@@ -320,6 +323,17 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
                 false,
                 dual_stack,
             )
+        }
+        "aws_autoscaling_group" => {
+            // Its subnets, or, left out, its availability zones' default subnets.
+            let subnet_link = defaulted_link(plan, resource, &[], "vpc_zone_identifier");
+            let launch = Launch::of(plan, resource);
+            let public = match launch.public(plan) {
+                Some(asks) => asks,
+                None => by_subnet(&subnet_link, |subnet| subnet.maps_public_ip),
+            };
+            let ipv6 = launch.asks_ipv6(plan) || by_subnet(&subnet_link, |s| s.assigns_ipv6);
+            (subnet_link, launch.groups(plan), public, ipv6)
         }
         _ => return None,
     };

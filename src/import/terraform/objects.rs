@@ -163,6 +163,9 @@ const MODELLED: &[&str] = &[
     "aws_secretsmanager_secret",
     "aws_secretsmanager_secret_version",
     "aws_ssm_parameter",
+    "aws_autoscaling_group",
+    "aws_launch_template",
+    "aws_launch_configuration",
 ];
 
 /// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to
@@ -349,11 +352,9 @@ impl Plan {
     /// (`["route", "0"]`), for both the values and the expressions.
     pub fn link(&self, index: usize, path: &[&str], key: &str) -> Link {
         let resource = self.resource(index);
-        let mut value = &resource.values;
-        for step in path {
-            value = step_into(value, step);
-        }
-        let value = value.get(key).unwrap_or(&Value::Null);
+        let value = at_path(&resource.values, path)
+            .get(key)
+            .unwrap_or(&Value::Null);
         // The ids given, and the resources of those found in the plan, in order.
         let mut ids = 0;
         let mut known = Vec::new();
@@ -391,10 +392,7 @@ impl Plan {
     /// cannot follow although its ids are written names resources managed elsewhere,
     /// not resources unknown until apply.
     pub fn written(&self, index: usize, path: &[&str], key: &str) -> bool {
-        let mut value = &self.resource(index).values;
-        for step in path {
-            value = step_into(value, step);
-        }
+        let value = at_path(&self.resource(index).values, path);
         let id = |value: &Value| value.as_str().is_some_and(|id| !id.is_empty());
         match value.get(key) {
             Some(Value::Array(items)) => !items.is_empty() && items.iter().all(id),
@@ -459,13 +457,12 @@ impl Plan {
     /// `path` leads to the attribute inside nested blocks, as for `link`.
     pub fn configured(&self, index: usize, path: &[&str], key: &str) -> bool {
         let resource = self.resource(index);
-        let Some(mut expression) = self.expressions.get(&resource.config) else {
+        let Some(expression) = self.expressions.get(&resource.config) else {
             return false;
         };
-        for step in path {
-            expression = step_into(expression, step);
-        }
-        expression.get(key).is_some_and(|value| !value.is_null())
+        at_path(expression, path)
+            .get(key)
+            .is_some_and(|value| !value.is_null())
     }
 
     /// The references that the configuration gives for an attribute: for each, the
@@ -478,10 +475,7 @@ impl Plan {
         path: &[&str],
         key: &str,
     ) -> Option<Vec<Option<Vec<usize>>>> {
-        let mut expression = self.expressions.get(&resource.config)?;
-        for step in path {
-            expression = step_into(expression, step);
-        }
+        let expression = at_path(self.expressions.get(&resource.config)?, path);
         let references: Vec<&str> = array(expression.get(key)?.get("references"))
             .filter_map(Value::as_str)
             .collect();
@@ -628,6 +622,12 @@ pub fn step_into<'v>(value: &'v Value, step: &str) -> &'v Value {
             .unwrap_or(&NULL),
         _ => value.get(step).unwrap_or(&NULL),
     }
+}
+
+/// The value at `path` inside `value`, one [`step_into`] at a time: null where the
+/// path leads nowhere.
+pub fn at_path<'v>(value: &'v Value, path: &[&str]) -> &'v Value {
+    (path.iter()).fold(value, |value, step| step_into(value, step))
 }
 
 pub fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {

@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use super::document::Value;
 use super::endpoint::Endpoint;
 use super::network::parse;
-use super::objects::{Link, Plan, array, step_into};
+use super::objects::{Link, Plan, array, at_path};
 
 /// Where a route sends traffic.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -449,10 +449,7 @@ fn route_vpcs(plan: &Plan, route: usize) -> Option<Vec<usize>> {
 /// The target of a route block or `aws_route`, by the gateway it names.
 fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
     for key in TARGET_KEYS {
-        let mut value = &plan.resource(resource).values;
-        for step in path {
-            value = step_into(value, step);
-        }
+        let value = at_path(&plan.resource(resource).values, path);
         let set = !matches!(value.get(key), Some(Value::String(text)) if text.is_empty())
             && value.get(key).is_some_and(|v| !v.is_null());
         if value.get(key).and_then(Value::as_str) == Some("local") {

@@ -13,7 +13,7 @@ use super::document::Value;
 use super::endpoint::Endpoint;
 use super::endpoint::{any_v4, any_v6};
 use super::network;
-use super::objects::{Link, Plan, array, step_into};
+use super::objects::{Link, Plan, array, at_path};
 use super::port_set::PortSet;
 
 /// Who a rule admits.
@@ -346,10 +346,7 @@ fn ports(values: &Value, protocol_key: &str) -> PortSet {
 /// The prefixes a rule (or the block at `path` of resource `resource`) names under
 /// `keys`.
 fn prefixes(plan: &Plan, resource: usize, path: &[&str], keys: &[&str]) -> Vec<Peer> {
-    let mut values = &plan.resource(resource).values;
-    for step in path {
-        values = step_into(values, step);
-    }
+    let values = at_path(&plan.resource(resource).values, path);
     let mut list = network::prefixes(values, keys);
     // A prefix list names prefixes the plan does not hold: any address.
     let prefix_list =

@@ -8,10 +8,15 @@
 //! gathered per plan ([`Strays`]) and followed once every plan is read ([`join`]);
 //! one that no plan answers carries nothing, with a warning.
 
-use super::{Arn, Gathered, Kind, Principal, function_arn, may_be_named, named, strays};
+use super::{
+    Arn, Gathered, Kind, Principal, function_arn, may_be_named, named, named_at, strays, strays_at,
+};
+use crate::import::terraform::launch::{Launch, ProfileAt};
 use crate::import::terraform::objects::Plan;
 
 const ROLE_UNKNOWN: &str = "its role is unknown until apply; assumed to be every role of the plan";
+const PROFILE_UNKNOWN: &str =
+    "its instance profile is unknown until apply; assumed to be every instance profile of the plan";
 
 /// An instance profile of one plan.
 struct Profile {
@@ -73,19 +78,33 @@ pub(super) fn holders(
         carried.push(roles);
     }
     let plan_profiles = links.profiles.len() - gathered.profiles.len();
-    for &instance in &gathered.instances {
-        let profiles = named(
-            plan,
-            instance,
-            "iam_instance_profile",
-            &gathered.profiles,
-            &mut |instance| {
-                warn(
-                    instance,
-                    "its instance profile is unknown until apply; assumed to be every instance profile of the plan",
-                )
-            },
-        );
+    // Instances name their profile; an Auto Scaling group's launch template or
+    // configuration names the profile of the instances it launches.
+    let own = (gathered.instances.iter()).map(|&instance| {
+        let place: ProfileAt = (instance, &[], "iam_instance_profile");
+        (instance, Some(vec![place]))
+    });
+    let launched =
+        (gathered.autoscaling.iter()).map(|&group| (group, Launch::of(plan, group).profile_at()));
+    for (instance, places) in own.chain(launched) {
+        let mut profiles = Vec::new();
+        let mut elsewhere = Vec::new();
+        match places {
+            // A launch the plan cannot name may carry any profile (warned of with the
+            // rest of what it may give, by the network reading).
+            None => profiles.extend(0..gathered.profiles.len()),
+            Some(places) => {
+                for (resource, path, key) in places {
+                    let candidates = &gathered.profiles;
+                    profiles.extend(named_at(plan, resource, path, key, candidates, &mut |at| {
+                        warn(at, PROFILE_UNKNOWN)
+                    }));
+                    elsewhere.extend(strays_at(plan, resource, path, key, candidates));
+                }
+            }
+        }
+        profiles.sort_unstable();
+        profiles.dedup();
         for profile in profiles {
             links.profiles[plan_profiles + profile]
                 .instances
@@ -100,7 +119,6 @@ pub(super) fn holders(
                 }
             }
         }
-        let elsewhere = strays(plan, instance, "iam_instance_profile", &gathered.profiles);
         if !elsewhere.is_empty() {
             links.instances.push((plan_index, instance, elsewhere));
         }
