@@ -948,6 +948,107 @@ fn an_autoscaling_groups_instances_hold_the_profile_its_template_names() {
 }
 
 #[test]
+fn an_ecs_service_stands_for_its_tasks() {
+    // A service with `awsvpc` networking in the public subnet, with the open group,
+    // beside the Auto Scaling group, made private.
+    let case = "30-autoscaling-group-launch-template.json";
+    let (from, to) = ("internet", "aws_ecs_service.api");
+    let service = |public: bool| {
+        edited(case, |plan| {
+            let template = values_at(plan, STATE, "aws_launch_template.web");
+            template["network_interfaces"][0]["associate_public_ip_address"] = "".into();
+            resources_at(plan, STATE).push(serde_json::json!({
+                "address": "aws_ecs_service.api",
+                "mode": "managed",
+                "type": "aws_ecs_service",
+                "name": "api",
+                "values": {
+                    "id": "arn:aws:ecs:us-east-1:111122223333:service/prod/api",
+                    "cluster": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
+                    "task_definition": "arn:aws:ecs:us-east-1:111122223333:task-definition/api:3",
+                    "network_configuration": [{
+                        "subnets": ["subnet-1"],
+                        "security_groups": ["sg-1"],
+                        "assign_public_ip": public
+                    }]
+                }
+            }));
+        })
+    };
+    assert_eq!(forbid_in(case, service(true), from, to, "tcp/22"), FOUND);
+    assert_eq!(forbid_in(case, service(false), from, to, "tcp/22"), NONE);
+}
+
+#[test]
+fn an_ecs_services_tasks_hold_their_task_role() {
+    // `aws_instance.ci` becomes a service whose task definition's task role is `ci`,
+    // which may run commands on the vault.
+    let case = "iam-07-send-command.json";
+    let service = "aws_ecs_service.ci";
+    let with_service = |task_definition: &str, task_role: &str| {
+        edited(case, |plan| {
+            remove_resource(plan, CI);
+            add_resource(
+                plan,
+                service,
+                serde_json::json!({
+                    "task_definition": task_definition,
+                    "network_configuration": [{"subnets": [], "security_groups": [],
+                                               "assign_public_ip": false}]
+                }),
+                serde_json::json!({}),
+            );
+            add_resource(
+                plan,
+                "aws_ecs_task_definition.ci",
+                serde_json::json!({"family": "ci", "revision": 1,
+                                   "task_role_arn": task_role}),
+                serde_json::json!({}),
+            );
+        })
+    };
+    let role = "arn:aws:iam::111122223333:role/ci";
+    let by_arn = "arn:aws:ecs:us-east-1:111122223333:task-definition/ci:1";
+    assert_eq!(
+        forbid_in(case, with_service(by_arn, role), service, VAULT, ""),
+        FOUND
+    );
+    assert_eq!(
+        forbid_in(case, with_service("ci:1", role), service, VAULT, ""),
+        FOUND
+    );
+    assert_eq!(
+        forbid_in(case, with_service("ci:1", ""), service, VAULT, ""),
+        NONE
+    );
+    // A task definition the plan does not hold runs with no role it knows: said.
+    let out = checked_in(case, with_service("other:1", role), service, VAULT, "");
+    assert_eq!(out.code, NONE, "{}", out.stdout);
+    let warned = "`aws_ecs_service.ci`: its task definition `other:1` is not in its plan; assumed to run with no role";
+    assert!(out.stderr.contains(warned), "{}", out.stderr);
+
+    // `ci` may run commands in the tasks of the vault's service instead.
+    let vault = edited(case, |plan| {
+        replace_in_ci_policy(plan, "ssm:SendCommand", "ecs:ExecuteCommand");
+        replace_in_ci_policy(
+            plan,
+            "arn:aws:ec2:*:*:instance/*",
+            "arn:aws:ecs:*:*:task/prod/*",
+        );
+        remove_resource(plan, VAULT);
+        let values = serde_json::json!({
+            "cluster": "prod",
+            "network_configuration": [{"subnets": [], "security_groups": []}]
+        });
+        add_resource(plan, "aws_ecs_service.vault", values, serde_json::json!({}));
+    });
+    let vault_tasks = "aws_ecs_service.vault";
+    assert_eq!(forbid_in(case, vault.clone(), CI, vault_tasks, ""), FOUND);
+    let other_cluster = vault.replace("task/prod/*", "task/staging/*");
+    assert_eq!(forbid_in(case, other_cluster, CI, vault_tasks, ""), NONE);
+}
+
+#[test]
 fn a_lambda_function_holds_its_execution_role() {
     // The function, an asset in its VPC, runs with role `worker`, which may start
     // sessions: whoever controls the function holds it.

@@ -66,6 +66,23 @@ impl Arn {
         ])
     }
 
+    /// The ARN of any task of an ECS cluster, named by its name (`None` when unknown
+    /// until apply), with the partition, region, account and task id unknown.
+    pub fn task(cluster: Option<&str>) -> Arn {
+        Arn::from_parts(&[
+            Some("arn:"),
+            None,
+            Some(":ecs:"),
+            None,
+            Some(":"),
+            None,
+            Some(":task/"),
+            cluster,
+            Some("/"),
+            None,
+        ])
+    }
+
     /// An ARN that the plan knows in full.
     pub fn known(text: &str) -> Arn {
         Arn::from_parts(&[Some(text)])

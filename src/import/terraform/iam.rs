@@ -133,6 +133,9 @@ struct Gathered {
     /// Auto Scaling groups, which launch instances with the profile their launch
     /// template or configuration names.
     autoscaling: Vec<usize>,
+    /// ECS services whose tasks are assets (`awsvpc` networking).
+    services: Vec<usize>,
+    task_definitions: Vec<usize>,
     /// Lambda functions in a VPC: the others are no asset.
     functions: Vec<usize>,
     /// Lambda functions outside a VPC, whose code still runs with their role.
@@ -151,6 +154,10 @@ impl Gathered {
                 "aws_iam_instance_profile" => &mut gathered.profiles,
                 "aws_instance" => &mut gathered.instances,
                 "aws_autoscaling_group" => &mut gathered.autoscaling,
+                "aws_ecs_service" if network::tasks_in_vpc(&resource.values) => {
+                    &mut gathered.services
+                }
+                "aws_ecs_task_definition" => &mut gathered.task_definitions,
                 "aws_lambda_function" if network::in_vpc(&resource.values) => {
                     &mut gathered.functions
                 }
@@ -647,12 +654,15 @@ pub struct Controllable {
 }
 
 /// The assets of a plan that a role may take over: its instances and Auto Scaling
-/// groups, whose instances' ids are unknown ([`CONTROLLING`]), and its Lambda functions
-/// that are assets, whose code or settings (a layer, a handler) a role may replace.
+/// groups, whose instances' ids are unknown ([`CONTROLLING`]), the ECS services whose
+/// tasks are assets, into whose containers a role may run commands ([`EXECUTING`]),
+/// and its Lambda functions that are assets, whose code or settings (a layer, a
+/// handler) a role may replace.
 pub fn controllable(plan: &Plan) -> Vec<Controllable> {
     let kinds = [
         "aws_instance",
         "aws_autoscaling_group",
+        "aws_ecs_service",
         "aws_lambda_function",
     ];
     (plan.of_kind(&kinds))
@@ -665,6 +675,14 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
                     &CONTROLLING[..],
                 ),
                 "aws_autoscaling_group" => (Arn::instance(None), &CONTROLLING[..]),
+                "aws_ecs_service" if network::tasks_in_vpc(&r.values) => {
+                    // The cluster is named by ARN (or by name); its tasks' ids are
+                    // unknown.
+                    let cluster = r.str("cluster").filter(|cluster| !cluster.is_empty());
+                    let name = cluster.map(|cluster| cluster.rsplit('/').next().unwrap_or(cluster));
+                    (Arn::task(name), &EXECUTING[..])
+                }
+                "aws_ecs_service" => return None,
                 _ if network::in_vpc(&r.values) => (function_arn(r), &REPLACING_CODE[..]),
                 _ => return None,
             };
@@ -903,6 +921,9 @@ fn launching(service: &str) -> Option<&'static [&'static str]> {
         _ => None,
     }
 }
+
+/// The action that runs commands in an ECS task's containers, as root in a shell.
+const EXECUTING: [&str; 1] = ["ecs:ExecuteCommand"];
 
 /// The actions that control an instance through the AWS API: a shell through Session
 /// Manager, commands through Run Command, a key for SSH or for the serial console

@@ -1,6 +1,7 @@
 //! The network shape of a plan: VPCs, subnets, and the assets placed in them (instances,
 //! network interfaces, RDS instances, load balancers, Lambda functions, Auto Scaling
-//! groups, each of which stands for the instances it launches), with their
+//! groups and ECS services, each of which stands for the instances or tasks it
+//! launches), with their
 //! addresses, security groups, and whether they have a public IPv4 address or an IPv6
 //! one (in a VPC, every IPv6 address is global).
 
@@ -10,7 +11,7 @@ use ipnet::IpNet;
 
 use super::document::Value;
 use super::launch::Launch;
-use super::objects::{Link, Plan, array};
+use super::objects::{Link, Plan, array, at_path};
 
 /// Asset types that sit in subnets.
 pub const ASSET_KINDS: &[&str] = &[
@@ -21,6 +22,7 @@ pub const ASSET_KINDS: &[&str] = &[
     "aws_alb",
     "aws_lambda_function",
     "aws_autoscaling_group",
+    "aws_ecs_service",
 ];
 
 pub struct Vpc {
@@ -203,6 +205,12 @@ pub fn in_vpc(function: &Value) -> bool {
     array(function.get("vpc_config")).next().is_some()
 }
 
+/// Whether an ECS service's tasks have network interfaces of their own in its subnets
+/// (`awsvpc` networking, given by a `network_configuration`), and so are an asset.
+pub fn tasks_in_vpc(service: &Value) -> bool {
+    array(service.get("network_configuration")).next().is_some()
+}
+
 fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Option<Asset> {
     let r = plan.resource(resource);
     let values = &r.values;
@@ -323,6 +331,23 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
                 false,
                 dual_stack,
             )
+        }
+        "aws_ecs_service" => {
+            // A service's tasks sit in its subnets only with `awsvpc` networking;
+            // otherwise they share their container instances' network.
+            if !tasks_in_vpc(values) {
+                return None;
+            }
+            let config = ["network_configuration", "0"];
+            let subnet_link = plan.link(resource, &config, "subnets");
+            let key = "assign_public_ip";
+            let public = match at_path(values, &config).get(key).and_then(Value::as_bool) {
+                Some(asks) => asks,
+                None => plan.configured(resource, &config, key),
+            };
+            let ipv6 = by_subnet(&subnet_link, |subnet| subnet.assigns_ipv6);
+            let groups = defaulted_link(plan, resource, &config, "security_groups");
+            (subnet_link, groups, public, ipv6)
         }
         "aws_autoscaling_group" => {
             // Its subnets, or, left out, its availability zones' default subnets.

@@ -166,6 +166,8 @@ const MODELLED: &[&str] = &[
     "aws_autoscaling_group",
     "aws_launch_template",
     "aws_launch_configuration",
+    "aws_ecs_service",
+    "aws_ecs_task_definition",
 ];
 
 /// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to

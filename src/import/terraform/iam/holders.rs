@@ -12,9 +12,10 @@ use super::{
     Arn, Gathered, Kind, Principal, function_arn, may_be_named, named, named_at, strays, strays_at,
 };
 use crate::import::terraform::launch::{Launch, ProfileAt};
-use crate::import::terraform::objects::Plan;
+use crate::import::terraform::objects::{Link, Plan};
 
 const ROLE_UNKNOWN: &str = "its role is unknown until apply; assumed to be every role of the plan";
+const EXECUTION_ROLE: &str = "execution role";
 const PROFILE_UNKNOWN: &str =
     "its instance profile is unknown until apply; assumed to be every instance profile of the plan";
 
@@ -40,8 +41,9 @@ pub struct Strays {
     profiles: Vec<Profile>,
     /// (plan, instance, the profile names it gives that none of its plan's has).
     instances: Vec<(usize, usize, Vec<String>)>,
-    /// (plan, function, the role names it gives that none of its plan's roles has).
-    functions: Vec<(usize, usize, Vec<String>)>,
+    /// (plan, function or ECS service, what it calls its role, the role names it gives
+    /// that none of its plan's roles has).
+    functions: Vec<(usize, usize, &'static str, Vec<String>)>,
     /// (plan, function outside a VPC, its ARN, the role names it gives that none of
     /// its plan's roles has).
     outside: Vec<(usize, usize, Arn, Vec<String>)>,
@@ -140,7 +142,9 @@ pub(super) fn holders(
                 }
             }
             if !elsewhere.is_empty() {
-                links.functions.push((plan_index, function, elsewhere));
+                links
+                    .functions
+                    .push((plan_index, function, EXECUTION_ROLE, elsewhere));
             }
         } else {
             let arn = function_arn(plan.resource(function));
@@ -154,7 +158,96 @@ pub(super) fn holders(
             }
         }
     }
+    // An ECS service's tasks run with their task definition's task role.
+    for &service in &gathered.services {
+        let definitions = match task_definitions(plan, service, &gathered.task_definitions) {
+            Found::Some(list) => list,
+            Found::Unknown => {
+                warn(
+                    service,
+                    "its task definition is unknown until apply; assumed to be any task definition of the plan",
+                );
+                gathered.task_definitions.clone()
+            }
+            Found::Elsewhere(name) => {
+                warn(
+                    service,
+                    &format!(
+                        "its task definition `{name}` is not in its plan; assumed to run with no role"
+                    ),
+                );
+                Vec::new()
+            }
+        };
+        for definition in definitions {
+            let key = "task_role_arn";
+            for role in named(plan, definition, key, &gathered.roles, &mut |definition| {
+                warn(definition, ROLE_UNKNOWN)
+            }) {
+                if let Some(role) = holders.get_mut(role)
+                    && role.last() != Some(&service)
+                {
+                    role.push(service);
+                }
+            }
+            let elsewhere = strays(plan, definition, key, &gathered.roles);
+            if !elsewhere.is_empty() {
+                links
+                    .functions
+                    .push((plan_index, service, "task role", elsewhere));
+            }
+        }
+    }
     (holders, run_by)
+}
+
+/// What a service's `task_definition` names, among the plan's task definitions.
+enum Found {
+    Some(Vec<usize>),
+    /// Unknown until apply: it may be any.
+    Unknown,
+    /// Written, but none of the plan's: another plan's, or one made outside Terraform.
+    Elsewhere(String),
+}
+
+/// The task definitions that ECS service `service` runs: through the configuration's
+/// reference, or by what it writes, an ARN (with or without its revision), a family,
+/// or `family:revision`.
+fn task_definitions(plan: &Plan, service: usize, definitions: &[usize]) -> Found {
+    let key = "task_definition";
+    let written = plan
+        .resource(service)
+        .str(key)
+        .filter(|text| !text.is_empty());
+    let Some(text) = written else {
+        return match plan.referenced(service, &[], key) {
+            Some(Link::Known(list)) if !list.is_empty() => Found::Some(
+                list.into_iter()
+                    .filter(|i| definitions.contains(i))
+                    .collect(),
+            ),
+            _ if plan.configured(service, &[], key) => Found::Unknown,
+            _ => Found::Some(Vec::new()),
+        };
+    };
+    let named = text
+        .rsplit_once("task-definition/")
+        .map_or(text, |(_, name)| name);
+    let found: Vec<usize> = (definitions.iter().copied())
+        .filter(|&definition| {
+            let r = plan.resource(definition);
+            let family = r.str("family").unwrap_or_default();
+            let revision = r
+                .int("revision")
+                .map(|revision| format!("{family}:{revision}"));
+            r.str("arn") == Some(text) || named == family || revision.as_deref() == Some(named)
+        })
+        .collect();
+    if found.is_empty() {
+        Found::Elsewhere(text.to_owned())
+    } else {
+        Found::Some(found)
+    }
 }
 
 /// A link to a profile or role that none of the plans read holds: (plan, resource,
@@ -217,10 +310,10 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) -> Vec<Unmatch
             warn(*plan, *instance, "instance profile", names, "carry no role");
         }
     }
-    for (plan, function, names) in &strays.functions {
+    for (plan, function, what, names) in &strays.functions {
         let roles = roles_of_others(*plan, names);
         if roles.is_empty() {
-            warn(*plan, *function, "execution role", names, "allow nothing");
+            warn(*plan, *function, what, names, "allow nothing");
         }
         added.extend(roles.into_iter().map(|role| (role, (*plan, *function))));
     }
@@ -228,7 +321,7 @@ pub(super) fn join(principals: &mut [Principal], strays: &Strays) -> Vec<Unmatch
     for (plan, function, arn, names) in &strays.outside {
         let roles = roles_of_others(*plan, names);
         if roles.is_empty() {
-            warn(*plan, *function, "execution role", names, "allow nothing");
+            warn(*plan, *function, EXECUTION_ROLE, names, "allow nothing");
         }
         run_by.extend(roles.into_iter().map(|role| (role, arn.clone())));
     }
