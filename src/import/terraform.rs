@@ -493,8 +493,7 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         warnings.push(warning(display, plan.resource(resource), what))
     };
     for asset in &network.assets {
-        let launches = plan.resource(asset.resource).kind == "aws_autoscaling_group";
-        if launches && Launch::of(plan, asset.resource) == Launch::Unknown {
+        if Launch::launched(plan, asset.resource) == Some(Launch::Unknown) {
             warn(
                 asset.resource,
                 "its launch template is unknown until apply or not in its plan; assumed to give any security group, a public address and any instance profile of the plan",

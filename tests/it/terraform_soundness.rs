@@ -1049,6 +1049,61 @@ fn an_ecs_services_tasks_hold_their_task_role() {
 }
 
 #[test]
+fn an_eks_node_group_stands_for_its_nodes() {
+    // Nodes without a launch template carry the cluster's security group, which the
+    // plan does not describe: they are open to whoever reaches them, here the internet
+    // once their subnet maps public addresses. The Auto Scaling group is made private.
+    let case = "30-autoscaling-group-launch-template.json";
+    let (from, to) = ("internet", "aws_eks_node_group.nodes");
+    let nodes = |public_subnet: bool| {
+        edited(case, |plan| {
+            let template = values_at(plan, STATE, "aws_launch_template.web");
+            template["network_interfaces"][0]["associate_public_ip_address"] = "".into();
+            values_at(plan, STATE, "aws_subnet.pub")["map_public_ip_on_launch"] =
+                public_subnet.into();
+            resources_at(plan, STATE).push(serde_json::json!({
+                "address": "aws_eks_node_group.nodes",
+                "mode": "managed",
+                "type": "aws_eks_node_group",
+                "name": "nodes",
+                "values": {"subnet_ids": ["subnet-1"], "launch_template": []}
+            }));
+        })
+    };
+    assert_eq!(forbid_in(case, nodes(true), from, to, "tcp/10250"), FOUND);
+    assert_eq!(forbid_in(case, nodes(false), from, to, "tcp/10250"), NONE);
+}
+
+#[test]
+fn an_eks_node_groups_nodes_hold_their_node_role() {
+    // `aws_instance.ci` becomes a node group whose node role is `ci`, which may run
+    // commands on every instance; then the vault becomes a node group.
+    let case = "iam-07-send-command.json";
+    let as_node_group = |instance: &str, node_role: &str| {
+        edited(case, |plan| {
+            remove_resource(plan, instance);
+            let name = instance.trim_start_matches("aws_instance.");
+            let values = serde_json::json!({"subnet_ids": [], "node_role_arn": node_role});
+            let group = format!("aws_eks_node_group.{name}");
+            add_resource(plan, &group, values, serde_json::json!({}));
+        })
+    };
+    let role = "arn:aws:iam::111122223333:role/ci";
+    let nodes = "aws_eks_node_group.ci";
+    assert_eq!(
+        forbid_in(case, as_node_group(CI, role), nodes, VAULT, ""),
+        FOUND
+    );
+    assert_eq!(
+        forbid_in(case, as_node_group(CI, ""), nodes, VAULT, ""),
+        NONE
+    );
+    let vault = as_node_group(VAULT, "");
+    let vault_nodes = "aws_eks_node_group.vault";
+    assert_eq!(forbid_in(case, vault, CI, vault_nodes, ""), FOUND);
+}
+
+#[test]
 fn a_lambda_function_holds_its_execution_role() {
     // The function, an asset in its VPC, runs with role `worker`, which may start
     // sessions: whoever controls the function holds it.

@@ -133,6 +133,8 @@ struct Gathered {
     /// Auto Scaling groups, which launch instances with the profile their launch
     /// template or configuration names.
     autoscaling: Vec<usize>,
+    /// EKS managed node groups, whose nodes run with their node role.
+    node_groups: Vec<usize>,
     /// ECS services whose tasks are assets (`awsvpc` networking).
     services: Vec<usize>,
     task_definitions: Vec<usize>,
@@ -154,6 +156,7 @@ impl Gathered {
                 "aws_iam_instance_profile" => &mut gathered.profiles,
                 "aws_instance" => &mut gathered.instances,
                 "aws_autoscaling_group" => &mut gathered.autoscaling,
+                "aws_eks_node_group" => &mut gathered.node_groups,
                 "aws_ecs_service" if network::tasks_in_vpc(&resource.values) => {
                     &mut gathered.services
                 }
@@ -653,8 +656,8 @@ pub struct Controllable {
     actions: &'static [&'static str],
 }
 
-/// The assets of a plan that a role may take over: its instances and Auto Scaling
-/// groups, whose instances' ids are unknown ([`CONTROLLING`]), the ECS services whose
+/// The assets of a plan that a role may take over: its instances, and its Auto Scaling
+/// and EKS node groups, whose instances' ids are unknown ([`CONTROLLING`]), the ECS services whose
 /// tasks are assets, into whose containers a role may run commands ([`EXECUTING`]),
 /// and its Lambda functions that are assets, whose code or settings (a layer, a
 /// handler) a role may replace.
@@ -662,6 +665,7 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
     let kinds = [
         "aws_instance",
         "aws_autoscaling_group",
+        "aws_eks_node_group",
         "aws_ecs_service",
         "aws_lambda_function",
     ];
@@ -674,7 +678,9 @@ pub fn controllable(plan: &Plan) -> Vec<Controllable> {
                     known.unwrap_or_else(|| Arn::instance(r.id())),
                     &CONTROLLING[..],
                 ),
-                "aws_autoscaling_group" => (Arn::instance(None), &CONTROLLING[..]),
+                "aws_autoscaling_group" | "aws_eks_node_group" => {
+                    (Arn::instance(None), &CONTROLLING[..])
+                }
                 "aws_ecs_service" if network::tasks_in_vpc(&r.values) => {
                     // The cluster is named by ARN (or by name); its tasks' ids are
                     // unknown.

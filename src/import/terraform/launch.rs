@@ -25,7 +25,21 @@ pub enum Launch {
 pub type ProfileAt = (usize, &'static [&'static str], &'static str);
 
 impl Launch {
-    /// What Auto Scaling group `group` launches from.
+    /// What `resource` launches its instances from: an Auto Scaling group always
+    /// names a template or configuration; an EKS node group may name a template, and
+    /// is `None` without one (EKS then gives its nodes settings of its own).
+    pub fn launched(plan: &Plan, resource: usize) -> Option<Launch> {
+        let r = plan.resource(resource);
+        match r.kind.as_str() {
+            "aws_autoscaling_group" => Some(Launch::of(plan, resource)),
+            "aws_eks_node_group" if array(r.values.get("launch_template")).next().is_some() => {
+                Some(Launch::of(plan, resource))
+            }
+            _ => None,
+        }
+    }
+
+    /// What Auto Scaling group (or EKS node group) `group` launches from.
     pub fn of(plan: &Plan, group: usize) -> Launch {
         let by_block = [
             (&["launch_template", "0"][..], "id", "name"),

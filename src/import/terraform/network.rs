@@ -1,7 +1,7 @@
 //! The network shape of a plan: VPCs, subnets, and the assets placed in them (instances,
 //! network interfaces, RDS instances, load balancers, Lambda functions, Auto Scaling
-//! groups and ECS services, each of which stands for the instances or tasks it
-//! launches), with their
+//! groups, EKS node groups and ECS services, each of which stands for the instances or
+//! tasks it launches), with their
 //! addresses, security groups, and whether they have a public IPv4 address or an IPv6
 //! one (in a VPC, every IPv6 address is global).
 
@@ -23,6 +23,7 @@ pub const ASSET_KINDS: &[&str] = &[
     "aws_lambda_function",
     "aws_autoscaling_group",
     "aws_ecs_service",
+    "aws_eks_node_group",
 ];
 
 pub struct Vpc {
@@ -347,6 +348,21 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
             };
             let ipv6 = by_subnet(&subnet_link, |subnet| subnet.assigns_ipv6);
             let groups = defaulted_link(plan, resource, &config, "security_groups");
+            (subnet_link, groups, public, ipv6)
+        }
+        "aws_eks_node_group" => {
+            // A managed node group's nodes: without a launch template, they carry the
+            // cluster's security group, which EKS makes and the plan does not
+            // describe (no known group, so every group allows them everything).
+            let subnet_link = plan.link(resource, &[], "subnet_ids");
+            let launch = Launch::launched(plan, resource);
+            let public = match launch.and_then(|launch| launch.public(plan)) {
+                Some(asks) => asks,
+                None => by_subnet(&subnet_link, |subnet| subnet.maps_public_ip),
+            };
+            let ipv6 = launch.is_some_and(|launch| launch.asks_ipv6(plan))
+                || by_subnet(&subnet_link, |subnet| subnet.assigns_ipv6);
+            let groups = launch.map_or(Link::Known(Vec::new()), |launch| launch.groups(plan));
             (subnet_link, groups, public, ipv6)
         }
         "aws_autoscaling_group" => {

@@ -168,6 +168,7 @@ const MODELLED: &[&str] = &[
     "aws_launch_configuration",
     "aws_ecs_service",
     "aws_ecs_task_definition",
+    "aws_eks_node_group",
 ];
 
 /// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to

@@ -39,10 +39,11 @@ struct Profile {
 #[derive(Default)]
 pub struct Strays {
     profiles: Vec<Profile>,
-    /// (plan, instance, the profile names it gives that none of its plan's has).
+    /// (plan, instance or Auto Scaling group, the profile names it gives that none of
+    /// its plan's has).
     instances: Vec<(usize, usize, Vec<String>)>,
-    /// (plan, function or ECS service, what it calls its role, the role names it gives
-    /// that none of its plan's roles has).
+    /// (plan, function, ECS service or EKS node group, what it calls its role, the role
+    /// names it gives that none of its plan's roles has).
     functions: Vec<(usize, usize, &'static str, Vec<String>)>,
     /// (plan, function outside a VPC, its ARN, the role names it gives that none of
     /// its plan's roles has).
@@ -125,40 +126,16 @@ pub(super) fn holders(
             links.instances.push((plan_index, instance, elsewhere));
         }
     }
-    // A function's `role` is its execution role's ARN: one in a VPC, an asset, holds
-    // it; one outside runs with it.
-    let mut run_by = vec![Vec::new(); gathered.roles.len()];
-    let inside = (gathered.functions.iter()).map(|&function| (function, true));
-    let outside = (gathered.outside_functions.iter()).map(|&function| (function, false));
-    for (function, in_vpc) in inside.chain(outside) {
-        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
-            warn(function, ROLE_UNKNOWN)
-        });
-        let elsewhere = strays(plan, function, "role", &gathered.roles);
-        if in_vpc {
-            for role in roles {
-                if let Some(role) = holders.get_mut(role) {
-                    role.push(function);
-                }
-            }
-            if !elsewhere.is_empty() {
-                links
-                    .functions
-                    .push((plan_index, function, EXECUTION_ROLE, elsewhere));
-            }
-        } else {
-            let arn = function_arn(plan.resource(function));
-            for role in roles {
-                if let Some(role) = run_by.get_mut(role) {
-                    role.push(arn.clone());
-                }
-            }
-            if !elsewhere.is_empty() {
-                links.outside.push((plan_index, function, arn, elsewhere));
-            }
-        }
-    }
-    // An ECS service's tasks run with their task definition's task role.
+    // What else runs with a role it names, by name or ARN: a Lambda function in a VPC
+    // (its execution role), an EKS node group's nodes (its node role), an ECS
+    // service's tasks (their task definition's task role). Each is an asset that
+    // holds the role: (holder, the resource that names the role, its key, what the
+    // role is to the holder).
+    let mut naming: Vec<(usize, usize, &str, &'static str)> = Vec::new();
+    let functions = gathered.functions.iter();
+    naming.extend(functions.map(|&function| (function, function, "role", EXECUTION_ROLE)));
+    let node_groups = gathered.node_groups.iter();
+    naming.extend(node_groups.map(|&group| (group, group, "node_role_arn", "node role")));
     for &service in &gathered.services {
         let definitions = match task_definitions(plan, service, &gathered.task_definitions) {
             Found::Some(list) => list,
@@ -179,23 +156,40 @@ pub(super) fn holders(
                 Vec::new()
             }
         };
-        for definition in definitions {
-            let key = "task_role_arn";
-            for role in named(plan, definition, key, &gathered.roles, &mut |definition| {
-                warn(definition, ROLE_UNKNOWN)
-            }) {
-                if let Some(role) = holders.get_mut(role)
-                    && role.last() != Some(&service)
-                {
-                    role.push(service);
-                }
+        let definitions = definitions.into_iter();
+        naming.extend(definitions.map(|td| (service, td, "task_role_arn", "task role")));
+    }
+    for (holder, resource, key, what) in naming {
+        let roles = named(plan, resource, key, &gathered.roles, &mut |resource| {
+            warn(resource, ROLE_UNKNOWN)
+        });
+        for role in roles {
+            if let Some(role) = holders.get_mut(role)
+                && role.last() != Some(&holder)
+            {
+                role.push(holder);
             }
-            let elsewhere = strays(plan, definition, key, &gathered.roles);
-            if !elsewhere.is_empty() {
-                links
-                    .functions
-                    .push((plan_index, service, "task role", elsewhere));
+        }
+        let elsewhere = strays(plan, resource, key, &gathered.roles);
+        if !elsewhere.is_empty() {
+            links.functions.push((plan_index, holder, what, elsewhere));
+        }
+    }
+    // A function outside a VPC is no asset, but its code runs with its role.
+    let mut run_by = vec![Vec::new(); gathered.roles.len()];
+    for &function in &gathered.outside_functions {
+        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
+            warn(function, ROLE_UNKNOWN)
+        });
+        let arn = function_arn(plan.resource(function));
+        for role in roles {
+            if let Some(role) = run_by.get_mut(role) {
+                role.push(arn.clone());
             }
+        }
+        let elsewhere = strays(plan, function, "role", &gathered.roles);
+        if !elsewhere.is_empty() {
+            links.outside.push((plan_index, function, arn, elsewhere));
         }
     }
     (holders, run_by)
