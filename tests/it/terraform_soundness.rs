@@ -954,26 +954,19 @@ fn an_ecs_service_stands_for_its_tasks() {
     let case = "30-autoscaling-group-launch-template.json";
     let (from, to) = ("internet", "aws_ecs_service.api");
     let service = |public: bool| {
-        edited(case, |plan| {
-            let template = values_at(plan, STATE, "aws_launch_template.web");
-            template["network_interfaces"][0]["associate_public_ip_address"] = "".into();
-            resources_at(plan, STATE).push(serde_json::json!({
-                "address": "aws_ecs_service.api",
-                "mode": "managed",
-                "type": "aws_ecs_service",
-                "name": "api",
-                "values": {
-                    "id": "arn:aws:ecs:us-east-1:111122223333:service/prod/api",
-                    "cluster": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
-                    "task_definition": "arn:aws:ecs:us-east-1:111122223333:task-definition/api:3",
-                    "network_configuration": [{
-                        "subnets": ["subnet-1"],
-                        "security_groups": ["sg-1"],
-                        "assign_public_ip": public
-                    }]
-                }
-            }));
-        })
+        beside_a_private_group(&[(
+            "aws_ecs_service.api",
+            serde_json::json!({
+                "id": "arn:aws:ecs:us-east-1:111122223333:service/prod/api",
+                "cluster": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
+                "task_definition": "arn:aws:ecs:us-east-1:111122223333:task-definition/api:3",
+                "network_configuration": [{
+                    "subnets": ["subnet-1"],
+                    "security_groups": ["sg-1"],
+                    "assign_public_ip": public
+                }]
+            }),
+        )])
     };
     assert_eq!(forbid_in(case, service(true), from, to, "tcp/22"), FOUND);
     assert_eq!(forbid_in(case, service(false), from, to, "tcp/22"), NONE);
@@ -1056,19 +1049,12 @@ fn an_eks_node_group_stands_for_its_nodes() {
     let case = "30-autoscaling-group-launch-template.json";
     let (from, to) = ("internet", "aws_eks_node_group.nodes");
     let nodes = |public_subnet: bool| {
-        edited(case, |plan| {
-            let template = values_at(plan, STATE, "aws_launch_template.web");
-            template["network_interfaces"][0]["associate_public_ip_address"] = "".into();
-            values_at(plan, STATE, "aws_subnet.pub")["map_public_ip_on_launch"] =
-                public_subnet.into();
-            resources_at(plan, STATE).push(serde_json::json!({
-                "address": "aws_eks_node_group.nodes",
-                "mode": "managed",
-                "type": "aws_eks_node_group",
-                "name": "nodes",
-                "values": {"subnet_ids": ["subnet-1"], "launch_template": []}
-            }));
-        })
+        let values = serde_json::json!({"subnet_ids": ["subnet-1"], "launch_template": []});
+        let nodes = beside_a_private_group(&[("aws_eks_node_group.nodes", values)]);
+        let mut plan: serde_json::Value = serde_json::from_str(&nodes).unwrap();
+        let subnet = values_at(&mut plan, STATE, "aws_subnet.pub");
+        subnet["map_public_ip_on_launch"] = public_subnet.into();
+        plan.to_string()
     };
     assert_eq!(forbid_in(case, nodes(true), from, to, "tcp/10250"), FOUND);
     assert_eq!(forbid_in(case, nodes(false), from, to, "tcp/10250"), NONE);
@@ -1101,6 +1087,72 @@ fn an_eks_node_groups_nodes_hold_their_node_role() {
     let vault = as_node_group(VAULT, "");
     let vault_nodes = "aws_eks_node_group.vault";
     assert_eq!(forbid_in(case, vault, CI, vault_nodes, ""), FOUND);
+}
+
+/// Fixture 30 with its Auto Scaling group made private and these resources added to
+/// its state, each `(address, values)`.
+fn beside_a_private_group(resources: &[(&str, serde_json::Value)]) -> String {
+    edited("30-autoscaling-group-launch-template.json", |plan| {
+        let template = values_at(plan, STATE, "aws_launch_template.web");
+        template["network_interfaces"][0]["associate_public_ip_address"] = "".into();
+        for (address, values) in resources {
+            let (kind, name) = address.split_once('.').unwrap();
+            resources_at(plan, STATE).push(serde_json::json!({
+                "address": address, "mode": "managed", "type": kind, "name": name,
+                "values": values
+            }));
+        }
+    })
+}
+
+#[test]
+fn managed_services_in_subnets_are_assets() {
+    let case = "30-autoscaling-group-launch-template.json";
+    let web = "aws_autoscaling_group.web";
+    // A cache in the subnet, through its subnet group, with the group open on 22.
+    let cache = |group: &str| {
+        beside_a_private_group(&[
+            (
+                "aws_elasticache_subnet_group.cache",
+                serde_json::json!({"id": "cache", "name": "cache", "subnet_ids": ["subnet-1"]}),
+            ),
+            (
+                "aws_elasticache_cluster.cache",
+                serde_json::json!({"subnet_group_name": "cache", "security_group_ids": [group]}),
+            ),
+        ])
+    };
+    let to = "aws_elasticache_cluster.cache";
+    assert_eq!(forbid_in(case, cache("sg-1"), web, to, "tcp/22"), FOUND);
+    assert_eq!(forbid_in(case, cache("sg-2"), web, to, "tcp/22"), NONE);
+    // An Aurora cluster is public where one of its instances is.
+    let aurora = |public: bool| {
+        beside_a_private_group(&[
+            (
+                "aws_db_subnet_group.db",
+                serde_json::json!({"id": "db", "name": "db", "subnet_ids": ["subnet-1"]}),
+            ),
+            (
+                "aws_rds_cluster.db",
+                serde_json::json!({"id": "db", "cluster_identifier": "db",
+                                   "db_subnet_group_name": "db",
+                                   "vpc_security_group_ids": ["sg-1"]}),
+            ),
+            (
+                "aws_rds_cluster_instance.db",
+                serde_json::json!({"cluster_identifier": "db", "publicly_accessible": public}),
+            ),
+        ])
+    };
+    let to = "aws_rds_cluster.db";
+    assert_eq!(
+        forbid_in(case, aurora(true), "internet", to, "tcp/22"),
+        FOUND
+    );
+    assert_eq!(
+        forbid_in(case, aurora(false), "internet", to, "tcp/22"),
+        NONE
+    );
 }
 
 #[test]

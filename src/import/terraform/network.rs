@@ -18,6 +18,15 @@ pub const ASSET_KINDS: &[&str] = &[
     "aws_instance",
     "aws_network_interface",
     "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_elasticache_cluster",
+    "aws_elasticache_replication_group",
+    "aws_redshift_cluster",
+    "aws_mq_broker",
+    "aws_efs_mount_target",
+    "aws_opensearch_domain",
+    "aws_msk_cluster",
+    "aws_vpc_endpoint",
     "aws_lb",
     "aws_alb",
     "aws_lambda_function",
@@ -206,6 +215,144 @@ pub fn in_vpc(function: &Value) -> bool {
     array(function.get("vpc_config")).next().is_some()
 }
 
+/// A managed service placed in subnets with security groups: databases, caches,
+/// brokers, file systems' mount targets, interface endpoints. Each is an asset that
+/// stands for its nodes or endpoints.
+struct Service {
+    kind: &'static str,
+    subnets: Subnets,
+    /// Where its security groups are: path to the block, key.
+    groups: (&'static [&'static str], &'static str),
+    /// Whether it is reachable from the internet, for those that may be.
+    public: Option<fn(&Plan, usize) -> bool>,
+    /// Whether it sits in a VPC, for those that need not: one outside is no asset.
+    in_vpc: Option<fn(&Value) -> bool>,
+}
+
+/// Where a service's subnets are named.
+enum Subnets {
+    /// Through a subnet group, named by name (its id) under this key, whose
+    /// `subnet_ids` they are.
+    Group(&'static str),
+    /// Listed at this path and key.
+    List(&'static [&'static str], &'static str),
+}
+
+const SERVICES: &[Service] = &[
+    Service {
+        kind: "aws_db_instance",
+        subnets: Subnets::Group("db_subnet_group_name"),
+        groups: (&[], "vpc_security_group_ids"),
+        public: Some(|plan, resource| says(plan, resource, "publicly_accessible")),
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_rds_cluster",
+        subnets: Subnets::Group("db_subnet_group_name"),
+        groups: (&[], "vpc_security_group_ids"),
+        public: Some(cluster_public),
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_elasticache_cluster",
+        subnets: Subnets::Group("subnet_group_name"),
+        groups: (&[], "security_group_ids"),
+        public: None,
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_elasticache_replication_group",
+        subnets: Subnets::Group("subnet_group_name"),
+        groups: (&[], "security_group_ids"),
+        public: None,
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_redshift_cluster",
+        subnets: Subnets::Group("cluster_subnet_group_name"),
+        groups: (&[], "vpc_security_group_ids"),
+        public: Some(|plan, resource| says(plan, resource, "publicly_accessible")),
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_mq_broker",
+        subnets: Subnets::List(&[], "subnet_ids"),
+        groups: (&[], "security_groups"),
+        public: Some(|plan, resource| says(plan, resource, "publicly_accessible")),
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_efs_mount_target",
+        subnets: Subnets::List(&[], "subnet_id"),
+        groups: (&[], "security_groups"),
+        public: None,
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_opensearch_domain",
+        subnets: Subnets::List(&["vpc_options", "0"], "subnet_ids"),
+        groups: (&["vpc_options", "0"], "security_group_ids"),
+        public: None,
+        in_vpc: Some(|domain| array(domain.get("vpc_options")).next().is_some()),
+    },
+    Service {
+        kind: "aws_msk_cluster",
+        subnets: Subnets::List(&["broker_node_group_info", "0"], "client_subnets"),
+        groups: (&["broker_node_group_info", "0"], "security_groups"),
+        public: None,
+        in_vpc: None,
+    },
+    Service {
+        kind: "aws_vpc_endpoint",
+        subnets: Subnets::List(&[], "subnet_ids"),
+        groups: (&[], "security_group_ids"),
+        public: None,
+        // A gateway endpoint is a route target, not an address in a subnet.
+        in_vpc: Some(|endpoint| {
+            endpoint.get("vpc_endpoint_type").and_then(Value::as_str) != Some("Gateway")
+        }),
+    },
+];
+
+/// Whether boolean `key` of `resource` is true, or configured but unknown until
+/// apply, so that it may be.
+fn says(plan: &Plan, resource: usize, key: &str) -> bool {
+    match plan.resource(resource).bool(key) {
+        Some(on) => on,
+        None => plan.configured(resource, &[], key),
+    }
+}
+
+/// Whether an Aurora cluster is public: one of its instances (an
+/// `aws_rds_cluster_instance` whose `cluster_identifier` names it) is.
+fn cluster_public(plan: &Plan, cluster: usize) -> bool {
+    let key = "cluster_identifier";
+    plan.of_kind(&["aws_rds_cluster_instance"]).any(|instance| {
+        // An instance whose cluster is unknown until apply may be this one's.
+        let ours = match plan.link(instance, &[], key) {
+            Link::Known(list) => list.contains(&cluster),
+            Link::Unknown => !plan.written(instance, &[], key),
+        };
+        ours && says(plan, instance, "publicly_accessible")
+    })
+}
+
+/// The subnets of the subnet group that attribute `key` of `resource` names, by name.
+/// One left out is the default group, of the default VPC's subnets: unknown.
+fn grouped_subnets(plan: &Plan, resource: usize, key: &str) -> Link {
+    let Link::Known(groups) = defaulted_link(plan, resource, &[], key) else {
+        return Link::Unknown;
+    };
+    let mut all = Vec::new();
+    for group in groups {
+        match plan.link(group, &[], "subnet_ids") {
+            Link::Known(list) => all.extend(list),
+            Link::Unknown => return Link::Unknown,
+        }
+    }
+    Link::Known(all)
+}
+
 /// Whether an ECS service's tasks have network interfaces of their own in its subnets
 /// (`awsvpc` networking, given by a `network_configuration`), and so are an asset.
 pub fn tasks_in_vpc(service: &Value) -> bool {
@@ -271,34 +418,19 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
                 ipv6,
             )
         }
-        "aws_db_instance" => {
-            let group = defaulted_link(plan, resource, &[], "db_subnet_group_name");
-            let subnet_link = match group {
-                Link::Known(groups) => {
-                    let mut all = Vec::new();
-                    let mut unknown = false;
-                    for group in groups {
-                        match plan.link(group, &[], "subnet_ids") {
-                            Link::Known(list) => all.extend(list),
-                            Link::Unknown => unknown = true,
-                        }
-                    }
-                    if unknown {
-                        Link::Unknown
-                    } else {
-                        Link::Known(all)
-                    }
-                }
-                Link::Unknown => Link::Unknown,
+        kind if let Some(service) = SERVICES.iter().find(|service| service.kind == kind) => {
+            if service.in_vpc.is_some_and(|in_vpc| !in_vpc(values)) {
+                return None;
+            }
+            let subnet_link = match service.subnets {
+                Subnets::Group(key) => grouped_subnets(plan, resource, key),
+                Subnets::List(path, key) => defaulted_link(plan, resource, path, key),
             };
-            // A public database is public in both families where it has both.
-            let public = r.bool("publicly_accessible").unwrap_or(false);
-            (
-                subnet_link,
-                defaulted_link(plan, resource, &[], "vpc_security_group_ids"),
-                public,
-                public,
-            )
+            let (path, key) = service.groups;
+            let groups = defaulted_link(plan, resource, path, key);
+            // A public service is public in both families where it has both.
+            let public = service.public.is_some_and(|public| public(plan, resource));
+            (subnet_link, groups, public, public)
         }
         "aws_lb" | "aws_alb" => {
             // The provider's default is internet-facing: only `internal = true` keeps a

@@ -169,6 +169,18 @@ const MODELLED: &[&str] = &[
     "aws_ecs_service",
     "aws_ecs_task_definition",
     "aws_eks_node_group",
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_elasticache_cluster",
+    "aws_elasticache_replication_group",
+    "aws_elasticache_subnet_group",
+    "aws_redshift_cluster",
+    "aws_redshift_subnet_group",
+    "aws_mq_broker",
+    "aws_efs_mount_target",
+    "aws_opensearch_domain",
+    "aws_msk_cluster",
+    "aws_vpc_endpoint",
 ];
 
 /// The plan format versions this importer reads: 0.x and 1.x, as Terraform promises to
