@@ -1109,22 +1109,64 @@ fn beside_a_private_group(resources: &[(&str, serde_json::Value)]) -> String {
 fn managed_services_in_subnets_are_assets() {
     let case = "30-autoscaling-group-launch-template.json";
     let web = "aws_autoscaling_group.web";
-    // A cache in the subnet, through its subnet group, with the group open on 22.
-    let cache = |group: &str| {
-        beside_a_private_group(&[
-            (
-                "aws_elasticache_subnet_group.cache",
-                serde_json::json!({"id": "cache", "name": "cache", "subnet_ids": ["subnet-1"]}),
-            ),
-            (
-                "aws_elasticache_cluster.cache",
-                serde_json::json!({"subnet_group_name": "cache", "security_group_ids": [group]}),
-            ),
-        ])
-    };
-    let to = "aws_elasticache_cluster.cache";
-    assert_eq!(forbid_in(case, cache("sg-1"), web, to, "tcp/22"), FOUND);
-    assert_eq!(forbid_in(case, cache("sg-2"), web, to, "tcp/22"), NONE);
+    // Each in the subnet through its subnet group, with the group open on 22 or the
+    // closed one: (service, its subnet group's type, the key that names it, the key
+    // of its security groups).
+    let grouped = [
+        (
+            "aws_elasticache_cluster",
+            "aws_elasticache_subnet_group",
+            "subnet_group_name",
+            "security_group_ids",
+        ),
+        (
+            "aws_elasticache_replication_group",
+            "aws_elasticache_subnet_group",
+            "subnet_group_name",
+            "security_group_ids",
+        ),
+        (
+            "aws_memorydb_cluster",
+            "aws_memorydb_subnet_group",
+            "subnet_group_name",
+            "security_group_ids",
+        ),
+        (
+            "aws_docdb_cluster",
+            "aws_docdb_subnet_group",
+            "db_subnet_group_name",
+            "vpc_security_group_ids",
+        ),
+        (
+            "aws_neptune_cluster",
+            "aws_neptune_subnet_group",
+            "neptune_subnet_group_name",
+            "vpc_security_group_ids",
+        ),
+        (
+            "aws_redshift_cluster",
+            "aws_redshift_subnet_group",
+            "cluster_subnet_group_name",
+            "vpc_security_group_ids",
+        ),
+    ];
+    for (kind, group_kind, group_key, groups_key) in grouped {
+        let service = |group: &str| {
+            let mut values = serde_json::json!({});
+            values[group_key] = "data".into();
+            values[groups_key] = serde_json::json!([group]);
+            beside_a_private_group(&[
+                (
+                    &format!("{group_kind}.data"),
+                    serde_json::json!({"id": "data", "name": "data", "subnet_ids": ["subnet-1"]}),
+                ),
+                (&format!("{kind}.data"), values),
+            ])
+        };
+        let to = format!("{kind}.data");
+        assert_eq!(forbid_in(kind, service("sg-1"), web, &to, "tcp/22"), FOUND);
+        assert_eq!(forbid_in(kind, service("sg-2"), web, &to, "tcp/22"), NONE);
+    }
     // An Aurora cluster is public where one of its instances is.
     let aurora = |public: bool| {
         beside_a_private_group(&[
