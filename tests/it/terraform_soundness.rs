@@ -1478,6 +1478,44 @@ fn a_users_access_keys_are_held_where_the_plan_keeps_them() {
         );
     });
     assert_eq!(forbid_in(case, in_user_data, CI, VAULT, ""), FOUND);
+    // A launch template's user data, or a task definition's container definitions,
+    // write it out: the Auto Scaling group, or the service, that launches from it
+    // holds `admin`.
+    let launched = |launcher: &str, launcher_values: serde_json::Value, place: &str, key: &str| {
+        keyed(&|plan| {
+            add_resource(
+                plan,
+                launcher,
+                launcher_values.clone(),
+                serde_json::json!({}),
+            );
+            let values = serde_json::json!({"name": "web", "family": "web", "revision": 1});
+            let expressions = serde_json::json!({key: references("aws_iam_access_key.admin")});
+            add_resource(plan, place, values, expressions);
+        })
+    };
+    for (launcher, values, place, key) in [
+        (
+            "aws_autoscaling_group.web",
+            serde_json::json!({"launch_template": [{"name": "web"}]}),
+            "aws_launch_template.web",
+            "user_data",
+        ),
+        (
+            "aws_ecs_service.web",
+            serde_json::json!({"task_definition": "web:1",
+                               "network_configuration": [{"subnets": []}]}),
+            "aws_ecs_task_definition.web",
+            "container_definitions",
+        ),
+    ] {
+        let plan = launched(launcher, values, place, key);
+        assert_eq!(
+            forbid_in(case, plan, launcher, VAULT, ""),
+            FOUND,
+            "{launcher}"
+        );
+    }
     // A secret holds the key: whoever may read it obtains `admin`.
     let in_a_secret = |readable: &str| {
         let readable = readable.to_owned();

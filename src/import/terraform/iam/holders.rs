@@ -196,7 +196,7 @@ pub(super) fn holders(
 }
 
 /// What a service's `task_definition` names, among the plan's task definitions.
-enum Found {
+pub(super) enum Found {
     Some(Vec<usize>),
     /// Unknown until apply: it may be any.
     Unknown,
@@ -207,7 +207,7 @@ enum Found {
 /// The task definitions that ECS service `service` runs: through the configuration's
 /// reference, or by what it writes, an ARN (with or without its revision), a family,
 /// or `family:revision`.
-fn task_definitions(plan: &Plan, service: usize, definitions: &[usize]) -> Found {
+pub(super) fn task_definitions(plan: &Plan, service: usize, definitions: &[usize]) -> Found {
     let key = "task_definition";
     let written = plan
         .resource(service)

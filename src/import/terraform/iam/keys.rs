@@ -1,11 +1,14 @@
 //! Where a plan keeps a user's access keys (`aws_iam_access_key`): in an instance or a
-//! Lambda function (its user data, its environment), which then holds the user, or in
-//! a Secrets Manager secret or an SSM parameter, which a principal allowed to read it
-//! obtains the user through. A resource keeps a key when its configuration refers to
-//! the key, or when its attributes hold the key's id (a state writes the secret's text
-//! out in full).
+//! Lambda function (its user data, its environment), which then holds the user; in a
+//! launch template or configuration, or an ECS task definition, whose Auto Scaling
+//! and node groups, or services, then hold it; or in a Secrets Manager secret or an
+//! SSM parameter, which a principal allowed to read it obtains the user through. A
+//! resource keeps a key when its configuration refers to the key, or when its
+//! attributes hold the key's id (a state writes the secret's text out in full).
 
+use super::holders::{Found, task_definitions};
 use super::{Arn, named, users::USER_UNKNOWN};
+use crate::import::terraform::launch::Launch;
 use crate::import::terraform::network;
 use crate::import::terraform::objects::Plan;
 
@@ -44,9 +47,13 @@ pub(super) fn kept(plan: &Plan, users: &[usize], warn: &mut dyn FnMut(usize, &st
     let places = [
         "aws_instance",
         "aws_lambda_function",
+        "aws_launch_template",
+        "aws_launch_configuration",
+        "aws_ecs_task_definition",
         "aws_secretsmanager_secret_version",
         "aws_ssm_parameter",
     ];
+    let launchers = launchers(plan);
     for place in plan.of_kind(&places) {
         let resource = plan.resource(place);
         if resource.kind == "aws_lambda_function" && !network::in_vpc(&resource.values) {
@@ -62,19 +69,63 @@ pub(super) fn kept(plan: &Plan, users: &[usize], warn: &mut dyn FnMut(usize, &st
             "aws_ssm_parameter" => Some(parameter(plan, place)),
             _ => None,
         };
+        // The assets that run with what the place keeps: itself, or those that
+        // launch from it.
+        let assets: Vec<usize> = match resource.kind.as_str() {
+            "aws_launch_template" | "aws_launch_configuration" | "aws_ecs_task_definition" => {
+                (launchers.iter())
+                    .filter(|(_, from)| from.contains(&place))
+                    .map(|(asset, _)| *asset)
+                    .collect()
+            }
+            _ => vec![place],
+        };
         for (_, _, of) in keys.iter().filter(holds) {
             for &user in of {
                 match &store {
                     Some(store) => kept[user].stores.push(store.clone()),
-                    None => kept[user].holders.push(place),
+                    None => kept[user].holders.extend(&assets),
                 }
             }
         }
     }
     for user in &mut kept {
+        user.holders.sort_unstable();
         user.holders.dedup();
     }
     kept
+}
+
+/// The assets that launch from templates, configurations or task definitions, with
+/// what they launch from: Auto Scaling and EKS node groups, and ECS services whose
+/// tasks are assets. One whose template or task definition the plan cannot name may
+/// launch from any.
+fn launchers(plan: &Plan) -> Vec<(usize, Vec<usize>)> {
+    let templates: Vec<usize> = plan
+        .of_kind(&["aws_launch_template", "aws_launch_configuration"])
+        .collect();
+    let definitions: Vec<usize> = plan.of_kind(&["aws_ecs_task_definition"]).collect();
+    let mut launchers = Vec::new();
+    for group in plan.of_kind(&["aws_autoscaling_group", "aws_eks_node_group"]) {
+        let from = match Launch::launched(plan, group) {
+            Some(Launch::Template(template) | Launch::Configuration(template)) => vec![template],
+            Some(Launch::Unknown) => templates.clone(),
+            None => continue,
+        };
+        launchers.push((group, from));
+    }
+    for service in plan.of_kind(&["aws_ecs_service"]) {
+        if !network::tasks_in_vpc(&plan.resource(service).values) {
+            continue;
+        }
+        let from = match task_definitions(plan, service, &definitions) {
+            Found::Some(list) => list,
+            Found::Unknown => definitions.clone(),
+            Found::Elsewhere(_) => continue,
+        };
+        launchers.push((service, from));
+    }
+    launchers
 }
 
 /// The secret of an `aws_secretsmanager_secret_version`: its `secret_id` is the
