@@ -670,6 +670,15 @@ mod tests {
     use super::*;
     use crate::import::terraform::objects::Side;
 
+    /// A row of the services table is read only for the kinds that `Network::read`
+    /// asks for.
+    #[test]
+    fn every_service_is_an_asset_kind() {
+        for service in SERVICES {
+            assert!(ASSET_KINDS.contains(&service.kind), "{}", service.kind);
+        }
+    }
+
     /// What AWS picks when a plan leaves it out is unknown, not none; a load balancer's
     /// `subnet_mapping` names its subnets when `subnets` is left to be computed.
     #[test]
