@@ -100,6 +100,13 @@ invariants:
     out
 }
 
+/// Asserts that a run exited with `code` and printed the warning `warned`.
+#[track_caller]
+fn assert_warned(out: &crate::harness::Output, code: i32, warned: &str) {
+    assert_eq!(out.code, code, "{}", out.stdout);
+    assert!(out.stderr.contains(warned), "{}", out.stderr);
+}
+
 /// Exit code of `check` when the path is found: the invariant is violated.
 const FOUND: i32 = 1;
 
@@ -586,14 +593,8 @@ fn inline_rules_configured_but_unknown_until_apply_admit_everything() {
         configure(plan, "aws_security_group.db", "ingress", rules.clone());
     });
     let out = checked_in(case, unknown, from, to, "tcp/5432");
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(
-            "`aws_security_group.db`: its `ingress` rules are unknown until apply; assumed to admit every address and group on every port"
-        ),
-        "{}",
-        out.stderr
-    );
+    let warned = "`aws_security_group.db`: its `ingress` rules are unknown until apply; assumed to admit every address and group on every port";
+    assert_warned(&out, FOUND, warned);
     // Not configured, the list is what the group's rule resources make it: none here.
     let computed = edited(case, without_inline);
     assert_eq!(forbid_in(case, computed, from, to, "tcp/5432"), NONE);
@@ -722,14 +723,8 @@ const VAULT: &str = "aws_instance.vault";
 fn an_attachment_whose_role_is_unknown_may_attach_to_every_role() {
     // `role` from a variable: the configuration's references do not say which role.
     let out = checked("iam-01-attachment-role-from-a-variable.json", CI, VAULT, "");
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(
-            "`aws_iam_role_policy_attachment.sessions`: the role it attaches to is unknown until apply; assumed to be every role of the plan"
-        ),
-        "{}",
-        out.stderr
-    );
+    let warned = "`aws_iam_role_policy_attachment.sessions`: the role it attaches to is unknown until apply; assumed to be every role of the plan";
+    assert_warned(&out, FOUND, warned);
     let case = "iam-01b-role-policy-role-from-a-variable.json";
     assert_eq!(forbid(case, CI, VAULT, ""), FOUND);
     // The control: references to the role say which.
@@ -752,14 +747,8 @@ fn roles_and_instance_profiles_are_named_by_name_not_by_an_id_another_resource_s
 fn an_instance_profile_or_its_role_unknown_until_apply_may_be_any() {
     // The profile's role from a variable: it may be any role of the plan.
     let out = checked("iam-03-profile-role-from-a-variable.json", CI, VAULT, "");
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(
-            "`aws_iam_instance_profile.ci`: its role is unknown until apply; assumed to be every role of the plan"
-        ),
-        "{}",
-        out.stderr
-    );
+    let warned = "`aws_iam_instance_profile.ci`: its role is unknown until apply; assumed to be every role of the plan";
+    assert_warned(&out, FOUND, warned);
     // The instance's profile from a variable: it may be any profile of the plan.
     let out = checked(
         "iam-03b-instance-profile-from-a-variable.json",
@@ -767,14 +756,8 @@ fn an_instance_profile_or_its_role_unknown_until_apply_may_be_any() {
         VAULT,
         "",
     );
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(
-            "`aws_instance.ci`: its instance profile is unknown until apply; assumed to be every instance profile of the plan"
-        ),
-        "{}",
-        out.stderr
-    );
+    let warned = "`aws_instance.ci`: its instance profile is unknown until apply; assumed to be every instance profile of the plan";
+    assert_warned(&out, FOUND, warned);
     assert_eq!(forbid("ctl-iam-03.json", CI, VAULT, ""), FOUND);
 }
 
@@ -803,14 +786,9 @@ fn a_role_that_anyone_may_assume_is_held_from_the_internet() {
         VAULT,
         "",
     );
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(
-            "`aws_iam_role.public`: its trust policy is unknown until apply; assumed to admit anyone"
-        ),
-        "{}",
-        out.stderr
-    );
+    let warned =
+        "`aws_iam_role.public`: its trust policy is unknown until apply; assumed to admit anyone";
+    assert_warned(&out, FOUND, warned);
 }
 
 #[test]
@@ -900,9 +878,8 @@ fn an_autoscaling_group_stands_for_the_instances_it_launches() {
         template(plan)["network_interfaces"][0]["associate_public_ip_address"] = "".into();
     });
     let out = checked_in(case, elsewhere, from, to, "tcp/22");
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
     let warned = "`aws_autoscaling_group.web`: its launch template is unknown until apply or not in its plan; assumed to give any security group, a public address and any instance profile of the plan";
-    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    assert_warned(&out, FOUND, warned);
 }
 
 #[test]
@@ -1016,9 +993,8 @@ fn an_ecs_services_tasks_hold_their_task_role() {
     );
     // A task definition the plan does not hold runs with no role it knows: said.
     let out = checked_in(case, with_service("other:1", role), service, VAULT, "");
-    assert_eq!(out.code, NONE, "{}", out.stdout);
     let warned = "`aws_ecs_service.ci`: its task definition `other:1` is not in its plan; assumed to run with no role";
-    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    assert_warned(&out, NONE, warned);
 
     // `ci` may run commands in the tasks of the vault's service instead.
     let vault = edited(case, |plan| {
@@ -1212,9 +1188,8 @@ fn a_lambda_function_holds_its_execution_role() {
         configure(plan, "aws_lambda_function.worker", "role", expressions);
     });
     let out = checked_in(case, elsewhere, "aws_lambda_function.worker", VAULT, "");
-    assert_eq!(out.code, NONE, "{}", out.stdout);
     let warned = "`aws_lambda_function.worker`: its execution role `arn:aws:iam::111122223333:role/worker` is in none of the plans read; assumed to allow nothing";
-    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    assert_warned(&out, NONE, warned);
 }
 
 #[test]
@@ -1319,14 +1294,8 @@ fn a_role_that_may_make_a_users_keys_acts_as_the_user_with_its_groups_policies()
         configure(plan, "aws_iam_group_membership.ops", "users", users);
     });
     let out = checked_in(case, unknown, CI, VAULT, "");
-    assert_eq!(out.code, FOUND, "{}", out.stdout);
-    assert!(
-        out.stderr.contains(
-            "`aws_iam_group_membership.ops`: the user it names is unknown until apply; assumed to be every user of the plan"
-        ),
-        "{}",
-        out.stderr
-    );
+    let warned = "`aws_iam_group_membership.ops`: the user it names is unknown until apply; assumed to be every user of the plan";
+    assert_warned(&out, FOUND, warned);
 }
 
 #[test]
@@ -1595,16 +1564,14 @@ fn an_instance_holds_the_role_of_a_profile_another_plan_makes() {
         serde_json::json!({"name": "other", "role": "ci"}),
     );
     let elsewhere = state_of(&[other, ("aws_iam_role.ci", role)]);
-    let out = checked_in_two_plans(launched(false), &elsewhere);
-    assert_eq!(out.code, NONE, "{}", out.stdout);
     // That no plan holds the profile is said, at the instance.
+    let out = checked_in_two_plans(launched(false), &elsewhere);
     let warned = "`aws_instance.ci`: its instance profile `ci` is in none of the plans read; assumed to carry no role";
-    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    assert_warned(&out, NONE, warned);
     // So is a profile whose role no plan holds, at the profile.
     let out = checked_in_two_plans(launched(true), &state_of(&[]));
-    assert_eq!(out.code, NONE, "{}", out.stdout);
     let warned = "`aws_iam_instance_profile.ci`: its role `ci` is in none of the plans read; assumed to allow nothing";
-    assert!(out.stderr.contains(warned), "{}", out.stderr);
+    assert_warned(&out, NONE, warned);
     let joined = checked_in_two_plans(launched(true), &role_only);
     assert!(
         !joined.stderr.contains("none of the plans"),
