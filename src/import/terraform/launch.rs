@@ -6,7 +6,7 @@
 //! apply, or another plan's) may give anything.
 
 use super::document::Value;
-use super::objects::{Link, Plan, array, at_path};
+use super::objects::{Link, Plan, array, at_path, has_any};
 
 /// Where an Auto Scaling group's instances take their settings from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl Launch {
         let r = plan.resource(resource);
         match r.kind.as_str() {
             "aws_autoscaling_group" => Some(Launch::of(plan, resource)),
-            "aws_eks_node_group" if array(r.values.get("launch_template")).next().is_some() => {
+            "aws_eks_node_group" if has_any(&r.values, "launch_template") => {
                 Some(Launch::of(plan, resource))
             }
             _ => None,
@@ -158,8 +158,7 @@ impl Launch {
         match self {
             Launch::Template(template) => interfaces(plan, template).any(|interface| {
                 let count = interface.get("ipv6_address_count").and_then(Value::as_i64);
-                count.is_some_and(|count| count > 0)
-                    || array(interface.get("ipv6_addresses")).next().is_some()
+                count.is_some_and(|count| count > 0) || has_any(interface, "ipv6_addresses")
             }),
             Launch::Configuration(_) => false,
             Launch::Unknown => true,

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use super::document::Value;
 use super::launch::Launch;
-use super::objects::{Link, Plan, array, at_path};
+use super::objects::{Link, Plan, array, at_path, has_any};
 
 /// Asset types that sit in subnets.
 pub const ASSET_KINDS: &[&str] = &[
@@ -216,7 +216,7 @@ fn defaulted_link(plan: &Plan, resource: usize, path: &[&str], key: &str) -> Lin
 /// Whether a Lambda function sits in a VPC, and so is an asset: outside one, it has no
 /// network position to model.
 pub fn in_vpc(function: &Value) -> bool {
-    array(function.get("vpc_config")).next().is_some()
+    has_any(function, "vpc_config")
 }
 
 /// A managed service placed in subnets with security groups: databases, caches,
@@ -318,14 +318,14 @@ const SERVICES: &[Service] = &[
         subnets: Subnets::List(&["vpc_options", "0"], "subnet_ids"),
         groups: (&["vpc_options", "0"], "security_group_ids"),
         public: None,
-        in_vpc: Some(|domain| array(domain.get("vpc_options")).next().is_some()),
+        in_vpc: Some(|domain| has_any(domain, "vpc_options")),
     },
     Service {
         kind: "aws_elasticsearch_domain",
         subnets: Subnets::List(&["vpc_options", "0"], "subnet_ids"),
         groups: (&["vpc_options", "0"], "security_group_ids"),
         public: None,
-        in_vpc: Some(|domain| array(domain.get("vpc_options")).next().is_some()),
+        in_vpc: Some(|domain| has_any(domain, "vpc_options")),
     },
     Service {
         kind: "aws_msk_cluster",
@@ -388,7 +388,7 @@ fn grouped_subnets(plan: &Plan, resource: usize, key: &str) -> Link {
 /// Whether an ECS service's tasks have network interfaces of their own in its subnets
 /// (`awsvpc` networking, given by a `network_configuration`), and so are an asset.
 pub fn tasks_in_vpc(service: &Value) -> bool {
-    array(service.get("network_configuration")).next().is_some()
+    has_any(service, "network_configuration")
 }
 
 fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Option<Asset> {

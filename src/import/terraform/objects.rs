@@ -656,6 +656,12 @@ pub fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
     value.and_then(Value::as_array).into_iter().flatten()
 }
 
+/// Whether list attribute `key` of `value` holds any item: a nested block given (a
+/// function's `vpc_config`), an address listed.
+pub fn has_any(value: &Value, key: &str) -> bool {
+    array(value.get(key)).next().is_some()
+}
+
 fn join(prefix: &str, rest: &str) -> String {
     if prefix.is_empty() {
         rest.to_owned()
