@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::classes::Chooser;
 use super::escape::{self, NODES};
-use super::objects::{Binding, Objects, PolicyRule, Pos, Subject};
+use super::objects::{Binding, Objects, PolicyRule, Pos, ServiceAccount, Subject};
 use super::rbac::{Powers, named_secrets, named_tokens, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
 use crate::raw::RawCredential;
@@ -77,6 +77,74 @@ struct Gathering {
 impl Gathering {
     fn place(&mut self, pos: Pos) {
         self.at = Some(self.at.map_or(pos, |at| at.min(pos)));
+    }
+}
+
+/// Every credential of the inputs as it is gathered: each account's token and each
+/// Secret, by namespace and name.
+#[derive(Default)]
+struct Credentials<'o> {
+    tokens: BTreeMap<(String, String), Gathering>,
+    secrets: BTreeMap<(String, String), Gathering>,
+    /// Long-lived tokens kept as Secrets, by namespace and name: the account each is for.
+    token_secrets: BTreeMap<(&'o str, &'o str), &'o str>,
+}
+
+impl<'o> Credentials<'o> {
+    fn token(&mut self, namespace: &str, account: &str) -> &mut Gathering {
+        (self.tokens)
+            .entry((namespace.to_owned(), account.to_owned()))
+            .or_default()
+    }
+
+    fn secret(&mut self, namespace: &str, name: &str) -> &mut Gathering {
+        (self.secrets)
+            .entry((namespace.to_owned(), name.to_owned()))
+            .or_default()
+    }
+
+    /// The account whose long-lived token the Secret `name` keeps, if it keeps one.
+    fn account_of(&self, namespace: &str, name: &str) -> Option<&'o str> {
+        self.token_secrets.get(&(namespace, name)).copied()
+    }
+}
+
+/// The stores that bindings reach, each with the first binding that reaches it: a
+/// namespace's whole store, and single objects' by kind, namespace and name.
+#[derive(Default)]
+struct Stores {
+    whole: BTreeMap<(Store, String), Pos>,
+    single: BTreeMap<(Store, String, String), Pos>,
+}
+
+/// What every binding applies over.
+struct Cluster {
+    /// The API server's asset name.
+    api: String,
+    /// Every namespace the inputs name.
+    namespaces: BTreeSet<String>,
+    /// The accounts that group subjects cover, by namespace and name.
+    accounts: BTreeSet<(String, String)>,
+}
+
+impl Cluster {
+    /// The accounts `binding` binds: those it names, and those its groups cover.
+    fn subjects(&self, binding: &Binding) -> BTreeSet<(String, String)> {
+        let mut accounts = BTreeSet::new();
+        for subject in &binding.subjects {
+            match subject {
+                Subject::Account(namespace, account) => {
+                    accounts.insert((namespace.clone(), account.clone()));
+                }
+                Subject::Namespace(namespace) => accounts.extend(
+                    (self.accounts.iter())
+                        .filter(|(n, _)| n == namespace)
+                        .cloned(),
+                ),
+                Subject::Every => accounts.extend(self.accounts.iter().cloned()),
+            }
+        }
+        accounts
     }
 }
 
@@ -220,30 +288,47 @@ impl Emitter {
         let Some(first) = objects.bindings.iter().map(|b| b.at).min() else {
             return;
         };
-        let api = self.scoped(API_SERVER);
-        let accounts: BTreeMap<(&str, &str), &super::objects::ServiceAccount> = objects
-            .service_accounts
+        let mut credentials = self.held_credentials(objects);
+        let cluster = self.cluster(objects, &credentials);
+        let mut stores = Stores::default();
+        for binding in &objects.bindings {
+            self.binding_flows(objects, binding, &cluster, &mut credentials, &mut stores);
+        }
+        self.store_assets(stores, &mut credentials);
+        self.push_asset(
+            cluster.api.clone(),
+            "the cluster's API server".to_owned(),
+            first,
+        );
+        self.api = Some(cluster.api);
+        self.push_credentials(credentials, first);
+    }
+
+    /// Every account's token and every Secret, each with the workloads that hold it.
+    fn held_credentials<'o>(&self, objects: &'o Objects) -> Credentials<'o> {
+        let accounts: BTreeMap<(&str, &str), &ServiceAccount> = (objects.service_accounts)
             .iter()
             .map(|a| ((a.namespace.as_str(), a.name.as_str()), a))
             .collect();
-        let mut tokens: BTreeMap<(String, String), Gathering> = BTreeMap::new();
-        let mut secrets: BTreeMap<(String, String), Gathering> = BTreeMap::new();
+        let mut credentials = Credentials {
+            token_secrets: (objects.secrets.iter())
+                .filter_map(|s| {
+                    Some((
+                        (s.namespace.as_str(), s.name.as_str()),
+                        s.account.as_deref()?,
+                    ))
+                })
+                .collect(),
+            ..Credentials::default()
+        };
         for account in &objects.service_accounts {
-            tokens
-                .entry((account.namespace.clone(), account.name.clone()))
-                .or_default()
+            credentials
+                .token(&account.namespace, &account.name)
                 .place(account.at);
         }
-        // Long-lived tokens kept as Secrets, by namespace and name: the account each is for.
-        let token_secrets: BTreeMap<(&str, &String), &str> = objects
-            .secrets
-            .iter()
-            .filter_map(|s| Some(((s.namespace.as_str(), &s.name), s.account.as_deref()?)))
-            .collect();
         for secret in &objects.secrets {
-            secrets
-                .entry((secret.namespace.clone(), secret.name.clone()))
-                .or_default()
+            credentials
+                .secret(&secret.namespace, &secret.name)
                 .place(secret.at);
         }
         for workload in &objects.workloads {
@@ -257,224 +342,231 @@ impl Emitter {
                 .or(account.and_then(|a| a.automount))
                 .unwrap_or(true);
             if mounted || workload.projects_token {
-                let token = tokens
-                    .entry((workload.namespace.clone(), workload.service_account.clone()))
-                    .or_default();
+                let token = credentials.token(&workload.namespace, &workload.service_account);
                 token.place(workload.at);
                 token.holders.insert(holder.clone());
             }
             for name in &workload.secrets {
-                let secret = secrets
-                    .entry((workload.namespace.clone(), name.clone()))
-                    .or_default();
+                let secret = credentials.secret(&workload.namespace, name);
                 secret.place(workload.at);
                 secret.holders.insert(holder.clone());
-                if let Some(account) = token_secrets.get(&(workload.namespace.as_str(), name)) {
-                    tokens
-                        .entry((workload.namespace.clone(), (*account).to_owned()))
-                        .or_default()
+                if let Some(account) = credentials.account_of(&workload.namespace, name) {
+                    credentials
+                        .token(&workload.namespace, account)
                         .holders
                         .insert(holder.clone());
                 }
             }
         }
+        credentials
+    }
+
+    /// What every binding applies over: the namespaces and the accounts the inputs name.
+    fn cluster(&self, objects: &Objects, credentials: &Credentials) -> Cluster {
         // Every namespace the inputs name: a ClusterRoleBinding applies in each, those
         // without workloads included, where it still reaches Secrets and tokens.
         let mut namespaces = objects.namespace_names();
         namespaces.extend(self.per_namespace.keys().cloned());
-        namespaces.extend(tokens.keys().map(|(namespace, _)| namespace.clone()));
-        namespaces.extend(secrets.keys().map(|(namespace, _)| namespace.clone()));
+        namespaces.extend(
+            credentials
+                .tokens
+                .keys()
+                .map(|(namespace, _)| namespace.clone()),
+        );
+        namespaces.extend(
+            credentials
+                .secrets
+                .keys()
+                .map(|(namespace, _)| namespace.clone()),
+        );
         // The accounts a group subject covers: those the inputs declare or run pods as,
         // and each namespace's `default`, which the ServiceAccount controller keeps in
         // every namespace and a pod runs as when it names none.
-        let mut known: BTreeSet<(String, String)> = tokens.keys().cloned().collect();
-        known.extend(
-            objects
-                .workloads
-                .iter()
-                .map(|w| (w.namespace.clone(), w.service_account.clone())),
+        let mut accounts: BTreeSet<(String, String)> = credentials.tokens.keys().cloned().collect();
+        accounts.extend(
+            (objects.workloads.iter()).map(|w| (w.namespace.clone(), w.service_account.clone())),
         );
-        known.extend(
-            namespaces
-                .iter()
-                .map(|namespace| (namespace.clone(), "default".to_owned())),
-        );
-        let mut stores: BTreeMap<(Store, String), Pos> = BTreeMap::new();
-        // Single Secrets and tokens that bindings limited to them reach: (kind,
-        // namespace, name).
-        let mut named_stores: BTreeMap<(Store, String, String), Pos> = BTreeMap::new();
-        for binding in &objects.bindings {
-            let Some(rules) = rules_of_binding(objects, binding) else {
-                continue;
-            };
-            let powers = Powers::of(&rules, binding.namespace.is_none());
-            // Where the role reaches every Secret or token, the store holds the named ones.
-            let mut named: Vec<(Store, String)> = Vec::new();
-            if !powers.secrets {
-                named.extend(
-                    named_secrets(&rules)
-                        .into_iter()
-                        .map(|n| (Store::Secrets, n)),
-                );
-                if !powers.tokens {
-                    named.extend(named_tokens(&rules).into_iter().map(|n| (Store::Tokens, n)));
-                }
-            }
-            if !powers.any() && named.is_empty() {
-                continue;
-            }
-            let mut accounts = BTreeSet::new();
-            for subject in &binding.subjects {
-                match subject {
-                    Subject::Account(namespace, account) => {
-                        accounts.insert((namespace.clone(), account.clone()));
-                    }
-                    Subject::Namespace(namespace) => {
-                        accounts.extend(known.iter().filter(|(n, _)| n == namespace).cloned())
-                    }
-                    Subject::Every => accounts.extend(known.iter().cloned()),
-                }
-            }
-            if accounts.is_empty() {
-                continue;
-            }
-            let mut auth = Vec::new();
-            for (namespace, account) in &accounts {
-                tokens
-                    .entry((namespace.clone(), account.clone()))
-                    .or_default()
-                    .place(binding.at);
-                auth.push(self.token_name(namespace, account));
-            }
-            auth.sort();
-            auth.dedup();
-            // A ClusterRoleBinding applies in every namespace.
-            let scope: Vec<String> = match &binding.namespace {
-                Some(namespace) => vec![namespace.clone()],
-                None => namespaces.iter().cloned().collect(),
-            };
-            // The secret store holds the tokens too, so it stands for the token store.
-            let store = match powers {
-                Powers { secrets: true, .. } => Some(Store::Secrets),
-                Powers { tokens: true, .. } => Some(Store::Tokens),
-                _ => None,
-            };
-            // A container started where Pod Security admission does not enforce
-            // `baseline` may be privileged, and take over its node. A ClusterRoleBinding
-            // starts them in namespaces the inputs do not hold too, `kube-system` among
-            // them, which admission must leave open for the cluster's own pods.
-            let takes_nodes = powers.starts
-                && binding
-                    .namespace
-                    .as_ref()
-                    .is_none_or(|namespace| !escape::enforced(objects, namespace));
-            let mut targets = Vec::new();
-            if takes_nodes {
-                self.reach_nodes(binding.at);
-                targets.push(self.scoped(NODES));
-            }
-            for namespace in &scope {
-                if powers.control && self.per_namespace.contains_key(namespace) {
-                    targets.push(self.scoped(namespace));
-                }
-                let pods = Chooser {
-                    namespace: namespace.clone(),
-                    namespace_labels: false,
-                };
-                if powers.labels && self.started.contains(&pods) {
-                    targets.push(self.scoped(&started_pod_name(&pods)));
-                }
-                if let Some(store) = store {
-                    stores
-                        .entry((store, namespace.clone()))
-                        .or_insert(binding.at);
-                    targets.push(self.scoped(&store.name(namespace)));
-                }
-                for (kind, object) in &named {
-                    named_stores
-                        .entry((*kind, namespace.clone(), object.clone()))
-                        .or_insert(binding.at);
-                    targets.push(self.scoped(&kind.one(namespace, object)));
-                }
-            }
-            if powers.namespace_labels {
-                self.relabel_flows(binding, &scope, &auth);
-            }
-            if targets.is_empty() {
-                continue;
-            }
-            let description = format!(
-                "{} `{}` grants {}{}",
-                if binding.namespace.is_some() {
-                    "RoleBinding"
-                } else {
-                    "ClusterRoleBinding"
-                },
-                binding.name,
-                [powers.describe(), named_description(&named),]
-                    .into_iter()
-                    .filter(|part| !part.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" and "),
-                if takes_nodes {
-                    ", and privileged pods that take over the nodes"
-                } else {
-                    ""
-                }
-            );
-            self.push_flow(
-                binding.at,
-                FlowSpec {
-                    from: vec![api.clone()],
-                    to: targets,
-                    ports: None,
-                    auth: Some(auth),
-                    kind: Some("kubernetes-rbac".to_owned()),
-                    description: Some(description),
-                },
-            );
+        accounts
+            .extend((namespaces.iter()).map(|namespace| (namespace.clone(), "default".to_owned())));
+        Cluster {
+            api: self.scoped(API_SERVER),
+            namespaces,
+            accounts,
         }
-        // A namespace's secret store holds its Secrets and its accounts' tokens; its token
-        // store, the tokens only.
-        for ((kind, namespace), pos) in &stores {
-            let store = self.scoped(&kind.name(namespace));
-            let held = tokens
-                .iter_mut()
-                .chain(secrets.iter_mut().filter(|_| *kind == Store::Secrets));
+    }
+
+    /// The flows of one binding: from the API server to what its role reaches, opened by
+    /// its subjects' tokens, and the relabelling flows when it lets them relabel
+    /// namespaces. The stores it reaches are noted in `stores`.
+    fn binding_flows(
+        &mut self,
+        objects: &Objects,
+        binding: &Binding,
+        cluster: &Cluster,
+        credentials: &mut Credentials,
+        stores: &mut Stores,
+    ) {
+        let Some(rules) = rules_of_binding(objects, binding) else {
+            return;
+        };
+        let powers = Powers::of(&rules, binding.namespace.is_none());
+        // Where the role reaches every Secret or token, the store holds the named ones.
+        let mut named: Vec<(Store, String)> = Vec::new();
+        if !powers.secrets {
+            named.extend(
+                named_secrets(&rules)
+                    .into_iter()
+                    .map(|n| (Store::Secrets, n)),
+            );
+            if !powers.tokens {
+                named.extend(named_tokens(&rules).into_iter().map(|n| (Store::Tokens, n)));
+            }
+        }
+        if !powers.any() && named.is_empty() {
+            return;
+        }
+        let accounts = cluster.subjects(binding);
+        if accounts.is_empty() {
+            return;
+        }
+        let mut auth = Vec::new();
+        for (namespace, account) in &accounts {
+            credentials.token(namespace, account).place(binding.at);
+            auth.push(self.token_name(namespace, account));
+        }
+        auth.sort();
+        auth.dedup();
+        // A ClusterRoleBinding applies in every namespace.
+        let scope: Vec<String> = match &binding.namespace {
+            Some(namespace) => vec![namespace.clone()],
+            None => cluster.namespaces.iter().cloned().collect(),
+        };
+        // The secret store holds the tokens too, so it stands for the token store.
+        let store = match powers {
+            Powers { secrets: true, .. } => Some(Store::Secrets),
+            Powers { tokens: true, .. } => Some(Store::Tokens),
+            _ => None,
+        };
+        // A container started where Pod Security admission does not enforce
+        // `baseline` may be privileged, and take over its node. A ClusterRoleBinding
+        // starts them in namespaces the inputs do not hold too, `kube-system` among
+        // them, which admission must leave open for the cluster's own pods.
+        let takes_nodes = powers.starts
+            && (binding.namespace.as_ref())
+                .is_none_or(|namespace| !escape::enforced(objects, namespace));
+        let mut targets = Vec::new();
+        if takes_nodes {
+            self.reach_nodes(binding.at);
+            targets.push(self.scoped(NODES));
+        }
+        for namespace in &scope {
+            if powers.control && self.per_namespace.contains_key(namespace) {
+                targets.push(self.scoped(namespace));
+            }
+            let pods = Chooser {
+                namespace: namespace.clone(),
+                namespace_labels: false,
+            };
+            if powers.labels && self.started.contains(&pods) {
+                targets.push(self.scoped(&started_pod_name(&pods)));
+            }
+            if let Some(store) = store {
+                (stores.whole)
+                    .entry((store, namespace.clone()))
+                    .or_insert(binding.at);
+                targets.push(self.scoped(&store.name(namespace)));
+            }
+            for (kind, object) in &named {
+                (stores.single)
+                    .entry((*kind, namespace.clone(), object.clone()))
+                    .or_insert(binding.at);
+                targets.push(self.scoped(&kind.one(namespace, object)));
+            }
+        }
+        if powers.namespace_labels {
+            self.relabel_flows(binding, &scope, &auth);
+        }
+        if targets.is_empty() {
+            return;
+        }
+        let description = format!(
+            "{} `{}` grants {}{}",
+            if binding.namespace.is_some() {
+                "RoleBinding"
+            } else {
+                "ClusterRoleBinding"
+            },
+            binding.name,
+            [powers.describe(), named_description(&named)]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            if takes_nodes {
+                ", and privileged pods that take over the nodes"
+            } else {
+                ""
+            }
+        );
+        self.push_flow(
+            binding.at,
+            FlowSpec {
+                from: vec![cluster.api.clone()],
+                to: targets,
+                ports: None,
+                auth: Some(auth),
+                kind: Some("kubernetes-rbac".to_owned()),
+                description: Some(description),
+            },
+        );
+    }
+
+    /// The stores the bindings reach, as assets that hold what they store: a namespace's
+    /// secret store holds its Secrets and its accounts' tokens, its token store the
+    /// tokens only; a single Secret's store holds it, and the token it keeps if it keeps
+    /// one; a single token's, that token.
+    fn store_assets(&mut self, stores: Stores, credentials: &mut Credentials) {
+        for ((kind, namespace), pos) in stores.whole {
+            let store = self.scoped(&kind.name(&namespace));
+            let held = (credentials.tokens.iter_mut())
+                .chain((credentials.secrets.iter_mut()).filter(|_| kind == Store::Secrets));
             for ((owner, _), gathering) in held {
-                if owner == namespace {
+                if *owner == namespace {
                     gathering.holders.insert(store.clone());
                 }
             }
-            self.push_asset(store, kind.description(namespace), *pos);
+            self.push_asset(store, kind.description(&namespace), pos);
         }
-        // A single Secret's store holds it, and the token it keeps if it keeps one; a
-        // single token's, that token.
-        for ((kind, namespace, object), pos) in named_stores {
+        for ((kind, namespace, object), pos) in stores.single {
             let store = self.scoped(&kind.one(&namespace, &object));
             let account = match kind {
                 Store::Secrets => {
-                    let gathering = secrets
-                        .entry((namespace.clone(), object.clone()))
-                        .or_default();
+                    let gathering = credentials.secret(&namespace, &object);
                     gathering.place(pos);
                     gathering.holders.insert(store.clone());
-                    token_secrets
-                        .get(&(namespace.as_str(), &object))
-                        .map(|account| (*account).to_owned())
+                    credentials
+                        .account_of(&namespace, &object)
+                        .map(str::to_owned)
                 }
                 Store::Tokens => Some(object.clone()),
             };
             if let Some(account) = account {
-                let gathering = tokens.entry((namespace.clone(), account)).or_default();
+                let gathering = credentials.token(&namespace, &account);
                 gathering.place(pos);
                 gathering.holders.insert(store.clone());
             }
             self.push_asset(store, kind.description_of_one(&namespace, &object), pos);
         }
-        self.push_asset(api.clone(), "the cluster's API server".to_owned(), first);
-        self.api = Some(api);
-        for (kind, map) in [("kubernetes-token", tokens), ("kubernetes-secret", secrets)] {
+    }
+
+    /// Every token and Secret as a credential, placed where it is first declared (or
+    /// at the first binding when nothing declares it), with its holders.
+    fn push_credentials(&mut self, credentials: Credentials, first: Pos) {
+        let lists = [
+            ("kubernetes-token", credentials.tokens),
+            ("kubernetes-secret", credentials.secrets),
+        ];
+        for (kind, map) in lists {
             for ((namespace, name), gathering) in map {
                 let pos = gathering.at.unwrap_or(first);
                 let credential = RawCredential {
