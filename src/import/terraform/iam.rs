@@ -271,13 +271,15 @@ fn roles(
     ];
     for (resources, key) in attaching {
         for &resource in resources {
-            let roles = named(plan, resource, key, candidates, &mut |resource| {
+            let Named {
+                found: roles,
+                strays,
+            } = named(plan, resource, key, candidates, &mut |resource| {
                 warn(
                     resource,
                     "the role it attaches to is unknown until apply; assumed to be every role of the plan",
                 )
             });
-            let strays = strays(plan, resource, key, candidates);
             if roles.is_empty() && strays.is_empty() {
                 continue;
             }
@@ -340,20 +342,29 @@ fn roles(
     roles
 }
 
-/// The resources among `candidates` (their positions in it) that attribute `key` of
-/// `resource` names, by name or by ARN, one or a list. IAM names them so, and an id
-/// would not do: another resource (a Lambda function, an instance profile) may have
-/// the same name, and so the same id. A name unknown until apply is found through the
-/// configuration's references; where those do not lead to candidates alone (a
-/// variable, a module's output), it may be any of them: all are taken, and `unknown`
-/// hears of it when there are any.
+/// What an attribute names among a plan's candidates.
+#[derive(Debug, Default)]
+struct Named {
+    /// The candidates it may name, by their positions among them, in order.
+    found: Vec<usize>,
+    /// The names and ARNs it gives that may name none of the candidates: the resources
+    /// they name are not the plan's.
+    strays: Vec<String>,
+}
+
+/// What attribute `key` of `resource` names among `candidates`, by name or by ARN, one
+/// or a list. IAM names them so, and an id would not do: another resource (a Lambda
+/// function, an instance profile) may have the same name, and so the same id. A name
+/// unknown until apply is found through the configuration's references; where those
+/// do not lead to candidates alone (a variable, a module's output), it may be any of
+/// them: all are taken, and `unknown` hears of it when there are any.
 fn named(
     plan: &Plan,
     resource: usize,
     key: &str,
     candidates: &[usize],
     unknown: &mut dyn FnMut(usize),
-) -> Vec<usize> {
+) -> Named {
     named_at(plan, resource, &[], key, candidates, unknown)
 }
 
@@ -366,43 +377,48 @@ fn named_at(
     key: &str,
     candidates: &[usize],
     unknown: &mut dyn FnMut(usize),
-) -> Vec<usize> {
+) -> Named {
     let value = value_at(plan, resource, path, key);
     let texts = texts(value);
-    let mut found: Vec<usize> = (0..candidates.len())
-        .filter(|&candidate| {
-            let named = plan.resource(candidates[candidate]);
-            texts
-                .iter()
-                .flatten()
-                .any(|text| resource_named(named, text))
-        })
-        .collect();
+    let mut named = vec![false; candidates.len()];
+    let mut strays = Vec::new();
+    for text in texts.iter().flatten() {
+        let mut any = false;
+        for (candidate, &index) in candidates.iter().enumerate() {
+            if resource_named(plan.resource(index), text) {
+                named[candidate] = true;
+                any = true;
+            }
+        }
+        if !any {
+            strays.push((*text).to_owned());
+        }
+    }
+    let mut found: Vec<usize> = (0..candidates.len()).filter(|&c| named[c]).collect();
     // An item that is not text is unknown until apply; so is an attribute the plan
     // leaves out (or null) while the configuration sets it.
     let absent = matches!(value, None | Some(Attribute::Null));
     let unknown_items =
         texts.iter().any(Option::is_none) || (absent && plan.configured(resource, path, key));
-    if !unknown_items {
-        return found;
-    }
-    let position = |index: &usize| candidates.iter().position(|c| c == index);
-    match plan.referenced(resource, path, key) {
-        Some(Link::Known(list))
-            if !list.is_empty() && list.iter().all(|i| position(i).is_some()) =>
-        {
-            found.extend(list.iter().filter_map(position));
-            found.sort_unstable();
-            found.dedup();
-            found
-        }
-        _ => {
-            if !candidates.is_empty() {
-                unknown(resource);
+    if unknown_items {
+        let position = |index: &usize| candidates.iter().position(|c| c == index);
+        match plan.referenced(resource, path, key) {
+            Some(Link::Known(list))
+                if !list.is_empty() && list.iter().all(|i| position(i).is_some()) =>
+            {
+                found.extend(list.iter().filter_map(position));
+                found.sort_unstable();
+                found.dedup();
             }
-            (0..candidates.len()).collect()
+            _ => {
+                if !candidates.is_empty() {
+                    unknown(resource);
+                }
+                found = (0..candidates.len()).collect();
+            }
         }
     }
+    Named { found, strays }
 }
 
 /// Attribute `key` of `resource`, inside the nested blocks at `path`.
@@ -423,30 +439,6 @@ fn texts(value: Option<&Attribute>) -> Vec<Option<&str>> {
         Some(Attribute::String(text)) if !text.is_empty() => vec![Some(text)],
         _ => Vec::new(),
     }
-}
-
-/// The names and ARNs that attribute `key` of `resource` gives that may name none of
-/// `candidates`: the resources they name are not the plan's.
-fn strays(plan: &Plan, resource: usize, key: &str, candidates: &[usize]) -> Vec<String> {
-    strays_at(plan, resource, &[], key, candidates)
-}
-
-/// As [`strays`], for the attribute inside nested blocks at `path`.
-fn strays_at(
-    plan: &Plan,
-    resource: usize,
-    path: &[&str],
-    key: &str,
-    candidates: &[usize],
-) -> Vec<String> {
-    (texts(value_at(plan, resource, path, key))
-        .into_iter()
-        .flatten())
-    .filter(|text| {
-        !(candidates.iter()).any(|&candidate| resource_named(plan.resource(candidate), text))
-    })
-    .map(str::to_owned)
-    .collect()
 }
 
 /// Whether `resource` (a role, an instance profile) may be the one that `text` names.

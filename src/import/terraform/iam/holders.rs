@@ -8,9 +8,7 @@
 //! gathered per plan ([`Strays`]) and followed once every plan is read ([`join`]);
 //! one that no plan answers carries nothing, with a warning.
 
-use super::{
-    Arn, Gathered, Kind, Principal, function_arn, may_be_named, named, named_at, strays, strays_at,
-};
+use super::{Arn, Gathered, Kind, Named, Principal, function_arn, may_be_named, named, named_at};
 use crate::import::terraform::launch::{Launch, ProfileAt};
 use crate::import::terraform::objects::{Link, Plan};
 
@@ -65,7 +63,10 @@ pub(super) fn holders(
     let mut holders = vec![Vec::new(); gathered.roles.len()];
     let mut carried: Vec<Vec<usize>> = Vec::with_capacity(gathered.profiles.len());
     for &profile in &gathered.profiles {
-        let roles = named(plan, profile, "role", &gathered.roles, &mut |profile| {
+        let Named {
+            found: roles,
+            strays,
+        } = named(plan, profile, "role", &gathered.roles, &mut |profile| {
             warn(profile, ROLE_UNKNOWN)
         });
         let resource = plan.resource(profile);
@@ -75,7 +76,7 @@ pub(super) fn holders(
             name: resource.str("name").map(str::to_owned),
             arn: resource.str("arn").map(str::to_owned),
             roles: roles.iter().map(|role| first + role).collect(),
-            elsewhere: strays(plan, profile, "role", &gathered.roles),
+            elsewhere: strays,
             instances: Vec::new(),
         });
         carried.push(roles);
@@ -99,10 +100,11 @@ pub(super) fn holders(
             Some(places) => {
                 for (resource, path, key) in places {
                     let candidates = &gathered.profiles;
-                    profiles.extend(named_at(plan, resource, path, key, candidates, &mut |at| {
+                    let named = named_at(plan, resource, path, key, candidates, &mut |at| {
                         warn(at, PROFILE_UNKNOWN)
-                    }));
-                    elsewhere.extend(strays_at(plan, resource, path, key, candidates));
+                    });
+                    profiles.extend(named.found);
+                    elsewhere.extend(named.strays);
                 }
             }
         }
@@ -160,7 +162,10 @@ pub(super) fn holders(
         naming.extend(definitions.map(|td| (service, td, "task_role_arn", "task role")));
     }
     for (holder, resource, key, what) in naming {
-        let roles = named(plan, resource, key, &gathered.roles, &mut |resource| {
+        let Named {
+            found: roles,
+            strays: elsewhere,
+        } = named(plan, resource, key, &gathered.roles, &mut |resource| {
             warn(resource, ROLE_UNKNOWN)
         });
         for role in roles {
@@ -170,7 +175,6 @@ pub(super) fn holders(
                 role.push(holder);
             }
         }
-        let elsewhere = strays(plan, resource, key, &gathered.roles);
         if !elsewhere.is_empty() {
             links.functions.push((plan_index, holder, what, elsewhere));
         }
@@ -178,7 +182,10 @@ pub(super) fn holders(
     // A function outside a VPC is no asset, but its code runs with its role.
     let mut run_by = vec![Vec::new(); gathered.roles.len()];
     for &function in &gathered.outside_functions {
-        let roles = named(plan, function, "role", &gathered.roles, &mut |function| {
+        let Named {
+            found: roles,
+            strays: elsewhere,
+        } = named(plan, function, "role", &gathered.roles, &mut |function| {
             warn(function, ROLE_UNKNOWN)
         });
         let arn = function_arn(plan.resource(function));
@@ -187,7 +194,6 @@ pub(super) fn holders(
                 role.push(arn.clone());
             }
         }
-        let elsewhere = strays(plan, function, "role", &gathered.roles);
         if !elsewhere.is_empty() {
             links.outside.push((plan_index, function, arn, elsewhere));
         }

@@ -36,7 +36,7 @@ pub(super) fn kept(plan: &Plan, users: &[usize], warn: &mut dyn FnMut(usize, &st
     // Each key: its resource, its id when known, and the users it may be of.
     let keys: Vec<(usize, Option<&str>, Vec<usize>)> = (plan.of_kind(&["aws_iam_access_key"]))
         .map(|key| {
-            let of = named(plan, key, "user", users, &mut |key| warn(key, USER_UNKNOWN));
+            let of = named(plan, key, "user", users, &mut |key| warn(key, USER_UNKNOWN)).found;
             (key, plan.resource(key).id(), of)
         })
         .filter(|(_, _, of)| !of.is_empty())

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{Elsewhere, Kind, Principal, attached, documents, iam_arn, keys, named, strays};
+use super::{Elsewhere, Kind, Named, Principal, attached, documents, iam_arn, keys, named};
 use crate::import::terraform::objects::Plan;
 
 /// The user and group resources of one plan, by kind, each list in address order.
@@ -67,8 +67,7 @@ pub(super) fn users(
     elsewhere: &mut Vec<Elsewhere>,
 ) -> Vec<Principal> {
     let gathered = Gathered::read(plan);
-    let mut attach_elsewhere = |resource: usize, key: &str, documents: &[Option<Value>]| {
-        let names = strays(plan, resource, key, &gathered.users);
+    let mut attach_elsewhere = |names: Vec<String>, documents: &[Option<Value>]| {
         if !names.is_empty() {
             elsewhere.push(Elsewhere {
                 plan: plan_index,
@@ -97,7 +96,7 @@ pub(super) fn users(
         .chain(&gathered.group_policy_attachments)
     {
         let documents = documents(plan, resource);
-        for group in groups_named(resource, "group", warn) {
+        for group in groups_named(resource, "group", warn).found {
             group_policies[group].extend(documents.iter().cloned());
         }
     }
@@ -107,32 +106,34 @@ pub(super) fn users(
         .chain(&gathered.user_policy_attachments)
     {
         let documents = documents(plan, resource);
-        for user in users_named(resource, "user", warn) {
+        let Named { found, strays } = users_named(resource, "user", warn);
+        for user in found {
             policies[user].extend(documents.iter().cloned());
         }
-        attach_elsewhere(resource, "user", &documents);
+        attach_elsewhere(strays, &documents);
     }
     for &resource in &gathered.policy_attachments {
         let documents = attached(plan, resource);
-        for user in users_named(resource, "users", warn) {
+        let Named { found, strays } = users_named(resource, "users", warn);
+        for user in found {
             policies[user].extend(documents.iter().cloned());
         }
-        for group in groups_named(resource, "groups", warn) {
+        for group in groups_named(resource, "groups", warn).found {
             group_policies[group].extend(documents.iter().cloned());
         }
-        attach_elsewhere(resource, "users", &documents);
+        attach_elsewhere(strays, &documents);
     }
     // Which users each group holds.
     let mut memberships: Vec<Vec<usize>> = vec![Vec::new(); gathered.users.len()];
     for &resource in &gathered.group_memberships {
-        let groups = groups_named(resource, "group", warn);
-        for user in users_named(resource, "users", warn) {
+        let groups = groups_named(resource, "group", warn).found;
+        for user in users_named(resource, "users", warn).found {
             memberships[user].extend(&groups);
         }
     }
     for &resource in &gathered.user_group_memberships {
-        let groups = groups_named(resource, "groups", warn);
-        for user in users_named(resource, "user", warn) {
+        let groups = groups_named(resource, "groups", warn).found;
+        for user in users_named(resource, "user", warn).found {
             memberships[user].extend(&groups);
         }
     }
