@@ -640,6 +640,72 @@ fn inline_rules_configured_but_unknown_until_apply_admit_everything() {
     assert_eq!(forbid_in(case, empty, from, to, "tcp/22"), NONE);
 }
 
+/// The `after_unknown` marks of the resource at `address`.
+fn unknown_marks<'p>(plan: &'p mut serde_json::Value, address: &str) -> &'p mut serde_json::Value {
+    let changes = resources_at(plan, "/resource_changes");
+    let change = changes.iter_mut().find(|r| r["address"] == address);
+    &mut change.unwrap()["change"]["after_unknown"]
+}
+
+#[test]
+fn an_attribute_unknown_inside_a_rule_or_route_list_may_be_what_the_list_refers_to() {
+    // Terraform writes a table's `route` list and a group's `ingress` list as one
+    // expression, so an attribute of one block that is unknown until apply has no
+    // references of its own: the route's gateway is made in the same plan, the
+    // database group admits a group from a variable, and the office rule takes a
+    // prefix list the plan makes.
+    let case = "31-unknown-inside-rule-and-route-lists.json";
+    let (from, to) = ("internet", "aws_instance.web");
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    assert_eq!(
+        forbid(case, "aws_instance.app", "aws_instance.db", "tcp/3306"),
+        FOUND
+    );
+    assert_eq!(forbid(case, from, to, "tcp/443"), FOUND);
+    // Unmarked, the same attributes are unset: no way out, no group admitted, no
+    // address in the office's rule.
+    let unset = edited(case, |plan| {
+        unknown_marks(plan, "aws_route_table.public")["route"] = serde_json::json!([{}]);
+        unknown_marks(plan, "aws_security_group.db")["ingress"] = serde_json::json!([{}]);
+        let office = "aws_vpc_security_group_ingress_rule.office";
+        unknown_marks(plan, office)["prefix_list_id"] = false.into();
+        configure(plan, office, "prefix_list_id", serde_json::Value::Null);
+    });
+    assert_eq!(forbid_in(case, unset.clone(), from, to, "tcp/22"), NONE);
+    assert_eq!(
+        forbid_in(
+            case,
+            unset.clone(),
+            "aws_instance.app",
+            "aws_instance.db",
+            "tcp/3306"
+        ),
+        NONE
+    );
+    assert_eq!(forbid_in(case, unset, from, to, "tcp/443"), NONE);
+    // The unknown target is one the list refers to, of the kind its key takes: a NAT
+    // gateway lets nothing in.
+    let through_nat = edited(case, |plan| {
+        let table = "aws_route_table.public";
+        unknown_marks(plan, table)["route"] = serde_json::json!([{"nat_gateway_id": true}]);
+        let routes =
+            serde_json::json!({"references": ["aws_nat_gateway.nat.id", "aws_nat_gateway.nat"]});
+        configure(plan, table, "route", routes);
+    });
+    assert_eq!(forbid_in(case, through_nat, from, to, "tcp/22"), NONE);
+    // Terraform 1.0 and older write no expression for the list: the target may be
+    // any gateway.
+    let unconfigured = edited(case, |plan| {
+        configure(
+            plan,
+            "aws_route_table.public",
+            "route",
+            serde_json::Value::Null,
+        );
+    });
+    assert_eq!(forbid_in(case, unconfigured, from, to, "tcp/22"), FOUND);
+}
+
 #[test]
 fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     let (from, to) = ("internet", "aws_instance.web");

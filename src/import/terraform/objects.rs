@@ -402,6 +402,16 @@ impl Plan {
                 Link::Known(all)
             }
             Some(Link::Unknown) => Link::Unknown,
+            // Inside a list of blocks that the configuration gives as one expression
+            // (`route = [...]`), an attribute unknown until apply has no references of
+            // its own: it may be any resource that the list's expression refers to.
+            None if !path.is_empty()
+                && is_empty(value)
+                && self.marked_unknown(index, path, key) =>
+            {
+                self.referenced_by_list(index, path)
+                    .unwrap_or(Link::Unknown)
+            }
             // Not set at all: no link. Ids that name nothing in the plan are resources
             // managed elsewhere, which the plan cannot describe.
             None if ids == 0 && is_empty(value) => Link::Known(Vec::new()),
@@ -457,20 +467,7 @@ impl Plan {
     /// them names something else (a variable, a local, a module output). `None` when
     /// the configuration gives no reference for it. `path` is as for `link`.
     pub fn referenced(&self, index: usize, path: &[&str], key: &str) -> Option<Link> {
-        let references = self.references(self.resource(index), path, key)?;
-        if references.is_empty() {
-            return None;
-        }
-        let mut all = Vec::new();
-        for reference in references {
-            match reference {
-                Some(list) => all.extend(list),
-                None => return Some(Link::Unknown),
-            }
-        }
-        all.sort_unstable();
-        all.dedup();
-        Some(Link::Known(all))
+        links_of(self.references(self.resource(index), path, key)?)
     }
 
     /// Whether the configuration gives an expression for attribute `key` of resource
@@ -498,7 +495,35 @@ impl Plan {
         key: &str,
     ) -> Option<Vec<Option<Vec<usize>>>> {
         let expression = at_path(self.expressions.get(&resource.config)?, path);
-        let references: Vec<&str> = array(expression.get(key)?.get("references"))
+        Some(self.resolve_references(resource, expression.get(key)?))
+    }
+
+    /// Where the references of the expression that configures a whole list of blocks
+    /// lead, for an attribute inside one of them at `path`. Terraform writes some
+    /// lists (a route table's `route`, a group's `ingress`) as one expression, `route =
+    /// [...]`, never block by block, so an attribute of one block has no references of
+    /// its own: while it is unknown until apply, it may be any of the list's. `None`
+    /// when the configuration gives the blocks one by one, or nothing for the list.
+    pub fn referenced_by_list(&self, index: usize, path: &[&str]) -> Option<Link> {
+        let resource = self.resource(index);
+        let mut node = self.expressions.get(&resource.config)?;
+        for step in path {
+            node = step_into(node, step);
+            if node.get("references").is_some() {
+                let references = self.resolve_references(resource, node);
+                return links_of(references);
+            }
+        }
+        None
+    }
+
+    /// What each reference of one expression names, as for [`Plan::references`].
+    fn resolve_references(
+        &self,
+        resource: &Resource,
+        expression: &Value,
+    ) -> Vec<Option<Vec<usize>>> {
+        let references: Vec<&str> = array(expression.get("references"))
             .filter_map(Value::as_str)
             .collect();
         let mut out = Vec::new();
@@ -515,11 +540,9 @@ impl Plan {
             }
             out.push(target.map(|list| list.unwrap_or_default()));
         }
-        Some(
-            out.into_iter()
-                .map(|target| target.filter(|list| !list.is_empty()))
-                .collect(),
-        )
+        out.into_iter()
+            .map(|target| target.filter(|list| !list.is_empty()))
+            .collect()
     }
 
     /// The resources a reference such as `aws_vpc.main.id` or `aws_subnet.a[0]` names
@@ -622,6 +645,24 @@ fn collect_references<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
         Value::Array(items) => items.iter().for_each(|item| collect_references(item, out)),
         _ => {}
     }
+}
+
+/// The resources that references name together, in index order, or `Link::Unknown`
+/// when one names something else; `None` for no references.
+fn links_of(references: Vec<Option<Vec<usize>>>) -> Option<Link> {
+    if references.is_empty() {
+        return None;
+    }
+    let mut all = Vec::new();
+    for reference in references {
+        match reference {
+            Some(list) => all.extend(list),
+            None => return Some(Link::Unknown),
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    Some(Link::Known(all))
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -822,6 +863,38 @@ mod tests {
         let prior = Plan::read("plan.json", &prior, Side::Prior).unwrap();
         assert_eq!(prior.resources.len(), 2);
         assert!(!prior.unknown(0, &[], "subnet_id"));
+    }
+
+    /// A list that the configuration gives as one expression (`route = [...]`) has no
+    /// references per block: an attribute of one block that the plan marks unknown
+    /// may be any resource the list refers to, and one it does not mark is unset.
+    #[test]
+    fn an_unknown_attribute_in_a_list_given_as_one_expression_links_to_the_lists_references() {
+        let text = r#"{
+  "format_version": "1.2",
+  "planned_values": {"root_module": {"resources": [
+    {"address": "aws_internet_gateway.gw", "mode": "managed", "type": "aws_internet_gateway", "values": {}},
+    {"address": "aws_route_table.a", "mode": "managed", "type": "aws_route_table",
+     "values": {"route": [{"cidr_block": "0.0.0.0/0", "nat_gateway_id": ""}]}},
+    {"address": "aws_route_table.b", "mode": "managed", "type": "aws_route_table",
+     "values": {"route": [{"cidr_block": "0.0.0.0/0"}]}}
+  ]}},
+  "resource_changes": [
+    {"address": "aws_route_table.a", "change": {"after_unknown": {"route": [{"gateway_id": true}]}}},
+    {"address": "aws_route_table.b", "change": {"after_unknown": {"route": [{"gateway_id": true}]}}}
+  ],
+  "configuration": {"root_module": {"resources": [
+    {"address": "aws_route_table.a", "expressions": {"route": {"references": [
+      "aws_internet_gateway.gw.id", "aws_internet_gateway.gw"]}}},
+    {"address": "aws_route_table.b", "expressions": {"route": {"references": ["var.routes"]}}}
+  ]}}
+}"#;
+        let plan = Plan::read("plan.json", text, Side::Planned).unwrap();
+        let route = ["route", "0"];
+        assert_eq!(plan.link(1, &route, "gateway_id"), Link::Known(vec![0]));
+        assert_eq!(plan.link(1, &route, "nat_gateway_id"), Link::Known(Vec::new()));
+        assert_eq!(plan.link(2, &route, "gateway_id"), Link::Unknown);
+        assert_eq!(plan.referenced_by_list(1, &[]), None);
     }
 
     #[test]

@@ -457,22 +457,42 @@ fn target(plan: &Plan, resource: usize, path: &[&str]) -> Target {
         }
         match plan.link(resource, path, key) {
             Link::Known(list) if list.is_empty() && !set => continue,
-            Link::Known(list) => {
-                let Some(&first) = list.first() else {
-                    return Target::Unknown;
-                };
-                return match plan.resource(first).kind.as_str() {
-                    "aws_internet_gateway" => Target::InternetGateway,
-                    "aws_egress_only_internet_gateway" => Target::EgressOnlyInternetGateway,
-                    "aws_nat_gateway" => Target::NatGateway,
-                    "aws_vpc_peering_connection" | "aws_vpc_peering_connection_accepter" => {
-                        Target::Peering(first)
-                    }
-                    _ => Target::Unknown,
-                };
-            }
+            Link::Known(list) => return target_among(plan, &list, key),
             Link::Unknown => return Target::Unknown,
         }
     }
     Target::Local
+}
+
+/// The target that `key` names among `resources`: one id in the plan, or the
+/// resources its configuration refers to. A route block unknown until apply may name
+/// any that its table's whole `route` list refers to (`Plan::link`): those of the
+/// kinds `key` takes (an internet gateway for `gateway_id`) when they are all one
+/// target, otherwise anything.
+fn target_among(plan: &Plan, resources: &[usize], key: &str) -> Target {
+    let kinds: &[&str] = match key {
+        "gateway_id" => &["aws_internet_gateway", "aws_vpn_gateway"],
+        "egress_only_gateway_id" => &["aws_egress_only_internet_gateway"],
+        "nat_gateway_id" => &["aws_nat_gateway"],
+        "vpc_peering_connection_id" => &[
+            "aws_vpc_peering_connection",
+            "aws_vpc_peering_connection_accepter",
+        ],
+        _ => return Target::Unknown,
+    };
+    let mut targets = (resources.iter())
+        .filter(|&&index| kinds.contains(&plan.resource(index).kind.as_str()))
+        .map(|&index| match plan.resource(index).kind.as_str() {
+            "aws_internet_gateway" => Target::InternetGateway,
+            "aws_egress_only_internet_gateway" => Target::EgressOnlyInternetGateway,
+            "aws_nat_gateway" => Target::NatGateway,
+            "aws_vpc_peering_connection" | "aws_vpc_peering_connection_accepter" => {
+                Target::Peering(index)
+            }
+            _ => Target::Unknown,
+        });
+    match (targets.next(), targets.next()) {
+        (Some(target), None) => target,
+        _ => Target::Unknown,
+    }
 }

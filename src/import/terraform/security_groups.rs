@@ -348,14 +348,15 @@ fn ports(values: &Value, protocol_key: &str) -> PortSet {
 fn prefixes(plan: &Plan, resource: usize, path: &[&str], keys: &[&str]) -> Vec<Peer> {
     let values = at_path(&plan.resource(resource).values, path);
     let mut list = network::prefixes(values, keys);
-    // A prefix list names prefixes the plan does not hold: any address.
+    // A prefix list names prefixes the plan does not hold: any address. So does one
+    // unknown until apply (a list the same plan makes).
     let prefix_list =
         ["prefix_list_ids", "prefix_list_id"]
             .iter()
             .any(|key| match values.get(key) {
                 Some(Value::Array(items)) => !items.is_empty(),
                 Some(Value::String(text)) => !text.is_empty(),
-                _ => false,
+                _ => plan.unknown(resource, path, key),
             });
     // A prefix unknown until apply (a plan writes it as `null`, in a list or alone,
     // or leaves a configured attribute out) may be any address: the rule admits
