@@ -1237,6 +1237,25 @@ fn managed_services_in_subnets_are_assets() {
         forbid_in(case, aurora(false), "internet", to, "tcp/22"),
         NONE
     );
+    // A Classic Load Balancer is internet-facing unless it says `internal`, and
+    // forwards to what its groups let it reach.
+    let classic = |internal: bool| {
+        beside_a_private_group(&[(
+            "aws_elb.web",
+            serde_json::json!({"id": "web", "subnets": ["subnet-1"],
+                               "security_groups": ["sg-1"], "internal": internal}),
+        )])
+    };
+    let to = "aws_elb.web";
+    assert_eq!(
+        forbid_in(case, classic(false), "internet", to, "tcp/22"),
+        FOUND
+    );
+    assert_eq!(
+        forbid_in(case, classic(true), "internet", to, "tcp/22"),
+        NONE
+    );
+    assert_eq!(forbid_in(case, classic(true), web, to, "tcp/22"), FOUND);
 }
 
 #[test]

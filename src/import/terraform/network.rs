@@ -31,6 +31,7 @@ pub const ASSET_KINDS: &[&str] = &[
     "aws_elasticsearch_domain",
     "aws_msk_cluster",
     "aws_vpc_endpoint",
+    "aws_elb",
     "aws_lb",
     "aws_alb",
     "aws_lambda_function",
@@ -332,6 +333,15 @@ const SERVICES: &[Service] = &[
         subnets: Subnets::List(&["broker_node_group_info", "0"], "client_subnets"),
         groups: (&["broker_node_group_info", "0"], "security_groups"),
         public: None,
+        in_vpc: None,
+    },
+    // A Classic Load Balancer, internet-facing unless it says `internal`, as an
+    // `aws_lb` is.
+    Service {
+        kind: "aws_elb",
+        subnets: Subnets::List(&[], "subnets"),
+        groups: (&[], "security_groups"),
+        public: Some(|plan, resource| plan.resource(resource).bool("internal") != Some(true)),
         in_vpc: None,
     },
     Service {

@@ -123,6 +123,7 @@ const MODELLED: &[&str] = &[
     "aws_db_subnet_group",
     "aws_lb",
     "aws_alb",
+    "aws_elb",
     "aws_lambda_function",
     "aws_eip",
     "aws_eip_association",
@@ -892,7 +893,10 @@ mod tests {
         let plan = Plan::read("plan.json", text, Side::Planned).unwrap();
         let route = ["route", "0"];
         assert_eq!(plan.link(1, &route, "gateway_id"), Link::Known(vec![0]));
-        assert_eq!(plan.link(1, &route, "nat_gateway_id"), Link::Known(Vec::new()));
+        assert_eq!(
+            plan.link(1, &route, "nat_gateway_id"),
+            Link::Known(Vec::new())
+        );
         assert_eq!(plan.link(2, &route, "gateway_id"), Link::Unknown);
         assert_eq!(plan.referenced_by_list(1, &[]), None);
     }
