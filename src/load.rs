@@ -283,13 +283,36 @@ fn read_bytes(found: &FoundFile) -> Result<Vec<u8>, Vec<Diagnostic>> {
     })
 }
 
+/// The mark that may open a UTF-8 file.
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
 /// Sorts a file's documents by kind and parses its policy documents, from bytes read
 /// from disk or given directly.
 pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagnostic>> {
-    let text = match String::from_utf8(bytes) {
+    // Windows PowerShell writes `terraform show -json > plan.json` in UTF-16: such a
+    // file is read as the text it holds, once it is digested as it is on disk.
+    let mut digested = None;
+    let bytes = match utf16_text(&bytes) {
+        Some(text) => {
+            digested = Some(hex_digest(&bytes));
+            text.into_bytes()
+        }
+        None => bytes,
+    };
+    let mut text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => return Err(vec![not_utf8(&found.display, &error)]),
     };
+    // A YAML file may open with a byte-order mark, which YAML allows and editors on
+    // Windows write. The sorting reads keys from the start of lines, where the mark
+    // would hide the first, and a file taken for none of cordon's would be skipped:
+    // the mark goes before anything reads the text, once the file as it is on disk is
+    // digested.
+    if found.format == Format::Yaml && text.starts_with(BYTE_ORDER_MARK) {
+        digested.get_or_insert_with(|| hex_digest(text.as_bytes()));
+        digested = Some(hex_digest(text.as_bytes()));
+        text.drain(..BYTE_ORDER_MARK.len_utf8());
+    }
     let sort = || match found.format {
         Format::Json => vec![Document {
             kind: classify::json_kind(&text),
@@ -305,6 +328,7 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
     // free. A YAML file is sorted by a scan of every line: for one of megabytes the two
     // passes run on two cores, while a small file is not worth the handing over.
     let (taken, documents) = match found.format {
+        _ if digested.is_some() => (digested, sort()),
         Format::Json => (None, sort()),
         Format::Yaml if text.len() >= SIDE_BY_SIDE_BYTES => {
             let (sha256, documents) = rayon::join(|| hex_digest(text.as_bytes()), sort);
@@ -687,6 +711,25 @@ fn parse_json(display: &str, bytes: &[u8]) -> Result<RawFile, Diagnostic> {
     }
 }
 
+/// The text of a file in UTF-16 that opens with a byte-order mark, little- or
+/// big-endian; `None` for any other file, and for one that is not valid UTF-16, which
+/// is then reported as not UTF-8.
+fn utf16_text(bytes: &[u8]) -> Option<String> {
+    let unit: fn([u8; 2]) -> u16 = match bytes {
+        [0xFF, 0xFE, ..] => u16::from_le_bytes,
+        [0xFE, 0xFF, ..] => u16::from_be_bytes,
+        _ => return None,
+    };
+    let body = bytes.get(2..)?;
+    if body.len() % 2 != 0 {
+        return None;
+    }
+    let units = (body.chunks_exact(2)).map(|pair| unit([pair[0], pair[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
 /// Where a file stops being UTF-8: the line and column of the first byte that is not.
 /// Policies, manifests and plans are all UTF-8 text, so none of them is read further.
 fn not_utf8(display: &str, error: &std::string::FromUtf8Error) -> Diagnostic {
@@ -703,7 +746,11 @@ fn not_utf8(display: &str, error: &std::string::FromUtf8Error) -> Diagnostic {
         .count()
         + 1;
     let help = match bytes {
-        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => "the file is UTF-16: save it as UTF-8",
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => "the file is not valid UTF-16: save it as UTF-8",
+        // A zip archive: what `terraform plan -out` writes.
+        [b'P', b'K', 3, 4, ..] => {
+            "the file is a binary plan: write its JSON with `terraform show -json PLANFILE > plan.json`"
+        }
         _ => "save the file as UTF-8",
     };
     Diagnostic::new(
@@ -900,6 +947,25 @@ mod tests {
         assert_eq!(*error.problem, Problem::UnknownKey { key: "frm".into() });
         assert_eq!((error.line, error.column), (2, 5));
         assert_eq!(error.help.as_deref(), Some("did you mean `from`?"));
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let text = "{\"é\": \"😀\"}\n";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(utf16_text(&le).as_deref(), Some(text));
+        assert_eq!(utf16_text(&be).as_deref(), Some(text));
+        // No mark, an odd byte, or a lone surrogate: not UTF-16 text.
+        assert_eq!(utf16_text(text.as_bytes()), None);
+        assert_eq!(utf16_text(&le[..le.len() - 1]), None);
+        assert_eq!(utf16_text(&[0xFF, 0xFE, 0x00, 0xD8]), None);
     }
 
     #[test]

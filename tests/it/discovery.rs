@@ -234,3 +234,58 @@ fn diff_against_git_reads_what_a_walk_reads() {
     // From a subfolder, a path relative to it names the same files.
     diff("security").code(0);
 }
+
+#[test]
+fn a_file_that_opens_with_a_byte_order_mark_is_read_and_digested_as_it_is() {
+    // Editors on Windows write the mark, and YAML allows it. A file taken for none of
+    // cordon's would be skipped: here an invariant, and a NetworkPolicy that denies
+    // `web` its way to `db`, would go missing without a word.
+    let bom = "\u{feff}";
+    let pods = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: default, labels: {app: db}}
+";
+    let deny = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-deny-all, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+";
+    let run = Cordon::new()
+        .file("policy.yaml", format!("{bom}{POLICY}"))
+        .file("cluster/pods.yaml", pods)
+        .file("cluster/deny.yaml", format!("{bom}{deny}"));
+    let dir = run.dir();
+    let args = ["check", "policy.yaml", "--format", "json"].map(str::to_owned);
+    let out = crate::harness::run_in(dir, &args, &[]);
+    out.code(0);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["total"], 1, "{}", out.stdout);
+    // The digest is of the file as it is on disk, mark and all.
+    let sha256sum = std::process::Command::new("sha256sum")
+        .arg("policy.yaml")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let on_disk = String::from_utf8_lossy(&sha256sum.stdout);
+    assert_eq!(
+        Some(report["inputs"][0]["sha256"].as_str().unwrap()),
+        on_disk.split_whitespace().next()
+    );
+    let args = ["connections", "cluster"].map(str::to_owned);
+    let out = crate::harness::run_in(dir, &args, &[]);
+    out.code(0);
+    assert!(
+        !out.stdout.contains("default/web -> default/db"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stderr.contains("skipped"), "{}", out.stderr);
+}

@@ -653,3 +653,64 @@ fn a_raw_terraform_state_is_an_error() {
     );
     assert!(!out.stderr.contains("holds no"), "{}", out.stderr);
 }
+
+#[test]
+fn a_plan_in_utf16_is_read_as_the_text_it_holds_and_digested_as_it_is() {
+    // What Windows PowerShell writes for `terraform show -json > plan.json`.
+    let scenario = repo().join("examples/aws/web-tier");
+    let plan = std::fs::read_to_string(scenario.join("plan.json")).unwrap();
+    let invariants = std::fs::read_to_string(scenario.join("invariants.yaml")).unwrap();
+    let utf16 = |le: bool| -> Vec<u8> {
+        let mark: [u8; 2] = if le { [0xFF, 0xFE] } else { [0xFE, 0xFF] };
+        let units = plan.encode_utf16().flat_map(|unit| {
+            if le {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            }
+        });
+        mark.into_iter().chain(units).collect()
+    };
+    let run = |bytes: Vec<u8>| {
+        Cordon::new()
+            .file("plan.json", bytes)
+            .file("invariants.yaml", &invariants)
+            .args(["check", "plan.json", "invariants.yaml", "--format", "json"])
+            .run()
+    };
+    let expected = run(plan.clone().into_bytes());
+    for le in [true, false] {
+        let bytes = utf16(le);
+        let out = run(bytes.clone());
+        assert_eq!(out.code, expected.code, "{}", out.stderr);
+        let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let wanted: serde_json::Value = serde_json::from_str(&expected.stdout).unwrap();
+        assert_eq!(report["results"], wanted["results"]);
+        let digest = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(&bytes)?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        let on_disk = String::from_utf8_lossy(&digest.stdout);
+        let inputs = report["inputs"].as_array().unwrap();
+        let input = inputs.iter().find(|input| input["path"] == "plan.json");
+        assert_eq!(
+            input.and_then(|input| input["sha256"].as_str()),
+            on_disk.split_whitespace().next()
+        );
+    }
+    // A binary plan, as `terraform plan -out` writes it, is pointed to `show -json`.
+    let out = run(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe".to_vec());
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("terraform show -json PLANFILE > plan.json"),
+        "{}",
+        out.stderr
+    );
+}
