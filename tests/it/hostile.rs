@@ -79,7 +79,9 @@ fn skips(name: &str, contents: impl AsRef<[u8]>) {
 fn bytes_that_are_not_utf8_are_refused() {
     let stderr = rejects("latin1.yaml", b"assets:\n  - name: caf\xe9\n".as_slice());
     assert!(stderr.contains("UTF-8"), "{stderr}");
-    rejects("binary.json", [0xff_u8, 0xfe, 0x00, 0x01]);
+    // A UTF-16 mark before bytes that are no UTF-16 text: an odd byte out.
+    let stderr = rejects("binary.json", [0xff_u8, 0xfe, 0x00, 0x01, 0x02]);
+    assert!(stderr.contains("not valid UTF-16"), "{stderr}");
 }
 
 #[test]
