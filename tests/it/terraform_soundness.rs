@@ -707,6 +707,37 @@ fn an_attribute_unknown_inside_a_rule_or_route_list_may_be_what_the_list_refers_
 }
 
 #[test]
+fn a_reference_through_count_index_names_every_instance_of_the_counted_resource() {
+    // Terraform writes `aws_subnet.public[count.index].id` as the references
+    // `aws_subnet.public` and `count.index`: each association, rule and instance names
+    // the instance of its own index, which cordon takes to be any of them, without a
+    // warning.
+    let case = "32-counted-resources-named-by-count-index.json";
+    let (from, to) = ("internet", "aws_instance.web[1]");
+    let out = checked(case, from, to, "tcp/22");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // A rule that names the counted groups belongs to each of them: the instance with
+    // the second group alone is reached through the rule of either index.
+    let rules = [
+        "aws_security_group_rule.ssh[0]",
+        "aws_security_group_rule.ssh[1]",
+    ];
+    for (kept, dropped) in [(rules[0], rules[1]), (rules[1], rules[0])] {
+        let one_rule = edited(case, |plan| {
+            remove_resource(plan, dropped);
+            let second = serde_json::json!({"references": ["aws_security_group.web[1].id", "aws_security_group.web[1]"]});
+            configure(plan, "aws_instance.web", "vpc_security_group_ids", second);
+        });
+        assert_eq!(
+            forbid_in(case, one_rule, from, to, "tcp/22"),
+            FOUND,
+            "{kept}"
+        );
+    }
+}
+
+#[test]
 fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     let (from, to) = ("internet", "aws_instance.web");
     let case = "15-default-route-table-in-state.json";

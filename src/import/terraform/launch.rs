@@ -65,8 +65,8 @@ impl Launch {
         }
         let configuration = plan.link(group, &[], "launch_configuration");
         match configuration {
-            Link::Known(list) => match list.first() {
-                Some(&index) if plan.resource(index).kind == "aws_launch_configuration" => {
+            Link::Known(list) => match list[..] {
+                [index] if plan.resource(index).kind == "aws_launch_configuration" => {
                     Launch::Configuration(index)
                 }
                 _ => Launch::Unknown,

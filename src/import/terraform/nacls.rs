@@ -145,19 +145,25 @@ impl Acls {
             acl.egress.sort_by_key(|rule| rule.number);
         }
         for resource in plan.of_kind(&["aws_network_acl_association"]) {
-            let acl = match plan.link(resource, &[], "network_acl_id") {
-                Link::Known(list) => list.first().and_then(|acl| acl_of(*acl)),
-                Link::Unknown => None,
+            // A reference to a counted ACL names each of its instances: the subnets
+            // the association names may have any of them.
+            let guards: Vec<Option<usize>> = match plan.link(resource, &[], "network_acl_id") {
+                Link::Known(list) if !list.is_empty() => {
+                    list.iter().map(|acl| acl_of(*acl)).collect()
+                }
+                _ => vec![None],
             };
             match plan.link(resource, &[], "subnet_id") {
                 Link::Known(subnets) => {
                     for subnet in subnets {
-                        acls.by_subnet.insert(subnet, vec![acl]);
+                        acls.by_subnet.insert(subnet, guards.clone());
                     }
                 }
                 Link::Unknown if plan.written(resource, &[], "subnet_id") => {}
                 Link::Unknown => {
-                    floating.push((acl, vpc_of(plan, acl)));
+                    for acl in guards {
+                        floating.push((acl, vpc_of(plan, acl)));
+                    }
                     acls.loose_associations.push(resource);
                 }
             }

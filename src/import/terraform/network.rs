@@ -112,7 +112,9 @@ impl Network {
                 // A subnet whose VPC the plan cannot name belongs to the only VPC there
                 // is, or to none.
                 vpc: match plan.link(resource, &[], "vpc_id") {
-                    Link::Known(list) => list.first().copied(),
+                    Link::Known(list) if list.len() <= 1 => list.first().copied(),
+                    // Several (one reference to a counted VPC): the plan cannot say.
+                    Link::Known(_) => None,
                     Link::Unknown => only_vpc,
                 },
                 cidrs: cidrs(&plan.resource(resource).values),

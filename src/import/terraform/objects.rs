@@ -524,8 +524,12 @@ impl Plan {
         resource: &Resource,
         expression: &Value,
     ) -> Vec<Option<Vec<usize>>> {
+        // `count.index` and `each.key` pick an instance of a counted resource
+        // (`aws_subnet.public[count.index]`, written as the two references
+        // `aws_subnet.public` and `count.index`): the reference names every instance.
         let references: Vec<&str> = array(expression.get("references"))
             .filter_map(Value::as_str)
+            .filter(|reference| !matches!(*reference, "count.index" | "each.key"))
             .collect();
         let mut out = Vec::new();
         // Terraform lists `aws_vpc.main.id` and then `aws_vpc.main`: keep the longest

@@ -53,7 +53,7 @@ pub struct Routing {
     /// when only `aws_route`s describe it.
     tables: BTreeMap<usize, Vec<Route>>,
     /// Subnet to route table; `None` when the plan cannot say which.
-    by_subnet: BTreeMap<usize, Option<usize>>,
+    by_subnet: BTreeMap<usize, Option<Vec<usize>>>,
     /// VPC to its main route table.
     main: BTreeMap<usize, usize>,
     /// Tables that may serve subnets without an association, with the VPCs whose
@@ -103,9 +103,11 @@ impl Routing {
             }
         }
         for resource in plan.of_kind(&["aws_main_route_table_association"]) {
+            // Several tables (one reference to a counted resource) may be any of them,
+            // as an unknown one may.
             let table = match plan.link(resource, &[], "route_table_id") {
-                Link::Known(list) => list.first().copied(),
-                Link::Unknown => None,
+                Link::Known(list) if list.len() == 1 => list.first().copied(),
+                _ => None,
             };
             match (plan.link(resource, &[], "vpc_id"), table) {
                 (Link::Known(vpcs), Some(table)) => {
@@ -206,23 +208,34 @@ impl Routing {
             }
         }
         for resource in plan.of_kind(&["aws_route_table_association"]) {
-            let table = match plan.link(resource, &[], "route_table_id") {
-                Link::Known(list) => list.first().copied(),
-                Link::Unknown => None,
+            // A reference to a counted resource (`aws_route_table.private[count.index]`)
+            // names each of its instances: the subnets it names may use any of the
+            // tables it names.
+            let tables = match plan.link(resource, &[], "route_table_id") {
+                Link::Known(list) if !list.is_empty() => Some(list),
+                _ => None,
             };
             match plan.link(resource, &[], "subnet_id") {
                 Link::Known(subnets) => {
                     for subnet in subnets {
-                        routing.by_subnet.insert(subnet, table);
+                        let uses = routing.by_subnet.entry(subnet).or_insert(Some(Vec::new()));
+                        match (uses.as_mut(), &tables) {
+                            (Some(uses), Some(tables)) => uses.extend(tables),
+                            _ => *uses = None,
+                        }
                     }
                 }
                 // Another plan's subnet.
                 Link::Unknown if plan.written(resource, &[], "subnet_id") => {}
                 Link::Unknown => {
-                    let vpcs = table.map_or(Link::Known(Vec::new()), |table| {
-                        plan.link(table, &[], "vpc_id")
-                    });
-                    routing.floating.push((table, vpcs));
+                    for table in
+                        tables.map_or(vec![None], |list| list.into_iter().map(Some).collect())
+                    {
+                        let vpcs = table.map_or(Link::Known(Vec::new()), |table| {
+                            plan.link(table, &[], "vpc_id")
+                        });
+                        routing.floating.push((table, vpcs));
+                    }
                     routing.loose_associations.push(resource);
                 }
             }
@@ -271,7 +284,11 @@ impl Routing {
     pub fn targets(&self, subnet: usize, vpc: Option<usize>, peer: &Endpoint) -> Vec<Target> {
         let mut targets = Vec::new();
         match self.by_subnet.get(&subnet) {
-            Some(Some(table)) => self.table_targets(*table, peer, &mut targets),
+            Some(Some(tables)) => {
+                for table in tables {
+                    self.table_targets(*table, peer, &mut targets);
+                }
+            }
             Some(None) => return vec![Target::Unknown],
             None => {
                 if let Some(main) = vpc.and_then(|vpc| self.main.get(&vpc)) {
@@ -413,37 +430,47 @@ const TARGET_KEYS: [&str; 11] = [
 /// internet gateway's VPC, a NAT gateway's subnet's, either end of a peering
 /// connection. `None` when the plan cannot say.
 fn route_vpcs(plan: &Plan, route: usize) -> Option<Vec<usize>> {
-    let linked = |resource: usize, key: &str| match plan.link(resource, &[], key) {
-        Link::Known(list) if !list.is_empty() => Some(list),
-        _ => None,
-    };
     for key in TARGET_KEYS {
         let Link::Known(gateways) = plan.link(route, &[], key) else {
             return None;
         };
-        let Some(&gateway) = gateways.first() else {
+        if gateways.is_empty() {
             continue;
-        };
-        return match plan.resource(gateway).kind.as_str() {
-            "aws_internet_gateway" | "aws_egress_only_internet_gateway" => {
-                linked(gateway, "vpc_id")
-            }
-            "aws_nat_gateway" => {
-                let mut vpcs = Vec::new();
-                for subnet in linked(gateway, "subnet_id")? {
-                    vpcs.extend(linked(subnet, "vpc_id")?);
-                }
-                Some(vpcs)
-            }
-            "aws_vpc_peering_connection" => {
-                let mut vpcs = linked(gateway, "vpc_id")?;
-                vpcs.extend(linked(gateway, "peer_vpc_id")?);
-                Some(vpcs)
-            }
-            _ => None,
-        };
+        }
+        // Several gateways (one reference to a counted resource): any of their VPCs.
+        let mut vpcs = Vec::new();
+        for gateway in gateways {
+            vpcs.extend(gateway_vpcs(plan, gateway)?);
+        }
+        vpcs.sort_unstable();
+        vpcs.dedup();
+        return Some(vpcs);
     }
     None
+}
+
+/// The VPCs of one gateway a route names; `None` when the plan cannot say.
+fn gateway_vpcs(plan: &Plan, gateway: usize) -> Option<Vec<usize>> {
+    let linked = |resource: usize, key: &str| match plan.link(resource, &[], key) {
+        Link::Known(list) if !list.is_empty() => Some(list),
+        _ => None,
+    };
+    match plan.resource(gateway).kind.as_str() {
+        "aws_internet_gateway" | "aws_egress_only_internet_gateway" => linked(gateway, "vpc_id"),
+        "aws_nat_gateway" => {
+            let mut vpcs = Vec::new();
+            for subnet in linked(gateway, "subnet_id")? {
+                vpcs.extend(linked(subnet, "vpc_id")?);
+            }
+            Some(vpcs)
+        }
+        "aws_vpc_peering_connection" => {
+            let mut vpcs = linked(gateway, "vpc_id")?;
+            vpcs.extend(linked(gateway, "peer_vpc_id")?);
+            Some(vpcs)
+        }
+        _ => None,
+    }
 }
 
 /// The target of a route block or `aws_route`, by the gateway it names.

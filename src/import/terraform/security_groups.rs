@@ -17,7 +17,7 @@ use super::objects::{Link, Plan, array, at_path};
 use super::port_set::PortSet;
 
 /// Who a rule admits.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Peer {
     Prefixes(Vec<IpNet>),
     Groups(Link),
@@ -25,7 +25,7 @@ enum Peer {
     Itself,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Rule {
     ports: PortSet,
     peers: Vec<Peer>,
@@ -37,6 +37,16 @@ struct Rule {
 struct Group {
     ingress: Vec<Rule>,
     egress: Vec<Rule>,
+}
+
+impl Group {
+    fn push(&mut self, egress: bool, rule: Rule) {
+        if egress {
+            self.egress.push(rule);
+        } else {
+            self.ingress.push(rule);
+        }
+    }
 }
 
 /// Every security group of a plan, by resource index.
@@ -272,18 +282,20 @@ impl SecurityGroups {
         groups
     }
 
+    /// Adds `rule` to the group it belongs to; to each of several (one reference to a
+    /// counted group names each of its instances), which over-approximates; to every
+    /// group when the plan cannot name it.
     fn add(&mut self, owner: Link, egress: bool, rule: Rule) {
-        let group = match owner {
-            Link::Known(list) => match list.first() {
-                Some(first) => self.groups.entry(*first).or_default(),
-                None => return,
-            },
-            Link::Unknown => &mut self.loose,
-        };
-        if egress {
-            group.egress.push(rule);
-        } else {
-            group.ingress.push(rule);
+        match owner {
+            Link::Known(list) => {
+                for index in list {
+                    self.groups
+                        .entry(index)
+                        .or_default()
+                        .push(egress, rule.clone());
+                }
+            }
+            Link::Unknown => self.loose.push(egress, rule),
         }
     }
 
