@@ -17,12 +17,12 @@ use std::io::Write;
 
 use anstream::AutoStream;
 
-use crate::cli::{Color, CommonArgs, TodayArgs};
+use crate::cli::{Color, CommonArgs, Level, TodayArgs};
 use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::exit::Outcome;
 use crate::import::terraform::Side;
-use crate::model::{Model, Selection};
+use crate::model::{EntityKind, Model, Selection};
 use crate::policy::load_model_side;
 use crate::ports::PortSpec;
 use crate::progress;
@@ -102,6 +102,37 @@ pub fn note(common: &CommonArgs, message: &str) {
         "{}note:{} {message}",
         note.render(),
         note.render_reset()
+    );
+}
+
+/// Notes that no model holds an entity of `level`, so that a matrix or a diff at it
+/// compares nothing, and names a level that would. A Kubernetes cluster read alone has
+/// segments (its namespaces) and no account: a gate on `diff --deny-new-paths` at the
+/// default level would pass every change.
+pub fn note_empty_level(common: &CommonArgs, models: &[&Model], level: Level) {
+    let has = |kind: EntityKind| {
+        (models.iter()).any(|model| model.entity_ids().any(|id| model.entity(id).kind == kind))
+    };
+    if has(level.kind()) {
+        return;
+    }
+    let plural = |level: Level| format!("{}s", level.kind().as_str());
+    let instead = [Level::Segment, Level::Account, Level::Environment]
+        .into_iter()
+        .find(|&other| has(other.kind()));
+    let hint = instead.map_or(String::new(), |other| {
+        format!(
+            ": `--level {}` compares {}",
+            other.kind().as_str(),
+            plural(other)
+        )
+    });
+    note(
+        common,
+        &format!(
+            "the model has no {}, so there is nothing to compare{hint}",
+            plural(level)
+        ),
     );
 }
 

@@ -109,6 +109,7 @@ pub fn run(args: &DiffArgs) -> Outcome {
         Ok(sides) => sides,
         Err(outcome) => return outcome,
     };
+    super::note_empty_level(&args.common, &[&base, &head], args.level);
     let mut report = diff(&base, &head, args.level.kind(), today);
     report.deny_new_paths = args.deny_new_paths;
     timings.lap("diff");

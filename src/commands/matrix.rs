@@ -17,6 +17,7 @@ pub fn run(args: &MatrixArgs) -> Outcome {
     };
     // Only the html form shows each cell's path.
     let witnesses = args.format == MatrixFormat::Html;
+    super::note_empty_level(&args.common, &[&model], args.level);
     let report = matrix(&model, args.level.kind(), witnesses);
     timings.lap("query");
     let text = match args.format {

@@ -1,7 +1,7 @@
 //! The architect's queries (`path`, `matrix`, `graph`) in every format, on the bundled
 //! model and the incident example.
 
-use crate::harness::run_repo;
+use crate::harness::{Cordon, run_repo};
 
 const BEFORE: &str = "examples/thanksgiving-2023/before";
 
@@ -433,4 +433,52 @@ fn a_witness_takes_an_open_flow_beside_a_locked_one() {
     let grouped = "  - {name: open, from: any, to: web}\n";
     let (flow, _) = first_hop(&format!("{locked}{grouped}"), "db", "");
     assert_eq!(flow, "open");
+}
+
+#[test]
+fn a_level_the_model_lacks_is_noted_with_one_it_has() {
+    // A cluster read alone has namespaces as segments and no account: at the default
+    // level, a diff gate compares nothing and would pass every change.
+    let pods = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: web}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ledger, namespace: payments}
+";
+    let deny = "\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: payments}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+";
+    let run = Cordon::new()
+        .file("base/cluster.yaml", format!("{pods}{deny}"))
+        .file("head/cluster.yaml", pods);
+    let note = "note: the model has no accounts, so there is nothing to compare: `--level segment` compares segments\n";
+    for args in [
+        &["diff", "base", "head", "--deny-new-paths"][..],
+        &["matrix", "head"][..],
+    ] {
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        let out = crate::harness::run_in(run.dir(), &args, &[]);
+        out.code(0);
+        assert!(out.stderr.contains(note), "{args:?}: {}", out.stderr);
+    }
+    // At a level it has, the diff finds what the change opens, and says nothing of it.
+    let args = [
+        "diff",
+        "base",
+        "head",
+        "--deny-new-paths",
+        "--level",
+        "segment",
+    ];
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let out = crate::harness::run_in(run.dir(), &args, &[]);
+    out.code(1);
+    assert!(!out.stderr.contains("nothing to compare"), "{}", out.stderr);
 }
