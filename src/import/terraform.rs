@@ -19,6 +19,7 @@ mod port_set;
 mod routing;
 mod security_groups;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -121,7 +122,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
         let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
         principals.read(read.len(), &plan, &mut |resource, what| {
-            (imported.warnings).push(warning(file.display, plan.resource(resource), what));
+            (imported.warnings).push(warning(file.display, &plan, resource, what));
         });
         if file.account.is_none() && !default_declared {
             default_declared = true;
@@ -151,7 +152,7 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     for (plan, resource, what) in unmatched {
         let (index, plan, ..) = &read[plan];
         let display = plans[*index].display;
-        (imported.warnings).push(warning(display, plan.resource(resource), &what));
+        (imported.warnings).push(warning(display, plan, resource, &what));
     }
     let mut plans = Vec::with_capacity(read.len());
     imported.files = read
@@ -465,8 +466,19 @@ fn entities(
     (segments, assets)
 }
 
-/// A warning about `resource` of the plan `display`: `FILE:LINE: `ADDRESS`: what`.
-fn warning(display: &str, resource: &Resource, what: &str) -> String {
+/// A warning about `resource` of `plan`, read from `display`: `FILE:LINE: `ADDRESS`:
+/// what`. Nothing in a state is unknown until apply: where a plan's value would be,
+/// a state names what it does not hold.
+fn warning(display: &str, plan: &Plan, resource: usize, what: &str) -> String {
+    let what = if plan.state {
+        Cow::Owned(
+            what.replace("unknown until apply or not in its plan", "not in the state")
+                .replace("unknown until apply", "not in the state"),
+        )
+    } else {
+        Cow::Borrowed(what)
+    };
+    let resource = plan.resource(resource);
     format!(
         "{display}:{}: `{}`: {what}",
         resource.line, resource.address
@@ -489,9 +501,8 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
             (network, acls, routing, segments, assets, classes)
         },
     );
-    let mut warn = |resource: usize, what: &str| {
-        warnings.push(warning(display, plan.resource(resource), what))
-    };
+    let mut warn =
+        |resource: usize, what: &str| warnings.push(warning(display, plan, resource, what));
     for asset in &network.assets {
         if Launch::launched(plan, asset.resource) == Some(Launch::Unknown) {
             warn(

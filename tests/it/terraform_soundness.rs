@@ -808,6 +808,14 @@ fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     };
     let routes = with(serde_json::json!([table, association]), no_main_route);
     assert_eq!(forbid_in(case, routes, from, to, "tcp/22"), NONE);
+    // An instance in another state's subnet may be in any: nothing in a state is
+    // unknown until apply, and the warning says what it is.
+    let elsewhere = edited(case, |plan| {
+        resources_at(plan, STATE)[5]["values"]["subnet_id"] = "subnet-elsewhere".into();
+    });
+    let out = checked_in(case, elsewhere, from, to, "tcp/22");
+    let warned = "`aws_instance.web`: its subnet is not in the state; assumed to be any subnet";
+    assert_warned(&out, FOUND, warned);
 }
 
 // The identity plane: `aws_instance.ci` holds role `ci` through its instance profile,

@@ -94,6 +94,9 @@ pub struct Plan {
     unknown: FxHashMap<usize, Value>,
     /// Managed resource types that no part of the importer models, counted.
     pub unmodelled: BTreeMap<String, usize>,
+    /// Whether the values read are a state's (a state file, or a plan's prior state),
+    /// where nothing is unknown until apply.
+    pub state: bool,
 }
 
 /// Where a link points: resources of the plan, or somewhere the plan does not say
@@ -241,6 +244,7 @@ impl Plan {
             by_id: FxHashMap::default(),
             unknown: FxHashMap::default(),
             unmodelled: BTreeMap::new(),
+            state: section != "planned_values",
         };
         plan.walk_module(root, text);
         // A string each, apart from the others: on every core.
