@@ -6,6 +6,7 @@
 //! `kubernetes-api` and `kubernetes:nodes`. Resolve and everything after it see only the
 //! raw model.
 
+mod bootstrap;
 mod candidates;
 mod classes;
 mod escape;
@@ -83,6 +84,7 @@ pub fn import(
     if !problems.is_empty() {
         return Err(problems);
     }
+    bootstrap::add_missing(&mut objects);
     let starting = identity::label_choosers(&objects);
     let cluster = Cluster::new(&objects, &starting);
     let mut grants = cluster.network_grants();

@@ -97,16 +97,26 @@ pub enum Peer {
     /// Any address outside the cluster; ports are united over all of them.
     External,
     Controller,
-    /// What the comparison leaves out: the API server and the nodes, which identity and
-    /// escapes reach, not NetworkPolicies.
+    /// What the comparison leaves out: the API server, the nodes, the credential stores
+    /// and the pods that RBAC lets someone start or relabel, which identity and escapes
+    /// reach, not NetworkPolicies.
     Other,
 }
+
+/// The prefixes of the identity plane's assets of a namespace (`pods:NAMESPACE`, …).
+const IDENTITY_ASSETS: [&str; 4] = ["pods:", "relabelled:", "secrets:", "tokens:"];
 
 fn cordon_peer(text: &str) -> Peer {
     match text {
         "internet" => Peer::External,
         "ingress-controller" => Peer::Controller,
         "kubernetes-api" | "kubernetes:nodes" => Peer::Other,
+        name if IDENTITY_ASSETS
+            .iter()
+            .any(|prefix| name.starts_with(prefix)) =>
+        {
+            Peer::Other
+        }
         name => Peer::Workload(name.to_owned()),
     }
 }

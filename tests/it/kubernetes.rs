@@ -832,6 +832,75 @@ fn every_namespace_has_a_default_account() {
     assert!(ledger_reached(&rbac, ""));
 }
 
+/// A RoleBinding in `payments` (or a ClusterRoleBinding, without `namespace`) of the
+/// ClusterRole `role` to `web/frontend`.
+fn frontend_bound_to(role: &str, namespace: Option<&str>) -> String {
+    let (kind, metadata) = match namespace {
+        Some(namespace) => ("RoleBinding", format!(", namespace: {namespace}")),
+        None => ("ClusterRoleBinding", String::new()),
+    };
+    format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: frontend-{role}{metadata}}}\nroleRef: {{kind: ClusterRole, name: {role}}}\nsubjects: [{{kind: ServiceAccount, name: frontend, namespace: web}}]\n"
+    )
+}
+
+#[test]
+fn the_cluster_roles_every_cluster_has_grant_their_bootstrap_rules() {
+    // `cluster-admin`, `admin` and `edit` run code in pods; `view` does not.
+    for (role, namespace, reached) in [
+        ("cluster-admin", None, true),
+        ("cluster-admin", Some("payments"), true),
+        ("admin", Some("payments"), true),
+        ("edit", Some("payments"), true),
+        ("view", Some("payments"), false),
+        ("view", None, false),
+    ] {
+        let rbac = frontend_bound_to(role, namespace);
+        assert_eq!(
+            ledger_reached(&rbac, ""),
+            reached,
+            "{role} in {namespace:?}"
+        );
+        // They exist in every cluster: no warning that they are missing.
+        let out = Cordon::new()
+            .file("k8s/cluster.yaml", LEDGER)
+            .file("k8s/rbac.yaml", &rbac)
+            .args(["connections", "k8s"])
+            .run();
+        out.code(0);
+        assert!(!out.stderr.contains("warning"), "{role}: {}", out.stderr);
+    }
+    // A ClusterRole of the same name in the inputs takes precedence.
+    let own_edit = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: edit}\nrules: [{apiGroups: [''], resources: [configmaps], verbs: ['*']}]\n---\n";
+    let rbac = format!("{own_edit}{}", frontend_bound_to("edit", Some("payments")));
+    assert!(!ledger_reached(&rbac, ""));
+    // A Role named like a built-in ClusterRole is not built in, and is still warned of.
+    let rbac =
+        frontend_bound_to("edit", Some("payments")).replace("kind: ClusterRole", "kind: Role");
+    assert!(!ledger_reached(&rbac, ""));
+    let out = Cordon::new()
+        .file("k8s/cluster.yaml", LEDGER)
+        .file("k8s/rbac.yaml", &rbac)
+        .args(["connections", "k8s"])
+        .run();
+    assert!(
+        out.stderr
+            .contains("warning: role `edit` is not in the inputs"),
+        "{}",
+        out.stderr
+    );
+    // Aggregation goes on through aggregated roles: a ClusterRole labelled into one
+    // that is labelled into `view` gives `view` its rules.
+    let aggregated = |label: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: middle, labels: {{rbac.authorization.k8s.io/aggregate-to-view: 'true'}}}}\naggregationRule: {{clusterRoleSelectors: [{{matchLabels: {{example.com/debugging: 'true'}}}}]}}\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: debugger, labels: {{{label}: 'true'}}}}\nrules: [{{apiGroups: [''], resources: [pods/exec], verbs: [create]}}]\n---\n{}",
+            frontend_bound_to("view", Some("payments"))
+        )
+    };
+    assert!(ledger_reached(&aggregated("example.com/debugging"), ""));
+    assert!(!ledger_reached(&aggregated("example.com/other"), ""));
+}
+
 #[test]
 fn a_star_subresource_matches_that_subresource_of_every_resource() {
     let rbac = |resources: &str| {

@@ -148,17 +148,11 @@ impl Cluster {
     }
 }
 
-/// The rules `binding` grants, or `None` while its role is not in the inputs:
-/// Kubernetes accepts a binding to a role that does not exist yet, which grants nothing
-/// until the role appears.
+/// The rules `binding` grants, or `None` while its role is neither in the inputs nor
+/// built in: Kubernetes accepts a binding to a role that does not exist yet, which
+/// grants nothing until the role appears.
 fn rules_of_binding(objects: &Objects, binding: &Binding) -> Option<Vec<PolicyRule>> {
-    let role = objects.roles.iter().find(|role| {
-        role.name == binding.role
-            && match binding.role_kind.as_str() {
-                "Role" => role.namespace == binding.namespace,
-                _ => role.namespace.is_none(),
-            }
-    })?;
+    let role = objects.role_of(binding)?;
     Some(rules_of(objects, role).into_iter().cloned().collect())
 }
 

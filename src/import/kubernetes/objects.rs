@@ -272,6 +272,18 @@ impl Objects {
         names.extend(self.bindings.iter().filter_map(|b| b.namespace.clone()));
         names
     }
+
+    /// The role `binding` refers to, if the inputs (or the built-in ClusterRoles) hold
+    /// it: a Role of the binding's namespace, or a ClusterRole.
+    pub fn role_of(&self, binding: &Binding) -> Option<&Role> {
+        self.roles.iter().find(|role| {
+            role.name == binding.role
+                && match binding.role_kind.as_str() {
+                    "Role" => role.namespace == binding.namespace,
+                    _ => role.namespace.is_none(),
+                }
+        })
+    }
 }
 
 const WORKLOAD_KINDS: [&str; 8] = [

@@ -10,6 +10,7 @@
 //! together that two bindings may grant, one alone counts, which over-approximates.
 
 use super::objects::{Objects, PolicyRule, Role};
+use super::selectors::LabelSelector;
 
 /// Whether some rule lets `verb` act on `resource` in the core API group.
 fn allows(rules: &[PolicyRule], verb: &str, resource: &str) -> bool {
@@ -313,13 +314,24 @@ fn resource_matches(rule: &str, resource: &str) -> bool {
             .is_some_and(|(_, sub)| rule.strip_prefix("*/") == Some(sub))
 }
 
-/// A role's rules, with those of the ClusterRoles its aggregation selects.
+/// A role's rules, with those of the ClusterRoles its aggregation selects, and of those
+/// their own aggregation selects: Kubernetes' aggregation controller writes each
+/// aggregated role's rules into it, so a role aggregated into one that is aggregated
+/// in turn (`view` into `edit` into `admin`) reaches the last. Each role counts once, so
+/// that a cycle of selectors ends.
 pub fn rules_of<'o>(objects: &'o Objects, role: &'o Role) -> Vec<&'o PolicyRule> {
     let mut rules: Vec<&PolicyRule> = role.rules.iter().collect();
-    if !role.aggregation.is_empty() {
-        for other in objects.roles.iter().filter(|r| r.namespace.is_none()) {
-            if role.aggregation.iter().any(|s| s.matches(&other.labels)) {
+    let cluster_roles: Vec<&Role> = (objects.roles.iter())
+        .filter(|r| r.namespace.is_none())
+        .collect();
+    let mut taken = vec![false; cluster_roles.len()];
+    let mut selectors: Vec<&LabelSelector> = role.aggregation.iter().collect();
+    while let Some(selector) = selectors.pop() {
+        for (other, taken) in cluster_roles.iter().zip(&mut taken) {
+            if !*taken && !std::ptr::eq(*other, role) && selector.matches(&other.labels) {
+                *taken = true;
                 rules.extend(other.rules.iter());
+                selectors.extend(other.aggregation.iter());
             }
         }
     }

@@ -1,7 +1,8 @@
 //! What Kubernetes accepts but that allows nothing, reported as warnings rather than
 //! errors: a rule's named port that no container declares, a binding to a role that is
-//! not in the inputs, an Ingress or Route backend whose Service is not; and a workload on
-//! its node's network, which NetworkPolicies may not govern as the model assumes.
+//! neither in the inputs nor built in (`bootstrap.rs`), an Ingress or Route backend whose
+//! Service is not; and a workload on its node's network, which NetworkPolicies may not
+//! govern as the model assumes.
 
 use std::collections::BTreeSet;
 
@@ -37,14 +38,7 @@ pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
         }
     }
     for binding in &objects.bindings {
-        let exists = objects.roles.iter().any(|role| {
-            role.name == binding.role
-                && match binding.role_kind.as_str() {
-                    "Role" => role.namespace == binding.namespace,
-                    _ => role.namespace.is_none(),
-                }
-        });
-        if !exists {
+        if objects.role_of(binding).is_none() {
             let what = if binding.role_kind == "Role" {
                 "role"
             } else {
