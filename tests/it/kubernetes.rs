@@ -821,6 +821,54 @@ fn group_and_user_subjects_bind_the_service_accounts_they_cover() {
 }
 
 #[test]
+fn a_binding_of_unauthenticated_users_needs_no_credential() {
+    // The frontend mounts no token, so it authenticates as nobody; it still reaches the
+    // API server, as whatever reaches the internet does.
+    let tokenless = LEDGER.replace(
+        "spec: {serviceAccountName: frontend, containers",
+        "spec: {serviceAccountName: frontend, automountServiceAccountToken: false, containers",
+    );
+    assert_ne!(tokenless, LEDGER);
+    let invariants =
+        "invariants:\n  - {name: ledger, forbid: {from: internet, to: payments/ledger}}\n";
+    let reached = |subject: &str| {
+        let rbac = format!(
+            "{EXEC_IN_PAYMENTS}apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: b, namespace: payments}}\nroleRef: {{kind: Role, name: exec}}\nsubjects: [{subject}]\n"
+        );
+        let out = Cordon::new()
+            .file("k8s/cluster.yaml", &tokenless)
+            .file("k8s/rbac.yaml", rbac)
+            .file("policies/i.yaml", invariants)
+            .args(["check", "k8s", "policies", "--format", "json"])
+            .run();
+        assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+        let value = out.json();
+        let witness = value["results"][0]["witness"].as_array().unwrap().clone();
+        (out.code == 1, witness)
+    };
+    for subject in [
+        "{kind: Group, name: 'system:unauthenticated', apiGroup: rbac.authorization.k8s.io}",
+        "{kind: User, name: 'system:anonymous', apiGroup: rbac.authorization.k8s.io}",
+    ] {
+        let (reached, witness) = reached(subject);
+        assert!(reached, "{subject}");
+        // The way in: the frontend, the API server with no credential, the ledger.
+        let last = witness.last().unwrap();
+        assert_eq!(last["from"], "kubernetes-api", "{subject}");
+        assert_eq!(last["credential"], serde_json::Value::Null, "{subject}");
+        assert_eq!(last["location"], "k8s/rbac.yaml:9", "{subject}");
+    }
+    // Authenticated users, and the frontend's account, need the token it does not hold.
+    for subject in [
+        "{kind: Group, name: 'system:authenticated'}",
+        "{kind: ServiceAccount, name: frontend, namespace: web}",
+        "{kind: User, name: 'system:anonymous-not'}",
+    ] {
+        assert!(!reached(subject).0, "{subject}");
+    }
+}
+
+#[test]
 fn every_namespace_has_a_default_account() {
     // Every account of `ops` may exec into `payments`, and the frontend may start pods in
     // `ops`, where no account is declared and no pod runs: a pod started there runs as

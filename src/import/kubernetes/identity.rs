@@ -15,8 +15,10 @@
 //! Subjects are service accounts, named directly, as users
 //! `system:serviceaccount:NS:NAME`, or through the groups `system:serviceaccounts`,
 //! `system:serviceaccounts:NS` and `system:authenticated` (the accounts the inputs name,
-//! and every namespace's `default`). Each flow takes the bound accounts' tokens as `auth`
-//! and points at the binding's `roleRef`.
+//! and every namespace's `default`); or anyone, with no credential, as the group
+//! `system:unauthenticated` or the user `system:anonymous`. Each flow takes the bound
+//! accounts' tokens as `auth` (none when it binds anyone) and points at the binding's
+//! `roleRef`.
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::classes::Chooser;
@@ -142,6 +144,8 @@ impl Cluster {
                         .cloned(),
                 ),
                 Subject::Every => accounts.extend(self.accounts.iter().cloned()),
+                // No account: the flow needs none (see `binding_flows`).
+                Subject::Anonymous => {}
             }
         }
         accounts
@@ -233,8 +237,8 @@ impl Emitter {
     /// The flows of a binding that lets its subjects relabel namespaces: in each
     /// namespace of `scope`, from the pods they may run there to the same pods with the
     /// namespace relabelled (`relabelled:NAMESPACE`), which then meet other namespace
-    /// selectors; opened by `auth`.
-    fn relabel_flows(&mut self, binding: &Binding, scope: &[String], auth: &[String]) {
+    /// selectors; opened by `auth` (`None`: open to anyone).
+    fn relabel_flows(&mut self, binding: &Binding, scope: &[String], auth: Option<&[String]>) {
         for namespace in scope {
             let pods = Chooser {
                 namespace: namespace.clone(),
@@ -261,7 +265,7 @@ impl Emitter {
                 from,
                 to: vec![self.scoped(&started_pod_name(&relabelled))],
                 ports: None,
-                auth: Some(auth.to_vec()),
+                auth: auth.map(<[String]>::to_vec),
                 kind: Some("kubernetes-rbac".to_owned()),
                 description: Some(format!(
                     "ClusterRoleBinding `{}` grants relabelling the namespace of pods its subjects run",
@@ -419,8 +423,11 @@ impl Emitter {
         if !powers.any() && named.is_empty() {
             return;
         }
+        // A binding of anyone, with no credential, opens its flows to whatever reaches
+        // the API server: they take no `auth`.
+        let anyone = binding.subjects.contains(&Subject::Anonymous);
         let accounts = cluster.subjects(binding);
-        if accounts.is_empty() {
+        if accounts.is_empty() && !anyone {
             return;
         }
         let mut auth = Vec::new();
@@ -430,6 +437,7 @@ impl Emitter {
         }
         auth.sort();
         auth.dedup();
+        let auth = (!anyone).then_some(auth);
         // A ClusterRoleBinding applies in every namespace.
         let scope: Vec<String> = match &binding.namespace {
             Some(namespace) => vec![namespace.clone()],
@@ -478,13 +486,13 @@ impl Emitter {
             }
         }
         if powers.namespace_labels {
-            self.relabel_flows(binding, &scope, &auth);
+            self.relabel_flows(binding, &scope, auth.as_deref());
         }
         if targets.is_empty() {
             return;
         }
         let description = format!(
-            "{} `{}` grants {}{}",
+            "{} `{}` grants {}{}{}",
             if binding.namespace.is_some() {
                 "RoleBinding"
             } else {
@@ -500,6 +508,11 @@ impl Emitter {
                 ", and privileged pods that take over the nodes"
             } else {
                 ""
+            },
+            if anyone {
+                ", to anyone who reaches the API server, with no credential"
+            } else {
+                ""
             }
         );
         self.push_flow(
@@ -508,7 +521,7 @@ impl Emitter {
                 from: vec![cluster.api.clone()],
                 to: targets,
                 ports: None,
-                auth: Some(auth),
+                auth,
                 kind: Some("kubernetes-rbac".to_owned()),
                 description: Some(description),
             },

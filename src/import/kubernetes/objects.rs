@@ -106,12 +106,12 @@ pub struct Binding {
     pub name: String,
     pub role_kind: String,
     pub role: String,
-    /// The service accounts it binds.
+    /// The service accounts it binds, or anyone.
     pub subjects: Vec<Subject>,
     pub at: Pos,
 }
 
-/// Service accounts a binding's subject covers.
+/// Who a binding's subject covers: service accounts, or anyone.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
     /// One account, as (namespace, name): a `ServiceAccount` subject, or the `User`
@@ -122,6 +122,11 @@ pub enum Subject {
     /// Every account of the cluster: the `Group` `system:serviceaccounts`, or
     /// `system:authenticated`, which every account's token authenticates into.
     Every,
+    /// Anyone who reaches the API server, with no credential at all: the `Group`
+    /// `system:unauthenticated` and the `User` `system:anonymous`, which a request
+    /// without a credential is (anonymous authentication is on unless the API server is
+    /// started with `--anonymous-auth=false`). A holder of a token may leave it out.
+    Anonymous,
 }
 
 #[derive(Clone, Debug)]
@@ -749,8 +754,9 @@ impl Reader<'_> {
             // A token authenticates as user `system:serviceaccount:NS:NAME` in groups
             // `system:serviceaccounts`, `system:serviceaccounts:NS` and
             // `system:authenticated`, so a binding to any of them binds the account.
-            // Other users and groups are people or certificates, which cordon does not
-            // model.
+            // A request without a credential is user `system:anonymous` in group
+            // `system:unauthenticated`: a binding to either binds anyone. Other users
+            // and groups are people or certificates, which cordon does not model.
             match kind.as_deref() {
                 Some("ServiceAccount") => {
                     let account_namespace = self
@@ -759,6 +765,7 @@ impl Reader<'_> {
                         .unwrap_or_else(|| "default".to_owned());
                     subjects.push(Subject::Account(account_namespace, name));
                 }
+                Some("User") if name == "system:anonymous" => subjects.push(Subject::Anonymous),
                 Some("User") => {
                     if let Some((account_namespace, account)) = name
                         .strip_prefix("system:serviceaccount:")
@@ -775,6 +782,7 @@ impl Reader<'_> {
                     "system:serviceaccounts" | "system:authenticated" => {
                         subjects.push(Subject::Every)
                     }
+                    "system:unauthenticated" => subjects.push(Subject::Anonymous),
                     _ => {
                         if let Some(group_namespace) = name
                             .strip_prefix("system:serviceaccounts:")
