@@ -122,6 +122,10 @@ pub enum Problem {
     MissingReference { what: &'static str, name: String },
     #[error("`{workload}` shares its node's network, where NetworkPolicies may not apply")]
     HostNetwork { workload: String },
+    #[error(
+        "the policies of {workloads} behind {from} admit pods that are not in the inputs but not the ingress controller, so a path from `internet` may be missed"
+    )]
+    ControllerNotAdmitted { workloads: String, from: String },
     // Warnings: valid input that is probably not what was meant.
     #[error("`ports: []` allows no port, so this flow opens nothing")]
     NoPorts,

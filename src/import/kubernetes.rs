@@ -88,7 +88,8 @@ pub fn import(
     let starting = identity::label_choosers(&objects);
     let cluster = Cluster::new(&objects, &starting);
     let mut grants = cluster.network_grants();
-    grants.extend(cluster.ingress_grants());
+    let (ingress_grants, unadmitted) = cluster.ingress_grants();
+    grants.extend(ingress_grants);
     let mut emitter = Emitter::new(&objects, placed_in);
     emitter.entities(&objects);
     emitter.started_pods(&starting);
@@ -98,7 +99,7 @@ pub fn import(
     Ok(Imported {
         files: emitter.files.into_iter().collect(),
         skipped: objects.skipped.clone(),
-        warnings: warnings::check(&objects, manifests),
+        warnings: warnings::check(&objects, &unadmitted, manifests),
     })
 }
 

@@ -530,6 +530,93 @@ spec:
     );
 }
 
+/// `shop/shop` behind an Ingress, admitted by `peer` on its port.
+fn shop_admitting(peer: &str) -> String {
+    format!(
+        "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: shop, namespace: shop}}
+spec:
+  template:
+    metadata: {{labels: {{app: shop}}}}
+    spec: {{containers: [{{name: c, ports: [{{containerPort: 8080}}]}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: shop, namespace: shop}}
+spec: {{selector: {{app: shop}}, ports: [{{port: 80, targetPort: 8080}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {{name: shop, namespace: shop}}
+spec:
+  rules:
+  - http:
+      paths:
+      - {{path: /, pathType: Prefix, backend: {{service: {{name: shop, port: {{number: 80}}}}}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: shop, namespace: shop}}
+spec:
+  podSelector: {{matchLabels: {{app: shop}}}}
+  ingress:
+  - from: [{peer}]
+    ports: [{{port: 8080}}]
+"
+    )
+}
+
+/// A Deployment `controller` in namespace `ingress-nginx`, open to the internet.
+const NGINX: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: controller, namespace: ingress-nginx}\nspec: {template: {metadata: {labels: {app: nginx}}, spec: {containers: [{name: c}]}}}\n";
+
+#[test]
+fn a_backend_that_may_admit_the_real_ingress_controller_alone_is_warned_of() {
+    let by_namespace =
+        "{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}";
+    let reach = |files: &[(&str, &str)]| {
+        let mut cordon = Cordon::new();
+        for (path, text) in files {
+            cordon = cordon.file(path, text);
+        }
+        let out = cordon.args(["reach", "k8s", "--to", "shop/shop"]).run();
+        out.code(0);
+        out
+    };
+    // As np-guard reads it, the stand-in controller has no labels, so the policy keeps
+    // it out; the real one, whose manifests are not in the inputs, may be admitted.
+    let out = reach(&[("k8s/shop.yaml", &shop_admitting(by_namespace))]);
+    assert!(out.stdout.starts_with("0 leaves reach"), "{}", out.stdout);
+    let warning = "k8s/shop.yaml:21:46: warning: the policies of `shop/shop` behind Ingress `shop/shop` admit pods that are not in the inputs but not the ingress controller, so a path from `internet` may be missed\n  help: the ingress controller's manifests are not in the inputs";
+    assert!(out.stderr.contains(warning), "{}", out.stderr);
+    // With the controller's manifests, the path is found through it, and nothing warns.
+    let out = reach(&[
+        ("k8s/shop.yaml", &shop_admitting(by_namespace)),
+        ("k8s/nginx.yaml", NGINX),
+    ]);
+    assert!(
+        out.stdout.contains("ingress-nginx/controller"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("internet"), "{}", out.stdout);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // A policy that admits only pods of the inputs, or addresses, or the stand-in
+    // itself, warns of nothing.
+    for peer in [
+        "{podSelector: {matchLabels: {app: nginx}}, namespaceSelector: {}}",
+        "{ipBlock: {cidr: 10.0.0.0/8}}",
+        "{namespaceSelector: {}}",
+    ] {
+        let out = reach(&[
+            ("k8s/shop.yaml", &shop_admitting(peer)),
+            ("k8s/nginx.yaml", NGINX),
+        ]);
+        assert!(!out.stderr.contains("warning"), "{peer}: {}", out.stderr);
+    }
+}
+
 #[test]
 fn a_policy_file_places_a_cluster_in_an_entity() {
     let policy = "\

@@ -1,16 +1,22 @@
 //! What Kubernetes accepts but that allows nothing, reported as warnings rather than
 //! errors: a rule's named port that no container declares, a binding to a role that is
 //! neither in the inputs nor built in (`bootstrap.rs`), an Ingress or Route backend whose
-//! Service is not; and a workload on its node's network, which NetworkPolicies may not
-//! govern as the model assumes.
+//! Service is not; a workload on its node's network, which NetworkPolicies may not
+//! govern as the model assumes; and a backend whose policies may admit the real ingress
+//! controller but not its stand-in (`ingress::Unadmitted`), where a path may be missed.
 
 use std::collections::BTreeSet;
 
+use super::ingress::Unadmitted;
 use super::objects::{Objects, PortRef, Pos, RulePort};
 use super::{Manifest, diagnostic_at as at, workload_name};
 use crate::diagnostic::{Diagnostic, Problem};
 
-pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
+pub fn check(
+    objects: &Objects,
+    unadmitted: &[Unadmitted],
+    manifests: &[Manifest],
+) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let names: BTreeSet<&str> = objects
         .workloads
@@ -81,6 +87,22 @@ pub fn check(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
             };
             warnings.push(at(manifests, backend.at, problem));
         }
+    }
+    for left_out in unadmitted {
+        let Some(backend) = objects.backends.get(left_out.backend) else {
+            continue;
+        };
+        let workloads: Vec<String> = (left_out.workloads.iter())
+            .filter_map(|&index| objects.workloads.get(index))
+            .map(|workload| format!("`{}`", workload_name(workload)))
+            .collect();
+        let problem = Problem::ControllerNotAdmitted {
+            workloads: workloads.join(", "),
+            from: backend.from.clone(),
+        };
+        warnings.push(at(manifests, backend.at, problem).with_help(Some(
+            "the ingress controller's manifests are not in the inputs, so cordon stands in a pod with no labels in a namespace with no labels for it; add the controller's manifests (its Namespace and Deployment) so that the policies meet the real one".to_owned(),
+        )));
     }
     warnings
 }
