@@ -9,6 +9,7 @@
 mod bootstrap;
 mod candidates;
 mod classes;
+mod duplicates;
 mod escape;
 mod identity;
 mod ingress;
@@ -22,6 +23,7 @@ mod warnings;
 use std::collections::{BTreeMap, BTreeSet};
 
 use classes::{Chooser, Cluster, End};
+use duplicates::{Conflict, Seen};
 use netpol::Grant;
 use objects::{Objects, Pos, Reader, Workload};
 
@@ -59,6 +61,7 @@ pub fn import(
     placed_in: Option<&str>,
 ) -> Result<Imported, Vec<Diagnostic>> {
     let mut objects = Objects::default();
+    let mut seen = Seen::default();
     let mut problems = Vec::new();
     for (index, manifest) in manifests.iter().enumerate() {
         match node::documents(manifest.display, manifest.text) {
@@ -67,6 +70,7 @@ pub fn import(
                     file: index as u32,
                     display: manifest.display,
                     objects: &mut objects,
+                    seen: &mut seen,
                     problems: &mut problems,
                 };
                 for document in &documents {
@@ -76,10 +80,10 @@ pub fn import(
             Err(diagnostic) => problems.push(diagnostic),
         }
     }
+    problems.extend(declared_twice(&seen.conflicts, manifests));
     if !problems.is_empty() {
         return Err(problems);
     }
-    problems.extend(duplicate_namespaces(&objects, manifests));
     problems.extend(fold_owned(&mut objects, manifests));
     if !problems.is_empty() {
         return Err(problems);
@@ -145,26 +149,25 @@ fn report_twice(
         .collect()
 }
 
-/// Two Namespace objects of one name would be one segment with whichever labels came
-/// first, so namespace selectors (and so the result) would depend on the order of the
-/// files: an error naming both places, even when the two agree.
-fn duplicate_namespaces(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
-    let mut places: BTreeMap<&str, Vec<Pos>> = BTreeMap::new();
-    for namespace in &objects.namespaces {
-        places
-            .entry(&namespace.name)
-            .or_default()
-            .push(namespace.at);
-    }
+/// Each object declared twice with different content (`duplicates.rs`), as an error at
+/// the later place that names the first and, in its help, the parts that differ.
+fn declared_twice(conflicts: &[Conflict], manifests: &[Manifest]) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    for (name, mut at) in places {
-        at.sort();
+    for conflict in conflicts {
+        let differ: Vec<String> = (conflict.differ.iter())
+            .map(|part| format!("`{part}`"))
+            .collect();
+        let help = format!(
+            "the two differ in {}, and a cluster holds one {} of each name, the last applied: keep one of them",
+            differ.join(", "),
+            conflict.kind
+        );
         problems.extend(report_twice(
             manifests,
-            "Kubernetes namespace",
-            name,
-            &at,
-            "a cluster has one Namespace of each name: remove one of them",
+            conflict.what,
+            &conflict.name,
+            &[conflict.first, conflict.again],
+            &help,
         ));
     }
     problems

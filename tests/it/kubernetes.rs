@@ -428,6 +428,8 @@ fn two_objects_of_one_cordon_name_are_an_error_in_either_order() {
     let stateful = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web, namespace: shop}\nspec: {template: {metadata: {labels: {app: open}}, spec: {containers: [{name: c}]}}}\n";
     let red = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: red}}\n";
     let blue = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {team: blue}}\n";
+    let open = deployment.replace("locked", "open");
+    let labels = "help: the two differ in `metadata.labels`, and a cluster holds one Namespace of each name, the last applied: keep one of them";
     for (first, second, message) in [
         (
             deployment,
@@ -439,10 +441,13 @@ fn two_objects_of_one_cordon_name_are_an_error_in_either_order() {
             deployment,
             "duplicate Kubernetes workload name `shop/web`",
         ),
-        (red, blue, "duplicate Kubernetes namespace name `shop`"),
-        (blue, red, "duplicate Kubernetes namespace name `shop`"),
-        // The same object twice is still two declarations of one name.
-        (red, red, "duplicate Kubernetes namespace name `shop`"),
+        (
+            deployment,
+            &open,
+            "duplicate Kubernetes Deployment name `shop/web`",
+        ),
+        (red, blue, "duplicate Kubernetes Namespace name `shop`"),
+        (blue, red, labels),
     ] {
         let out = Cordon::new()
             .file("k8s/a.yaml", first)
@@ -454,6 +459,99 @@ fn two_objects_of_one_cordon_name_are_an_error_in_either_order() {
         assert!(out.stderr.contains("k8s/b.yaml:3:"), "{}", out.stderr);
         assert!(out.stderr.contains("k8s/a.yaml:3:"), "{}", out.stderr);
     }
+}
+
+#[test]
+fn identical_copies_of_an_object_are_one_and_different_ones_an_error() {
+    // Two files define ClusterRole `reader`; one binds it. A cluster keeps the copy
+    // applied last, so reading either, or both, would depend on the order of the files.
+    let reader = |resource: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: reader}}\nrules:\n- apiGroups: ['']\n  resources: [{resource}]\n  verbs: [get]\n"
+        )
+    };
+    let app = "\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: sa, namespace: app}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app}
+spec: {serviceAccountName: sa, containers: [{name: c, image: nginx}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: sa-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects: [{kind: ServiceAccount, name: sa, namespace: app}]
+";
+    let run = |a: &str, b: &str| {
+        Cordon::new()
+            .file("k8s/a.yaml", a)
+            .file("k8s/b.yaml", b)
+            .file("k8s/c.yaml", app)
+            .args(["reach", "k8s", "--from", "app/web"])
+            .run()
+    };
+    for (a, b) in [
+        (reader("configmaps"), reader("secrets")),
+        (reader("secrets"), reader("configmaps")),
+    ] {
+        let out = run(&a, &b);
+        out.code(2);
+        assert_eq!(
+            out.stderr,
+            "k8s/b.yaml:3:18: error: duplicate Kubernetes ClusterRole name `reader`, first defined at k8s/a.yaml:3:18\n  help: the two differ in `rules`, and a cluster holds one ClusterRole of each name, the last applied: keep one of them\ncordon: 1 problem in the policies; nothing was checked\n"
+        );
+    }
+    // Identical copies are one object, however they are laid out.
+    let laid_out = "kind: ClusterRole\nrules: [{verbs: [get], resources: [secrets], apiGroups: ['']}]\nmetadata:\n  name: reader\napiVersion: rbac.authorization.k8s.io/v1\n";
+    for b in [reader("secrets"), laid_out.to_owned()] {
+        let out = run(&reader("secrets"), &b);
+        out.code(0);
+        assert!(out.stderr.is_empty(), "{}", out.stderr);
+        assert!(out.stdout.contains("secrets:app"), "{}", out.stdout);
+    }
+    // Two NetworkPolicies `default/db`: kubectl keeps one, so their peers are not united.
+    let policy = |peer: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: db, namespace: default}}\nspec:\n  podSelector: {{matchLabels: {{app: db}}}}\n  ingress: [{{from: [{{podSelector: {{matchLabels: {{app: {peer}}}}}}}]}}]\n"
+        )
+    };
+    let out = Cordon::new()
+        .file("k8s/a.yaml", policy("web"))
+        .file("k8s/b.yaml", policy("admin"))
+        .args(["connections", "k8s"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr.starts_with("k8s/b.yaml:3:18: error: duplicate Kubernetes NetworkPolicy name `default/db`, first defined at k8s/a.yaml:3:18\n  help: the two differ in `spec`"),
+        "{}",
+        out.stderr
+    );
+    // One name in two namespaces, or of two kinds, is two objects.
+    let out = Cordon::new()
+        .file("k8s/a.yaml", policy("web"))
+        .file("k8s/b.yaml", policy("admin").replace("default", "ops"))
+        .file(
+            "k8s/c.yaml",
+            reader("secrets")
+                .replace("ClusterRole", "Role")
+                .replace("{name: reader}", "{name: db}"),
+        )
+        .args(["connections", "k8s"])
+        .run();
+    out.code(0);
+    // The same Namespace in two files, as sock-shop's manifests declare it, is one.
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: sock-shop\n";
+    let out = Cordon::new()
+        .file("k8s/app.yaml", format!("{namespace}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: sock-shop}}\nspec: {{containers: [{{name: web}}]}}\n"))
+        .file("k8s/netpol.yaml", format!("{namespace}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: default-deny, namespace: sock-shop}}\nspec: {{podSelector: {{}}}}\n"))
+        .args(["reach", "k8s", "--to", "sock-shop/web"])
+        .run();
+    out.code(0);
+    assert!(out.stdout.starts_with("0 leaves reach"), "{}", out.stdout);
 }
 
 #[test]

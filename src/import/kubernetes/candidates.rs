@@ -215,6 +215,7 @@ spec:
             file: 0,
             display: "cluster.yaml",
             objects: &mut objects,
+            seen: &mut Default::default(),
             problems: &mut problems,
         };
         for document in &documents {

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::duplicates::Seen;
 use super::escape::Escape;
 use super::node::Node;
 use super::selectors::{Expression, LabelSelector, Operator};
@@ -302,11 +303,13 @@ const WORKLOAD_KINDS: [&str; 8] = [
     "CronJob",
 ];
 
-/// Reads the objects of one file's documents, collecting problems in `problems`.
+/// Reads the objects of one file's documents, collecting problems in `problems`; an
+/// object already read from an earlier place is read once (`Seen`).
 pub struct Reader<'a> {
     pub file: u32,
     pub display: &'a str,
     pub objects: &'a mut Objects,
+    pub seen: &'a mut Seen,
     pub problems: &'a mut Vec<Diagnostic>,
 }
 
@@ -456,6 +459,9 @@ impl Reader<'_> {
             return;
         }
         let at = self.pos(name_at);
+        if !self.seen.admit(&kind, &namespace, &name, at, doc) {
+            return;
+        }
         let spec = doc.value.get("spec");
         match kind.as_str() {
             "Namespace" => {
