@@ -21,15 +21,18 @@ mod selectors;
 mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use compact_str::CompactString;
 
 use classes::{Chooser, Cluster, End};
 use duplicates::{Conflict, Seen};
-use netpol::Grant;
+use netpol::{Grant, Located};
 use objects::{Objects, Pos, Reader, Workload};
 
 use crate::diagnostic::{Diagnostic, Problem};
 use crate::port_set::PortSet;
-use crate::raw::{At, RawEntity, RawFile, RawFlow, RawList};
+use crate::raw::{At, Items, RawEntity, RawFile, RawFlow, RawList};
 
 /// The asset that Ingresses and Routes expose workloads through.
 pub const INGRESS_CONTROLLER: &str = "ingress-controller";
@@ -338,12 +341,50 @@ fn located_list(names: Vec<String>, pos: Pos) -> At<RawList> {
     )
 }
 
+/// The names at one end of a flow: its own, or a list that many flows hold, written
+/// once and resolved once per file (`Items::Shared`).
+enum Names {
+    Own(Vec<String>),
+    Shared(Arc<[At<CompactString>]>),
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names::Own(Vec::new())
+    }
+}
+
+impl From<Vec<String>> for Names {
+    fn from(names: Vec<String>) -> Self {
+        Names::Own(names)
+    }
+}
+
+/// A list of names for many flows. Its names carry no place of their own (line 0):
+/// each flow's list is located at the flow.
+fn shared(names: Vec<String>) -> Arc<[At<CompactString>]> {
+    names
+        .into_iter()
+        .map(|name| at(CompactString::from(name), Pos::default()))
+        .collect()
+}
+
+impl Names {
+    /// The list, located at `pos`.
+    fn located(self, pos: Pos) -> At<RawList> {
+        match self {
+            Names::Own(names) => located_list(names, pos),
+            Names::Shared(names) => at(RawList(Items::Shared(names)), pos),
+        }
+    }
+}
+
 /// What differs between the importer's flows; all are unnamed, so that each is named by
 /// its manifest line.
 #[derive(Default)]
 struct FlowSpec {
-    from: Vec<String>,
-    to: Vec<String>,
+    from: Names,
+    to: Names,
     /// `None`: any.
     ports: Option<Vec<String>>,
     auth: Option<Vec<String>>,
@@ -414,8 +455,8 @@ impl Emitter {
     fn push_flow(&mut self, pos: Pos, spec: FlowSpec) {
         let flow = RawFlow {
             name: None,
-            from: located_list(spec.from, pos),
-            to: located_list(spec.to, pos),
+            from: spec.from.located(pos),
+            to: spec.to.located(pos),
             ports: spec.ports.map(|ports| located_list(ports, pos)),
             auth: spec.auth.map(|auth| located_list(auth, pos)),
             kind: spec.kind.map(Into::into),
@@ -493,8 +534,8 @@ impl Emitter {
             self.push_flow(
                 first,
                 FlowSpec {
-                    from: vec![crate::model::INTERNET.to_owned()],
-                    to: vec![controller],
+                    from: vec![crate::model::INTERNET.to_owned()].into(),
+                    to: vec![controller].into(),
                     ports: Some(vec!["tcp/80".to_owned(), "tcp/443".to_owned()]),
                     description: Some(
                         "the ingress controller takes connections from the internet".to_owned(),
@@ -574,12 +615,29 @@ impl Emitter {
     fn flows(&mut self, cluster: &Cluster, grants: Vec<Grant>) {
         // Grants of one rule and ports merge: first their targets, then their sources.
         let mut by_source: BTreeMap<(Pos, PortSet, End), BTreeSet<End>> = BTreeMap::new();
+        // Grants that no rule decides point at each workload's declaration: those into
+        // workloads by target and ports, with their sources; those out of the cluster by
+        // source and ports, with their targets.
+        let mut into: BTreeMap<(End, PortSet), BTreeSet<End>> = BTreeMap::new();
+        let mut out_of: BTreeMap<(End, PortSet), BTreeSet<End>> = BTreeMap::new();
         for grant in grants {
-            by_source
-                .entry((grant.at, grant.ports, grant.from))
-                .or_default()
-                .insert(grant.to);
+            let (key, other) = match grant.at {
+                Located::At(pos) => {
+                    by_source
+                        .entry((pos, grant.ports, grant.from))
+                        .or_default()
+                        .insert(grant.to);
+                    continue;
+                }
+                Located::Declaration if matches!(grant.to, End::Class(_) | End::Workload(_)) => {
+                    (into.entry((grant.to, grant.ports)), grant.from)
+                }
+                Located::Declaration => (out_of.entry((grant.from, grant.ports)), grant.to),
+            };
+            key.or_default().insert(other);
         }
+        self.declared_flows(cluster, into, true);
+        self.declared_flows(cluster, out_of, false);
         let mut by_targets: BTreeMap<(Pos, PortSet, BTreeSet<End>), BTreeSet<End>> =
             BTreeMap::new();
         for ((pos, ports, from), to) in by_source {
@@ -587,12 +645,45 @@ impl Emitter {
         }
         for ((pos, ports, to), from) in by_targets {
             let spec = FlowSpec {
-                from: self.selectors(cluster, &from, false),
-                to: self.selectors(cluster, &to, true),
+                from: self.selectors(cluster, &from, false).into(),
+                to: self.selectors(cluster, &to, true).into(),
                 ports: Some(ports.specs().iter().map(ToString::to_string).collect()),
                 ..FlowSpec::default()
             };
             self.push_flow(pos, spec);
+        }
+    }
+
+    /// The flows of grants that no rule decides, one at the declaration of each workload
+    /// of `ends`' keys: from the ends they hold to that workload (`into`), or from it to
+    /// them. The list of the ends they hold is written once and shared.
+    fn declared_flows(
+        &mut self,
+        cluster: &Cluster,
+        ends: BTreeMap<(End, PortSet), BTreeSet<End>>,
+        into: bool,
+    ) {
+        for ((end, ports), others) in ends {
+            let others = shared(self.selectors(cluster, &others, !into));
+            let ports: Vec<String> = ports.specs().iter().map(ToString::to_string).collect();
+            for member in cluster.members(end) {
+                let Some(workload) = cluster.objects.workloads.get(member) else {
+                    continue;
+                };
+                let one = self.selectors(cluster, &BTreeSet::from([End::Workload(member)]), into);
+                let (from, to) = if into {
+                    (Names::Shared(others.clone()), one.into())
+                } else {
+                    (one.into(), Names::Shared(others.clone()))
+                };
+                let spec = FlowSpec {
+                    from,
+                    to,
+                    ports: Some(ports.clone()),
+                    ..FlowSpec::default()
+                };
+                self.push_flow(workload.at, spec);
+            }
         }
     }
 }

@@ -365,6 +365,61 @@ spec:
 }
 
 #[test]
+fn a_flow_that_no_policy_decides_points_at_the_workload_it_enters() {
+    // Three pods that no policy selects, alike to every policy, so one class: each flow
+    // into one points at its own declaration, and each flow out to the internet at its
+    // source's.
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec: {{containers: [{{name: c, image: x}}]}}\n"
+        )
+    };
+    let files = [
+        ("k8s/a.yaml", pod("a")),
+        ("k8s/b.yaml", format!("# comment\n\n{}", pod("b"))),
+        ("k8s/c.yaml", format!("{}---\n{}", pod("c"), pod("d"))),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let found = located_pairs(&files);
+    for (pair, location) in [
+        ("default/a -> default/b", "k8s/b.yaml:5"),
+        ("default/b -> default/a", "k8s/a.yaml:3"),
+        ("default/a -> default/d", "k8s/c.yaml:8"),
+        ("default/d -> default/c", "k8s/c.yaml:3"),
+        ("internet -> default/b", "k8s/b.yaml:5"),
+        ("internet -> default/d", "k8s/c.yaml:8"),
+        ("default/b -> internet", "k8s/b.yaml:5"),
+        ("default/c -> internet", "k8s/c.yaml:3"),
+    ] {
+        let line = format!("{pair} {location}");
+        assert!(found.contains(&line), "{line}: {found:?}");
+    }
+    assert_eq!(found.len(), 4 * 3 + 4 + 4, "{found:?}");
+    // The flow to cut is the target's.
+    let mut cordon = Cordon::new();
+    for (path, text) in &files {
+        cordon = cordon.file(path, text);
+    }
+    let out = cordon
+        .args([
+            "path",
+            "k8s",
+            "--from",
+            "default/a",
+            "--to",
+            "default/b",
+            "--format",
+            "json",
+        ])
+        .run();
+    out.code(0);
+    assert_eq!(
+        out.json()["cut"]["flows"],
+        serde_json::json!(["k8s/b.yaml:5"])
+    );
+}
+
+#[test]
 fn policy_files_name_imported_entities_as_written() {
     let invariants = "\
 invariants:

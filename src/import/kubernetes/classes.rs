@@ -111,8 +111,6 @@ pub struct Class {
     /// Rules whose peers hold the class's workloads, sorted.
     pub peer_of: Vec<u32>,
     pub ports: Vec<ContainerPort>,
-    /// Where the first member is declared.
-    pub at: Pos,
 }
 
 pub struct Cluster<'o> {
@@ -506,7 +504,6 @@ impl<'o> Cluster<'o> {
                         egress: key.1.clone(),
                         peer_of: key.2.clone(),
                         ports: key.3.clone(),
-                        at: workload.at,
                     });
                     keys.insert(key, class);
                     class

@@ -192,8 +192,8 @@ impl Emitter {
             };
             self.reach_nodes(escape.at);
             let spec = FlowSpec {
-                from: vec![self.scoped(&workload_name(workload))],
-                to: vec![nodes.clone()],
+                from: vec![self.scoped(&workload_name(workload))].into(),
+                to: vec![nodes.clone()].into(),
                 kind: Some("kubernetes-escape".to_owned()),
                 description: Some(format!("{} lets the pod take over its node", escape.what)),
                 ..FlowSpec::default()
@@ -213,8 +213,8 @@ impl Emitter {
             return;
         }
         let spec = FlowSpec {
-            from: vec![nodes],
-            to: every_workload,
+            from: vec![nodes].into(),
+            to: every_workload.into(),
             kind: Some("kubernetes-node".to_owned()),
             description: Some(
                 "a node runs any pod of the cluster: the inputs do not say which".to_owned(),

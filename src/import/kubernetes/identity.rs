@@ -262,8 +262,8 @@ impl Emitter {
                 continue;
             }
             let spec = FlowSpec {
-                from,
-                to: vec![self.scoped(&started_pod_name(&relabelled))],
+                from: from.into(),
+                to: vec![self.scoped(&started_pod_name(&relabelled))].into(),
                 ports: None,
                 auth: auth.map(<[String]>::to_vec),
                 kind: Some("kubernetes-rbac".to_owned()),
@@ -518,8 +518,8 @@ impl Emitter {
         self.push_flow(
             binding.at,
             FlowSpec {
-                from: vec![cluster.api.clone()],
-                to: targets,
+                from: vec![cluster.api.clone()].into(),
+                to: targets.into(),
                 ports: None,
                 auth,
                 kind: Some("kubernetes-rbac".to_owned()),

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::classes::{Cluster, End, FlatRule, namespace_labels};
-use super::netpol::Grant;
+use super::netpol::{Grant, Located};
 use super::objects::{Action, Backend, Labels, Peer, PortRef, Service, ServicePort, Workload};
 use crate::port_set::PortSet;
 use crate::ports::PortSpec;
@@ -113,7 +113,7 @@ impl Cluster<'_> {
                 // The Ingress path (or Route) is what exposes the workload; a witness
                 // points there.
                 for grant in &mut grants[before..] {
-                    grant.at = backend.at;
+                    grant.at = Located::At(backend.at);
                 }
             }
             if !left_out.is_empty() {

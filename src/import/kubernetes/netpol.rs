@@ -12,13 +12,26 @@ use super::objects::{Action, PortRef, Pos, RulePort};
 use crate::port_set::PortSet;
 use crate::ports::{PortSpec, Protocol};
 
-/// Connections allowed from one end to another, and the manifest line that allows them.
+/// Connections allowed from one end to another, and where in the manifests they are
+/// allowed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grant {
     pub from: End,
     pub to: End,
     pub ports: PortSet,
-    pub at: Pos,
+    pub at: Located,
+}
+
+/// Where a grant points, so that a witness points at the YAML to change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Located {
+    /// The rule that allows it (or the Ingress path, or the binding that lets a pod be
+    /// started).
+    At(Pos),
+    /// No rule decides it: the declaration of each workload it reaches, or, where it
+    /// leaves for addresses outside the cluster, of each workload it leaves. One grant
+    /// between classes is then one flow per workload of the class.
+    Declaration,
 }
 
 /// The connections that `rule`'s ports allow to `target`: named ports are looked up
@@ -156,7 +169,7 @@ impl Cluster<'_> {
 
     /// What may go from `from` to `to`, as grants located at the rule that allows
     /// them: the target's ingress rule when it is isolated, else the source's egress
-    /// rule, else (both open) the target's declaration.
+    /// rule, else (both open) the declaration of each target workload (`Located`).
     pub fn grants(&self, from: End, to: End, limit: &PortSet, out: &mut Vec<Grant>) {
         let egress = self.side(from, to, to, Direction::Egress);
         let ingress = self.side(to, from, to, Direction::Ingress);
@@ -167,14 +180,15 @@ impl Cluster<'_> {
         if allowed_out.is_empty() {
             return;
         }
-        // Open on both sides, a connection points at the target's declaration (a started
-        // pod's, at the binding that starts it).
-        let open_at = match (self.class(to).or(self.class(from)), from) {
-            (Some(class), _) => class.at,
-            (None, End::Started(index)) => self.started[index].at,
-            (None, _) => Pos::default(),
+        // Open on both sides, a connection points at the target's declaration, or the
+        // source's where it leaves the cluster (a started pod's, at the binding that
+        // starts it).
+        let open_at = match from {
+            _ if self.class(to).or(self.class(from)).is_some() => Located::Declaration,
+            End::Started(index) => Located::At(self.started[index].at),
+            _ => Located::At(Pos::default()),
         };
-        let mut push = |ports: PortSet, at: Pos| {
+        let mut push = |ports: PortSet, at: Located| {
             if !ports.is_empty() {
                 out.push(Grant {
                     from,
@@ -186,11 +200,15 @@ impl Cluster<'_> {
         };
         for (ports, at, open) in &ingress {
             if !open {
-                push(ports.intersect(&allowed_out), *at);
+                push(ports.intersect(&allowed_out), Located::At(*at));
                 continue;
             }
             for (egress_ports, egress_at, egress_open) in &egress {
-                let at = if *egress_open { open_at } else { *egress_at };
+                let at = if *egress_open {
+                    open_at
+                } else {
+                    Located::At(*egress_at)
+                };
                 push(ports.intersect(egress_ports).intersect(limit), at);
             }
         }
@@ -233,6 +251,18 @@ impl Cluster<'_> {
         grants
     }
 
+    /// The workloads an end stands for: a class's members, or one workload; none for
+    /// the ends outside the cluster.
+    pub fn members(&self, end: End) -> Vec<usize> {
+        match end {
+            End::Class(class) => {
+                (self.classes.get(class)).map_or(Vec::new(), |c| c.members.clone())
+            }
+            End::Workload(index) => vec![index],
+            _ => Vec::new(),
+        }
+    }
+
     fn classes_len(&self, end: End) -> usize {
         self.class(end).map_or(0, |class| class.members.len())
     }
@@ -251,7 +281,6 @@ mod tests {
             egress: Applying::default(),
             peer_of: Vec::new(),
             ports,
-            at: Pos::default(),
         }
     }
 
