@@ -976,14 +976,14 @@ fn an_autoscaling_group_stands_for_the_instances_it_launches() {
     };
     assert_eq!(forbid_in(case, configured(true), from, to, "tcp/22"), FOUND);
     assert_eq!(forbid_in(case, configured(false), from, to, "tcp/22"), NONE);
-    // A template the plan does not hold may give anything: said, at the group.
+    // A template the state does not hold may give anything: said, at the group.
     let elsewhere = edited(case, |plan| {
         group(plan)["launch_template"][0]["id"] = "lt-elsewhere".into();
         group(plan)["launch_template"][0]["name"] = "elsewhere".into();
         template(plan)["network_interfaces"][0]["associate_public_ip_address"] = "".into();
     });
     let out = checked_in(case, elsewhere, from, to, "tcp/22");
-    let warned = "`aws_autoscaling_group.web`: its launch template is unknown until apply or not in its plan; assumed to give any security group, a public address and any instance profile of the plan";
+    let warned = "`aws_autoscaling_group.web`: its launch template is not in the state; assumed to give any security group, a public address and any instance profile of the plan";
     assert_warned(&out, FOUND, warned);
 }
 
