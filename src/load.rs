@@ -310,7 +310,6 @@ pub fn parse(found: FoundFile, bytes: Vec<u8>) -> Result<FileContents, Vec<Diagn
     // digested.
     if found.format == Format::Yaml && text.starts_with(BYTE_ORDER_MARK) {
         digested.get_or_insert_with(|| hex_digest(text.as_bytes()));
-        digested = Some(hex_digest(text.as_bytes()));
         text.drain(..BYTE_ORDER_MARK.len_utf8());
     }
     let sort = || match found.format {
