@@ -17,6 +17,10 @@ pub enum Problem {
     ImportReadsBoth,
     #[error("`{kind}` import has no `in`")]
     ImportPlacedNowhere { kind: &'static str },
+    #[error("`namespace` on a `terraform` import")]
+    NamespaceOnPlan,
+    #[error("`{name}` is not a namespace's name")]
+    NamespaceName { name: String },
     #[error("`{path}` holds no {what}")]
     ImportFindsNothing { path: String, what: &'static str },
     #[error("a raw Terraform state, which cordon does not read")]
@@ -120,6 +124,10 @@ pub enum Problem {
     NamedPortNowhere { name: String },
     #[error("{what} `{name}` is not in the inputs, so this grants nothing")]
     MissingReference { what: &'static str, name: String },
+    #[error(
+        "{subject} is in namespace `{namespace}`, which no input is in, so this binds no workload"
+    )]
+    SubjectNamespaceAbsent { subject: String, namespace: String },
     #[error("`{workload}` shares its node's network, where NetworkPolicies may not apply")]
     HostNetwork { workload: String },
     #[error(

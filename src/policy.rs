@@ -282,23 +282,34 @@ fn resolve_files(
             return Err(problems);
         }
     };
-    files.extend(import_kubernetes(kubernetes, None, &mut notes)?);
-    for (cluster, manifests) in placed_manifests {
-        files.extend(import_kubernetes(manifests, Some(&cluster), &mut notes)?);
+    files.extend(import_kubernetes(kubernetes, None, None, &mut notes)?);
+    for placed in placed_manifests {
+        files.extend(import_kubernetes(
+            placed.files,
+            Some(&placed.entity),
+            placed.namespace.as_deref(),
+            &mut notes,
+        )?);
     }
     // A plan that a policy file places is read once, where that file places it; any
     // other lands in the default account.
     let placed_paths: Vec<PathBuf> = placed_plans
         .iter()
-        .flat_map(|(_, plans)| plans.iter().map(|plan| canonical(&plan.found.path)))
+        .flat_map(|placed| placed.files.iter().map(|plan| canonical(&plan.found.path)))
         .collect();
     let mut plans: Vec<(ImportFile, Option<String>)> = terraform
         .into_iter()
         .filter(|plan| !placed_paths.contains(&canonical(&plan.found.path)))
         .map(|plan| (plan, None))
         .collect();
-    for (account, found) in placed_plans {
-        plans.extend(found.into_iter().map(|plan| (plan, Some(account.clone()))));
+    for placed in placed_plans {
+        let account = placed.entity;
+        plans.extend(
+            placed
+                .files
+                .into_iter()
+                .map(|plan| (plan, Some(account.clone()))),
+        );
     }
     let (imported, (unmodelled, assumptions)) = import_terraform(plans, side)?;
     files.extend(imported);
@@ -335,6 +346,7 @@ struct ImportNotes {
 fn import_kubernetes(
     files: Vec<ImportFile>,
     cluster: Option<&str>,
+    namespace: Option<&str>,
     notes: &mut ImportNotes,
 ) -> Result<Vec<ParsedFile>, Vec<Diagnostic>> {
     if files.is_empty() {
@@ -345,6 +357,7 @@ fn import_kubernetes(
         .map(|file| kubernetes::Manifest {
             display: &file.found.display,
             text: &file.text,
+            namespace: namespace.unwrap_or(kubernetes::DEFAULT_NAMESPACE),
         })
         .collect();
     let imported = kubernetes::import(&manifests, cluster)?;
@@ -457,7 +470,10 @@ fn check_imports(files: &[ParsedFile]) -> Result<(), Vec<Diagnostic>> {
                     diagnostic::Problem::ImportPlacedNowhere { kind: "terraform" },
                     "add `in: ACCOUNT`, the account that holds the plan",
                 ),
-                _ => continue,
+                _ => {
+                    diagnostics.extend(namespace_problem(&file.found.display, import));
+                    continue;
+                }
             };
             diagnostics.push(
                 Diagnostic::new(file.found.display.clone(), item.line, item.column, problem)
@@ -473,13 +489,59 @@ fn check_imports(files: &[ParsedFile]) -> Result<(), Vec<Diagnostic>> {
     }
 }
 
+/// A `namespace` on an import that is not a cluster's, or that Kubernetes would not
+/// accept as a namespace's name.
+fn namespace_problem(display: &str, import: &crate::raw::RawImport) -> Option<Diagnostic> {
+    let namespace = import.namespace.as_ref()?;
+    let (problem, help) = if import.kubernetes.is_none() {
+        (
+            diagnostic::Problem::NamespaceOnPlan,
+            "drop `namespace`: only a Kubernetes import places objects in a namespace".to_owned(),
+        )
+    } else if !is_dns_label(&namespace.value) {
+        (
+            diagnostic::Problem::NamespaceName {
+                name: namespace.value.clone(),
+            },
+            "a namespace's name is lowercase letters, digits and `-`, at most 63 of them, starting and ending with a letter or digit".to_owned(),
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::new(
+            display.to_owned(),
+            namespace.line,
+            namespace.column,
+            problem,
+        )
+        .with_help(Some(help)),
+    )
+}
+
+/// Whether `name` is an RFC 1123 label, as Kubernetes requires of a namespace's name.
+fn is_dns_label(name: &str) -> bool {
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    name.len() <= 63
+        && edge_ok(name.chars().next())
+        && edge_ok(name.chars().next_back())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// What one import places: the documents of its kind found under its path, in an
+/// entity, with the namespace of a cluster's objects that name none.
+struct Placed {
+    entity: String,
+    namespace: Option<String>,
+    files: Vec<ImportFile>,
+}
+
 /// What policy files place with `imports:`: for each `{kubernetes: PATH, in: ENTITY}`
 /// (or `{terraform: PATH, in: ACCOUNT}`), the entity's name and the documents of that
 /// kind found under its path (relative to the policy file), in policy file order.
-fn placed(
-    files: &[ParsedFile],
-    kind: DocumentKind,
-) -> Result<Vec<(String, Vec<ImportFile>)>, Vec<Diagnostic>> {
+fn placed(files: &[ParsedFile], kind: DocumentKind) -> Result<Vec<Placed>, Vec<Diagnostic>> {
     let mut placed = Vec::new();
     let mut diagnostics = Vec::new();
     for file in files {
@@ -553,7 +615,11 @@ fn placed(
                 .parent
                 .as_ref()
                 .map_or_else(String::new, |parent| parent.value.trim().to_owned());
-            placed.push((entity, documents));
+            placed.push(Placed {
+                entity,
+                namespace: (item.value.namespace.as_ref()).map(|n| n.value.clone()),
+                files: documents,
+            });
         }
     }
     if diagnostics.is_empty() {

@@ -123,8 +123,9 @@ impl<'de> Deserialize<'de> for VersionText {
     }
 }
 
-/// Infrastructure to read into the model: `{kubernetes: PATH, in: ENTITY}` or
-/// `{terraform: PATH, in: ACCOUNT}`, the path relative to the policy file.
+/// Infrastructure to read into the model: `{kubernetes: PATH, in: ENTITY}` (with an
+/// optional `namespace`, as `kubectl apply -n` takes) or `{terraform: PATH, in:
+/// ACCOUNT}`, the path relative to the policy file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawImport {
@@ -132,6 +133,7 @@ pub struct RawImport {
     pub terraform: Option<At<String>>,
     #[serde(rename = "in")]
     pub parent: Option<At<String>>,
+    pub namespace: Option<At<String>>,
 }
 
 /// An environment, segment or asset.

@@ -67,11 +67,12 @@ pub fn schema() -> Value {
                 "properties": {
                     "kubernetes": {"type": "string", "description": "A directory or file of Kubernetes manifests."},
                     "terraform": {"type": "string", "description": "A Terraform plan or state, as `terraform show -json` writes it."},
-                    "in": {"type": "string", "description": "The entity (for `kubernetes`) or account (for `terraform`) that holds what is read."}
+                    "in": {"type": "string", "description": "The entity (for `kubernetes`) or account (for `terraform`) that holds what is read."},
+                    "namespace": {"type": "string", "description": "For `kubernetes`: the namespace of objects that name none, as `kubectl apply -n NAMESPACE` gives them (default `default`)."}
                 },
                 "oneOf": [
                     {"required": ["kubernetes"], "not": {"required": ["terraform"]}},
-                    {"required": ["terraform"], "not": {"required": ["kubernetes"]}}
+                    {"required": ["terraform"], "not": {"anyOf": [{"required": ["kubernetes"]}, {"required": ["namespace"]}]}}
                 ]
             },
             "selectors": selectors,

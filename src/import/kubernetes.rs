@@ -42,7 +42,13 @@ pub const INGRESS_CONTROLLER: &str = "ingress-controller";
 pub struct Manifest<'a> {
     pub display: &'a str,
     pub text: &'a str,
+    /// The namespace of its objects that name none: `default`, unless an import says
+    /// otherwise, as `kubectl apply -n` would.
+    pub namespace: &'a str,
 }
+
+/// Where Kubernetes puts an object that names no namespace, unless told otherwise.
+pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// What the importer gives back: one raw file per manifest that contributes anything,
 /// by the manifest's index, and the kinds it skipped.
@@ -72,6 +78,7 @@ pub fn import(
                 let mut reader = Reader {
                     file: index as u32,
                     display: manifest.display,
+                    namespace: manifest.namespace,
                     objects: &mut objects,
                     seen: &mut seen,
                     problems: &mut problems,

@@ -832,6 +832,133 @@ invariants:
     );
 }
 
+/// A bundle written for `kubectl apply -n tools`: no object names a namespace, and its
+/// binding names the account in `tools`.
+const BUNDLE: &str = "\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: controller}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: controller}
+spec:
+  selector: {matchLabels: {app: controller}}
+  template:
+    metadata: {labels: {app: controller}}
+    spec:
+      serviceAccountName: controller
+      containers: [{name: c, image: c}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: key}
+---
+apiVersion: v1
+kind: Secret
+metadata: {namespace: vault, name: elsewhere}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: controller}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: controller, namespace: tools}]
+";
+
+#[test]
+fn an_import_places_objects_without_a_namespace_in_its_namespace() {
+    let policy = "\
+environments: [{name: prod}]
+imports:
+  - {kubernetes: ../k8s, in: prod, namespace: tools}
+invariants:
+  - name: controller-cannot-read-keys
+    forbid: {from: prod/tools/controller, to: \"prod/secrets:tools\"}
+  - name: controller-cannot-read-vault
+    forbid: {from: prod/tools/controller, to: \"prod/secrets:vault\"}
+";
+    let out = Cordon::new()
+        .file("k8s/bundle.yaml", BUNDLE)
+        .file("policies/cluster.yaml", policy)
+        .args(["check", "policies", "--format", "json"])
+        .run();
+    out.code(1);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let value = out.json();
+    let statuses: Vec<&str> = value["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["status"].as_str().unwrap())
+        .collect();
+    // The binding gives the account every permission, so it reads the Secrets of its
+    // own namespace and of `vault`, which one object names explicitly.
+    assert_eq!(statuses, ["fail", "fail"]);
+}
+
+#[test]
+fn a_binding_to_a_namespace_no_input_is_in_is_warned_of() {
+    let out = Cordon::new()
+        .file("k8s/bundle.yaml", BUNDLE)
+        .args(["reach", "k8s", "--from", "default/controller"])
+        .run();
+    out.code(0);
+    assert!(
+        out.stderr.contains(
+            "k8s/bundle.yaml:27:10: warning: service account `tools/controller` is in namespace `tools`, which no input is in, so this binds no workload"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("read into `default` (the first at k8s/bundle.yaml:1:1)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("imports: [{kubernetes: PATH, in: ENTITY, namespace: tools}]"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("secrets:"), "{}", out.stdout);
+    // With every object in a namespace, the binding is to accounts elsewhere, and
+    // nothing suggests the manifests are meant for another.
+    let placed = BUNDLE.replace("metadata: {name: ", "metadata: {namespace: apps, name: ");
+    let out = Cordon::new()
+        .file("k8s/bundle.yaml", placed)
+        .args(["reach", "k8s", "--from", "apps/controller"])
+        .run();
+    out.code(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn an_import_namespace_must_be_a_namespace_of_a_cluster() {
+    let out = Cordon::new()
+        .file("k8s/bundle.yaml", BUNDLE)
+        .file(
+            "policies/cluster.yaml",
+            "imports:\n  - {kubernetes: ../k8s, in: prod, namespace: Tools_1}\n  - {terraform: ../k8s, in: prod, namespace: tools}\n",
+        )
+        .args(["check", "policies"])
+        .run();
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("policies/cluster.yaml:2:47: error: `Tools_1` is not a namespace's name"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("policies/cluster.yaml:3:46: error: `namespace` on a `terraform` import"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn the_api_server_is_a_way_round_network_segmentation() {
     let out = crate::harness::run_repo(&[

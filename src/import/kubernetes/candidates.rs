@@ -214,6 +214,7 @@ spec:
         let mut reader = Reader {
             file: 0,
             display: "cluster.yaml",
+            namespace: crate::import::kubernetes::DEFAULT_NAMESPACE,
             objects: &mut objects,
             seen: &mut Default::default(),
             problems: &mut problems,

@@ -72,6 +72,13 @@ pub struct Seen {
     pub conflicts: Vec<Conflict>,
 }
 
+/// Whether objects of `kind` are cluster-scoped, so that they have no namespace.
+pub fn cluster_scoped(kind: &str) -> bool {
+    KINDS
+        .iter()
+        .any(|&(modelled, _, cluster_scoped)| modelled == kind && cluster_scoped)
+}
+
 impl Seen {
     /// Whether to read the object `doc` of `kind`, `namespace` and `name`, declared at
     /// `at`: yes for its first copy; no for an identical copy, and no, with a conflict

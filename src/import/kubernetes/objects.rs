@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::duplicates::Seen;
+use super::duplicates::{self, Seen};
 use super::escape::Escape;
 use super::node::Node;
 use super::selectors::{Expression, LabelSelector, Operator};
@@ -260,6 +260,8 @@ pub struct Objects {
     pub bindings: Vec<Binding>,
     /// Objects of kinds cordon does not model, by kind.
     pub skipped: BTreeMap<String, usize>,
+    /// The first namespaced object that names no namespace, and the one it was given.
+    pub unnamespaced: Option<(Pos, String)>,
 }
 
 impl Objects {
@@ -308,6 +310,8 @@ const WORKLOAD_KINDS: [&str; 8] = [
 pub struct Reader<'a> {
     pub file: u32,
     pub display: &'a str,
+    /// The namespace of objects that name none.
+    pub namespace: &'a str,
     pub objects: &'a mut Objects,
     pub seen: &'a mut Seen,
     pub problems: &'a mut Vec<Diagnostic>,
@@ -443,10 +447,14 @@ impl Reader<'_> {
         let name = metadata
             .and_then(|m| self.string(m, "name"))
             .unwrap_or_default();
-        let namespace = metadata
+        let given = metadata
             .and_then(|m| self.string(m, "namespace"))
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "default".to_owned());
+            .filter(|n| !n.is_empty());
+        if given.is_none() && !duplicates::cluster_scoped(&kind) {
+            let at = self.pos(doc);
+            (self.objects.unnamespaced).get_or_insert_with(|| (at, self.namespace.to_owned()));
+        }
+        let namespace = given.unwrap_or_else(|| self.namespace.to_owned());
         let name_at = metadata.and_then(|m| m.value.get("name")).unwrap_or(doc);
         if name.is_empty() {
             self.problem(

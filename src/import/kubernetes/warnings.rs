@@ -3,13 +3,15 @@
 //! neither in the inputs nor built in (`bootstrap.rs`), an Ingress or Route backend whose
 //! Service is not; a workload on its node's network, which NetworkPolicies may not
 //! govern as the model assumes; and a backend whose policies may admit the real ingress
-//! controller but not its stand-in (`ingress::Unadmitted`), where a path may be missed.
+//! controller but not its stand-in (`ingress::Unadmitted`), where a path may be missed;
+//! and a binding to accounts of a namespace that no input is in, where the manifests
+//! may be meant for `kubectl apply -n`.
 
 use std::collections::BTreeSet;
 
 use super::ingress::Unadmitted;
-use super::objects::{Objects, PortRef, Pos, RulePort};
-use super::{Manifest, diagnostic_at as at, workload_name};
+use super::objects::{Objects, PortRef, Pos, RulePort, Subject};
+use super::{Manifest, diagnostic_at as at, place, workload_name};
 use crate::diagnostic::{Diagnostic, Problem};
 
 pub fn check(
@@ -103,6 +105,46 @@ pub fn check(
         warnings.push(at(manifests, backend.at, problem).with_help(Some(
             "the ingress controller's manifests are not in the inputs, so cordon stands in a pod with no labels in a namespace with no labels for it; add the controller's manifests (its Namespace and Deployment) so that the policies meet the real one".to_owned(),
         )));
+    }
+    warnings.extend(absent_namespaces(objects, manifests));
+    warnings
+}
+
+/// Bindings whose service accounts are in a namespace that nothing in the inputs is in,
+/// while some objects named no namespace. Such a bundle (argo-cd's `install.yaml`) is
+/// applied with `kubectl apply -n NAMESPACE`, which puts its objects where its bindings
+/// expect them; read into `default`, its workloads would hold none of the permissions.
+fn absent_namespaces(objects: &Objects, manifests: &[Manifest]) -> Vec<Diagnostic> {
+    let Some((first, given)) = &objects.unnamespaced else {
+        return Vec::new();
+    };
+    let present = objects.namespace_names();
+    let mut warnings = Vec::new();
+    for binding in &objects.bindings {
+        let mut warned = BTreeSet::new();
+        for subject in &binding.subjects {
+            let (subject, namespace) = match subject {
+                Subject::Account(namespace, name) => {
+                    (format!("service account `{namespace}/{name}`"), namespace)
+                }
+                Subject::Namespace(namespace) => (
+                    format!("group `system:serviceaccounts:{namespace}`"),
+                    namespace,
+                ),
+                Subject::Every | Subject::Anonymous => continue,
+            };
+            if present.contains(namespace) || !warned.insert(namespace) {
+                continue;
+            }
+            let problem = Problem::SubjectNamespaceAbsent {
+                subject,
+                namespace: namespace.clone(),
+            };
+            warnings.push(at(manifests, binding.at, problem).with_help(Some(format!(
+                "objects that name no namespace were read into `{given}` (the first at {}); if these manifests are applied with `kubectl apply -n {namespace}`, import them with `imports: [{{kubernetes: PATH, in: ENTITY, namespace: {namespace}}}]`",
+                place(manifests, *first),
+            ))));
+        }
     }
     warnings
 }
