@@ -738,6 +738,34 @@ fn a_reference_through_count_index_names_every_instance_of_the_counted_resource(
 }
 
 #[test]
+fn a_network_load_balancer_passes_its_clients_addresses_to_its_targets() {
+    // An internet-facing NLB forwards SSH to an instance in a private subnet, whose
+    // group admits the office's public range only. The NLB preserves the client's
+    // address, so the office gets through although nothing admits the NLB's own.
+    let case = "33-network-load-balancer-preserves-client-addresses.json";
+    let (from, to) = ("internet", "aws_instance.app");
+    assert_eq!(forbid(case, from, to, "tcp/22"), FOUND);
+    // Only what the group admits from someone: the NLB is no wider than its clients.
+    assert_eq!(forbid(case, from, to, "tcp/80"), NONE);
+    // An Application Load Balancer connects from its own addresses, which the group
+    // does not admit; so does one whose type is left to the provider's default.
+    for kind in [Some("application"), None] {
+        let proxied = edited(case, |state| {
+            let lb = values_at(state, STATE, "aws_lb.web");
+            match kind {
+                Some(kind) => lb["load_balancer_type"] = kind.into(),
+                None => drop(lb.as_object_mut().unwrap().remove("load_balancer_type")),
+            }
+        });
+        assert_eq!(
+            forbid_in(case, proxied, from, to, "tcp/22"),
+            NONE,
+            "{kind:?}"
+        );
+    }
+}
+
+#[test]
 fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     let (from, to) = ("internet", "aws_instance.web");
     let case = "15-default-route-table-in-state.json";

@@ -113,6 +113,7 @@ pub fn classes(network: &Network) -> Vec<Class> {
         Option<Vec<usize>>,
         bool,
         bool,
+        bool,
     );
     let mut by_key: BTreeMap<Key, Vec<&Asset>> = BTreeMap::new();
     for asset in &network.assets {
@@ -131,14 +132,17 @@ pub fn classes(network: &Network) -> Vec<Class> {
             groups,
             asset.public,
             asset.ipv6,
+            asset.relay,
         );
         by_key.entry(key).or_default().push(asset);
     }
     by_key
         .into_iter()
-        .map(|((subnets, unknown, vpc, groups, public, ipv6), assets)| {
+        .map(|(key, assets)| {
+            let (subnets, unknown, vpc, groups, public, ipv6, relay) = key;
             // The class's addresses: its assets' own when all are known, else its
-            // subnets' when all are known, else unknown (anywhere).
+            // subnets' when all are known, else unknown (anywhere). A relay's traffic
+            // carries its clients' addresses, which may be any.
             let mut ranges = Vec::new();
             let known = |asset: &&Asset| !asset.addresses.is_empty() && !asset.addresses_partial;
             let subnet_ranges = |subnet: &usize| {
@@ -147,7 +151,9 @@ pub fn classes(network: &Network) -> Vec<Class> {
                     .filter(|subnet| !subnet.cidrs.is_empty() && !subnet.cidrs_partial)
                     .map(|subnet| subnet.cidrs.as_slice())
             };
-            if assets.iter().all(known) {
+            if relay {
+                // Left empty: anywhere.
+            } else if assets.iter().all(known) {
                 ranges.extend(
                     assets
                         .iter()

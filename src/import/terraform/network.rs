@@ -80,6 +80,9 @@ pub struct Asset {
     /// Whether it has, or may get, an IPv6 address: the internet reaches it through an
     /// internet gateway without a public IPv4 address.
     pub ipv6: bool,
+    /// Whether what it sends on carries its clients' addresses, not its own: a Network
+    /// or Gateway Load Balancer, whose targets see who connected to it.
+    pub relay: bool,
 }
 
 /// VPCs, subnets and assets of one plan, in address order.
@@ -555,6 +558,17 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
         _ => return None,
     };
     let eip_capable = matches!(r.kind.as_str(), "aws_instance" | "aws_network_interface");
+    // A Network Load Balancer preserves its clients' addresses for instance targets
+    // unless told not to, and a Gateway Load Balancer passes packets on whole, so a
+    // target's rules and NACLs meet the client, not the load balancer. The provider's
+    // default type is `application`, which connects from its own addresses; a type
+    // unknown until apply may be either.
+    let key = "load_balancer_type";
+    let relay = r.kind == "aws_lb"
+        && match r.str(key) {
+            Some(kind) => kind == "network" || kind == "gateway",
+            None => plan.unknown(resource, &[], key),
+        };
     let (subnet_list, subnets_unknown) = match subnet_link {
         Link::Known(list) => (list, false),
         Link::Unknown => (Vec::new(), true),
@@ -605,6 +619,7 @@ fn asset(plan: &Plan, resource: usize, subnets: &[Subnet], eips: &Eips) -> Optio
         addresses_partial,
         public: public || (eip_capable && eips.make_public(resource)),
         ipv6: ipv6_known || ipv6_asked,
+        relay,
     })
 }
 
