@@ -2,16 +2,17 @@
 //! to a cluster, which keeps the last one applied, so reading both (two ClusterRoles'
 //! rules, two NetworkPolicies' peers) or either would make the result depend on the
 //! order of the files. Identical copies, the same parsed content wherever they are
-//! written, are one object, read once at its first place; copies that differ are an
-//! error that names both places and the parts where they differ. A copy is known by
-//! digests of its parts, so that the documents need not be kept.
+//! written (parts that nothing reads aside, `UNREAD`), are one object, read once at its
+//! first place; copies that differ are an error that names both places and the parts
+//! where they differ. A copy is known by digests of its parts, so that the documents
+//! need not be kept.
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
 use super::node::Node;
-use super::objects::Pos;
+use super::objects::{ACCOUNT_NAME, Pos};
 use crate::raw::At;
 
 /// The modelled kinds, each with what a message calls it and whether it is
@@ -135,20 +136,49 @@ fn differing(a: &Parts, b: &Parts) -> Vec<String> {
     names
 }
 
-/// The digests of an object's parts.
+/// Parts that nothing reads, so that copies which differ only there are one object:
+/// what the API server writes back into an object (`kubectl get -o yaml` keeps it), the
+/// namespace, already part of the key (`shop`, or left out and given as `shop`), and
+/// annotations, but for the one that names a token Secret's account (`ACCOUNT_NAME`).
+const UNREAD: &[&str] = &[
+    "status",
+    "metadata.annotations",
+    "metadata.creationTimestamp",
+    "metadata.generation",
+    "metadata.managedFields",
+    "metadata.namespace",
+    "metadata.resourceVersion",
+    "metadata.selfLink",
+    "metadata.uid",
+];
+
+/// The digests of an object's parts that cordon may read.
 fn parts(object: &Node) -> Parts {
     let mut parts: Parts = Vec::new();
     let Node::Map(entries) = object else {
         return vec![("".into(), digest(object))];
     };
+    let mut push = |name: String, value: &Node| {
+        if !UNREAD.contains(&name.as_str()) {
+            parts.push((name.into(), digest(value)));
+        }
+    };
     for (key, value) in entries {
         match (key.as_str(), &value.value) {
             ("metadata", Node::Map(fields)) => {
                 for (field, value) in fields {
-                    parts.push((format!("metadata.{field}").into(), digest(&value.value)));
+                    push(format!("metadata.{field}"), &value.value);
+                }
+                let account = (value.value.get("annotations"))
+                    .and_then(|annotations| annotations.value.get(ACCOUNT_NAME));
+                if let Some(account) = account {
+                    push(
+                        format!("metadata.annotations.{ACCOUNT_NAME}"),
+                        &account.value,
+                    );
                 }
             }
-            _ => parts.push((key.as_str().into(), digest(&value.value))),
+            _ => push(key.clone(), &value.value),
         }
     }
     parts.sort();
@@ -231,6 +261,24 @@ mod tests {
         assert_eq!(
             differ(&format!("{role}aggregationRule: {{}}\n")),
             ["aggregationRule"]
+        );
+        // What nothing reads is set aside: annotations, the namespace (part of the
+        // key) and what the API server writes back.
+        let written_back = role.replace(
+            "name: r,",
+            "name: r, namespace: x, uid: u, annotations: {note: n},",
+        );
+        assert_eq!(
+            differ(&format!("{written_back}status: {{}}\n")),
+            [] as [&str; 0]
+        );
+        // But for the annotation that names a token Secret's account.
+        let secret = "kind: Secret\nmetadata: {name: t, annotations: {kubernetes.io/service-account.name: a}}\n";
+        let a = parts(&object(secret).value);
+        let other_account = secret.replace(": a}", ": b}");
+        assert_eq!(
+            differing(&a, &parts(&object(&other_account).value)),
+            ["metadata.annotations.kubernetes.io/service-account.name"]
         );
         // A number is not the string of its digits.
         let number = "kind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n";

@@ -305,6 +305,9 @@ const WORKLOAD_KINDS: [&str; 8] = [
     "CronJob",
 ];
 
+/// The annotation by which a token Secret names its service account.
+pub const ACCOUNT_NAME: &str = "kubernetes.io/service-account.name";
+
 /// Reads the objects of one file's documents, collecting problems in `problems`; an
 /// object already read from an earlier place is read once (`Seen`).
 pub struct Reader<'a> {
@@ -498,7 +501,7 @@ impl Reader<'_> {
                     .is_some_and(|t| t == "kubernetes.io/service-account-token");
                 let account = metadata
                     .and_then(|m| m.value.get("annotations"))
-                    .and_then(|a| a.value.get("kubernetes.io/service-account.name"))
+                    .and_then(|a| a.value.get(ACCOUNT_NAME))
                     .and_then(|a| a.value.scalar_text())
                     .filter(|account| is_token && !account.is_empty());
                 self.objects.secrets.push(Secret {
