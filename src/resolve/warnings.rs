@@ -1,5 +1,5 @@
 //! Warnings about a resolved model: what is valid but probably a mistake in the
-//! entities (two with one address, an address outside its parent's ranges, an entity
+//! entities (two with one address, unless importers wrote both, an address outside its parent's ranges, an entity
 //! that nothing mentions). Warnings about a single value (ports) are raised where it is
 //! parsed, in `rules.rs`.
 
@@ -21,7 +21,7 @@ pub(super) fn model_warnings(cx: &mut Context, model: &Model, imported: &[bool])
         local
     };
     let (shared, (outside, unused)) = rayon::join(
-        || alone(&|cx| shared_addresses(cx, model)),
+        || alone(&|cx| shared_addresses(cx, model, imported)),
         || {
             rayon::join(
                 || alone(&|cx| outside_parent(cx, model)),
@@ -35,7 +35,11 @@ pub(super) fn model_warnings(cx: &mut Context, model: &Model, imported: &[bool])
 }
 
 /// Two entities that declare the same address or prefix: reported at the later one.
-fn shared_addresses(cx: &mut Context, model: &Model) {
+/// Two that importers wrote are left alone: they are what the estate holds, and AWS
+/// lets VPCs, and subnets in different VPCs, reuse address space (every default VPC
+/// is `172.31.0.0/16`).
+fn shared_addresses(cx: &mut Context, model: &Model, imported: &[bool]) {
+    let by_importer = |id: EntityId| by_importer(model, imported, id);
     // Only looked up, never walked in order: a hash map.
     let mut first: FxHashMap<IpNet, EntityId> = FxHashMap::default();
     let mut by_position: Vec<EntityId> = model
@@ -47,7 +51,7 @@ fn shared_addresses(cx: &mut Context, model: &Model) {
         let entity = model.entity(id);
         for &net in &entity.cidrs {
             let earlier = *first.entry(net).or_insert(id);
-            if earlier == id {
+            if earlier == id || (by_importer(earlier) && by_importer(id)) {
                 continue;
             }
             if let Some(at) = entity.location {
@@ -69,6 +73,12 @@ fn shared_addresses(cx: &mut Context, model: &Model) {
             }
         }
     }
+}
+
+/// Whether an importer wrote entity `id`.
+fn by_importer(model: &Model, imported: &[bool], id: EntityId) -> bool {
+    (model.entity(id).location)
+        .is_some_and(|at| imported.get(at.source.0 as usize).copied().unwrap_or(false))
 }
 
 /// An entity whose own address lies outside the ranges of the nearest entity around it
@@ -165,7 +175,7 @@ fn unmentioned(cx: &mut Context, model: &Model, imported: &[bool]) {
         // A cluster's namespace or a plan's subnet that no rule names is how real
         // estates are, not a slip in a policy someone wrote.
         if let Some(at) = entity.location
-            && !imported.get(at.source.0 as usize).copied().unwrap_or(false)
+            && !by_importer(model, imported, id)
         {
             cx.warn(
                 at,

@@ -714,3 +714,40 @@ fn a_plan_in_utf16_is_read_as_the_text_it_holds_and_digested_as_it_is() {
         out.stderr
     );
 }
+
+#[test]
+fn vpcs_of_one_address_space_are_not_warned_of_but_a_policy_reusing_it_is() {
+    // Two VPCs, and a subnet in each, with the same ranges: AWS allows it.
+    let resource = |kind: &str, name: &str, values: serde_json::Value| {
+        serde_json::json!({"address": format!("{kind}.{name}"), "mode": "managed",
+            "type": kind, "name": name, "values": values})
+    };
+    let state = serde_json::json!({"format_version": "1.0", "terraform_version": "1.9.0",
+    "values": {"root_module": {"resources": [
+        resource("aws_vpc", "a", serde_json::json!({"id": "vpc-a", "cidr_block": "10.0.0.0/16"})),
+        resource("aws_vpc", "b", serde_json::json!({"id": "vpc-b", "cidr_block": "10.0.0.0/16"})),
+        resource("aws_subnet", "a", serde_json::json!({"id": "subnet-a", "vpc_id": "vpc-a", "cidr_block": "10.0.1.0/24"})),
+        resource("aws_subnet", "b", serde_json::json!({"id": "subnet-b", "vpc_id": "vpc-b", "cidr_block": "10.0.1.0/24"})),
+    ]}}});
+    let out = Cordon::new()
+        .file("state.json", state.to_string())
+        .args(["check", "state.json", "--allow-empty", "--deny-warnings"])
+        .run();
+    out.code(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // A hand-written entity with a subnet's range is still a slip to point out.
+    let out = Cordon::new()
+        .file("state.json", state.to_string())
+        .file(
+            "office.yaml",
+            "segments:\n  - {name: office, cidrs: [10.0.1.0/24]}\n",
+        )
+        .args(["check", ".", "--allow-empty"])
+        .run();
+    out.code(0);
+    for subnet in ["aws_subnet.a", "aws_subnet.b"] {
+        let warned =
+            format!("warning: segment `{subnet}` has the same address `10.0.1.0/24` as `office`");
+        assert!(out.stderr.contains(&warned), "{}", out.stderr);
+    }
+}
