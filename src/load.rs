@@ -535,9 +535,22 @@ pub fn yaml_documents<T: serde::de::DeserializeOwned>(
     display: &str,
     text: &str,
 ) -> Result<Vec<T>, Diagnostic> {
-    serde_saphyr::from_multiple_with_options::<T>(text, stream_options(text.len()))
-        .map_err(|error| yaml_diagnostic(display, &error))
+    serde_saphyr::from_multiple_with_options::<T>(text, stream_options(text.len())).map_err(
+        |error| {
+            let diagnostic = yaml_diagnostic(display, &error);
+            // A chart's templates hold Kubernetes objects that are not YAML until
+            // rendered; the parser's own words say nothing of that.
+            if diagnostic.help.is_none() && text.contains("{{") {
+                diagnostic.with_help(Some(TEMPLATE_HELP.to_owned()))
+            } else {
+                diagnostic
+            }
+        },
+    )
 }
+
+/// What to do with a template (Helm's, or another Go template) that is no YAML yet.
+const TEMPLATE_HELP: &str = "this looks like a template, which is YAML only once rendered: check what it renders to (`helm template CHART > rendered.yaml`), or leave its folder out in `.cordonignore`";
 
 /// Two documents of one file as one policy: their lists one after the other. A
 /// `version` other than the first is kept, so that resolving still refuses it.

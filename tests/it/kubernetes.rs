@@ -2225,3 +2225,38 @@ fn a_cluster_role_binding_starts_pods_in_every_namespace_the_inputs_name() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_helm_template_is_an_error_that_says_to_render_it_or_leave_it_out() {
+    let template = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include \"web.fullname\" . }}
+  labels:
+    {{- include \"web.labels\" . | nindent 4 }}
+";
+    let run = |ignore: Option<&str>| {
+        let mut cordon = Cordon::new()
+            .file("chart/templates/deployment.yaml", template)
+            .file("k8s/pods.yaml", PODS);
+        if let Some(ignore) = ignore {
+            cordon = cordon.file(".cordonignore", ignore);
+        }
+        cordon.args(["check", ".", "--allow-empty"]).run()
+    };
+    let out = run(None);
+    out.code(2);
+    assert!(
+        out.stderr
+            .contains("chart/templates/deployment.yaml:6:7: error: "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("help: this looks like a template, which is YAML only once rendered: check what it renders to (`helm template CHART > rendered.yaml`), or leave its folder out in `.cordonignore`"),
+        "{}",
+        out.stderr
+    );
+    run(Some("chart/\n")).code(0);
+}
