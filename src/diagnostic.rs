@@ -128,6 +128,10 @@ pub enum Problem {
         "{subject} is in namespace `{namespace}`, which no input is in, so this binds no workload"
     )]
     SubjectNamespaceAbsent { subject: String, namespace: String },
+    #[error(
+        "a Kustomization is not applied: its namespace, name prefixes and patches are not in the model"
+    )]
+    KustomizationNotApplied,
     #[error("`{workload}` shares its node's network, where NetworkPolicies may not apply")]
     HostNetwork { workload: String },
     #[error(

@@ -2260,3 +2260,24 @@ metadata:
     );
     run(Some("chart/\n")).code(0);
 }
+
+#[test]
+fn a_kustomization_is_warned_of_as_not_applied() {
+    let kustomization = "\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: shop
+resources: [pods.yaml]
+";
+    let out = Cordon::new()
+        .file("k8s/pods.yaml", PODS)
+        .file("k8s/kustomization.yaml", kustomization)
+        .args(["check", "k8s", "--allow-empty"])
+        .run();
+    out.code(0);
+    assert!(
+        out.stderr.contains("k8s/kustomization.yaml:1:1: warning: a Kustomization is not applied: its namespace, name prefixes and patches are not in the model\n  help: check what `kubectl kustomize DIR` renders instead"),
+        "{}",
+        out.stderr
+    );
+}

@@ -262,6 +262,8 @@ pub struct Objects {
     pub skipped: BTreeMap<String, usize>,
     /// The first namespaced object that names no namespace, and the one it was given.
     pub unnamespaced: Option<(Pos, String)>,
+    /// Kustomizations, which cordon does not apply: where each is.
+    pub kustomizations: Vec<Pos>,
 }
 
 impl Objects {
@@ -430,6 +432,12 @@ impl Reader<'_> {
                     || api_version.is_empty()
             }
             _ => {
+                if matches!(kind.as_str(), "Kustomization" | "Component")
+                    && api_version.starts_with("kustomize.config.k8s.io/")
+                {
+                    let at = self.pos(doc);
+                    self.objects.kustomizations.push(at);
+                }
                 *self.objects.skipped.entry(kind).or_default() += 1;
                 return;
             }

@@ -4,8 +4,8 @@
 //! Service is not; a workload on its node's network, which NetworkPolicies may not
 //! govern as the model assumes; and a backend whose policies may admit the real ingress
 //! controller but not its stand-in (`ingress::Unadmitted`), where a path may be missed;
-//! and a binding to accounts of a namespace that no input is in, where the manifests
-//! may be meant for `kubectl apply -n`.
+//! a binding to accounts of a namespace that no input is in, where the manifests may
+//! be meant for `kubectl apply -n`; and a Kustomization, which cordon does not apply.
 
 use std::collections::BTreeSet;
 
@@ -104,6 +104,13 @@ pub fn check(
         };
         warnings.push(at(manifests, backend.at, problem).with_help(Some(
             "the ingress controller's manifests are not in the inputs, so cordon stands in a pod with no labels in a namespace with no labels for it; add the controller's manifests (its Namespace and Deployment) so that the policies meet the real one".to_owned(),
+        )));
+    }
+    // A Kustomization may set namespaces, prefix names, patch or drop objects: what the
+    // cluster is given is what it renders, not the files as written.
+    for &pos in &objects.kustomizations {
+        warnings.push(at(manifests, pos, Problem::KustomizationNotApplied).with_help(Some(
+            "check what `kubectl kustomize DIR` renders instead, or leave the Kustomization's folder out in `.cordonignore`".to_owned(),
         )));
     }
     warnings.extend(absent_namespaces(objects, manifests));
