@@ -16,6 +16,7 @@ mod nacls;
 mod network;
 mod objects;
 mod port_set;
+mod private_link;
 mod routing;
 mod security_groups;
 
@@ -581,7 +582,9 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
         routing: &routing,
     };
     let grants = layers.grants(&classes);
-    let flows = grant_flows(plan, &classes, &grants);
+    let mut flows = grant_flows(plan, &classes, &grants);
+    let linked = private_link::connected(plan, &network, &mut warn);
+    flows.extend(linked.iter().map(|link| private_link_flow(plan, link)));
     // What the grants were worked out from is thousands of small allocations that
     // nothing reads any more: freed on the thread pool, beside what the caller does
     // next.
@@ -656,6 +659,51 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
         .collect();
     number_repeats(&mut flows);
     flows
+}
+
+/// The flow that PrivateLink opens from an endpoint to the load balancers behind its
+/// service, at the endpoint, on any port.
+fn private_link_flow(plan: &Plan, link: &private_link::Connected) -> At<RawFlow> {
+    let endpoint = plan.resource(link.endpoint);
+    let line = endpoint.line;
+    let addresses = |list: &[usize]| -> Vec<String> {
+        (list.iter())
+            .map(|&index| plan.resource(index).address.clone())
+            .collect()
+    };
+    let list = |items: Vec<String>| {
+        at(
+            RawList(items.into_iter().map(|i| at(i, line)).collect()),
+            line,
+        )
+    };
+    let services: Vec<String> = (addresses(&link.service).into_iter())
+        .map(|address| format!("`{address}`"))
+        .collect();
+    at(
+        RawFlow {
+            name: Some(at(
+                format!("{}#private-link", endpoint.address).into(),
+                line,
+            )),
+            from: list(addresses(&[link.endpoint])),
+            to: list(addresses(&link.balancers)),
+            ports: None,
+            auth: None,
+            kind: Some("private-link".into()),
+            description: Some(
+                format!(
+                    "PrivateLink from Terraform aws_vpc_endpoint `{}` to the load balancers of {}",
+                    endpoint.address,
+                    services.join(", ")
+                )
+                .into(),
+            ),
+            owner: None,
+            ticket: None,
+        },
+        line,
+    )
 }
 
 /// Numbers each name that an earlier flow already has, in order, counting the names

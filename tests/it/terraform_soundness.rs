@@ -766,6 +766,33 @@ fn a_network_load_balancer_passes_its_clients_addresses_to_its_targets() {
 }
 
 #[test]
+fn an_endpoint_reaches_the_load_balancers_of_its_service_across_vpcs() {
+    // Two VPCs with no route between them; PrivateLink joins them: the client reaches
+    // the endpoint in its own VPC, the endpoint the service's NLB in the other.
+    let case = "34-private-link-joins-vpcs-without-a-route.json";
+    let (from, to) = ("aws_instance.client", "aws_instance.service");
+    let out = checked(case, from, to, "tcp/443");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("aws_vpc_endpoint.service#private-link"),
+        "{}",
+        out.stdout
+    );
+    // An endpoint of a service that another account offers leads nowhere in this
+    // plan, and says so.
+    let foreign = edited(case, |state| {
+        let endpoint = values_at(state, STATE, "aws_vpc_endpoint.service");
+        endpoint["service_name"] = "com.amazonaws.vpce.us-east-1.vpce-svc-0999".into();
+    });
+    let out = checked_in(case, foreign, from, to, "tcp/443");
+    assert_warned(
+        &out,
+        NONE,
+        "`aws_vpc_endpoint.service`: its endpoint service `com.amazonaws.vpce.us-east-1.vpce-svc-0999` is not in its plan; the connections it opens there are not modelled",
+    );
+}
+
+#[test]
 fn an_id_the_state_does_not_hold_names_a_resource_elsewhere() {
     let (from, to) = ("internet", "aws_instance.web");
     let case = "15-default-route-table-in-state.json";
