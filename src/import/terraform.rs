@@ -381,11 +381,25 @@ struct RawAdditions {
     flows: Vec<At<RawFlow>>,
 }
 
+/// A flow of the identity plane, on any port, its every part at `line`.
 fn identity_flow(
     name: String,
     from: Vec<String>,
     to: Vec<String>,
     auth: Option<String>,
+    description: String,
+    line: u32,
+) -> RawFlow {
+    listed_flow(name, from, to, auth, "identity", description, line)
+}
+
+/// A flow of `kind` between the entities listed, on any port, its every part at `line`.
+fn listed_flow(
+    name: String,
+    from: Vec<String>,
+    to: Vec<String>,
+    auth: Option<String>,
+    kind: &str,
     description: String,
     line: u32,
 ) -> RawFlow {
@@ -401,7 +415,7 @@ fn identity_flow(
         to: list(to),
         ports: None,
         auth: auth.map(|auth| list(vec![auth])),
-        kind: Some("identity".into()),
+        kind: Some(kind.into()),
         description: Some(description.into()),
         owner: None,
         ticket: None,
@@ -671,39 +685,24 @@ fn private_link_flow(plan: &Plan, link: &private_link::Connected) -> At<RawFlow>
             .map(|&index| plan.resource(index).address.clone())
             .collect()
     };
-    let list = |items: Vec<String>| {
-        at(
-            RawList(items.into_iter().map(|i| at(i, line)).collect()),
-            line,
-        )
-    };
     let services: Vec<String> = (addresses(&link.service).into_iter())
         .map(|address| format!("`{address}`"))
         .collect();
-    at(
-        RawFlow {
-            name: Some(at(
-                format!("{}#private-link", endpoint.address).into(),
-                line,
-            )),
-            from: list(addresses(&[link.endpoint])),
-            to: list(addresses(&link.balancers)),
-            ports: None,
-            auth: None,
-            kind: Some("private-link".into()),
-            description: Some(
-                format!(
-                    "PrivateLink from Terraform aws_vpc_endpoint `{}` to the load balancers of {}",
-                    endpoint.address,
-                    services.join(", ")
-                )
-                .into(),
-            ),
-            owner: None,
-            ticket: None,
-        },
+    let description = format!(
+        "PrivateLink from Terraform aws_vpc_endpoint `{}` to the load balancers of {}",
+        endpoint.address,
+        services.join(", ")
+    );
+    let flow = listed_flow(
+        format!("{}#private-link", endpoint.address),
+        addresses(&[link.endpoint]),
+        addresses(&link.balancers),
+        None,
+        "private-link",
+        description,
         line,
-    )
+    );
+    at(flow, line)
 }
 
 /// Numbers each name that an earlier flow already has, in order, counting the names
