@@ -75,6 +75,8 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     let mut default_declared = false;
     let mut read = Vec::new();
     let mut principals = iam::Principals::default();
+    // Each plan's endpoints whose service it does not hold, by its place in `read`.
+    let mut endpoints_elsewhere = Vec::new();
     for (index, file) in plans.iter().enumerate() {
         let plan = match Plan::read(file.display, file.text, side) {
             Ok(plan) => plan,
@@ -121,7 +123,8 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
             *imported.unmodelled.entry(kind.clone()).or_default() += count;
         }
         let account = file.account.unwrap_or(DEFAULT_ACCOUNT).to_owned();
-        let mut raw = raw_file(&plan, &account, &mut imported.warnings, file.display);
+        let (mut raw, loose) = raw_file(&plan, &account, &mut imported.warnings, file.display);
+        endpoints_elsewhere.push(loose);
         principals.read(read.len(), &plan, &mut |resource, what| {
             (imported.warnings).push(warning(file.display, &plan, resource, what));
         });
@@ -150,6 +153,10 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
     }
     let (principals, unmatched) = principals.joined();
     identity(&mut read, &principals);
+    for (at, what) in private_links_across(&mut read, &endpoints_elsewhere) {
+        let (index, plan, ..) = &read[at.0];
+        (imported.warnings).push(warning(plans[*index].display, plan, at.1, &what));
+    }
     for (plan, resource, what) in unmatched {
         let (index, plan, ..) = &read[plan];
         let display = plans[*index].display;
@@ -500,8 +507,14 @@ fn warning(display: &str, plan: &Plan, resource: usize, what: &str) -> String {
     )
 }
 
-/// The entities and flows of one plan.
-fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &str) -> RawFile {
+/// The plan's entities and flows as a raw file, and its endpoints whose service it does
+/// not hold, for the other plans to offer.
+fn raw_file(
+    plan: &Plan,
+    account: &str,
+    warnings: &mut Vec<String>,
+    display: &str,
+) -> (RawFile, Vec<private_link::Loose>) {
     // The security groups (the costliest layer to read: every rule of the plan) are
     // read on the thread pool while this thread reads everything else the grants
     // need; neither side reads what the other builds.
@@ -597,20 +610,27 @@ fn raw_file(plan: &Plan, account: &str, warnings: &mut Vec<String>, display: &st
     };
     let grants = layers.grants(&classes);
     let mut flows = grant_flows(plan, &classes, &grants);
-    let linked = private_link::connected(plan, &network, &mut warn);
-    flows.extend(linked.iter().map(|link| private_link_flow(plan, link)));
+    let (linked, loose) = private_link::connected(plan, &network, &mut warn);
+    flows.extend(linked.iter().map(|link| {
+        let services: Vec<String> = (link.service.iter())
+            .map(|&service| format!("`{}`", plan.resource(service).address))
+            .collect();
+        let balancers = addresses(plan, &link.balancers);
+        private_link_flow(plan, link.endpoint, balancers, &services.join(", "))
+    }));
     // What the grants were worked out from is thousands of small allocations that
     // nothing reads any more: freed on the thread pool, beside what the caller does
     // next.
     rayon::spawn(move || drop((grants, classes, groups, acls, routing, network)));
 
-    RawFile {
+    let raw = RawFile {
         segments: (!segments.is_empty()).then_some(segments),
         assets: (!assets.is_empty()).then_some(assets),
         flows: (!flows.is_empty()).then_some(flows),
         imported: true,
         ..RawFile::default()
-    }
+    };
+    (raw, loose)
 }
 
 /// One flow for each grant, in order, located at the resource that allows it and named
@@ -675,34 +695,77 @@ fn grant_flows(plan: &Plan, classes: &[connections::Class], grants: &[Grant]) ->
     flows
 }
 
-/// The flow that PrivateLink opens from an endpoint to the load balancers behind its
-/// service, at the endpoint, on any port.
-fn private_link_flow(plan: &Plan, link: &private_link::Connected) -> At<RawFlow> {
-    let endpoint = plan.resource(link.endpoint);
+/// The addresses of resources `list` of `plan`.
+fn addresses(plan: &Plan, list: &[usize]) -> Vec<String> {
+    (list.iter())
+        .map(|&index| plan.resource(index).address.clone())
+        .collect()
+}
+
+/// The flow that PrivateLink opens from endpoint `endpoint` of `plan` to the load
+/// balancers `balancers` (named as entities, of any plan) behind the endpoint services
+/// `services` (as a message names them), at the endpoint, on any port.
+fn private_link_flow(
+    plan: &Plan,
+    endpoint: usize,
+    balancers: Vec<String>,
+    services: &str,
+) -> At<RawFlow> {
+    let endpoint = plan.resource(endpoint);
     let line = endpoint.line;
-    let addresses = |list: &[usize]| -> Vec<String> {
-        (list.iter())
-            .map(|&index| plan.resource(index).address.clone())
-            .collect()
-    };
-    let services: Vec<String> = (addresses(&link.service).into_iter())
-        .map(|address| format!("`{address}`"))
-        .collect();
     let description = format!(
-        "PrivateLink from Terraform aws_vpc_endpoint `{}` to the load balancers of {}",
-        endpoint.address,
-        services.join(", ")
+        "PrivateLink from Terraform aws_vpc_endpoint `{}` to the load balancers of {services}",
+        endpoint.address
     );
     let flow = listed_flow(
         format!("{}#private-link", endpoint.address),
-        addresses(&[link.endpoint]),
-        addresses(&link.balancers),
+        vec![endpoint.address.clone()],
+        balancers,
         None,
         "private-link",
         description,
         line,
     );
     at(flow, line)
+}
+
+/// Joins each endpoint whose service its plan does not hold (`elsewhere`, by place in
+/// `read`) to the load balancers that the other plans' endpoint services of that name
+/// offer: a flow in the endpoint's plan. Those that no plan offers are returned, as
+/// (place in `read`, resource) and what to warn of: another account's service, which
+/// the plans cannot follow.
+fn private_links_across(
+    read: &mut [(usize, Plan, String, RawFile)],
+    elsewhere: &[Vec<private_link::Loose>],
+) -> Vec<((usize, usize), String)> {
+    let mut unfollowed = Vec::new();
+    for (place, loose) in elsewhere.iter().enumerate() {
+        for endpoint in loose {
+            let balancers: Vec<String> = (read.iter().enumerate())
+                .filter(|(other, _)| *other != place)
+                .flat_map(|(_, (_, plan, ..))| {
+                    addresses(plan, &private_link::offered(plan, &endpoint.name))
+                })
+                .collect();
+            let Some((_, plan, _, raw)) = read.get_mut(place) else {
+                continue;
+            };
+            if balancers.is_empty() {
+                unfollowed.push((
+                    (place, endpoint.endpoint),
+                    format!(
+                        "its endpoint service `{}` is in none of the plans read; the connections it opens there are not modelled",
+                        endpoint.name
+                    ),
+                ));
+                continue;
+            }
+            let services = format!("`{}`", endpoint.name);
+            let flow = private_link_flow(plan, endpoint.endpoint, balancers, &services);
+            raw.flows.get_or_insert_with(Vec::new).push(flow);
+        }
+    }
+    unfollowed
 }
 
 /// Numbers each name that an earlier flow already has, in order, counting the names

@@ -778,6 +778,44 @@ fn an_endpoint_reaches_the_load_balancers_of_its_service_across_vpcs() {
         "{}",
         out.stdout
     );
+    // The provider's resources in a plan of their own, as another account keeps them:
+    // the endpoint reaches the load balancer of the service its name names there.
+    let state: serde_json::Value = serde_json::from_str(&fixture(case)).unwrap();
+    let provider = [
+        "aws_vpc.provider",
+        "aws_subnet.provider",
+        "aws_security_group.service",
+        "aws_instance.service",
+        "aws_lb.service",
+        "aws_vpc_endpoint_service.service",
+    ];
+    let part = |of_provider: bool| {
+        let mut part = state.clone();
+        resources_at(&mut part, STATE)
+            .retain(|r| provider.contains(&r["address"].as_str().unwrap()) == of_provider);
+        part.to_string()
+    };
+    let forbid = format!(
+        "invariants:\n  - name: apart\n    forbid: {{from: {from}, to: {to}, ports: [tcp/443]}}\n"
+    );
+    let split = |provider: String| {
+        Cordon::new()
+            .file("consumer.json", part(false))
+            .file("provider.json", provider)
+            .file("invariants.yaml", &forbid)
+            .args(["check", "."])
+            .run()
+    };
+    let out = split(part(true));
+    assert_eq!(out.code, FOUND, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // A provider plan whose service has another id offers nothing to this endpoint.
+    let out = split(part(true).replace("vpce-svc-0123", "vpce-svc-0456"));
+    assert_warned(
+        &out,
+        NONE,
+        "`aws_vpc_endpoint.service`: its endpoint service `com.amazonaws.vpce.us-east-1.vpce-svc-0123` is in none of the plans read",
+    );
     // An endpoint of a service that another account offers leads nowhere in this
     // plan, and says so.
     let foreign = edited(case, |state| {
@@ -788,7 +826,7 @@ fn an_endpoint_reaches_the_load_balancers_of_its_service_across_vpcs() {
     assert_warned(
         &out,
         NONE,
-        "`aws_vpc_endpoint.service`: its endpoint service `com.amazonaws.vpce.us-east-1.vpce-svc-0999` is not in its plan; the connections it opens there are not modelled",
+        "`aws_vpc_endpoint.service`: its endpoint service `com.amazonaws.vpce.us-east-1.vpce-svc-0999` is in none of the plans read; the connections it opens there are not modelled",
     );
 }
 

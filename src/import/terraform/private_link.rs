@@ -22,18 +22,27 @@ pub struct Connected {
     pub balancers: Vec<usize>,
 }
 
+/// An endpoint whose service its plan does not hold: another plan's, or another
+/// account's, known by its name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Loose {
+    pub endpoint: usize,
+    pub name: String,
+}
+
 /// Every interface endpoint of the plan that names an endpoint service of the plan,
-/// with the load balancers behind that service. `warn` hears of an endpoint whose
-/// service is unknown until apply (taken to be any of the plan's), and of one whose
-/// service is another plan's or account's, which the plan cannot follow.
+/// with the load balancers behind that service; and those whose service is not in the
+/// plan, for [`offered`] in the others. `warn` hears of an endpoint whose service is
+/// unknown until apply, taken to be any of the plan's.
 pub fn connected(
     plan: &Plan,
     network: &Network,
     warn: &mut dyn FnMut(usize, &str),
-) -> Vec<Connected> {
+) -> (Vec<Connected>, Vec<Loose>) {
     let is_asset = |index: &usize| network.assets.iter().any(|a| a.resource == *index);
     let services: Vec<usize> = plan.of_kind(&["aws_vpc_endpoint_service"]).collect();
     let mut out = Vec::new();
+    let mut loose = Vec::new();
     for endpoint in plan.of_kind(&["aws_vpc_endpoint"]) {
         if !is_asset(&endpoint) {
             continue;
@@ -50,28 +59,13 @@ pub fn connected(
                 services.clone()
             }
             Served::Elsewhere(name) => {
-                warn(
-                    endpoint,
-                    &format!(
-                        "its endpoint service `{name}` is not in its plan; the connections it opens there are not modelled"
-                    ),
-                );
+                loose.push(Loose { endpoint, name });
                 Vec::new()
             }
             Served::Aws => Vec::new(),
         };
-        let mut balancers: Vec<usize> = Vec::new();
-        for &service in &chosen {
-            for key in ["network_load_balancer_arns", "gateway_load_balancer_arns"] {
-                match plan.link(service, &[], key) {
-                    Link::Known(list) => balancers.extend(list),
-                    Link::Unknown => balancers.extend(plan.of_kind(&["aws_lb"])),
-                }
-            }
-        }
+        let mut balancers = behind(plan, &chosen);
         balancers.retain(is_asset);
-        balancers.sort_unstable();
-        balancers.dedup();
         if !balancers.is_empty() {
             out.push(Connected {
                 endpoint,
@@ -80,7 +74,44 @@ pub fn connected(
             });
         }
     }
-    out
+    (out, loose)
+}
+
+/// The load balancers behind the endpoint services of `plan` that `name` names, in
+/// index order: what an endpoint of another plan reaches through them.
+pub fn offered(plan: &Plan, name: &str) -> Vec<usize> {
+    let services: Vec<usize> = plan.of_kind(&["aws_vpc_endpoint_service"]).collect();
+    behind(plan, &named(plan, &services, name))
+}
+
+/// The load balancers behind `services`, sorted: those their ARNs name, or every one
+/// of the plan where the ARNs are unknown until apply.
+fn behind(plan: &Plan, services: &[usize]) -> Vec<usize> {
+    let mut balancers: Vec<usize> = Vec::new();
+    for &service in services {
+        for key in ["network_load_balancer_arns", "gateway_load_balancer_arns"] {
+            match plan.link(service, &[], key) {
+                Link::Known(list) => balancers.extend(list),
+                Link::Unknown => balancers.extend(plan.of_kind(&["aws_lb"])),
+            }
+        }
+    }
+    balancers.retain(|&index| plan.resource(index).kind == "aws_lb");
+    balancers.sort_unstable();
+    balancers.dedup();
+    balancers
+}
+
+/// Those of `services` that `name` names: its last part is the service's id, or the
+/// whole is the service's own `service_name`.
+fn named(plan: &Plan, services: &[usize], name: &str) -> Vec<usize> {
+    let id = name.rsplit('.').next().unwrap_or(name);
+    (services.iter().copied())
+        .filter(|&service| {
+            let service = plan.resource(service);
+            service.id() == Some(id) || service.str("service_name") == Some(name)
+        })
+        .collect()
 }
 
 /// What an endpoint's `service_name` names.
@@ -99,16 +130,10 @@ enum Served {
 /// ends with the service's id, or, where the name is unknown until apply, by the
 /// configuration's reference.
 fn served_by(plan: &Plan, endpoint: usize, services: &[usize]) -> Served {
-    let named = (plan.resource(endpoint).str("service_name")).filter(|name| !name.is_empty());
-    match named {
+    let given = (plan.resource(endpoint).str("service_name")).filter(|name| !name.is_empty());
+    match given {
         Some(name) if name.starts_with(SERVICE_NAME_PREFIX) => {
-            let id = name.rsplit('.').next().unwrap_or(name);
-            let found: Vec<usize> = (services.iter().copied())
-                .filter(|&service| {
-                    let service = plan.resource(service);
-                    service.id() == Some(id) || service.str("service_name") == Some(name)
-                })
-                .collect();
+            let found = named(plan, services, name);
             if found.is_empty() {
                 Served::Elsewhere(name.to_owned())
             } else {
@@ -203,7 +228,7 @@ mod tests {
         let plan = Plan::read("plan.json", PLAN, Side::Planned).unwrap();
         let network = Network::read(&plan);
         let mut warned = Vec::new();
-        let links = connected(&plan, &network, &mut |resource, what| {
+        let (links, loose) = connected(&plan, &network, &mut |resource, what| {
             warned.push(format!("{}: {what}", plan.resource(resource).address));
         });
         let address = |index: usize| plan.resource(index).address.as_str();
@@ -228,9 +253,24 @@ mod tests {
         assert_eq!(
             warned,
             [
-                "aws_vpc_endpoint.foreign: its endpoint service `com.amazonaws.vpce.us-east-1.vpce-svc-0999` is not in its plan; the connections it opens there are not modelled",
                 "aws_vpc_endpoint.variable: its service is unknown until apply; assumed to be any endpoint service of the plan",
             ]
+        );
+        // Another account's service is left for the other plans to offer.
+        let loose: Vec<(&str, &str)> = (loose.iter())
+            .map(|loose| (address(loose.endpoint), loose.name.as_str()))
+            .collect();
+        assert_eq!(
+            loose,
+            [(
+                "aws_vpc_endpoint.foreign",
+                "com.amazonaws.vpce.us-east-1.vpce-svc-0999"
+            )]
+        );
+        // The plan offers what its services' load balancers are, by name or by id.
+        assert_eq!(
+            offered(&plan, "com.amazonaws.vpce.us-east-1.vpce-svc-0999"),
+            [] as [usize; 0]
         );
     }
 }
