@@ -351,10 +351,7 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
     for (principal, plan, list) in &grants.controls {
         let principal = &principals[*principal];
         let name = address(principal);
-        let targets: Vec<String> = list
-            .iter()
-            .map(|instance| read[*plan].1.resource(*instance).address.clone())
-            .collect();
+        let targets = addresses(&read[*plan].1, list);
         let mut add = RawAdditions::default();
         add.flows.push(at(
             identity_flow(
