@@ -4,4 +4,7 @@
 //! where a flow came from.
 
 pub mod kubernetes;
+mod service_account;
 pub mod terraform;
+
+pub use service_account::ServiceAccount;

@@ -311,7 +311,8 @@ fn resolve_files(
                 .map(|plan| (plan, Some(account.clone()))),
         );
     }
-    let (imported, (unmodelled, assumptions)) = import_terraform(plans, side)?;
+    let (imported, (unmodelled, assumptions)) =
+        import_terraform(plans, side, &notes.service_accounts)?;
     files.extend(imported);
     // Sources are numbered in path order, whichever front end read them.
     files.sort_by(|a, b| a.found.display.cmp(&b.found.display));
@@ -339,6 +340,8 @@ fn canonical(path: &std::path::Path) -> PathBuf {
 struct ImportNotes {
     skipped_kinds: std::collections::BTreeMap<String, usize>,
     warnings: Vec<Diagnostic>,
+    /// The clusters' service accounts, for the roles they obtain in AWS.
+    service_accounts: Vec<crate::import::ServiceAccount>,
 }
 
 /// Runs the Kubernetes importer over the files that hold objects: one raw file for each
@@ -365,6 +368,7 @@ fn import_kubernetes(
         *notes.skipped_kinds.entry(kind.clone()).or_default() += count;
     }
     notes.warnings.extend(imported.warnings.iter().cloned());
+    (notes.service_accounts).extend(imported.service_accounts.iter().cloned());
     drop(manifests);
     Ok(as_sources(files, imported.files))
 }
@@ -399,10 +403,12 @@ type Unmodelled = (Vec<(String, usize)>, Vec<String>);
 
 /// Runs the Terraform importer over the plans and states found, each in the account a
 /// policy file places it in, else the default one: one raw file for each, located in
-/// that plan, and the resource types it does not model, counted.
+/// that plan, and the resource types it does not model, counted. The clusters'
+/// service accounts obtain roles on EKS.
 fn import_terraform(
     files: Vec<(ImportFile, Option<String>)>,
     side: terraform::Side,
+    service_accounts: &[crate::import::ServiceAccount],
 ) -> Result<(Vec<ParsedFile>, Unmodelled), Vec<Diagnostic>> {
     if files.is_empty() {
         return Ok((Vec::new(), (Vec::new(), Vec::new())));
@@ -425,7 +431,7 @@ fn import_terraform(
     };
     let (imported, digests) = std::thread::scope(|scope| {
         let digests = std::thread::Builder::new().spawn_scoped(scope, digest_all);
-        let imported = terraform::import(&plans, side);
+        let imported = terraform::import(&plans, side, service_accounts);
         let digests =
             (digests.ok().and_then(|thread| thread.join().ok())).unwrap_or_else(digest_all);
         (imported, digests)

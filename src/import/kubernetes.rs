@@ -60,6 +60,8 @@ pub struct Imported {
     /// What Kubernetes accepts but allows nothing: a named port on no container, a
     /// binding to a missing role, a backend with no Service.
     pub warnings: Vec<Diagnostic>,
+    /// Every service account the cluster knows, with what holds a token of it.
+    pub service_accounts: Vec<crate::import::ServiceAccount>,
 }
 
 /// Imports a cluster's manifests, or reports every problem found in them. A cluster
@@ -107,11 +109,12 @@ pub fn import(
     let mut emitter = Emitter::new(&objects, placed_in);
     emitter.entities(&objects);
     emitter.started_pods(&starting);
-    emitter.identity(&objects);
+    let service_accounts = emitter.identity(&objects);
     emitter.nodes(&objects);
     emitter.flows(&cluster, grants);
     Ok(Imported {
         files: emitter.files.into_iter().collect(),
+        service_accounts,
         skipped: objects.skipped.clone(),
         warnings: warnings::check(&objects, &unadmitted, manifests),
     })

@@ -39,6 +39,7 @@ use rustc_hash::FxHashMap;
 use security_groups::SecurityGroups;
 
 use crate::diagnostic::{Diagnostic, Problem};
+use crate::import::ServiceAccount;
 use crate::raw::{At, Items, RawAccount, RawCredential, RawEntity, RawFile, RawFlow, RawList};
 
 /// The account that a plan lands in when no policy file places it.
@@ -68,8 +69,13 @@ pub struct Imported {
 }
 
 /// Imports plans as they will be once applied (`Side::Planned`) or as they were before
-/// (`Side::Prior`), or reports every problem found in them.
-pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic>> {
+/// (`Side::Prior`), or reports every problem found in them. `service_accounts` are
+/// those of the imported Kubernetes clusters, which obtain roles on EKS.
+pub fn import(
+    plans: &[PlanFile],
+    side: Side,
+    service_accounts: &[ServiceAccount],
+) -> Result<Imported, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut imported = Imported::default();
     let mut default_declared = false;
@@ -152,7 +158,10 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
         return Err(problems);
     }
     let (principals, unmatched) = principals.joined();
-    identity(&mut read, &principals);
+    for (plan, resource, what) in identity(&mut read, &principals, service_accounts) {
+        let (index, plan, ..) = &read[plan];
+        (imported.warnings).push(warning(plans[*index].display, plan, resource, &what));
+    }
     for (at, what) in private_links_across(&mut read, &endpoints_elsewhere) {
         let (index, plan, ..) = &read[at.0];
         (imported.warnings).push(warning(plans[*index].display, plan, at.1, &what));
@@ -181,10 +190,16 @@ pub fn import(plans: &[PlanFile], side: Side) -> Result<Imported, Vec<Diagnostic
 /// Adds the identity plane to the plans' raw files: `aws-api` (in the first), each
 /// of `principals` (roles and users of every plan) as a credential and as an asset
 /// that stands for a session of it, and flows through the API for holding, obtaining
-/// and controlling.
-fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Principal]) {
+/// and controlling. Gives back a warning for each trust statement that names service
+/// accounts which no imported cluster knows: (plan, resource, what).
+fn identity(
+    read: &mut [(usize, Plan, String, RawFile)],
+    principals: &[iam::Principal],
+    service_accounts: &[ServiceAccount],
+) -> Vec<(usize, usize, String)> {
+    let mut warnings = Vec::new();
     let Some(first) = read.first_mut() else {
-        return;
+        return warnings;
     };
     first.3.assets.get_or_insert_with(Vec::new).push(at(
         RawEntity {
@@ -230,10 +245,35 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
         let runners: Vec<String> = (principal.holders.iter())
             .map(|&(plan, holder)| read[plan].1.resource(holder).address.clone())
             .collect();
+        // The imported clusters' pods hold a role that their service account obtains,
+        // as does whatever else holds its token. A trust statement that names no
+        // account those clusters know admits anyone, as a federated identity does.
+        let mut public = principal.public;
+        let mut pods = std::collections::BTreeSet::new();
+        for obtaining in &principal.service_accounts {
+            let mut known = false;
+            for account in obtaining.matching(service_accounts) {
+                known = true;
+                pods.extend(account.holders.iter().cloned());
+            }
+            if let (false, iam::ServiceAccounts::Trusted(subjects)) = (known, obtaining) {
+                public = true;
+                // Without a cluster this is what a federated identity always meant.
+                if !service_accounts.is_empty() {
+                    let what = format!(
+                        "its trust policy admits service accounts that no imported cluster knows ({}); assumed to admit anyone",
+                        subjects.described()
+                    );
+                    warnings.push((principal.plan, principal.resource, what));
+                }
+            }
+        }
+        let pods: Vec<String> = pods.into_iter().collect();
         // A principal that anyone may assume is held from the internet too; every
         // principal by a session of itself.
         let mut holders = runners.clone();
-        if principal.public {
+        holders.extend(pods.iter().cloned());
+        if public {
             holders.push(crate::model::INTERNET.to_owned());
         }
         holders.push(name.clone());
@@ -286,6 +326,21 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
                     vec![AWS_API.to_owned()],
                     None,
                     format!("instances and functions holding `{name}` call the AWS API"),
+                    at_line,
+                ),
+                at_line,
+            ));
+        }
+        if !pods.is_empty() {
+            add.flows.push(at(
+                identity_flow(
+                    format!("{name}#pods"),
+                    pods,
+                    vec![AWS_API.to_owned()],
+                    None,
+                    format!(
+                        "what holds the token of a Kubernetes service account that obtains `{name}` calls the AWS API with it"
+                    ),
                     at_line,
                 ),
                 at_line,
@@ -376,6 +431,7 @@ fn identity(read: &mut [(usize, Plan, String, RawFile)], principals: &[iam::Prin
             .extend(add.credentials);
         raw.flows.get_or_insert_with(Vec::new).extend(add.flows);
     }
+    warnings
 }
 
 #[derive(Default)]
@@ -1057,7 +1113,7 @@ mod tests {
                                 text: &text,
                                 account: None,
                             }];
-                            let _ = import(&plans, Side::Planned);
+                            let _ = import(&plans, Side::Planned, &[]);
                         }
                     }
                 }

@@ -55,3 +55,5 @@ mod scale;
 mod terraform;
 // Terraform plans where a network path was once missed: one test per bug.
 mod terraform_soundness;
+// A cluster and a plan in one model: the roles that pods obtain on EKS.
+mod workload_identity;

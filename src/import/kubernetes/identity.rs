@@ -18,7 +18,8 @@
 //! and every namespace's `default`); or anyone, with no credential, as the group
 //! `system:unauthenticated` or the user `system:anonymous`. Each flow takes the bound
 //! accounts' tokens as `auth` (none when it binds anyone) and points at the binding's
-//! `roleRef`.
+//! `roleRef`. Every account goes back to the caller with what holds a token of it,
+//! since on EKS such a token obtains an IAM role (`crate::import::ServiceAccount`).
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::classes::Chooser;
@@ -26,6 +27,7 @@ use super::escape::{self, NODES};
 use super::objects::{Binding, Objects, PolicyRule, Pos, ServiceAccount, Subject};
 use super::rbac::{Powers, named_secrets, named_tokens, rules_of};
 use super::{Emitter, FlowSpec, at, located_list, workload_name};
+use crate::import;
 use crate::raw::RawCredential;
 
 /// The asset that RBAC flows start from.
@@ -281,18 +283,20 @@ impl Emitter {
     }
 
     /// Emits the API server, the credentials and the RBAC flows. Nothing when the inputs
-    /// bind no role: then no credential opens anything.
-    pub(super) fn identity(&mut self, objects: &Objects) {
-        let Some(first) = objects.bindings.iter().map(|b| b.at).min() else {
-            return;
-        };
+    /// bind no role: then no credential opens anything. Gives back every account the
+    /// cluster knows, with what holds a token of it, for the roles it may obtain in AWS.
+    pub(super) fn identity(&mut self, objects: &Objects) -> Vec<import::ServiceAccount> {
         let mut credentials = self.held_credentials(objects);
         let cluster = self.cluster(objects, &credentials);
+        let Some(first) = objects.bindings.iter().map(|b| b.at).min() else {
+            return self.service_accounts(objects, &cluster, &credentials);
+        };
         let mut stores = Stores::default();
         for binding in &objects.bindings {
             self.binding_flows(objects, binding, &cluster, &mut credentials, &mut stores);
         }
         self.store_assets(stores, &mut credentials);
+        let accounts = self.service_accounts(objects, &cluster, &credentials);
         self.push_asset(
             cluster.api.clone(),
             "the cluster's API server".to_owned(),
@@ -300,6 +304,40 @@ impl Emitter {
         );
         self.api = Some(cluster.api);
         self.push_credentials(credentials, first);
+        accounts
+    }
+
+    /// Every account the cluster knows, with what holds a token of it: whatever holds
+    /// its token here (the stores that bindings reach included), and every workload
+    /// that runs as it, its token mounted or not. EKS's webhooks give such a pod a
+    /// token for AWS whatever `automountServiceAccountToken` says.
+    fn service_accounts(
+        &self,
+        objects: &Objects,
+        cluster: &Cluster,
+        credentials: &Credentials,
+    ) -> Vec<import::ServiceAccount> {
+        let mut holders: BTreeMap<&(String, String), BTreeSet<String>> = (cluster.accounts)
+            .iter()
+            .map(|account| {
+                let held = credentials.tokens.get(account);
+                (account, held.map(|g| g.holders.clone()).unwrap_or_default())
+            })
+            .collect();
+        for workload in &objects.workloads {
+            let account = (workload.namespace.clone(), workload.service_account.clone());
+            if let Some(set) = holders.get_mut(&account) {
+                set.insert(self.scoped(&workload_name(workload)));
+            }
+        }
+        holders
+            .into_iter()
+            .map(|((namespace, name), holders)| import::ServiceAccount {
+                namespace: namespace.clone(),
+                name: name.clone(),
+                holders: holders.into_iter().collect(),
+            })
+            .collect()
     }
 
     /// Every account's token and every Secret, each with the workloads that hold it.

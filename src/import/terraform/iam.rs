@@ -1,7 +1,8 @@
 //! The identity plane: IAM roles and users are principals, each a credential. An
 //! instance whose instance profile names a role holds it, as does a Lambda function
-//! (an asset) whose execution role it is ([`holders`]), and so does anyone when its
-//! trust policy admits anyone. A principal obtains a role whose trust policy names it
+//! (an asset) whose execution role it is ([`holders`]), as do the pods of a Kubernetes
+//! service account that its trust policy or an EKS Pod Identity association names
+//! ([`workload`]), and so does anyone when its trust policy admits anyone. A principal obtains a role whose trust policy names it
 //! (in one account, that is enough) or its account (then its own policies must allow
 //! `sts:AssumeRole` on the role too), that it may pass to a service whose code it may
 //! start (`iam:PassRole`), whose guarding policies it may rewrite (and a principal
@@ -28,6 +29,7 @@ use serde_json::Value;
 mod holders;
 mod keys;
 mod users;
+mod workload;
 
 pub use super::arn::Arn;
 use super::document::Value as Attribute;
@@ -60,8 +62,35 @@ pub struct Principal {
     /// The ARNs of the Lambda functions outside a VPC (no asset) that run with a role:
     /// whoever may replace their code obtains it.
     run_by: Vec<Arn>,
-    /// Whether anyone may assume it, from outside every plan: see [`admits_anyone`].
+    /// Whether anyone may assume it, from outside every plan: see [`admitted`].
     pub public: bool,
+    /// The Kubernetes service accounts that obtain it, one entry for each trust
+    /// statement that names them (IRSA) or association that does (EKS Pod Identity).
+    pub service_accounts: Vec<ServiceAccounts>,
+}
+
+/// Kubernetes service accounts that obtain a role ([`workload`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceAccounts {
+    /// A trust statement admits them: where the imported clusters know none of them,
+    /// it admits anyone, as a federated identity does.
+    Trusted(workload::Subjects),
+    /// An EKS Pod Identity association gives it to them.
+    Associated(workload::Subjects),
+}
+
+impl ServiceAccounts {
+    /// The accounts of `accounts` it admits.
+    pub fn matching<'a>(
+        &'a self,
+        accounts: &'a [crate::import::ServiceAccount],
+    ) -> impl Iterator<Item = &'a crate::import::ServiceAccount> + 'a {
+        match self {
+            ServiceAccounts::Trusted(subjects) | ServiceAccounts::Associated(subjects) => {
+                subjects.matching(accounts)
+            }
+        }
+    }
 }
 
 /// What kind of principal.
@@ -135,6 +164,8 @@ struct Gathered {
     autoscaling: Vec<usize>,
     /// EKS managed node groups, whose nodes run with their node role.
     node_groups: Vec<usize>,
+    /// EKS Pod Identity associations, which give a role to a service account's pods.
+    pod_identities: Vec<usize>,
     /// ECS services whose tasks are assets (`awsvpc` networking).
     services: Vec<usize>,
     task_definitions: Vec<usize>,
@@ -157,6 +188,7 @@ impl Gathered {
                 "aws_instance" => &mut gathered.instances,
                 "aws_autoscaling_group" => &mut gathered.autoscaling,
                 "aws_eks_node_group" => &mut gathered.node_groups,
+                "aws_eks_pod_identity_association" => &mut gathered.pod_identities,
                 "aws_ecs_service" if network::tasks_in_vpc(&resource.values) => {
                     &mut gathered.services
                 }
@@ -299,10 +331,29 @@ fn roles(
             }
         }
     }
+    // An EKS Pod Identity association gives its role to the pods of an account. One
+    // that names a role of another plan is not followed there, as an instance
+    // profile is: the docs say so.
+    let mut associated: Vec<Vec<ServiceAccounts>> = vec![Vec::new(); candidates.len()];
+    for &association in &gathered.pod_identities {
+        let roles = named(plan, association, "role_arn", candidates, &mut |resource| {
+            warn(
+                resource,
+                "the role it associates is unknown until apply; assumed to be every role of the plan",
+            )
+        })
+        .found;
+        let subjects = workload::associated(plan, association);
+        for role in roles {
+            if let Some(role) = associated.get_mut(role) {
+                role.push(ServiceAccounts::Associated(subjects.clone()));
+            }
+        }
+    }
     let (holders, run_by) = holders::holders(plan_index, plan, &gathered, first, warn, links);
     let mut roles = Vec::with_capacity(candidates.len());
-    let per_role = candidates.iter().zip(policies).zip(holders).zip(run_by);
-    for (((&resource, mut policies), holders), run_by) in per_role {
+    let per_role = (candidates.iter().zip(policies).zip(holders).zip(run_by)).zip(associated);
+    for ((((&resource, mut policies), holders), run_by), associated) in per_role {
         let r = plan.resource(resource);
         policies.extend(managed_policy_arns(plan, resource));
         let trust = document(
@@ -310,16 +361,20 @@ fn roles(
                 .get("assume_role_policy")
                 .unwrap_or(&Attribute::Null),
         );
-        let public = match &trust {
-            Some(trust) => admits_anyone(trust),
+        let (public, service_accounts) = match &trust {
+            Some(trust) => admitted(trust),
             None => {
                 warn(
                     resource,
                     "its trust policy is unknown until apply; assumed to admit anyone",
                 );
-                true
+                (true, Vec::new())
             }
         };
+        let service_accounts = (service_accounts.into_iter())
+            .map(ServiceAccounts::Trusted)
+            .chain(associated)
+            .collect();
         roles.push(Principal {
             plan: plan_index,
             resource,
@@ -337,6 +392,7 @@ fn roles(
                 .collect(),
             run_by,
             public,
+            service_accounts,
         });
     }
     roles
@@ -1131,29 +1187,39 @@ const ASSUMING: [&str; 3] = [
     "sts:AssumeRoleWithSAML",
 ];
 
-/// Whether a trust policy lets anyone assume its role: a statement allows it to every
-/// AWS principal (`*`: anyone with an account of their own), to a federated identity
-/// (anyone the identity provider vouches for: its conditions are ignored, as every
-/// condition is), or to everyone but some (`NotPrincipal`).
-fn admits_anyone(trust: &Value) -> bool {
-    statements(trust).iter().any(|statement| {
-        let anyone = statement.get("NotPrincipal").is_some()
-            || match statement.get("Principal") {
-                Some(Value::String(principal)) => principal == "*",
-                Some(Value::Object(map)) => {
-                    map.contains_key("Federated")
-                        || strings(map.get("AWS"))
-                            .iter()
-                            .any(|principal| principal == "*")
-                }
-                _ => false,
-            };
-        anyone
-            && statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+/// Who a trust policy lets assume its role from outside every plan. Anyone, when a
+/// statement allows it to every AWS principal (`*`: anyone with an account of their
+/// own), to everyone but some (`NotPrincipal`), or to a federated identity: anyone the
+/// identity provider vouches for, since conditions are not read, but for the service
+/// accounts that a condition names for an EKS cluster's provider
+/// ([`workload::narrowed`]), which come back apart, one entry a statement.
+fn admitted(trust: &Value) -> (bool, Vec<workload::Subjects>) {
+    let mut anyone = false;
+    let mut accounts = Vec::new();
+    for statement in statements(trust) {
+        let allows = statement.get("Effect").and_then(Value::as_str) == Some("Allow")
             && ASSUMING
                 .iter()
-                .any(|action| matches_action(statement, action))
-    })
+                .any(|action| matches_action(statement, action));
+        if !allows {
+            continue;
+        }
+        match statement.get("Principal") {
+            _ if statement.get("NotPrincipal").is_some() => anyone = true,
+            Some(Value::String(principal)) => anyone |= principal == "*",
+            Some(Value::Object(map)) => {
+                anyone |= strings(map.get("AWS")).iter().any(|p| p == "*");
+                if let Some(federated) = map.get("Federated") {
+                    match workload::narrowed(statement, federated) {
+                        Some(subjects) => accounts.push(subjects),
+                        None => anyone = true,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (anyone, accounts)
 }
 
 /// Whether a principal is an account in IAM's short form: its 12-digit id alone.
@@ -1318,6 +1384,7 @@ mod tests {
             holders: Vec::new(),
             run_by: Vec::new(),
             public: false,
+            service_accounts: Vec::new(),
         }
     }
 
@@ -1691,7 +1758,7 @@ mod tests {
             }})
         };
         let allow = |principal: Value, action: &str| {
-            admits_anyone(&trust("Allow", "Principal", principal, action))
+            admitted(&trust("Allow", "Principal", principal, action)).0
         };
         assert!(allow(serde_json::json!("*"), "sts:AssumeRole"));
         assert!(allow(
@@ -1710,24 +1777,17 @@ mod tests {
             "sts:AssumeRole"
         ));
         let not = serde_json::json!({"AWS": "arn:aws:iam::1:role/ci"});
-        assert!(admits_anyone(&trust(
-            "Allow",
-            "NotPrincipal",
-            not.clone(),
-            "sts:AssumeRole"
-        )));
-        assert!(!admits_anyone(&trust(
-            "Deny",
-            "NotPrincipal",
-            not,
-            "sts:AssumeRole"
-        )));
-        assert!(!admits_anyone(&trust(
-            "Deny",
-            "Principal",
-            serde_json::json!("*"),
-            "sts:*"
-        )));
+        assert!(
+            admitted(&trust(
+                "Allow",
+                "NotPrincipal",
+                not.clone(),
+                "sts:AssumeRole"
+            ))
+            .0
+        );
+        assert!(!admitted(&trust("Deny", "NotPrincipal", not, "sts:AssumeRole")).0);
+        assert!(!admitted(&trust("Deny", "Principal", serde_json::json!("*"), "sts:*")).0);
     }
 
     /// A role obtains another that it may pass to a service, when it may also start

@@ -173,6 +173,7 @@ const MODELLED: &[&str] = &[
     "aws_ecs_service",
     "aws_ecs_task_definition",
     "aws_eks_node_group",
+    "aws_eks_pod_identity_association",
     "aws_vpc_endpoint_service",
     "aws_rds_cluster",
     "aws_rds_cluster_instance",

@@ -172,6 +172,7 @@ pub(super) fn users(
             stores: kept.stores,
             run_by: Vec::new(),
             public: false,
+            service_accounts: Vec::new(),
         });
     }
     users
