@@ -182,3 +182,27 @@ fn an_eks_pod_identity_association_gives_its_role_to_the_pods_of_its_account() {
     let alone = plan(pod_identity_service(), &[]);
     forbid(alone, Some(CLUSTER), "payments/api").code(0);
 }
+
+/// `examples/eks`: the frontend, on the internet through its Ingress, holds the role
+/// its service account assumes, and the role opens a session on the vault; the fix
+/// leaves the role only the shop's assets.
+#[test]
+fn the_eks_example_finds_the_path_through_the_frontends_role() {
+    let out = crate::harness::run_repo(&["check", "examples/eks/before", "--format", "json"]);
+    out.code(1);
+    let value = out.json();
+    let result = &value["results"][0];
+    assert_eq!(result["status"], "fail");
+    let acquisition = &result["acquisitions"][0];
+    assert_eq!(acquisition["credential"], "aws_iam_role.frontend");
+    assert_eq!(acquisition["holder"], "web/frontend");
+    let path: Vec<&str> = (acquisition["path"].as_array().unwrap().iter())
+        .map(|hop| hop["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(path, ["ingress-controller", "web/frontend"]);
+    let last = result["witness"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["flow"], "aws_iam_role.frontend#session:0");
+    assert_eq!(value["results"][1]["status"], "pass");
+    let fixed = ["check", "examples/eks/after", "--deny-warnings"];
+    crate::harness::run_repo(&fixed).code(0);
+}
