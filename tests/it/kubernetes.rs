@@ -2281,3 +2281,61 @@ resources: [pods.yaml]
         out.stderr
     );
 }
+
+/// Who reaches the API server from outside is not in the manifests: a flow of the
+/// user's own says the endpoint is public (docs/policy-language.md), and then a
+/// binding of anyone works from the internet.
+#[test]
+fn a_flow_of_ones_own_puts_the_api_server_on_the_internet() {
+    let cluster = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ledger, namespace: payments}
+spec:
+  template:
+    metadata: {labels: {app: ledger}}
+    spec:
+      containers: [{name: ledger, image: ledger}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: payments}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: anyone-edits, namespace: payments}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: 'system:unauthenticated'}]
+";
+    let invariants = "\
+invariants:
+  - name: ledger
+    forbid: {from: internet, to: payments/ledger}
+";
+    let endpoint = "\
+flows:
+  - name: public-api-endpoint
+    from: internet
+    to: kubernetes-api
+    ports: [tcp/443]
+";
+    let run = |public: bool| {
+        let mut cordon = Cordon::new()
+            .file("k8s/cluster.yaml", cluster)
+            .file("policy/invariants.yaml", invariants);
+        if public {
+            cordon = cordon.file("policy/endpoint.yaml", endpoint);
+        }
+        cordon.args(["check", ".", "--format", "json"]).run()
+    };
+    run(false).code(0);
+    let out = run(true);
+    out.code(1);
+    let value = out.json();
+    let hops: Vec<&str> = (value["results"][0]["witness"].as_array().unwrap().iter())
+        .map(|hop| hop["flow"].as_str().unwrap())
+        .collect();
+    // The binding's flow is located at its `roleRef`.
+    assert_eq!(hops, ["public-api-endpoint", "k8s/cluster.yaml:18"]);
+}
