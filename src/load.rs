@@ -572,6 +572,7 @@ fn merge(mut into: RawFile, next: RawFile) -> RawFile {
     append(&mut into.invariants, next.invariants);
     append(&mut into.exceptions, next.exceptions);
     append(&mut into.imports, next.imports);
+    append(&mut into.leaks, next.leaks);
     into
 }
 

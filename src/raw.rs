@@ -50,6 +50,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "invariants",
     "exceptions",
     "imports",
+    "leaks",
 ];
 
 /// One policy file. Every key is optional and holds a list.
@@ -69,6 +70,7 @@ pub struct RawFile {
     pub invariants: Option<Vec<At<RawInvariant>>>,
     pub exceptions: Option<Vec<At<RawException>>>,
     pub imports: Option<Vec<At<RawImport>>>,
+    pub leaks: Option<Vec<At<RawLeak>>>,
     /// Set on files an importer made: their names keep the source's own characters.
     #[serde(skip)]
     pub imported: bool,
@@ -233,6 +235,16 @@ pub struct RawException {
     pub owner: String,
     pub expires: At<String>,
     pub path: Option<Vec<At<String>>>,
+}
+
+/// A credential that an attacker holds a copy of, named where it is declared elsewhere:
+/// how a policy says that a credential an importer read has leaked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLeak {
+    pub credential: At<String>,
+    pub description: Option<String>,
+    pub owner: Option<String>,
 }
 
 /// A selector or a list of selectors, as `from`, `to`, `via` and `held_by` take them.

@@ -3,6 +3,7 @@
 
 mod entities;
 mod fast_flows;
+mod leaks;
 mod pin;
 mod rules;
 mod selector;
@@ -246,6 +247,11 @@ impl<'f> NameTable<'f> {
             what,
             first: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
         }
+    }
+
+    /// Where `name` was first defined, once claimed.
+    pub fn first(&self, name: &str) -> Option<Location> {
+        self.first.get(name).copied()
     }
 
     /// True when `name` is new; otherwise reports the duplicate and returns false.

@@ -56,7 +56,8 @@ pub fn schema() -> Value {
             "flows": list("flow"),
             "invariants": list("invariant"),
             "exceptions": list("exception"),
-            "imports": list("import")
+            "imports": list("import"),
+            "leaks": list("leak")
         },
         "$defs": {
             "import": {
@@ -105,6 +106,14 @@ pub fn schema() -> Value {
                     "status": {"enum": ["active", "revoked"]},
                     "kind": text, "description": text, "owner": text,
                     "rotated": date
+                }
+            },
+            "leak": {
+                "type": "object", "additionalProperties": false, "required": ["credential"],
+                "description": "A credential declared elsewhere, often one an importer read (`aws_iam_user.deploy`, `token:ci/runner`), that an attacker holds a copy of: as `leaked: true` on a credential written by hand.",
+                "properties": {
+                    "credential": {"type": "string", "description": "The credential's name."},
+                    "description": text, "owner": text
                 }
             },
             "invariant": {
@@ -174,6 +183,7 @@ mod tests {
                 "flows",
                 "imports",
                 "invariants",
+                "leaks",
                 "segments",
                 "version"
             ]
@@ -213,6 +223,10 @@ mod tests {
         assert_eq!(
             keys(&defs["exception"]["properties"]),
             ["expires", "invariant", "owner", "path", "reason"]
+        );
+        assert_eq!(
+            keys(&defs["leak"]["properties"]),
+            ["credential", "description", "owner"]
         );
         let path = &defs["exception"]["properties"]["path"];
         assert!(

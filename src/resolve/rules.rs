@@ -1,4 +1,5 @@
 //! Resolving what refers to entities: credentials, flows, invariants and exceptions.
+//! Leaks, which refer to credentials, are `leaks.rs`'s.
 
 use std::hash::BuildHasher;
 
@@ -30,7 +31,8 @@ pub(super) fn resolve_rules(
     resolver: &SelectorResolver,
     (mode, parsed): (FlowMode, &(dyn Fn(u64) + Sync)),
 ) -> Rules {
-    let credentials = credentials(cx, files, model, resolver);
+    let mut credentials = credentials(cx, files, model, resolver);
+    super::leaks::apply_leaks(cx, files, &mut credentials);
     if mode == FlowMode::Stream && !cx.diagnostics.is_empty() {
         // Streaming gives up on the first sign of a problem: there is no point in
         // parsing the deferred files now, as the caller starts again without them.
@@ -296,6 +298,9 @@ fn credentials(
             let raw = &item.value;
             let at = cx.location(source, &raw.name);
             let claimed = names.claim(cx, &raw.name.value, at);
+            if !claimed {
+                redeclared_import(cx, files, names.first(&raw.name.value), at);
+            }
             let holders = match &raw.held_by {
                 Some(list) => selection(cx, model, resolver, source, list),
                 None => Some(Selection::default()),
@@ -338,6 +343,49 @@ fn credentials(
     }
     credentials.sort_by(|a, b| a.name.cmp(&b.name));
     credentials
+}
+
+/// Points a credential written by hand with the name of one that an importer read (or
+/// the other way round) at `leaks`: a second declaration is what users write when they
+/// mean that the credential the estate holds has leaked.
+fn redeclared_import(
+    cx: &mut Context,
+    files: &[ParsedFile],
+    first: Option<Location>,
+    at: Location,
+) {
+    let imported = |at: Location| {
+        files
+            .get(at.source.0 as usize)
+            .is_some_and(|f| f.raw.imported)
+    };
+    if let Some(first) = first
+        && imported(first) != imported(at)
+        && let Some(duplicate) = cx.diagnostics.last_mut()
+    {
+        duplicate.help = Some(
+            "one of them is read from the estate: to say that it leaked, name it under `leaks` (`- credential: NAME`), and rename or remove the other"
+                .to_owned(),
+        );
+    }
+}
+
+/// Reports `name`, at `at`, as no credential's, with the closest name suggested.
+pub(super) fn unknown_credential(
+    cx: &mut Context,
+    at: Location,
+    name: &str,
+    credentials: &[Credential],
+) {
+    let help = did_you_mean(name, credentials.iter().map(|c| c.name.as_str()));
+    cx.error(
+        at,
+        Problem::UnknownName {
+            what: "credential",
+            name: name.to_owned(),
+        },
+    )
+    .maybe_help(help);
 }
 
 pub(super) fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialId> {
@@ -685,16 +733,7 @@ fn flow(
                 Some(id) => auth.push(id),
                 None => {
                     let name_at = item_location(cx, source, name, whole);
-                    let help =
-                        did_you_mean(&name.value, credentials.iter().map(|c| c.name.as_str()));
-                    cx.error(
-                        name_at,
-                        Problem::UnknownName {
-                            what: "credential",
-                            name: name.value.to_string(),
-                        },
-                    )
-                    .maybe_help(help);
+                    unknown_credential(cx, name_at, &name.value, credentials);
                 }
             }
         }

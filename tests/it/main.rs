@@ -38,6 +38,8 @@ mod gate_changes;
 mod hostile;
 // Kubernetes manifests as input: policy semantics, locations, names, bad manifests.
 mod kubernetes;
+// `leaks`: credentials read from the estate, named as in the attacker's hands.
+mod leaks;
 // `connections` against NCA 2.1.0 on random clusters, and on clusters with its recorded answers.
 mod nca;
 // The architect's queries in every format.
