@@ -219,6 +219,11 @@ pub struct ReachArgs {
     #[arg(long, value_name = "P", value_delimiter = ',')]
     pub ports: Vec<String>,
 
+    /// Assume these credentials leaked too, as a `leaks` entry says: what a stolen
+    /// credential opens
+    #[arg(long, value_name = "CRED", value_delimiter = ',')]
+    pub leaked: Vec<String>,
+
     /// Also count what is reached by environment, account or segment: the blast radius
     #[arg(long, value_enum)]
     pub level: Option<Level>,
@@ -258,6 +263,11 @@ pub struct PathArgs {
     /// Only paths whose last flow allows one of these ports (such as tcp/443)
     #[arg(long, value_name = "P", value_delimiter = ',')]
     pub ports: Vec<String>,
+
+    /// Assume these credentials leaked too, as a `leaks` entry says: what a stolen
+    /// credential opens
+    #[arg(long, value_name = "CRED", value_delimiter = ',')]
+    pub leaked: Vec<String>,
 
     /// Up to N paths in order of length, each differing from the others in a flow
     #[arg(

@@ -19,7 +19,7 @@ use anstream::AutoStream;
 
 use crate::cli::{Color, CommonArgs, Level, TodayArgs};
 use crate::date::Date;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Problem};
 use crate::exit::Outcome;
 use crate::import::terraform::Side;
 use crate::model::{EntityKind, Model, Selection};
@@ -27,6 +27,7 @@ use crate::policy::load_model_side;
 use crate::ports::PortSpec;
 use crate::progress;
 use crate::render;
+use crate::suggest::did_you_mean;
 use crate::timings::Timings;
 
 /// Writes `text` to `--output` or standard output, styled per `--color`.
@@ -382,6 +383,40 @@ pub fn select(
             .collect();
         report_problems(common, &diagnostics)
     })
+}
+
+/// Marks the credentials that `--leaked` names as leaked in `model`, as a `leaks` entry
+/// would, so that the query answers what a stolen credential opens. Gives their names,
+/// sorted, for the report to say what it assumed.
+pub fn assume_leaked(
+    common: &CommonArgs,
+    model: &mut Model,
+    names: &[String],
+) -> Result<Vec<String>, Outcome> {
+    let mut problems = Vec::new();
+    for name in names {
+        match model.find_credential(name) {
+            Some(id) => model.credentials[id.index()].leaked = true,
+            None => {
+                let credentials = model.credentials.iter().map(|c| c.name.as_str());
+                let problem = Problem::UnknownName {
+                    what: "credential",
+                    name: name.clone(),
+                };
+                problems.push(
+                    Diagnostic::new("<command line>", 0, 0, problem)
+                        .with_help(did_you_mean(name, credentials)),
+                );
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(report_problems(common, &problems));
+    }
+    let mut names = names.to_vec();
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// Refuses a `--today` that is no date, for the queries, whose results do not depend

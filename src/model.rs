@@ -362,6 +362,15 @@ pub struct Credential {
     pub location: Location,
 }
 
+/// The credential named `name` among `credentials`, sorted by name as a model keeps
+/// them.
+pub fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialId> {
+    credentials
+        .binary_search_by(|credential| credential.name.as_str().cmp(name))
+        .ok()
+        .map(|index| CredentialId(index as u32))
+}
+
 impl Credential {
     /// Whether the credential can open anything at all.
     pub fn is_active(&self) -> bool {
@@ -661,6 +670,10 @@ impl Model {
 
     pub fn credential_ids(&self) -> impl Iterator<Item = CredentialId> + '_ {
         (0..self.credentials.len() as u32).map(CredentialId)
+    }
+
+    pub fn find_credential(&self, name: &str) -> Option<CredentialId> {
+        find_credential(&self.credentials, name)
     }
 
     pub fn find_entity(&self, name: &str) -> Option<EntityId> {

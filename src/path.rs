@@ -183,6 +183,7 @@ pub fn report(
         from,
         to,
         ports: ports.iter().map(ToString::to_string).collect(),
+        leaked: Vec::new(),
         paths: found
             .paths
             .iter()

@@ -166,6 +166,7 @@ pub fn report(
         direction,
         selectors,
         ports: ports.iter().map(ToString::to_string).collect(),
+        leaked: Vec::new(),
         reachable,
         by_level,
     }

@@ -266,6 +266,8 @@ pub struct ReachReport {
     pub direction: Direction,
     pub selectors: Vec<String>,
     pub ports: Vec<String>,
+    /// Credentials assumed leaked for this query alone (`--leaked`), sorted.
+    pub leaked: Vec<String>,
     /// Sorted by name.
     pub reachable: Vec<Reached>,
     /// The same answer aggregated at one level, when asked for.
@@ -307,6 +309,8 @@ pub struct PathReport {
     pub from: Vec<String>,
     pub to: Vec<String>,
     pub ports: Vec<String>,
+    /// Credentials assumed leaked for this query alone (`--leaked`), sorted.
+    pub leaked: Vec<String>,
     pub paths: Vec<Vec<Hop>>,
     /// Per path, in the same order, the acquisitions of its credentials.
     pub acquisitions: Vec<Vec<Acquisition>>,

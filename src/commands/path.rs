@@ -18,8 +18,12 @@ pub fn run(args: &PathArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     let mut timings = Timings::new();
-    let model = match super::load(&args.common, &args.paths, &mut timings) {
+    let mut model = match super::load(&args.common, &args.paths, &mut timings) {
         Ok(model) => model,
+        Err(outcome) => return outcome,
+    };
+    let leaked = match super::assume_leaked(&args.common, &mut model, &args.leaked) {
+        Ok(leaked) => leaked,
         Err(outcome) => return outcome,
     };
     let (from, to) = match (
@@ -40,7 +44,7 @@ pub fn run(args: &PathArgs) -> Outcome {
     // The ends do not overlap (checked above), so some set of flows isolates them.
     let isolation = isolate(&model, &graph, &from, &to, &ports).unwrap_or_default();
     timings.lap("cut");
-    let report = report(
+    let mut report = report(
         &model,
         args.from.clone(),
         args.to.clone(),
@@ -48,6 +52,7 @@ pub fn run(args: &PathArgs) -> Outcome {
         &found,
         &isolation,
     );
+    report.leaked = leaked;
     let text = match args.format {
         PathFormat::Text => render::text::path(&report),
         PathFormat::Json => render::json::path(&report),

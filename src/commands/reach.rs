@@ -21,8 +21,12 @@ pub fn run(args: &ReachArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     let mut timings = Timings::new();
-    let model = match super::load(&args.common, &args.paths, &mut timings) {
+    let mut model = match super::load(&args.common, &args.paths, &mut timings) {
         Ok(model) => model,
+        Err(outcome) => return outcome,
+    };
+    let leaked = match super::assume_leaked(&args.common, &mut model, &args.leaked) {
+        Ok(leaked) => leaked,
         Err(outcome) => return outcome,
     };
     let selection = match super::select(&args.common, &model, selectors) {
@@ -35,7 +39,8 @@ pub fn run(args: &ReachArgs) -> Outcome {
     };
     timings.lap("query");
     let level = args.level.map(|level| level.kind());
-    let report = report(&model, direction, selectors.clone(), &ports, found, level);
+    let mut report = report(&model, direction, selectors.clone(), &ports, found, level);
+    report.leaked = leaked;
     let text = match args.format {
         ReachFormat::Text => render::text::reach(&report),
         ReachFormat::Json => render::json::reach(&report),

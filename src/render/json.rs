@@ -235,6 +235,9 @@ struct Query<'a> {
     from: &'a [String],
     to: &'a [String],
     ports: &'a [String],
+    /// `--leaked`: left out when empty, so that a query without it keeps its shape.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    leaked: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -277,6 +280,7 @@ pub fn reach(report: &ReachReport) -> String {
             from,
             to,
             ports: &report.ports,
+            leaked: &report.leaked,
         },
         reachable: report
             .reachable
@@ -329,6 +333,7 @@ pub fn path(report: &PathReport) -> String {
             from: &report.from,
             to: &report.to,
             ports: &report.ports,
+            leaked: &report.leaked,
         },
         paths: report.paths.iter().map(|path| hops(path)).collect(),
         acquisitions: report

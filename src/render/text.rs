@@ -145,6 +145,7 @@ pub fn unused_exceptions(exceptions: &[(String, ExceptionNote)]) -> String {
 
 pub fn path(report: &PathReport) -> String {
     let mut out = String::new();
+    assumed_leaked(&mut out, &report.leaked);
     let from = report.from.join(", ");
     let to = report.to.join(", ");
     let ports = if report.ports.is_empty() {
@@ -419,8 +420,17 @@ fn hops(out: &mut String, indent: &str, hops: &[Hop]) {
     }
 }
 
+/// The credentials that a query assumed leaked (`--leaked`), first, since every line
+/// after depends on them.
+fn assumed_leaked(out: &mut String, leaked: &[String]) {
+    if !leaked.is_empty() {
+        let _ = writeln!(out, "assuming leaked: {}", leaked.join(", "));
+    }
+}
+
 pub fn reach(report: &ReachReport) -> String {
     let mut out = String::new();
+    assumed_leaked(&mut out, &report.leaked);
     let selection = report.selectors.join(", ");
     let ports = if report.ports.is_empty() {
         String::new()

@@ -11,9 +11,10 @@ use std::hash::BuildHasher;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::rules::{Known, find_credential};
+use super::rules::Known;
 use super::selector::SelectorResolver;
 use crate::location::{Location, SourceId};
+use crate::model::find_credential;
 use crate::model::{ANY, Flow, FlowNotes, FlowPart, Model, Selection};
 use crate::port_list::{PortList, PortLists};
 use crate::ports::PortSpec;

@@ -7,10 +7,11 @@
 //! for the credentials that the estate really holds.
 
 use super::Context;
-use super::rules::{find_credential, unknown_credential};
+use super::rules::unknown_credential;
 use crate::load::ParsedFile;
 use crate::location::SourceId;
 use crate::model::Credential;
+use crate::model::find_credential;
 
 /// Marks every credential that a leak names as leaked. A leak that names no credential
 /// is an error, unless a credential of that name is written and failed to resolve: that

@@ -16,8 +16,8 @@ use crate::diagnostic::Problem;
 use crate::load::{Format, ParsedFile};
 use crate::location::{Location, SourceId};
 use crate::model::{
-    ANY, Credential, CredentialId, CredentialStatus, End, Exception, Flow, FlowNotes, FlowPart,
-    Flows, Invariant, InvariantId, Model, Rule, Selection, Severity,
+    ANY, Credential, CredentialStatus, End, Exception, Flow, FlowNotes, FlowPart, Flows, Invariant,
+    InvariantId, Model, Rule, Selection, Severity, find_credential,
 };
 use crate::port_list::{PortList, PortLists};
 use crate::ports::{self, PortSpec};
@@ -386,13 +386,6 @@ pub(super) fn unknown_credential(
         },
     )
     .maybe_help(help);
-}
-
-pub(super) fn find_credential(credentials: &[Credential], name: &str) -> Option<CredentialId> {
-    credentials
-        .binary_search_by(|credential| credential.name.as_str().cmp(name))
-        .ok()
-        .map(|index| CredentialId(index as u32))
 }
 
 /// Every file's flows, resolved, files in parallel. With `consume`, each file's raw

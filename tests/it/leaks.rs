@@ -200,3 +200,83 @@ fn the_stolen_access_key_example_fails_before_and_holds_after() {
     assert_eq!(last["credential"], "aws_iam_user.wiki-sync");
     run_repo(&["check", AFTER, "--deny-warnings"]).code(0);
 }
+
+/// `reach --leaked` and `path --leaked` ask what a stolen credential opens without a
+/// `leaks` entry, and say what they assumed.
+#[test]
+fn a_query_may_assume_a_credential_leaked() {
+    let query = |args: &[&str]| {
+        let mut all = vec![args[0], "."];
+        all.extend(&args[1..]);
+        Cordon::new()
+            .file("k8s/cluster.yaml", CLUSTER)
+            .file("policy/invariants.yaml", POLICY)
+            .args(all)
+            .run()
+    };
+    let reached = |out: &Output| -> Vec<String> {
+        let value = out.json();
+        (value["reachable"].as_array().unwrap().iter())
+            .map(|reached| reached["entity"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let plain = query(&["reach", "--from", "internet", "--format", "json"]);
+    plain.code(0);
+    assert!(!reached(&plain).contains(&"payments/ledger".to_owned()));
+    assert!(!plain.stdout.contains("\"leaked\""), "{}", plain.stdout);
+    let leaked = [
+        "reach",
+        "--from",
+        "internet",
+        "--leaked",
+        "token:ci/deployer",
+        "--format",
+        "json",
+    ];
+    let out = query(&leaked);
+    out.code(0);
+    assert!(reached(&out).contains(&"payments/ledger".to_owned()));
+    assert_eq!(
+        out.json()["query"]["leaked"],
+        serde_json::json!(["token:ci/deployer"])
+    );
+    let text = query(&[
+        "reach",
+        "--from",
+        "internet",
+        "--leaked",
+        "token:ci/deployer",
+    ]);
+    insta::assert_snapshot!(text.stdout);
+
+    let path = ["path", "--from", "internet", "--to", "payments/ledger"];
+    assert!(
+        query(&path)
+            .stdout
+            .starts_with("nothing in internet reaches")
+    );
+    let out = query(
+        &[
+            &path[..],
+            &["--leaked", "token:ci/deployer", "--color", "never"],
+        ]
+        .concat(),
+    );
+    out.code(0);
+    insta::assert_snapshot!(out.stdout);
+
+    let unknown = query(&["reach", "--from", "internet", "--leaked", "token:ci/deploy"]);
+    unknown.code(2);
+    assert!(
+        unknown
+            .stderr
+            .contains("unknown credential `token:ci/deploy`"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(
+        unknown.stderr.contains("did you mean `token:ci/deployer`?"),
+        "{}",
+        unknown.stderr
+    );
+}
