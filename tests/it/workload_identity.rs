@@ -183,6 +183,48 @@ fn an_eks_pod_identity_association_gives_its_role_to_the_pods_of_its_account() {
     forbid(alone, Some(CLUSTER), "payments/api").code(0);
 }
 
+/// The cluster's Terraform often keeps the associations and the account's the roles:
+/// an association in one plan gives a role of another plan to the pods all the same.
+#[test]
+fn a_pod_identity_association_gives_a_role_of_another_plan() {
+    let association = serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.6.6",
+        "planned_values": {"root_module": {"resources": [{
+            "address": "aws_eks_pod_identity_association.api",
+            "mode": "managed",
+            "type": "aws_eks_pod_identity_association",
+            "name": "api",
+            "values": {
+                "cluster_name": "prod",
+                "namespace": "payments",
+                "service_account": "api",
+                "role_arn": "arn:aws:iam::111111111111:role/public",
+            },
+        }]}},
+    });
+    let run = |associations: bool| {
+        let policy = format!(
+            "invariants:\n  - name: vault\n    forbid: {{from: payments/api, to: \"{VAULT}\"}}\n"
+        );
+        let mut cordon = Cordon::new()
+            .file("tf/account.json", plan(pod_identity_service(), &[]))
+            .file("k8s/cluster.yaml", CLUSTER)
+            .file("policy/invariants.yaml", policy);
+        if associations {
+            cordon = cordon.file("tf/cluster.json", association.to_string());
+        }
+        cordon.args(["check", ".", "--format", "json"]).run()
+    };
+    run(false).code(0);
+    let out = run(true);
+    out.code(1);
+    assert_eq!(
+        witness(&out),
+        [format!("{ROLE}#pods"), format!("{ROLE}#session:0")]
+    );
+}
+
 /// `examples/eks`: the frontend, on the internet through its Ingress, holds the role
 /// its service account assumes, and the role opens a session on the vault; the fix
 /// leaves the role only the shop's assets.

@@ -213,6 +213,8 @@ struct Elsewhere {
     /// The names and ARNs given that name none of the plan's principals of the kind.
     names: Vec<String>,
     documents: Vec<Option<Value>>,
+    /// The service accounts that an EKS Pod Identity association gives the role to.
+    service_accounts: Vec<ServiceAccounts>,
 }
 
 /// The principals of every plan, read one plan at a time, then joined across plans:
@@ -266,6 +268,7 @@ fn attach_elsewhere(principals: &mut [Principal], elsewhere: &[Elsewhere]) {
                 principal
                     .policies
                     .extend(attached.documents.iter().cloned());
+                (principal.service_accounts).extend(attached.service_accounts.iter().cloned());
             }
         }
     }
@@ -327,27 +330,40 @@ fn roles(
                     kind: Kind::Role,
                     names: strays,
                     documents,
+                    service_accounts: Vec::new(),
                 });
             }
         }
     }
-    // An EKS Pod Identity association gives its role to the pods of an account. One
-    // that names a role of another plan is not followed there, as an instance
-    // profile is: the docs say so.
+    // An EKS Pod Identity association gives its role to the pods of an account, and
+    // one that names a role of another plan gives it there, as a policy attachment
+    // does: the cluster's Terraform often keeps the associations, and the account's
+    // the roles.
     let mut associated: Vec<Vec<ServiceAccounts>> = vec![Vec::new(); candidates.len()];
     for &association in &gathered.pod_identities {
-        let roles = named(plan, association, "role_arn", candidates, &mut |resource| {
+        let Named {
+            found: roles,
+            strays,
+        } = named(plan, association, "role_arn", candidates, &mut |resource| {
             warn(
                 resource,
                 "the role it associates is unknown until apply; assumed to be every role of the plan",
             )
-        })
-        .found;
-        let subjects = workload::associated(plan, association);
+        });
+        let subjects = ServiceAccounts::Associated(workload::associated(plan, association));
         for role in roles {
             if let Some(role) = associated.get_mut(role) {
-                role.push(ServiceAccounts::Associated(subjects.clone()));
+                role.push(subjects.clone());
             }
+        }
+        if !strays.is_empty() {
+            elsewhere.push(Elsewhere {
+                plan: plan_index,
+                kind: Kind::Role,
+                names: strays,
+                documents: Vec::new(),
+                service_accounts: vec![subjects],
+            });
         }
     }
     let (holders, run_by) = holders::holders(plan_index, plan, &gathered, first, warn, links);

@@ -74,6 +74,7 @@ pub(super) fn users(
                 kind: Kind::User,
                 names,
                 documents: documents.to_vec(),
+                service_accounts: Vec::new(),
             });
         }
     };
