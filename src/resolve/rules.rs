@@ -299,7 +299,12 @@ fn credentials(
             let at = cx.location(source, &raw.name);
             let claimed = names.claim(cx, &raw.name.value, at);
             if !claimed {
-                redeclared_import(cx, files, names.first(&raw.name.value), at);
+                redeclared_import(
+                    cx,
+                    files,
+                    &raw.name.value,
+                    (names.first(&raw.name.value), at),
+                );
             }
             let holders = match &raw.held_by {
                 Some(list) => selection(cx, model, resolver, source, list),
@@ -351,8 +356,8 @@ fn credentials(
 fn redeclared_import(
     cx: &mut Context,
     files: &[ParsedFile],
-    first: Option<Location>,
-    at: Location,
+    name: &str,
+    (first, at): (Option<Location>, Location),
 ) {
     let imported = |at: Location| {
         files
@@ -363,10 +368,9 @@ fn redeclared_import(
         && imported(first) != imported(at)
         && let Some(duplicate) = cx.diagnostics.last_mut()
     {
-        duplicate.help = Some(
-            "one of them is read from the estate: to say that it leaked, name it under `leaks` (`- credential: NAME`), and rename or remove the other"
-                .to_owned(),
-        );
+        duplicate.help = Some(format!(
+            "`{name}` is read from the estate: instead of declaring it by hand, say that it leaked with `leaks: [{{credential: '{name}'}}]`"
+        ));
     }
 }
 

@@ -112,9 +112,9 @@ fn a_leak_must_name_a_credential_that_exists() {
         duplicate.stderr
     );
     assert!(
-        duplicate
-            .stderr
-            .contains("to say that it leaked, name it under `leaks`"),
+        duplicate.stderr.contains(
+            "help: `token:ci/deployer` is read from the estate: instead of declaring it by hand, say that it leaked with `leaks: [{credential: 'token:ci/deployer'}]`"
+        ),
         "{}",
         duplicate.stderr
     );
