@@ -26,12 +26,14 @@ pub fn diff(base: &Model, head: &Model, level: EntityKind, today: Date) -> DiffR
     let verdicts = verdicts(base, head, &base_check, &head_check, &loosened);
     let (opened, closed) = pairs(base, head, level);
     compare(&mut changes, "entity", &entities(base), &entities(head));
+    let first = changes.len();
     compare(
         &mut changes,
         "credential",
         &credentials(base),
         &credentials(head),
     );
+    point_at_leaks(&mut changes[first..], base, head);
     compare(&mut changes, "flow", &flows(base), &flows(head));
     DiffReport {
         level: level.as_str(),
@@ -576,6 +578,33 @@ fn credentials(model: &Model) -> Inventory {
             (credential.name.clone(), (description, location))
         })
         .collect()
+}
+
+/// A credential that leaked on one side only, by a `leaks` entry, changed where that
+/// entry is: the line a reviewer must read, not the credential's declaration, which
+/// for an imported credential is a manifest or a plan that did not change.
+fn point_at_leaks(changes: &mut [Change], base: &Model, head: &Model) {
+    for change in changes.iter_mut().filter(|c| c.kind == ChangeKind::Changed) {
+        let (Some(before), Some(after)) = (
+            base.find_credential(&change.key)
+                .map(|id| base.credential(id)),
+            head.find_credential(&change.key)
+                .map(|id| head.credential(id)),
+        ) else {
+            continue;
+        };
+        let only_the_leak = before.leaked != after.leaked
+            && before.status == after.status
+            && before.holders.names(base) == after.holders.names(head);
+        let (model, entry) = if after.leaked {
+            (head, after.leaked_at)
+        } else {
+            (base, before.leaked_at)
+        };
+        if let (true, Some(at)) = (only_the_leak, entry) {
+            change.location = model.sources.file_line(at).to_string();
+        }
+    }
 }
 
 fn flows(model: &Model) -> Inventory {

@@ -360,6 +360,8 @@ pub struct Credential {
     pub owner: Option<String>,
     pub rotated: Option<Date>,
     pub location: Location,
+    /// Where a `leaks` entry says it leaked (the first in file order), when one does.
+    pub leaked_at: Option<Location>,
 }
 
 /// The credential named `name` among `credentials`, sorted by name as a model keeps

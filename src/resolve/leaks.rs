@@ -21,13 +21,15 @@ pub(super) fn apply_leaks(cx: &mut Context, files: &[ParsedFile], credentials: &
         let source = SourceId(index as u32);
         for item in file.raw.leaks.iter().flatten() {
             let named = &item.value.credential;
+            let at = cx.location(source, named);
             match find_credential(credentials, &named.value) {
-                Some(id) => credentials[id.index()].leaked = true,
-                None if written(files, &named.value) => {}
-                None => {
-                    let at = cx.location(source, named);
-                    unknown_credential(cx, at, &named.value, credentials);
+                Some(id) => {
+                    let credential = &mut credentials[id.index()];
+                    credential.leaked = true;
+                    credential.leaked_at.get_or_insert(at);
                 }
+                None if written(files, &named.value) => {}
+                None => unknown_credential(cx, at, &named.value, credentials),
             }
         }
     }

@@ -342,6 +342,7 @@ fn credentials(
                     owner: raw.owner.clone(),
                     rotated: rotated.flatten(),
                     location: at,
+                    leaked_at: None,
                 });
             }
         }

@@ -157,7 +157,7 @@ fn an_unknown_leak_in_json_points_at_its_line() {
 }
 
 /// A change that adds a leak is a change of what the attacker holds: `diff` reports
-/// the invariant it breaks as a regression and fails.
+/// the invariant it breaks as a regression and fails, and the change at the leak.
 #[test]
 fn diff_fails_on_a_leak_that_breaks_an_invariant() {
     let leak = "leaks:\n  - credential: \"token:ci/deployer\"\n";
@@ -176,6 +176,12 @@ fn diff_fails_on_a_leak_that_breaks_an_invariant() {
         .find(|i| i["invariant"] == "ledger")
         .unwrap();
     assert_eq!(ledger["change"], "regression", "{ledger}");
+    // The change is where the leak is written, not the manifest that did not change.
+    let changes = value["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["what"], "credential");
+    assert_eq!(changes[0]["name"], "token:ci/deployer");
+    assert_eq!(changes[0]["location"], "head/policy/invariants.yaml:7");
 }
 
 /// The example: an IAM user's access key leaked from the identity provider. No network
