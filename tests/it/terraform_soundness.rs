@@ -1616,6 +1616,105 @@ fn a_policy_one_plan_attaches_to_another_plans_principal_is_its_own() {
     assert_eq!(forbid_in_two_plans(alone, &to_user("other")), NONE);
 }
 
+/// One configuration often keeps the users and groups, and others add users to a
+/// group or attach policies to a group by name: `admin`'s group `ops` may start
+/// sessions on every instance only through what the other plan says.
+#[test]
+fn a_group_one_plan_names_is_the_same_group_in_another() {
+    const CASE: &str = "iam-12-access-keys-for-a-user-in-a-group.json";
+    let sessions = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:StartSession", "Resource": "*"}]}"#;
+    let without = |addresses: &[&str]| {
+        edited(CASE, |plan| {
+            for address in addresses {
+                remove_resource(plan, address);
+            }
+        })
+    };
+    // The group's policy is attached in the other plan, by the group's name.
+    let unpolicied = without(&["aws_iam_group_policy.sessions"]);
+    assert_eq!(
+        forbid_in_two_plans(unpolicied.clone(), &state_of(&[])),
+        NONE
+    );
+    let attach = |group: &str| {
+        attaching(
+            "aws_iam_group_policy",
+            serde_json::json!({"name": "sessions", "group": group, "policy": sessions}),
+        )
+    };
+    assert_eq!(
+        forbid_in_two_plans(unpolicied.clone(), &attach("ops")),
+        FOUND
+    );
+    assert_eq!(
+        forbid_in_two_plans(unpolicied.clone(), &attach("devs")),
+        NONE
+    );
+    let listed = attaching(
+        "aws_iam_policy_attachment",
+        serde_json::json!({"name": "x", "roles": [], "users": [], "groups": ["ops"],
+            "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    );
+    assert_eq!(forbid_in_two_plans(unpolicied, &listed), FOUND);
+    // The membership is in the other plan, naming the user and group of this one.
+    let alone = without(&["aws_iam_group_membership.ops"]);
+    let membership = |user: &str| {
+        attaching(
+            "aws_iam_user_group_membership",
+            serde_json::json!({"user": user, "groups": ["ops"]}),
+        )
+    };
+    assert_eq!(
+        forbid_in_two_plans(alone.clone(), &membership("other")),
+        NONE
+    );
+    assert_eq!(forbid_in_two_plans(alone, &membership("admin")), FOUND);
+    // The group, its policy and its membership are in the other plan, the user in this.
+    let user_only = without(&[
+        "aws_iam_group.ops",
+        "aws_iam_group_membership.ops",
+        "aws_iam_group_policy.sessions",
+    ]);
+    let group_plan = |users: serde_json::Value| {
+        state_of(&[
+            (
+                "aws_iam_group.ops",
+                serde_json::json!({"name": "ops", "path": "/"}),
+            ),
+            (
+                "aws_iam_group_membership.ops",
+                serde_json::json!({"name": "ops", "group": "ops", "users": users}),
+            ),
+            (
+                "aws_iam_group_policy.sessions",
+                serde_json::json!({"name": "sessions", "group": "ops", "policy": sessions}),
+            ),
+        ])
+    };
+    let members = group_plan(serde_json::json!(["admin"]));
+    assert_eq!(forbid_in_two_plans(user_only.clone(), &members), FOUND);
+    let nobody = group_plan(serde_json::json!([]));
+    assert_eq!(forbid_in_two_plans(user_only.clone(), &nobody), NONE);
+    // The membership is in this plan, naming a group of the other.
+    let group_elsewhere = edited(CASE, |plan| {
+        for address in [
+            "aws_iam_group.ops",
+            "aws_iam_group_membership.ops",
+            "aws_iam_group_policy.sessions",
+        ] {
+            remove_resource(plan, address);
+        }
+        let membership = serde_json::json!({"user": "admin", "groups": ["ops"]});
+        add_resource(
+            plan,
+            "aws_iam_user_group_membership.admin",
+            membership,
+            serde_json::json!({}),
+        );
+    });
+    assert_eq!(forbid_in_two_plans(group_elsewhere, &nobody), FOUND);
+}
+
 /// Adds a resource of this address, planned values and configured expressions to a
 /// plan.
 fn add_resource(

@@ -26,6 +26,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+mod groups;
 mod holders;
 mod keys;
 mod users;
@@ -225,6 +226,7 @@ pub struct Principals {
     list: Vec<Principal>,
     elsewhere: Vec<Elsewhere>,
     links: holders::Strays,
+    groups: groups::Groups,
 }
 
 impl Principals {
@@ -242,13 +244,21 @@ impl Principals {
             &mut self.links,
         );
         self.list.extend(roles);
-        let users = users::users(plan_index, plan, warn, &mut self.elsewhere);
+        let first_user = self.list.len();
+        let users = users::users(
+            plan_index,
+            plan,
+            warn,
+            (first_user, &mut self.elsewhere, &mut self.groups),
+        );
         self.list.extend(users);
     }
 
-    /// Every plan's principals, with what other plans attach to them and run with
-    /// them; and the links to profiles and roles that no plan holds, for warnings.
+    /// Every plan's principals, with what other plans attach to them, their groups in
+    /// other plans, and what other plans run with them; and the links to profiles and
+    /// roles that no plan holds, for warnings.
     pub fn joined(mut self) -> (Vec<Principal>, Vec<holders::Unmatched>) {
+        self.groups.join(&mut self.list);
         attach_elsewhere(&mut self.list, &self.elsewhere);
         let unmatched = holders::join(&mut self.list, &self.links);
         (self.list, unmatched)

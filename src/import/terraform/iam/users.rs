@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use super::groups::{Attached, Group, Groups, Membership};
 use super::{Elsewhere, Kind, Named, Principal, attached, documents, iam_arn, keys, named};
 use crate::import::terraform::objects::Plan;
 
@@ -57,16 +58,19 @@ pub(super) const USER_UNKNOWN: &str =
 const GROUP_UNKNOWN: &str =
     "the group it names is unknown until apply; assumed to be every group of the plan";
 
-/// The users of one plan, with their policies. `warn` hears of each resource whose
-/// user or group is unknown until apply; policies attached to users the plan does not
-/// hold go to `elsewhere`.
+/// The users of one plan, with their policies; `first` is the index of its first user
+/// among every plan's principals. `warn` hears of each resource whose user or group is
+/// unknown until apply; policies attached to users the plan does not hold go to
+/// `elsewhere`, and its groups, with the memberships and attachments that name users or
+/// groups it does not hold, to `groups`.
 pub(super) fn users(
     plan_index: usize,
     plan: &Plan,
     warn: &mut dyn FnMut(usize, &str),
-    elsewhere: &mut Vec<Elsewhere>,
+    (first, elsewhere, across): (usize, &mut Vec<Elsewhere>, &mut Groups),
 ) -> Vec<Principal> {
     let gathered = Gathered::read(plan);
+    let first_group = across.list.len();
     let mut attach_elsewhere = |names: Vec<String>, documents: &[Option<Value>]| {
         if !names.is_empty() {
             elsewhere.push(Elsewhere {
@@ -97,9 +101,11 @@ pub(super) fn users(
         .chain(&gathered.group_policy_attachments)
     {
         let documents = documents(plan, resource);
-        for group in groups_named(resource, "group", warn).found {
+        let Named { found, strays } = groups_named(resource, "group", warn);
+        for group in found {
             group_policies[group].extend(documents.iter().cloned());
         }
+        attach_to_groups_elsewhere((plan_index, across), strays, &documents);
     }
     for &resource in gathered
         .user_policies
@@ -119,28 +125,61 @@ pub(super) fn users(
         for user in found {
             policies[user].extend(documents.iter().cloned());
         }
-        for group in groups_named(resource, "groups", warn).found {
+        let Named {
+            found: in_groups,
+            strays: group_strays,
+        } = groups_named(resource, "groups", warn);
+        for group in in_groups {
             group_policies[group].extend(documents.iter().cloned());
         }
         attach_elsewhere(strays, &documents);
+        attach_to_groups_elsewhere((plan_index, across), group_strays, &documents);
     }
     // Which users each group holds.
     let mut memberships: Vec<Vec<usize>> = vec![Vec::new(); gathered.users.len()];
-    for &resource in &gathered.group_memberships {
-        let groups = groups_named(resource, "group", warn).found;
-        for user in users_named(resource, "users", warn).found {
-            memberships[user].extend(&groups);
+    let membership_keys = (gathered
+        .group_memberships
+        .iter()
+        .map(|&r| (r, "group", "users")))
+    .chain((gathered.user_group_memberships.iter()).map(|&r| (r, "groups", "user")));
+    for (resource, group_key, user_key) in membership_keys {
+        let in_groups = groups_named(resource, group_key, warn);
+        let users = users_named(resource, user_key, warn);
+        for &user in &users.found {
+            memberships[user].extend(&in_groups.found);
         }
-    }
-    for &resource in &gathered.user_group_memberships {
-        let groups = groups_named(resource, "groups", warn).found;
-        for user in users_named(resource, "user", warn).found {
-            memberships[user].extend(&groups);
+        if !in_groups.strays.is_empty() || !users.strays.is_empty() {
+            across.memberships.push(Membership {
+                plan: plan_index,
+                users: users.found.iter().map(|user| first + user).collect(),
+                user_strays: users.strays,
+                groups: (in_groups.found.iter())
+                    .map(|group| first_group + group)
+                    .collect(),
+                group_strays: in_groups.strays,
+            });
         }
     }
     let group_arns: Vec<_> = (gathered.groups.iter())
         .map(|&group| iam_arn(plan.resource(group), "group"))
         .collect();
+    let local_groups = (gathered.groups.iter())
+        .zip(&group_policies)
+        .zip(&group_arns);
+    for (local, ((&resource, documents), arn)) in local_groups.enumerate() {
+        let group = plan.resource(resource);
+        across.list.push(Group {
+            plan: plan_index,
+            name: group.str("name").map(str::to_owned),
+            arn: group.str("arn").map(str::to_owned),
+            full_arn: arn.clone(),
+            documents: documents.clone(),
+            members: (memberships.iter().enumerate())
+                .filter(|(_, of)| of.contains(&local))
+                .map(|(user, _)| first + user)
+                .collect(),
+        });
+    }
     let kept = keys::kept(plan, &gathered.users, warn);
     let mut users = Vec::with_capacity(gathered.users.len());
     for (((&resource, mut policies), mut groups), kept) in (gathered.users.iter())
@@ -177,4 +216,20 @@ pub(super) fn users(
         });
     }
     users
+}
+
+/// Records policies that plan `plan` attaches to groups it does not hold, for the other
+/// plans' groups of those names.
+fn attach_to_groups_elsewhere(
+    (plan, across): (usize, &mut Groups),
+    names: Vec<String>,
+    documents: &[Option<Value>],
+) {
+    if !names.is_empty() {
+        across.attached.push(Attached {
+            plan,
+            names,
+            documents: documents.to_vec(),
+        });
+    }
 }
