@@ -1715,6 +1715,56 @@ fn a_group_one_plan_names_is_the_same_group_in_another() {
     assert_eq!(forbid_in_two_plans(group_elsewhere, &nobody), FOUND);
 }
 
+/// An EKS node role carries AWS managed policies that the plan cannot show. They allow
+/// nothing cordon asks but the Pod Identity Agent's action, which fetches the
+/// credentials of every role that trusts the Pod Identity service.
+#[test]
+fn an_eks_node_role_obtains_the_pod_identity_roles_and_nothing_else() {
+    const CASE: &str = "iam-07-send-command.json";
+    let node = |extra: &dyn Fn(&mut serde_json::Value)| {
+        edited(CASE, |plan| {
+            let role = planned(plan, "aws_iam_role.ci");
+            role["inline_policy"] = serde_json::json!([]);
+            role["managed_policy_arns"] = serde_json::json!([
+                "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+                "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            ]);
+            extra(plan);
+        })
+    };
+    assert_eq!(forbid_in(CASE, node(&|_| {}), CI, VAULT, ""), NONE);
+    // A role for pods that may send commands to every instance.
+    let pod_role = |service: &'static str| {
+        move |plan: &mut serde_json::Value| {
+            let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": service},
+                "Action": ["sts:AssumeRole", "sts:TagSession"]}]});
+            let commands = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*"}]});
+            let values = serde_json::json!({"name": "pods", "inline_policy": [
+                {"name": "commands", "policy": commands.to_string()}],
+                "assume_role_policy": trust.to_string()});
+            add_resource(plan, "aws_iam_role.pods", values, serde_json::json!({}));
+        }
+    };
+    let with_pods = node(&pod_role("pods.eks.amazonaws.com"));
+    let out = checked_in(CASE, with_pods, CI, VAULT, "");
+    assert_eq!(out.code, FOUND, "{}", out.stdout);
+    assert!(out.stdout.contains("aws_iam_role.pods"), "{}", out.stdout);
+    let for_lambda = node(&pod_role("lambda.amazonaws.com"));
+    assert_eq!(forbid_in(CASE, for_lambda, CI, VAULT, ""), NONE);
+    // Without the worker node policy, the CNI's and the registry's give nothing.
+    let cni_only = node(&|plan| {
+        pod_role("pods.eks.amazonaws.com")(plan);
+        planned(plan, "aws_iam_role.ci")["managed_policy_arns"] = serde_json::json!([
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        ]);
+    });
+    assert_eq!(forbid_in(CASE, cni_only, CI, VAULT, ""), NONE);
+}
+
 /// Adds a resource of this address, planned values and configured expressions to a
 /// plan.
 fn add_resource(

@@ -627,13 +627,24 @@ fn policy_document(plan: &Plan, resource: usize) -> Option<Value> {
 /// a role, or take over an instance or a function): none, or everything for
 /// `AdministratorAccess`; any other is unknown, so it allows everything.
 /// `AmazonSSMManagedInstanceCore` lets an instance be managed, not start sessions, so
-/// that it does not make every SSM-managed role an admin.
+/// that it does not make every SSM-managed role an admin. The policies every EKS node
+/// role carries describe, manage network interfaces and pull images; the worker node's
+/// also lets the node fetch the credentials of EKS Pod Identity roles
+/// ([`POD_IDENTITY`]), which is all they allow of what cordon asks.
 fn managed(arn: &str) -> Option<Value> {
     let name = arn.strip_prefix("arn:aws:iam::aws:policy/")?;
     let name = name.rsplit('/').next().unwrap_or(name);
     match name {
-        "AmazonSSMManagedInstanceCore" | "ReadOnlyAccess" | "CloudWatchAgentServerPolicy" => {
-            Some(serde_json::json!({"Statement": []}))
+        "AmazonSSMManagedInstanceCore"
+        | "ReadOnlyAccess"
+        | "CloudWatchAgentServerPolicy"
+        | "AmazonEKS_CNI_Policy"
+        | "AmazonEC2ContainerRegistryReadOnly"
+        | "AmazonEC2ContainerRegistryPullOnly" => Some(serde_json::json!({"Statement": []})),
+        "AmazonEKSWorkerNodePolicy" | "AmazonEKSWorkerNodeMinimalPolicy" => {
+            Some(serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Action": POD_IDENTITY, "Resource": "*"}
+            ]}))
         }
         "AdministratorAccess" => Some(serde_json::json!({"Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"}
@@ -846,7 +857,15 @@ pub fn grants(principals: &[Principal], controllable: &[Vec<Controllable>]) -> G
                         || may("sts:AssumeRole")
                 }
             };
-            if obtains {
+            // The EKS Pod Identity Agent's action hands out the credentials of any role
+            // the service may assume: a node role's, on every node.
+            let fetches_pod_identity = || {
+                allows(policies, POD_IDENTITY, &Target::New)
+                    && trusted_services(target)
+                        .iter()
+                        .any(|s| s == POD_IDENTITY_SERVICE)
+            };
+            if obtains || fetches_pod_identity() {
                 assumes.push((a, b));
             } else if may_pass(policies, target) {
                 passes.push((a, b));
@@ -964,17 +983,7 @@ impl Rewritable {
 /// trust policy admits the service, and the action that starts the service's code
 /// ([`launching`]).
 fn may_pass(policies: &[Option<Value>], target: &Principal) -> bool {
-    let Some(trust) = &target.trust else {
-        return false;
-    };
-    let services: Vec<String> = (statements(trust).iter())
-        .filter(|statement| {
-            statement.get("Effect").and_then(Value::as_str) == Some("Allow")
-                && matches_action(statement, "sts:AssumeRole")
-        })
-        .filter_map(|statement| statement.get("Principal")?.get("Service"))
-        .flat_map(|services| strings(Some(services)))
-        .collect();
+    let services = trusted_services(target);
     !services.is_empty()
         && allows(policies, "iam:PassRole", &Target::Principal(target))
         && services.iter().any(|service| {
@@ -983,6 +992,27 @@ fn may_pass(policies: &[Option<Value>], target: &Principal) -> bool {
             })
         })
 }
+
+/// The AWS services that `target`'s trust policy lets assume it; none when the trust
+/// policy is unknown.
+fn trusted_services(target: &Principal) -> Vec<String> {
+    let Some(trust) = &target.trust else {
+        return Vec::new();
+    };
+    (statements(trust).iter())
+        .filter(|statement| {
+            statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+                && matches_action(statement, "sts:AssumeRole")
+        })
+        .filter_map(|statement| statement.get("Principal")?.get("Service"))
+        .flat_map(|services| strings(Some(services)))
+        .collect()
+}
+
+/// The action by which the EKS Pod Identity Agent fetches a role's credentials for a
+/// pod, and the service that such a role's trust policy admits.
+const POD_IDENTITY: &str = "eks-auth:AssumeRoleForPodIdentity";
+const POD_IDENTITY_SERVICE: &str = "pods.eks.amazonaws.com";
 
 /// The actions that start code with a role passed to a service: launching an instance
 /// (or giving one an instance profile) for EC2, making a function or changing its
@@ -2191,6 +2221,15 @@ mod tests {
             "sts:AssumeRole",
             &Target::Resource(&any_instance())
         ));
+        let node = managed("arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy");
+        assert!(allows(
+            std::slice::from_ref(&node),
+            POD_IDENTITY,
+            &Target::New
+        ));
+        assert!(!allows(&[node], "sts:AssumeRole", &Target::New));
+        let cni = managed("arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy");
+        assert!(!allows(&[cni], "ec2:RunInstances", &Target::New));
         assert!(managed("arn:aws:iam::aws:policy/service-role/SomethingElse").is_none());
         let deny: Value = serde_json::json!({"Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
