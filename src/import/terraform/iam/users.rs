@@ -163,10 +163,19 @@ pub(super) fn users(
     let group_arns: Vec<_> = (gathered.groups.iter())
         .map(|&group| iam_arn(plan.resource(group), "group"))
         .collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); gathered.groups.len()];
+    for (user, of) in memberships.iter().enumerate() {
+        for &group in of {
+            if members[group].last() != Some(&(first + user)) {
+                members[group].push(first + user);
+            }
+        }
+    }
     let local_groups = (gathered.groups.iter())
         .zip(&group_policies)
-        .zip(&group_arns);
-    for (local, ((&resource, documents), arn)) in local_groups.enumerate() {
+        .zip(&group_arns)
+        .zip(members);
+    for (((&resource, documents), arn), members) in local_groups {
         let group = plan.resource(resource);
         across.list.push(Group {
             plan: plan_index,
@@ -174,10 +183,7 @@ pub(super) fn users(
             arn: group.str("arn").map(str::to_owned),
             full_arn: arn.clone(),
             documents: documents.clone(),
-            members: (memberships.iter().enumerate())
-                .filter(|(_, of)| of.contains(&local))
-                .map(|(user, _)| first + user)
-                .collect(),
+            members,
         });
     }
     let kept = keys::kept(plan, &gathered.users, warn);
